@@ -1,0 +1,332 @@
+"""config.toml → typed, validated settings.
+
+Where the file comes from: ``--config PATH``, else ``PICKER_CONFIG``, else ``config.toml`` in the
+current directory, else the built-in defaults (the same values the shipped config.toml documents).
+``PICKER_DATABASE_URL`` overrides ``[database] url``. Any problem is a :class:`ConfigError` whose
+message names the file, the key and what is wrong, in one line.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+STATIONS = ("picking", "packing", "handoff")
+PRINTER_BACKENDS = ("spool", "lp", "tcp")
+LABEL_FORMATS = ("4x6", "a6")
+LABEL_OUTPUTS = ("pdf", "zpl")
+SCAN_PATTERN_KINDS = ("badge", "bin", "tote", "order", "command", "pickup", "packaging")
+
+DEFAULT_PATTERNS: dict[str, str] = {
+    "badge": r"^EMP-\d{4,8}$",
+    "bin": r"^[A-Z]-\d{2}-\d{2}-\d$",
+    "tote": r"^T-\d{4}$",
+    "order": r"^PO-\d{6,10}$",
+    "command": r"^CMD-[A-Z]+$",
+    "pickup": r"^PU-\d{6,10}$",
+    "packaging": r"^BOX-[A-Z0-9]{1,8}$",
+}
+
+
+class ConfigError(Exception):
+    """A configuration file or value Picker cannot use; the message is one line for the user."""
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str
+    busy_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True)
+class TerminalSettings:
+    id: str = "T01"
+    station: str = "picking"
+
+
+@dataclass(frozen=True)
+class LoginSettings:
+    max_failed_pins: int = 5
+    lockout_minutes: int = 5
+
+
+@dataclass(frozen=True)
+class ScannerSettings:
+    prefix: str = ""
+    suffix: str = ""
+    patterns: Mapping[str, re.Pattern[str]] = field(
+        default_factory=lambda: {k: re.compile(v) for k, v in DEFAULT_PATTERNS.items()}
+    )
+
+
+@dataclass(frozen=True)
+class PrinterSettings:
+    backend: str = "spool"
+    spool_dir: Path = Path("var/spool")
+    queue: str = ""
+    host: str = ""
+    port: int = 9100
+
+
+@dataclass(frozen=True)
+class LabelSettings:
+    dir: Path = Path("labels")
+    format: str = "4x6"
+    output: str = "pdf"
+
+
+@dataclass(frozen=True)
+class WarehouseSettings:
+    name: str = "Picker Demo Warehouse"
+    street: str = "Magazynowa 1"
+    postal_code: str = "00-001"
+    city: str = "Warszawa"
+    country: str = "PL"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a terminal needs to know, validated."""
+
+    source: Path | None
+    base_dir: Path
+    database: DatabaseSettings
+    terminal: TerminalSettings
+    login: LoginSettings
+    scanner: ScannerSettings
+    printer: PrinterSettings
+    labels: LabelSettings
+    warehouse: WarehouseSettings
+
+    @property
+    def var_dir(self) -> Path:
+        """Where Picker keeps its own files (SQLite database, spool, floor sheet)."""
+        return self.base_dir / "var"
+
+
+class _Reader:
+    """Takes values out of one table of the parsed TOML, checking type and unknown keys."""
+
+    def __init__(self, where: str, section: str, table: Any) -> None:
+        self.where = where
+        self.section = section
+        if not isinstance(table, dict):
+            self.fail("", f"must be a table ([{section}]), not {_kind(table)}")
+        self.table: dict[str, Any] = dict(table)
+
+    def fail(self, key: str, problem: str) -> None:
+        name = f"[{self.section}] {key}".rstrip() if key else f"[{self.section}]"
+        raise ConfigError(f"{self.where}: {name}: {problem}")
+
+    def text(self, key: str, default: str, choices: tuple[str, ...] = ()) -> str:
+        value = self.table.pop(key, default)
+        if not isinstance(value, str):
+            self.fail(key, f"must be text in quotes, not {_kind(value)}")
+        if choices and value not in choices:
+            self.fail(key, f"{value!r} is not one of {', '.join(choices)}")
+        if any(ord(c) < 32 for c in value):
+            self.fail(key, "contains control characters")
+        return value
+
+    def integer(self, key: str, default: int, low: int, high: int) -> int:
+        value = self.table.pop(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.fail(key, f"must be a whole number, not {_kind(value)}")
+        if not low <= value <= high:
+            self.fail(key, f"{value} is out of range ({low} to {high})")
+        return value
+
+    def number(self, key: str, default: float, low: float, high: float) -> float:
+        value = self.table.pop(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            self.fail(key, f"must be a number, not {_kind(value)}")
+        if not low <= value <= high:
+            self.fail(key, f"{value} is out of range ({low} to {high})")
+        return float(value)
+
+    def done(self) -> None:
+        for key in self.table:
+            self.fail(key, "unknown key (check the spelling against the shipped config.toml)")
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        str: "text",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+    """The file to load: explicit path, else $PICKER_CONFIG, else ./config.toml if present."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("PICKER_CONFIG")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "config.toml"
+    return here if here.is_file() else None
+
+
+def load_settings(
+    path: str | os.PathLike[str] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Load and validate settings; raises :class:`ConfigError` with a one-line message."""
+    environ = os.environ if environ is None else environ
+    source = find_config_file(path)
+    data: dict[str, Any] = {}
+    if source is not None:
+        where = str(source)
+        try:
+            raw = source.read_bytes()
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: no such configuration file") from None
+        except OSError as exc:
+            raise ConfigError(f"{where}: cannot be read ({exc.strerror})") from None
+        try:
+            data = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ConfigError(f"{where}: is not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{where}: is not valid TOML ({exc})") from None
+        base_dir = source.resolve().parent
+    else:
+        where = "built-in defaults"
+        base_dir = Path.cwd()
+    return _settings_from(data, where, source, base_dir, environ)
+
+
+def _settings_from(
+    data: dict[str, Any],
+    where: str,
+    source: Path | None,
+    base_dir: Path,
+    environ: Mapping[str, str],
+) -> Settings:
+    sections = {"database", "terminal", "login", "scanner", "printer", "labels", "warehouse"}
+    for key in data:
+        if key not in sections:
+            raise ConfigError(f"{where}: [{key}]: unknown section")
+
+    r = _Reader(where, "database", data.get("database", {}))
+    url = r.text("url", "sqlite:///var/picker.db")
+    busy = r.number("busy_timeout_s", 5.0, 0.0, 600.0)
+    r.done()
+    env_url = environ.get("PICKER_DATABASE_URL")
+    if env_url:
+        url, where_url = env_url, "PICKER_DATABASE_URL"
+    else:
+        where_url = f"{where}: [database] url"
+    database = DatabaseSettings(
+        url=normalise_database_url(url, base_dir, where_url), busy_timeout_s=busy
+    )
+
+    r = _Reader(where, "terminal", data.get("terminal", {}))
+    terminal_id = r.text("id", "T01")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,16}", terminal_id):
+        r.fail("id", f"{terminal_id!r} must be 1-16 letters, digits, '-', '_' or '.'")
+    terminal = TerminalSettings(id=terminal_id, station=r.text("station", "picking", STATIONS))
+    r.done()
+
+    r = _Reader(where, "login", data.get("login", {}))
+    login = LoginSettings(
+        max_failed_pins=r.integer("max_failed_pins", 5, 1, 100),
+        lockout_minutes=r.integer("lockout_minutes", 5, 1, 24 * 60),
+    )
+    r.done()
+
+    scanner_table = data.get("scanner", {})
+    r = _Reader(where, "scanner", scanner_table)
+    prefix, suffix = r.text("prefix", ""), r.text("suffix", "")
+    pattern_table = r.table.pop("patterns", {})
+    r.done()
+    p = _Reader(where, "scanner.patterns", pattern_table)
+    patterns: dict[str, re.Pattern[str]] = {}
+    for kind in SCAN_PATTERN_KINDS:
+        text = p.text(kind, DEFAULT_PATTERNS[kind])
+        try:
+            patterns[kind] = re.compile(text)
+        except re.error as exc:
+            p.fail(kind, f"{text!r} is not a valid regular expression ({exc})")
+    p.done()
+    scanner = ScannerSettings(prefix=prefix, suffix=suffix, patterns=patterns)
+
+    r = _Reader(where, "printer", data.get("printer", {}))
+    printer = PrinterSettings(
+        backend=r.text("backend", "spool", PRINTER_BACKENDS),
+        spool_dir=base_dir / r.text("spool_dir", "var/spool"),
+        queue=r.text("queue", ""),
+        host=r.text("host", ""),
+        port=r.integer("port", 9100, 1, 65535),
+    )
+    r.done()
+    if printer.backend == "lp" and not printer.queue:
+        r.fail("queue", 'must name the CUPS queue when backend = "lp"')
+    if printer.backend == "tcp" and not printer.host:
+        r.fail("host", 'must name the printer\'s host when backend = "tcp"')
+
+    r = _Reader(where, "labels", data.get("labels", {}))
+    labels = LabelSettings(
+        dir=base_dir / r.text("dir", "labels"),
+        format=r.text("format", "4x6", LABEL_FORMATS),
+        output=r.text("output", "pdf", LABEL_OUTPUTS),
+    )
+    r.done()
+
+    r = _Reader(where, "warehouse", data.get("warehouse", {}))
+    warehouse = WarehouseSettings(
+        name=r.text("name", WarehouseSettings.name),
+        street=r.text("street", WarehouseSettings.street),
+        postal_code=r.text("postal_code", WarehouseSettings.postal_code),
+        city=r.text("city", WarehouseSettings.city),
+        country=r.text("country", WarehouseSettings.country),
+    )
+    if not re.fullmatch(r"[A-Z]{2}", warehouse.country):
+        r.fail("country", f"{warehouse.country!r} must be a two-letter country code such as PL")
+    r.done()
+
+    return Settings(
+        source=source,
+        base_dir=base_dir,
+        database=database,
+        terminal=terminal,
+        login=login,
+        scanner=scanner,
+        printer=printer,
+        labels=labels,
+        warehouse=warehouse,
+    )
+
+
+def normalise_database_url(url: str, base_dir: Path, where: str) -> str:
+    """Check the database URL; resolve a relative SQLite path against the config's folder."""
+    url = url.strip()
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ConfigError(f"{where}: {url!r} names no SQLite file")
+        if path == ":memory:":
+            raise ConfigError(f"{where}: an in-memory database would lose every scan; name a file")
+        file = Path(path)
+        if not file.is_absolute():
+            file = base_dir / file
+        return f"sqlite:///{file}"
+    for scheme in ("postgresql://", "postgresql+psycopg://", "postgres://"):
+        if url.startswith(scheme):
+            rest = url.removeprefix(scheme)
+            if not rest or (rest.startswith("/") and len(rest) == 1):
+                raise ConfigError(f"{where}: {url!r} names no PostgreSQL server")
+            return "postgresql+psycopg://" + rest
+    raise ConfigError(
+        f"{where}: {url!r} is not a database URL Picker can use "
+        "(sqlite:///path/to/file.db or postgresql://user@host/dbname)"
+    )

@@ -1,0 +1,1 @@
+"""Pure rules of the floor: no I/O, no SQLAlchemy, no Textual."""

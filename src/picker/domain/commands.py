@@ -1,0 +1,14 @@
+"""Command barcodes printed on the station sheets: a scan instead of a key."""
+
+from __future__ import annotations
+
+#: Command code → what it does, in the words printed under the barcode.
+COMMANDS: dict[str, str] = {
+    "CMD-LOGOUT": "Log out",
+    "CMD-OK": "Confirm",
+    "CMD-CANCEL": "Cancel / send to lead",
+    "CMD-UNDO": "Undo last scan",
+    "CMD-SHORT": "Report shortage",
+    "CMD-NEWPARCEL": "Start a new parcel",
+    "CMD-CLOSE": "Close parcel / pickup",
+}

@@ -1,0 +1,1 @@
+"""Documents: labels, manifests, floor sheets (ReportLab PDF), barcodes, fonts, printers."""

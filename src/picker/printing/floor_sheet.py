@@ -1,0 +1,98 @@
+"""The floor sheet: a PDF of barcodes to try Picker with a real scanner.
+
+Badges (with PINs, for the demo), station commands, bins, products, totes and packaging, each as
+a barcode with its text under it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+
+from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
+from picker.printing.fonts import BOLD, REGULAR, register_fonts
+
+
+@dataclass(frozen=True)
+class SheetCode:
+    """One barcode on the sheet: what it is (caption), the code, and its symbology."""
+
+    caption: str
+    code: str
+    symbology: str = "code128"
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SheetSection:
+    title: str
+    codes: Sequence[SheetCode]
+
+
+COLUMNS = 2
+CELL_H = 34 * mm
+MARGIN = 12 * mm
+
+
+def render_floor_sheet(title: str, sections: Sequence[SheetSection]) -> bytes:
+    """The sheet as PDF bytes (byte-identical for the same input)."""
+    register_fonts()
+    out = io.BytesIO()
+    page_w, page_h = A4
+    c = Canvas(out, pagesize=A4, invariant=1)
+    c.setTitle(title)
+    cell_w = (page_w - 2 * MARGIN) / COLUMNS
+    y = page_h - MARGIN
+
+    def header() -> float:
+        c.setFont(BOLD, 16)
+        c.drawString(MARGIN, page_h - MARGIN - 6 * mm, title)
+        return page_h - MARGIN - 12 * mm
+
+    y = header()
+    for section in sections:
+        if y - 10 * mm - CELL_H < MARGIN:
+            c.showPage()
+            y = header()
+        c.setFont(BOLD, 12)
+        c.drawString(MARGIN, y - 6 * mm, section.title)
+        y -= 9 * mm
+        for i, code in enumerate(section.codes):
+            col = i % COLUMNS
+            if col == 0:
+                if y - CELL_H < MARGIN:
+                    c.showPage()
+                    y = header()
+                y -= CELL_H
+            _cell(c, code, MARGIN + col * cell_w, y, cell_w)
+        y -= 4 * mm
+    c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def _cell(c: Canvas, code: SheetCode, x: float, y: float, width: float) -> None:
+    pattern = modules(code.symbology, code.code)
+    module = MODULE_203DPI_3
+    if symbol_width(pattern, module) > width - 4 * mm:
+        module = (width - 4 * mm) / (len(pattern) + 20)
+    c.setFont(REGULAR, 9)
+    c.drawString(x + 2 * mm, y + CELL_H - 5 * mm, _fit(c, code.caption, width - 4 * mm, 9))
+    draw_bars(c, pattern, x, y + 9 * mm, module=module, height=CELL_H - 16 * mm)
+    c.setFont(BOLD, 10)
+    text = code.code + (f"   {code.note}" if code.note else "")
+    c.drawString(x + 2 * mm + 10 * module, y + 4 * mm, text)
+
+
+def _fit(c: Canvas, text: str, width: float, size: float) -> str:
+    """Shorten text to the width, with an ellipsis, rather than run over the next cell."""
+    if c.stringWidth(text, REGULAR, size) <= width:
+        return text
+    while text and c.stringWidth(text + "…", REGULAR, size) > width:
+        text = text[:-1]
+    return text + "…"

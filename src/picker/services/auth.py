@@ -1,0 +1,227 @@
+"""Badge + PIN login with a lockout that holds on every terminal, and operator administration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from picker.domain.pins import LockoutPolicy, hash_pin, validate_pin, verify_pin
+from picker.domain.roles import NotAllowed, Role, Station, parse_roles
+from picker.services.common import (
+    Actor,
+    Clock,
+    Conflict,
+    NotFound,
+    OperatorInfo,
+    ServiceError,
+    system_clock,
+)
+from picker.store.engine import Database
+from picker.store.models import Operator, OperatorRole
+
+BADGE_RE = re.compile(r"EMP-\d{4,8}")
+
+
+class LoginRefused(ServiceError):
+    """Login failed; ``reason`` is one of unknown, disabled, locked, wrong_pin."""
+
+    def __init__(self, reason: str, message: str, *, locked_until: datetime | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.locked_until = locked_until
+
+
+@dataclass(frozen=True)
+class BadgeInfo:
+    """What the login screen may show after a badge scan, before the PIN."""
+
+    badge: str
+    name: str
+
+
+@dataclass(frozen=True)
+class OperatorRow:
+    badge: str
+    name: str
+    roles: frozenset[Role]
+    active: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+
+
+def _info(op: Operator) -> OperatorInfo:
+    return OperatorInfo(
+        id=op.id, badge=op.badge, name=op.name, roles=frozenset(r.role for r in op.roles)
+    )
+
+
+def _minutes_left(until: datetime, now: datetime) -> int:
+    return max(1, -(-int((until - now).total_seconds()) // 60))
+
+
+def _check_usable(op: Operator | None, badge: str, now: datetime) -> Operator:
+    if op is None:
+        raise LoginRefused("unknown", f"Badge {badge} is not known. Ask your shift lead.")
+    if not op.active:
+        raise LoginRefused("disabled", f"Badge {badge} is disabled. Ask your shift lead.")
+    if LockoutPolicy.is_locked(op.locked_until, now):
+        assert op.locked_until is not None
+        minutes = _minutes_left(op.locked_until, now)
+        raise LoginRefused(
+            "locked",
+            f"Badge {badge} is locked after too many wrong PINs. Try again in {minutes} min.",
+            locked_until=op.locked_until,
+        )
+    return op
+
+
+def identify_badge(db: Database, badge: str, *, clock: Clock = system_clock) -> BadgeInfo:
+    """Look up a scanned badge: who it is, or a :class:`LoginRefused` saying why not."""
+    badge = badge.strip()
+    with db.read() as s:
+        op = s.scalars(select(Operator).where(Operator.badge == badge)).one_or_none()
+        op = _check_usable(op, badge, clock())
+        return BadgeInfo(badge=op.badge, name=op.name)
+
+
+def login(
+    db: Database,
+    terminal_id: str,
+    badge: str,
+    pin: str,
+    *,
+    policy: LockoutPolicy | None = None,
+    clock: Clock = system_clock,
+) -> OperatorInfo:
+    """Check badge and PIN. A wrong PIN counts towards the lockout, on every terminal."""
+    policy = policy or LockoutPolicy()
+    badge = badge.strip()
+    with db.read() as s:
+        op = s.scalars(select(Operator).where(Operator.badge == badge)).one_or_none()
+        op = _check_usable(op, badge, clock())
+        pin_hash = op.pin_hash
+    # The slow hash runs outside any transaction; the outcome is then written under a row lock.
+    good = verify_pin(pin, pin_hash)
+    with db.transaction() as s:
+        op = s.scalars(
+            select(Operator).where(Operator.badge == badge).with_for_update()
+        ).one_or_none()
+        now = clock()
+        op = _check_usable(op, badge, now)  # locked meanwhile from another terminal?
+        if good and op.pin_hash == pin_hash:
+            op.failed_pins = 0
+            op.locked_until = None
+            op.last_login_at = now
+            op.last_terminal = terminal_id
+            return _info(op)
+        op.failed_pins, op.locked_until = policy.after_failure(op.failed_pins, now)
+        if op.locked_until is not None:
+            message = (
+                f"Wrong PIN. Badge {badge} is now locked for "
+                f"{_minutes_left(op.locked_until, now)} min."
+            )
+            locked_until = op.locked_until
+        else:
+            left = policy.max_failed - op.failed_pins
+            message = f"Wrong PIN. {left} {'try' if left == 1 else 'tries'} left before the lock."
+            locked_until = None
+    # Committed above: the failure counts even though we refuse.
+    raise LoginRefused(
+        "locked" if locked_until else "wrong_pin", message, locked_until=locked_until
+    )
+
+
+def enter_station(operator: OperatorInfo, station: Station | str) -> Station:
+    """Check that the operator may work at ``station``; raises :class:`NotAllowed`."""
+    station = Station(station)
+    if not operator.may_work(station):
+        raise NotAllowed(f"{operator.name} may not work at the {station.value} station")
+    return station
+
+
+# --- administration (the `picker operator` command; a lead on the floor later) ---------------
+
+
+def _require_admin(actor: Actor) -> None:
+    # The command line on the server is trusted; an operator must be a lead.
+    if actor.operator is not None and Role.LEAD not in actor.operator.roles:
+        raise NotAllowed("managing operators needs the lead role")
+
+
+def add_operator(
+    db: Database, actor: Actor, badge: str, name: str, roles: str, pin: str
+) -> OperatorInfo:
+    _require_admin(actor)
+    badge = badge.strip().upper()
+    if not BADGE_RE.fullmatch(badge):
+        raise ServiceError(f"{badge!r} is not a badge number (EMP- and 4 to 8 digits)")
+    name = " ".join(name.split())
+    if not name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        raise ServiceError("the operator's name is empty or contains control characters")
+    try:
+        role_set = parse_roles(roles)
+    except ValueError as exc:
+        raise ServiceError(str(exc)) from None
+    pin_hash = hash_pin(validate_pin(pin))
+    try:
+        with db.transaction() as s:
+            op = Operator(badge=badge, name=name, pin_hash=pin_hash, active=True, failed_pins=0)
+            op.roles = [OperatorRole(role=r) for r in sorted(role_set)]
+            s.add(op)
+            s.flush()
+            return _info(op)
+    except IntegrityError:
+        raise Conflict(f"badge {badge} already belongs to another operator") from None
+
+
+def list_operators(db: Database) -> list[OperatorRow]:
+    with db.read() as s:
+        ops = s.scalars(select(Operator).order_by(Operator.badge)).all()
+        return [
+            OperatorRow(
+                badge=o.badge,
+                name=o.name,
+                roles=frozenset(r.role for r in o.roles),
+                active=o.active,
+                locked_until=o.locked_until,
+                last_login_at=o.last_login_at,
+            )
+            for o in ops
+        ]
+
+
+def _update_operator(db: Database, badge: str, **values: object) -> None:
+    with db.transaction() as s:
+        result = s.execute(update(Operator).where(Operator.badge == badge).values(**values))
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise NotFound(f"no operator has badge {badge}")
+
+
+def disable_operator(db: Database, actor: Actor, badge: str) -> None:
+    _require_admin(actor)
+    _update_operator(db, badge.strip().upper(), active=False)
+
+
+def enable_operator(db: Database, actor: Actor, badge: str) -> None:
+    _require_admin(actor)
+    _update_operator(db, badge.strip().upper(), active=True, failed_pins=0, locked_until=None)
+
+
+def reset_pin(db: Database, actor: Actor, badge: str, pin: str) -> None:
+    """Set a new PIN and lift any lock."""
+    _require_admin(actor)
+    pin_hash = hash_pin(validate_pin(pin))
+    _update_operator(db, badge.strip().upper(), pin_hash=pin_hash, failed_pins=0, locked_until=None)
+
+
+def session_operator(s: Session, operator_id: int) -> OperatorInfo:
+    """The operator as stored now (roles may have changed since login)."""
+    op = s.get(Operator, operator_id)
+    if op is None or not op.active:
+        raise NotAllowed("this operator is no longer active; log in again")
+    return _info(op)

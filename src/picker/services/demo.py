@@ -1,0 +1,1102 @@
+"""The demo floor: a realistic warehouse, built deterministically from a seed.
+
+Products with valid EAN-13 barcodes, bins in three zones, stock, three couriers with different
+tracking schemes, packaging, operators, totes and N orders in a mix of statuses with their events,
+parcels and pickups, consistent with each other (reserved stock matches the open pick tasks, a
+handed-over parcel sits on a closed pickup, every status has the event walk that led to it).
+
+Rows are generated as plain tuples and written through :class:`~picker.store.bulk.BulkWriter`,
+a chunk of orders at a time, so a million orders take minutes and constant memory.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import multiprocessing
+import random
+import time as time_
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any, Protocol
+
+from faker import Faker
+from sqlalchemy import func, select
+
+from picker.domain.ean import with_check_digit
+from picker.domain.pickpath import BinAddress, walking_order
+from picker.domain.pins import hash_pin
+from picker.domain.statuses import OrderStatus, order_path
+from picker.domain.tracking import mod10_number, range_number, s10_number
+from picker.services.common import ServiceError
+from picker.store import migrate
+from picker.store.bulk import BulkWriter, money, ts
+from picker.store.engine import Database
+from picker.store.models import Operator, Order, Product
+
+Progress = Callable[[str, int, int], None]
+
+S = OrderStatus
+
+#: The floor right now: the share of each status among the most recent orders.
+FLOOR_MIX: list[tuple[OrderStatus, float]] = [
+    (S.ON_HOLD, 0.07),
+    (S.UNHANDLED, 0.16),
+    (S.ASSIGNED, 0.20),
+    (S.PICKING, 0.07),
+    (S.PICKED, 0.08),
+    (S.PACKING, 0.05),
+    (S.PACKED, 0.13),
+    (S.EXECUTED, 0.14),
+    (S.DELIVERED, 0.07),
+    (S.CANCELLED, 0.03),
+]
+#: How many of the newest orders form the live floor; older ones are history.
+LIVE_ORDERS = 200
+#: History comes at a busy floor's pace, but spans at least a month however few orders there are.
+HISTORY_PER_DAY = 20_000
+HISTORY_MIN_DAYS = 30
+CHUNK = 5_000
+
+# (locale, country, currency, share of orders paid cash on delivery)
+LOCALES: list[tuple[str, str, str, float]] = [
+    ("pl_PL", "PL", "PLN", 0.30),
+    ("de_DE", "DE", "EUR", 0.05),
+    ("cs_CZ", "CZ", "CZK", 0.25),
+    ("sk_SK", "SK", "EUR", 0.20),
+    ("vi_VN", "VN", "VND", 0.40),
+    ("ja_JP", "JP", "JPY", 0.05),
+    ("el_GR", "GR", "EUR", 0.15),
+    ("uk_UA", "UA", "UAH", 0.30),
+]
+LOCALE_WEIGHTS = [30, 18, 10, 6, 10, 8, 8, 10]
+_LOCALE_IDX = range(len(LOCALES))
+_LOCALE_CUM = list(itertools.accumulate(LOCALE_WEIGHTS))
+# A rough price scale per currency (units per euro), so totals look right in each currency.
+CURRENCY_SCALE = {"PLN": 4, "EUR": 1, "CZK": 25, "VND": 27000, "JPY": 160, "UAH": 45}
+CURRENCY_DIGITS = {"PLN": 2, "EUR": 2, "CZK": 2, "VND": 0, "JPY": 0, "UAH": 2}
+
+PRODUCT_KINDS: list[tuple[str, int, int, bool]] = [
+    # (noun, min weight g, max weight g, fragile)
+    ("T-shirt", 150, 250, False),
+    ("Hoodie", 450, 800, False),
+    ("Socks 3-pack", 90, 150, False),
+    ("Mug", 300, 450, True),
+    ("Wine glass set", 800, 1400, True),
+    ("Glass vase", 600, 1500, True),
+    ("Notebook", 200, 400, False),
+    ("Fountain pen", 30, 80, False),
+    ("Headphones", 180, 350, False),
+    ("Phone case", 30, 60, False),
+    ("USB-C cable", 40, 90, False),
+    ("Charger", 80, 200, False),
+    ("Backpack", 600, 1200, False),
+    ("Water bottle", 200, 400, False),
+    ("Scented candle", 250, 500, True),
+    ("Desk lamp", 900, 1800, False),
+    ("Jigsaw puzzle", 500, 900, False),
+    ("Loose-leaf tea", 100, 250, False),
+    ("Coffee beans", 250, 1000, False),
+    ("Yoga mat", 900, 1600, False),
+    ("Ceramic plate set", 1500, 3000, True),
+    ("Board game", 700, 1500, False),
+    ("Sunglasses", 30, 60, True),
+    ("Cast-iron pan", 2000, 3500, False),
+]
+COLOURS = ["Black", "White", "Navy", "Forest", "Sand", "Coral", "Grey", "Ochre", "Plum", "Teal"]
+SIZES = ["S", "M", "L", "XL", "Mini", "Classic", "Large"]
+# GS1 prefixes of the countries the demo suppliers come from.
+GS1_PREFIXES = ["400", "590", "859", "893", "450", "520", "482", "380"]
+
+#: Minutes from one status to the next on the floor (randomised ±50% per order).
+_STEP_MINUTES = {
+    S.UNHANDLED: 0,
+    S.ASSIGNED: 4,
+    S.PICKING: 20,
+    S.PICKED: 12,
+    S.PACKING: 15,
+    S.PACKED: 6,
+    S.EXECUTED: 90,
+    S.DELIVERED: 60 * 30,
+    S.RETURNED: 60 * 24 * 5,
+    S.CANCELLED: 30,
+    S.ON_HOLD: 0,
+}
+
+ZONES = [("A", 4, 6, 3), ("B", 4, 5, 3), ("C", 4, 6, 3)]  # zone, aisles, bays, levels
+
+NOTES = [
+    "Please leave at the door.",
+    "Ring twice.",
+    "Call before delivery.",
+    "Deliver after 5 pm.",
+    "Gift — no invoice in the parcel please.",
+]
+GIFTS = ["Happy birthday!", "All the best, from all of us.", "Wszystkiego najlepszego!"]
+HOLD_REASONS = [
+    "short: {sku} (none in stock)",
+    "address incomplete: no postal code",
+    "unknown shipping method: 'pickup_point_42'",
+    "payment pending",
+]
+# Customer text is stored raw and escaped on display: the demo carries a few hostile names.
+HOSTILE_NAMES = [
+    "[bold red]Admin[/] \x1b[31mRed\x1b[0m",
+    "Robert'); DROP TABLE orders;--",
+    "<script>alert(1)</script> Ñoño",
+]
+
+
+@dataclass(frozen=True)
+class DemoOperator:
+    badge: str
+    name: str
+    roles: str
+    pin: str
+
+
+@dataclass(frozen=True)
+class DemoCourier:
+    code: str
+    name: str
+    scheme: str
+    prefix: str
+    country: str | None
+    range_start: int | None
+    range_end: int | None
+    cutoff: time
+    layout: str
+    lane: str
+    services: tuple[tuple[str, str, bool], ...]  # (code, name, express)
+
+
+COURIERS = [
+    DemoCourier(
+        "POST",
+        "National Post",
+        "s10",
+        "EE",
+        "PL",
+        None,
+        None,
+        time(15, 0),
+        "post-4x6",
+        "LANE-1",
+        (("standard", "Priority parcel", False), ("ems", "EMS express", True)),
+    ),
+    DemoCourier(
+        "SWIFT",
+        "Swift Parcel",
+        "mod10",
+        "73",
+        None,
+        None,
+        None,
+        time(16, 30),
+        "swift-4x6",
+        "LANE-2",
+        (("standard", "Standard", False), ("express", "Express 12:00", True)),
+    ),
+    DemoCourier(
+        "CITY",
+        "CityRun Couriers",
+        "range",
+        "CR",
+        None,
+        500_000,
+        999_999,
+        time(18, 0),
+        "city-a6",
+        "LANE-3",
+        (("sameday", "Same day", True), ("nextday", "Next day", False)),
+    ),
+]
+
+PACKAGING = [
+    # code, barcode, name, tare g, l, w, h mm
+    ("ENV-M", "BOX-ENVM", "Bubble envelope M", 20, 250, 180, 30),
+    ("BOX-S", "BOX-S", "Carton S", 120, 200, 150, 100),
+    ("BOX-M", "BOX-M", "Carton M", 250, 350, 250, 150),
+    ("BOX-L", "BOX-L", "Carton L", 450, 500, 400, 300),
+]
+
+
+@dataclass
+class DemoResult:
+    orders: int
+    products: int
+    bins: int
+    couriers: int
+    packaging: int
+    totes: int
+    operators: list[DemoOperator]
+    by_status: dict[str, int]
+    seconds: float = 0.0
+    samples: dict[str, list[str]] = field(default_factory=dict)
+
+
+class FloorNotEmpty(ServiceError):
+    pass
+
+
+class Sink(Protocol):
+    """Where generated rows go: a :class:`BulkWriter`, or a queue to the process that writes."""
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+
+@dataclass(frozen=True)
+class _Summary:
+    n: int
+    products: list[tuple[int, str, str, int]]
+    bins: list[tuple[int, str]]
+    n_totes: int
+    operators: list[DemoOperator]
+    by_status: dict[str, int]
+
+
+#: From this many orders, rows are generated in a second process while this one writes them.
+PARALLEL_FROM = 50_000
+
+
+def _generate(sink: Sink, n: int, seed: int, now: datetime, progress: Progress) -> _Summary:
+    b = _Builder(n, seed, now, progress)
+    progress("catalogue", 0, 1)
+    b.catalogue(sink)
+    b.couriers(sink)
+    b.people(sink)
+    progress("catalogue", 1, 1)
+    b.orders(sink)
+    b.stock(sink)
+    b.counters(sink)
+    return _Summary(b.n, b.products, b.bins, b.n_totes, b.operators, b.by_status)
+
+
+class _QueueSink:
+    def __init__(self, queue: Any) -> None:
+        self.queue = queue
+
+    def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+        self.queue.put(("insert", table, columns, rows))
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.queue.put(("execute", sql, params))
+
+
+def _generator_main(queue: Any, n: int, seed: int, now: datetime) -> None:
+    """Entry point of the generating process: rows, progress and the summary go to ``queue``."""
+    try:
+        summary = _generate(
+            _QueueSink(queue), n, seed, now, lambda *args: queue.put(("progress", *args))
+        )
+        queue.put(("done", summary))
+    except BaseException as exc:  # reported to the writing process, in words
+        queue.put(("error", f"{type(exc).__name__}: {exc}"))
+
+
+def _generate_in_process(
+    w: BulkWriter, n: int, seed: int, now: datetime, progress: Progress
+) -> _Summary:
+    """Generate in a second process and write here: the two cores work at once."""
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue(maxsize=6)
+    worker = ctx.Process(target=_generator_main, args=(queue, n, seed, now), daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, *rest = queue.get()
+            if kind == "insert":
+                w.insert(*rest)
+            elif kind == "execute":
+                w.execute(*rest)
+            elif kind == "progress":
+                progress(*rest)
+            elif kind == "done":
+                return rest[0]  # type: ignore[no-any-return]
+            else:
+                raise ServiceError(f"generating the demo floor failed: {rest[0]}")
+    finally:
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+@dataclass
+class _Pools:
+    """Names and addresses drawn once from Faker, then reused: a million orders stay fast."""
+
+    people: list[list[tuple[str, str, str, str, str, str]]]  # per locale
+
+
+def _make_pools(seed: int, size: int) -> _Pools:
+    people = []
+    for i, (locale, _country, _cur, _cod) in enumerate(LOCALES):
+        fake = Faker(locale)
+        fake.seed_instance(seed * 1000 + i)
+        rows = []
+        for _ in range(size):
+            name = fake.name()
+            email = f"{fake.user_name()}@{fake.free_email_domain()}"
+            rows.append(
+                (
+                    name,
+                    email,
+                    fake.street_address(),
+                    fake.postcode(),
+                    fake.city(),
+                    fake.phone_number(),
+                )
+            )
+        people.append(rows)
+    return _Pools(people=people)
+
+
+def _stream_counts(total: int) -> dict[OrderStatus, int]:
+    counts = {status: int(total * share) for status, share in FLOOR_MIX}
+    counts[S.UNHANDLED] += total - sum(counts.values())
+    return counts
+
+
+class _Builder:
+    def __init__(self, n_orders: int, seed: int, now: datetime, progress: Progress):
+        self.n = n_orders
+        self.seed = seed
+        # Naive UTC inside the builder: cheaper to format a million times.
+        self.now = now.astimezone(UTC).replace(tzinfo=None)
+        self.rng = random.Random(seed)
+        self.progress = progress
+        self.products: list[tuple[int, str, str, int]] = []  # id, sku, name, weight
+        self.product_bin: dict[int, int] = {}
+        self.bin_seq: dict[int, int] = {}
+        self.bins: list[tuple[int, str]] = []
+        self.stock_reserved: dict[int, int] = {}  # product id -> reserved in its primary bin
+        self.stock_picked: dict[int, int] = {}  # product id -> picked by live orders
+        self.courier_ids: dict[str, int] = {}
+        self.services: list[tuple[int, int, str, str, bool]] = []  # id, courier, code, name, exp
+        self.serial: dict[str, int] = {}
+        self.operators: list[DemoOperator] = []
+        self.pickers: list[int] = []
+        self.packers: list[int] = []
+        self.lead = 0
+        self.n_totes = 0
+        self.tote_bindings: list[tuple[int, int, str, str | None]] = []
+        self.new_pickups: list[tuple[object, ...]] = []
+        self.ids = {
+            "line": 0,
+            "event": 0,
+            "parcel": 0,
+            "item": 0,
+            "task": 0,
+            "pickup": 0,
+            "move": 0,
+        }
+        self.pickups: dict[tuple[int, str], tuple[int, datetime]] = {}
+        self.by_status: dict[str, int] = {}
+
+    # --- the fixed part of the floor ------------------------------------------------------
+
+    def catalogue(self, w: Sink) -> None:
+        rng = self.rng
+        products, barcodes = [], []
+        barcode_id = 0
+        n = 0
+        for kind, low, high, fragile in PRODUCT_KINDS:
+            for colour in rng.sample(COLOURS, 4):
+                for size in rng.sample(SIZES, 3):
+                    n += 1
+                    sku = f"SKU-{n:05d}"
+                    name = f"{kind} {colour} {size}"
+                    weight = rng.randint(low, high)
+                    products.append((n, sku, name, weight, fragile, True))
+                    self.products.append((n, sku, name, weight))
+                    prefix = GS1_PREFIXES[n % len(GS1_PREFIXES)]
+                    barcode_id += 1
+                    ean = with_check_digit(f"{prefix}{4000 + n % 7:04d}{n:05d}")
+                    barcodes.append((barcode_id, n, ean))
+                    if rng.random() < 0.15:  # a second supplier's barcode
+                        other = GS1_PREFIXES[(n + 3) % len(GS1_PREFIXES)]
+                        barcode_id += 1
+                        barcodes.append(
+                            (barcode_id, n, with_check_digit(f"{other}9{n + 10000:08d}"))
+                        )
+        w.insert("products", ("id", "sku", "name", "weight_g", "fragile", "active"), products)
+        w.insert("product_barcodes", ("id", "product_id", "barcode"), barcodes)
+
+        addresses = [
+            BinAddress(zone, aisle, bay, level)
+            for zone, aisles, bays, levels in ZONES
+            for aisle in range(1, aisles + 1)
+            for bay in range(1, bays + 1)
+            for level in range(1, levels + 1)
+        ]
+        bins = []
+        for seq, a in enumerate(walking_order(addresses), start=1):
+            bins.append((seq, a.code, a.zone, a.aisle, a.bay, a.level, seq * 10, True))
+            self.bins.append((seq, a.code))
+            self.bin_seq[seq] = seq * 10
+        w.insert(
+            "bins", ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active"), bins
+        )
+        bin_ids = [b[0] for b in self.bins]
+        for pid, *_ in self.products:
+            self.product_bin[pid] = bin_ids[(pid * 7) % len(bin_ids)]
+
+    def couriers(self, w: Sink) -> None:
+        couriers, services = [], []
+        service_id = 0
+        for i, c in enumerate(COURIERS, start=1):
+            self.courier_ids[c.code] = i
+            couriers.append(
+                (
+                    i,
+                    c.code,
+                    c.name,
+                    c.scheme,
+                    c.prefix,
+                    c.country,
+                    c.range_start,
+                    c.range_end,
+                    0,
+                    c.cutoff.strftime("%H:%M:%S.%f"),
+                    c.layout,
+                    c.lane,
+                    True,
+                )
+            )
+            for code, name, express in c.services:
+                service_id += 1
+                services.append((service_id, i, code, name, express))
+                self.services.append((service_id, i, code, name, express))
+        w.insert(
+            "couriers",
+            (
+                "id",
+                "code",
+                "name",
+                "tracking_scheme",
+                "tracking_prefix",
+                "tracking_country",
+                "range_start",
+                "range_end",
+                "next_number",
+                "cutoff",
+                "label_layout",
+                "lane",
+                "active",
+            ),
+            couriers,
+        )
+        w.insert("courier_services", ("id", "courier_id", "code", "name", "express"), services)
+        w.insert(
+            "packaging_types",
+            ("id", "code", "barcode", "name", "tare_g", "length_mm", "width_mm", "height_mm"),
+            [(i, *p) for i, p in enumerate(PACKAGING, start=1)],
+        )
+
+    def people(self, w: Sink) -> None:
+        fake = Faker("pl_PL")
+        fake.seed_instance(self.seed)
+        plan = [("lead",), ("picker",), ("picker",), ("packer",), ("packer",)]
+        ops, roles = [], []
+        for i, (role,) in enumerate(plan, start=1):
+            badge = f"EMP-{i:04d}"
+            pin = f"{self.rng.randint(0, 9999):04d}"
+            name = f"{fake.first_name()} {fake.last_name()}"
+            self.operators.append(DemoOperator(badge, name, role, pin))
+            pin_hash = hash_pin(pin, salt=self.rng.randbytes(16))
+            ops.append((i, badge, name, pin_hash, True, 0, ts(self.now)))
+            roles.append((i, role))
+            if role == "lead":
+                self.lead = i
+            elif role == "picker":
+                self.pickers.append(i)
+            else:
+                self.packers.append(i)
+        w.insert(
+            "operators",
+            ("id", "badge", "name", "pin_hash", "active", "failed_pins", "created_at"),
+            ops,
+        )
+        w.insert("operator_roles", ("operator_id", "role"), roles)
+
+    # --- orders ---------------------------------------------------------------------------
+
+    def orders(self, w: Sink) -> None:
+        live = min(self.n, LIVE_ORDERS)
+        history = self.n - live
+        pools = _make_pools(self.seed, 400 if self.n > 1000 else 40)
+        counts = _stream_counts(live)
+        # Further along the floor = placed earlier: the live statuses in reverse floor order.
+        progress_rank = [
+            S.DELIVERED,
+            S.EXECUTED,
+            S.PACKED,
+            S.PACKING,
+            S.PICKED,
+            S.PICKING,
+            S.ASSIGNED,
+            S.CANCELLED,
+            S.ON_HOLD,
+            S.UNHANDLED,
+        ]
+        live_statuses = [s for s in progress_rank for _ in range(counts.get(s, 0))]
+        self.n_totes = 100 + sum(counts[s] for s in (S.PICKING, S.PICKED, S.PACKING))
+        w.insert("totes", ("id", "code"), [(i, f"T-{i:04d}") for i in range(1, self.n_totes + 1)])
+        done = 0
+        chunk = _Chunk()
+        span_days = max(history / HISTORY_PER_DAY, HISTORY_MIN_DAYS)
+        start_history = self.now - timedelta(hours=10) - timedelta(days=span_days)
+        for i in range(self.n):
+            order_id = i + 1
+            if i < history:
+                placed = start_history + timedelta(days=span_days * i / history)
+                age = self.now - placed
+                r = self.rng.random()
+                if r < 0.03:
+                    status = S.CANCELLED
+                elif r < 0.05 and age > timedelta(days=3):
+                    status = S.RETURNED
+                elif age < timedelta(days=2):
+                    status = S.EXECUTED
+                else:
+                    status = S.DELIVERED
+            else:
+                k = i - history
+                status = live_statuses[k]
+                placed = self.now - timedelta(hours=10) + timedelta(minutes=k * 540 / max(live, 1))
+            self._order(chunk, order_id, placed, status, pools)
+            done = order_id
+            if len(chunk.orders) >= CHUNK:
+                self._flush(w, chunk)
+                self.progress("orders", done, self.n)
+        self._flush(w, chunk)
+        self.progress("orders", done, self.n)
+        # Totes were written before their orders existed: bind them now.
+        for tote, oid, at, location in self.tote_bindings:
+            w.execute(
+                "UPDATE totes SET order_id = ?, bound_at = ?, location = ? WHERE id = ?",
+                (oid, at, location, tote),
+            )
+
+    def _flush(self, w: Sink, chunk: _Chunk) -> None:
+        """Write the pickups made since the last flush (parcels refer to them), then the chunk."""
+        w.insert(
+            "courier_pickups",
+            (
+                "id",
+                "number",
+                "courier_id",
+                "status",
+                "opened_by",
+                "opened_at",
+                "closed_by",
+                "closed_at",
+            ),
+            self.new_pickups,
+        )
+        self.new_pickups = []
+        chunk.flush(w)
+
+    def _order(
+        self, c: _Chunk, oid: int, placed: datetime, status: OrderStatus, pools: _Pools
+    ) -> None:
+        rng = self.rng
+        self.by_status[status.value] = self.by_status.get(status.value, 0) + 1
+        li = rng.choices(_LOCALE_IDX, cum_weights=_LOCALE_CUM)[0]
+        _locale, country, currency, cod_share = LOCALES[li]
+        name, email, street, postcode, city, phone = rng.choice(pools.people[li])
+        if rng.random() < 0.002:
+            name = rng.choice(HOSTILE_NAMES)
+        service_id, courier_id, service_code, _sname, express = rng.choice(self.services)
+        courier_code = COURIERS[courier_id - 1].code
+        n_lines = rng.choices((1, 2, 3, 4), cum_weights=(55, 80, 92, 100))[0]
+        scale = CURRENCY_SCALE[currency]
+        digits = CURRENCY_DIGITS[currency]
+        total = Decimal(0)
+        lines = []
+        for ln, prod in enumerate(rng.sample(self.products, n_lines), start=1):
+            pid, sku, pname, _weight = prod
+            qty = rng.choices((1, 2, 3, 5), cum_weights=(70, 90, 97, 100))[0]
+            price = (Decimal(rng.randint(5, 80)) * scale).quantize(Decimal(1).scaleb(-digits))
+            if digits:
+                price = price - Decimal("0.01")
+            total += price * qty
+            self.ids["line"] += 1
+            lines.append((self.ids["line"], pid, sku, pname, qty, price, ln))
+        cod = rng.random() < cod_share
+        hold: list[str] = []
+        if status is S.ON_HOLD:
+            hold = [rng.choice(HOLD_REASONS).format(sku=lines[0][2])]
+        path = order_path(status)
+        if status is S.ON_HOLD:
+            path = [S.ON_HOLD]
+        # Event times: intake a minute after placing, then the floor's pace.
+        t = placed + timedelta(minutes=1)
+        times: dict[OrderStatus, datetime] = {}
+        prev: OrderStatus | None = None
+        assignee = None
+        for st in path:
+            t = t + timedelta(minutes=_STEP_MINUTES[st] * (0.5 + rng.random()))
+            if t > self.now:
+                t = self.now - timedelta(seconds=len(path) - len(times))
+            times[st] = t
+            operator = None
+            reason = ""
+            if st is S.UNHANDLED:
+                reason = "imported"
+            elif st is S.ON_HOLD:
+                reason = "; ".join(hold)
+            elif st is S.ASSIGNED:
+                assignee = self.pickers[oid % len(self.pickers)]
+                reason = "auto-assigned"
+            elif st in (S.PICKING, S.PICKED):
+                operator = assignee
+            elif st in (S.PACKING, S.PACKED):
+                operator = self.packers[oid % len(self.packers)]
+            elif st is S.EXECUTED:
+                operator = self.lead
+                reason = "handed to courier"
+            elif st is S.DELIVERED:
+                reason = "courier tracking: delivered"
+            elif st is S.CANCELLED:
+                operator = self.lead
+                reason = "customer cancelled"
+            elif st is S.RETURNED:
+                operator = self.lead
+                reason = "return received"
+            self.ids["event"] += 1
+            terminal = "T01" if operator is None else f"T{operator:02d}"
+            c.events.append(
+                (
+                    self.ids["event"],
+                    oid,
+                    ts(t),
+                    operator,
+                    terminal,
+                    prev.value if prev else None,
+                    st.value,
+                    reason,
+                )
+            )
+            prev = st
+        assigned = status in (S.ASSIGNED, S.PICKING, S.PICKED, S.PACKING, S.PACKED)
+        c.orders.append(
+            (
+                oid,
+                f"PO-{oid:07d}",
+                "shop" if oid % 5 else "marketplace",
+                f"{100000 + oid}",
+                name,
+                email,
+                name,
+                street,
+                None,
+                postcode,
+                city,
+                None,
+                country,
+                phone,
+                f"{courier_code.lower()}_{service_code}",
+                courier_id,
+                service_id,
+                currency,
+                money(total),
+                money(total) if cod else None,
+                not cod,
+                ts(placed),
+                10 if express else 0,
+                status.value,
+                assignee if assigned else None,
+                None,
+                json.dumps(hold),
+                rng.choice(NOTES) if rng.random() < 0.1 else None,
+                rng.choice(GIFTS) if rng.random() < 0.03 else None,
+                len(path),
+                ts(placed),
+                ts(t),
+            )
+        )
+        for lid, pid, sku, pname, qty, price, ln in lines:
+            c.lines.append((lid, oid, ln, sku, pid, pname, qty, money(price)))
+        self._floor_work(c, oid, status, lines, times, courier_id)
+
+    def _floor_work(
+        self,
+        c: _Chunk,
+        oid: int,
+        status: OrderStatus,
+        lines: list[tuple[int, int, str, str, int, Decimal, int]],
+        times: dict[OrderStatus, datetime],
+        courier_id: int,
+    ) -> None:
+        """Pick tasks, totes, reservations and parcels that the order's status implies."""
+        picker = self.pickers[oid % len(self.pickers)]
+        if status in (S.ASSIGNED, S.PICKING, S.PICKED, S.PACKING, S.PACKED):
+            tote = None
+            if status in (S.PICKING, S.PICKED, S.PACKING):
+                tote = len(self.tote_bindings) + 1
+                location = None if status is S.PICKING else "packing"
+                self.tote_bindings.append((tote, oid, ts(times[S.PICKING]), location))
+            ordered = sorted(lines, key=lambda ln: self.bin_seq[self.product_bin[ln[1]]])
+            for seq, (lid, pid, _sku, _n, qty, _p, _ln) in enumerate(ordered, start=1):
+                if status is S.ASSIGNED:
+                    picked = 0
+                elif status is S.PICKING:
+                    picked = qty if seq <= len(ordered) // 2 else 0
+                else:
+                    picked = qty
+                self.stock_reserved[pid] = self.stock_reserved.get(pid, 0) + qty - picked
+                if picked:
+                    self.stock_picked[pid] = self.stock_picked.get(pid, 0) + picked
+                    self.ids["move"] += 1
+                    c.moves.append(
+                        (
+                            self.ids["move"],
+                            ts(times[S.PICKING]),
+                            pid,
+                            self.product_bin[pid],
+                            -picked,
+                            "pick",
+                            picker,
+                            f"T{picker:02d}",
+                            oid,
+                        )
+                    )
+                self.ids["task"] += 1
+                c.tasks.append(
+                    (
+                        self.ids["task"],
+                        oid,
+                        lid,
+                        pid,
+                        self.product_bin[pid],
+                        seq,
+                        qty,
+                        picked,
+                        0,
+                        tote if status is not S.PACKED else None,
+                        picker if status is not S.ASSIGNED else None,
+                        ts(times[status]),
+                    )
+                )
+        if status in (S.PACKING, S.PACKED, S.EXECUTED, S.DELIVERED, S.RETURNED):
+            packer = self.packers[oid % len(self.packers)]
+            split = status is not S.PACKING and len(lines) > 1 and oid % 10 == 0
+            groups = [lines[:1], lines[1:]] if split else [lines]
+            for seq, group in enumerate(groups, start=1):
+                self.ids["parcel"] += 1
+                pid_ = self.ids["parcel"]
+                weight = sum(self.products[ln[1] - 1][3] * ln[4] for ln in group) + 250
+                if status is S.PACKING:
+                    c.parcels.append(
+                        (
+                            pid_,
+                            oid,
+                            seq,
+                            courier_id,
+                            "open",
+                            None,
+                            None,
+                            None,
+                            packer,
+                            None,
+                            None,
+                            None,
+                            None,
+                        )
+                    )
+                    group = group[: max(1, len(group) // 2)]  # half verified so far
+                else:
+                    tracking = self._tracking(courier_id)
+                    closed = ts(times[S.PACKED])
+                    pickup = None
+                    handed = None
+                    state = "closed"
+                    if status is not S.PACKED:
+                        state = "handed_over"
+                        pickup, at = self._pickup(courier_id, times[S.EXECUTED])
+                        handed = ts(at)
+                    c.parcels.append(
+                        (
+                            pid_,
+                            oid,
+                            seq,
+                            courier_id,
+                            state,
+                            tracking,
+                            3,
+                            weight,
+                            packer,
+                            packer,
+                            closed,
+                            pickup,
+                            handed,
+                        )
+                    )
+                for ln in group:
+                    self.ids["item"] += 1
+                    c.items.append((self.ids["item"], pid_, ln[0], ln[4]))
+
+    def _tracking(self, courier_id: int) -> str:
+        c = COURIERS[courier_id - 1]
+        n = self.serial.get(c.code, 0)
+        self.serial[c.code] = n + 1
+        if c.scheme == "s10":
+            assert c.country is not None
+            return s10_number(c.prefix, n + 1, c.country)
+        if c.scheme == "mod10":
+            return mod10_number(c.prefix, n + 1)
+        assert c.range_start is not None
+        return range_number(c.prefix, c.range_start + n)
+
+    def _pickup(self, courier_id: int, when: datetime) -> tuple[int, datetime]:
+        """The day's pickup of a courier, at its cutoff (made on first use)."""
+        cutoff = COURIERS[courier_id - 1].cutoff
+        day = when.date()
+        at = datetime.combine(day, cutoff)
+        if at < when:
+            at = datetime.combine(day + timedelta(days=1), cutoff)
+        if at > self.now:
+            at = self.now - timedelta(minutes=1)
+        key = (courier_id, at.date().isoformat())
+        if key not in self.pickups:
+            self.ids["pickup"] += 1
+            pid = self.ids["pickup"]
+            self.pickups[key] = (pid, at)
+            self.new_pickups.append(
+                (
+                    pid,
+                    f"PU-{pid:07d}",
+                    courier_id,
+                    "closed",
+                    self.lead,
+                    ts(at - timedelta(minutes=20)),
+                    self.lead,
+                    ts(at),
+                )
+            )
+        return self.pickups[key]
+
+    # --- what depends on all orders -------------------------------------------------------
+
+    def stock(self, w: Sink) -> None:
+        rng = random.Random(self.seed + 1)
+        stock, moves = [], []
+        receipt_at = ts(self.now - timedelta(days=1))
+        sid = 0
+        for pid, *_ in self.products:
+            bins = [self.product_bin[pid]]
+            if rng.random() < 0.3:  # a second location for some products
+                bins.append(self.bins[(pid * 13 + 5) % len(self.bins)][0])
+            for k, bin_id in enumerate(bins):
+                on_hand = rng.randint(8, 120)
+                reserved = self.stock_reserved.get(pid, 0) if k == 0 else 0
+                on_hand = max(on_hand, reserved)
+                if k == 0 and rng.random() < 0.03 and reserved == 0:
+                    on_hand = 0  # an empty bin: the shortage flow has something to find
+                sid += 1
+                stock.append((sid, pid, bin_id, on_hand, reserved))
+                received = on_hand + (self.stock_picked.get(pid, 0) if k == 0 else 0)
+                if received:
+                    self.ids["move"] += 1
+                    moves.append(
+                        (
+                            self.ids["move"],
+                            receipt_at,
+                            pid,
+                            bin_id,
+                            received,
+                            "receipt",
+                            None,
+                            None,
+                            None,
+                        )
+                    )
+        w.insert("stock", ("id", "product_id", "bin_id", "on_hand", "reserved"), stock)
+        w.insert("stock_movements", _Chunk.MOVE_COLS, moves)
+
+    def counters(self, w: Sink) -> None:
+        for code, n in self.serial.items():
+            w.execute("UPDATE couriers SET next_number = ? WHERE code = ?", (n, code))
+
+
+class _Chunk:
+    MOVE_COLS = (
+        "id",
+        "at",
+        "product_id",
+        "bin_id",
+        "delta",
+        "reason",
+        "operator_id",
+        "terminal_id",
+        "order_id",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.orders: list[tuple[object, ...]] = []
+        self.lines: list[tuple[object, ...]] = []
+        self.events: list[tuple[object, ...]] = []
+        self.tasks: list[tuple[object, ...]] = []
+        self.parcels: list[tuple[object, ...]] = []
+        self.items: list[tuple[object, ...]] = []
+        self.moves: list[tuple[object, ...]] = []
+
+    def flush(self, w: Sink) -> None:
+        w.insert(
+            "orders",
+            (
+                "id",
+                "number",
+                "channel",
+                "shop_order_no",
+                "customer_name",
+                "customer_email",
+                "ship_name",
+                "ship_street",
+                "ship_street2",
+                "ship_postal_code",
+                "ship_city",
+                "ship_region",
+                "ship_country",
+                "ship_phone",
+                "shipping_method",
+                "courier_id",
+                "service_id",
+                "currency",
+                "total_amount",
+                "cod_amount",
+                "paid",
+                "placed_at",
+                "priority",
+                "status",
+                "assignee_id",
+                "held_by_terminal",
+                "hold_reasons",
+                "note",
+                "gift_message",
+                "version",
+                "created_at",
+                "updated_at",
+            ),
+            self.orders,
+        )
+        w.insert(
+            "order_lines",
+            ("id", "order_id", "line_no", "sku", "product_id", "name", "quantity", "unit_price"),
+            self.lines,
+        )
+        w.insert(
+            "order_events",
+            (
+                "id",
+                "order_id",
+                "at",
+                "operator_id",
+                "terminal_id",
+                "from_status",
+                "to_status",
+                "reason",
+            ),
+            self.events,
+        )
+        w.insert(
+            "pick_tasks",
+            (
+                "id",
+                "order_id",
+                "order_line_id",
+                "product_id",
+                "bin_id",
+                "seq",
+                "quantity",
+                "picked",
+                "short",
+                "tote_id",
+                "picker_id",
+                "updated_at",
+            ),
+            self.tasks,
+        )
+        w.insert(
+            "parcels",
+            (
+                "id",
+                "order_id",
+                "seq",
+                "courier_id",
+                "status",
+                "tracking_no",
+                "packaging_type_id",
+                "weight_g",
+                "opened_by",
+                "closed_by",
+                "closed_at",
+                "pickup_id",
+                "handed_over_at",
+            ),
+            self.parcels,
+        )
+        w.insert("parcel_items", ("id", "parcel_id", "order_line_id", "quantity"), self.items)
+        w.insert("stock_movements", self.MOVE_COLS, self.moves)
+        self.reset()
+
+
+def build_demo(
+    db: Database,
+    *,
+    orders: int = 60,
+    seed: int = 1,
+    now: datetime | None = None,
+    progress: Progress | None = None,
+    reset: bool = False,
+) -> DemoResult:
+    """Build the demo floor into ``db`` (migrated to head first). Refuses a floor with data
+    unless ``reset`` (which empties the database first)."""
+    if orders < 0:
+        raise ServiceError("--orders must be 0 or more")
+    started = time_.perf_counter()
+    progress = progress or (lambda stage, done, total: None)
+    if reset:
+        migrate.downgrade(db.engine, "base")
+    migrate.upgrade(db.engine)
+    with db.read() as s:
+        has = (
+            s.scalar(select(func.count()).select_from(Product))
+            or s.scalar(select(func.count()).select_from(Order))
+            or s.scalar(select(func.count()).select_from(Operator))
+        )
+    if has:
+        raise FloorNotEmpty(
+            "the database already holds a floor; use --reset to replace it with a new demo floor"
+        )
+    now = now or datetime.now(UTC)
+    w = BulkWriter(db.engine)
+    try:
+        if orders >= PARALLEL_FROM:
+            summary = _generate_in_process(w, orders, seed, now, progress)
+        else:
+            summary = _generate(w, orders, seed, now, progress)
+        w.commit()
+    except BaseException:
+        w.rollback()
+        raise
+    b = summary
+    return DemoResult(
+        orders=b.n,
+        products=len(b.products),
+        bins=len(b.bins),
+        couriers=len(COURIERS),
+        packaging=len(PACKAGING),
+        totes=b.n_totes,
+        operators=b.operators,
+        by_status=dict(sorted(b.by_status.items())),
+        seconds=time_.perf_counter() - started,
+    )

@@ -1,0 +1,58 @@
+"""The floor sheet of the floor in the database: badges, commands, bins, products, totes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+
+from picker.domain.commands import COMMANDS
+from picker.printing.floor_sheet import SheetCode, SheetSection, render_floor_sheet
+from picker.services.demo import DemoOperator
+from picker.store.engine import Database
+from picker.store.models import Bin, PackagingType, Product, ProductBarcode, Tote
+
+
+def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> list[SheetSection]:
+    with db.read() as s:
+        bins = s.scalars(select(Bin).order_by(Bin.pick_seq).limit(12)).all()
+        products = s.execute(
+            select(Product.sku, Product.name, ProductBarcode.barcode)
+            .join(ProductBarcode, ProductBarcode.product_id == Product.id)
+            .order_by(Product.id, ProductBarcode.id)
+            .limit(12)
+        ).all()
+        totes = s.scalars(
+            select(Tote.code).where(Tote.order_id.is_(None)).order_by(Tote.id).limit(6)
+        ).all()
+        packaging = s.scalars(select(PackagingType).order_by(PackagingType.id)).all()
+        return [
+            SheetSection(
+                "Badges (demo PINs shown)",
+                [
+                    SheetCode(f"{o.name} — {o.roles}", o.badge, note=f"PIN {o.pin}")
+                    for o in operators
+                ],
+            ),
+            SheetSection("Commands", [SheetCode(text, code) for code, text in COMMANDS.items()]),
+            SheetSection(
+                "Bins (walking order)", [SheetCode(f"Bin zone {b.zone}", b.code) for b in bins]
+            ),
+            SheetSection(
+                "Products",
+                [
+                    SheetCode(f"{name} ({sku})", ean, symbology="ean13")
+                    for sku, name, ean in products
+                ],
+            ),
+            SheetSection("Totes", [SheetCode("Tote", code) for code in totes]),
+            SheetSection("Packaging", [SheetCode(p.name, p.barcode) for p in packaging]),
+        ]
+
+
+def write_floor_sheet(db: Database, path: Path, operators: Sequence[DemoOperator]) -> Path:
+    pdf = render_floor_sheet("Picker floor sheet", floor_sheet_sections(db, operators))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    return path

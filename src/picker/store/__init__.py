@@ -1,0 +1,1 @@
+"""Storage: the schema, engines and sessions (SQLite or PostgreSQL), migrations, bulk writes."""

@@ -1,0 +1,588 @@
+"""The schema: SQLAlchemy 2 typed models for everything on the floor.
+
+Every rule that can be a database constraint is one (unique keys, foreign keys, CHECKs), so two
+terminals racing each other are settled by the database, not by Python. Timestamps are stored as
+UTC and always come back timezone-aware.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from picker.domain.roles import Role
+from picker.domain.statuses import OrderStatus, ParcelStatus
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC, returned as an aware UTC datetime on every database."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # raw SQLite text from a bulk insert
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _enum(enum: type[Any], name: str) -> Enum:
+    """A status column: VARCHAR holding the value's text (checked by :func:`_one_of`)."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=False,
+        length=16,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+def _one_of(column: str, values: Any, name: str, *, nullable: bool = False) -> CheckConstraint:
+    """CHECK that ``column`` holds one of ``values``.
+
+    Written as ``a = 'x' OR a = 'y' …`` rather than ``IN (…)``: SQLite evaluates a constant IN
+    list about twice as slowly per row (measured on 750,000 event rows: 5.5 s against 2.4 s).
+    """
+    texts = [getattr(v, "value", v) for v in values]
+    condition = " OR ".join(f"{column} = '{t}'" for t in texts)
+    if nullable:
+        condition = f"{column} IS NULL OR {condition}"
+    return CheckConstraint(condition, name=name)
+
+
+class Money(TypeDecorator[Decimal]):
+    """An exact amount, stored as an integer count of 1/10,000 units on every database.
+
+    Exact on SQLite too (which has no decimal type), and SUM() in SQL stays exact. Four places
+    cover every currency's minor units; an amount finer than that is refused, not rounded.
+    """
+
+    impl = BigInteger
+    cache_ok = True
+    SCALE = 4
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> int | None:
+        if value is None:
+            return None
+        scaled = Decimal(value).scaleb(self.SCALE)
+        if scaled != scaled.to_integral_value():
+            raise ValueError(f"amount {value} has more than {self.SCALE} decimal places")
+        return int(scaled)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        return Decimal(int(value)).scaleb(-self.SCALE)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# --- catalogue and locations -----------------------------------------------------------------
+
+
+class Product(Base):
+    __tablename__ = "products"
+    __table_args__ = (
+        CheckConstraint("weight_g >= 0", name="weight_not_negative"),
+        CheckConstraint("length(sku) > 0", name="sku_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    weight_g: Mapped[int] = mapped_column(Integer)
+    fragile: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    barcodes: Mapped[list[ProductBarcode]] = relationship(back_populates="product")
+
+
+class ProductBarcode(Base):
+    """One of a product's barcodes (EAN-13, a second supplier's EAN, an internal code…)."""
+
+    __tablename__ = "product_barcodes"
+    __table_args__ = (CheckConstraint("length(barcode) > 0", name="barcode_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+
+    product: Mapped[Product] = relationship(back_populates="barcodes")
+
+
+class Bin(Base):
+    """A bin location: zone-aisle-bay-level, with its place in the walking order."""
+
+    __tablename__ = "bins"
+    __table_args__ = (
+        UniqueConstraint("zone", "aisle", "bay", "level"),
+        CheckConstraint("aisle >= 0 AND bay >= 0 AND level >= 0", name="coordinates_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    zone: Mapped[str] = mapped_column(String(8))
+    aisle: Mapped[int] = mapped_column(Integer)
+    bay: Mapped[int] = mapped_column(Integer)
+    level: Mapped[int] = mapped_column(Integer)
+    pick_seq: Mapped[int] = mapped_column(Integer, index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Stock(Base):
+    """How many of a product lie in a bin, and how many of those are promised to orders."""
+
+    __tablename__ = "stock"
+    __table_args__ = (
+        UniqueConstraint("product_id", "bin_id"),
+        CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
+        CheckConstraint("reserved >= 0", name="reserved_not_negative"),
+        CheckConstraint("reserved <= on_hand", name="reserved_within_on_hand"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bins.id"), index=True)
+    on_hand: Mapped[int] = mapped_column(Integer, default=0)
+    reserved: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class StockMovement(Base):
+    """Append-only ledger of every change to on_hand: receipt, pick, correction, put-back."""
+
+    __tablename__ = "stock_movements"
+    __table_args__ = (
+        CheckConstraint("delta <> 0", name="delta_not_zero"),
+        Index(None, "product_id", "bin_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bins.id"))
+    delta: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(32))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    terminal_id: Mapped[str | None] = mapped_column(String(16))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+
+
+# --- couriers and packaging ------------------------------------------------------------------
+
+
+class Courier(Base):
+    __tablename__ = "couriers"
+    __table_args__ = (
+        _one_of("tracking_scheme", ("s10", "mod10", "range"), "tracking_scheme_known"),
+        CheckConstraint(
+            "range_start IS NULL OR range_end IS NULL OR range_start <= range_end",
+            name="range_ordered",
+        ),
+        CheckConstraint("next_number >= 0", name="next_number_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tracking_scheme: Mapped[str] = mapped_column(String(8))
+    #: S10: the two service letters; mod10: a fixed leading part; range: a text prefix.
+    tracking_prefix: Mapped[str] = mapped_column(String(16), default="")
+    #: S10: the country code that ends the number (e.g. PL).
+    tracking_country: Mapped[str | None] = mapped_column(String(2))
+    range_start: Mapped[int | None] = mapped_column(BigInteger)
+    range_end: Mapped[int | None] = mapped_column(BigInteger)
+    #: Counter row for allocation: the next serial to hand out (UPDATE … RETURNING).
+    next_number: Mapped[int] = mapped_column(BigInteger, default=0)
+    cutoff: Mapped[time] = mapped_column(Time)
+    label_layout: Mapped[str] = mapped_column(String(64))
+    lane: Mapped[str] = mapped_column(String(16), unique=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    services: Mapped[list[CourierService]] = relationship(back_populates="courier")
+
+
+class CourierService(Base):
+    __tablename__ = "courier_services"
+    __table_args__ = (UniqueConstraint("courier_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    code: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    express: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    courier: Mapped[Courier] = relationship(back_populates="services")
+
+
+class PackagingType(Base):
+    __tablename__ = "packaging_types"
+    __table_args__ = (
+        CheckConstraint("tare_g >= 0", name="tare_not_negative"),
+        CheckConstraint(
+            "length_mm > 0 AND width_mm > 0 AND height_mm > 0", name="dimensions_positive"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    tare_g: Mapped[int] = mapped_column(Integer)
+    length_mm: Mapped[int] = mapped_column(Integer)
+    width_mm: Mapped[int] = mapped_column(Integer)
+    height_mm: Mapped[int] = mapped_column(Integer)
+
+
+# --- people ----------------------------------------------------------------------------------
+
+
+class Operator(Base):
+    __tablename__ = "operators"
+    __table_args__ = (CheckConstraint("failed_pins >= 0", name="failed_pins_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    badge: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    pin_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_pins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_terminal: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    roles: Mapped[list[OperatorRole]] = relationship(
+        back_populates="operator", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class OperatorRole(Base):
+    __tablename__ = "operator_roles"
+    __table_args__ = (_one_of("role", Role, "role_known"),)
+
+    operator_id: Mapped[int] = mapped_column(
+        ForeignKey("operators.id", ondelete="CASCADE"), primary_key=True
+    )
+    role: Mapped[Role] = mapped_column(_enum(Role, "role"), primary_key=True)
+
+    operator: Mapped[Operator] = relationship(back_populates="roles")
+
+
+# --- orders ----------------------------------------------------------------------------------
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("channel", "shop_order_no"),
+        CheckConstraint("cod_amount IS NULL OR cod_amount > 0", name="cod_amount_positive"),
+        CheckConstraint("total_amount >= 0", name="total_not_negative"),
+        CheckConstraint("length(currency) = 3", name="currency_code"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        _one_of("status", OrderStatus, "status_known"),
+        # The picker queue: an operator's assigned orders; the lead's views: by status.
+        Index(None, "assignee_id", "status"),
+        Index(None, "status", "courier_id"),
+        Index(None, "placed_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Our number, printed as a barcode on the packing slip (PO-…).
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    shop_order_no: Mapped[str] = mapped_column(String(64))
+    customer_name: Mapped[str] = mapped_column(String(200))
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    ship_name: Mapped[str] = mapped_column(String(200))
+    ship_street: Mapped[str] = mapped_column(String(200))
+    ship_street2: Mapped[str | None] = mapped_column(String(200))
+    ship_postal_code: Mapped[str] = mapped_column(String(20))
+    ship_city: Mapped[str] = mapped_column(String(100))
+    ship_region: Mapped[str | None] = mapped_column(String(100))
+    ship_country: Mapped[str] = mapped_column(String(2))
+    ship_phone: Mapped[str | None] = mapped_column(String(40))
+    #: The shop's shipping method as exported; courier and service are what it maps to.
+    shipping_method: Mapped[str] = mapped_column(String(64))
+    courier_id: Mapped[int | None] = mapped_column(ForeignKey("couriers.id"))
+    service_id: Mapped[int | None] = mapped_column(ForeignKey("courier_services.id"))
+    currency: Mapped[str] = mapped_column(String(3))
+    total_amount: Mapped[Decimal] = mapped_column(Money())
+    #: Cash to collect on delivery; NULL when prepaid.
+    cod_amount: Mapped[Decimal | None] = mapped_column(Money())
+    paid: Mapped[bool] = mapped_column(Boolean)
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Higher is more urgent (express services are raised at intake).
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "order_status"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    #: The terminal that holds the order right now (picking or packing), claimed atomically.
+    held_by_terminal: Mapped[str | None] = mapped_column(String(16))
+    hold_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    note: Mapped[str | None] = mapped_column(Text)
+    gift_message: Mapped[str | None] = mapped_column(Text)
+    #: Bumped by every status change; a conditional UPDATE on it settles races.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    lines: Mapped[list[OrderLine]] = relationship(
+        back_populates="order", order_by="OrderLine.line_no"
+    )
+
+
+class OrderLine(Base):
+    __tablename__ = "order_lines"
+    __table_args__ = (
+        UniqueConstraint("order_id", "line_no"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("line_no > 0", name="line_no_positive"),
+        Index(None, "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    #: As the shop sent it; product_id is NULL when the SKU is unknown (the order is on hold).
+    sku: Mapped[str] = mapped_column(String(64))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Money())
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(Base):
+    """Append-only history of an order: every status change with who, where, when and why."""
+
+    __tablename__ = "order_events"
+    __table_args__ = (
+        _one_of("from_status", OrderStatus, "from_status_known", nullable=True),
+        _one_of("to_status", OrderStatus, "to_status_known"),
+        Index(None, "order_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    terminal_id: Mapped[str] = mapped_column(String(16))
+    from_status: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus, "from_status"))
+    to_status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "to_status"))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+# --- picking ---------------------------------------------------------------------------------
+
+
+class Tote(Base):
+    __tablename__ = "totes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    #: The order the tote carries; unique, so one tote never holds two orders.
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), unique=True)
+    bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Where it stands when not on a trolley: None, "packing", "problem_shelf".
+    location: Mapped[str | None] = mapped_column(String(32))
+
+
+class PickTask(Base):
+    """One line of a pick list: take ``quantity`` of a product from a bin."""
+
+    __tablename__ = "pick_tasks"
+    __table_args__ = (
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("picked >= 0 AND picked <= quantity", name="picked_within_quantity"),
+        CheckConstraint("short >= 0 AND picked + short <= quantity", name="short_within_quantity"),
+        Index(None, "order_id", "seq"),
+        Index(None, "bin_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id", ondelete="CASCADE"))
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bins.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    picked: Mapped[int] = mapped_column(Integer, default=0)
+    short: Mapped[int] = mapped_column(Integer, default=0)
+    tote_id: Mapped[int | None] = mapped_column(ForeignKey("totes.id"))
+    picker_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- packing and handoff ---------------------------------------------------------------------
+
+
+class CourierPickup(Base):
+    """A courier's collection: parcels scanned into the courier's hands, then a manifest."""
+
+    __tablename__ = "courier_pickups"
+    __table_args__ = (
+        _one_of("status", ("open", "closed"), "status_known"),
+        Index(None, "courier_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    opened_by: Mapped[int] = mapped_column(ForeignKey("operators.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Parcel(Base):
+    __tablename__ = "parcels"
+    __table_args__ = (
+        UniqueConstraint("order_id", "seq"),
+        CheckConstraint("seq > 0", name="seq_positive"),
+        _one_of("status", ParcelStatus, "status_known"),
+        CheckConstraint("weight_g IS NULL OR weight_g > 0", name="weight_positive"),
+        CheckConstraint("status = 'open' OR tracking_no IS NOT NULL", name="closed_has_tracking"),
+        CheckConstraint(
+            "(status = 'handed_over') = (pickup_id IS NOT NULL)", name="handed_over_on_pickup"
+        ),
+        # The handoff lanes: closed parcels per courier.
+        Index(None, "courier_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    status: Mapped[ParcelStatus] = mapped_column(_enum(ParcelStatus, "parcel_status"))
+    tracking_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    packaging_type_id: Mapped[int | None] = mapped_column(ForeignKey("packaging_types.id"))
+    weight_g: Mapped[int | None] = mapped_column(Integer)
+    opened_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pickup_id: Mapped[int | None] = mapped_column(ForeignKey("courier_pickups.id"), index=True)
+    handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ParcelItem(Base):
+    __tablename__ = "parcel_items"
+    __table_args__ = (
+        UniqueConstraint("parcel_id", "order_line_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+# --- journals and the print queue ------------------------------------------------------------
+
+
+class ScanJournal(Base):
+    """Append-only: every scan a terminal received, with what it meant and what came of it."""
+
+    __tablename__ = "scan_journal"
+    __table_args__ = (
+        _one_of("result", ("accepted", "refused", "misread"), "result_known"),
+        Index(None, "terminal_id", "id"),
+        Index(None, "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    terminal_id: Mapped[str] = mapped_column(String(16))
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    station: Mapped[str] = mapped_column(String(16))
+    raw: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(16))
+    result: Mapped[str] = mapped_column(String(8))
+    message: Mapped[str] = mapped_column(Text, default="")
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+
+
+class PrintJob(Base):
+    """A document to print; a printer that is down leaves it queued, never lost."""
+
+    __tablename__ = "print_jobs"
+    __table_args__ = (
+        _one_of("status", ("queued", "printing", "done", "failed", "cancelled"), "status_known"),
+        _one_of(
+            "kind", ("label", "manifest", "pick_list", "packing_slip", "floor_sheet"), "kind_known"
+        ),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        CheckConstraint("content IS NOT NULL OR path IS NOT NULL", name="has_content"),
+        Index(None, "status", "printer"),
+        Index(None, "parcel_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))
+    printer: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(32), default="application/pdf")
+    content: Mapped[bytes | None] = mapped_column(LargeBinary)
+    path: Mapped[str | None] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(12), default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    printed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+    pickup_id: Mapped[int | None] = mapped_column(ForeignKey("courier_pickups.id"))
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    terminal_id: Mapped[str] = mapped_column(String(16))
+
+
+#: Tables whose rows may never change once written (enforced by triggers in the migration).
+APPEND_ONLY_TABLES = ("order_events", "scan_journal", "stock_movements")

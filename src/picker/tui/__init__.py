@@ -1,0 +1,1 @@
+"""The Textual terminal: screens, widgets and styles. It calls services, never SQL."""

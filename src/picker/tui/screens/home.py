@@ -1,0 +1,72 @@
+"""Home: who is logged in and the stations their roles allow."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from picker.domain.roles import STATION_TITLES, stations_for
+from picker.domain.scans import clean_scan
+from picker.services.common import OperatorInfo
+from picker.tui.messages import LoggedOut
+from picker.tui.text import plain
+from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.title_bar import TitleBar
+
+
+class HomeScreen(Screen[None]):
+    """The operator's stations. Stations come in later releases and are shown as such."""
+
+    BINDINGS = [
+        Binding("f10", "logout", "Log out", id="home.logout"),
+        Binding("escape", "logout", "Log out", show=False, id="home.logout_esc"),
+    ]
+
+    def __init__(self, operator: OperatorInfo) -> None:
+        super().__init__()
+        self.operator = operator
+
+    def compose(self) -> ComposeResult:
+        settings = self.app.settings  # type: ignore[attr-defined]
+        op = self.operator
+        yield TitleBar(settings.terminal.id, settings.terminal.station, op.name)
+        with Vertical(id="home-body"):
+            roles = ", ".join(sorted(r.value for r in op.roles))
+            who = plain(f"{op.name} ({op.badge})")
+            who.append(f"\nRoles: {roles}")
+            yield Static(who, id="who")
+            yield Static("Stations", classes="heading")
+            options = [
+                Option(f"{STATION_TITLES[s]} — not yet available", id=s.value, disabled=True)
+                for s in stations_for(op.roles)
+            ]
+            yield OptionList(*options, id="stations")
+            yield Input(placeholder="scan", id="scan", classes="scan")
+            yield Feedback(id="feedback")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(Feedback).info("Scan CMD-LOGOUT or press F10 to log out")
+        self.query_one("#scan", Input).focus()
+
+    @on(Input.Submitted, "#scan")
+    def scanned(self, event: Input.Submitted) -> None:
+        scanner = self.app.settings.scanner  # type: ignore[attr-defined]
+        text = clean_scan(event.value, scanner.prefix, scanner.suffix)
+        event.input.value = ""
+        if not text:
+            return
+        if text == "CMD-LOGOUT":
+            self.action_logout()
+            return
+        self.query_one(Feedback).error(
+            f"{text}: nothing to do with this scan here. Stations open in a later release."
+        )
+
+    def action_logout(self) -> None:
+        self.post_message(LoggedOut())

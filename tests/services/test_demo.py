@@ -1,0 +1,180 @@
+"""The demo floor: counts, valid barcodes, a consistent floor, the same floor for the same seed."""
+
+from collections import Counter, defaultdict
+
+import biip
+import pytest
+from sqlalchemy import func, select, text
+
+from picker.domain.statuses import OrderStatus, check_order_transition
+from picker.domain.tracking import is_valid_mod10, is_valid_s10
+from picker.services import demo
+from picker.services.demo import FloorNotEmpty, build_demo
+from picker.store.engine import Database
+from picker.store.models import (
+    Base,
+    Courier,
+    CourierPickup,
+    Operator,
+    Order,
+    OrderEvent,
+    Parcel,
+    PickTask,
+    ProductBarcode,
+    Stock,
+    StockMovement,
+    Tote,
+)
+from tests.conftest import NOW
+
+
+@pytest.fixture
+def floor(db: Database) -> demo.DemoResult:
+    return build_demo(db, orders=60, seed=7, now=NOW)
+
+
+def _count(db: Database, model: type) -> int:
+    with db.read() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _dump(db: Database) -> dict[str, list[tuple]]:
+    with db.read() as s:
+        return {
+            t.name: sorted(tuple(r) for r in s.execute(t.select()))
+            for t in Base.metadata.sorted_tables
+        }
+
+
+def test_the_demo_floor_has_what_a_warehouse_has(db, floor) -> None:
+    assert floor.orders == _count(db, Order) == 60
+    assert 250 <= floor.products <= 350
+    assert 180 <= floor.bins <= 220
+    assert _count(db, Courier) == 3 and _count(db, Stock) >= floor.products
+    with db.read() as s:
+        schemes = set(s.scalars(select(Courier.tracking_scheme)))
+        roles = Counter(r.role.value for o in s.scalars(select(Operator)) for r in o.roles)
+        zones = set(s.scalars(text("SELECT DISTINCT zone FROM bins")))
+        countries = set(s.scalars(select(Order.ship_country)))
+        names = list(s.scalars(select(Order.ship_name)))
+    assert schemes == {"s10", "mod10", "range"}
+    assert roles == {"picker": 2, "packer": 2, "lead": 1}
+    assert zones == {"A", "B", "C"}
+    assert len(countries) >= 5
+    assert any(not n.isascii() for n in names)
+    assert [o.badge for o in floor.operators] == [f"EMP-000{i}" for i in range(1, 6)]
+
+
+def test_every_status_of_a_live_floor_is_there(floor) -> None:
+    live = {s.value for s in OrderStatus} - {"returned"}
+    assert set(floor.by_status) == live
+    assert sum(floor.by_status.values()) == 60
+
+
+def test_every_product_barcode_is_a_valid_ean13_and_some_products_have_two(db, floor) -> None:
+    with db.read() as s:
+        rows = s.execute(select(ProductBarcode.product_id, ProductBarcode.barcode)).all()
+    for _, code in rows:
+        parsed = biip.parse(code)
+        assert parsed.gtin is not None, parsed.gtin_error
+        assert parsed.gtin.format == biip.gtin.GtinFormat.GTIN_13
+    per_product = Counter(pid for pid, _ in rows)
+    assert any(n == 2 for n in per_product.values())
+
+
+def test_the_same_seed_builds_the_same_floor_and_another_seed_another(tmp_path) -> None:
+    dbs = [Database(f"sqlite:///{tmp_path / f'{i}.db'}") for i in range(3)]
+    for database, seed in zip(dbs, (3, 3, 4), strict=True):
+        build_demo(database, orders=80, seed=seed, now=NOW)
+    a, b, c = (_dump(d) for d in dbs)
+    assert a == b
+    assert a["orders"] != c["orders"]
+    for d in dbs:
+        d.dispose()
+
+
+def test_the_floor_is_consistent_with_itself(db, floor) -> None:
+    with db.read() as s:
+        orders = {o.id: o for o in s.scalars(select(Order))}
+        # Reserved stock is exactly what open pick tasks still have to take.
+        open_qty: dict[tuple[int, int], int] = defaultdict(int)
+        for t in s.scalars(select(PickTask)):
+            if orders[t.order_id].status in (OrderStatus.ASSIGNED, OrderStatus.PICKING):
+                open_qty[(t.product_id, t.bin_id)] += t.quantity - t.picked - t.short
+        for st in s.scalars(select(Stock)):
+            assert st.reserved == open_qty.get((st.product_id, st.bin_id), 0)
+            moved = s.scalar(
+                select(func.coalesce(func.sum(StockMovement.delta), 0)).where(
+                    StockMovement.product_id == st.product_id, StockMovement.bin_id == st.bin_id
+                )
+            )
+            assert moved == st.on_hand
+        # Every order's events are a legal walk that ends at its status.
+        events = defaultdict(list)
+        for e in s.scalars(select(OrderEvent).order_by(OrderEvent.id)):
+            events[e.order_id].append(e)
+        for oid, order in orders.items():
+            walk = events[oid]
+            assert walk[-1].to_status is order.status
+            assert len(walk) == order.version
+            check_order_transition(None, walk[0].to_status)
+            for ev in walk[1:]:
+                check_order_transition(ev.from_status, ev.to_status)
+            assert [e.at for e in walk] == sorted(e.at for e in walk)
+        # Parcels: handed over only on closed pickups, executed orders fully handed over.
+        pickups = {p.id: p for p in s.scalars(select(CourierPickup))}
+        for p in s.scalars(select(Parcel)):
+            order = orders[p.order_id]
+            assert p.courier_id == order.courier_id
+            if p.status == "handed_over":
+                assert pickups[p.pickup_id].status == "closed"
+                assert pickups[p.pickup_id].courier_id == p.courier_id
+            if order.status in (OrderStatus.EXECUTED, OrderStatus.DELIVERED):
+                assert p.status == "handed_over"
+            if p.tracking_no:
+                scheme = {1: is_valid_s10, 2: is_valid_mod10}.get(p.courier_id)
+                assert scheme is None or scheme(p.tracking_no), p.tracking_no
+        # A tote is bound exactly to the orders between picking and packing.
+        bound = {t.order_id for t in s.scalars(select(Tote)) if t.order_id}
+        in_totes = {
+            o.id for o in orders.values()
+            if o.status in (OrderStatus.PICKING, OrderStatus.PICKED, OrderStatus.PACKING)
+        }  # fmt: skip
+        assert bound == in_totes
+        # Assigned work belongs to a picker.
+        for o in orders.values():
+            if o.status is OrderStatus.ASSIGNED:
+                assert o.assignee_id is not None
+
+
+def test_a_floor_is_never_built_over_another_unless_reset(db, floor) -> None:
+    with pytest.raises(FloorNotEmpty, match="--reset"):
+        build_demo(db, orders=5, seed=1, now=NOW)
+    assert _count(db, Order) == 60
+    build_demo(db, orders=5, seed=1, now=NOW, reset=True)
+    assert _count(db, Order) == 5
+
+
+def test_history_orders_are_delivered_executed_returned_or_cancelled(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'h.db'}")
+    result = build_demo(db, orders=demo.LIVE_ORDERS + 3000, seed=2, now=NOW)
+    history = {"delivered", "executed", "returned", "cancelled"}
+    assert sum(n for s, n in result.by_status.items() if s not in history) < demo.LIVE_ORDERS
+    assert result.by_status["delivered"] > 1000 and result.by_status["returned"] > 0
+    db.dispose()
+
+
+def test_generating_in_a_second_process_builds_the_same_floor(tmp_path, monkeypatch) -> None:
+    here, there = (Database(f"sqlite:///{tmp_path / n}") for n in ("a.db", "b.db"))
+    build_demo(here, orders=300, seed=5, now=NOW)
+    monkeypatch.setattr(demo, "PARALLEL_FROM", 1)
+    seen: list[tuple[str, int, int]] = []
+    build_demo(there, orders=300, seed=5, now=NOW, progress=lambda *a: seen.append(a))
+    assert _dump(here) == _dump(there)
+    assert ("orders", 300, 300) in seen
+    here.dispose()
+    there.dispose()
+
+
+def test_the_floor_mix_adds_up_to_the_whole() -> None:
+    assert abs(sum(share for _, share in demo.FLOOR_MIX) - 1.0) < 1e-9

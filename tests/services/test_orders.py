@@ -1,0 +1,93 @@
+"""Order status changes go through the domain, write an event, and settle races in the DB."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from picker.domain.roles import NotAllowed
+from picker.domain.statuses import IllegalTransition, OrderStatus
+from picker.services import auth, orders
+from picker.services.common import Actor, Conflict
+from picker.store.engine import Database
+from picker.store.models import Order, OrderEvent
+from tests.conftest import NOW
+
+
+def _order(db: Database, status: OrderStatus = OrderStatus.UNHANDLED) -> str:
+    with db.transaction() as s:
+        s.add(
+            Order(
+                number="PO-0000001", channel="shop", shop_order_no="1001", customer_name="Zoë",
+                ship_name="Zoë", ship_street="Kwiatowa 1", ship_postal_code="00-950",
+                ship_city="Warszawa", ship_country="PL", shipping_method="post_standard",
+                currency="PLN", total_amount=Decimal("99.99"), paid=True, placed_at=NOW,
+                status=status, hold_reasons=[],
+            )
+        )  # fmt: skip
+    return "PO-0000001"
+
+
+@pytest.fixture
+def lead(db: Database) -> Actor:
+    op = auth.add_operator(db, Actor("T09"), "EMP-0001", "Lea Lead", "lead", "1111")
+    return Actor("T09", op)
+
+
+def _events(db: Database) -> list[tuple]:
+    with db.read() as s:
+        return [
+            (e.from_status, e.to_status, e.terminal_id, e.operator_id, e.reason)
+            for e in s.scalars(select(OrderEvent).order_by(OrderEvent.id))
+        ]
+
+
+def test_hold_and_release_write_one_event_each_with_who_where_and_why(db, lead) -> None:
+    number = _order(db)
+    change = orders.hold_order(db, lead, number, "address looks wrong", clock=lambda: NOW)
+    assert (change.from_status, change.to_status) == ("unhandled", "on_hold")
+    orders.release_order(db, lead, number, "address fixed", clock=lambda: NOW + timedelta(1))
+    assert _events(db) == [
+        ("unhandled", "on_hold", "T09", lead.operator_id, "address looks wrong"),
+        ("on_hold", "unhandled", "T09", lead.operator_id, "address fixed"),
+    ]
+    with db.read() as s:
+        order = s.scalars(select(Order)).one()
+        assert order.status is OrderStatus.UNHANDLED
+        assert order.hold_reasons == []
+        assert order.version == 3
+
+
+def test_an_illegal_transition_is_refused_and_changes_nothing(db, lead) -> None:
+    number = _order(db, OrderStatus.UNHANDLED)
+    with pytest.raises(IllegalTransition, match="from unhandled to unhandled"):
+        orders.release_order(db, lead, number)
+    assert _events(db) == []
+    with db.read() as s:
+        assert s.scalars(select(Order.version)).one() == 1
+
+
+def test_a_stale_read_loses_the_race_and_writes_nothing(db, lead) -> None:
+    number = _order(db)
+    with db.transaction() as s:
+        order = s.scalars(select(Order)).one()
+        order.version = 1  # as read by a terminal before another one changed it
+        s.execute(Order.__table__.update().values(version=2))
+        with pytest.raises(Conflict, match=f"order {number} was changed on another terminal"):
+            orders.change_order_status(s, order, OrderStatus.ON_HOLD, lead, "x", at=NOW)
+    assert _events(db) == []
+
+
+def test_only_a_lead_may_hold_or_release(db, lead) -> None:
+    number = _order(db)
+    picker = auth.add_operator(db, Actor("T01"), "EMP-0002", "Pat Picker", "picker", "2222")
+    with pytest.raises(NotAllowed, match="needs the lead role"):
+        orders.hold_order(db, Actor("T01", picker), number, "why not")
+    assert _events(db) == []
+
+
+def test_history_lists_the_events_in_order(db, lead) -> None:
+    number = _order(db)
+    orders.hold_order(db, lead, number, "payment pending", clock=lambda: NOW)
+    assert orders.order_history(db, number) == [("unhandled", "on_hold", "T09", "payment pending")]

@@ -1,0 +1,150 @@
+"""The schema refuses what must never be stored, on both databases."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import insert, text, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from picker.store import migrate
+from picker.store.engine import Database
+from picker.store.models import Bin, Order, OrderEvent, Product, ProductBarcode, Stock
+from tests.conftest import NOW
+
+
+def _product_in_bin(db: Database) -> None:
+    with db.transaction() as s:
+        s.execute(insert(Product).values(id=1, sku="SKU-1", name="Mug", weight_g=300))
+        s.execute(insert(ProductBarcode).values(product_id=1, barcode="4006381333931"))
+        s.execute(
+            insert(Bin).values(
+                id=1, code="A-01-01-1", zone="A", aisle=1, bay=1, level=1, pick_seq=10
+            )
+        )
+        s.execute(insert(Stock).values(product_id=1, bin_id=1, on_hand=5, reserved=2))
+
+
+@pytest.mark.parametrize(
+    ("values", "constraint"),
+    [
+        ({"reserved": 6}, "reserved_within_on_hand"),
+        ({"on_hand": -1, "reserved": 0}, "on_hand_not_negative"),
+        ({"reserved": -1}, "reserved_not_negative"),
+    ],
+)
+def test_stock_can_never_be_reserved_beyond_what_is_on_hand(db, values, constraint) -> None:
+    _product_in_bin(db)
+    with pytest.raises(IntegrityError, match=constraint), db.transaction() as s:
+        s.execute(update(Stock).values(**values))
+    with db.read() as s:
+        assert s.execute(text("SELECT on_hand, reserved FROM stock")).one() == (5, 2)
+
+
+def test_a_barcode_names_one_product_only(db) -> None:
+    _product_in_bin(db)
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.execute(insert(Product).values(id=2, sku="SKU-2", name="Cup", weight_g=200))
+        s.execute(insert(ProductBarcode).values(product_id=2, barcode="4006381333931"))
+
+
+def test_stock_must_point_at_a_real_bin(db) -> None:
+    _product_in_bin(db)
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.execute(insert(Stock).values(product_id=1, bin_id=999, on_hand=1, reserved=0))
+
+
+def _order_values(**over: object) -> dict[str, object]:
+    values: dict[str, object] = dict(
+        number="PO-0000001", channel="shop", shop_order_no="1001", customer_name="A",
+        ship_name="A", ship_street="S 1", ship_postal_code="1", ship_city="C",
+        ship_country="PL", shipping_method="x", currency="PLN", total_amount=Decimal("1.5"),
+        paid=True, placed_at=NOW, status="unhandled", hold_reasons=[], version=1,
+        priority=0, created_at=NOW, updated_at=NOW,
+    )  # fmt: skip
+    values.update(over)
+    return values
+
+
+@pytest.mark.parametrize(
+    ("assignment", "constraint"),
+    [
+        ("status = 'shipped'", "status_known"),
+        ("cod_amount = 0", "cod_amount_positive"),
+        ("total_amount = -1", "total_not_negative"),
+        ("currency = 'PL'", "currency_code"),
+        ("version = 0", "version_positive"),
+    ],
+)
+def test_orders_refuse_impossible_values_in_the_database_itself(db, assignment, constraint) -> None:
+    # Raw SQL: the database, not Python, must refuse (another tool may write to it).
+    with db.transaction() as s:
+        s.execute(insert(Order).values(**_order_values()))
+    with pytest.raises(IntegrityError, match=constraint), db.transaction() as s:
+        s.execute(text(f"UPDATE orders SET {assignment}"))
+
+
+def test_the_same_shop_order_cannot_be_imported_twice(db) -> None:
+    with db.transaction() as s:
+        s.execute(insert(Order).values(**_order_values()))
+    with pytest.raises(IntegrityError), db.transaction() as s:
+        s.execute(insert(Order).values(**_order_values(number="PO-0000002")))
+
+
+def test_money_is_exact_and_finer_amounts_are_refused(db) -> None:
+    with db.transaction() as s:
+        s.execute(insert(Order).values(**_order_values(total_amount=Decimal("1234567.8912"))))
+    with db.read() as s:
+        assert s.scalar(text("SELECT total_amount FROM orders")) == 12345678912
+        assert s.query(Order).one().total_amount == Decimal("1234567.8912")
+    with pytest.raises(Exception, match="more than 4 decimal places"), db.transaction() as s:
+        s.execute(update(Order).values(total_amount=Decimal("0.00001")))
+
+
+def test_times_come_back_in_utc_whatever_zone_went_in(db) -> None:
+    from zoneinfo import ZoneInfo
+
+    warsaw = datetime(2026, 11, 22, 10, 30, tzinfo=ZoneInfo("Europe/Warsaw"))
+    with db.transaction() as s:
+        s.execute(insert(Order).values(**_order_values(placed_at=warsaw)))
+    with db.read() as s:
+        placed = s.query(Order).one().placed_at
+    assert placed == datetime(2026, 11, 22, 9, 30, tzinfo=UTC) and placed.tzinfo is UTC
+
+
+def test_order_events_are_append_only(db) -> None:
+    with db.transaction() as s:
+        s.execute(insert(Order).values(id=1, **_order_values()))
+        s.execute(
+            insert(OrderEvent).values(
+                order_id=1, at=NOW, terminal_id="T01", to_status="unhandled", reason="imported"
+            )
+        )
+    for statement in ("UPDATE order_events SET reason = 'x'", "DELETE FROM order_events"):
+        with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
+            s.execute(text(statement))
+    with db.read() as s:
+        assert s.scalar(text("SELECT reason FROM order_events")) == "imported"
+
+
+def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'x.db'}", busy_timeout_s=2.5)
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 2500
+    db.dispose()
+
+
+def test_migrations_go_up_down_and_up_again_and_match_the_models(blank_db) -> None:
+    assert migrate.current_revision(blank_db.engine) is None
+    migrate.upgrade(blank_db.engine)
+    assert migrate.current_revision(blank_db.engine) == migrate.head_revision()
+    migrate.check(blank_db.engine)  # raises if models and migrations disagree
+    migrate.downgrade(blank_db.engine, "base")
+    with blank_db.engine.connect() as conn:
+        from sqlalchemy import inspect
+
+        assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
+    migrate.upgrade(blank_db.engine)
+    assert migrate.current_revision(blank_db.engine) == migrate.head_revision()

@@ -1,0 +1,134 @@
+"""The `picker` command, run as a user would (in-process, real databases and files)."""
+
+import json
+from pathlib import Path
+
+import pypdfium2
+import pytest
+import zxingcpp
+
+from picker.cli import main
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text('[terminal]\nid = "T05"\n', encoding="utf-8")
+    return path
+
+
+def run(capsys, config: Path, *args: str, url: str | None = None, monkeypatch=None):  # type: ignore[no-untyped-def]
+    code = main(["--config", str(config), *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_db_upgrade_current_and_check_on_both_databases(capsys, config, blank_db, monkeypatch):
+    monkeypatch.setenv("PICKER_DATABASE_URL", blank_db.url)
+    code, out, _ = run(capsys, config, "db", "current")
+    assert code == 0 and "revision none" in out and "run picker db upgrade" in out
+    code, _, err = run(capsys, config, "operator", "list")
+    assert code == 2 and "has no Picker schema yet. Run: picker db upgrade" in err
+    code, out, _ = run(capsys, config, "db", "upgrade")
+    assert code == 0 and "upgraded from empty to 0001" in out
+    code, out, _ = run(capsys, config, "db", "upgrade")
+    assert "already at the newest schema" in out
+    code, out, _ = run(capsys, config, "db", "current")
+    assert "up to date" in out
+    code, out, _ = run(capsys, config, "db", "check")
+    assert code == 0 and "models and migrations agree" in out
+
+
+def test_the_terminal_refuses_a_database_behind_head_naming_the_command(
+    capsys, config, tmp_path, monkeypatch
+) -> None:
+    monkeypatch.setenv("PICKER_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
+    code, _out, err = run(capsys, config)
+    assert code == 2
+    assert err.strip().endswith("has no Picker schema yet. Run: picker db upgrade")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_operator_add_list_disable_enable_reset(capsys, config, db_url, monkeypatch) -> None:
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    code, out, _ = run(
+        capsys, config, "operator", "add", "EMP-0042", "Ewa Kąt", "--roles", "packer", "--pin",
+        "2468",
+    )  # fmt: skip
+    assert code == 0 and out.strip() == "added EMP-0042 Ewa Kąt (packer)"
+    code, out, _ = run(capsys, config, "operator", "disable", "EMP-0042")
+    code, out, _ = run(capsys, config, "operator", "list")
+    assert "EMP-0042" in out and "disabled" in out and "1 operator(s)" in out
+    run(capsys, config, "operator", "enable", "EMP-0042")
+    code, out, _ = run(capsys, config, "operator", "reset-pin", "EMP-0042", "--pin", "1357")
+    assert code == 0 and "new PIN set" in out
+    code, out, _ = run(capsys, config, "operator", "list")
+    assert "active" in out and "disabled" not in out
+
+
+def test_operator_errors_are_one_line_and_change_nothing(capsys, config, db_url, monkeypatch):
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    code, _, err = run(
+        capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "chef", "--pin", "2468"
+    )
+    assert code == 1 and err.strip() == "picker: 'chef' is not a role (known: picker, packer, lead)"
+    code, _, err = run(capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "packer")
+    assert code == 2 and "give the PIN with --pin" in err
+    code, _, err = run(capsys, config, "operator", "disable", "EMP-0999")
+    assert code == 1 and err.strip() == "picker: no operator has badge EMP-0999"
+    code, out, _ = run(capsys, config, "operator", "list")
+    assert "0 operator(s)" in out
+
+
+def test_an_unreachable_database_is_named_in_one_line(capsys, config, monkeypatch) -> None:
+    monkeypatch.setenv("PICKER_DATABASE_URL", "postgresql://postgres@127.0.0.1:9/none")
+    code, out, err = run(capsys, config, "db", "current")
+    assert code == 1 and out == ""
+    assert err.startswith("picker: the database cannot be used:")
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_demo_builds_a_floor_prints_badges_and_writes_a_scannable_floor_sheet(
+    capsys, config, tmp_path
+) -> None:
+    code, out, err = run(capsys, config, "demo", "--orders", "30", "--seed", "3")
+    assert code == 0
+    assert "30 orders" in out and "EMP-0001" in out and "lead" in out
+    assert "orders" in err  # the progress bar
+    badges = (tmp_path / "var" / "demo-badges.txt").read_text(encoding="utf-8")
+    pins = dict(line.split()[:2] for line in badges.splitlines()[1:])
+    assert set(pins) == {f"EMP-000{i}" for i in range(1, 6)}
+    # The printed badges really scan, and log in with the printed PINs.
+    pdf = pypdfium2.PdfDocument(str(tmp_path / "var" / "floor-sheet.pdf"))
+    decoded = []
+    for page in pdf:
+        decoded += [r.text for r in zxingcpp.read_barcodes(page.render(scale=203 / 72).to_pil())]
+    pdf.close()
+    assert set(pins) <= set(decoded)
+    assert {"CMD-LOGOUT", "CMD-UNDO", "A-01-01-1", "BOX-M"} <= set(decoded)
+    assert any(code.startswith("T-") for code in decoded)  # free totes
+    assert any(len(code) == 13 and code.isdigit() for code in decoded)  # product EAN-13s
+    from picker.domain.pins import LockoutPolicy
+    from picker.services.auth import login
+    from picker.store.engine import Database
+
+    db = Database(f"sqlite:///{tmp_path / 'var' / 'picker.db'}")
+    for badge, pin in pins.items():
+        assert login(db, "T05", badge, pin, policy=LockoutPolicy()).badge == badge
+    db.dispose()
+    code, _, err = run(capsys, config, "demo", "--orders", "5")
+    assert code == 1 and "--reset" in err
+
+
+def test_bench_demo_reports_the_documented_json(capsys, config, tmp_path) -> None:
+    code, out, _ = run(
+        capsys, config, "bench", "demo", "--orders", "400", "--json",
+        "--database", f"sqlite:///{tmp_path / 'bench.db'}",
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(out)
+    assert report["bench"] == "demo" and report["database"] == "sqlite"
+    assert report["orders"] == 400
+    build = report["metrics"]["build_time"]
+    assert set(build) == {"median", "p99", "unit", "target", "pass"} and build["median"] > 0
+    assert report["metrics"]["database_size"]["median"] > 0

@@ -1,0 +1,112 @@
+"""config.toml → settings; every bad file or value is one clear line naming the key."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from picker.config import ConfigError, load_settings
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_the_shipped_config_is_the_built_in_default(tmp_path, monkeypatch) -> None:
+    shipped = load_settings(REPO / "config.toml", environ={})
+    monkeypatch.chdir(tmp_path)  # no config.toml here: built-in defaults
+    builtin = load_settings(None, environ={})
+    assert builtin.source is None and shipped.source == REPO / "config.toml"
+    for section in ("terminal", "login", "labels", "warehouse"):
+        a, b = getattr(shipped, section), getattr(builtin, section)
+        if section == "labels":
+            a, b = (a.format, a.output), (b.format, b.output)
+        assert a == b, section
+    assert {k: p.pattern for k, p in shipped.scanner.patterns.items()} == {
+        k: p.pattern for k, p in builtin.scanner.patterns.items()
+    }
+    assert shipped.database.url == f"sqlite:///{REPO / 'var' / 'picker.db'}"
+
+
+def test_a_relative_sqlite_path_is_relative_to_the_config_file(tmp_path) -> None:
+    settings = load_settings(write(tmp_path, '[database]\nurl = "sqlite:///data/f.db"\n'), {})
+    assert settings.database.url == f"sqlite:///{tmp_path / 'data' / 'f.db'}"
+
+
+def test_picker_database_url_overrides_the_file(tmp_path) -> None:
+    path = write(tmp_path, '[database]\nurl = "sqlite:///a.db"\n')
+    settings = load_settings(path, {"PICKER_DATABASE_URL": "postgresql://pg@db.floor/picker"})
+    assert settings.database.url == "postgresql+psycopg://pg@db.floor/picker"
+
+
+def test_picker_config_chooses_the_file(tmp_path, monkeypatch) -> None:
+    path = write(tmp_path, '[terminal]\nid = "PACK-2"\nstation = "packing"\n')
+    monkeypatch.setenv("PICKER_CONFIG", str(path))
+    settings = load_settings()
+    assert (settings.terminal.id, settings.terminal.station) == ("PACK-2", "packing")
+
+
+def test_scanner_patterns_can_be_overridden_one_by_one(tmp_path) -> None:
+    path = write(tmp_path, "[scanner]\nprefix = \"]C1\"\n[scanner.patterns]\nbadge = '^B\\d+$'\n")
+    settings = load_settings(path, {})
+    assert settings.scanner.prefix == "]C1"
+    assert settings.scanner.patterns["badge"].fullmatch("B42")
+    assert settings.scanner.patterns["tote"].fullmatch("T-0042")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[terminal\nid = 1", "is not valid TOML"),
+        ('[terminal]\nstation = "kitchen"\n', "station: 'kitchen' is not one of picking"),
+        ("[terminal]\nid = 7\n", "[terminal] id: must be text in quotes, not a number"),
+        ('[terminal]\nid = "a b"\n', "[terminal] id: 'a b' must be 1-16 letters"),
+        ("[login]\nmax_failed_pins = 0\n", "[login] max_failed_pins: 0 is out of range (1 to 100)"),
+        ("[login]\nlockout_minutes = true\n", "[login] lockout_minutes: must be a whole number"),
+        ("[scanner.patterns]\nbadge = '(EMP'\n", "[scanner.patterns] badge: '(EMP' is not a valid"),
+        ('[printer]\nbackend = "tcp"\n', "[printer] host: must name the printer's host"),
+        ("[printer]\nport = 70000\n", "[printer] port: 70000 is out of range"),
+        ('[database]\nurl = "mysql://x"\n', "is not a database URL Picker can use"),
+        ('[database]\nurl = "sqlite:///:memory:"\n', "an in-memory database would lose"),
+        ('[labels]\nformat = "a4"\n', "[labels] format: 'a4' is not one of 4x6, a6"),
+        ('[terminal]\nstaton = "packing"\n', "[terminal] staton: unknown key"),
+        ("[printers]\n", "[printers]: unknown section"),
+        ("terminal = 3\n", "[terminal]: must be a table"),
+        ('[warehouse]\ncountry = "Poland"\n', "[warehouse] country: 'Poland' must be a two-letter"),
+    ],
+)
+def test_a_bad_value_is_named_with_its_key(tmp_path, text, message) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, {})
+    assert message in str(err.value)
+    assert str(err.value).startswith(str(path))
+    assert "\n" not in str(err.value)
+
+
+def test_a_missing_or_binary_file_is_named(tmp_path) -> None:
+    with pytest.raises(ConfigError, match="no such configuration file"):
+        load_settings(tmp_path / "nope.toml", {})
+    path = tmp_path / "bin.toml"
+    path.write_bytes(b"\xff\xfe\x00")
+    with pytest.raises(ConfigError, match="is not UTF-8 text"):
+        load_settings(path, {})
+
+
+def test_the_command_line_says_one_line_and_exits_2_never_a_traceback(tmp_path) -> None:
+    path = write(tmp_path, '[terminal]\nstation = "kitchen"\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "picker", "--config", str(path), "db", "current"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr
+    assert re.search(r"\[terminal\] station: 'kitchen' is not one of", lines[0])

@@ -1,0 +1,67 @@
+"""TUI tests run the real app on a real SQLite file built by the demo seeder."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from picker.config import load_settings
+from picker.services import auth
+from picker.services.common import Actor
+from picker.services.demo import build_demo
+from picker.store.engine import Database
+from picker.tui.app import PickerApp, make_app
+from tests.conftest import NOW
+
+# Operators of the tests' own, so screens do not depend on the names Faker draws.
+PICKER = ("EMP-0101", "Zofia Wróbel", "picker", "4821")
+LEAD = ("EMP-0102", "Łucja [b]Kowalska[/b]", "lead", "7350")
+
+
+@pytest.fixture(scope="session")
+def demo_floor(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("floor") / "floor.db"
+    db = Database(f"sqlite:///{path}")
+    build_demo(db, orders=60, seed=11, now=NOW)
+    for badge, name, roles, pin in (PICKER, LEAD):
+        auth.add_operator(db, Actor("T00"), badge, name, roles, pin)
+    db.dispose()
+    return path
+
+
+@pytest.fixture
+def floor_url(demo_floor: Path, tmp_path: Path) -> str:
+    path = tmp_path / "picker.db"
+    shutil.copyfile(demo_floor, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, floor_url: str):  # type: ignore[no-untyped-def]
+    config = tmp_path / "config.toml"
+    config.write_text('[terminal]\nid = "T07"\nstation = "picking"\n', encoding="utf-8")
+    return load_settings(config, environ={"PICKER_DATABASE_URL": floor_url})
+
+
+@pytest.fixture
+def app_factory(settings) -> Iterator:  # type: ignore[no-untyped-def]
+    made: list[Database] = []
+
+    def make(url: str | None = None) -> PickerApp:
+        db = Database(url or settings.database.url)
+        made.append(db)
+        app = make_app(settings, db, clock=lambda: NOW)
+        app.bells = 0  # type: ignore[attr-defined]
+
+        def bell() -> None:
+            app.bells += 1  # type: ignore[attr-defined]
+
+        app.bell = bell  # type: ignore[method-assign]
+        return app
+
+    yield make
+    for db in made:
+        db.dispose()
