@@ -176,5 +176,19 @@ def test_generating_in_a_second_process_builds_the_same_floor(tmp_path, monkeypa
     there.dispose()
 
 
+@pytest.mark.parametrize("seed", range(1, 6))
+def test_event_times_never_go_back_nor_pass_now(tmp_path, seed) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'e.db'}")
+    build_demo(db, orders=60, seed=seed, now=NOW)
+    with db.read() as s:
+        events = s.execute(select(OrderEvent.order_id, OrderEvent.at).order_by(OrderEvent.id)).all()
+    db.dispose()
+    last: dict[int, object] = {}
+    for order_id, at in events:
+        assert at <= NOW
+        assert order_id not in last or last[order_id] <= at
+        last[order_id] = at
+
+
 def test_the_floor_mix_adds_up_to_the_whole() -> None:
     assert abs(sum(share for _, share in demo.FLOOR_MIX) - 1.0) < 1e-9

@@ -34,7 +34,7 @@ def s10_number(service: str, serial: int, country: str) -> str:
 
 def is_valid_s10(number: str) -> bool:
     m = _S10_RE.fullmatch(number)
-    return bool(m) and s10_check_digit(m.group(2)) == int(m.group(3))
+    return m is not None and s10_check_digit(m.group(2)) == int(m.group(3))
 
 
 def mod10_number(prefix: str, serial: int, width: int = 11) -> str:

@@ -17,9 +17,10 @@ import multiprocessing
 import random
 import time as time_
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from queue import Empty
 from typing import Any, Protocol
 
 from faker import Faker
@@ -234,7 +235,6 @@ class DemoResult:
     operators: list[DemoOperator]
     by_status: dict[str, int]
     seconds: float = 0.0
-    samples: dict[str, list[str]] = field(default_factory=dict)
 
 
 class FloorNotEmpty(ServiceError):
@@ -308,7 +308,14 @@ def _generate_in_process(
     worker.start()
     try:
         while True:
-            kind, *rest = queue.get()
+            try:
+                kind, *rest = queue.get(timeout=1.0)
+            except Empty:
+                if not worker.is_alive():
+                    raise ServiceError(
+                        "the process generating the demo floor stopped unexpectedly"
+                    ) from None
+                continue
             if kind == "insert":
                 w.insert(*rest)
             elif kind == "execute":
@@ -316,7 +323,7 @@ def _generate_in_process(
             elif kind == "progress":
                 progress(*rest)
             elif kind == "done":
-                return rest[0]  # type: ignore[no-any-return]
+                return rest[0]
             else:
                 raise ServiceError(f"generating the demo floor failed: {rest[0]}")
     finally:
@@ -325,14 +332,11 @@ def _generate_in_process(
         worker.join()
 
 
-@dataclass
-class _Pools:
-    """Names and addresses drawn once from Faker, then reused: a million orders stay fast."""
-
-    people: list[list[tuple[str, str, str, str, str, str]]]  # per locale
+Person = tuple[str, str, str, str, str, str]  # name, email, street, postcode, city, phone
 
 
-def _make_pools(seed: int, size: int) -> _Pools:
+def _make_pools(seed: int, size: int) -> list[list[Person]]:
+    """Per locale, people drawn once from Faker and then reused: a million orders stay fast."""
     people = []
     for i, (locale, _country, _cur, _cod) in enumerate(LOCALES):
         fake = Faker(locale)
@@ -352,10 +356,10 @@ def _make_pools(seed: int, size: int) -> _Pools:
                 )
             )
         people.append(rows)
-    return _Pools(people=people)
+    return people
 
 
-def _stream_counts(total: int) -> dict[OrderStatus, int]:
+def _live_counts(total: int) -> dict[OrderStatus, int]:
     counts = {status: int(total * share) for status, share in FLOOR_MIX}
     counts[S.UNHANDLED] += total - sum(counts.values())
     return counts
@@ -375,7 +379,6 @@ class _Builder:
         self.bins: list[tuple[int, str]] = []
         self.stock_reserved: dict[int, int] = {}  # product id -> reserved in its primary bin
         self.stock_picked: dict[int, int] = {}  # product id -> picked by live orders
-        self.courier_ids: dict[str, int] = {}
         self.services: list[tuple[int, int, str, str, bool]] = []  # id, courier, code, name, exp
         self.serial: dict[str, int] = {}
         self.operators: list[DemoOperator] = []
@@ -449,7 +452,6 @@ class _Builder:
         couriers, services = [], []
         service_id = 0
         for i, c in enumerate(COURIERS, start=1):
-            self.courier_ids[c.code] = i
             couriers.append(
                 (
                     i,
@@ -529,7 +531,7 @@ class _Builder:
         live = min(self.n, LIVE_ORDERS)
         history = self.n - live
         pools = _make_pools(self.seed, 400 if self.n > 1000 else 40)
-        counts = _stream_counts(live)
+        counts = _live_counts(live)
         # Further along the floor = placed earlier: the live statuses in reverse floor order.
         progress_rank = [
             S.DELIVERED,
@@ -602,13 +604,13 @@ class _Builder:
         chunk.flush(w)
 
     def _order(
-        self, c: _Chunk, oid: int, placed: datetime, status: OrderStatus, pools: _Pools
+        self, c: _Chunk, oid: int, placed: datetime, status: OrderStatus, pools: list[list[Person]]
     ) -> None:
         rng = self.rng
         self.by_status[status.value] = self.by_status.get(status.value, 0) + 1
         li = rng.choices(_LOCALE_IDX, cum_weights=_LOCALE_CUM)[0]
         _locale, country, currency, cod_share = LOCALES[li]
-        name, email, street, postcode, city, phone = rng.choice(pools.people[li])
+        name, email, street, postcode, city, phone = rng.choice(pools[li])
         if rng.random() < 0.002:
             name = rng.choice(HOSTILE_NAMES)
         service_id, courier_id, service_code, _sname, express = rng.choice(self.services)
@@ -634,15 +636,17 @@ class _Builder:
         path = order_path(status)
         if status is S.ON_HOLD:
             path = [S.ON_HOLD]
-        # Event times: intake a minute after placing, then the floor's pace.
+        # Event times: intake a minute after placing, then the floor's pace, squeezed when
+        # that pace would run past now (a recent order further along than its age allows).
         t = placed + timedelta(minutes=1)
+        steps = [_STEP_MINUTES[st] * (0.5 + rng.random()) for st in path]
+        room = max((self.now - t).total_seconds() / 60, 0.0)
+        squeeze = min(1.0, room / sum(steps)) if sum(steps) else 1.0
         times: dict[OrderStatus, datetime] = {}
         prev: OrderStatus | None = None
         assignee = None
-        for st in path:
-            t = t + timedelta(minutes=_STEP_MINUTES[st] * (0.5 + rng.random()))
-            if t > self.now:
-                t = self.now - timedelta(seconds=len(path) - len(times))
+        for st, step in zip(path, steps, strict=True):
+            t = min(t + timedelta(minutes=step * squeeze), self.now)  # no float overshoot
             times[st] = t
             operator = None
             reason = ""

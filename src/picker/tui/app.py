@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from textual import on
@@ -9,6 +10,7 @@ from textual.app import App
 from textual.binding import Binding
 
 from picker.config import Settings
+from picker.domain.pins import LockoutPolicy
 from picker.services.common import Clock, OperatorInfo, describe_failure, system_clock
 from picker.store.engine import Database
 from picker.tui.messages import LoggedIn, LoggedOut
@@ -32,6 +34,10 @@ class PickerApp(App[None]):
         self.clock = clock
         self.operator: OperatorInfo | None = None
         """The operator logged in on this terminal, if any."""
+        self.lockout = LockoutPolicy(
+            settings.login.max_failed_pins, timedelta(minutes=settings.login.lockout_minutes)
+        )
+        """When wrong PINs lock a badge (config [login])."""
 
     def on_mount(self) -> None:
         self.push_screen(LoginScreen())

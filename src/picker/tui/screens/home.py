@@ -6,7 +6,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -14,12 +13,13 @@ from picker.domain.roles import STATION_TITLES, stations_for
 from picker.domain.scans import clean_scan
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
+from picker.tui.screens.base import PickerScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(PickerScreen):
     """The operator's stations. Stations come in later releases and are shown as such."""
 
     BINDINGS = [
@@ -32,7 +32,7 @@ class HomeScreen(Screen[None]):
         self.operator = operator
 
     def compose(self) -> ComposeResult:
-        settings = self.app.settings  # type: ignore[attr-defined]
+        settings = self.picker.settings
         op = self.operator
         yield TitleBar(settings.terminal.id, settings.terminal.station, op.name)
         with Vertical(id="home-body"):
@@ -51,12 +51,14 @@ class HomeScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The scan input keeps the focus: a scan typed into anything else would be lost.
+        self.query_one("#stations", OptionList).can_focus = False
         self.query_one(Feedback).info("Scan CMD-LOGOUT or press F10 to log out")
         self.query_one("#scan", Input).focus()
 
     @on(Input.Submitted, "#scan")
     def scanned(self, event: Input.Submitted) -> None:
-        scanner = self.app.settings.scanner  # type: ignore[attr-defined]
+        scanner = self.picker.settings.scanner
         text = clean_scan(event.value, scanner.prefix, scanner.suffix)
         event.input.value = ""
         if not text:

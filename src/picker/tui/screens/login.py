@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
-from picker.domain.pins import LockoutPolicy
 from picker.domain.scans import clean_scan
 from picker.services import auth
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedIn
+from picker.tui.screens.base import PickerScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
 
 
-class LoginScreen(Screen[None]):
+class LoginScreen(PickerScreen):
     """Badge first (scanned), then PIN (typed). Escape goes back to the badge."""
 
     BINDINGS = [Binding("escape", "restart", "Other badge", id="login.restart")]
 
     def compose(self) -> ComposeResult:
-        app = self.app
-        yield TitleBar(app.settings.terminal.id, app.settings.terminal.station)  # type: ignore[attr-defined]
+        terminal = self.picker.settings.terminal
+        yield TitleBar(terminal.id, terminal.station)
         with Vertical(id="login-body"):
             yield Static("Scan your badge", id="prompt", classes="prompt")
             yield Input(placeholder="badge", id="badge", classes="scan")
@@ -61,7 +58,7 @@ class LoginScreen(Screen[None]):
 
     @on(Input.Submitted, "#badge")
     def badge_scanned(self, event: Input.Submitted) -> None:
-        scanner = self.app.settings.scanner  # type: ignore[attr-defined]
+        scanner = self.picker.settings.scanner
         text = clean_scan(event.value, scanner.prefix, scanner.suffix)
         event.input.value = ""
         if not text:
@@ -74,12 +71,12 @@ class LoginScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="db", exit_on_error=False)
     def identify(self, badge: str) -> None:
         try:
-            info = auth.identify_badge(self.app.db, badge, clock=self.app.clock)  # type: ignore[attr-defined]
+            info = auth.identify_badge(self.picker.db, badge, clock=self.picker.clock)
         except auth.LoginRefused as exc:
             self.app.call_from_thread(self.query_one(Feedback).error, str(exc))
             return
         except Exception as exc:
-            self.app.call_from_thread(self.app.report_failure, exc)  # type: ignore[attr-defined]
+            self.app.call_from_thread(self.picker.report_failure, exc)
             return
         self.app.call_from_thread(self._ask_pin, info)
 
@@ -106,17 +103,10 @@ class LoginScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="db", exit_on_error=False)
     def check_pin(self, badge: str, pin: str) -> None:
-        app = self.app
-        login = app.settings.login  # type: ignore[attr-defined]
-        policy = LockoutPolicy(login.max_failed_pins, timedelta(minutes=login.lockout_minutes))
+        app = self.picker
         try:
             operator = auth.login(
-                app.db,
-                app.settings.terminal.id,
-                badge,
-                pin,
-                policy=policy,
-                clock=app.clock,  # type: ignore[attr-defined]
+                app.db, app.settings.terminal.id, badge, pin, policy=app.lockout, clock=app.clock
             )
         except auth.LoginRefused as exc:
             if exc.reason == "wrong_pin":
@@ -125,7 +115,7 @@ class LoginScreen(Screen[None]):
                 app.call_from_thread(self.restart, str(exc), "error")
             return
         except Exception as exc:
-            app.call_from_thread(app.report_failure, exc)  # type: ignore[attr-defined]
+            app.call_from_thread(app.report_failure, exc)
             return
         app.call_from_thread(self._logged_in, operator)
 

@@ -19,8 +19,8 @@ class TitleBar(Static):
     }
     """
 
-    def __init__(self, terminal: str, station: str, who: str = "", **kwargs: object) -> None:
+    def __init__(self, terminal: str, station: str, who: str = "") -> None:
         text = f"PICKER · {terminal} · {station}"
         if who:
             text += f" · {safe(who)}"
-        super().__init__(text, markup=False, **kwargs)  # type: ignore[arg-type]
+        super().__init__(text, markup=False)
