@@ -10,7 +10,6 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, stations_for
-from picker.domain.scans import clean_scan
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
@@ -58,10 +57,8 @@ class HomeScreen(PickerScreen):
 
     @on(Input.Submitted, "#scan")
     def scanned(self, event: Input.Submitted) -> None:
-        scanner = self.picker.settings.scanner
-        text = clean_scan(event.value, scanner.prefix, scanner.suffix)
-        event.input.value = ""
-        if not text:
+        text = self.take_scan(event)
+        if text is None:
             return
         if text == "CMD-LOGOUT":
             self.action_logout()

@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
 
-from picker.domain.scans import clean_scan
 from picker.services import auth
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedIn
@@ -58,12 +57,10 @@ class LoginScreen(PickerScreen):
 
     @on(Input.Submitted, "#badge")
     def badge_scanned(self, event: Input.Submitted) -> None:
-        scanner = self.picker.settings.scanner
-        text = clean_scan(event.value, scanner.prefix, scanner.suffix)
-        event.input.value = ""
-        if not text:
+        text = self.take_scan(event)
+        if text is None:
             return
-        if not scanner.patterns["badge"].fullmatch(text):
+        if not self.picker.settings.scanner.patterns["badge"].fullmatch(text):
             self.query_one(Feedback).error(f"{text} is not a badge. Scan your badge.")
             return
         self.identify(text)
