@@ -27,6 +27,13 @@ PG_ADMIN_URL = os.environ.get(
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
 
+@pytest.fixture(autouse=True)
+def _no_picker_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's PICKER_* settings must not steer the tests (they set their own)."""
+    for name in ("PICKER_CONFIG", "PICKER_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+
+
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 

@@ -17,7 +17,7 @@ def config(tmp_path: Path) -> Path:
     return path
 
 
-def run(capsys, config: Path, *args: str, url: str | None = None, monkeypatch=None):  # type: ignore[no-untyped-def]
+def run(capsys, config: Path, *args: str):  # type: ignore[no-untyped-def]
     code = main(["--config", str(config), *args])
     out, err = capsys.readouterr()
     return code, out, err
@@ -78,6 +78,53 @@ def test_operator_errors_are_one_line_and_change_nothing(capsys, config, db_url,
     assert code == 1 and err.strip() == "picker: no operator has badge EMP-0999"
     code, out, _ = run(capsys, config, "operator", "list")
     assert "0 operator(s)" in out
+
+
+def test_a_database_from_a_newer_picker_is_named_as_such(capsys, config, db_url, monkeypatch):
+    from sqlalchemy import text
+
+    from picker.store.engine import Database
+
+    db = Database(db_url)
+    with db.transaction() as s:
+        s.execute(text("UPDATE alembic_version SET version_num = 'f00dcafe'"))
+    db.dispose()
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    code, out, _ = run(capsys, config, "db", "current")
+    assert code == 0 and "made by a newer Picker than this one" in out
+    code, _, err = run(capsys, config)
+    assert code == 2 and "made by a newer Picker" in err and "Update Picker" in err
+    code, _, err = run(capsys, config, "db", "upgrade")
+    assert code == 1 and err.startswith("picker: the database schema cannot be changed:")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_a_database_file_that_cannot_be_made_is_one_line(capsys, config, monkeypatch) -> None:
+    monkeypatch.setenv("PICKER_DATABASE_URL", "sqlite:////proc/picker/none.db")
+    code, out, err = run(capsys, config, "db", "current")
+    assert code == 1 and out == ""
+    assert err.startswith("picker: /proc/picker:") and "Traceback" not in err
+
+
+def test_a_malformed_database_url_is_a_configuration_error(capsys, config, monkeypatch) -> None:
+    monkeypatch.setenv("PICKER_DATABASE_URL", "postgresql://pick:s3cret@db:port/picker")
+    code, _, err = run(capsys, config, "db", "current")
+    assert code == 2
+    assert "is not a well-formed database URL" in err and "s3cret" not in err
+
+
+def test_operator_badges_follow_the_configured_badge_pattern(
+    capsys, tmp_path, db_url, monkeypatch
+) -> None:
+    config = tmp_path / "badge.toml"
+    config.write_text("[scanner.patterns]\nbadge = '^B[0-9]{3}$'\n", encoding="utf-8")
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    code, _, err = run(capsys, config, "operator", "add", "EMP-0001", "Al", "--roles", "lead",
+                       "--pin", "1234")  # fmt: skip
+    assert code == 1 and "does not match the badge pattern" in err
+    code, out, _ = run(capsys, config, "operator", "add", "B042", "Al", "--roles", "lead",
+                       "--pin", "1234")  # fmt: skip
+    assert code == 0 and "added B042" in out
 
 
 def test_an_unreachable_database_is_named_in_one_line(capsys, config, monkeypatch) -> None:

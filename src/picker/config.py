@@ -16,6 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 STATIONS = ("picking", "packing", "handoff")
 PRINTER_BACKENDS = ("spool", "lp", "tcp")
 LABEL_FORMATS = ("4x6", "a6")
@@ -165,11 +168,13 @@ def _kind(value: Any) -> str:
     }.get(type(value), type(value).__name__)
 
 
-def find_config_file(explicit: str | os.PathLike[str] | None = None) -> Path | None:
+def find_config_file(
+    explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Path | None:
     """The file to load: explicit path, else $PICKER_CONFIG, else ./config.toml if present."""
     if explicit:
         return Path(explicit)
-    env = os.environ.get("PICKER_CONFIG")
+    env = (os.environ if environ is None else environ).get("PICKER_CONFIG")
     if env:
         return Path(env)
     here = Path.cwd() / "config.toml"
@@ -182,7 +187,7 @@ def load_settings(
 ) -> Settings:
     """Load and validate settings; raises :class:`ConfigError` with a one-line message."""
     environ = os.environ if environ is None else environ
-    source = find_config_file(path)
+    source = find_config_file(path, environ)
     data: dict[str, Any] = {}
     if source is not None:
         where = str(source)
@@ -310,10 +315,15 @@ def _settings_from(
 def normalise_database_url(url: str, base_dir: Path, where: str) -> str:
     """Check the database URL; resolve a relative SQLite path against the config's folder."""
     url = url.strip()
+    shown = _hide_password(url)
+    try:
+        make_url(url).port  # noqa: B018 - reading the port is what fails on a bad one
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"{where}: {shown!r} is not a well-formed database URL") from None
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if not path:
-            raise ConfigError(f"{where}: {url!r} names no SQLite file")
+            raise ConfigError(f"{where}: {shown!r} names no SQLite file")
         if path == ":memory:":
             raise ConfigError(f"{where}: an in-memory database would lose every scan; name a file")
         file = Path(path)
@@ -323,10 +333,15 @@ def normalise_database_url(url: str, base_dir: Path, where: str) -> str:
     for scheme in ("postgresql://", "postgresql+psycopg://", "postgres://"):
         if url.startswith(scheme):
             rest = url.removeprefix(scheme)
-            if not rest or (rest.startswith("/") and len(rest) == 1):
-                raise ConfigError(f"{where}: {url!r} names no PostgreSQL server")
+            if not rest or rest == "/":
+                raise ConfigError(f"{where}: {shown!r} names no PostgreSQL server")
             return "postgresql+psycopg://" + rest
     raise ConfigError(
-        f"{where}: {url!r} is not a database URL Picker can use "
+        f"{where}: {shown!r} is not a database URL Picker can use "
         "(sqlite:///path/to/file.db or postgresql://user@host/dbname)"
     )
+
+
+def _hide_password(url: str) -> str:
+    """The URL fit for an error message: a password is replaced by ***."""
+    return re.sub(r"^([a-z0-9+]+://[^:/@]*:)[^@]*@", r"\1***@", url)

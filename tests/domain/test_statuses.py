@@ -100,7 +100,7 @@ def test_every_other_parcel_transition_is_refused(from_: PS, to: PS) -> None:
 
 
 def test_an_unknown_status_name_is_its_own_error() -> None:
-    with pytest.raises(UnknownStatus, match="'shipped' is not a order status"):
+    with pytest.raises(UnknownStatus, match="'shipped' is not an order status"):
         check_order_transition("shipped", "packed")
 
 

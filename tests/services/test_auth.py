@@ -121,7 +121,8 @@ def test_a_badge_belongs_to_one_operator_only(db, anna) -> None:
 @pytest.mark.parametrize(
     ("badge", "name", "roles", "pin", "problem"),
     [
-        ("BADGE-1", "Ann", "picker", "1234", "not a badge number"),
+        ("BADGE-1", "Ann", "picker", "1234", "does not match the badge pattern"),
+        ("EMP-0100", "Ann\u202e", "picker", "1234", "control characters"),
         ("EMP-0100", "", "picker", "1234", "name is empty"),
         ("EMP-0100", "Ann\x1b[2J", "picker", "1234", "control characters"),
         ("EMP-0100", "Ann", "boss", "1234", "'boss' is not a role"),

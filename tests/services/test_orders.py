@@ -30,8 +30,10 @@ def _order(db: Database, status: OrderStatus = OrderStatus.UNHANDLED) -> str:
 
 
 @pytest.fixture
-def lead(db: Database) -> Actor:
+def lead(db_url: str) -> Actor:
+    db = Database(db_url)
     op = auth.add_operator(db, Actor("T09"), "EMP-0001", "Lea Lead", "lead", "1111")
+    db.dispose()
     return Actor("T09", op)
 
 
@@ -68,15 +70,26 @@ def test_an_illegal_transition_is_refused_and_changes_nothing(db, lead) -> None:
         assert s.scalars(select(Order.version)).one() == 1
 
 
-def test_a_stale_read_loses_the_race_and_writes_nothing(db, lead) -> None:
-    number = _order(db)
-    with db.transaction() as s:
-        order = s.scalars(select(Order)).one()
-        order.version = 1  # as read by a terminal before another one changed it
-        s.execute(Order.__table__.update().values(version=2))
-        with pytest.raises(Conflict, match=f"order {number} was changed on another terminal"):
-            orders.change_order_status(s, order, OrderStatus.ON_HOLD, lead, "x", at=NOW)
-    assert _events(db) == []
+def test_a_stale_read_loses_the_race_and_writes_nothing(db_url, lead) -> None:
+    # Two terminals read the same order; the first one's change lands, the second one's
+    # (made on what it read before) is refused and writes no event.
+    first, second = Database(db_url), Database(db_url)
+    number = _order(first)
+    try:
+        with second.read() as s:
+            stale = s.scalars(select(Order)).one()  # version 1, as the second terminal saw it
+        orders.hold_order(first, lead, number, "first terminal", clock=lambda: NOW)
+        conflict = pytest.raises(Conflict, match=f"order {number} was changed on another")
+        with conflict, second.transaction() as s:
+            # What it read is what it decides on: the UPDATE must find version 1 gone.
+            orders.change_order_status(s, stale, OrderStatus.CANCELLED, lead, "late", at=NOW)
+        assert [e[1] for e in _events(first)] == ["on_hold"]
+        with first.read() as s:
+            order = s.scalars(select(Order)).one()
+            assert (order.status, order.version) == (OrderStatus.ON_HOLD, 2)
+    finally:
+        first.dispose()
+        second.dispose()
 
 
 def test_only_a_lead_may_hold_or_release(db, lead) -> None:

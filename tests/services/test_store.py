@@ -136,6 +136,28 @@ def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path) -> None:
     db.dispose()
 
 
+def test_reading_the_schema_revision_never_waits_for_a_writer(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    writer, reader = Database(url), Database(url, busy_timeout_s=0.2)
+    migrate.upgrade(writer.engine)
+    with writer.transaction() as s:  # another terminal holds the write lock…
+        s.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        assert migrate.current_revision(reader.engine) == migrate.head_revision()
+    writer.dispose()
+    reader.dispose()
+
+
+def test_sqlite_connections_keep_foreign_keys_on_after_a_migration(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path / 'fk.db'}")
+    migrate.upgrade(db.engine)
+    migrate.downgrade(db.engine, "base")
+    migrate.upgrade(db.engine)
+    for _ in range(3):  # whichever pooled connection comes back
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    db.dispose()
+
+
 def test_migrations_go_up_down_and_up_again_and_match_the_models(blank_db) -> None:
     assert migrate.current_revision(blank_db.engine) is None
     migrate.upgrade(blank_db.engine)

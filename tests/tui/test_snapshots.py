@@ -1,6 +1,7 @@
 """Screen snapshots of login and home, at 80x24 and on a 40x16 handheld."""
 
 import pytest
+from textual.widgets import Input
 
 from tests.tui.conftest import LEAD, PICKER
 from tests.tui.helpers import scan
@@ -8,15 +9,23 @@ from tests.tui.helpers import scan
 SIZES = [(80, 24), (40, 16)]
 
 
+async def steady(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Cursor blink off, so a slow machine cannot catch the cursor mid-blink."""
+    for widget in pilot.app.screen.query(Input):
+        widget.cursor_blink = False
+    await pilot.pause()
+
+
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
 def test_login_badge_step(snap_compare, app_factory, size) -> None:
-    assert snap_compare(app_factory(), terminal_size=size)
+    assert snap_compare(app_factory(), terminal_size=size, run_before=steady)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
 def test_login_pin_step(snap_compare, app_factory, size) -> None:
     async def badge(pilot) -> None:  # type: ignore[no-untyped-def]
         await scan(pilot, PICKER[0])
+        await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=badge)
 
@@ -26,6 +35,7 @@ def test_login_wrong_pin(snap_compare, app_factory, size) -> None:
     async def wrong(pilot) -> None:  # type: ignore[no-untyped-def]
         await scan(pilot, PICKER[0])
         await scan(pilot, "0000")
+        await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=wrong)
 
@@ -35,5 +45,6 @@ def test_home_of_a_lead(snap_compare, app_factory, size) -> None:
     async def login(pilot) -> None:  # type: ignore[no-untyped-def]
         await scan(pilot, LEAD[0])
         await scan(pilot, LEAD[3])
+        await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=login)

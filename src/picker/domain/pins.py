@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 _N, _R, _P = 2**14, 8, 1
 _SCHEME = "scrypt"
 
-PIN_RE = re.compile(r"\d{4,8}")
+PIN_RE = re.compile(r"[0-9]{4,8}")
 
 
 class BadPin(ValueError):

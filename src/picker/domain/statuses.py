@@ -42,12 +42,11 @@ class UnknownStatus(ValueError):
 
     def __init__(self, what: str, value: str) -> None:
         self.what, self.value = what, value
-        super().__init__(f"{value!r} is not a {what} status")
+        article = "an" if what[:1] in "aeiou" else "a"
+        super().__init__(f"{value!r} is not {article} {what} status")
 
 
 _O = OrderStatus
-#: Statuses before the parcels have left: an order here may still be cancelled or put on hold.
-ORDER_ACTIVE = frozenset({_O.UNHANDLED, _O.ASSIGNED, _O.PICKING, _O.PICKED, _O.PACKING, _O.PACKED})
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # Released by a lead once fixed; validated and reserved again on the way.

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from picker.domain.pins import LockoutPolicy, hash_pin, validate_pin, verify_pin
 from picker.domain.roles import NotAllowed, Role, Station, parse_roles
@@ -24,7 +23,8 @@ from picker.services.common import (
 from picker.store.engine import Database
 from picker.store.models import Operator, OperatorRole
 
-BADGE_RE = re.compile(r"EMP-\d{4,8}")
+#: The default badge form; a site may set another in config ([scanner.patterns] badge).
+BADGE_RE = re.compile(r"^EMP-\d{4,8}$")
 
 
 class LoginRefused(ServiceError):
@@ -154,14 +154,22 @@ def _require_admin(actor: Actor) -> None:
 
 
 def add_operator(
-    db: Database, actor: Actor, badge: str, name: str, roles: str, pin: str
+    db: Database,
+    actor: Actor,
+    badge: str,
+    name: str,
+    roles: str,
+    pin: str,
+    *,
+    badge_pattern: re.Pattern[str] = BADGE_RE,
 ) -> OperatorInfo:
+    """Add an operator; ``badge_pattern`` is the one the login screen accepts scans by."""
     _require_admin(actor)
     badge = badge.strip().upper()
-    if not BADGE_RE.fullmatch(badge):
-        raise ServiceError(f"{badge!r} is not a badge number (EMP- and 4 to 8 digits)")
+    if not badge_pattern.fullmatch(badge):
+        raise ServiceError(f"{badge!r} does not match the badge pattern {badge_pattern.pattern!r}")
     name = " ".join(name.split())
-    if not name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+    if not name or not name.isprintable():
         raise ServiceError("the operator's name is empty or contains control characters")
     try:
         role_set = parse_roles(roles)
@@ -217,11 +225,3 @@ def reset_pin(db: Database, actor: Actor, badge: str, pin: str) -> None:
     _require_admin(actor)
     pin_hash = hash_pin(validate_pin(pin))
     _update_operator(db, badge.strip().upper(), pin_hash=pin_hash, failed_pins=0, locked_until=None)
-
-
-def session_operator(s: Session, operator_id: int) -> OperatorInfo:
-    """The operator as stored now (roles may have changed since login)."""
-    op = s.get(Operator, operator_id)
-    if op is None or not op.active:
-        raise NotAllowed("this operator is no longer active; log in again")
-    return _info(op)

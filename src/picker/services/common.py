@@ -46,6 +46,7 @@ class ServiceError(Exception):
 
 def describe_failure(exc: BaseException) -> str | None:
     """Words for a failure a user may meet (refusal, database trouble); None for a bug."""
+    from alembic.util.exc import CommandError
     from sqlalchemy.exc import DBAPIError, OperationalError
 
     from picker.domain.pins import BadPin
@@ -54,6 +55,11 @@ def describe_failure(exc: BaseException) -> str | None:
 
     if isinstance(exc, ServiceError | NotAllowed | BadPin | IllegalTransition):
         return str(exc)
+    if isinstance(exc, CommandError):
+        return f"the database schema cannot be changed: {exc}"
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror or exc}"
     if isinstance(exc, DBAPIError):
         orig = exc.orig
         first = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else ""

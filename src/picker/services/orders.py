@@ -78,9 +78,11 @@ def hold_order(
 ) -> StatusChange:
     """A lead puts an order on hold, with the reason."""
     _require_lead(actor, "putting an order on hold")
-    reason = reason.strip()
+    reason = " ".join(reason.split())
     if not reason:
         raise ServiceError("say why the order goes on hold")
+    if not reason.isprintable():
+        raise ServiceError("the reason contains control characters")
     with db.transaction() as s:
         order = _load(s, number)
         reasons = [*order.hold_reasons, reason]

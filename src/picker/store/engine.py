@@ -12,10 +12,6 @@ from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or opened; the message says which and why."""
-
-
 def describe_url(url: str) -> str:
     """The URL without a password, fit to show a user."""
     return make_url(url).render_as_string(hide_password=True)
@@ -85,7 +81,6 @@ class Database:
         """A read-only transaction (on SQLite it takes no write lock)."""
         with self._read() as session, session.begin():
             yield session
-            session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

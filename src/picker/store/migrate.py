@@ -8,9 +8,11 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util.exc import CommandError
 from sqlalchemy import Engine
 
-#: The top-level migrations/ folder of the source tree (Picker is installed editable).
+#: The top-level migrations/ folder of the source tree: Picker runs from its checkout (the
+#: Makefile installs it editable), and migrations/ is not package data.
 MIGRATIONS_DIR = Path(__file__).resolve().parents[3] / "migrations"
 
 
@@ -22,6 +24,14 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+def known_revision(revision: str) -> bool:
+    """True when ``revision`` is one of this Picker's migrations (False: a newer Picker's)."""
+    try:
+        return ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
 def head_revision() -> str:
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     head = script.get_current_head()
@@ -30,7 +40,8 @@ def head_revision() -> str:
 
 
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    # Read-only: on SQLite it must not wait for another terminal's write lock.
+    with engine.execution_options(picker_readonly=True).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -582,7 +582,3 @@ class PrintJob(Base):
     pickup_id: Mapped[int | None] = mapped_column(ForeignKey("courier_pickups.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     terminal_id: Mapped[str] = mapped_column(String(16))
-
-
-#: Tables whose rows may never change once written (enforced by triggers in the migration).
-APPEND_ONLY_TABLES = ("order_events", "scan_journal", "stock_movements")

@@ -69,7 +69,7 @@ class PickerApp(App[None]):
         try:
             self.screen.query_one(Feedback).error(message)
         except Exception:
-            self.notify(message, severity="error")
+            self.notify(message, severity="error", markup=False)
 
 
 def make_app(settings: Settings, db: Database, *, clock: Clock = system_clock) -> PickerApp:

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from picker.domain.text import printable as safe
 
-def safe(text: str | None) -> str:
-    """Control characters (ESC, BEL, …) are shown as visible escapes instead of acting."""
-    if not text:
-        return ""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+__all__ = ["plain", "safe"]
 
 
 def plain(text: str | None, style: str = "") -> Text:
