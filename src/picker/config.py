@@ -92,6 +92,43 @@ class WarehouseSettings:
     country: str = "PL"
 
 
+DEFAULT_SHIPPING: dict[str, str] = {
+    # The demo floor's own method codes.
+    "post_standard": "POST/standard",
+    "post_ems": "POST/ems",
+    "swift_standard": "SWIFT/standard",
+    "swift_express": "SWIFT/express",
+    "city_sameday": "CITY/sameday",
+    "city_nextday": "CITY/nextday",
+    # Common shop codes (WooCommerce method ids, Shopify titles).
+    "flat_rate": "POST/standard",
+    "free_shipping": "POST/standard",
+    "standard": "POST/standard",
+    "standard shipping": "POST/standard",
+    "express": "SWIFT/express",
+    "express shipping": "SWIFT/express",
+    "same day": "CITY/sameday",
+}
+DEFAULT_COD_GATEWAYS = ("cod", "cash on delivery (cod)", "cash_on_delivery", "cash on delivery")
+
+
+@dataclass(frozen=True)
+class IntakeSettings:
+    #: Shop shipping method (code or title, lower case) → (courier code, service code).
+    shipping: Mapping[str, tuple[str, str]] = field(
+        default_factory=lambda: {k: _split_method(v) for k, v in DEFAULT_SHIPPING.items()}
+    )
+    #: Payment gateways / methods that mean cash on delivery (lower case).
+    cod_gateways: tuple[str, ...] = DEFAULT_COD_GATEWAYS
+    #: Orders a picker may have assigned (or in picking) at once.
+    max_orders_per_picker: int = 20
+
+
+def _split_method(value: str) -> tuple[str, str]:
+    courier, _, service = value.partition("/")
+    return courier.strip().upper(), service.strip()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a terminal needs to know, validated."""
@@ -105,6 +142,7 @@ class Settings:
     printer: PrinterSettings
     labels: LabelSettings
     warehouse: WarehouseSettings
+    intake: IntakeSettings = field(default_factory=IntakeSettings)
 
     @property
     def var_dir(self) -> Path:
@@ -217,7 +255,17 @@ def _settings_from(
     base_dir: Path,
     environ: Mapping[str, str],
 ) -> Settings:
-    sections = {"database", "terminal", "login", "scanner", "printer", "labels", "warehouse"}
+    sections = {
+        "database",
+        "terminal",
+        "login",
+        "scanner",
+        "printer",
+        "labels",
+        "warehouse",
+        "intake",
+        "shipping",
+    }
     for key in data:
         if key not in sections:
             raise ConfigError(f"{where}: [{key}]: unknown section")
@@ -299,6 +347,29 @@ def _settings_from(
         r.fail("country", f"{warehouse.country!r} must be a two-letter country code such as PL")
     r.done()
 
+    r = _Reader(where, "intake", data.get("intake", {}))
+    gateways = r.table.pop("cod_gateways", list(DEFAULT_COD_GATEWAYS))
+    if not isinstance(gateways, list) or not all(isinstance(g, str) for g in gateways):
+        r.fail("cod_gateways", "must be a list of texts in quotes")
+    max_orders = r.integer("max_orders_per_picker", 20, 1, 1000)
+    r.done()
+    r = _Reader(where, "shipping", data.get("shipping", {}))
+    method_table = r.table.pop("methods", DEFAULT_SHIPPING)
+    r.done()
+    m = _Reader(where, "shipping.methods", method_table)
+    shipping: dict[str, tuple[str, str]] = {}
+    for method in list(m.table):
+        target = m.text(method, "")
+        courier, service = _split_method(target)
+        if not courier or not service:
+            m.fail(method, f'{target!r} must be COURIER/service, e.g. "POST/standard"')
+        shipping[method.strip().lower()] = (courier, service)
+    intake = IntakeSettings(
+        shipping=shipping,
+        cod_gateways=tuple(g.strip().lower() for g in gateways),
+        max_orders_per_picker=max_orders,
+    )
+
     return Settings(
         source=source,
         base_dir=base_dir,
@@ -309,6 +380,7 @@ def _settings_from(
         printer=printer,
         labels=labels,
         warehouse=warehouse,
+        intake=intake,
     )
 
 

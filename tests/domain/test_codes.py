@@ -1,7 +1,13 @@
 import pytest
 
 from picker.domain.ean import is_valid_gtin, with_check_digit
-from picker.domain.pickpath import BinAddress, walking_order
+from picker.domain.pickpath import (
+    BadBinCode,
+    BinAddress,
+    parse_bin_code,
+    pick_sequence,
+    walking_order,
+)
 from picker.domain.scans import clean_scan
 from picker.domain.tracking import (
     TrackingError,
@@ -48,3 +54,18 @@ def test_walk_goes_up_odd_aisles_and_down_even_ones() -> None:
 def test_scanner_prefix_suffix_and_whitespace_are_stripped() -> None:
     assert clean_scan("  ]C1EMP-0001#\n", prefix="]C1", suffix="#") == "EMP-0001"
     assert clean_scan("EMP-0001") == "EMP-0001"
+
+
+def test_pick_sequence_sorts_like_the_walk_for_every_bin() -> None:
+    bins = [
+        BinAddress(z, a, b, lv)
+        for z in ("A", "B", "AA") for a in (1, 2, 3, 12) for b in (1, 2, 9, 40) for lv in (1, 3)
+    ]  # fmt: skip
+    assert sorted(bins, key=pick_sequence) == walking_order(bins)
+
+
+def test_bin_codes_parse_into_their_parts_or_are_refused() -> None:
+    assert parse_bin_code("C-04-06-3") == BinAddress("C", 4, 6, 3)
+    for bad in ("C-04-06", "4-04-06-3", "C-x4-06-3", "C-04-06-3-1", "C-100-01-1"):
+        with pytest.raises(BadBinCode):
+            parse_bin_code(bad)

@@ -27,7 +27,7 @@ from faker import Faker
 from sqlalchemy import func, select
 
 from picker.domain.ean import with_check_digit
-from picker.domain.pickpath import BinAddress, walking_order
+from picker.domain.pickpath import BinAddress, pick_sequence, walking_order
 from picker.domain.pins import hash_pin
 from picker.domain.statuses import OrderStatus, order_path
 from picker.domain.tracking import mod10_number, range_number, s10_number
@@ -437,10 +437,11 @@ class _Builder:
             for level in range(1, levels + 1)
         ]
         bins = []
-        for seq, a in enumerate(walking_order(addresses), start=1):
-            bins.append((seq, a.code, a.zone, a.aisle, a.bay, a.level, seq * 10, True))
-            self.bins.append((seq, a.code))
-            self.bin_seq[seq] = seq * 10
+        for bin_id, a in enumerate(walking_order(addresses), start=1):
+            seq = pick_sequence(a)
+            bins.append((bin_id, a.code, a.zone, a.aisle, a.bay, a.level, seq, True))
+            self.bins.append((bin_id, a.code))
+            self.bin_seq[bin_id] = seq
         w.insert(
             "bins", ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active"), bins
         )
