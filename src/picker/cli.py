@@ -14,6 +14,7 @@ from typing import Any, TextIO
 
 from picker import __version__
 from picker.config import ConfigError, Settings, load_settings
+from picker.domain.text import printable
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -71,6 +72,47 @@ def _parser() -> argparse.ArgumentParser:
     reset.add_argument("badge")
     reset.add_argument("--pin", help="4-8 digits (asked for when not given)")
 
+    imp = sub.add_parser("import", help="import orders (Shopify / WooCommerce JSON, CSV)")
+    imp.add_argument("file", help="the export file")
+    imp.add_argument("--format", choices=("shopify", "woocommerce", "csv"), help="default: detect")
+    imp.add_argument("--channel", help="sales channel name (default: the format)")
+    imp.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
+
+    product = sub.add_parser("product", help="the catalogue").add_subparsers(
+        dest="product_command", metavar="ACTION", required=True
+    )
+    product.add_parser("import", help="create or update products from a CSV").add_argument("file")
+
+    stock = sub.add_parser("stock", help="stock in bins").add_subparsers(
+        dest="stock_command", metavar="ACTION", required=True
+    )
+    stock.add_parser("import", help="set stock from a count CSV (sku, bin, on_hand)").add_argument(
+        "file"
+    )
+    st = stock.add_parser("set", help="set the stock of one product in one bin")
+    st.add_argument("sku")
+    st.add_argument("bin")
+    st.add_argument("quantity", type=_count)
+
+    order = sub.add_parser("order", help="orders").add_subparsers(
+        dest="order_command", metavar="ACTION", required=True
+    )
+    ol = order.add_parser("list", help="list orders, oldest first")
+    ol.add_argument("--status", help="only orders of this status")
+    ol.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    ol.add_argument("--limit", type=_count, help="at most this many")
+    os_ = order.add_parser("show", help="one order: lines, status, hold reasons, events")
+    os_.add_argument("number")
+    os_.add_argument("--format", choices=("table", "json"), default="table")
+    order.add_parser("release", help="re-check a held order and release it").add_argument("number")
+    for name, text in (("hold", "put an order on hold"), ("cancel", "cancel an order")):
+        cmd = order.add_parser(name, help=text)
+        cmd.add_argument("number")
+        cmd.add_argument("--reason", required=True)
+    oa = order.add_parser("assign", help="give orders to pickers (one to a named picker)")
+    oa.add_argument("number", nargs="?", help="the order (default: assign all that are ready)")
+    oa.add_argument("--to", metavar="BADGE", help="the picker's badge")
+
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(
         dest="bench_command", metavar="NAME", required=True
     )
@@ -78,6 +120,10 @@ def _parser() -> argparse.ArgumentParser:
     bd.add_argument("--orders", type=_count, default=100_000)
     bd.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bd.add_argument("--json", action="store_true", help="print one JSON object")
+    bi = bench.add_parser("import", help="time importing N Shopify orders into a fresh floor")
+    bi.add_argument("--orders", type=_count, default=100_000)
+    bi.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    bi.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
@@ -123,6 +169,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "demo": _demo,
         "operator": _operator,
         "bench": _bench,
+        "import": _import,
+        "product": _product,
+        "stock": _stock,
+        "order": _order,
     }
     return handlers[command](args, settings)
 
@@ -286,7 +336,6 @@ def _ask_pin(given: str | None) -> str:
 
 
 def _operator(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.domain.text import printable
     from picker.services import auth
     from picker.services.common import Actor
 
@@ -333,49 +382,313 @@ def _operator(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+# --- intake: orders, products, stock ---------------------------------------------------------
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _print_report(report: Any, labels: Sequence[tuple[str, str]], shown: int = 50) -> None:
+    for problem in report.problems[:shown]:
+        print(f"  {printable(str(problem))}", file=sys.stderr)
+    if len(report.problems) > shown:
+        print(f"  … and {len(report.problems) - shown} more problems", file=sys.stderr)
+    print(", ".join(f"{label} {report.counts[key]:,}" for key, label in labels))
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.common import Actor
+    from picker.services.formats import parse_orders
+    from picker.services.intake import import_orders
+    from picker.services.reports import FileRefused
+
+    path = Path(args.file)
+    data = _read_input(path)
+    db = _database(settings)
+    _require_head(db)
+    try:
+        parsed = parse_orders(
+            data,
+            file_name=path.name,
+            format=args.format,
+            channel=args.channel,
+            cod_gateways=settings.intake.cod_gateways,
+        )
+    except FileRefused as exc:
+        raise CliError(f"{path}: {exc}; nothing imported") from None
+    bar = ProgressBar()
+    report = import_orders(
+        db,
+        Actor(terminal_id=settings.terminal.id),
+        parsed,
+        settings=settings,
+        file_name=path.name,
+        dry_run=args.dry_run,
+        progress=lambda done, total: bar("orders", done, total),
+    )
+    if args.dry_run:
+        print("Dry run: nothing was changed. It would have been:")
+    _print_report(
+        report,
+        [("imported", "imported"), ("on_hold", "on hold"), ("already_imported",
+         "already imported"), ("failed", "failed")] + ([] if args.dry_run else
+         [("assigned", "assigned to pickers")]),
+    )  # fmt: skip
+    db.dispose()
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _retry_short(db: Any, settings: Settings) -> None:
+    from picker.services.common import Actor
+    from picker.services.intake import retry_short_orders
+
+    results = retry_short_orders(db, Actor(terminal_id=settings.terminal.id), settings=settings)
+    released = [r.number for r in results if r.released]
+    if results:
+        print(f"orders held for stock: {len(released)} of {len(results)} released"
+              + (f" ({', '.join(released[:10])}{' …' if len(released) > 10 else ''})"
+                 if released else ""))  # fmt: skip
+
+
+def _product(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.catalogue import import_products
+    from picker.services.common import Actor
+    from picker.services.reports import FileRefused
+
+    path = Path(args.file)
+    data = _read_input(path)
+    db = _database(settings)
+    _require_head(db)
+    bar = ProgressBar()
+    try:
+        report = import_products(
+            db,
+            Actor(terminal_id=settings.terminal.id),
+            data,
+            file_name=path.name,
+            progress=lambda done, total: bar("products", done, total),
+        )
+    except FileRefused as exc:
+        raise CliError(f"{path}: {exc}; nothing imported") from None
+    _print_report(
+        report,
+        [("created", "created"), ("updated", "updated"), ("unchanged", "unchanged"),
+         ("failed", "failed")],
+    )  # fmt: skip
+    _retry_short(db, settings)  # a new SKU may let held orders through
+    db.dispose()
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _stock(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.catalogue import import_stock, set_stock
+    from picker.services.common import Actor
+    from picker.services.reports import FileRefused
+
+    db = _database(settings)
+    _require_head(db)
+    actor = Actor(terminal_id=settings.terminal.id)
+    pattern = settings.scanner.patterns["bin"]
+    code = EXIT_OK
+    if args.stock_command == "set":
+        change = set_stock(db, actor, args.sku, args.bin, args.quantity, bin_pattern=pattern)
+        print(f"{printable(change.sku)} in {change.bin}: {change.before} → {change.after}")
+        increased = change.after > change.before
+    else:
+        path = Path(args.file)
+        data = _read_input(path)
+        bar = ProgressBar()
+        try:
+            result = import_stock(
+                db,
+                actor,
+                data,
+                file_name=path.name,
+                bin_pattern=pattern,
+                progress=lambda done, total: bar("stock", done, total),
+            )
+        except FileRefused as exc:
+            raise CliError(f"{path}: {exc}; nothing changed") from None
+        _print_report(
+            result.report,
+            [("changed", "changed"), ("unchanged", "unchanged"), ("bins_created",
+             "bins created"), ("failed", "failed")],
+        )  # fmt: skip
+        increased = bool(result.increased)
+        code = EXIT_FAILED if result.report.failed else EXIT_OK
+    if increased:
+        _retry_short(db, settings)
+    db.dispose()
+    return code
+
+
+def _order(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services import intake, orders, queries
+    from picker.services.common import Actor
+
+    db = _database(settings)
+    _require_head(db)
+    actor = Actor(terminal_id=settings.terminal.id)
+    command = args.order_command
+    if command == "list":
+        found = queries.list_orders(db, status=args.status, limit=args.limit)
+        _print_orders(found, args.format)
+    elif command == "show":
+        detail = queries.order_detail(db, args.number)
+        if args.format == "json":
+            print(json.dumps(detail.as_json(), ensure_ascii=False, indent=2))
+        else:
+            _print_detail(detail)
+    elif command == "release":
+        result = intake.release_order(db, actor, args.number, settings=settings)
+        if not result.released:
+            raise CliError(f"{args.number} stays on hold: " + "; ".join(result.reasons))
+        print(f"{args.number} released")
+    elif command == "hold":
+        orders.hold_order(db, actor, args.number, args.reason)
+        print(f"{args.number} on hold")
+    elif command == "cancel":
+        intake.cancel_order(db, actor, args.number, args.reason)
+        print(f"{args.number} cancelled; its reserved stock is free again")
+    elif args.number and args.to:
+        intake.assign_order(db, actor, args.number, args.to)
+        print(f"{args.number} assigned to {args.to.upper()}")
+    elif args.number or args.to:
+        raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
+    else:
+        done = intake.assign_ready_orders(db, actor, settings=settings)
+        for a in done:
+            print(f"{a.order_number} → {a.badge}")
+        print(f"{len(done)} order(s) assigned")
+    db.dispose()
+    return EXIT_OK
+
+
+_LIST_COLUMNS = ("number", "status", "placed_at", "customer", "country", "courier", "lines",
+                 "units", "total", "currency", "cod", "assignee", "hold_reasons")  # fmt: skip
+
+
+def _print_orders(found: Sequence[Any], fmt: str) -> None:
+    if fmt == "json":
+        print(json.dumps({"orders": [o.as_json() for o in found]}, ensure_ascii=False, indent=2))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(_LIST_COLUMNS)
+        for o in found:
+            row = o.as_json()
+            row["hold_reasons"] = "; ".join(row["hold_reasons"])
+            writer.writerow([row[c] for c in _LIST_COLUMNS])
+        return
+    print(f"{'number':<11} {'status':<10} {'placed (UTC)':<16} {'customer':<22} {'cc':<2} "
+          f"{'courier':<6} {'units':>5} {'total':>12} {'picker':<9} hold")  # fmt: skip
+    for o in found:
+        name = printable(o.customer)
+        name = name if len(name) <= 22 else name[:21] + "…"
+        total = f"{o.total} {o.currency}"
+        print(f"{o.number:<11} {o.status:<10} {o.placed_at:%Y-%m-%d %H:%M} {name:<22} "
+              f"{o.country:<2} {o.courier or '-':<6} {o.units:>5} {total:>12} "
+              f"{o.assignee or '-':<9} {printable('; '.join(o.hold_reasons))}")  # fmt: skip
+    print(f"{len(found)} order(s)")
+
+
+def _print_detail(d: Any) -> None:
+    o = d.summary
+    print(f"{o.number}  {o.status}  ({o.channel} {printable(o.shop_order_no)})")
+    print(f"placed {o.placed_at:%Y-%m-%d %H:%M} UTC; courier {o.courier or '-'} "
+          f"({printable(d.shipping_method)}); picker {o.assignee or '-'}")  # fmt: skip
+    print(f"total {o.total} {o.currency}" + (f"; COD {o.cod} {o.currency}" if o.cod else ""))
+    print("ship to: " + " / ".join(printable(p) for p in d.ship_address))
+    if d.note:
+        print(f"note: {printable(d.note)}")
+    for reason in o.hold_reasons:
+        print(f"ON HOLD: {printable(reason)}")
+    print("lines:")
+    for ln in d.lines:
+        print(f"  {ln.line_no:>2}. {printable(ln.sku):<14} x{ln.quantity:<4} reserved "
+              f"{ln.reserved:<4} {ln.unit_price:>10}  {printable(ln.name)}")  # fmt: skip
+    print("events:")
+    for e in d.events:
+        print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.from_status or '-':>9} → {e.to_status:<9} "
+              f"{e.operator or '-':<9} {e.terminal:<5} {printable(e.reason)}")  # fmt: skip
+
+
 # --- bench -------------------------------------------------------------------------------------
 
 
+def _metric(value: float, unit: str, target: float | None = None, higher: bool = False) -> dict:
+    """One row of a benchmark table: a single run, so median and p99 are the same figure."""
+    passed = target is None or (value >= target if higher else value <= target)
+    return {"median": value, "p99": value, "unit": unit, "target": target, "pass": passed}
+
+
+def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> Any:
+    """The scratch database a benchmark empties: --database, else PICKER_DATABASE_URL (only if
+    it holds no orders: it may be somebody's floor), else var/bench/NAME.db."""
+    url = args.database
+    from_env = os.environ.get("PICKER_DATABASE_URL") if url is None else None
+    url = url or from_env or f"sqlite:///{settings.var_dir / 'bench' / f'{name}.db'}"
+    if url.startswith("sqlite:///") and not from_env and not args.database:
+        for suffix in ("", "-wal", "-shm"):
+            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
+    db = _database(settings, _normalise(url))
+    if from_env:
+        from sqlalchemy import inspect, text
+
+        with db.engine.connect() as conn:
+            has_orders = (
+                inspect(conn).has_table("orders")
+                and conn.execute(text("SELECT EXISTS (SELECT 1 FROM orders)")).scalar()
+            )
+        if has_orders:
+            raise CliError(
+                "PICKER_DATABASE_URL names a database with orders, and a benchmark empties its "
+                "database: give a scratch one with --database URL",
+                EXIT_USAGE,
+            )
+    return db
+
+
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.demo import build_demo
     from picker.store.engine import describe_url
 
-    url = args.database or f"sqlite:///{settings.var_dir / 'bench' / 'demo.db'}"
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    db = _database(settings, _normalise(url))
+    db = _bench_database(args, settings, args.bench_command)
     progress = ProgressBar() if not args.json else (lambda *a: None)
-    result = build_demo(db, orders=args.orders, progress=progress, reset=True)
-    size = _database_size(db)
-    rate = result.orders / result.seconds if result.seconds else 0.0
-    metrics = {
-        "build_time": {
-            "median": round(result.seconds, 2),
-            "p99": round(result.seconds, 2),
-            "unit": "s",
-            "target": 600.0,
-            "pass": result.seconds <= 600.0,
-        },
-        "orders_per_s": {
-            "median": round(rate),
-            "p99": round(rate),
-            "unit": "per_s",
-            "target": None,
-            "pass": True,
-        },
-        "database_size": {
-            "median": round(size / 2**20, 1),
-            "p99": round(size / 2**20, 1),
-            "unit": "MiB",
-            "target": None,
-            "pass": True,
-        },
-    }
-    report = {"bench": "demo", "database": db.dialect, "orders": result.orders, "metrics": metrics}
+    if args.bench_command == "demo":
+        from picker.services.demo import build_demo
+
+        result = build_demo(db, orders=args.orders, progress=progress, reset=True)
+        orders, seconds = result.orders, result.seconds
+        metrics = {
+            "build_time": _metric(round(seconds, 2), "s", 600.0),
+            "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
+            "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
+        }
+    else:
+        from picker.services.benchmarks import bench_import
+
+        run = bench_import(db, settings, args.orders, settings.var_dir / "bench", progress)
+        orders = run.orders
+        metrics = {
+            "orders_per_s": _metric(round(run.per_second), "per_s", 2000.0, higher=True),
+            "import_time": _metric(round(run.seconds, 2), "s"),
+            "imported": _metric(run.report.counts["imported"], "orders", orders, higher=True),
+            "failed": _metric(run.report.failed, "orders", 0),
+            "file_size": _metric(round(run.file_bytes / 2**20, 1), "MiB"),
+        }
+    report = {"bench": args.bench_command, "database": db.dialect, "orders": orders,
+              "metrics": metrics}  # fmt: skip
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"bench demo on {describe_url(db.url)} ({db.dialect}), {result.orders:,} orders")
+        print(f"bench {args.bench_command} on {describe_url(db.url)} ({db.dialect}), "
+              f"{orders:,} orders")  # fmt: skip
         print(f"{'metric':<16} {'median':>12} {'p99':>12} {'target':>10}  pass")
         for name, m in metrics.items():
             target = "-" if m["target"] is None else f"{m['target']:g}"

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -90,6 +91,12 @@ class WarehouseSettings:
     postal_code: str = "00-001"
     city: str = "Warszawa"
     country: str = "PL"
+    #: The warehouse's time zone: courier cutoffs are local times of day.
+    timezone: str = "Europe/Warsaw"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 DEFAULT_SHIPPING: dict[str, str] = {
@@ -342,7 +349,12 @@ def _settings_from(
         postal_code=r.text("postal_code", WarehouseSettings.postal_code),
         city=r.text("city", WarehouseSettings.city),
         country=r.text("country", WarehouseSettings.country),
+        timezone=r.text("timezone", WarehouseSettings.timezone),
     )
+    try:
+        ZoneInfo(warehouse.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail("timezone", f"{warehouse.timezone!r} is not a time zone (e.g. Europe/Warsaw)")
     if not re.fullmatch(r"[A-Z]{2}", warehouse.country):
         r.fail("country", f"{warehouse.country!r} must be a two-letter country code such as PL")
     r.done()

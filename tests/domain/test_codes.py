@@ -62,10 +62,11 @@ def test_pick_sequence_sorts_like_the_walk_for_every_bin() -> None:
         for z in ("A", "B", "AA") for a in (1, 2, 3, 12) for b in (1, 2, 9, 40) for lv in (1, 3)
     ]  # fmt: skip
     assert sorted(bins, key=pick_sequence) == walking_order(bins)
+    assert pick_sequence(BinAddress("ZZ", 99, 1, 99)) < 2**31
 
 
 def test_bin_codes_parse_into_their_parts_or_are_refused() -> None:
     assert parse_bin_code("C-04-06-3") == BinAddress("C", 4, 6, 3)
-    for bad in ("C-04-06", "4-04-06-3", "C-x4-06-3", "C-04-06-3-1", "C-100-01-1"):
+    for bad in ("C-04-06", "4-04-06-3", "C-x4-06-3", "C-04-06-3-1", "C-100-01-1", "ABC-01-01-1"):
         with pytest.raises(BadBinCode):
             parse_bin_code(bad)

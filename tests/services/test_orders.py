@@ -10,6 +10,7 @@ from picker.domain.roles import NotAllowed
 from picker.domain.statuses import IllegalTransition, OrderStatus
 from picker.services import auth, orders
 from picker.services.common import Actor, Conflict
+from picker.services.intake import cancel_order
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent
 from tests.conftest import NOW
@@ -45,26 +46,26 @@ def _events(db: Database) -> list[tuple]:
         ]
 
 
-def test_hold_and_release_write_one_event_each_with_who_where_and_why(db, lead) -> None:
+def test_hold_and_cancel_write_one_event_each_with_who_where_and_why(db, lead) -> None:
     number = _order(db)
     change = orders.hold_order(db, lead, number, "address looks wrong", clock=lambda: NOW)
     assert (change.from_status, change.to_status) == ("unhandled", "on_hold")
-    orders.release_order(db, lead, number, "address fixed", clock=lambda: NOW + timedelta(1))
+    cancel_order(db, lead, number, "customer cancelled", clock=lambda: NOW + timedelta(1))
     assert _events(db) == [
         ("unhandled", "on_hold", "T09", lead.operator_id, "address looks wrong"),
-        ("on_hold", "unhandled", "T09", lead.operator_id, "address fixed"),
+        ("on_hold", "cancelled", "T09", lead.operator_id, "customer cancelled"),
     ]
     with db.read() as s:
         order = s.scalars(select(Order)).one()
-        assert order.status is OrderStatus.UNHANDLED
-        assert order.hold_reasons == []
+        assert order.status is OrderStatus.CANCELLED
+        assert order.hold_reasons == ["address looks wrong"]
         assert order.version == 3
 
 
 def test_an_illegal_transition_is_refused_and_changes_nothing(db, lead) -> None:
-    number = _order(db, OrderStatus.UNHANDLED)
-    with pytest.raises(IllegalTransition, match="from unhandled to unhandled"):
-        orders.release_order(db, lead, number)
+    number = _order(db, OrderStatus.DELIVERED)
+    with pytest.raises(IllegalTransition, match="from delivered to on_hold"):
+        orders.hold_order(db, lead, number, "too late")
     assert _events(db) == []
     with db.read() as s:
         assert s.scalars(select(Order.version)).one() == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
 from picker.domain.roles import Role, require
@@ -18,9 +18,55 @@ from picker.store.models import Order, OrderEvent
 @dataclass(frozen=True)
 class StatusChange:
     order_number: str
-    from_status: OrderStatus
+    from_status: OrderStatus | None
     to_status: OrderStatus
     at: datetime
+
+
+def move_order(
+    s: Session | Connection,
+    *,
+    order_id: int,
+    number: str,
+    from_: OrderStatus | str | None,
+    version: int,
+    to: OrderStatus,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+    **values: object,
+) -> StatusChange:
+    """The one place an order's status changes, inside the caller's transaction.
+
+    The domain decides whether ``from_ → to`` is legal (:class:`IllegalTransition` otherwise).
+    For an existing order (``from_`` not None) the UPDATE is conditional on the ``version`` the
+    caller read: if another terminal changed the order meanwhile nothing is written and
+    :class:`Conflict` is raised. ``from_=None`` records the first status of a new order (the
+    caller inserted it with that status). Either way the event is written (who, where, when,
+    from, to, why). ``values`` are further columns for the same UPDATE.
+    """
+    source = None if from_ is None else OrderStatus(from_)
+    target = check_order_transition(source, to)
+    if source is not None:
+        result = s.execute(
+            update(Order)
+            .where(Order.id == order_id, Order.version == version)
+            .values(status=target.value, version=version + 1, updated_at=at, **values)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"order {number} was changed on another terminal; look again")
+    s.execute(
+        insert(OrderEvent).values(
+            order_id=order_id,
+            at=at,
+            operator_id=actor.operator_id,
+            terminal_id=actor.terminal_id,
+            from_status=source.value if source else None,
+            to_status=target.value,
+            reason=reason,
+        )
+    )
+    return StatusChange(number, source, target, at)
 
 
 def change_order_status(
@@ -33,37 +79,21 @@ def change_order_status(
     at: datetime,
     **values: object,
 ) -> StatusChange:
-    """Move ``order`` to ``to`` inside the caller's transaction, and write the event.
-
-    The domain decides whether the move is legal (:class:`IllegalTransition` otherwise). The
-    UPDATE is conditional on the version the caller read, so if another terminal changed the
-    order meanwhile nothing is written and :class:`Conflict` is raised. ``values`` are further
-    columns to set in the same UPDATE (assignee, hold reasons…).
-    """
-    from_ = OrderStatus(order.status)
-    check_order_transition(from_, to)
-    result = s.execute(
-        update(Order)
-        .where(Order.id == order.id, Order.version == order.version)
-        .values(status=to, version=Order.version + 1, updated_at=at, **values)
-        .execution_options(synchronize_session=False)
+    """:func:`move_order` for an ORM order the caller loaded; the object is refreshed after."""
+    change = move_order(
+        s,
+        order_id=order.id,
+        number=order.number,
+        from_=order.status,
+        version=order.version,
+        to=to,
+        actor=actor,
+        reason=reason,
+        at=at,
+        **values,
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"order {order.number} was changed on another terminal; look again")
-    s.add(
-        OrderEvent(
-            order_id=order.id,
-            at=at,
-            operator_id=actor.operator_id,
-            terminal_id=actor.terminal_id,
-            from_status=from_,
-            to_status=to,
-            reason=reason,
-        )
-    )
-    s.flush()
     s.refresh(order)
-    return StatusChange(order.number, from_, to, at)
+    return change
 
 
 def _load(s: Session, number: str) -> Order:
@@ -88,23 +118,6 @@ def hold_order(
         reasons = [*order.hold_reasons, reason]
         return change_order_status(
             s, order, OrderStatus.ON_HOLD, actor, reason, at=clock(), hold_reasons=reasons
-        )
-
-
-def release_order(
-    db: Database,
-    actor: Actor,
-    number: str,
-    reason: str = "released",
-    *,
-    clock: Clock = system_clock,
-) -> StatusChange:
-    """A lead releases an order from hold once its problems are fixed."""
-    _require_lead(actor, "releasing an order")
-    with db.transaction() as s:
-        order = _load(s, number)
-        return change_order_status(
-            s, order, OrderStatus.UNHANDLED, actor, reason, at=clock(), hold_reasons=[]
         )
 
 

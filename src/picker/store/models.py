@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 from picker.domain.roles import Role
@@ -367,6 +368,11 @@ class Order(Base):
     #: The terminal that holds the order right now (picking or packing), claimed atomically.
     held_by_terminal: Mapped[str | None] = mapped_column(String(16))
     hold_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
+    #: What was wrong with the record as the shop sent it (a line with quantity 0, a field too
+    #: long…): releasing the hold cannot fix these, only a corrected order from the shop can.
+    intake_problems: Mapped[list[str]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
     note: Mapped[str | None] = mapped_column(Text)
     gift_message: Mapped[str | None] = mapped_column(Text)
     #: Bumped by every status change; a conditional UPDATE on it settles races.

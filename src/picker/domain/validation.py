@@ -1,0 +1,91 @@
+"""Is an order fit for the floor? Every reason it is not, not only the first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from picker.domain.intake import IncomingOrder
+
+#: A line asking for more than this is a typo or an attack, not an order.
+MAX_LINE_QUANTITY = 10_000
+_COUNTRY = re.compile(r"[A-Z]{2}")
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of validation.
+
+    ``reasons`` can be fixed on our side (catalogue, shipping table, payment) and are checked
+    again on release; ``problems`` are in the record itself and only a corrected order fixes them.
+    """
+
+    reasons: tuple[str, ...]
+    problems: tuple[str, ...]
+    bad_lines: frozenset[int]  # indexes of lines that cannot be stored (quantity out of range)
+
+    @property
+    def ok(self) -> bool:
+        return not self.reasons and not self.problems
+
+
+def record_problems(order: IncomingOrder) -> tuple[list[str], set[int]]:
+    """What is wrong in the record as sent (cannot change by fixing anything on our side)."""
+    problems: list[str] = []
+    bad: set[int] = set()
+    if not order.lines:
+        problems.append("no order lines")
+    for i, line in enumerate(order.lines):
+        where = f"line {i + 1} ({line.sku or 'no SKU'})"
+        if line.quantity <= 0:
+            problems.append(f"{where}: quantity {line.quantity} is not positive")
+            bad.add(i)
+        elif line.quantity > MAX_LINE_QUANTITY:
+            problems.append(f"{where}: quantity {line.quantity} is more than {MAX_LINE_QUANTITY}")
+            bad.add(i)
+        if not line.sku:
+            problems.append(f"line {i + 1}: no SKU")
+    return problems, bad
+
+
+def fixable_reasons(
+    *,
+    skus: list[str],
+    known_skus: Mapping[str, object],
+    name: str,
+    street: str,
+    city: str,
+    postal_code: str,
+    country: str,
+    shipping_known: bool,
+    shipping_method: str,
+    paid: bool,
+    cod: bool,
+    payment_state: str,
+) -> list[str]:
+    """Reasons an order cannot go to the floor that a lead can fix (checked again on release)."""
+    reasons: list[str] = []
+    unknown = sorted({s for s in skus if s and s not in known_skus})
+    if unknown:
+        reasons.append("unknown SKU: " + ", ".join(unknown))
+    missing = [
+        label
+        for label, value in (
+            ("name", name),
+            ("street", street),
+            ("city", city),
+            ("postal code", postal_code),
+            ("country", country),
+        )
+        if not value.strip()
+    ]
+    if missing:
+        reasons.append("address incomplete: no " + ", no ".join(missing))
+    elif not _COUNTRY.fullmatch(country):
+        reasons.append(f"address: country {country!r} is not a two-letter code")
+    if not shipping_known:
+        reasons.append(f"unknown shipping method: {shipping_method!r}")
+    if not paid and not cod:
+        reasons.append(f"not paid ({payment_state or 'no payment'})")
+    return reasons

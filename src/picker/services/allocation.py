@@ -1,0 +1,189 @@
+"""Stock reservation and picker assignment, settled in the database.
+
+A reservation is ``reserved = reserved + n WHERE on_hand - reserved >= n`` per bin, inside a
+savepoint: if any bin no longer has what was planned (another terminal took it), the savepoint is
+rolled back and the plan made again from fresh numbers. The pick tasks written with it are the
+record of what is reserved where, so ``stock.reserved`` always equals the open pick quantities.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+
+from sqlalchemy import Connection, and_, case, delete, func, select, update
+from sqlalchemy.orm import Session
+
+from picker.domain.reservation import BinStock, Need, Plan, plan_reservation
+from picker.domain.roles import Role
+from picker.domain.statuses import OrderStatus
+from picker.services.common import Actor, Conflict
+from picker.services.orders import move_order
+from picker.store import statements as sql
+from picker.store.models import (
+    Courier,
+    CourierService,
+    Operator,
+    OperatorRole,
+    Order,
+    PickTask,
+    Stock,
+)
+
+#: Fresh plans tried when other terminals keep taking the planned stock first.
+ATTEMPTS = 5
+#: Statuses in which an order counts towards a picker's load.
+PICKER_LOAD = (OrderStatus.ASSIGNED.value, OrderStatus.PICKING.value)
+
+
+def reserve_order(conn: Connection, order_id: int, at: datetime) -> Plan:
+    """Reserve all of an order's stock, or nothing; returns the plan (``short`` when not).
+
+    Each bin is taken with a conditional UPDATE; if one is no longer there (another terminal
+    was faster) what this attempt took is given back and a new plan is made from fresh numbers.
+    """
+    needs = [Need(*row) for row in sql.order_lines(conn, order_id)]
+    for _ in range(ATTEMPTS):
+        stock: dict[int, list[BinStock]] = defaultdict(list)
+        for stock_id, product_id, bin_id, seq, available in sql.available_stock(conn, order_id):
+            stock[product_id].append(BinStock(stock_id, bin_id, seq, available))
+        plan = plan_reservation(needs, stock)
+        if not plan.complete:
+            return plan
+        taken: list[tuple[int, int]] = []
+        # Rows are updated in one global order (by id), so two terminals reserving the same
+        # bins can never wait on each other in a circle (a deadlock on PostgreSQL).
+        for take in sorted(plan.takes, key=lambda t: t.stock_id):
+            if not sql.reserve(conn, take.stock_id, take.quantity):
+                break
+            taken.append((take.stock_id, take.quantity))
+        else:
+            sql.insert_tasks(
+                conn,
+                [
+                    {
+                        "order_id": order_id,
+                        "order_line_id": t.line_id,
+                        "product_id": t.product_id,
+                        "bin_id": t.bin_id,
+                        "seq": seq,
+                        "quantity": t.quantity,
+                    }
+                    for seq, t in enumerate(plan.takes, start=1)
+                ],
+                at,
+            )
+            return plan
+        for stock_id, quantity in taken:
+            sql.unreserve(conn, stock_id, quantity)
+    # Stock kept moving under us: treat as short for now; a retry will find it settled.
+    return Plan((), tuple(sorted({n.sku for n in needs})))
+
+
+def release_reservation(s: Session, order_id: int) -> int:
+    """Give back what an order still has reserved (its open pick quantities); returns units."""
+    open_tasks = s.execute(
+        select(PickTask.id, PickTask.product_id, PickTask.bin_id, PickTask.quantity,
+               PickTask.picked, PickTask.short)
+        .where(PickTask.order_id == order_id)
+    ).all()  # fmt: skip
+    released = 0
+    for t in open_tasks:
+        left = t.quantity - t.picked - t.short
+        if left <= 0:
+            continue
+        s.execute(
+            update(Stock)
+            .where(Stock.product_id == t.product_id, Stock.bin_id == t.bin_id)
+            .values(reserved=Stock.reserved - left)
+        )
+        released += left
+    untouched = [t.id for t in open_tasks if t.picked == 0 and t.short == 0]
+    if untouched:
+        s.execute(delete(PickTask).where(PickTask.id.in_(untouched)))
+    return released
+
+
+@dataclass(frozen=True)
+class Assignment:
+    order_number: str
+    badge: str
+
+
+def assign_ready(
+    s: Session, actor: Actor, *, now: datetime, max_per_picker: int, tz: tzinfo
+) -> list[Assignment]:
+    """Assign reserved, unassigned orders to active pickers: most urgent first, least loaded
+    picker first, never above ``max_per_picker`` open orders each.
+
+    The pickers' rows are locked first, so two terminals assigning at once take turns and no
+    picker is given more than the limit.
+    """
+    pickers = s.execute(
+        select(Operator.id, Operator.badge)
+        .join(OperatorRole, OperatorRole.operator_id == Operator.id)
+        .where(Operator.active.is_(True), OperatorRole.role == Role.PICKER)
+        .order_by(Operator.id)
+        .with_for_update(of=Operator.__table__)
+    ).all()
+    if not pickers:
+        return []
+    loads = dict.fromkeys((p.id for p in pickers), 0)
+    for assignee, n in s.execute(
+        select(Order.assignee_id, func.count())
+        .where(Order.status.in_(PICKER_LOAD), Order.assignee_id.in_(loads))
+        .group_by(Order.assignee_id)
+    ):
+        loads[assignee] = n
+    capacity = sum(max(0, max_per_picker - n) for n in loads.values())
+    if capacity == 0:
+        return []
+    badges = {p.id: p.badge for p in pickers}
+    # Most urgent: express service, then the courier's next cutoff (later today before
+    # tomorrow's), then age.
+    now_time = now.astimezone(tz).time()  # cutoffs are the warehouse's local times
+    next_cutoff = case((Courier.cutoff >= now_time, 0), else_=1)
+    reserved = select(PickTask.id).where(PickTask.order_id == Order.id).exists()
+    ready = s.execute(
+        select(Order.id, Order.number, Order.version)
+        .outerjoin(CourierService, CourierService.id == Order.service_id)
+        .outerjoin(Courier, Courier.id == Order.courier_id)
+        .where(
+            and_(Order.status == OrderStatus.UNHANDLED.value, Order.assignee_id.is_(None)),
+            reserved,
+        )
+        .order_by(
+            CourierService.express.desc(),
+            Order.priority.desc(),
+            next_cutoff,
+            Courier.cutoff,
+            Order.placed_at,
+            Order.id,
+        )
+        .limit(capacity)
+    ).all()
+    done: list[Assignment] = []
+    for order in ready:
+        picker = min((p for p in loads if loads[p] < max_per_picker), key=lambda p: (loads[p], p))
+        savepoint = s.begin_nested()
+        try:
+            move_order(
+                s,
+                order_id=order.id,
+                number=order.number,
+                from_=OrderStatus.UNHANDLED,
+                version=order.version,
+                to=OrderStatus.ASSIGNED,
+                actor=actor,
+                reason=f"assigned to {badges[picker]}",
+                at=now,
+                assignee_id=picker,
+            )
+        except Conflict:  # changed meanwhile (cancelled, held): leave it
+            savepoint.rollback()
+            continue
+        savepoint.commit()
+        loads[picker] += 1
+        done.append(Assignment(order.number, badges[picker]))
+    return done

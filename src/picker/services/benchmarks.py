@@ -1,0 +1,125 @@
+"""Benchmarks that drive the real code paths on a scratch database (``picker bench …``)."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from picker.config import Settings
+from picker.services.common import Actor
+from picker.services.demo import build_demo
+from picker.services.formats import parse_orders
+from picker.services.intake import import_orders
+from picker.services.reports import ImportReport
+from picker.store.engine import Database
+from picker.store.models import Product
+
+Progress = Callable[[str, int, int], None]
+
+_SHIPPING = [("post_standard", "Standard"), ("swift_express", "Express"), ("city_nextday", "Next")]
+_PLACES = [
+    ("PL", "PLN", "Zofia Wójcik", "ul. Długa 5", "00-238", "Warszawa"),
+    ("VN", "VND", "Trần Văn Bình", "45 Lê Lợi", "700000", "Hồ Chí Minh"),
+    ("JP", "JPY", "佐藤 花子", "千代田1-1", "100-0001", "東京"),
+    ("CZ", "CZK", "Jiří Dvořák", "Národní 12", "110 00", "Praha"),
+    ("DE", "EUR", "Jürgen Groß", "Hauptstraße 3", "10115", "Berlin"),
+]
+
+
+def shopify_export(skus: list[str], n: int, seed: int = 1) -> bytes:
+    """``n`` orders as Shopify Admin REST order objects, one JSON object per line."""
+    rng = random.Random(seed)
+    start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
+    out = []
+    for i in range(n):
+        country, currency, name, street, postcode, city = rng.choice(_PLACES)
+        code, title = rng.choice(_SHIPPING)
+        cod = rng.random() < 0.15
+        gateway = "Cash on Delivery (COD)" if cod else "shopify_payments"
+        items = [
+            {"sku": sku, "quantity": rng.choice((1, 1, 1, 2, 3)), "price": "19.90", "name": sku}
+            for sku in rng.sample(skus, rng.choice((1, 1, 2, 3)))
+        ]
+        first, _, last = name.partition(" ")
+        out.append(
+            json.dumps(
+                {
+                    "id": 5_000_000_000 + i,
+                    "name": f"#{100000 + i}",
+                    "email": f"customer{i}@example.com",
+                    "created_at": (start + timedelta(seconds=i * 7)).isoformat(),
+                    "currency": currency,
+                    "financial_status": "pending" if cod else "paid",
+                    "payment_gateway_names": [gateway],
+                    "total_price": "59.70",
+                    "shipping_address": {
+                        "first_name": first,
+                        "last_name": last,
+                        "name": name,
+                        "address1": street,
+                        "zip": postcode,
+                        "city": city,
+                        "country_code": country,
+                        "phone": "+48 600 100 200",
+                    },
+                    "shipping_lines": [{"code": code, "title": title}],
+                    "line_items": items,
+                    "note": None,
+                },
+                ensure_ascii=False,
+            )
+        )
+    return ("\n".join(out) + "\n").encode()
+
+
+@dataclass(frozen=True)
+class ImportBench:
+    orders: int
+    seconds: float
+    file_bytes: int
+    report: ImportReport
+
+    @property
+    def per_second(self) -> float:
+        return self.orders / self.seconds if self.seconds else 0.0
+
+
+def bench_import(
+    db: Database, settings: Settings, orders: int, work_dir: Path, progress: Progress
+) -> ImportBench:
+    """A fresh demo floor with plenty of stock, a Shopify file of ``orders``, imported."""
+    build_demo(db, orders=0, seed=1, reset=True)
+    with db.transaction() as s:
+        # Enough stock that every order is reserved: the full path, not the short cut of "short".
+        s.execute(text("UPDATE stock SET on_hand = on_hand + 1000000"))
+        s.execute(
+            text(
+                "INSERT INTO stock_movements (at, product_id, bin_id, delta, reason) "
+                "SELECT :at, product_id, bin_id, 1000000, 'receipt' FROM stock"
+            ),
+            {"at": datetime.now(UTC).replace(tzinfo=None)},
+        )
+        skus = list(s.scalars(select(Product.sku).order_by(Product.id)))
+    data = shopify_export(skus, orders)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / "orders.jsonl").write_bytes(data)
+    started = time.perf_counter()
+    parsed = parse_orders(
+        data, file_name="orders.jsonl", format="shopify", cod_gateways=settings.intake.cod_gateways
+    )
+    report = import_orders(
+        db,
+        Actor(terminal_id=settings.terminal.id),
+        parsed,
+        settings=settings,
+        file_name="orders.jsonl",
+        progress=lambda done, total: progress("import", done, total),
+    )
+    return ImportBench(orders, time.perf_counter() - started, len(data), report)

@@ -1,0 +1,596 @@
+"""The catalogue and the stock count: product and stock CSV imports, and one stock correction.
+
+Every import reads the whole file first, so a file that is not UTF-8 CSV with the needed columns
+is refused before anything is written. Then each row is its own transaction: a bad row is
+reported (file, CSV line, column, reason) and skipped, and the rest import.
+
+Stock is counted, not adjusted: a row gives the absolute on_hand of a product in a bin, and the
+difference is written to the stock ledger (``StockMovement``) in the same transaction, so on_hand
+always equals the sum of the bin's movements for that product.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.orm import Session
+
+from picker.domain.ean import is_valid_gtin
+from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code, pick_sequence
+from picker.domain.roles import Role, require
+from picker.services.common import (
+    Actor,
+    Clock,
+    Conflict,
+    ServiceError,
+    describe_failure,
+    system_clock,
+)
+from picker.services.reports import FileRefused, ImportProblem, ImportReport
+from picker.store.engine import Database
+from picker.store.models import Bin, Product, ProductBarcode, Stock, StockMovement
+
+PRODUCT_COLUMNS = ("sku", "name", "barcodes", "weight_g", "fragile")
+STOCK_COLUMNS = ("sku", "bin", "on_hand")
+#: How often (in rows) an import calls its ``progress(done, total)``.
+PROGRESS_EVERY = 1000
+#: Above these a number is a typing slip, not a weight or a count (and would overflow INTEGER).
+MAX_WEIGHT_G = 1_000_000
+MAX_ON_HAND = 1_000_000
+GTIN_LENGTHS = (8, 12, 13, 14)
+#: The ledger's reason for a change made by counting.
+COUNT_REASON = "count"
+
+Progress = Callable[[int, int], None]
+T = TypeVar("T")
+
+_TRUE = frozenset({"true", "yes", "1"})
+_FALSE = frozenset({"false", "no", "0", ""})
+_DIGITS = re.compile(r"[0-9]+")
+
+
+# --- what a caller gets back -----------------------------------------------------------------
+
+
+class RowRefused(ServiceError):
+    """One row (or one ``stock set``) refused; ``column`` names the value at fault."""
+
+    column = ""
+
+    def __init__(self, message: str, column: str | None = None) -> None:
+        super().__init__(message)
+        if column is not None:
+            self.column = column
+
+
+class BadValue(RowRefused):
+    """A value that is missing or not of its column's form."""
+
+
+class BadBarcode(RowRefused):
+    column = "barcodes"
+
+
+class BarcodeClash(RowRefused):
+    column = "barcodes"
+
+
+class UnknownSku(RowRefused):
+    column = "sku"
+
+
+class BadBin(RowRefused):
+    column = "bin"
+
+
+class BelowReserved(RowRefused):
+    column = "on_hand"
+
+
+@dataclass(frozen=True)
+class StockChange:
+    """One bin's count: on_hand ``before`` and ``after`` (equal when nothing changed)."""
+
+    sku: str
+    bin: str
+    before: int
+    after: int
+    bin_created: bool = False
+
+
+@dataclass
+class StockReport(ImportReport):
+    """Counts (changed, unchanged, failed) and problems, plus what a caller acts on next."""
+
+    #: Products whose available stock went up: orders held short of them may now be retried.
+    increased: set[int] = field(default_factory=set)
+    #: Bin codes seen for the first time and created, in file order.
+    bins_created: list[str] = field(default_factory=list)
+
+
+# --- products --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _ProductRow:
+    sku: str
+    name: str
+    barcodes: tuple[str, ...]
+    weight_g: int
+    fragile: bool
+
+
+def import_products(
+    db: Database,
+    actor: Actor,
+    data: bytes,
+    *,
+    file_name: str,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Create or update products by SKU from a CSV file (sku, name, barcodes, weight_g, fragile).
+
+    Counts: ``created``, ``updated`` (anything differed, the barcode set included), ``unchanged``
+    and ``failed`` (rows skipped; each has a problem). On update a product's barcodes become
+    exactly the row's. Raises :class:`FileRefused` (nothing written) for a file that cannot be
+    read as a whole.
+    """
+    _require_lead(actor, "importing products")
+    rows = _read_csv(data, file_name, PRODUCT_COLUMNS)
+    report = ImportReport()
+    for done, row in enumerate(rows, start=1):
+        _import_product_row(db, file_name, row, report)
+        _tick(progress, done, len(rows))
+    return report
+
+
+def _import_product_row(db: Database, file_name: str, row: _CsvRow, report: ImportReport) -> None:
+    if row.error is not None:
+        report.fail(ImportProblem(file_name, row.line, "", row.error))
+        return
+    parsed = _parse_product(row.cells)
+    if isinstance(parsed, list):
+        report.problems.extend(ImportProblem(file_name, row.line, e.column, str(e)) for e in parsed)
+        report.add("failed")
+        return
+    try:
+        outcome = _in_transaction(db, lambda s: _save_product(s, parsed))
+    except ServiceError as exc:
+        report.fail(_problem(file_name, row.line, exc))
+        return
+    report.add(outcome)
+
+
+def _parse_product(cells: dict[str, str]) -> _ProductRow | list[RowRefused]:
+    """The row's values, or every problem with them (so one pass over the file fixes them all)."""
+    errors: list[RowRefused] = []
+
+    def check(read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except RowRefused as exc:
+            errors.append(exc)
+            return None
+
+    sku = check(lambda: _sku(cells["sku"]))
+    name = check(lambda: _text(cells["name"], "name", 200))
+    barcodes = check(lambda: _barcodes(cells["barcodes"]))
+    weight = check(lambda: _whole_number(cells["weight_g"], "weight_g", MAX_WEIGHT_G, "grams"))
+    fragile = check(lambda: _flag(cells["fragile"], "fragile"))
+    if errors:
+        return errors
+    assert sku is not None and name is not None and barcodes is not None
+    assert weight is not None and fragile is not None
+    return _ProductRow(sku, name, barcodes, weight, fragile)
+
+
+def _save_product(s: Session, row: _ProductRow) -> str:
+    product = s.scalars(
+        select(Product).where(Product.sku == row.sku).with_for_update()
+    ).one_or_none()
+    _check_no_clash(s, row)
+    if product is None:
+        product = Product(
+            sku=row.sku, name=row.name, weight_g=row.weight_g, fragile=row.fragile, active=True
+        )
+        s.add(product)
+        s.flush()
+        s.add_all(ProductBarcode(product_id=product.id, barcode=b) for b in row.barcodes)
+        s.flush()
+        return "created"
+    current = set(
+        s.scalars(select(ProductBarcode.barcode).where(ProductBarcode.product_id == product.id))
+    )
+    wanted = set(row.barcodes)
+    same = (product.name, product.weight_g, product.fragile) == (
+        row.name,
+        row.weight_g,
+        row.fragile,
+    )
+    if same and current == wanted:
+        return "unchanged"
+    product.name, product.weight_g, product.fragile = row.name, row.weight_g, row.fragile
+    if current - wanted:
+        s.execute(
+            delete(ProductBarcode).where(
+                ProductBarcode.product_id == product.id,
+                ProductBarcode.barcode.in_(current - wanted),
+            )
+        )
+    s.add_all(
+        ProductBarcode(product_id=product.id, barcode=b) for b in row.barcodes if b not in current
+    )
+    s.flush()
+    return "updated"
+
+
+def _check_no_clash(s: Session, row: _ProductRow) -> None:
+    """Refuse a barcode that another product has, in any of its GTIN spellings."""
+    if not row.barcodes:
+        return
+    spellings = {v for b in row.barcodes for v in _gtin_spellings(b)}
+    taken = s.execute(
+        select(ProductBarcode.barcode, Product.sku)
+        .join(Product, ProductBarcode.product_id == Product.id)
+        .where(ProductBarcode.barcode.in_(spellings), Product.sku != row.sku)
+        .order_by(ProductBarcode.barcode)
+    ).all()
+    clashes = []
+    for code in row.barcodes:
+        for stored, owner in taken:
+            if stored.zfill(14) == code.zfill(14):
+                as_stored = f" (as {stored})" if stored != code else ""
+                clashes.append(f"{code} already belongs to {owner}{as_stored}")
+    if clashes:
+        raise BarcodeClash("; ".join(clashes))
+
+
+def _gtin_spellings(code: str) -> set[str]:
+    """The code with the leading zeros of every GTIN length (036000291452 is 0036000291452)."""
+    core = code.lstrip("0")
+    return {core.zfill(n) for n in GTIN_LENGTHS if len(core) <= n}
+
+
+# --- stock -----------------------------------------------------------------------------------
+
+
+def import_stock(
+    db: Database,
+    actor: Actor,
+    data: bytes,
+    *,
+    file_name: str,
+    bin_pattern: re.Pattern[str],
+    clock: Clock = system_clock,
+    progress: Progress | None = None,
+) -> StockReport:
+    """Set counted stock from a CSV file (sku, bin, on_hand): each row is an absolute on_hand.
+
+    Counts: ``changed`` (on_hand differed; one movement written), ``unchanged`` (already so; no
+    movement) and ``failed`` (rows skipped; each has a problem). A bin code matching
+    ``bin_pattern`` is created the first time it is seen. Raises :class:`FileRefused` (nothing
+    written) for a file that cannot be read as a whole.
+    """
+    _require_lead(actor, "importing stock")
+    rows = _read_csv(data, file_name, STOCK_COLUMNS)
+    report = StockReport()
+    for done, row in enumerate(rows, start=1):
+        try:
+            if row.error is not None:
+                raise RowRefused(row.error)
+            on_hand = _whole_number(row.cells["on_hand"], "on_hand", MAX_ON_HAND, "units")
+            product_id, change = _count(
+                db, actor, row.cells["sku"], row.cells["bin"], on_hand, bin_pattern, clock
+            )
+        except ServiceError as exc:
+            report.fail(_problem(file_name, row.line, exc))
+        else:
+            report.add("changed" if change.after != change.before else "unchanged")
+            if change.after > change.before:
+                report.increased.add(product_id)
+            if change.bin_created:
+                report.bins_created.append(change.bin)
+        _tick(progress, done, len(rows))
+    return report
+
+
+def set_stock(
+    db: Database,
+    actor: Actor,
+    sku: str,
+    bin_code: str,
+    on_hand: int,
+    *,
+    bin_pattern: re.Pattern[str],
+    clock: Clock = system_clock,
+) -> StockChange:
+    """Set the counted on_hand of ``sku`` in ``bin_code`` (the bin is created if new).
+
+    Raises a :class:`RowRefused` subclass (unknown SKU, bad bin, below reserved, bad number)
+    with a message for the user, or :class:`Conflict` if another terminal kept interfering.
+    """
+    _require_lead(actor, "setting stock")
+    if isinstance(on_hand, bool) or not 0 <= on_hand <= MAX_ON_HAND:
+        raise BadValue(f"on_hand must be a whole number from 0 to {MAX_ON_HAND:,}", "on_hand")
+    return _count(db, actor, sku, bin_code, on_hand, bin_pattern, clock)[1]
+
+
+def _count(
+    db: Database,
+    actor: Actor,
+    sku: str,
+    bin_code: str,
+    on_hand: int,
+    pattern: re.Pattern[str],
+    clock: Clock,
+) -> tuple[int, StockChange]:
+    """One count, shared by the import and ``stock set``: (product id, the change)."""
+    sku, bin_code = sku.strip(), bin_code.strip()
+    if not sku:
+        raise BadValue("the SKU is missing", "sku")
+    address = _bin_address(bin_code, pattern)
+    return _in_transaction(
+        db, lambda s: _write_count(s, actor, sku, bin_code, address, on_hand, clock)
+    )
+
+
+def _write_count(
+    s: Session,
+    actor: Actor,
+    sku: str,
+    bin_code: str,
+    address: BinAddress,
+    on_hand: int,
+    clock: Clock,
+) -> tuple[int, StockChange]:
+    product_id = s.scalar(select(Product.id).where(Product.sku == sku))
+    if product_id is None:
+        raise UnknownSku(f"unknown SKU {sku}: import the product first")
+    bin_id, created = _find_or_create_bin(s, bin_code, address)
+    # Locked until commit: a reservation or another count waits for this one, then sees it.
+    stock = s.scalars(
+        select(Stock)
+        .where(Stock.product_id == product_id, Stock.bin_id == bin_id)
+        .with_for_update()
+    ).one_or_none()
+    before = stock.on_hand if stock else 0
+    reserved = stock.reserved if stock else 0
+    if on_hand < reserved:
+        raise BelowReserved(
+            f"{reserved} of {sku} in {bin_code} are reserved for orders: "
+            f"the count cannot go below that (counted {on_hand})"
+        )
+    if on_hand != before:
+        if stock is None:
+            # Another terminal inserting the same (product, bin) row meanwhile makes this
+            # flush fail on the unique key; the row is then retried and finds theirs.
+            s.add(Stock(product_id=product_id, bin_id=bin_id, on_hand=on_hand, reserved=0))
+        else:
+            stock.on_hand = on_hand
+        s.add(
+            StockMovement(
+                at=clock(),
+                product_id=product_id,
+                bin_id=bin_id,
+                delta=on_hand - before,
+                reason=COUNT_REASON,
+                operator_id=actor.operator_id,
+                terminal_id=actor.terminal_id,
+            )
+        )
+        s.flush()
+    return product_id, StockChange(sku, bin_code, before, on_hand, created)
+
+
+def _bin_address(code: str, pattern: re.Pattern[str]) -> BinAddress:
+    if not code:
+        raise BadBin("the bin code is missing")
+    if not pattern.fullmatch(code):
+        raise BadBin(f"bin code {code!r} does not match the bin pattern {pattern.pattern}")
+    if len(code) > 32:
+        raise BadBin(f"bin code {code!r} is longer than 32 characters")
+    try:
+        return parse_bin_code(code)
+    except BadBinCode as exc:
+        raise BadBin(str(exc)) from None
+
+
+def _find_or_create_bin(s: Session, code: str, address: BinAddress) -> tuple[int, bool]:
+    """The bin's id, and whether it was created now (from the parts of its code)."""
+    found = s.execute(
+        select(Bin.id, Bin.code).where(
+            or_(
+                Bin.code == code,
+                and_(
+                    Bin.zone == address.zone,
+                    Bin.aisle == address.aisle,
+                    Bin.bay == address.bay,
+                    Bin.level == address.level,
+                ),
+            )
+        )
+    ).first()
+    if found is not None:
+        if found.code != code:
+            raise BadBin(f"bin code {code!r} names the same place as bin {found.code}; use that")
+        return found.id, False
+    new = Bin(
+        code=code,
+        zone=address.zone,
+        aisle=address.aisle,
+        bay=address.bay,
+        level=address.level,
+        pick_seq=pick_sequence(address),
+        active=True,
+    )
+    s.add(new)
+    s.flush()
+    return new.id, True
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+def _sku(raw: str) -> str:
+    sku = _text(raw, "sku", 64)
+    if not sku.isprintable():
+        bad = next(c for c in sku if not c.isprintable())
+        raise BadValue(f"the SKU contains a control or invisible character ({bad!a})", "sku")
+    return sku
+
+
+def _text(raw: str, column: str, max_length: int) -> str:
+    text = raw.strip()
+    if not text:
+        raise BadValue(f"the {column} is missing", column)
+    if len(text) > max_length:
+        raise BadValue(f"longer than {max_length} characters", column)
+    return text
+
+
+def _whole_number(raw: str, column: str, limit: int, unit: str) -> int:
+    text = raw.strip()
+    if not _DIGITS.fullmatch(text) or int(text) > limit:
+        raise BadValue(f"{text!r} is not a whole number of {unit} from 0 to {limit:,}", column)
+    return int(text)
+
+
+def _flag(raw: str, column: str) -> bool:
+    text = raw.strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise BadValue(f"{raw.strip()!r} is not one of true/false, yes/no, 1/0 (or empty)", column)
+
+
+def _barcodes(raw: str) -> tuple[str, ...]:
+    """The ``|``-separated barcodes, each a GTIN with a right check digit, duplicates dropped."""
+    codes = tuple(dict.fromkeys(c.strip() for c in raw.split("|") if c.strip()))
+    reasons = []
+    seen: dict[str, str] = {}
+    for code in codes:
+        if not code.isascii() or not code.isdigit() or len(code) not in GTIN_LENGTHS:
+            reasons.append(f"{code}: not a barcode (8, 12, 13 or 14 digits)")
+        elif not is_valid_gtin(code):
+            reasons.append(f"{code}: check digit wrong: scan again or check the file")
+        elif code.zfill(14) in seen:
+            reasons.append(f"{code} and {seen[code.zfill(14)]} are the same barcode")
+        else:
+            seen[code.zfill(14)] = code
+    if reasons:
+        raise BadBarcode("; ".join(reasons))
+    return codes
+
+
+# --- files, rows, transactions ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _CsvRow:
+    line: int  # where the record starts in the file, 1-based
+    cells: dict[str, str]
+    error: str | None = None  # the record as a whole cannot be read
+
+
+def _read_csv(data: bytes, file_name: str, columns: tuple[str, ...]) -> list[_CsvRow]:
+    """The data rows of a whole CSV file, or :class:`FileRefused` with one line saying why."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise FileRefused(
+            f"{file_name} is not UTF-8 text (line {line}): save it as CSV UTF-8 and import again"
+        ) from None
+    delimiter = _delimiter(text.split("\n", 1)[0], columns)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    records: list[tuple[int, list[str]]] = []
+    try:
+        end = 0
+        for cells in reader:
+            if any(c.strip() for c in cells):
+                records.append((end + 1, cells))
+            end = reader.line_num
+    except csv.Error as exc:
+        raise FileRefused(
+            f"{file_name} is not a readable CSV file (line {reader.line_num}): {exc}"
+        ) from None
+    if not records:
+        raise FileRefused(f"{file_name} is empty: the first line must name the columns")
+    header = [h.strip().lower() for h in records[0][1]]
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise FileRefused(
+            f"{file_name} has no column {', '.join(missing)}: "
+            f"the first line must name the columns {', '.join(columns)}"
+        )
+    twice = sorted({c for c in columns if header.count(c) > 1})
+    if twice:
+        raise FileRefused(f"{file_name} names the column {', '.join(twice)} more than once")
+    where = {c: header.index(c) for c in columns}
+    rows = []
+    for line, cells in records[1:]:
+        if len(cells) != len(header):
+            error = (
+                f"the row has {len(cells)} fields and the header {len(header)} "
+                "(a value with the separator in it must be in double quotes)"
+            )
+            rows.append(_CsvRow(line, {}, error))
+        else:
+            rows.append(_CsvRow(line, {c: cells[i] for c, i in where.items()}))
+    return rows
+
+
+def _delimiter(first_line: str, columns: tuple[str, ...]) -> str:
+    """Comma, or the semicolon or tab of a spreadsheet's local CSV, if the header uses it."""
+    for candidate in (",", ";", "\t"):
+        names = {n.strip().strip('"').strip().lower() for n in first_line.split(candidate)}
+        if set(columns) <= names:
+            return candidate
+    return ","
+
+
+def _in_transaction(db: Database, work: Callable[[Session], T]) -> T:
+    """Run ``work`` in its own transaction, once more if a unique key lost a race.
+
+    A row inserted meanwhile by another terminal (the same new product, bin or stock row) is
+    there on the second run, so the row then updates it instead of inserting a second one. A
+    value the database cannot hold refuses this row only, not the rest of an import.
+    """
+    try:
+        try:
+            with db.transaction() as s:
+                return work(s)
+        except IntegrityError:
+            pass
+        try:
+            with db.transaction() as s:
+                return work(s)
+        except IntegrityError:
+            raise Conflict(
+                "another terminal changed the same product or bin at the same moment: try again"
+            ) from None
+    except DataError as exc:
+        raise RowRefused(describe_failure(exc) or str(exc)) from None
+
+
+def _problem(file_name: str, line: int, exc: ServiceError) -> ImportProblem:
+    return ImportProblem(file_name, line, getattr(exc, "column", ""), str(exc))
+
+
+def _tick(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
+        progress(done, total)
+
+
+def _require_lead(actor: Actor, action: str) -> None:
+    # The command line on the server is trusted; an operator must be a lead.
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, action)

@@ -1,0 +1,477 @@
+"""Order intake: import, validate, reserve, assign — and the lead's release and cancel.
+
+Each order is its own transaction: the order, its lines, its events and its reservation commit
+together or not at all. Re-importing the same channel + shop order number changes nothing
+(``INSERT … ON CONFLICT DO NOTHING`` on the unique key, so two importers racing each other
+cannot both create it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from picker.config import IntakeSettings, Settings
+from picker.domain.intake import IncomingOrder, RecordError
+from picker.domain.roles import Role, require
+from picker.domain.statuses import OrderStatus, check_order_transition
+from picker.domain.validation import fixable_reasons, record_problems
+from picker.services.allocation import (
+    Assignment,
+    assign_ready,
+    release_reservation,
+    reserve_order,
+)
+from picker.services.common import (
+    Actor,
+    Clock,
+    NotFound,
+    ServiceError,
+    describe_failure,
+    system_clock,
+)
+from picker.services.formats import ParsedFile
+from picker.services.orders import StatusChange, move_order
+from picker.services.reports import ImportProblem, ImportReport
+from picker.store import statements as sql
+from picker.store.engine import Database
+from picker.store.models import Courier, CourierService, Order, OrderLine, PickTask, Product
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Lookups:
+    """What validation needs from the database, read once per import."""
+
+    products: dict[str, int]  # SKU → product id
+    services: dict[tuple[str, str], tuple[int, int, bool]]  # (courier, service) → ids, express
+
+    @classmethod
+    def load(cls, s: Session) -> Lookups:
+        products = dict(s.execute(select(Product.sku, Product.id).where(Product.active)).all())
+        services = {
+            (code, service): (courier_id, service_id, express)
+            for code, service, courier_id, service_id, express in s.execute(
+                select(
+                    Courier.code,
+                    CourierService.code,
+                    Courier.id,
+                    CourierService.id,
+                    CourierService.express,
+                )
+                .join(CourierService, CourierService.courier_id == Courier.id)
+                .where(Courier.active)
+            )
+        }
+        return cls(products, services)
+
+    def shipping(
+        self, intake: IntakeSettings, code: str, title: str
+    ) -> tuple[int, int, bool] | None:
+        """The courier and service a shop's shipping method maps to (code first, then title)."""
+        for key in (code, title):
+            target = intake.shipping.get(key.strip().lower()) if key else None
+            if target is not None and target in self.services:
+                return self.services[target]
+        return None
+
+
+# Column sizes, so an over-long value is a clear problem rather than a database error.
+_LIMITS = {
+    "shop order number": 64,
+    "customer name": 200,
+    "customer email": 254,
+    "ship name": 200,
+    "ship street": 200,
+    "ship street 2": 200,
+    "postal code": 20,
+    "city": 100,
+    "region": 100,
+    "phone": 40,
+    "shipping method": 64,
+}
+
+
+class _Rollback(Exception):
+    """Leave the order's transaction without writing anything (dry run, already imported)."""
+
+    def __init__(self, outcome: str) -> None:
+        self.outcome = outcome
+
+
+def import_orders(
+    db: Database,
+    actor: Actor,
+    parsed: ParsedFile,
+    *,
+    settings: Settings,
+    file_name: str,
+    dry_run: bool = False,
+    clock: Clock = system_clock,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import every record of ``parsed``; counts imported / on_hold / already_imported / failed
+    (and ``assigned`` for the orders given to pickers at the end)."""
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, "importing orders")
+    report = ImportReport()
+    with db.read() as s:
+        lookups = Lookups.load(s)
+    for done, (record, item) in enumerate(parsed.records, start=1):
+        if isinstance(item, RecordError):
+            report.fail(ImportProblem(file_name, record, item.field, item.reason))
+        else:
+            try:
+                report.add(_import_one(db, actor, item, lookups, settings.intake, clock, dry_run))
+            except RecordError as exc:
+                report.fail(ImportProblem(file_name, record, exc.field, exc.reason))
+            except DBAPIError as exc:
+                why = describe_failure(exc) or type(exc).__name__
+                report.fail(ImportProblem(file_name, record, "", why))
+        if progress and (done % 500 == 0 or done == parsed.total):
+            progress(done, parsed.total)
+    if not dry_run:
+        with db.transaction() as s:
+            assigned = assign_ready(
+                s,
+                actor,
+                now=clock(),
+                max_per_picker=settings.intake.max_orders_per_picker,
+                tz=settings.warehouse.tz,
+            )
+        report.add("assigned", len(assigned))
+    return report
+
+
+def _check_lengths(order: IncomingOrder) -> None:
+    values = {
+        "shop order number": order.shop_order_no,
+        "customer name": order.customer_name,
+        "customer email": order.customer_email,
+        "ship name": order.ship.name,
+        "ship street": order.ship.street,
+        "ship street 2": order.ship.street2,
+        "postal code": order.ship.postal_code,
+        "city": order.ship.city,
+        "region": order.ship.region,
+        "phone": order.ship.phone,
+        "shipping method": order.shipping_code or order.shipping_title,
+    }
+    for label, value in values.items():
+        if len(value) > _LIMITS[label]:
+            raise RecordError(label, f"longer than {_LIMITS[label]} characters ({len(value)})")
+    for line in order.lines:
+        if len(line.sku) > 64:
+            raise RecordError("sku", f"{line.sku[:20]!r}… is longer than 64 characters")
+
+
+def _import_one(
+    db: Database,
+    actor: Actor,
+    order: IncomingOrder,
+    lookups: Lookups,
+    intake: IntakeSettings,
+    clock: Clock,
+    dry_run: bool,
+) -> str:
+    _check_lengths(order)
+    problems, bad_lines = record_problems(order)
+    shipping = lookups.shipping(intake, order.shipping_code, order.shipping_title)
+    method = order.shipping_code or order.shipping_title
+    reasons = fixable_reasons(
+        skus=[line.sku for line in order.lines],
+        known_skus=lookups.products,
+        name=order.ship.name,
+        street=order.ship.street,
+        city=order.ship.city,
+        postal_code=order.ship.postal_code,
+        country=order.ship.country,
+        shipping_known=shipping is not None,
+        shipping_method=method,
+        paid=order.paid,
+        cod=order.cod,
+        payment_state=order.payment_state,
+    )
+    valid = not problems and not reasons
+    now = clock()
+    courier_id, service_id, express = shipping if shipping else (None, None, False)
+    first = OrderStatus.UNHANDLED if valid else OrderStatus.ON_HOLD
+    try:
+        with db.connection() as conn:
+            order_id = sql.insert_order(
+                conn,
+                {
+                    "number": "~" + uuid.uuid4().hex[:19],  # our number needs the id: below
+                    "channel": order.channel,
+                    "shop_order_no": order.shop_order_no,
+                    "customer_name": order.customer_name,
+                    "customer_email": order.customer_email or None,
+                    "ship_name": order.ship.name,
+                    "ship_street": order.ship.street,
+                    "ship_street2": order.ship.street2 or None,
+                    "ship_postal_code": order.ship.postal_code,
+                    "ship_city": order.ship.city,
+                    "ship_region": order.ship.region or None,
+                    "ship_country": order.ship.country if len(order.ship.country) == 2 else "",
+                    "ship_phone": order.ship.phone or None,
+                    "shipping_method": method,
+                    "courier_id": courier_id,
+                    "service_id": service_id,
+                    "currency": order.currency,
+                    "total_amount": order.total,
+                    "cod_amount": order.total if order.cod and order.total > 0 else None,
+                    "paid": order.paid,
+                    "placed_at": order.placed_at,
+                    "priority": 10 if express else 0,
+                    "status": first.value,
+                    "hold_reasons": [*problems, *reasons],
+                    "intake_problems": problems,
+                    "note": order.note or None,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+            if order_id is None:
+                raise _Rollback("already_imported")  # nothing was written
+            number = f"PO-{order_id:07d}"
+            sql.set_order_number(conn, order_id, number)
+            for i, line in enumerate(order.lines):
+                if i not in bad_lines:
+                    sql.insert_line(
+                        conn, order_id=order_id, line_no=i + 1, sku=line.sku,
+                        product_id=lookups.products.get(line.sku), name=line.name[:200],
+                        quantity=line.quantity, unit_price=line.unit_price,
+                    )  # fmt: skip
+            # The first event: the domain says whether a new order may start here.
+            check_order_transition(None, first)
+            sql.insert_event(
+                conn, order_id=order_id, at=now, operator_id=actor.operator_id,
+                terminal_id=actor.terminal_id, from_status=None, to_status=first.value,
+                reason="imported" if valid else "; ".join([*problems, *reasons]),
+            )  # fmt: skip
+            outcome = "imported" if valid else "on_hold"
+            if valid:
+                plan = reserve_order(conn, order_id, now)
+                if not plan.complete:
+                    short = "short: " + ", ".join(plan.short)
+                    move_order(
+                        conn, order_id=order_id, number=number, from_=OrderStatus.UNHANDLED,
+                        version=1, to=OrderStatus.ON_HOLD, actor=actor, reason=short, at=now,
+                        hold_reasons=[short],
+                    )  # fmt: skip
+                    outcome = "on_hold"
+            if dry_run:
+                raise _Rollback(outcome)
+            return outcome
+    except _Rollback as stop:
+        return stop.outcome
+
+
+# --- the lead: release, retry, cancel, assign -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Release:
+    number: str
+    released: bool
+    reasons: tuple[str, ...]  # why it stays on hold (empty when released)
+
+
+def _recheck(s: Session, order: Order, lookups: Lookups, intake: IntakeSettings) -> list[str]:
+    """Validation again, on what is stored: SKUs resolved anew, shipping looked up anew."""
+    lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
+    for line in lines:
+        line.product_id = lookups.products.get(line.sku)
+    shipping = lookups.shipping(intake, order.shipping_method, "")
+    order.courier_id, order.service_id = (shipping[0], shipping[1]) if shipping else (None, None)
+    order.priority = 10 if shipping and shipping[2] else 0
+    s.flush()
+    return [
+        *order.intake_problems,
+        *fixable_reasons(
+            skus=[line.sku for line in lines],
+            known_skus=lookups.products,
+            name=order.ship_name,
+            street=order.ship_street,
+            city=order.ship_city,
+            postal_code=order.ship_postal_code,
+            country=order.ship_country,
+            shipping_known=shipping is not None,
+            shipping_method=order.shipping_method,
+            paid=order.paid,
+            cod=order.cod_amount is not None,
+            payment_state="paid" if order.paid else "unpaid",
+        ),
+    ]
+
+
+def _release(
+    s: Session, actor: Actor, order: Order, lookups: Lookups, intake: IntakeSettings, now: datetime,
+    reason: str,
+) -> Release:  # fmt: skip
+    if order.status is not OrderStatus.ON_HOLD:
+        raise ServiceError(f"order {order.number} is {order.status.value}, not on hold")
+    reasons = _recheck(s, order, lookups, intake)
+    if not reasons:
+        plan = reserve_order(s.connection(), order.id, now)
+        if not plan.complete:
+            reasons = ["short: " + ", ".join(plan.short)]
+    if reasons:
+        s.execute(
+            update(Order).where(Order.id == order.id).values(hold_reasons=reasons, updated_at=now)
+        )
+        return Release(order.number, False, tuple(reasons))
+    move_order(
+        s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
+        to=OrderStatus.UNHANDLED, actor=actor, reason=reason, at=now, hold_reasons=[],
+    )  # fmt: skip
+    return Release(order.number, True, ())
+
+
+def _load(s: Session, number: str) -> Order:
+    order = s.scalars(select(Order).where(Order.number == number).with_for_update()).one_or_none()
+    if order is None:
+        raise NotFound(f"no order {number}")
+    return order
+
+
+def release_order(
+    db: Database,
+    actor: Actor,
+    number: str,
+    *,
+    settings: Settings,
+    reason: str = "released by lead",
+    clock: Clock = system_clock,
+) -> Release:
+    """A lead releases a hold: validation and reservation run again; still wrong → stays held
+    with the reasons of now."""
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, "releasing an order")
+    with db.transaction() as s:
+        lookups = Lookups.load(s)
+        result = _release(s, actor, _load(s, number), lookups, settings.intake, clock(), reason)
+        if result.released:
+            assign_ready(
+                s, actor, now=clock(), max_per_picker=settings.intake.max_orders_per_picker,
+                tz=settings.warehouse.tz,
+            )  # fmt: skip
+    return result
+
+
+def retry_short_orders(
+    db: Database, actor: Actor, *, settings: Settings, clock: Clock = system_clock
+) -> list[Release]:
+    """After stock arrived: every order held only for shortage is tried again, oldest first."""
+    with db.read() as s:
+        held = s.execute(
+            select(Order.number, Order.hold_reasons)
+            .where(Order.status == OrderStatus.ON_HOLD)
+            .order_by(Order.placed_at, Order.id)
+        ).all()
+    numbers = [n for n, reasons in held if reasons and all(r.startswith("short:") for r in reasons)]
+    results = []
+    for number in numbers:
+        with db.transaction() as s:
+            lookups = Lookups.load(s)
+            order = _load(s, number)
+            if order.status is OrderStatus.ON_HOLD:
+                results.append(
+                    _release(s, actor, order, lookups, settings.intake, clock(), "stock arrived")
+                )
+    if any(r.released for r in results):
+        with db.transaction() as s:
+            assign_ready(
+                s, actor, now=clock(), max_per_picker=settings.intake.max_orders_per_picker,
+                tz=settings.warehouse.tz,
+            )  # fmt: skip
+    return results
+
+
+def cancel_order(
+    db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
+) -> StatusChange:
+    """A lead cancels an order before it leaves; what it had reserved is given back."""
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, "cancelling an order")
+    reason = " ".join(reason.split())
+    if not reason or not reason.isprintable():
+        raise ServiceError("say why the order is cancelled (printable text)")
+    with db.transaction() as s:
+        order = _load(s, number)
+        change = move_order(
+            s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
+            to=OrderStatus.CANCELLED, actor=actor, reason=reason, at=clock(), assignee_id=None,
+        )  # fmt: skip
+        release_reservation(s, order.id)
+        return change
+
+
+def assign_ready_orders(
+    db: Database, actor: Actor, *, settings: Settings, clock: Clock = system_clock
+) -> list[Assignment]:
+    """Give every reserved, unassigned order to a picker, as far as the pickers' limits go."""
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, "assigning orders")
+    with db.transaction() as s:
+        return assign_ready(
+            s, actor, now=clock(), max_per_picker=settings.intake.max_orders_per_picker,
+            tz=settings.warehouse.tz,
+        )  # fmt: skip
+
+
+def assign_order(
+    db: Database,
+    actor: Actor,
+    number: str,
+    badge: str,
+    *,
+    clock: Clock = system_clock,
+) -> StatusChange | None:
+    """A lead gives an order to a named picker (an override of the automatic assignment).
+
+    A reserved, unassigned order becomes ``assigned``; an assigned one changes hands.
+    """
+    from picker.store.models import Operator, OperatorRole
+
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, "assigning an order")
+    with db.transaction() as s:
+        picker = s.execute(
+            select(Operator.id, Operator.active)
+            .join(OperatorRole, OperatorRole.operator_id == Operator.id)
+            .where(Operator.badge == badge.strip().upper(), OperatorRole.role == Role.PICKER)
+        ).one_or_none()
+        if picker is None:
+            raise NotFound(f"no picker has badge {badge}")
+        if not picker.active:
+            raise ServiceError(f"badge {badge} is disabled")
+        order = _load(s, number)
+        now = clock()
+        if order.status is OrderStatus.ASSIGNED:
+            s.execute(
+                update(Order)
+                .where(Order.id == order.id)
+                .values(assignee_id=picker.id, version=order.version + 1, updated_at=now)
+            )
+            return None
+        if order.status is not OrderStatus.UNHANDLED:
+            raise ServiceError(f"order {number} is {order.status.value}: only unhandled or "
+                               "assigned orders can be given to a picker")  # fmt: skip
+        reserved = s.scalar(
+            select(func.count()).select_from(PickTask).where(PickTask.order_id == order.id)
+        )
+        if not reserved:
+            raise ServiceError(f"order {number} has no stock reserved yet")
+        return move_order(
+            s, order_id=order.id, number=number, from_=order.status, version=order.version,
+            to=OrderStatus.ASSIGNED, actor=actor, reason=f"assigned to {badge} by lead", at=now,
+            assignee_id=picker.id,
+        )  # fmt: skip

@@ -1,0 +1,241 @@
+"""Read-only views of orders for leads and scripts (``picker order list`` / ``show``).
+
+The dictionaries returned by :meth:`OrderSummary.as_json` and :meth:`OrderDetail.as_json` are the
+documented, stable JSON output: keys are only ever added, never renamed or removed. Amounts are
+strings (exact decimals), times ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+
+from picker.domain.statuses import OrderStatus
+from picker.services.common import NotFound, ServiceError
+from picker.store.engine import Database
+from picker.store.models import Courier, Operator, Order, OrderEvent, OrderLine, PickTask
+
+
+@dataclass(frozen=True)
+class OrderSummary:
+    number: str
+    channel: str
+    shop_order_no: str
+    status: str
+    placed_at: datetime
+    customer: str
+    country: str
+    courier: str | None
+    lines: int
+    units: int
+    total: Decimal
+    currency: str
+    cod: Decimal | None
+    assignee: str | None
+    hold_reasons: tuple[str, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "number": self.number,
+            "channel": self.channel,
+            "shop_order_no": self.shop_order_no,
+            "status": self.status,
+            "placed_at": self.placed_at.isoformat(),
+            "customer": self.customer,
+            "country": self.country,
+            "courier": self.courier,
+            "lines": self.lines,
+            "units": self.units,
+            "total": str(self.total),
+            "currency": self.currency,
+            "cod": None if self.cod is None else str(self.cod),
+            "assignee": self.assignee,
+            "hold_reasons": list(self.hold_reasons),
+        }
+
+
+@dataclass(frozen=True)
+class LineView:
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    reserved: int  # units still reserved for this line (open pick quantity)
+
+
+@dataclass(frozen=True)
+class EventView:
+    at: datetime
+    from_status: str | None
+    to_status: str
+    operator: str | None
+    terminal: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class OrderDetail:
+    summary: OrderSummary
+    ship_address: tuple[str, ...]
+    shipping_method: str
+    note: str | None
+    intake_problems: tuple[str, ...]
+    lines: tuple[LineView, ...]
+    events: tuple[EventView, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        data = self.summary.as_json()
+        data.update(
+            ship_address=list(self.ship_address),
+            shipping_method=self.shipping_method,
+            note=self.note,
+            intake_problems=list(self.intake_problems),
+            order_lines=[
+                {
+                    "line_no": ln.line_no,
+                    "sku": ln.sku,
+                    "name": ln.name,
+                    "quantity": ln.quantity,
+                    "unit_price": str(ln.unit_price),
+                    "reserved": ln.reserved,
+                }
+                for ln in self.lines
+            ],
+            events=[
+                {
+                    "at": e.at.isoformat(),
+                    "from": e.from_status,
+                    "to": e.to_status,
+                    "operator": e.operator,
+                    "terminal": e.terminal,
+                    "reason": e.reason,
+                }
+                for e in self.events
+            ],
+        )
+        return data
+
+
+def _summaries(db: Database, where: list[Any], limit: int | None) -> list[OrderSummary]:
+    counts = (
+        select(
+            OrderLine.order_id,
+            func.count().label("lines"),
+            func.sum(OrderLine.quantity).label("units"),
+        )
+        .group_by(OrderLine.order_id)
+        .subquery()
+    )
+    query = (
+        select(
+            Order,
+            Courier.code,
+            Operator.badge,
+            func.coalesce(counts.c.lines, 0),
+            func.coalesce(counts.c.units, 0),
+        )
+        .outerjoin(Courier, Courier.id == Order.courier_id)
+        .outerjoin(Operator, Operator.id == Order.assignee_id)
+        .outerjoin(counts, counts.c.order_id == Order.id)
+        .where(*where)
+        .order_by(Order.placed_at, Order.id)
+    )
+    if limit is not None:
+        query = query.limit(limit)
+    with db.read() as s:
+        return [
+            OrderSummary(
+                number=o.number,
+                channel=o.channel,
+                shop_order_no=o.shop_order_no,
+                status=o.status.value,
+                placed_at=o.placed_at,
+                customer=o.customer_name,
+                country=o.ship_country,
+                courier=courier,
+                lines=int(lines),
+                units=int(units),
+                total=o.total_amount,
+                currency=o.currency,
+                cod=o.cod_amount,
+                assignee=badge,
+                hold_reasons=tuple(o.hold_reasons),
+            )
+            for o, courier, badge, lines, units in s.execute(query)
+        ]
+
+
+def list_orders(
+    db: Database, *, status: str | None = None, limit: int | None = None
+) -> list[OrderSummary]:
+    """Orders, oldest first, optionally of one status."""
+    where = []
+    if status is not None:
+        try:
+            where.append(Order.status == OrderStatus(status))
+        except ValueError:
+            known = ", ".join(s.value for s in OrderStatus)
+            raise ServiceError(f"{status!r} is not an order status (known: {known})") from None
+    return _summaries(db, where, limit)
+
+
+def order_detail(db: Database, number: str) -> OrderDetail:
+    found = _summaries(db, [Order.number == number], 1)
+    if not found:
+        raise NotFound(f"no order {number}")
+    with db.read() as s:
+        order = s.scalars(select(Order).where(Order.number == number)).one()
+        reserved = dict(
+            s.execute(
+                select(
+                    PickTask.order_line_id,
+                    func.sum(PickTask.quantity - PickTask.picked - PickTask.short),
+                )
+                .where(PickTask.order_id == order.id)
+                .group_by(PickTask.order_line_id)
+            ).all()
+        )
+        lines = tuple(
+            LineView(ln.line_no, ln.sku, ln.name, ln.quantity, ln.unit_price,
+                     int(reserved.get(ln.id, 0)))
+            for ln in s.scalars(
+                select(OrderLine).where(OrderLine.order_id == order.id).order_by(OrderLine.line_no)
+            )
+        )  # fmt: skip
+        events = tuple(
+            EventView(e.at, e.from_status.value if e.from_status else None, e.to_status.value,
+                      badge, e.terminal_id, e.reason)
+            for e, badge in s.execute(
+                select(OrderEvent, Operator.badge)
+                .outerjoin(Operator, Operator.id == OrderEvent.operator_id)
+                .where(OrderEvent.order_id == order.id)
+                .order_by(OrderEvent.id)
+            )
+        )  # fmt: skip
+        address = tuple(
+            part
+            for part in (
+                order.ship_name,
+                order.ship_street,
+                order.ship_street2,
+                f"{order.ship_postal_code} {order.ship_city}".strip(),
+                order.ship_region,
+                order.ship_country,
+                order.ship_phone,
+            )
+            if part
+        )
+        return OrderDetail(
+            summary=found[0],
+            ship_address=address,
+            shipping_method=order.shipping_method,
+            note=order.note,
+            intake_problems=tuple(order.intake_problems),
+            lines=lines,
+            events=events,
+        )

@@ -1,0 +1,317 @@
+"""Intake on both databases: validation, idempotency, reservation, assignment, release, cancel."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, text
+
+from picker.config import Settings, load_settings
+from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
+from picker.domain.roles import NotAllowed
+from picker.services import auth, intake, queries
+from picker.services.common import Actor
+from picker.services.demo import build_demo
+from picker.services.formats import ParsedFile
+from picker.store.engine import Database
+from picker.store.models import Order, OrderEvent, PickTask, Product, Stock
+from tests.conftest import NOW
+
+REPO = Path(__file__).resolve().parents[2]
+CLI = Actor("T01")
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return load_settings(REPO / "config.toml", environ={})
+
+
+@pytest.fixture
+def floor(db: Database) -> Database:
+    """The demo catalogue, bins, couriers and operators, with no orders."""
+    build_demo(db, orders=0, seed=1, now=NOW)
+    return db
+
+
+def stock(db: Database, sku: str, **bins: int) -> None:
+    """Set exactly where a product lies: stock(db, "SKU-00001", A_01_01_1=5)."""
+    with db.transaction() as s:
+        pid = s.scalar(select(Product.id).where(Product.sku == sku))
+        s.execute(text("DELETE FROM stock WHERE product_id = :p"), {"p": pid})
+        for code, qty in bins.items():
+            s.execute(
+                text(
+                    "INSERT INTO stock (product_id, bin_id, on_hand, reserved) "
+                    "SELECT :p, id, :q, 0 FROM bins WHERE code = :c"
+                ),
+                {"p": pid, "q": qty, "c": code.replace("_", "-")},
+            )
+
+
+def order(no: str = "1001", *lines: tuple[str, int], **over: object) -> IncomingOrder:
+    base = IncomingOrder(
+        channel="shopify",
+        shop_order_no=no,
+        customer_name="Nguyễn Thị Hương",
+        customer_email="huong@example.vn",
+        ship=Address("Nguyễn Thị Hương", "12 Hàng Bài", "", "100000", "Hà Nội", "", "VN", ""),
+        shipping_code="post_standard",
+        shipping_title="Standard",
+        currency="VND",
+        total=Decimal("450000"),
+        cod=False,
+        paid=True,
+        payment_state="paid",
+        placed_at=NOW - timedelta(hours=1),
+        lines=tuple(
+            IncomingLine(sku, "item", qty, Decimal("150000"))
+            for sku, qty in lines or [("SKU-00001", 1)]
+        ),
+    )
+    return replace(base, **over)  # type: ignore[arg-type]
+
+
+def parsed(*items: IncomingOrder | RecordError) -> ParsedFile:
+    def records() -> Iterator[tuple[int, IncomingOrder | RecordError]]:
+        yield from enumerate(items, start=1)
+
+    return ParsedFile(format="shopify", total=len(items), records=records())
+
+
+def run(db, settings, *items, **kw):  # type: ignore[no-untyped-def]
+    return intake.import_orders(
+        db, CLI, parsed(*items), settings=settings, file_name="orders.json",
+        clock=lambda: NOW, **kw,
+    )  # fmt: skip
+
+
+def reserved(db: Database, sku: str) -> int:
+    with db.read() as s:
+        return s.scalar(
+            select(func.coalesce(func.sum(Stock.reserved), 0))
+            .join(Product, Product.id == Stock.product_id)
+            .where(Product.sku == sku)
+        )
+
+
+def test_a_valid_order_is_reserved_and_assigned_with_its_events(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    report = run(floor, settings, order("1001", ("SKU-00001", 3)))
+    assert (report.counts["imported"], report.counts["assigned"], report.failed) == (1, 1, 0)
+    detail = queries.order_detail(floor, "PO-0000001")
+    assert detail.summary.status == "assigned" and detail.summary.assignee in (
+        "EMP-0002",
+        "EMP-0003",
+    )
+    assert [(e.from_status, e.to_status) for e in detail.events] == [
+        (None, "unhandled"),
+        ("unhandled", "assigned"),
+    ]
+    assert detail.lines[0].reserved == 3 and reserved(floor, "SKU-00001") == 3
+    assert detail.summary.customer == "Nguyễn Thị Hương" and detail.summary.total == Decimal(
+        "450000"
+    )
+
+
+def test_importing_the_same_order_again_changes_nothing(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1001"))
+    again = run(floor, settings, order("1001", ("SKU-00001", 5)))
+    assert again.counts["already_imported"] == 1 and again.counts["imported"] == 0
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == 1
+        assert s.scalar(select(func.count()).select_from(OrderEvent)) == 2
+    assert reserved(floor, "SKU-00001") == 1
+
+
+def test_every_reason_is_listed_when_an_order_goes_on_hold(floor, settings) -> None:
+    bad = order(
+        "1002",
+        ("NO-SUCH-SKU", 1),
+        ship=Address("Jan Kowalski", "", "", "", "Kraków", "", "PL", ""),
+        shipping_code="pickup_point_42",
+        shipping_title="Paczkomat",
+        paid=False,
+        payment_state="pending",
+    )
+    report = run(floor, settings, bad)
+    assert report.counts["on_hold"] == 1
+    held = queries.list_orders(floor, status="on_hold")[0]
+    assert list(held.hold_reasons) == [
+        "unknown SKU: NO-SUCH-SKU",
+        "address incomplete: no street, no postal code",
+        "unknown shipping method: 'pickup_point_42'",
+        "not paid (pending)",
+    ]
+
+
+def test_cash_on_delivery_is_accepted_unpaid_with_the_amount_to_collect(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1003", paid=False, cod=True, payment_state="pending"))
+    summary = queries.list_orders(floor)[0]
+    assert summary.status == "assigned" and summary.cod == Decimal("450000")
+
+
+def test_impossible_quantities_hold_the_order_and_a_release_cannot_fix_them(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1004", ("SKU-00001", 1), ("SKU-00002", 0), ("SKU-00003", 10**12)))
+    detail = queries.order_detail(floor, "PO-0000001")
+    assert detail.summary.status == "on_hold"
+    assert detail.intake_problems == (
+        "line 2 (SKU-00002): quantity 0 is not positive",
+        f"line 3 (SKU-00003): quantity {10**12} is more than 10000",
+    )
+    assert [ln.sku for ln in detail.lines] == ["SKU-00001"]  # the bad lines are not stored
+    result = intake.release_order(floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW)
+    assert not result.released and result.reasons == detail.intake_problems
+    assert reserved(floor, "SKU-00001") == 0
+
+
+def test_short_stock_holds_the_order_naming_the_skus_and_reserves_nothing(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    stock(floor, "SKU-00002", A_01_01_2=1)
+    run(floor, settings, order("1005", ("SKU-00001", 2), ("SKU-00002", 2)))
+    summary = queries.list_orders(floor)[0]
+    assert summary.status == "on_hold" and summary.hold_reasons == ("short: SKU-00002",)
+    assert reserved(floor, "SKU-00001") == 0 and reserved(floor, "SKU-00002") == 0
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(PickTask)) == 0
+
+
+def test_a_line_comes_from_one_bin_when_one_has_enough_else_from_the_fewest(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=2, A_02_01_1=5, B_01_01_1=4)
+    stock(floor, "SKU-00002", A_01_01_1=2, A_02_01_1=3, B_01_01_1=6)
+    run(floor, settings, order("1006", ("SKU-00001", 4), ("SKU-00002", 8)))
+    with floor.read() as s:
+        tasks = s.execute(
+            text(
+                "SELECT p.sku, b.code, t.quantity FROM pick_tasks t JOIN bins b ON b.id = t.bin_id "
+                "JOIN products p ON p.id = t.product_id ORDER BY t.seq"
+            )
+        ).all()
+    # SKU-00001: the first bin in walking order that holds 4; SKU-00002: 6 + 2 (two bins, not 3).
+    assert sorted(map(tuple, tasks)) == sorted(
+        [
+            ("SKU-00001", "A-02-01-1", 4),
+            ("SKU-00002", "B-01-01-1", 6),
+            ("SKU-00002", "A-02-01-1", 2),
+        ]
+    )
+
+
+def test_release_after_the_catalogue_is_fixed_reserves_and_assigns(floor, settings) -> None:
+    run(floor, settings, order("1007", ("NEW-SKU", 1)))
+    with floor.transaction() as s:
+        s.execute(text("INSERT INTO products (sku, name, weight_g, fragile, active) "
+                       "VALUES ('NEW-SKU', 'New', 100, false, true)"))  # fmt: skip
+    stock(floor, "NEW-SKU", C_01_01_1=3)
+    result = intake.release_order(floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW)
+    assert result.released
+    detail = queries.order_detail(floor, "PO-0000001")
+    assert detail.summary.status == "assigned" and detail.lines[0].reserved == 1
+    assert [e.to_status for e in detail.events] == ["on_hold", "unhandled", "assigned"]
+
+
+def test_orders_held_for_stock_are_retried_when_stock_arrives(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=0)
+    run(floor, settings, order("1008", ("SKU-00001", 2)), order("1009", ("SKU-00001", 2)))
+    stock(floor, "SKU-00001", A_01_01_1=3)
+    results = intake.retry_short_orders(floor, CLI, settings=settings, clock=lambda: NOW)
+    assert [(r.number, r.released) for r in results] == [
+        ("PO-0000001", True),
+        ("PO-0000002", False),
+    ]
+    assert reserved(floor, "SKU-00001") == 2
+    assert queries.list_orders(floor, status="on_hold")[0].hold_reasons == ("short: SKU-00001",)
+
+
+def test_cancelling_gives_the_reservation_back(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1010", ("SKU-00001", 4)))
+    assert reserved(floor, "SKU-00001") == 4
+    intake.cancel_order(floor, CLI, "PO-0000001", "customer changed their mind")
+    assert reserved(floor, "SKU-00001") == 0
+    assert queries.list_orders(floor)[0].status == "cancelled"
+
+
+def test_express_first_then_the_next_cutoff_then_age_within_the_pickers_limits(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=100)
+    limited = replace(settings, intake=replace(settings.intake, max_orders_per_picker=1))
+    old = order("2001", placed_at=NOW - timedelta(days=1))  # POST standard, oldest
+    express = order("2002", shipping_code="swift_express")  # SWIFT express
+    city = order("2003", shipping_code="city_nextday", placed_at=NOW - timedelta(hours=2))
+    report = run(floor, limited, old, express, city)
+    assert report.counts["assigned"] == 2  # two pickers, one order each
+    assigned = {o.shop_order_no for o in queries.list_orders(floor, status="assigned")}
+    # 09:30 UTC is 10:30 in Warsaw: POST (15:00) is before CITY (18:00) today; express beats both.
+    assert assigned == {"2002", "2001"}
+    assert {o.assignee for o in queries.list_orders(floor, status="assigned")} == {
+        "EMP-0002",
+        "EMP-0003",
+    }
+
+
+def test_a_lead_can_give_an_order_to_a_named_picker(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    limited = replace(settings, intake=replace(settings.intake, max_orders_per_picker=1))
+    run(floor, limited, order("3001"), order("3002"), order("3003"))
+    waiting = queries.list_orders(floor, status="unhandled")
+    assert len(waiting) == 1
+    intake.assign_order(floor, CLI, waiting[0].number, "EMP-0003", clock=lambda: NOW)
+    assert queries.order_detail(floor, waiting[0].number).summary.assignee == "EMP-0003"
+    with pytest.raises(Exception, match="no picker has badge EMP-0004"):
+        intake.assign_order(floor, CLI, waiting[0].number, "EMP-0004")
+
+
+def test_a_dry_run_reports_and_writes_nothing(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    report = run(floor, settings, order("4001"), order("4002", ("NOPE", 1)), dry_run=True)
+    assert (report.counts["imported"], report.counts["on_hold"]) == (1, 1)
+    assert queries.list_orders(floor) == [] and reserved(floor, "SKU-00001") == 0
+
+
+def test_a_bad_record_is_reported_and_the_rest_import(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    long_name = "x" * 201
+    report = run(
+        floor,
+        settings,
+        order("5001"),
+        RecordError("line_items[0].quantity", "'two' is not a number"),
+        order("5003", ship=Address(long_name, "s", "", "1", "c", "", "PL", "")),
+    )
+    assert report.counts["imported"] == 1 and report.failed == 2
+    assert [str(p) for p in report.problems] == [
+        "orders.json:2: line_items[0].quantity: 'two' is not a number",
+        "orders.json:3: ship name: longer than 200 characters (201)",
+    ]
+
+
+def test_markup_and_sql_in_customer_text_are_stored_as_given(floor, settings) -> None:
+    name = "[bold red]Robert'); DROP TABLE orders;--\x1b[31m"
+    run(floor, settings, order("6001", ("SKU-00001'; --", 1), customer_name=name))
+    held = queries.order_detail(floor, "PO-0000001")
+    assert held.summary.customer == name
+    assert held.lines[0].sku == "SKU-00001'; --"
+    assert held.summary.hold_reasons == ("unknown SKU: SKU-00001'; --",)
+
+
+def test_only_a_lead_imports_or_cancels(floor, settings) -> None:
+    picker = auth.add_operator(floor, CLI, "EMP-0101", "Pat", "picker", "1234")
+    with pytest.raises(NotAllowed):
+        intake.import_orders(
+            floor, Actor("T02", picker), parsed(order()), settings=settings, file_name="x"
+        )
+    with pytest.raises(NotAllowed):
+        intake.cancel_order(floor, Actor("T02", picker), "PO-0000001", "no")
