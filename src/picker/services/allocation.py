@@ -37,13 +37,18 @@ ATTEMPTS = 5
 PICKER_LOAD = (OrderStatus.ASSIGNED.value, OrderStatus.PICKING.value)
 
 
-def reserve_order(conn: Connection, order_id: int, at: datetime) -> Plan:
+def reserve_order(
+    conn: Connection, order_id: int, at: datetime, needs: list[Need] | None = None
+) -> Plan:
     """Reserve all of an order's stock, or nothing; returns the plan (``short`` when not).
 
-    Each bin is taken with a conditional UPDATE; if one is no longer there (another terminal
-    was faster) what this attempt took is given back and a new plan is made from fresh numbers.
+    ``needs`` are the order's lines with a known product (read from the database when not
+    given). Each bin is taken with a conditional UPDATE; if one is no longer there (another
+    terminal was faster) what this attempt took is given back and a new plan is made from
+    fresh numbers.
     """
-    needs = [Need(*row) for row in sql.order_lines(conn, order_id)]
+    if needs is None:
+        needs = [Need(*row) for row in sql.order_lines(conn, order_id)]
     for _ in range(ATTEMPTS):
         stock: dict[int, list[BinStock]] = defaultdict(list)
         for stock_id, product_id, bin_id, seq, available in sql.available_stock(conn, order_id):

@@ -8,17 +8,17 @@ cannot both create it).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingOrder, RecordError
+from picker.domain.reservation import Need
 from picker.domain.roles import Role, require
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.domain.validation import fixable_reasons, record_problems
@@ -124,19 +124,23 @@ def import_orders(
     report = ImportReport()
     with db.read() as s:
         lookups = Lookups.load(s)
-    for done, (record, item) in enumerate(parsed.records, start=1):
-        if isinstance(item, RecordError):
-            report.fail(ImportProblem(file_name, record, item.field, item.reason))
-        else:
-            try:
-                report.add(_import_one(db, actor, item, lookups, settings.intake, clock, dry_run))
-            except RecordError as exc:
-                report.fail(ImportProblem(file_name, record, exc.field, exc.reason))
-            except DBAPIError as exc:
-                why = describe_failure(exc) or type(exc).__name__
-                report.fail(ImportProblem(file_name, record, "", why))
-        if progress and (done % 500 == 0 or done == parsed.total):
-            progress(done, parsed.total)
+    with db.writer() as conn:
+        for done, (record, item) in enumerate(parsed.records, start=1):
+            if isinstance(item, RecordError):
+                report.fail(ImportProblem(file_name, record, item.field, item.reason))
+            else:
+                try:
+                    outcome = _import_one(
+                        conn, actor, item, lookups, settings.intake, clock, dry_run
+                    )
+                    report.add(outcome)
+                except RecordError as exc:
+                    report.fail(ImportProblem(file_name, record, exc.field, exc.reason))
+                except DBAPIError as exc:
+                    why = describe_failure(exc) or type(exc).__name__
+                    report.fail(ImportProblem(file_name, record, "", why))
+            if progress and (done % 500 == 0 or done == parsed.total):
+                progress(done, parsed.total)
     if not dry_run:
         with db.transaction() as s:
             assigned = assign_ready(
@@ -173,7 +177,7 @@ def _check_lengths(order: IncomingOrder) -> None:
 
 
 def _import_one(
-    db: Database,
+    conn: Connection,
     actor: Actor,
     order: IncomingOrder,
     lookups: Lookups,
@@ -204,11 +208,10 @@ def _import_one(
     courier_id, service_id, express = shipping if shipping else (None, None, False)
     first = OrderStatus.UNHANDLED if valid else OrderStatus.ON_HOLD
     try:
-        with db.connection() as conn:
-            order_id = sql.insert_order(
+        with conn.begin():
+            created = sql.insert_order(
                 conn,
                 {
-                    "number": "~" + uuid.uuid4().hex[:19],  # our number needs the id: below
                     "channel": order.channel,
                     "shop_order_no": order.shop_order_no,
                     "customer_name": order.customer_name,
@@ -238,17 +241,20 @@ def _import_one(
                     "updated_at": now,
                 },
             )
-            if order_id is None:
+            if created is None:
                 raise _Rollback("already_imported")  # nothing was written
-            number = f"PO-{order_id:07d}"
-            sql.set_order_number(conn, order_id, number)
+            order_id, number = created
+            needs = []
             for i, line in enumerate(order.lines):
                 if i not in bad_lines:
-                    sql.insert_line(
+                    product_id = lookups.products.get(line.sku)
+                    line_id = sql.insert_line(
                         conn, order_id=order_id, line_no=i + 1, sku=line.sku,
-                        product_id=lookups.products.get(line.sku), name=line.name[:200],
+                        product_id=product_id, name=line.name[:200],
                         quantity=line.quantity, unit_price=line.unit_price,
                     )  # fmt: skip
+                    if product_id is not None:
+                        needs.append(Need(line_id, product_id, line.sku, line.quantity))
             # The first event: the domain says whether a new order may start here.
             check_order_transition(None, first)
             sql.insert_event(
@@ -258,7 +264,7 @@ def _import_one(
             )  # fmt: skip
             outcome = "imported" if valid else "on_hold"
             if valid:
-                plan = reserve_order(conn, order_id, now)
+                plan = reserve_order(conn, order_id, now, needs)
                 if not plan.complete:
                     short = "short: " + ", ".join(plan.short)
                     move_order(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Engine
@@ -16,6 +17,7 @@ from sqlalchemy import Engine
 from picker.store.models import Money
 
 
+@lru_cache(maxsize=256)  # one order's timestamps are mostly the same moment
 def ts(value: datetime) -> str:
     """A timestamp in the text form SQLAlchemy stores on SQLite (and PostgreSQL accepts)."""
     if value.tzinfo is not None:  # naive values are taken as UTC already
