@@ -513,13 +513,12 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
             )
         except FileRefused as exc:
             raise CliError(f"{path}: {exc}; nothing changed") from None
-        _print_report(
-            result.report,
-            [("changed", "changed"), ("unchanged", "unchanged"), ("bins_created",
-             "bins created"), ("failed", "failed")],
-        )  # fmt: skip
+        _print_report(result, [("changed", "changed"), ("unchanged", "unchanged"),
+                               ("failed", "failed")])  # fmt: skip
+        if result.bins_created:
+            print(f"new bins: {', '.join(result.bins_created)}")
         increased = bool(result.increased)
-        code = EXIT_FAILED if result.report.failed else EXIT_OK
+        code = EXIT_FAILED if result.failed else EXIT_OK
     if increased:
         _retry_short(db, settings)
     db.dispose()

@@ -231,6 +231,7 @@ def _import_one(
                     "total_amount": order.total,
                     "cod_amount": order.total if order.cod and order.total > 0 else None,
                     "paid": order.paid,
+                    "payment_state": order.payment_state[:32],
                     "placed_at": order.placed_at,
                     "priority": 10 if express else 0,
                     "status": first.value,
@@ -313,7 +314,7 @@ def _recheck(s: Session, order: Order, lookups: Lookups, intake: IntakeSettings)
             shipping_method=order.shipping_method,
             paid=order.paid,
             cod=order.cod_amount is not None,
-            payment_state="paid" if order.paid else "unpaid",
+            payment_state=order.payment_state or ("paid" if order.paid else "unpaid"),
         ),
     ]
 

@@ -360,6 +360,8 @@ class Order(Base):
     #: Cash to collect on delivery; NULL when prepaid.
     cod_amount: Mapped[Decimal | None] = mapped_column(Money())
     paid: Mapped[bool] = mapped_column(Boolean)
+    #: The shop's own word for the payment (paid, pending, refunded, authorized…).
+    payment_state: Mapped[str] = mapped_column(String(32), default="", server_default="")
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: Higher is more urgent (express services are raised at intake).
     priority: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,154 @@
+"""Intake from the command line, end to end, on real export files and both databases."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from picker.cli import main
+
+FIXTURES = Path(__file__).parent / "fixtures" / "intake"
+
+
+@pytest.fixture
+def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+    """``picker(*args)`` → (exit code, stdout, stderr), on a demo floor without orders whose
+    catalogue and stock were loaded from the fixture files."""
+    config = tmp_path / "config.toml"
+    config.write_text('[terminal]\nid = "LEAD-1"\n', encoding="utf-8")
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["--config", str(config), *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    assert run("demo", "--orders", "0", "--no-sheet")[0] == 0
+    code, out, err = run("product", "import", str(FIXTURES / "products.csv"))
+    assert code == 0 and out.startswith("created 8, updated 0"), err
+    code, out, _ = run("stock", "import", str(FIXTURES / "stock.csv"))
+    assert code == 0 and "changed 12" in out
+    return run
+
+
+def orders(picker, *args: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    code, out, _ = picker("order", "list", "--format", "json", *args)
+    assert code == 0
+    return json.loads(out)["orders"]
+
+
+def test_the_four_export_formats_import_with_the_right_outcomes(picker) -> None:
+    code, out, err = picker("import", str(FIXTURES / "shopify_orders.json"))
+    assert code == 0, err
+    assert "imported 4, on hold 1, already imported 0, failed 0" in out
+    code, out, _ = picker("import", str(FIXTURES / "shopify_orders.jsonl"))
+    assert "imported 2, on hold 1" in out
+    code, out, _ = picker("import", str(FIXTURES / "woocommerce_orders.json"))
+    assert "imported 3, on hold 1" in out
+    code, out, _ = picker("import", str(FIXTURES / "orders.csv"), "--channel", "wholesale")
+    assert "imported 3, on hold 1" in out
+    held = {o["shop_order_no"]: o["hold_reasons"] for o in orders(picker, "--status", "on_hold")}
+    assert held == {
+        "1004": ["not paid (refunded)"],
+        "2003": ["not paid (authorized)"],
+        "5122": ["unknown SKU: SPOON-SET-6", "not paid (refunded)"],
+        "PL-3003": ["not paid (pending)"],
+    }
+    assigned = orders(picker, "--status", "assigned")
+    assert len(assigned) == 12
+    by_shop = {o["shop_order_no"]: o for o in assigned}
+    assert by_shop["1002"]["currency"] == "JPY" and by_shop["1002"]["total"] == "12800.0000"
+    assert by_shop["1003"]["cod"] == "1250000.0000"  # VND cash on delivery, whole units
+    assert by_shop["PL-3004"]["courier"] == "SWIFT"
+
+
+def test_importing_a_file_twice_changes_nothing(picker) -> None:
+    picker("import", str(FIXTURES / "shopify_orders.json"))
+    before = orders(picker)
+    code, out, _ = picker("import", str(FIXTURES / "shopify_orders.json"))
+    assert code == 0 and "imported 0, on hold 0, already imported 5, failed 0" in out
+    assert orders(picker) == before
+
+
+def test_order_show_and_its_stable_json(picker) -> None:
+    picker("import", str(FIXTURES / "shopify_orders.json"))
+    number = next(o["number"] for o in orders(picker) if o["shop_order_no"] == "1001")
+    code, out, _ = picker("order", "show", number, "--format", "json")
+    detail = json.loads(out)
+    assert code == 0 and detail["number"] == number and detail["status"] == "assigned"
+    assert {"ship_address", "order_lines", "events", "hold_reasons", "intake_problems"} <= set(
+        detail
+    )
+    assert [(ln["sku"], ln["quantity"], ln["reserved"]) for ln in detail["order_lines"]] == [
+        ("MUG-CER-350", 2, 2),
+        ("TEA-EARL-100", 1, 1),
+        ("SPOON-SS", 4, 4),
+    ]
+    assert [e["to"] for e in detail["events"]] == ["unhandled", "assigned"]
+    code, out, _ = picker("order", "show", number)
+    assert code == 0 and "MUG-CER-350" in out and "events:" in out
+
+
+def test_a_release_that_cannot_work_says_why_and_changes_nothing(picker) -> None:
+    picker("import", str(FIXTURES / "shopify_orders.json"))
+    number = orders(picker, "--status", "on_hold")[0]["number"]
+    code, _, err = picker("order", "release", number)
+    assert code == 1 and err.strip().endswith("stays on hold: not paid (refunded)")
+    assert orders(picker, "--status", "on_hold")[0]["number"] == number
+
+
+def test_stock_arriving_releases_orders_held_for_it(picker) -> None:
+    code, out, _ = picker("stock", "set", "CAFE-PHIN-500", "A-02-05-1", "1")
+    assert code == 0 and "40 → 1" in out
+    picker("import", str(FIXTURES / "shopify_orders.json"))  # 1003 wants 2 CAFE-PHIN-500
+    held = {o["shop_order_no"]: o["hold_reasons"] for o in orders(picker, "--status", "on_hold")}
+    assert held["1003"] == ["short: CAFE-PHIN-500"]
+    code, out, _ = picker("stock", "set", "CAFE-PHIN-500", "B-03-01-1", "5")
+    assert code == 0 and "orders held for stock: 1 of 1 released" in out
+    assert "1003" not in {o["shop_order_no"] for o in orders(picker, "--status", "on_hold")}
+
+
+def test_bad_files_are_refused_whole_in_one_line(picker, tmp_path) -> None:
+    truncated = tmp_path / "cut.json"
+    truncated.write_bytes((FIXTURES / "shopify_orders.json").read_bytes()[:700])
+    code, _, err = picker("import", str(truncated))
+    assert code == 1 and "not valid JSON" in err and "nothing imported" in err
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("sku,name,barcodes,weight_g,fragile\nX-1,Łódź,,1,no\n".encode("cp1250"))
+    code, _, err = picker("product", "import", str(latin1))
+    assert code == 1 and "UTF-8" in err and "nothing imported" in err
+    missing = tmp_path / "missing.csv"
+    missing.write_text("order_number,placed_at\n1,2026-11-20T10:00:00Z\n", encoding="utf-8")
+    code, _, err = picker("import", str(missing))
+    assert code == 1 and "missing" in err.lower()
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert orders(picker) == []
+
+
+def test_a_file_with_some_bad_records_imports_the_rest_and_exits_1(picker, tmp_path) -> None:
+    data = json.loads((FIXTURES / "shopify_orders.json").read_text(encoding="utf-8"))
+    data["orders"][1]["line_items"][0]["quantity"] = "two"
+    del data["orders"][2]["currency"]
+    path = tmp_path / "mixed.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    code, out, err = picker("import", str(path))
+    assert code == 1 and "imported 2, on hold 1, already imported 0, failed 2" in out
+    assert "mixed.json:2: line_items[0].quantity:" in err
+    assert "mixed.json:3: currency:" in err
+
+
+def test_a_dry_run_reports_what_would_happen_and_writes_nothing(picker) -> None:
+    code, out, _ = picker("import", str(FIXTURES / "woocommerce_orders.json"), "--dry-run")
+    assert code == 0 and "Dry run" in out and "imported 3, on hold 1" in out
+    assert orders(picker) == []
+
+
+def test_cancel_and_assign_by_hand(picker) -> None:
+    picker("import", str(FIXTURES / "shopify_orders.json"))
+    number = orders(picker, "--status", "assigned")[0]["number"]
+    code, out, _ = picker("order", "assign", number, "--to", "EMP-0003")
+    assert code == 0 and orders(picker, "--status", "assigned")[0]["assignee"] == "EMP-0003"
+    code, out, _ = picker("order", "cancel", number, "--reason", "customer called")
+    assert code == 0 and "cancelled" in out
+    code, _, err = picker("order", "cancel", number, "--reason", "again")
+    assert code == 1 and "cannot go from cancelled to cancelled" in err
