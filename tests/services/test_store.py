@@ -170,3 +170,15 @@ def test_migrations_go_up_down_and_up_again_and_match_the_models(blank_db) -> No
         assert set(inspect(conn).get_table_names()) <= {"alembic_version"}
     migrate.upgrade(blank_db.engine)
     assert migrate.current_revision(blank_db.engine) == migrate.head_revision()
+
+
+def test_the_import_writer_leaves_its_connection_as_it_found_it(db) -> None:
+    # The pooled connection goes back to others: no relaxed durability or checkpointing left.
+    for _ in range(2):
+        with db.writer() as conn, conn.begin():
+            conn.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+    with db.engine.connect() as conn:
+        if db.dialect == "sqlite":
+            assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+        else:
+            assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"

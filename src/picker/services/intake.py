@@ -143,15 +143,19 @@ def import_orders(
                 progress(done, parsed.total)
     if not dry_run:
         with db.transaction() as s:
-            assigned = assign_ready(
-                s,
-                actor,
-                now=clock(),
-                max_per_picker=settings.intake.max_orders_per_picker,
-                tz=settings.warehouse.tz,
-            )
+            assigned = _assign(s, actor, settings, clock)
         report.add("assigned", len(assigned))
     return report
+
+
+def _assign(s: Session, actor: Actor, settings: Settings, clock: Clock) -> list[Assignment]:
+    return assign_ready(
+        s,
+        actor,
+        now=clock(),
+        max_per_picker=settings.intake.max_orders_per_picker,
+        tz=settings.warehouse.tz,
+    )
 
 
 def _check_lengths(order: IncomingOrder) -> None:
@@ -366,10 +370,7 @@ def release_order(
         lookups = Lookups.load(s)
         result = _release(s, actor, _load(s, number), lookups, settings.intake, clock(), reason)
         if result.released:
-            assign_ready(
-                s, actor, now=clock(), max_per_picker=settings.intake.max_orders_per_picker,
-                tz=settings.warehouse.tz,
-            )  # fmt: skip
+            _assign(s, actor, settings, clock)
     return result
 
 
@@ -395,10 +396,7 @@ def retry_short_orders(
                 )
     if any(r.released for r in results):
         with db.transaction() as s:
-            assign_ready(
-                s, actor, now=clock(), max_per_picker=settings.intake.max_orders_per_picker,
-                tz=settings.warehouse.tz,
-            )  # fmt: skip
+            _assign(s, actor, settings, clock)
     return results
 
 
@@ -428,10 +426,7 @@ def assign_ready_orders(
     if actor.operator is not None:
         require(actor.operator.roles, Role.LEAD, "assigning orders")
     with db.transaction() as s:
-        return assign_ready(
-            s, actor, now=clock(), max_per_picker=settings.intake.max_orders_per_picker,
-            tz=settings.warehouse.tz,
-        )  # fmt: skip
+        return _assign(s, actor, settings, clock)
 
 
 def assign_order(
