@@ -182,3 +182,21 @@ def test_the_import_writer_leaves_its_connection_as_it_found_it(db) -> None:
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
         else:
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+def test_a_writer_that_waits_too_long_gets_a_clear_database_error(tmp_path) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from picker.services.common import describe_failure
+
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    holder, waiter = Database(url), Database(url, busy_timeout_s=0.1)
+    migrate.upgrade(holder.engine)
+    touch = text("UPDATE alembic_version SET version_num = version_num")
+    with holder.transaction() as held:
+        held.execute(touch)  # the holder takes the write lock…
+        with pytest.raises(OperationalError) as err, waiter.transaction() as waiting:
+            waiting.execute(touch)  # …the waiter gives up after its busy timeout
+    assert describe_failure(err.value) == "the database cannot be used: database is locked"
+    holder.dispose()
+    waiter.dispose()
