@@ -57,8 +57,9 @@ def test_the_four_export_formats_import_with_the_right_outcomes(picker) -> None:
     assigned = orders(picker, "--status", "assigned")
     assert len(assigned) == 12
     by_shop = {o["shop_order_no"]: o for o in assigned}
-    assert by_shop["1002"]["currency"] == "JPY" and by_shop["1002"]["total"] == "12800.0000"
-    assert by_shop["1003"]["cod"] == "1250000.0000"  # VND cash on delivery, whole units
+    assert by_shop["1002"]["currency"] == "JPY" and by_shop["1002"]["total"] == "12800"
+    assert by_shop["1003"]["cod"] == "1250000"  # VND cash on delivery, whole units
+    assert by_shop["1001"]["total"] == "148.29"
     assert by_shop["PL-3004"]["courier"] == "SWIFT"
 
 
@@ -152,3 +153,19 @@ def test_cancel_and_assign_by_hand(picker) -> None:
     assert code == 0 and "cancelled" in out
     code, _, err = picker("order", "cancel", number, "--reason", "again")
     assert code == 1 and "cannot go from cancelled to cancelled" in err
+
+
+def test_control_characters_in_customer_text_never_reach_the_terminal(picker, tmp_path) -> None:
+    rows = (FIXTURES / "orders.csv").read_text(encoding="utf-8-sig").splitlines()
+    rows[1] = rows[1].replace("Katarzyna Wójcik,kasia", "Kasia \x1b]0;pwned\x07\x9b31m,kasia")
+    path = tmp_path / "evil.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    assert picker("import", str(path))[0] == 0
+    for fmt in ("table", "csv", "json"):
+        code, out, _ = picker("order", "list", "--format", fmt)
+        assert code == 0 and "Kasia" in out
+        assert not any(c in out for c in ("\x1b", "\x07", "\x9b")), fmt
+    assert (
+        json.loads(picker("order", "list", "--format", "json")[1])["orders"][0]["customer"]
+        == "Kasia \x1b]0;pwned\x07\x9b31m"
+    )  # stored and exported exactly, escaped on the way

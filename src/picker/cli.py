@@ -6,6 +6,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -479,7 +480,6 @@ def _product(args: argparse.Namespace, settings: Settings) -> int:
         [("created", "created"), ("updated", "updated"), ("unchanged", "unchanged"),
          ("failed", "failed")],
     )  # fmt: skip
-    _retry_short(db, settings)  # a new SKU may let held orders through
     db.dispose()
     return EXIT_FAILED if report.failed else EXIT_OK
 
@@ -526,7 +526,7 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _order(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services import intake, orders, queries
+    from picker.services import intake, queries
     from picker.services.common import Actor
 
     db = _database(settings)
@@ -539,16 +539,17 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
     elif command == "show":
         detail = queries.order_detail(db, args.number)
         if args.format == "json":
-            print(json.dumps(detail.as_json(), ensure_ascii=False, indent=2))
+            print(_json(detail.as_json()))
         else:
             _print_detail(detail)
     elif command == "release":
         result = intake.release_order(db, actor, args.number, settings=settings)
         if not result.released:
-            raise CliError(f"{args.number} stays on hold: " + "; ".join(result.reasons))
+            reasons = "; ".join(printable(r) for r in result.reasons)
+            raise CliError(f"{args.number} stays on hold: {reasons}")
         print(f"{args.number} released")
     elif command == "hold":
-        orders.hold_order(db, actor, args.number, args.reason)
+        intake.hold_order(db, actor, args.number, args.reason)
         print(f"{args.number} on hold")
     elif command == "cancel":
         intake.cancel_order(db, actor, args.number, args.reason)
@@ -567,13 +568,20 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _json(data: Any) -> str:
+    """JSON for scripts: readable UTF-8, but C1 control characters (which JSON leaves raw and
+    some terminals obey) escaped like the C0 ones."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    return re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 _LIST_COLUMNS = ("number", "status", "placed_at", "customer", "country", "courier", "lines",
                  "units", "total", "currency", "cod", "assignee", "hold_reasons")  # fmt: skip
 
 
 def _print_orders(found: Sequence[Any], fmt: str) -> None:
     if fmt == "json":
-        print(json.dumps({"orders": [o.as_json() for o in found]}, ensure_ascii=False, indent=2))
+        print(_json({"orders": [o.as_json() for o in found]}))
         return
     if fmt == "csv":
         import csv
@@ -583,7 +591,9 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
         for o in found:
             row = o.as_json()
             row["hold_reasons"] = "; ".join(row["hold_reasons"])
-            writer.writerow([row[c] for c in _LIST_COLUMNS])
+            # Data for scripts, but it may land on a terminal: control characters escaped.
+            writer.writerow([printable(str(row[c])) if row[c] is not None else "" for c in
+                             _LIST_COLUMNS])  # fmt: skip
         return
     print(f"{'number':<11} {'status':<10} {'placed (UTC)':<16} {'customer':<22} {'cc':<2} "
           f"{'courier':<6} {'units':>5} {'total':>12} {'picker':<9} hold")  # fmt: skip
@@ -592,7 +602,7 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
         name = name if len(name) <= 22 else name[:21] + "…"
         total = f"{o.total} {o.currency}"
         print(f"{o.number:<11} {o.status:<10} {o.placed_at:%Y-%m-%d %H:%M} {name:<22} "
-              f"{o.country:<2} {o.courier or '-':<6} {o.units:>5} {total:>12} "
+              f"{printable(o.country):<2} {o.courier or '-':<6} {o.units:>5} {total:>12} "
               f"{o.assignee or '-':<9} {printable('; '.join(o.hold_reasons))}")  # fmt: skip
     print(f"{len(found)} order(s)")
 

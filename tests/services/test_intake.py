@@ -15,7 +15,7 @@ from picker.config import Settings, load_settings
 from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
 from picker.domain.roles import NotAllowed
 from picker.services import auth, intake, queries
-from picker.services.common import Actor
+from picker.services.common import Actor, NotFound, ServiceError
 from picker.services.demo import build_demo
 from picker.services.formats import ParsedFile
 from picker.store.engine import Database
@@ -270,7 +270,7 @@ def test_a_lead_can_give_an_order_to_a_named_picker(floor, settings) -> None:
     assert len(waiting) == 1
     intake.assign_order(floor, CLI, waiting[0].number, "EMP-0003", clock=lambda: NOW)
     assert queries.order_detail(floor, waiting[0].number).summary.assignee == "EMP-0003"
-    with pytest.raises(Exception, match="no picker has badge EMP-0004"):
+    with pytest.raises(NotFound, match="no picker has badge EMP-0004"):
         intake.assign_order(floor, CLI, waiting[0].number, "EMP-0004")
 
 
@@ -315,3 +315,47 @@ def test_only_a_lead_imports_or_cancels(floor, settings) -> None:
         )
     with pytest.raises(NotAllowed):
         intake.cancel_order(floor, Actor("T02", picker), "PO-0000001", "no")
+
+
+def test_hold_then_release_reserves_once_and_gives_the_order_to_a_picker_again(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("7001", ("SKU-00001", 3)))
+    intake.hold_order(floor, CLI, "PO-0000001", "customer asked to wait", clock=lambda: NOW)
+    held = queries.order_detail(floor, "PO-0000001")
+    assert held.summary.assignee is None and reserved(floor, "SKU-00001") == 0
+    assert intake.release_order(floor, CLI, "PO-0000001", settings=settings).released
+    again = queries.order_detail(floor, "PO-0000001")
+    assert again.summary.status == "assigned" and again.summary.assignee is not None
+    assert reserved(floor, "SKU-00001") == 3 and again.lines[0].reserved == 3
+
+
+def test_orders_with_goods_out_are_not_held_or_cancelled_from_the_command_line(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("7002"))
+    with floor.transaction() as s:
+        s.execute(text("UPDATE orders SET status = 'picking'"))
+    for action in (intake.hold_order, intake.cancel_order):
+        with pytest.raises(ServiceError, match="picked goods must be put back first"):
+            action(floor, CLI, "PO-0000001", "no")
+    assert reserved(floor, "SKU-00001") == 1
+
+
+def test_a_shipping_method_known_by_its_title_is_still_known_on_release(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    titled = order("7003", ("NEW-1", 1), shipping_code="dpd_custom_42", shipping_title="Express")
+    run(floor, settings, titled)
+    assert queries.list_orders(floor)[0].hold_reasons == ("unknown SKU: NEW-1",)
+    with floor.transaction() as s:
+        s.execute(text("UPDATE order_lines SET sku = 'SKU-00001'"))
+    assert intake.release_order(floor, CLI, "PO-0000001", settings=settings).released
+    assert queries.list_orders(floor)[0].courier == "SWIFT"
+
+
+def test_amounts_no_shop_could_charge_are_a_record_problem(floor, settings) -> None:
+    report = run(floor, settings, order("7004", total=Decimal("100000000000000000")))
+    assert report.failed == 1 and report.problems[0].field == "total"
+    assert queries.list_orders(floor) == []

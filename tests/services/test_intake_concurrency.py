@@ -129,6 +129,14 @@ def test_competing_importers_never_oversell_nor_double_anything(db_url) -> None:
                 assert o.status.value == "on_hold" and o.hold_reasons[0].startswith("short:")
                 assert all(per_line[ln.id] == 0 for ln in lines), o.number
         total_reserved = s.scalar(select(func.sum(Stock.reserved)))
+        # Eight importers each assigned at the end: still no picker above the limit.
+        loads = s.execute(
+            select(Order.assignee_id, func.count())
+            .where(Order.status == "assigned")
+            .group_by(Order.assignee_id)
+        ).all()
+        limit = load_settings(REPO / "config.toml", environ={}).intake.max_orders_per_picker
+        assert loads and all(n <= limit for _, n in loads)
     # The stock really was scarce: some orders went short, and nearly all of it is promised.
     assert statuses["on_hold"] > 0 and statuses["unhandled"] + statuses["assigned"] > 0
     assert total_reserved <= sum(available.values())

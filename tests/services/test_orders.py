@@ -10,7 +10,7 @@ from picker.domain.roles import NotAllowed
 from picker.domain.statuses import IllegalTransition, OrderStatus
 from picker.services import auth, orders
 from picker.services.common import Actor, Conflict
-from picker.services.intake import cancel_order
+from picker.services.intake import cancel_order, hold_order
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent
 from tests.conftest import NOW
@@ -48,7 +48,7 @@ def _events(db: Database) -> list[tuple]:
 
 def test_hold_and_cancel_write_one_event_each_with_who_where_and_why(db, lead) -> None:
     number = _order(db)
-    change = orders.hold_order(db, lead, number, "address looks wrong", clock=lambda: NOW)
+    change = hold_order(db, lead, number, "address looks wrong", clock=lambda: NOW)
     assert (change.from_status, change.to_status) == ("unhandled", "on_hold")
     cancel_order(db, lead, number, "customer cancelled", clock=lambda: NOW + timedelta(1))
     assert _events(db) == [
@@ -63,9 +63,10 @@ def test_hold_and_cancel_write_one_event_each_with_who_where_and_why(db, lead) -
 
 
 def test_an_illegal_transition_is_refused_and_changes_nothing(db, lead) -> None:
-    number = _order(db, OrderStatus.DELIVERED)
-    with pytest.raises(IllegalTransition, match="from delivered to on_hold"):
-        orders.hold_order(db, lead, number, "too late")
+    _order(db, OrderStatus.DELIVERED)
+    with pytest.raises(IllegalTransition, match="from delivered to on_hold"), db.transaction() as s:
+        orders.change_order_status(s, s.scalars(select(Order)).one(), OrderStatus.ON_HOLD, lead,
+                                   "too late", at=NOW)  # fmt: skip
     assert _events(db) == []
     with db.read() as s:
         assert s.scalars(select(Order.version)).one() == 1
@@ -79,7 +80,7 @@ def test_a_stale_read_loses_the_race_and_writes_nothing(db_url, lead) -> None:
     try:
         with second.read() as s:
             stale = s.scalars(select(Order)).one()  # version 1, as the second terminal saw it
-        orders.hold_order(first, lead, number, "first terminal", clock=lambda: NOW)
+        hold_order(first, lead, number, "first terminal", clock=lambda: NOW)
         conflict = pytest.raises(Conflict, match=f"order {number} was changed on another")
         with conflict, second.transaction() as s:
             # What it read is what it decides on: the UPDATE must find version 1 gone.
@@ -97,11 +98,11 @@ def test_only_a_lead_may_hold_or_release(db, lead) -> None:
     number = _order(db)
     picker = auth.add_operator(db, Actor("T01"), "EMP-0002", "Pat Picker", "picker", "2222")
     with pytest.raises(NotAllowed, match="needs the lead role"):
-        orders.hold_order(db, Actor("T01", picker), number, "why not")
+        hold_order(db, Actor("T01", picker), number, "why not")
     assert _events(db) == []
 
 
 def test_history_lists_the_events_in_order(db, lead) -> None:
     number = _order(db)
-    orders.hold_order(db, lead, number, "payment pending", clock=lambda: NOW)
+    hold_order(db, lead, number, "payment pending", clock=lambda: NOW)
     assert orders.order_history(db, number) == [("unhandled", "on_hold", "T09", "payment pending")]

@@ -1,9 +1,9 @@
 """Stock reservation and picker assignment, settled in the database.
 
-A reservation is ``reserved = reserved + n WHERE on_hand - reserved >= n`` per bin, inside a
-savepoint: if any bin no longer has what was planned (another terminal took it), the savepoint is
-rolled back and the plan made again from fresh numbers. The pick tasks written with it are the
-record of what is reserved where, so ``stock.reserved`` always equals the open pick quantities.
+A reservation is ``reserved = reserved + n WHERE on_hand - reserved >= n`` per bin, rows taken in
+id order: if any bin no longer has what was planned (another terminal took it), what this attempt
+took is given back and the plan made again from fresh numbers. The pick tasks written with it are
+the record of what is reserved where, so ``stock.reserved`` always equals the open pick quantities.
 """
 
 from __future__ import annotations
@@ -89,9 +89,11 @@ def reserve_order(
 def release_reservation(s: Session, order_id: int) -> int:
     """Give back what an order still has reserved (its open pick quantities); returns units."""
     open_tasks = s.execute(
-        select(PickTask.id, PickTask.product_id, PickTask.bin_id, PickTask.quantity,
-               PickTask.picked, PickTask.short)
+        select(PickTask.id, Stock.id.label("stock_id"), PickTask.quantity, PickTask.picked,
+               PickTask.short)
+        .join(Stock, (Stock.product_id == PickTask.product_id) & (Stock.bin_id == PickTask.bin_id))
         .where(PickTask.order_id == order_id)
+        .order_by(Stock.id)  # the same global order reservations lock in: no deadlock
     ).all()  # fmt: skip
     released = 0
     for t in open_tasks:
@@ -99,9 +101,7 @@ def release_reservation(s: Session, order_id: int) -> int:
         if left <= 0:
             continue
         s.execute(
-            update(Stock)
-            .where(Stock.product_id == t.product_id, Stock.bin_id == t.bin_id)
-            .values(reserved=Stock.reserved - left)
+            update(Stock).where(Stock.id == t.stock_id).values(reserved=Stock.reserved - left)
         )
         released += left
     untouched = [t.id for t in open_tasks if t.picked == 0 and t.short == 0]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import DBAPIError
@@ -83,20 +84,12 @@ class Lookups:
         return None
 
 
-# Column sizes, so an over-long value is a clear problem rather than a database error.
-_LIMITS = {
-    "shop order number": 64,
-    "customer name": 200,
-    "customer email": 254,
-    "ship name": 200,
-    "ship street": 200,
-    "ship street 2": 200,
-    "postal code": 20,
-    "city": 100,
-    "region": 100,
-    "phone": 40,
-    "shipping method": 64,
-}
+#: Largest amount the store holds exactly (a 64-bit count of 1/10,000 units), with room to sum.
+MAX_AMOUNT = Decimal("100000000000")
+
+
+def _width(column: str) -> int:
+    return int(Order.__table__.c[column].type.length)  # type: ignore[attr-defined]
 
 
 class _Rollback(Exception):
@@ -130,14 +123,13 @@ def import_orders(
                 report.fail(ImportProblem(file_name, record, item.field, item.reason))
             else:
                 try:
-                    outcome = _import_one(
-                        conn, actor, item, lookups, settings.intake, clock, dry_run
+                    report.add(
+                        _import_retrying(conn, actor, item, lookups, settings, clock, dry_run)
                     )
-                    report.add(outcome)
                 except RecordError as exc:
                     report.fail(ImportProblem(file_name, record, exc.field, exc.reason))
-                except DBAPIError as exc:
-                    why = describe_failure(exc) or type(exc).__name__
+                except (DBAPIError, OverflowError) as exc:
+                    why = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
                     report.fail(ImportProblem(file_name, record, "", why))
             if progress and (done % 500 == 0 or done == parsed.total):
                 progress(done, parsed.total)
@@ -146,6 +138,29 @@ def import_orders(
             assigned = _assign(s, actor, settings, clock)
         report.add("assigned", len(assigned))
     return report
+
+
+#: PostgreSQL's "try again" errors: deadlock detected, serialization failure.
+_RETRY_SQLSTATES = ("40P01", "40001")
+
+
+def _import_retrying(
+    conn: Connection,
+    actor: Actor,
+    order: IncomingOrder,
+    lookups: Lookups,
+    settings: Settings,
+    clock: Clock,
+    dry_run: bool,
+) -> str:
+    """One order; a transaction that lost a deadlock to another importer is run again."""
+    for attempt in range(3):
+        try:
+            return _import_one(conn, actor, order, lookups, settings.intake, clock, dry_run)
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) not in _RETRY_SQLSTATES or attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _assign(s: Session, actor: Actor, settings: Settings, clock: Clock) -> list[Assignment]:
@@ -158,26 +173,34 @@ def _assign(s: Session, actor: Actor, settings: Settings, clock: Clock) -> list[
     )
 
 
-def _check_lengths(order: IncomingOrder) -> None:
+def _check_record(order: IncomingOrder) -> None:
+    """What the store cannot hold as sent is a clear problem, not a database error: over-long
+    text (the column sizes of the schema) and impossible amounts."""
     values = {
-        "shop order number": order.shop_order_no,
-        "customer name": order.customer_name,
-        "customer email": order.customer_email,
-        "ship name": order.ship.name,
-        "ship street": order.ship.street,
-        "ship street 2": order.ship.street2,
-        "postal code": order.ship.postal_code,
-        "city": order.ship.city,
-        "region": order.ship.region,
-        "phone": order.ship.phone,
-        "shipping method": order.shipping_code or order.shipping_title,
+        "shop order number": (order.shop_order_no, "shop_order_no"),
+        "channel": (order.channel, "channel"),
+        "customer name": (order.customer_name, "customer_name"),
+        "customer email": (order.customer_email, "customer_email"),
+        "ship name": (order.ship.name, "ship_name"),
+        "ship street": (order.ship.street, "ship_street"),
+        "ship street 2": (order.ship.street2, "ship_street2"),
+        "postal code": (order.ship.postal_code, "ship_postal_code"),
+        "city": (order.ship.city, "ship_city"),
+        "region": (order.ship.region, "ship_region"),
+        "phone": (order.ship.phone, "ship_phone"),
+        "shipping method": (order.shipping_code or order.shipping_title, "shipping_method"),
+        "shipping title": (order.shipping_title, "shipping_title"),
     }
-    for label, value in values.items():
-        if len(value) > _LIMITS[label]:
-            raise RecordError(label, f"longer than {_LIMITS[label]} characters ({len(value)})")
+    for label, (value, column) in values.items():
+        if len(value) > _width(column):
+            raise RecordError(label, f"longer than {_width(column)} characters ({len(value)})")
     for line in order.lines:
         if len(line.sku) > 64:
             raise RecordError("sku", f"{line.sku[:20]!r}… is longer than 64 characters")
+        if abs(line.unit_price) > MAX_AMOUNT:
+            raise RecordError("price", f"{line.unit_price} is beyond any real price")
+    if abs(order.total) > MAX_AMOUNT:
+        raise RecordError("total", f"{order.total} is beyond any real order total")
 
 
 def _import_one(
@@ -189,7 +212,7 @@ def _import_one(
     clock: Clock,
     dry_run: bool,
 ) -> str:
-    _check_lengths(order)
+    _check_record(order)
     problems, bad_lines = record_problems(order)
     shipping = lookups.shipping(intake, order.shipping_code, order.shipping_title)
     method = order.shipping_code or order.shipping_title
@@ -228,7 +251,8 @@ def _import_one(
                     "ship_region": order.ship.region or None,
                     "ship_country": order.ship.country if len(order.ship.country) == 2 else "",
                     "ship_phone": order.ship.phone or None,
-                    "shipping_method": method,
+                    "shipping_method": order.shipping_code or order.shipping_title,
+                    "shipping_title": order.shipping_title,
                     "courier_id": courier_id,
                     "service_id": service_id,
                     "currency": order.currency,
@@ -300,7 +324,7 @@ def _recheck(s: Session, order: Order, lookups: Lookups, intake: IntakeSettings)
     lines = s.scalars(select(OrderLine).where(OrderLine.order_id == order.id)).all()
     for line in lines:
         line.product_id = lookups.products.get(line.sku)
-    shipping = lookups.shipping(intake, order.shipping_method, "")
+    shipping = lookups.shipping(intake, order.shipping_method, order.shipping_title)
     order.courier_id, order.service_id = (shipping[0], shipping[1]) if shipping else (None, None)
     order.priority = 10 if shipping and shipping[2] else 0
     s.flush()
@@ -330,7 +354,10 @@ def _release(
     if order.status is not OrderStatus.ON_HOLD:
         raise ServiceError(f"order {order.number} is {order.status.value}, not on hold")
     reasons = _recheck(s, order, lookups, intake)
-    if not reasons:
+    reserved = s.scalar(
+        select(func.count()).select_from(PickTask).where(PickTask.order_id == order.id)
+    )
+    if not reasons and not reserved:
         plan = reserve_order(s.connection(), order.id, now)
         if not plan.complete:
             reasons = ["short: " + ", ".join(plan.short)]
@@ -386,9 +413,10 @@ def retry_short_orders(
         ).all()
     numbers = [n for n, reasons in held if reasons and all(r.startswith("short:") for r in reasons)]
     results = []
+    with db.read() as s:
+        lookups = Lookups.load(s)
     for number in numbers:
         with db.transaction() as s:
-            lookups = Lookups.load(s)
             order = _load(s, number)
             if order.status is OrderStatus.ON_HOLD:
                 results.append(
@@ -400,23 +428,60 @@ def retry_short_orders(
     return results
 
 
-def cancel_order(
-    db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
+#: Statuses with goods already in totes or parcels: holding or cancelling them needs a put-back,
+#: which comes with the picking and packing stations; until then the lead is told so.
+_GOODS_OUT = (OrderStatus.PICKING, OrderStatus.PICKED, OrderStatus.PACKING, OrderStatus.PACKED)
+
+
+def _reason(text: str, what: str) -> str:
+    text = " ".join(text.split())
+    if not text or not text.isprintable():
+        raise ServiceError(f"say why the order {what} (printable text)")
+    return text
+
+
+def _stop_order(
+    db: Database, actor: Actor, number: str, to: OrderStatus, reason: str, clock: Clock
 ) -> StatusChange:
-    """A lead cancels an order before it leaves; what it had reserved is given back."""
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, "cancelling an order")
-    reason = " ".join(reason.split())
-    if not reason or not reason.isprintable():
-        raise ServiceError("say why the order is cancelled (printable text)")
+    """Hold or cancel: the reservation is given back and the picker freed, in one transaction."""
     with db.transaction() as s:
         order = _load(s, number)
+        if order.status in _GOODS_OUT:
+            raise ServiceError(
+                f"order {number} is {order.status.value}: picked goods must be put back first, "
+                "which the picking and packing stations do"
+            )
+        reasons = [*order.hold_reasons, reason] if to is OrderStatus.ON_HOLD else None
         change = move_order(
             s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
-            to=OrderStatus.CANCELLED, actor=actor, reason=reason, at=clock(), assignee_id=None,
+            to=to, actor=actor, reason=reason, at=clock(), assignee_id=None,
+            **({"hold_reasons": reasons} if reasons is not None else {}),
         )  # fmt: skip
         release_reservation(s, order.id)
         return change
+
+
+def hold_order(
+    db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
+) -> StatusChange:
+    """A lead puts an order on hold, with the reason; its stock and picker are freed."""
+    _require_lead(actor, "putting an order on hold")
+    return _stop_order(db, actor, number, OrderStatus.ON_HOLD, _reason(reason, "goes on hold"),
+                       clock)  # fmt: skip
+
+
+def cancel_order(
+    db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
+) -> StatusChange:
+    """A lead cancels an order before picking; what it had reserved is given back."""
+    _require_lead(actor, "cancelling an order")
+    return _stop_order(db, actor, number, OrderStatus.CANCELLED, _reason(reason, "is cancelled"),
+                       clock)  # fmt: skip
+
+
+def _require_lead(actor: Actor, action: str) -> None:
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, action)
 
 
 def assign_ready_orders(

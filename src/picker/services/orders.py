@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from picker.domain.roles import Role, require
 from picker.domain.statuses import OrderStatus, check_order_transition
-from picker.services.common import Actor, Clock, Conflict, NotFound, ServiceError, system_clock
+from picker.services.common import Actor, Conflict, NotFound
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent
 
@@ -101,24 +101,6 @@ def _load(s: Session, number: str) -> Order:
     if order is None:
         raise NotFound(f"no order {number}")
     return order
-
-
-def hold_order(
-    db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
-) -> StatusChange:
-    """A lead puts an order on hold, with the reason."""
-    _require_lead(actor, "putting an order on hold")
-    reason = " ".join(reason.split())
-    if not reason:
-        raise ServiceError("say why the order goes on hold")
-    if not reason.isprintable():
-        raise ServiceError("the reason contains control characters")
-    with db.transaction() as s:
-        order = _load(s, number)
-        reasons = [*order.hold_reasons, reason]
-        return change_order_status(
-            s, order, OrderStatus.ON_HOLD, actor, reason, at=clock(), hold_reasons=reasons
-        )
 
 
 def order_history(db: Database, number: str) -> list[tuple[str | None, str, str, str]]:

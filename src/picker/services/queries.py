@@ -12,12 +12,22 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from babel.numbers import get_currency_precision
 from sqlalchemy import func, select
 
 from picker.domain.statuses import OrderStatus
 from picker.services.common import NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Courier, Operator, Order, OrderEvent, OrderLine, PickTask
+
+
+def amount(value: Decimal, currency: str) -> str:
+    """An exact amount in its currency's minor units (Babel): 91.79 PLN, 12800 JPY."""
+    try:
+        digits = get_currency_precision(currency)
+    except Exception:  # an unknown code: show what is stored
+        return str(value.normalize())
+    return str(value.quantize(Decimal(1).scaleb(-digits)))
 
 
 @dataclass(frozen=True)
@@ -50,9 +60,9 @@ class OrderSummary:
             "courier": self.courier,
             "lines": self.lines,
             "units": self.units,
-            "total": str(self.total),
+            "total": amount(self.total, self.currency),
             "currency": self.currency,
-            "cod": None if self.cod is None else str(self.cod),
+            "cod": None if self.cod is None else amount(self.cod, self.currency),
             "assignee": self.assignee,
             "hold_reasons": list(self.hold_reasons),
         }
@@ -101,7 +111,7 @@ class OrderDetail:
                     "sku": ln.sku,
                     "name": ln.name,
                     "quantity": ln.quantity,
-                    "unit_price": str(ln.unit_price),
+                    "unit_price": amount(ln.unit_price, self.summary.currency),
                     "reserved": ln.reserved,
                 }
                 for ln in self.lines

@@ -353,6 +353,8 @@ class Order(Base):
     ship_phone: Mapped[str | None] = mapped_column(String(40))
     #: The shop's shipping method as exported; courier and service are what it maps to.
     shipping_method: Mapped[str] = mapped_column(String(64))
+    #: The shipping line's title, tried when the method code is not in the shipping table.
+    shipping_title: Mapped[str] = mapped_column(String(100), default="", server_default="")
     courier_id: Mapped[int | None] = mapped_column(ForeignKey("couriers.id"))
     service_id: Mapped[int | None] = mapped_column(ForeignKey("courier_services.id"))
     currency: Mapped[str] = mapped_column(String(3))

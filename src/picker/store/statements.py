@@ -18,22 +18,23 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from picker.store.bulk import money, ts
 
 _ORDER_COLUMNS = """
     channel, shop_order_no, customer_name, customer_email, ship_name, ship_street,
     ship_street2, ship_postal_code, ship_city, ship_region, ship_country, ship_phone,
-    shipping_method, courier_id, service_id, currency, total_amount, cod_amount, paid,
-    payment_state, placed_at, priority, status, hold_reasons, intake_problems, note, version,
-    created_at, updated_at
+    shipping_method, shipping_title, courier_id, service_id, currency, total_amount,
+    cod_amount, paid, payment_state, placed_at, priority, status, hold_reasons,
+    intake_problems, note, version, created_at, updated_at
 """
 _ORDER_VALUES = """
     :channel, :shop_order_no, :customer_name, :customer_email, :ship_name,
     :ship_street, :ship_street2, :ship_postal_code, :ship_city, :ship_region, :ship_country,
-    :ship_phone, :shipping_method, :courier_id, :service_id, :currency, :total_amount,
-    :cod_amount, :paid, :payment_state, :placed_at, :priority, :status, :hold_reasons,
-    :intake_problems, :note, 1, :created_at, :updated_at
+    :ship_phone, :shipping_method, :shipping_title, :courier_id, :service_id, :currency,
+    :total_amount, :cod_amount, :paid, :payment_state, :placed_at, :priority, :status,
+    :hold_reasons, :intake_problems, :note, 1, :created_at, :updated_at
 """
 # The order's number (PO- and its id) is written with the row: the id comes first from the
 # sequence (PostgreSQL) or as the next id under the write lock every SQLite writer holds.
@@ -104,10 +105,14 @@ def _run(
     """
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     statement = _adapt(sql, conn.dialect.name)
-    if isinstance(params, Mapping):
-        cursor.execute(statement, params)
-    else:
-        cursor.executemany(statement, params)
+    try:
+        if isinstance(params, Mapping):
+            cursor.execute(statement, params)
+        else:
+            cursor.executemany(statement, params)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # The same exception SQLAlchemy would raise, so callers handle one family of errors.
+        raise DBAPIError.instance(statement, params, exc, conn.dialect.loaded_dbapi.Error) from exc
     return cursor
 
 
