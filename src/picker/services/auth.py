@@ -18,6 +18,7 @@ from picker.services.common import (
     NotFound,
     OperatorInfo,
     ServiceError,
+    require_lead,
     system_clock,
 )
 from picker.store.engine import Database
@@ -147,12 +148,6 @@ def enter_station(operator: OperatorInfo, station: Station | str) -> Station:
 # --- administration (the `picker operator` command; a lead on the floor later) ---------------
 
 
-def _require_admin(actor: Actor) -> None:
-    # The command line on the server is trusted; an operator must be a lead.
-    if actor.operator is not None and Role.LEAD not in actor.operator.roles:
-        raise NotAllowed("managing operators needs the lead role")
-
-
 def add_operator(
     db: Database,
     actor: Actor,
@@ -164,7 +159,7 @@ def add_operator(
     badge_pattern: re.Pattern[str] = BADGE_RE,
 ) -> OperatorInfo:
     """Add an operator; ``badge_pattern`` is the one the login screen accepts scans by."""
-    _require_admin(actor)
+    require_lead(actor, "managing operators")
     badge = badge.strip().upper()
     if not badge_pattern.fullmatch(badge):
         raise ServiceError(f"{badge!r} does not match the badge pattern {badge_pattern.pattern!r}")
@@ -211,17 +206,17 @@ def _update_operator(db: Database, badge: str, **values: object) -> None:
 
 
 def disable_operator(db: Database, actor: Actor, badge: str) -> None:
-    _require_admin(actor)
+    require_lead(actor, "managing operators")
     _update_operator(db, badge.strip().upper(), active=False)
 
 
 def enable_operator(db: Database, actor: Actor, badge: str) -> None:
-    _require_admin(actor)
+    require_lead(actor, "managing operators")
     _update_operator(db, badge.strip().upper(), active=True, failed_pins=0, locked_until=None)
 
 
 def reset_pin(db: Database, actor: Actor, badge: str, pin: str) -> None:
     """Set a new PIN and lift any lock."""
-    _require_admin(actor)
+    require_lead(actor, "managing operators")
     pin_hash = hash_pin(validate_pin(pin))
     _update_operator(db, badge.strip().upper(), pin_hash=pin_hash, failed_pins=0, locked_until=None)

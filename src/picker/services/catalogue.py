@@ -24,13 +24,13 @@ from sqlalchemy.orm import Session
 
 from picker.domain.ean import is_valid_gtin
 from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code, pick_sequence
-from picker.domain.roles import Role, require
 from picker.services.common import (
     Actor,
     Clock,
     Conflict,
     ServiceError,
     describe_failure,
+    require_lead,
     system_clock,
 )
 from picker.services.reports import FileRefused, ImportProblem, ImportReport
@@ -142,7 +142,7 @@ def import_products(
     exactly the row's. Raises :class:`FileRefused` (nothing written) for a file that cannot be
     read as a whole.
     """
-    _require_lead(actor, "importing products")
+    require_lead(actor, "importing products")
     rows = _read_csv(data, file_name, PRODUCT_COLUMNS)
     report = ImportReport()
     for done, row in enumerate(rows, start=1):
@@ -278,7 +278,7 @@ def import_stock(
     ``bin_pattern`` is created the first time it is seen. Raises :class:`FileRefused` (nothing
     written) for a file that cannot be read as a whole.
     """
-    _require_lead(actor, "importing stock")
+    require_lead(actor, "importing stock")
     rows = _read_csv(data, file_name, STOCK_COLUMNS)
     report = StockReport()
     for done, row in enumerate(rows, start=1):
@@ -316,7 +316,7 @@ def set_stock(
     Raises a :class:`RowRefused` subclass (unknown SKU, bad bin, below reserved, bad number)
     with a message for the user, or :class:`Conflict` if another terminal kept interfering.
     """
-    _require_lead(actor, "setting stock")
+    require_lead(actor, "setting stock")
     if isinstance(on_hand, bool) or not 0 <= on_hand <= MAX_ON_HAND:
         raise BadValue(f"on_hand must be a whole number from 0 to {MAX_ON_HAND:,}", "on_hand")
     return _count(db, actor, sku, bin_code, on_hand, bin_pattern, clock)[1]
@@ -588,9 +588,3 @@ def _problem(file_name: str, line: int, exc: ServiceError) -> ImportProblem:
 def _tick(progress: Progress | None, done: int, total: int) -> None:
     if progress is not None and (done % PROGRESS_EVERY == 0 or done == total):
         progress(done, total)
-
-
-def _require_lead(actor: Actor, action: str) -> None:
-    # The command line on the server is trusted; an operator must be a lead.
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, action)

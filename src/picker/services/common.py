@@ -40,6 +40,15 @@ class Actor:
         return self.operator.id if self.operator else None
 
 
+def require_lead(actor: Actor, action: str) -> None:
+    """Lead-only actions: the command line on the server is trusted, an operator must be a lead
+    (raises :class:`~picker.domain.roles.NotAllowed` naming the action)."""
+    from picker.domain.roles import Role, require
+
+    if actor.operator is not None:
+        require(actor.operator.roles, Role.LEAD, action)
+
+
 class ServiceError(Exception):
     """A refusal the user should read: the message says what is wrong and changes nothing."""
 

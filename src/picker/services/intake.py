@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingOrder, RecordError
 from picker.domain.reservation import Need
-from picker.domain.roles import Role, require
+from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.domain.validation import fixable_reasons, record_problems
 from picker.services.allocation import (
@@ -35,6 +35,7 @@ from picker.services.common import (
     NotFound,
     ServiceError,
     describe_failure,
+    require_lead,
     system_clock,
 )
 from picker.services.formats import ParsedFile
@@ -112,8 +113,7 @@ def import_orders(
 ) -> ImportReport:
     """Import every record of ``parsed``; counts imported / on_hold / already_imported / failed
     (and ``assigned`` for the orders given to pickers at the end)."""
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, "importing orders")
+    require_lead(actor, "importing orders")
     report = ImportReport()
     with db.read() as s:
         lookups = Lookups.load(s)
@@ -391,8 +391,7 @@ def release_order(
 ) -> Release:
     """A lead releases a hold: validation and reservation run again; still wrong → stays held
     with the reasons of now."""
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, "releasing an order")
+    require_lead(actor, "releasing an order")
     with db.transaction() as s:
         lookups = Lookups.load(s)
         result = _release(s, actor, _load(s, number), lookups, settings.intake, clock(), reason)
@@ -465,7 +464,7 @@ def hold_order(
     db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
 ) -> StatusChange:
     """A lead puts an order on hold, with the reason; its stock and picker are freed."""
-    _require_lead(actor, "putting an order on hold")
+    require_lead(actor, "putting an order on hold")
     return _stop_order(db, actor, number, OrderStatus.ON_HOLD, _reason(reason, "goes on hold"),
                        clock)  # fmt: skip
 
@@ -474,22 +473,16 @@ def cancel_order(
     db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
 ) -> StatusChange:
     """A lead cancels an order before picking; what it had reserved is given back."""
-    _require_lead(actor, "cancelling an order")
+    require_lead(actor, "cancelling an order")
     return _stop_order(db, actor, number, OrderStatus.CANCELLED, _reason(reason, "is cancelled"),
                        clock)  # fmt: skip
-
-
-def _require_lead(actor: Actor, action: str) -> None:
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, action)
 
 
 def assign_ready_orders(
     db: Database, actor: Actor, *, settings: Settings, clock: Clock = system_clock
 ) -> list[Assignment]:
     """Give every reserved, unassigned order to a picker, as far as the pickers' limits go."""
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, "assigning orders")
+    require_lead(actor, "assigning orders")
     with db.transaction() as s:
         return _assign(s, actor, settings, clock)
 
@@ -508,8 +501,7 @@ def assign_order(
     """
     from picker.store.models import Operator, OperatorRole
 
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, "assigning an order")
+    require_lead(actor, "assigning an order")
     with db.transaction() as s:
         picker = s.execute(
             select(Operator.id, Operator.active)

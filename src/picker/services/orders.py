@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.orm import Session
 
-from picker.domain.roles import Role, require
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.services.common import Actor, Conflict, NotFound
 from picker.store.engine import Database
@@ -119,8 +118,3 @@ def order_history(db: Database, number: str) -> list[tuple[str | None, str, str,
             )
             for e in events
         ]
-
-
-def _require_lead(actor: Actor, action: str) -> None:
-    if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, action)
