@@ -4,30 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from picker.domain.intake import IncomingOrder
 
 #: A line asking for more than this is a typo or an attack, not an order.
 MAX_LINE_QUANTITY = 10_000
 _COUNTRY = re.compile(r"[A-Z]{2}")
-
-
-@dataclass(frozen=True)
-class Checked:
-    """The outcome of validation.
-
-    ``reasons`` can be fixed on our side (catalogue, shipping table, payment) and are checked
-    again on release; ``problems`` are in the record itself and only a corrected order fixes them.
-    """
-
-    reasons: tuple[str, ...]
-    problems: tuple[str, ...]
-    bad_lines: frozenset[int]  # indexes of lines that cannot be stored (quantity out of range)
-
-    @property
-    def ok(self) -> bool:
-        return not self.reasons and not self.problems
 
 
 def record_problems(order: IncomingOrder) -> tuple[list[str], set[int]]:
