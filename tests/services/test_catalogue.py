@@ -245,7 +245,7 @@ GOOD_ROW = f"SKU-0,Good row,{EAN_A},1,\n"
             "p.csv is not UTF-8 text (line 3)",
         ),
         (f"sku,name,weight_g\n{GOOD_ROW}".encode(), "p.csv has no column barcodes, fragile"),
-        ((HEADER + GOOD_ROW + 'SKU-1,"Mug,,1,\n').encode(), "p.csv is not a readable CSV"),
+        ((HEADER + GOOD_ROW + 'SKU-1,"Mug,,1,\n').encode(), "p.csv: not a readable CSV"),
         (b"", "p.csv is empty"),
     ],
     ids=["not-utf8", "missing-column", "broken-quotes", "empty"],

@@ -11,8 +11,6 @@ always equals the sum of the bin's movements for that product.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from picker.services.common import (
     require_lead,
     system_clock,
 )
+from picker.services.csvfile import read_rows
 from picker.services.reports import FileRefused, ImportProblem, ImportReport
 from picker.store.engine import Database
 from picker.store.models import Bin, Product, ProductBarcode, Stock, StockMovement
@@ -509,19 +508,10 @@ def _read_csv(data: bytes, file_name: str, columns: tuple[str, ...]) -> list[_Cs
         raise FileRefused(
             f"{file_name} is not UTF-8 text (line {line}): save it as CSV UTF-8 and import again"
         ) from None
-    delimiter = _delimiter(text.split("\n", 1)[0], columns)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    records: list[tuple[int, list[str]]] = []
     try:
-        end = 0
-        for cells in reader:
-            if any(c.strip() for c in cells):
-                records.append((end + 1, cells))
-            end = reader.line_num
-    except csv.Error as exc:
-        raise FileRefused(
-            f"{file_name} is not a readable CSV file (line {reader.line_num}): {exc}"
-        ) from None
+        records = read_rows(text)
+    except FileRefused as exc:
+        raise FileRefused(f"{file_name}: {exc}") from None
     if not records:
         raise FileRefused(f"{file_name} is empty: the first line must name the columns")
     header = [h.strip().lower() for h in records[0][1]]
@@ -546,15 +536,6 @@ def _read_csv(data: bytes, file_name: str, columns: tuple[str, ...]) -> list[_Cs
         else:
             rows.append(_CsvRow(line, {c: cells[i] for c, i in where.items()}))
     return rows
-
-
-def _delimiter(first_line: str, columns: tuple[str, ...]) -> str:
-    """Comma, or the semicolon or tab of a spreadsheet's local CSV, if the header uses it."""
-    for candidate in (",", ";", "\t"):
-        names = {n.strip().strip('"').strip().lower() for n in first_line.split(candidate)}
-        if set(columns) <= names:
-            return candidate
-    return ","
 
 
 def _in_transaction(db: Database, work: Callable[[Session], T]) -> T:

@@ -70,8 +70,6 @@ to validation (the order goes on hold with the reason).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
@@ -85,6 +83,7 @@ from babel.numbers import get_currency_precision, is_currency
 
 from picker.config import DEFAULT_COD_GATEWAYS
 from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
+from picker.services.csvfile import Row, read_rows
 from picker.services.reports import FileRefused
 
 Format = Literal["shopify", "woocommerce", "csv"]
@@ -653,8 +652,6 @@ def _woo_line(item: _Obj, quantum: Decimal) -> IncomingLine:
 
 # --- CSV ------------------------------------------------------------------------------------------
 
-_Row = tuple[int, list[str]]  # (line number where the row starts, cells)
-
 
 class _AtLine(Exception):
     """A record error found on a later row of a CSV order: reported at that row's line."""
@@ -665,34 +662,12 @@ class _AtLine(Exception):
         self.error = error
 
 
-def _delimiter(text: str) -> str:
-    header = text.partition("\n")[0]
-    if "," not in header:
-        for candidate in (";", "\t"):
-            if candidate in header:
-                return candidate
-    return ","
-
-
-def _read_rows(text: str) -> list[_Row]:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_delimiter(text), strict=True)
-    rows: list[_Row] = []
-    start = 1
-    try:
-        for cells in reader:
-            rows.append((start, cells))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise FileRefused(f"not valid CSV: line {reader.line_num}: {exc}") from None
-    return rows
-
-
 def _blank(cells: list[str]) -> bool:
     return all(not c.strip() for c in cells)
 
 
 def _parse_csv(text: str, ctx: _Context) -> ParsedFile:
-    rows = [row for row in _read_rows(text) if not _blank(row[1])]
+    rows = read_rows(text)
     if not rows:
         raise FileRefused("empty: a CSV file needs a header row naming its columns")
     header = [name.strip().lower() for name in rows[0][1]]
@@ -708,7 +683,7 @@ def _parse_csv(text: str, ctx: _Context) -> ParsedFile:
             f"{', '.join(missing)} (the first row must be the header)"
         )
     columns = {name: i for i, name in enumerate(header) if name}
-    groups: list[list[_Row]] = []
+    groups: list[list[Row]] = []
     previous = ""
     for row in rows[1:]:
         key = _cell(columns, row[1], "order_number")
@@ -728,7 +703,7 @@ def _cell(columns: dict[str, int], cells: list[str], name: str) -> str:
 
 
 def _csv_records(
-    groups: list[list[_Row]], columns: dict[str, int], width: int, ctx: _Context
+    groups: list[list[Row]], columns: dict[str, int], width: int, ctx: _Context
 ) -> Iterator[tuple[int, IncomingOrder | RecordError]]:
     first_seen: dict[str, int] = {}
     for group in groups:
@@ -744,7 +719,7 @@ def _csv_records(
 
 
 def _csv_order(
-    group: list[_Row],
+    group: list[Row],
     columns: dict[str, int],
     width: int,
     first_seen: dict[str, int],
