@@ -98,19 +98,25 @@ class Database:
         reports, all of it is durable.
         """
         with self.engine.connect() as conn:
-            if self.dialect == "sqlite":
-                conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_WRITER_CHECKPOINT}")
+            sqlite = self.dialect == "sqlite"
+            # SQLite's PRAGMA goes straight to the driver: through SQLAlchemy it would first
+            # wait for the write lock (BEGIN IMMEDIATE) just to change a setting.
+            if sqlite:
+                conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                    f"PRAGMA wal_autocheckpoint={_WRITER_CHECKPOINT}"
+                )
             else:
                 conn.exec_driver_sql("SET synchronous_commit = off")
-            conn.commit()
+                conn.commit()
             try:
                 yield conn
             finally:
                 if conn.in_transaction():
                     conn.rollback()
-                if self.dialect == "sqlite":
-                    conn.exec_driver_sql(f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT}")
-                    conn.commit()
+                if sqlite:
+                    conn.connection.dbapi_connection.execute(  # type: ignore[union-attr]
+                        f"PRAGMA wal_autocheckpoint={_AUTOCHECKPOINT}"
+                    )
                 else:
                     conn.exec_driver_sql("SET synchronous_commit = on")
                     conn.exec_driver_sql("SELECT txid_current()")  # a commit record to flush
