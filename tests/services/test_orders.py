@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from picker.domain.roles import NotAllowed
 from picker.domain.statuses import IllegalTransition, OrderStatus
-from picker.services import auth, orders
+from picker.services import auth, orders, queries
 from picker.services.common import Actor, Conflict
 from picker.services.intake import cancel_order, hold_order
 from picker.store.engine import Database
@@ -65,8 +65,11 @@ def test_hold_and_cancel_write_one_event_each_with_who_where_and_why(db, lead) -
 def test_an_illegal_transition_is_refused_and_changes_nothing(db, lead) -> None:
     _order(db, OrderStatus.DELIVERED)
     with pytest.raises(IllegalTransition, match="from delivered to on_hold"), db.transaction() as s:
-        orders.change_order_status(s, s.scalars(select(Order)).one(), OrderStatus.ON_HOLD, lead,
-                                   "too late", at=NOW)  # fmt: skip
+        order = s.scalars(select(Order)).one()
+        orders.move_order(
+            s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
+            to=OrderStatus.ON_HOLD, actor=lead, reason="too late", at=NOW,
+        )  # fmt: skip
     assert _events(db) == []
     with db.read() as s:
         assert s.scalars(select(Order.version)).one() == 1
@@ -84,7 +87,10 @@ def test_a_stale_read_loses_the_race_and_writes_nothing(db_url, lead) -> None:
         conflict = pytest.raises(Conflict, match=f"order {number} was changed on another")
         with conflict, second.transaction() as s:
             # What it read is what it decides on: the UPDATE must find version 1 gone.
-            orders.change_order_status(s, stale, OrderStatus.CANCELLED, lead, "late", at=NOW)
+            orders.move_order(
+                s, order_id=stale.id, number=stale.number, from_=stale.status,
+                version=stale.version, to=OrderStatus.CANCELLED, actor=lead, reason="late", at=NOW,
+            )  # fmt: skip
         assert [e[1] for e in _events(first)] == ["on_hold"]
         with first.read() as s:
             order = s.scalars(select(Order)).one()
@@ -105,4 +111,7 @@ def test_only_a_lead_may_hold_or_release(db, lead) -> None:
 def test_history_lists_the_events_in_order(db, lead) -> None:
     number = _order(db)
     hold_order(db, lead, number, "payment pending", clock=lambda: NOW)
-    assert orders.order_history(db, number) == [("unhandled", "on_hold", "T09", "payment pending")]
+    events = queries.order_detail(db, number).events
+    assert [(e.from_status, e.to_status, e.terminal, e.reason) for e in events] == [
+        ("unhandled", "on_hold", "T09", "payment pending")
+    ]

@@ -73,7 +73,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from functools import cache
@@ -590,14 +590,9 @@ def _woo_order(raw: Any, ctx: _Context) -> IncomingOrder:
     shipping_to = o.obj("shipping")
     billing_name = _join(billing.text("first_name"), billing.text("last_name")) if billing else ""
     ship = _woo_address(shipping_to)
-    ship = Address(
+    ship = replace(
+        ship,
         name=ship.name or billing_name,
-        street=ship.street,
-        street2=ship.street2,
-        postal_code=ship.postal_code,
-        city=ship.city,
-        region=ship.region,
-        country=ship.country,
         phone=ship.phone or (billing.text("phone") if billing else ""),
     )
     shipping = _first(o, "shipping_lines")

@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
 from picker.domain.statuses import OrderStatus, check_order_transition
-from picker.services.common import Actor, Conflict, NotFound
-from picker.store.engine import Database
+from picker.services.common import Actor, Conflict
 from picker.store.models import Order, OrderEvent
 
 
@@ -66,55 +65,3 @@ def move_order(
         )
     )
     return StatusChange(number, source, target, at)
-
-
-def change_order_status(
-    s: Session,
-    order: Order,
-    to: OrderStatus,
-    actor: Actor,
-    reason: str = "",
-    *,
-    at: datetime,
-    **values: object,
-) -> StatusChange:
-    """:func:`move_order` for an ORM order the caller loaded; the object is refreshed after."""
-    change = move_order(
-        s,
-        order_id=order.id,
-        number=order.number,
-        from_=order.status,
-        version=order.version,
-        to=to,
-        actor=actor,
-        reason=reason,
-        at=at,
-        **values,
-    )
-    s.refresh(order)
-    return change
-
-
-def _load(s: Session, number: str) -> Order:
-    order = s.scalars(select(Order).where(Order.number == number)).one_or_none()
-    if order is None:
-        raise NotFound(f"no order {number}")
-    return order
-
-
-def order_history(db: Database, number: str) -> list[tuple[str | None, str, str, str]]:
-    """(from, to, terminal, reason) of every event of an order, oldest first."""
-    with db.read() as s:
-        order = _load(s, number)
-        events = s.scalars(
-            select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-        ).all()
-        return [
-            (
-                e.from_status.value if e.from_status else None,
-                e.to_status.value,
-                e.terminal_id,
-                e.reason,
-            )
-            for e in events
-        ]
