@@ -58,6 +58,25 @@ def test_scanner_patterns_can_be_overridden_one_by_one(tmp_path) -> None:
     assert settings.scanner.prefix == "]C1"
     assert settings.scanner.patterns["badge"].fullmatch("B42")
     assert settings.scanner.patterns["tote"].fullmatch("T-0042")
+    assert "parcel" not in settings.scanner.patterns  # optional, none by default
+    assert settings.scanner.burst_gap_ms == 30
+
+
+def test_a_parcel_pattern_makes_a_courier_number_a_parcel_not_a_product(tmp_path) -> None:
+    from picker.domain.scanning import ScanKind, ScanRouter
+
+    swift = "73000000000013"  # 14 digits with a valid mod-10 digit: a GTIN-14 by its shape
+    path = write(
+        tmp_path, "[scanner]\nburst_gap_ms = 40\n[scanner.patterns]\nparcel = '^73\\d{12}$'\n"
+    )
+    settings = load_settings(path, {})
+    assert settings.scanner.burst_gap_ms == 40
+    router = ScanRouter(settings.scanner.patterns)
+    assert router.classify(swift).kind is ScanKind.PARCEL
+    assert (
+        ScanRouter(load_settings(None, {}).scanner.patterns).classify(swift).kind
+        is ScanKind.PRODUCT
+    )
 
 
 @pytest.mark.parametrize(

@@ -114,6 +114,21 @@ def _parser() -> argparse.ArgumentParser:
     oa.add_argument("number", nargs="?", help="the order (default: assign all that are ready)")
     oa.add_argument("--to", metavar="BADGE", help="the picker's badge")
 
+    sc = sub.add_parser("scans", help="the scan journal, newest last")
+    sc.add_argument("--last", type=_count, default=50, help="how many scans (default 50)")
+    sc.add_argument("--terminal", metavar="ID", help="only this terminal's scans")
+    sc.add_argument("--json", action="store_true", help="print one JSON object")
+    scan = sub.add_parser("scan", help="scanner set-up").add_subparsers(
+        dest="scan_command", metavar="ACTION", required=True
+    )
+    se = scan.add_parser(
+        "explain",
+        help="show how a scan is read: hidden characters, kind, fields, or why it is refused",
+        description="Write the GS separator as <GS> (the form the journal shows); '-' reads the "
+        "scan from standard input exactly as a scanner types it.",
+    )
+    se.add_argument("text")
+
     bench = sub.add_parser("bench", help="benchmarks").add_subparsers(
         dest="bench_command", metavar="NAME", required=True
     )
@@ -125,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--orders", type=_count, default=100_000)
     bi.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bi.add_argument("--json", action="store_true", help="print one JSON object")
+    bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
+    bs.add_argument("--scans", type=_count, default=1000)
+    bs.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    bs.add_argument("--json", action="store_true", help="print one JSON object")
     return p
 
 
@@ -174,6 +193,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "product": _product,
         "stock": _stock,
         "order": _order,
+        "scans": _scans,
+        "scan": _scan,
     }
     return handlers[command](args, settings)
 
@@ -628,6 +649,60 @@ def _print_detail(d: Any) -> None:
               f"{e.operator or '-':<9} {e.terminal:<5} {printable(e.reason)}")  # fmt: skip
 
 
+# --- scans -------------------------------------------------------------------------------------
+
+
+def _scans(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.domain.scanning import visible
+    from picker.services import scans
+
+    db = _database(settings)
+    _require_head(db)
+    entries = scans.recent(db, last=args.last, terminal=args.terminal)
+    db.dispose()
+    if args.json:
+        print(_json({"scans": [
+            {"id": e.id, "at": e.at.isoformat(), "terminal": e.terminal_id,
+             "operator": e.operator or None, "station": e.station, "screen": e.screen,
+             "raw": e.raw, "kind": e.kind, "result": e.result, "message": e.message,
+             "fields": e.fields}
+            for e in entries]}))  # fmt: skip
+        return EXIT_OK
+    print(f"{'time (UTC)':<19} {'term':<5} {'operator':<9} {'screen':<12} {'kind':<10} "
+          f"{'result':<8} scan / message")  # fmt: skip
+    for e in entries:
+        print(f"{e.at:%Y-%m-%d %H:%M:%S} {printable(e.terminal_id):<5} {e.operator or '-':<9} "
+              f"{printable(e.screen):<12} {e.kind:<10} {e.result:<8} "
+              f"{printable(visible(e.raw))}"
+              + (f"  ({printable(e.message)})" if e.message else ""))  # fmt: skip
+    print(f"{len(entries)} scan(s)")
+    return EXIT_OK
+
+
+def _scan(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.domain.scanning import ScanRouter, explain
+
+    raw = sys.stdin.read() if args.text == "-" else args.text.replace("<GS>", "\x1d")
+    scanner = settings.scanner
+    explained = explain(raw, ScanRouter(scanner.patterns, scanner.prefix, scanner.suffix))
+    print(f"raw:     {printable(explained.visible)}")
+    scan = explained.scan
+    if scan is not None:
+        print(f"kind:    {scan.kind.value}")
+        if scan.text != raw:
+            print(f"read as: {printable(scan.text)}")
+        for f in scan.fields:
+            label = f"{f.name} ({f.ai})" if f.ai else f.name
+            print(f"  {printable(label)}: {printable(f.value)}")
+        for note in scan.notes:
+            print(f"note:    {printable(note)}")
+    else:
+        print(f"refused: {printable(str(explained.error))}")
+    for hint in explained.hints:
+        print(f"hint:    {printable(hint)}")
+    return EXIT_OK if scan is not None else EXIT_FAILED
+
+
 # --- bench -------------------------------------------------------------------------------------
 
 
@@ -679,6 +754,8 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
+    elif args.bench_command == "scan":
+        orders, metrics = _bench_scan(args, settings, db, progress)
     else:
         from picker.services.benchmarks import bench_import
 
@@ -707,6 +784,55 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             )
     db.dispose()
     return EXIT_OK
+
+
+def _bench_scan(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    """A demo floor, a lead of the benchmark's own, and ``--scans`` scans of every kind."""
+    import asyncio
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from picker.domain.ean import with_check_digit
+    from picker.services import auth
+    from picker.services.common import Actor
+    from picker.services.demo import build_demo
+    from picker.store.models import Bin, ProductBarcode
+    from picker.tui.app import make_app
+    from picker.tui.bench import measure_scan_latency
+
+    orders = 200
+    build_demo(db, orders=orders, progress=progress, reset=True)
+    auth.add_operator(db, Actor("BENCH"), "EMP-9901", "Bench Lead", "lead", "2468")
+    with db.read() as s:
+        barcodes = list(s.scalars(select(ProductBarcode.barcode).limit(200)))
+        bins = list(s.scalars(select(Bin.code).limit(100)))
+    gtin = with_check_digit("0" + barcodes[0][:-1].zfill(12)) if barcodes else "09501101530003"
+    kinds = [
+        *barcodes,
+        *bins,
+        *(f"T-{i:04d}" for i in range(1, 51)),
+        *(f"]C101{gtin}17271231" + f"10LOT{i}\x1d21SN{i:05d}" for i in range(50)),
+        "4006381333932",  # a misread: wrong check digit
+    ]
+    codes = [kinds[i % len(kinds)] for i in range(args.scans)]
+    # The terminal as a floor runs it; the benchmark's own terminal id in the journal.
+    terminal = dataclasses.replace(settings.terminal, id="BENCH")
+    app = make_app(dataclasses.replace(settings, terminal=terminal), db)
+    result = asyncio.run(
+        measure_scan_latency(
+            app, codes, badge="EMP-9901", pin="2468",
+            progress=lambda done, total: progress("scan", done, total),
+        )
+    )  # fmt: skip
+    return orders, {
+        "scan_to_feedback_p50": _metric(result.p50_ms, "ms", 100.0),
+        "scan_to_feedback_p99": _metric(result.p99_ms, "ms", 100.0),
+        "scan_to_feedback_max": _metric(result.max_ms, "ms"),
+        "scans": _metric(result.scans, "scans", args.scans, higher=True),
+    }
 
 
 def _normalise(url: str) -> str:

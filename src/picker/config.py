@@ -63,6 +63,8 @@ class LoginSettings:
 class ScannerSettings:
     prefix: str = ""
     suffix: str = ""
+    #: Keys closer together than this (and ending in Enter) are a scanner, not a person typing.
+    burst_gap_ms: int = 30
     patterns: Mapping[str, re.Pattern[str]] = field(
         default_factory=lambda: {k: re.compile(v) for k, v in DEFAULT_PATTERNS.items()}
     )
@@ -307,18 +309,23 @@ def _settings_from(
     scanner_table = data.get("scanner", {})
     r = _Reader(where, "scanner", scanner_table)
     prefix, suffix = r.text("prefix", ""), r.text("suffix", "")
+    burst_gap_ms = r.integer("burst_gap_ms", 30, 5, 500)
     pattern_table = r.table.pop("patterns", {})
     r.done()
     p = _Reader(where, "scanner.patterns", pattern_table)
     patterns: dict[str, re.Pattern[str]] = {}
-    for kind in SCAN_PATTERN_KINDS:
-        text = p.text(kind, DEFAULT_PATTERNS[kind])
+    for kind in (*SCAN_PATTERN_KINDS, "parcel"):
+        text = p.text(kind, DEFAULT_PATTERNS.get(kind, ""))
+        if not text:
+            continue  # parcel: optional (courier tracking numbers the router cannot tell apart)
         try:
             patterns[kind] = re.compile(text)
         except re.error as exc:
             p.fail(kind, f"{text!r} is not a valid regular expression ({exc})")
     p.done()
-    scanner = ScannerSettings(prefix=prefix, suffix=suffix, patterns=patterns)
+    scanner = ScannerSettings(
+        prefix=prefix, suffix=suffix, burst_gap_ms=burst_gap_ms, patterns=patterns
+    )
 
     r = _Reader(where, "printer", data.get("printer", {}))
     printer = PrinterSettings(

@@ -14,15 +14,34 @@ async def scan(pilot: Pilot, text: str) -> None:
     assert isinstance(focused, Input), f"focus is on {focused!r}, not an input"
     focused.value = text
     await pilot.press("enter")
+    await settle(pilot)
+
+
+async def burst(pilot: Pilot, text: str) -> None:
+    """Scan ``text`` as a scanner does (key events 2 ms apart, GS as its key, then Enter)."""
+    from picker.tui.bench import type_scan
+
+    await type_scan(pilot.app, text)  # type: ignore[arg-type]
+    await settle(pilot)
+
+
+async def settle(pilot: Pilot) -> None:
+    """Wait until every queued scan is applied and every database worker is done."""
+    await pilot.pause()
+    await pilot.app.scans_settled()  # type: ignore[attr-defined]
     await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
 def feedback(pilot: Pilot) -> tuple[str, str]:
-    """(kind, text) of the feedback line on the current screen."""
+    """(kind, message) of the feedback bar on the current screen."""
     widget = pilot.app.screen.query_one(Feedback)
-    kind = next((c[1:] for c in widget.classes if c.startswith("-")), "")
-    return kind, str(widget.render())
+    return widget.kind, widget.message
+
+
+def feedback_text(pilot: Pilot) -> str:
+    """Everything the feedback bar shows: the scan, the message, the next step."""
+    return str(pilot.app.screen.query_one(Feedback).render())
 
 
 def text_of(pilot: Pilot, selector: str) -> str:

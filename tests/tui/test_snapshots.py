@@ -4,7 +4,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import LEAD, PICKER
-from tests.tui.helpers import scan
+from tests.tui.helpers import burst, scan
 
 SIZES = [(80, 24), (40, 16)]
 
@@ -48,3 +48,45 @@ def test_home_of_a_lead(snap_compare, app_factory, size) -> None:
         await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=login)
+
+
+async def _to_scanner_test(pilot) -> None:  # type: ignore[no-untyped-def]
+    await scan(pilot, LEAD[0])
+    await scan(pilot, LEAD[3])
+    await pilot.press("f2")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_scanner_test_reads_a_gs1_code(snap_compare, app_factory, size) -> None:
+    """Feedback bar, accepted: green, the scan, the standing next step; the fields listed."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _to_scanner_test(pilot)
+        await burst(pilot, "]C10109501101530003" + "17270200" + "10AB-12\x1d21X9")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_scanner_test_misread(snap_compare, app_factory, size) -> None:
+    """Feedback bar, refused: red, the reason, what to do."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _to_scanner_test(pilot)
+        await scan(pilot, "4006381333932")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_home_refuses_a_scan_it_has_no_use_for(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await scan(pilot, PICKER[0])
+        await scan(pilot, PICKER[3])
+        await scan(pilot, "A-03-12-2")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)

@@ -555,8 +555,11 @@ class ScanJournal(Base):
     terminal_id: Mapped[str] = mapped_column(String(16))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     station: Mapped[str] = mapped_column(String(16))
+    screen: Mapped[str] = mapped_column(String(24), server_default="", default="")
     raw: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(16))
+    #: What the scan was read as: GTIN, lot, expiry, count… (name → value as shown).
+    fields: Mapped[dict[str, str]] = mapped_column(JSON, server_default=text("'{}'"), default=dict)
     result: Mapped[str] = mapped_column(String(8))
     message: Mapped[str] = mapped_column(Text, default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))

@@ -2,25 +2,52 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from textual import on
+from textual import events, on
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
+from textual.timer import Timer
 
 from picker.config import Settings
 from picker.domain.pins import LockoutPolicy
+from picker.domain.scanning import ScanRouter
 from picker.services.common import Clock, OperatorInfo, describe_failure, system_clock
 from picker.store.engine import Database
+from picker.tui.capture import ENTER_KEYS, TAB_KEYS, Burst, BurstCapture, StallMonitor
 from picker.tui.messages import LoggedIn, LoggedOut
+from picker.tui.screens.base import PickerScreen
 from picker.tui.screens.home import HomeScreen
 from picker.tui.screens.login import LoginScreen
 from picker.tui.widgets.feedback import Feedback
 
 
+@dataclass(frozen=True)
+class IncomingScan:
+    """A scan waiting to be applied: its raw text, whether it was typed, when it arrived."""
+
+    raw: str
+    manual: bool
+    arrived: float
+
+
+class _CaptureDue(Message):
+    """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
+
+
 class PickerApp(App[None]):
-    """One terminal of the floor."""
+    """One terminal of the floor.
+
+    Every key passes through the burst capture first (:meth:`on_event`); scans, from the scanner
+    or typed into a scan field, wait in one queue and one consumer applies them in arrival order
+    (:meth:`_apply_scans`), each to the screen current at that moment.
+    """
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "Picker"
@@ -38,9 +65,86 @@ class PickerApp(App[None]):
             settings.login.max_failed_pins, timedelta(minutes=settings.login.lockout_minutes)
         )
         """When wrong PINs lock a badge (config [login])."""
+        scanner = settings.scanner
+        self.router = ScanRouter(scanner.patterns, scanner.prefix, scanner.suffix)
+        """Reads every scan: kind, GTIN, GS1 fields, or why it cannot be read."""
+        self.stalls = StallMonitor()
+        self.capture = BurstCapture(
+            self._burst,
+            gap_s=scanner.burst_gap_ms / 1000,
+            end_keys=ENTER_KEYS | (TAB_KEYS if scanner.suffix == "\t" else frozenset()),
+            stalls=self.stalls,
+            accepts=self._burst_accepted,
+        )
+        self._capture_timer: Timer | None = None
+        self._scans: asyncio.Queue[IncomingScan] = asyncio.Queue()
+        self._tasks: list[asyncio.Task[None]] = []
+        self.scan_applied: Callable[[IncomingScan], None] | None = None
+        """Called after each scan's feedback is shown (benchmarks and tests measure with it)."""
 
     def on_mount(self) -> None:
+        self.stalls.start()
+        self._tasks = [asyncio.create_task(self._apply_scans(), name="scan-consumer")]
         self.push_screen(LoginScreen())
+
+    async def on_unmount(self) -> None:
+        self.stalls.stop()
+        for task in self._tasks:
+            task.cancel()
+
+    # --- scans in ---------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            for key in self.capture.feed(event):
+                await super().on_event(key)
+            self._arm_capture_timer()
+            return
+        await super().on_event(event)
+
+    def _arm_capture_timer(self) -> None:
+        if self.capture.waiting and self._capture_timer is None:
+            self._capture_timer = self.set_timer(
+                self.capture.gap_s + 0.001, lambda: self.post_message(_CaptureDue())
+            )
+
+    @on(_CaptureDue)
+    async def _capture_due(self) -> None:
+        self._capture_timer = None
+        for key in self.capture.expire(time.monotonic()):
+            await super().on_event(key)
+        self._arm_capture_timer()
+
+    def _burst_accepted(self, text: str) -> bool:
+        screen = self.screen
+        return not isinstance(screen, PickerScreen) or screen.accepts_burst(text)
+
+    def _burst(self, burst: Burst) -> None:
+        self.enqueue_scan(burst.text, manual=False)
+
+    def enqueue_scan(self, raw: str, *, manual: bool) -> None:
+        """Queue a scan for the consumer; it is applied after every scan queued before it."""
+        self._scans.put_nowait(IncomingScan(raw, manual, time.monotonic()))
+
+    async def scans_settled(self) -> None:
+        """Wait until every queued scan has been applied (tests and benchmarks)."""
+        await self._scans.join()
+
+    async def _apply_scans(self) -> None:
+        while True:
+            incoming = await self._scans.get()
+            try:
+                screen = self.screen
+                if isinstance(screen, PickerScreen):
+                    await screen.receive(incoming)
+            except Exception as exc:
+                self.report_failure(exc)
+            finally:
+                self._scans.task_done()
+                if self.scan_applied is not None:
+                    self.scan_applied(incoming)
+
+    # --- who is logged in -------------------------------------------------------------------
 
     @on(LoggedIn)
     def logged_in(self, message: LoggedIn) -> None:

@@ -1,30 +1,104 @@
-"""What every Picker screen shares: typed access to the app's settings, database and clock."""
+"""What every Picker screen shares: typed access to the app, and the scan path.
+
+Scans reach a screen one at a time, in arrival order, through :meth:`PickerScreen.receive` (the
+app's single scan consumer calls it). The base class reads the scan with the router, answers
+refusals and command barcodes, journals what it did, and hands a readable scan to
+:meth:`PickerScreen.on_scan`, which stations override.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+import asyncio
+from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import on
 from textual.screen import Screen
 from textual.widgets import Input
 
-from picker.domain.scans import clean_scan
+from picker.domain.commands import COMMANDS
+from picker.domain.scanning import Scan, ScanError, ScanKind
+from picker.services import scans
+from picker.services.common import Actor
+from picker.services.scans import ScanOutcome
+from picker.tui.widgets.feedback import Feedback
 
 if TYPE_CHECKING:
-    from picker.tui.app import PickerApp
+    from picker.tui.app import IncomingScan, PickerApp
 
 
 class PickerScreen(Screen[None]):
+    #: The screen's name in the scan journal.
+    SCREEN_NAME: ClassVar[str] = "screen"
+    #: Command barcodes this screen obeys: code → action name (each has a key binding too).
+    SCAN_COMMANDS: ClassVar[dict[str, str]] = {}
+
     @property
     def picker(self) -> PickerApp:
         """The running app, typed (``self.app`` is a plain ``App`` to the type checker)."""
         return cast("PickerApp", self.app)
 
-    def take_scan(self, event: Input.Submitted) -> str | None:
-        """The submitted text as the scanner meant it (framing stripped); clears the input.
+    @property
+    def feedback(self) -> Feedback:
+        return self.query_one(Feedback)
 
-        None when nothing is left (a bare Enter).
-        """
-        scanner = self.picker.settings.scanner
-        text = clean_scan(event.value, scanner.prefix, scanner.suffix)
+    @property
+    def actor(self) -> Actor:
+        app = self.picker
+        return Actor(app.settings.terminal.id, app.operator)
+
+    def accepts_burst(self, text: str) -> bool:
+        """Whether a fast burst ending in Enter is a scan here (a PIN field says no to digits)."""
+        return True
+
+    @on(Input.Submitted, ".scan")
+    def _typed_scan(self, event: Input.Submitted) -> None:
+        """Typed by hand into the scan field: the same path as a scanner's burst."""
+        event.stop()
+        raw = event.value
         event.input.value = ""
-        return text or None
+        if raw.strip():
+            self.picker.enqueue_scan(raw, manual=True)
+
+    async def receive(self, incoming: IncomingScan) -> None:
+        """Apply one scan; returns when its effect is committed and its feedback is shown."""
+        try:
+            scan = self.picker.router.classify(incoming.raw)
+        except ScanError as exc:
+            await self.journal(ScanOutcome.unreadable(incoming.raw, exc))
+            self.feedback.error(str(exc), scan=incoming.raw)
+            return
+        if scan.kind is ScanKind.COMMAND:
+            await self.on_command(scan)
+            return
+        await self.on_scan(scan)
+
+    async def on_command(self, scan: Scan) -> None:
+        action = self.SCAN_COMMANDS.get(scan.text)
+        if action is None:
+            what = COMMANDS.get(scan.text, "an unknown command")
+            await self.refuse(scan, f"{scan.text} ({what}) does nothing on this screen.")
+            return
+        await self.journal(ScanOutcome.of(scan, "accepted"))
+        await self.run_action(action)
+
+    async def on_scan(self, scan: Scan) -> None:
+        """A readable scan that is not a command. Stations override this."""
+        await self.refuse(scan, f"{scan.kind.value.capitalize()} {scan.text}: nothing to do here.")
+
+    async def refuse(self, scan: Scan, message: str) -> None:
+        """Journal a refused scan and say why, in red with the bell."""
+        await self.journal(ScanOutcome.of(scan, "refused", message))
+        self.feedback.error(message, scan=scan.raw)
+
+    async def journal(self, outcome: ScanOutcome) -> None:
+        """Record a scan that changes nothing else (off the event loop; waits for the commit)."""
+        app = self.picker
+        await asyncio.to_thread(
+            scans.record,
+            app.db,
+            self.actor,
+            app.settings.terminal.station,
+            self.SCREEN_NAME,
+            outcome,
+            clock=app.clock,
+        )

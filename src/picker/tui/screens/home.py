@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -10,9 +9,11 @@ from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, stations_for
+from picker.domain.scanning import Scan
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
@@ -21,7 +22,10 @@ from picker.tui.widgets.title_bar import TitleBar
 class HomeScreen(PickerScreen):
     """The operator's stations. Stations come in later releases and are shown as such."""
 
+    SCREEN_NAME = "home"
+    SCAN_COMMANDS = {"CMD-LOGOUT": "logout"}
     BINDINGS = [
+        Binding("f2", "scanner_test", "Scanner test", id="home.scanner_test"),
         Binding("f10", "logout", "Log out", id="home.logout"),
         Binding("escape", "logout", "Log out", show=False, id="home.logout_esc"),
     ]
@@ -52,20 +56,19 @@ class HomeScreen(PickerScreen):
     def on_mount(self) -> None:
         # The scan input keeps the focus: a scan typed into anything else would be lost.
         self.query_one("#stations", OptionList).can_focus = False
-        self.query_one(Feedback).info("Scan CMD-LOGOUT or press F10 to log out")
+        self.query_one(Feedback).info(
+            "F2: scanner test", next_step="Scan CMD-LOGOUT or press F10 to log out"
+        )
         self.query_one("#scan", Input).focus()
 
-    @on(Input.Submitted, "#scan")
-    def scanned(self, event: Input.Submitted) -> None:
-        text = self.take_scan(event)
-        if text is None:
-            return
-        if text == "CMD-LOGOUT":
-            self.action_logout()
-            return
-        self.query_one(Feedback).error(
-            f"{text}: nothing to do with this scan here. Stations open in a later release."
+    async def on_scan(self, scan: Scan) -> None:
+        await self.refuse(
+            scan,
+            f"{scan.text}: nothing to do with this scan here. Stations open in a later release.",
         )
+
+    def action_scanner_test(self) -> None:
+        self.app.push_screen(ScannerTestScreen())
 
     def action_logout(self) -> None:
         self.post_message(LoggedOut())

@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, Static
 
+from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import auth
 from picker.services.common import OperatorInfo
+from picker.services.scans import ScanOutcome
 from picker.tui.messages import LoggedIn
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import plain
-from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.feedback import Feedback, Kind
 from picker.tui.widgets.title_bar import TitleBar
 
 
 class LoginScreen(PickerScreen):
-    """Badge first (scanned), then PIN (typed). Escape goes back to the badge."""
+    """Badge first (scanned), then PIN (typed). Escape or CMD-CANCEL goes back to the badge.
 
+    A badge scanned while the PIN is asked for starts over with that badge; anything else typed
+    fast into the PIN field is the PIN (never read as a scan, so never journaled).
+    """
+
+    SCREEN_NAME = "login"
+    SCAN_COMMANDS = {"CMD-CANCEL": "restart"}
     BINDINGS = [Binding("escape", "restart", "Other badge", id="login.restart")]
 
     def compose(self) -> ComposeResult:
@@ -28,7 +38,7 @@ class LoginScreen(PickerScreen):
         with Vertical(id="login-body"):
             yield Static("Scan your badge", id="prompt", classes="prompt")
             yield Input(placeholder="badge", id="badge", classes="scan")
-            yield Input(placeholder="PIN", id="pin", password=True, classes="scan")
+            yield Input(placeholder="PIN", id="pin", password=True, classes="entry")
             yield Feedback(id="feedback")
         yield Footer()
 
@@ -36,7 +46,7 @@ class LoginScreen(PickerScreen):
         self.badge: auth.BadgeInfo | None = None
         self.restart()
 
-    def restart(self, message: str = "", kind: str = "info") -> None:
+    def restart(self, message: str = "", kind: Kind = "info") -> None:
         """Back to the first step: ask for a badge."""
         self.badge = None
         badge, pin = self.query_one("#badge", Input), self.query_one("#pin", Input)
@@ -47,35 +57,35 @@ class LoginScreen(PickerScreen):
         self.query_one("#prompt", Static).update("Scan your badge")
         feedback = self.query_one(Feedback)
         if message:
-            feedback.show(kind, message)
+            feedback.show(kind, message, next_step="Scan your badge")
         else:
-            feedback.info("Scan the barcode on your badge")
+            feedback.info("Scan the barcode on your badge", next_step="")
         badge.focus()
 
     def action_restart(self) -> None:
         self.restart()
 
-    @on(Input.Submitted, "#badge")
-    def badge_scanned(self, event: Input.Submitted) -> None:
-        text = self.take_scan(event)
-        if text is None:
-            return
-        if not self.picker.settings.scanner.patterns["badge"].fullmatch(text):
-            self.query_one(Feedback).error(f"{text} is not a badge. Scan your badge.")
-            return
-        self.identify(text)
-
-    @work(thread=True, exclusive=True, group="db", exit_on_error=False)
-    def identify(self, badge: str) -> None:
+    def accepts_burst(self, text: str) -> bool:
+        if self.badge is None:
+            return True
         try:
-            info = auth.identify_badge(self.picker.db, badge, clock=self.picker.clock)
+            return self.picker.router.classify(text).kind is ScanKind.BADGE
+        except ScanError:
+            return False
+
+    async def on_scan(self, scan: Scan) -> None:
+        if scan.kind is not ScanKind.BADGE:
+            await self.refuse(scan, f"{scan.text} is not a badge. Scan your badge.")
+            return
+        app = self.picker
+        try:
+            info = await asyncio.to_thread(auth.identify_badge, app.db, scan.text, clock=app.clock)
         except auth.LoginRefused as exc:
-            self.app.call_from_thread(self.query_one(Feedback).error, str(exc))
+            await self.journal(ScanOutcome.of(scan, "refused", str(exc)))
+            self.restart(str(exc), "error")
             return
-        except Exception as exc:
-            self.app.call_from_thread(self.picker.report_failure, exc)
-            return
-        self.app.call_from_thread(self._ask_pin, info)
+        await self.journal(ScanOutcome.of(scan, "accepted"))
+        self._ask_pin(info)
 
     def _ask_pin(self, info: auth.BadgeInfo) -> None:
         self.badge = info
@@ -87,7 +97,7 @@ class LoginScreen(PickerScreen):
         prompt = plain(f"Hello {info.name}")
         prompt.append("\nType your PIN, then Enter")
         self.query_one("#prompt", Static).update(prompt)
-        self.query_one(Feedback).info("Esc: a different badge")
+        self.query_one(Feedback).info("Esc: a different badge", next_step="Type your PIN")
 
     @on(Input.Submitted, "#pin")
     def pin_entered(self, event: Input.Submitted) -> None:

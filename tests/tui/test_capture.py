@@ -1,0 +1,211 @@
+"""Scanner bursts are captured before any widget: whole, once, in order, whatever has focus.
+
+Bursts are fed the way a real terminal delivers them: characters from another thread through the
+terminal parser and the driver's ``process_message`` (each key timestamped in that thread), a
+millisecond or so apart. Typing is ``pilot.press``, which waits tens of milliseconds per key:
+slower than the 30 ms burst gap, like a person.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import threading
+import time
+
+from textual.app import ComposeResult
+from textual.widgets import Input
+
+from picker.tui.app import IncomingScan, PickerApp
+from picker.tui.screens.base import PickerScreen
+from picker.tui.widgets.feedback import Feedback
+
+GS = "\x1d"
+
+
+class CaptureScreen(PickerScreen):
+    """A station-like screen: a quantity field with the focus, and a scan field."""
+
+    SCREEN_NAME = "capture-test"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.received: list[IncomingScan] = []
+
+    def compose(self) -> ComposeResult:
+        yield Input(id="qty", classes="entry")
+        yield Input(id="scan", classes="scan")
+        yield Feedback(id="feedback")
+
+    def on_mount(self) -> None:
+        self.query_one("#qty", Input).focus()
+
+    async def receive(self, incoming: IncomingScan) -> None:
+        # Arrival is what is tested here; what a scan means is tested elsewhere.
+        self.received.append(incoming)
+
+
+def feed_like_a_terminal(
+    app: PickerApp, text: str, gap_s: tuple[float, float], seed: int = 1
+) -> threading.Thread:
+    """Deliver ``text`` through the terminal parser from a thread, ``gap_s`` apart (min, max).
+
+    Like a terminal's input buffer: each character becomes readable at its scheduled moment,
+    and a reader that falls behind (a busy machine) reads what has piled up at once.
+    """
+    from textual._xterm_parser import XTermParser
+
+    driver = app._driver
+    assert driver is not None
+    rng = random.Random(seed)
+    schedule = []
+    moment = 0.0
+    for ch in text:
+        schedule.append((moment, ch))
+        moment += rng.uniform(*gap_s)
+
+    def run() -> None:
+        parser = XTermParser()
+        start = time.monotonic()
+        for due, ch in schedule:
+            wait = start + due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            for event in parser.feed(ch):
+                driver.process_message(event)
+        for event in parser.feed(""):
+            driver.process_message(event)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+
+
+async def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        await asyncio.sleep(0.01)
+
+
+def scan_codes(n: int) -> list[str]:
+    kinds = [
+        "4006381333931",
+        "96385074",
+        "A-03-12-2",
+        "T-0042",
+        "EMP-0007",
+        "]C10109501101530003" + "10AB-12" + GS + "21X9",
+        "(01)09501101530003(17)270228",
+        "CMD-SHORT",
+    ]
+    return [kinds[i % len(kinds)] + ("" if i % 3 else f"-{i}") for i in range(n)]
+
+
+async def test_a_thousand_scans_arrive_whole_once_in_order_with_a_quantity_field_in_focus(
+    app_factory,
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CaptureScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        codes = scan_codes(1000)
+        stream = "".join(code + "\r" for code in codes)
+        thread = feed_like_a_terminal(app, stream, gap_s=(0.0002, 0.0015))
+        await wait_for(lambda: len(screen.received) >= len(codes) or not thread.is_alive())
+        thread.join()
+        await wait_for(lambda: len(screen.received) >= len(codes), timeout=5)
+        await app.scans_settled()
+        assert [s.raw for s in screen.received] == codes
+        assert not any(s.manual for s in screen.received)
+        # Nothing leaked into the field that had the focus.
+        assert screen.query_one("#qty", Input).value == ""
+        assert screen.query_one("#scan", Input).value == ""
+
+
+async def test_a_person_typing_a_quantity_fills_the_field_and_is_no_scan(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CaptureScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("1", "2", "backspace", "5")
+        await pilot.pause(0.1)
+        assert screen.query_one("#qty", Input).value == "15"
+        assert screen.received == []
+
+
+async def test_a_burst_between_typed_keys_is_a_scan_and_the_typing_stays_in_order(
+    app_factory,
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CaptureScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        await pilot.press("3")
+        await pilot.pause(0.1)
+        await asyncio.to_thread(feed_like_a_terminal(app, "T-0042\r", (0.001, 0.002)).join)
+        await wait_for(lambda: len(screen.received) == 1)
+        await pilot.press("7")
+        await pilot.pause(0.1)
+        assert [s.raw for s in screen.received] == ["T-0042"]
+        assert screen.query_one("#qty", Input).value == "37"
+
+
+async def test_slow_typing_in_the_scan_field_and_enter_is_a_manual_scan(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CaptureScreen()
+        await app.push_screen(screen)
+        screen.query_one("#scan", Input).focus()
+        await pilot.pause()
+        await pilot.press("T", "minus", "0", "0", "4", "2", "enter")
+        await app.scans_settled()
+        await pilot.pause()
+        assert [(s.raw, s.manual) for s in screen.received] == [("T-0042", True)]
+        assert screen.query_one("#scan", Input).value == ""
+
+
+async def test_a_burst_slower_than_the_gap_is_typing_not_a_scan(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CaptureScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        await asyncio.to_thread(feed_like_a_terminal(app, "123\r", (0.045, 0.05)).join)
+        await pilot.pause(0.1)
+        assert screen.received == []
+        assert screen.query_one("#qty", Input).value == "123"
+
+
+def hold_the_gil(seconds: float) -> None:
+    """A C call that keeps the GIL (no thread runs, the terminal's input thread included)."""
+    n = 200_000
+    while True:
+        started = time.perf_counter()
+        sum(range(n))
+        took = time.perf_counter() - started
+        if took >= seconds:
+            return
+        n = int(n * min(10.0, seconds / max(took, 1e-6)) * 1.1)
+
+
+async def test_scans_survive_event_loop_stalls_in_the_middle_of_bursts(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = CaptureScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        codes = scan_codes(40)
+        thread = feed_like_a_terminal(app, "".join(c + "\r" for c in codes), (0.001, 0.002))
+        stalls = 0
+        while thread.is_alive():
+            hold_the_gil(0.04)  # the loop and the input thread both stop for 40 ms
+            stalls += 1
+            await asyncio.sleep(0.06)
+        assert stalls >= 5
+        await wait_for(lambda: len(screen.received) >= len(codes), timeout=5)
+        assert [s.raw for s in screen.received] == codes
