@@ -8,7 +8,6 @@ from picker.domain.pickpath import (
     pick_sequence,
     walking_order,
 )
-from picker.domain.scans import clean_scan
 from picker.domain.tracking import (
     TrackingError,
     is_valid_mod10,
@@ -49,11 +48,6 @@ def test_walk_goes_up_odd_aisles_and_down_even_ones() -> None:
     assert [b.code for b in walking_order(bins)] == [
         "A-01-01-1", "A-01-02-1", "A-01-03-1", "A-02-03-1", "A-02-02-1", "A-02-01-1",
     ]  # fmt: skip
-
-
-def test_scanner_prefix_suffix_and_whitespace_are_stripped() -> None:
-    assert clean_scan("  ]C1EMP-0001#\n", prefix="]C1", suffix="#") == "EMP-0001"
-    assert clean_scan("EMP-0001") == "EMP-0001"
 
 
 def test_pick_sequence_sorts_like_the_walk_for_every_bin() -> None:
