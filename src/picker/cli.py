@@ -142,6 +142,7 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--json", action="store_true", help="print one JSON object")
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=_count, default=1000)
+    bs.add_argument("--orders", type=_count, default=200, help="demo floor size (default 200)")
     bs.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bs.add_argument("--json", action="store_true", help="print one JSON object")
     return p
@@ -712,6 +713,11 @@ def _metric(value: float, unit: str, target: float | None = None, higher: bool =
     return {"median": value, "p99": value, "unit": unit, "target": target, "pass": passed}
 
 
+def _latency(median: float, p99: float, target: float) -> dict:
+    """A row of many measurements: passes when the p99 is within the target."""
+    return {"median": median, "p99": p99, "unit": "ms", "target": target, "pass": p99 <= target}
+
+
 def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> Any:
     """The scratch database a benchmark empties: --database, else PICKER_DATABASE_URL (only if
     it holds no orders: it may be somebody's floor), else var/bench/NAME.db."""
@@ -803,7 +809,7 @@ def _bench_scan(
     from picker.tui.app import make_app
     from picker.tui.bench import measure_scan_latency
 
-    orders = 200
+    orders = args.orders
     build_demo(db, orders=orders, progress=progress, reset=True)
     auth.add_operator(db, Actor("BENCH"), "EMP-9901", "Bench Lead", "lead", "2468")
     with db.read() as s:
@@ -828,9 +834,8 @@ def _bench_scan(
         )
     )  # fmt: skip
     return orders, {
-        "scan_to_feedback_p50": _metric(result.p50_ms, "ms", 100.0),
-        "scan_to_feedback_p99": _metric(result.p99_ms, "ms", 100.0),
-        "scan_to_feedback_max": _metric(result.max_ms, "ms"),
+        "scan_to_feedback": _latency(result.p50_ms, result.p99_ms, 100.0),
+        "slowest_scan": _metric(result.max_ms, "ms"),
         "scans": _metric(result.scans, "scans", args.scans, higher=True),
     }
 

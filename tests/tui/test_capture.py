@@ -1,15 +1,14 @@
 """Scanner bursts are captured before any widget: whole, once, in order, whatever has focus.
 
-Bursts are fed the way a real terminal delivers them: characters from another thread through the
-terminal parser and the driver's ``process_message`` (each key timestamped in that thread), a
-millisecond or so apart. Typing is ``pilot.press``, which waits tens of milliseconds per key:
-slower than the 30 ms burst gap, like a person.
+Bursts are fed the way a real terminal delivers them (``type_like_a_terminal``): characters from
+another thread through the terminal parser and the driver's ``process_message``, each key
+timestamped in that thread, a millisecond or so apart. Typing is ``pilot.press``, which waits
+tens of milliseconds per key: slower than the 30 ms burst gap, like a person.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
 import threading
 import time
 
@@ -17,6 +16,7 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from picker.tui.app import IncomingScan, PickerApp
+from picker.tui.bench import type_like_a_terminal
 from picker.tui.screens.base import PickerScreen
 from picker.tui.widgets.feedback import Feedback
 
@@ -48,37 +48,7 @@ class CaptureScreen(PickerScreen):
 def feed_like_a_terminal(
     app: PickerApp, text: str, gap_s: tuple[float, float], seed: int = 1
 ) -> threading.Thread:
-    """Deliver ``text`` through the terminal parser from a thread, ``gap_s`` apart (min, max).
-
-    Like a terminal's input buffer: each character becomes readable at its scheduled moment,
-    and a reader that falls behind (a busy machine) reads what has piled up at once.
-    """
-    from textual._xterm_parser import XTermParser
-
-    driver = app._driver
-    assert driver is not None
-    rng = random.Random(seed)
-    schedule = []
-    moment = 0.0
-    for ch in text:
-        schedule.append((moment, ch))
-        moment += rng.uniform(*gap_s)
-
-    def run() -> None:
-        parser = XTermParser()
-        start = time.monotonic()
-        for due, ch in schedule:
-            wait = start + due - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
-            for event in parser.feed(ch):
-                driver.process_message(event)
-        for event in parser.feed(""):
-            driver.process_message(event)
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    return thread
+    return type_like_a_terminal(app, text, gap_s, seed)[0]
 
 
 async def wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -209,3 +179,50 @@ async def test_scans_survive_event_loop_stalls_in_the_middle_of_bursts(app_facto
         assert stalls >= 5
         await wait_for(lambda: len(screen.received) >= len(codes), timeout=5)
         assert [s.raw for s in screen.received] == codes
+
+
+# --- the state machine alone, with the key times set by hand ----------------------------------
+
+
+def _keys(text: str, start: float, gaps_ms: list[float]) -> list:  # type: ignore[type-arg]
+    from textual import events
+
+    keys, moment = [], start
+    for i, ch in enumerate(text):
+        key = events.Key("enter", "\r") if ch == "\r" else events.Key(ch, ch)
+        key.time = moment
+        keys.append(key)
+        moment += (gaps_ms[i] if i < len(gaps_ms) else 2) / 1000
+    return keys
+
+
+def _run(text: str, gaps_ms: list[float]) -> tuple[list[str], str]:
+    from picker.tui.capture import BurstCapture
+
+    scans: list[str] = []
+    capture = BurstCapture(lambda burst: scans.append(burst.text))
+    passed = []
+    for key in _keys(text, 100.0, gaps_ms):
+        passed += capture.feed(key)
+    passed += capture.release()
+    return scans, "".join(k.character or "" for k in passed)
+
+
+def test_a_scanner_burst_late_by_a_busy_machine_after_four_keys_is_still_one_scan() -> None:
+    scans, typed = _run("4006381333931\r", [2, 2, 2, 2, 80])
+    assert scans == ["4006381333931"] and typed == ""
+
+
+def test_three_fast_keys_then_a_pause_are_typing() -> None:
+    scans, typed = _run("120\r", [10, 10, 80])
+    assert scans == [] and typed == "120\r"
+
+
+def test_a_person_typing_is_never_a_scan() -> None:
+    scans, typed = _run("T-0042\r", [90, 120, 70, 150, 100, 110])
+    assert scans == [] and typed == "T-0042\r"
+
+
+def test_a_stretched_gap_has_a_limit() -> None:
+    scans, typed = _run("4006381333931\r", [2, 2, 2, 2, 130])
+    assert scans == ["81333931"] and typed == "40063"

@@ -83,6 +83,7 @@ class PickerApp(App[None]):
         """Called after each scan's feedback is shown (benchmarks and tests measure with it)."""
 
     def on_mount(self) -> None:
+        self._event_loop = asyncio.get_running_loop()
         self.stalls.start()
         self._tasks = [asyncio.create_task(self._apply_scans(), name="scan-consumer")]
         self.push_screen(LoginScreen())
@@ -104,14 +105,18 @@ class PickerApp(App[None]):
 
     def _arm_capture_timer(self) -> None:
         if self.capture.waiting and self._capture_timer is None:
-            self._capture_timer = self.set_timer(
-                self.capture.gap_s + 0.001, lambda: self.post_message(_CaptureDue())
-            )
+            self._capture_timer = self.set_timer(self.capture.gap_s + 0.001, self._capture_timeout)
+
+    def _capture_timeout(self) -> None:
+        # Posted by the route the terminal driver uses (a thread-safe call onto the loop), so keys
+        # the driver read before this moment, still on their way, reach the queue first.
+        asyncio.run_coroutine_threadsafe(self._post_message(_CaptureDue()), self._event_loop)
 
     @on(_CaptureDue)
-    async def _capture_due(self) -> None:
+    async def _capture_due(self, message: _CaptureDue) -> None:
         self._capture_timer = None
-        for key in self.capture.expire(time.monotonic()):
+        # Judged at the moment the timer ran out, not when the loop got round to it.
+        for key in self.capture.expire(message.time):
             await super().on_event(key)
         self._arm_capture_timer()
 

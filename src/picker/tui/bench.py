@@ -1,42 +1,74 @@
 """Scan-to-feedback latency, measured through the real app running headless.
 
-Scans are typed as a scanner types them: one key event per character, a few milliseconds apart,
-then Enter, posted to the app the way the terminal driver posts them. The time is taken from the
-Enter key to the moment the scan's feedback is on the screen (its journal row committed first).
+Scans are typed as a scanner types them: a character every millisecond or two, then Enter,
+delivered through the terminal parser and the driver from a thread, as a real terminal does. The
+time is taken from the Enter key to the moment the scan's feedback is on the screen (its journal
+row committed first).
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import statistics
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from textual import events
-from textual.keys import _character_to_key
+from textual._xterm_parser import XTermParser
 
 from picker.tui.app import IncomingScan, PickerApp
-from picker.tui.capture import GS
 from picker.tui.screens.home import HomeScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 
 
-def key_event(ch: str) -> events.Key:
-    """The key event a keyboard-wedge scanner produces for ``ch``, timestamped now."""
-    if ch == GS:
-        return events.Key("ctrl+right_square_bracket", None)
-    return events.Key(_character_to_key(ch), ch)
+def type_like_a_terminal(
+    app: PickerApp, text: str, gap_s: tuple[float, float] = (0.001, 0.003), seed: int = 1
+) -> tuple[threading.Thread, list[float]]:
+    """Deliver ``text`` to the app the way a terminal does, from a thread: through the terminal
+    parser and the driver's ``process_message``, each key timestamped in that thread.
 
-
-async def type_scan(app: PickerApp, text: str, gap_s: float = 0.002) -> float:
-    """Type ``text`` + Enter into the app at scanner speed; returns when Enter was posted."""
+    Characters become readable at scheduled moments ``gap_s`` apart (min, max), like a scanner
+    filling the terminal's input buffer; a reader that falls behind reads what piled up at once.
+    Returns the thread and, filled as it runs, the times the Enter keys were delivered.
+    """
+    driver = app._driver
+    if driver is None:
+        raise RuntimeError("the app is not running")
+    rng = random.Random(seed)
+    schedule = []
+    moment = 0.0
     for ch in text:
-        app.post_message(key_event(ch))
-        await asyncio.sleep(gap_s)
-    enter = events.Key("enter", "\r")
-    app.post_message(enter)
-    return enter.time
+        schedule.append((moment, ch))
+        moment += rng.uniform(*gap_s)
+    enters: list[float] = []
+
+    def run() -> None:
+        parser = XTermParser()
+        start = time.monotonic()
+        for due, ch in schedule:
+            wait = start + due - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            for event in parser.feed(ch):
+                driver.process_message(event)
+                if isinstance(event, events.Key) and event.key == "enter":
+                    enters.append(event.time)
+        for event in parser.feed(""):
+            driver.process_message(event)
+
+    thread = threading.Thread(target=run, name="terminal-input", daemon=True)
+    thread.start()
+    return thread, enters
+
+
+async def type_scan(app: PickerApp, text: str) -> float:
+    """Scan ``text`` (then Enter) at scanner speed; returns the moment the Enter arrived."""
+    thread, enters = type_like_a_terminal(app, text + "\r")
+    await asyncio.to_thread(thread.join)
+    return enters[-1]
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import events
 
@@ -96,7 +97,14 @@ class BurstCapture:
     ``feed`` and ``expire`` return the keys to pass on, in order (possibly none). A completed
     scan is handed to ``on_scan``. ``accepts`` lets the current screen turn a burst back into
     typing (a PIN typed very fast is not a scan).
+
+    Once :data:`ESTABLISHED` keys have come in under the gap — no person types that fast, it is a
+    scanner — a later gap of up to :data:`STRETCH` times the threshold does not break the burst:
+    a busy machine that reads the rest of a scan late must not split it in two.
     """
+
+    ESTABLISHED: ClassVar[int] = 4
+    STRETCH: ClassVar[float] = 4.0
 
     def __init__(
         self,
@@ -116,6 +124,11 @@ class BurstCapture:
         self.accepts = accepts
         self.held: list[tuple[events.Key, str]] = []
 
+    @property
+    def allowed_gap(self) -> float:
+        """The gap that ends what is held: wider once it is surely a scanner."""
+        return self.gap_s * (self.STRETCH if len(self.held) >= self.ESTABLISHED else 1.0)
+
     def _gap(self, earlier: float, later: float) -> float:
         gap = later - earlier
         if self.stalls is not None and gap > self.gap_s:
@@ -126,7 +139,7 @@ class BurstCapture:
         """Take one key; return the keys to hand on now."""
         char = key_text(key)
         if char is not None and key.key not in self.end_keys:
-            if self.held and self._gap(self.held[-1][0].time, key.time) >= self.gap_s:
+            if self.held and self._gap(self.held[-1][0].time, key.time) >= self.allowed_gap:
                 # A slow key: what was held was typing, and so is this one (unless a fast
                 # burst starts here: keep holding it, the held ones go on).
                 released = self.release()
@@ -136,7 +149,7 @@ class BurstCapture:
             return []
         if key.key in self.end_keys and self.held:
             text = "".join(c for _, c in self.held)
-            fast = self._gap(self.held[-1][0].time, key.time) < self.gap_s
+            fast = self._gap(self.held[-1][0].time, key.time) < self.allowed_gap
             if fast and len(text) >= self.min_length and self.accepts(text):
                 burst = Burst(text, self.held[0][0].time, key.time)
                 self.held.clear()
@@ -146,7 +159,7 @@ class BurstCapture:
 
     def expire(self, now: float) -> list[events.Key]:
         """The gap timer ran out: release held keys if the last one is really that old."""
-        if self.held and self._gap(self.held[-1][0].time, now) >= self.gap_s:
+        if self.held and self._gap(self.held[-1][0].time, now) >= self.allowed_gap:
             return self.release()
         return []
 
