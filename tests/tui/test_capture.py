@@ -226,3 +226,36 @@ def test_a_person_typing_is_never_a_scan() -> None:
 def test_a_stretched_gap_has_a_limit() -> None:
     scans, typed = _run("4006381333931\r", [2, 2, 2, 2, 130])
     assert scans == ["81333931"] and typed == "40063"
+
+
+class SlowScreen(CaptureScreen):
+    """Each scan takes a while to apply (as a database write under load might)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.spans: list[tuple[str, float, float]] = []
+
+    async def receive(self, incoming: IncomingScan) -> None:
+        started = time.monotonic()
+        await asyncio.to_thread(time.sleep, 0.15 if incoming.raw.endswith("1") else 0.02)
+        self.spans.append((incoming.raw, started, time.monotonic()))
+
+
+async def test_scans_are_applied_one_at_a_time_in_order_and_typing_goes_on_meanwhile(
+    app_factory,
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = SlowScreen()
+        await app.push_screen(screen)
+        await pilot.pause()
+        codes = ["T-0001", "T-0002", "T-0011", "T-0003"]
+        thread = feed_like_a_terminal(app, "".join(c + "\r" for c in codes), (0.001, 0.002))
+        await asyncio.to_thread(thread.join)
+        await pilot.press("4", "2")  # typed while the slow scans are still being applied
+        assert screen.query_one("#qty", Input).value == "42"
+        assert len(screen.spans) < len(codes)  # the typing did not wait for them
+        await app.scans_settled()
+        assert [raw for raw, _, _ in screen.spans] == codes
+        for (_, _, ended), (_, started, _) in zip(screen.spans, screen.spans[1:], strict=False):
+            assert started >= ended  # never two at once
