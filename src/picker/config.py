@@ -133,6 +133,14 @@ class IntakeSettings:
     max_orders_per_picker: int = 20
 
 
+@dataclass(frozen=True)
+class PickingSettings:
+    #: Orders a picker may start at once (cluster picking): one tote each, one merged walk.
+    batch_size: int = 4
+    #: Where a picked tote goes, as the pick screen says it ("Take tote T-0042 to …").
+    drop_off: str = "packing staging"
+
+
 def _split_method(value: str) -> tuple[str, str]:
     courier, _, service = value.partition("/")
     return courier.strip().upper(), service.strip()
@@ -152,6 +160,7 @@ class Settings:
     labels: LabelSettings
     warehouse: WarehouseSettings
     intake: IntakeSettings = field(default_factory=IntakeSettings)
+    picking: PickingSettings = field(default_factory=PickingSettings)
 
     @property
     def var_dir(self) -> Path:
@@ -273,6 +282,7 @@ def _settings_from(
         "labels",
         "warehouse",
         "intake",
+        "picking",
         "shipping",
     }
     for key in data:
@@ -389,6 +399,12 @@ def _settings_from(
         max_orders_per_picker=max_orders,
     )
 
+    r = _Reader(where, "picking", data.get("picking", {}))
+    picking = PickingSettings(
+        batch_size=r.integer("batch_size", 4, 1, 12), drop_off=r.text("drop_off", "packing staging")
+    )
+    r.done()
+
     return Settings(
         source=source,
         base_dir=base_dir,
@@ -396,6 +412,7 @@ def _settings_from(
         terminal=terminal,
         login=login,
         scanner=scanner,
+        picking=picking,
         printer=printer,
         labels=labels,
         warehouse=warehouse,

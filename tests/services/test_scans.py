@@ -98,13 +98,29 @@ def test_an_unknown_result_is_refused(db) -> None:
         scans.record(db, Actor("T01"), "picking", "pick", ScanOutcome("x", "code", "maybe"))
 
 
-def test_the_journal_stays_append_only_after_a_downgrade_and_upgrade(db_url) -> None:
+@pytest.mark.parametrize("table", ["scan_journal", "stock_movements"])
+def test_journals_stay_append_only_after_a_downgrade_and_upgrade(db_url, table) -> None:
     db = Database(db_url)
     try:
         migrate.downgrade(db.engine, "0002")
         migrate.upgrade(db.engine)
         scans.record(db, Actor("T01"), "picking", "pick", ScanOutcome("T-0001", "tote", "accepted"))
-        for statement in ("UPDATE scan_journal SET raw = 'x'", "DELETE FROM scan_journal"):
+        with db.transaction() as s:
+            s.execute(
+                text(
+                    "INSERT INTO products (id, sku, name, weight_g, fragile, active) "
+                    "VALUES (1, 'S', 'Mug', 300, false, true)"
+                )
+            )
+            s.execute(
+                text(
+                    "INSERT INTO bins (id, code, zone, aisle, bay, level, pick_seq, active) "
+                    "VALUES (1, 'A-01-01-1', 'A', 1, 1, 1, 10, true)"
+                )
+            )
+            s.execute(text("INSERT INTO stock_movements (at, product_id, bin_id, delta, reason) "
+                           "VALUES (CURRENT_TIMESTAMP, 1, 1, 5, 'receipt')"))  # fmt: skip
+        for statement in (f"UPDATE {table} SET id = id", f"DELETE FROM {table}"):
             with pytest.raises(DBAPIError, match="append-only"), db.transaction() as s:
                 s.execute(text(statement))
         assert scans.recent(db)[0].raw == "T-0001"

@@ -215,6 +215,8 @@ class StockMovement(Base):
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     terminal_id: Mapped[str | None] = mapped_column(String(16))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    #: The pick task a pick, an undo or a shortage belongs to (such a task is never deleted).
+    pick_task_id: Mapped[int | None] = mapped_column(ForeignKey("pick_tasks.id"), index=True)
 
 
 # --- couriers and packaging ------------------------------------------------------------------
