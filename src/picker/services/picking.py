@@ -1,0 +1,672 @@
+"""The picker's station: the queue, orders started into totes, picks, undo and shortages.
+
+Everything a picker does is settled in the database, so two terminals can never start the same
+order or fill the same tote, and a pick is committed (stock, task, ledger, scan journal, and the
+order's status when it was the last unit) before the screen says it was accepted. What a picker
+has started is simply the orders in ``picking`` assigned to them: after a crash or a logout the
+next login finds the same totes and the same counts.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, tzinfo
+
+from sqlalchemy import and_, exists, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from picker.domain.picking import PickLine, zones
+from picker.domain.reservation import Need
+from picker.domain.statuses import OrderStatus
+from picker.services import scans
+from picker.services.allocation import release_reservation, reserve_order
+from picker.services.common import Actor, Clock, Conflict, NotFound, ServiceError, system_clock
+from picker.services.orders import move_order
+from picker.services.scans import ScanOutcome
+from picker.store.engine import Database
+from picker.store.models import (
+    Bin,
+    Courier,
+    CourierService,
+    Order,
+    OrderLine,
+    PickTask,
+    Product,
+    ProductBarcode,
+    Stock,
+    StockMovement,
+    Tote,
+)
+
+STATION = "picking"
+PROBLEM_SHELF = "problem_shelf"
+
+
+class PickRefused(ServiceError):
+    """A pick action the database refused (over-pick, an order no longer the picker's…)."""
+
+
+# --- the queue -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    order_id: int
+    number: str
+    status: str
+    lines: int
+    units: int
+    courier: str | None
+    service: str | None
+    express: bool
+    cutoff_at: datetime | None
+    """The courier's next cutoff (UTC), today's or, when it has passed, tomorrow's."""
+    placed_at: datetime
+    zones: tuple[str, ...]
+    tote: str | None
+
+    @property
+    def started(self) -> bool:
+        return self.status == OrderStatus.PICKING.value
+
+    def minutes_to_cutoff(self, now: datetime) -> int | None:
+        if self.cutoff_at is None:
+            return None
+        return int((self.cutoff_at - now).total_seconds() // 60)
+
+
+def next_cutoff(cutoff: time, now: datetime, tz: tzinfo) -> datetime:
+    """The next moment the local ``cutoff`` time comes round, as an aware UTC datetime."""
+    local = now.astimezone(tz)
+    at = datetime.combine(local.date(), cutoff, tzinfo=tz)
+    if at < local:
+        at = datetime.combine(local.date() + timedelta(days=1), cutoff, tzinfo=tz)
+    return at.astimezone(now.tzinfo)
+
+
+def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[QueueEntry]:
+    """The operator's orders: started ones first (to go on with), then most urgent first —
+    express, then the courier's next cutoff, then age."""
+    mine = and_(
+        Order.assignee_id == operator_id,
+        Order.status.in_([OrderStatus.ASSIGNED.value, OrderStatus.PICKING.value]),
+    )
+    with db.read() as s:
+        orders = s.execute(
+            select(
+                Order.id, Order.number, Order.status, Order.placed_at, Order.priority,
+                Courier.code.label("courier"), Courier.cutoff,
+                CourierService.code.label("service"), CourierService.express,
+            )
+            .outerjoin(Courier, Courier.id == Order.courier_id)
+            .outerjoin(CourierService, CourierService.id == Order.service_id)
+            .where(mine)
+        ).all()  # fmt: skip
+        ids = [o.id for o in orders]
+        sizes = {
+            r.order_id: (r.lines, r.units)
+            for r in s.execute(
+                select(
+                    OrderLine.order_id,
+                    func.count().label("lines"),
+                    func.sum(OrderLine.quantity).label("units"),
+                )
+                .where(OrderLine.order_id.in_(ids))
+                .group_by(OrderLine.order_id)
+            )
+        }
+        visits: dict[int, list[str]] = defaultdict(list)
+        for order_id, code in s.execute(
+            select(PickTask.order_id, Bin.code)
+            .join(Bin, Bin.id == PickTask.bin_id)
+            .where(PickTask.order_id.in_(ids))
+        ):
+            visits[order_id].append(code)
+        totes = {
+            r.order_id: r.code
+            for r in s.execute(select(Tote.order_id, Tote.code).where(Tote.order_id.in_(ids)))
+        }
+    entries = []
+    for o in orders:
+        lines, units = sizes.get(o.id, (0, 0))
+        cutoff = next_cutoff(o.cutoff, now, tz) if o.cutoff is not None else None
+        entries.append(
+            (
+                (o.status != OrderStatus.PICKING.value, not o.express, -o.priority,
+                 cutoff or datetime.max.replace(tzinfo=now.tzinfo), o.placed_at, o.id),
+                QueueEntry(
+                    o.id, o.number, o.status, lines, int(units or 0), o.courier, o.service,
+                    bool(o.express), cutoff, o.placed_at, tuple(zones(visits[o.id])),
+                    totes.get(o.id),
+                ),
+            )
+        )  # fmt: skip
+    return [entry for _, entry in sorted(entries, key=lambda pair: pair[0])]
+
+
+# --- starting orders -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Started:
+    order_number: str
+    tote: str
+    batch: int
+    """How many orders the picker now has started (this one included)."""
+
+
+def start_order(
+    db: Database,
+    actor: Actor,
+    order_id: int,
+    tote_code: str,
+    *,
+    batch_size: int,
+    scan: ScanOutcome | None = None,
+    screen: str = "queue",
+    clock: Clock = system_clock,
+) -> Started:
+    """Bind ``tote_code`` to one of the picker's assigned orders and start picking it.
+
+    Refused (nothing changes) when the order is not the picker's or not waiting, the tote holds
+    another order, or the picker already has ``batch_size`` orders started. Two terminals racing
+    for one order or one tote: the database lets exactly one through.
+    """
+    operator_id = _operator_id(actor)
+    now = clock()
+    with db.transaction() as s:
+        # The order's row is locked first: a second terminal starting it waits, then finds it
+        # started (PostgreSQL; SQLite's writers take turns anyway).
+        order = s.execute(
+            select(Order.id, Order.number, Order.status, Order.version, Order.assignee_id)
+            .where(Order.id == order_id)
+            .with_for_update()
+        ).one_or_none()
+        if order is None:
+            raise NotFound(f"order {order_id} does not exist")
+        if order.assignee_id != operator_id or order.status != OrderStatus.ASSIGNED.value:
+            raise Conflict(f"{order.number} is not waiting for you (it is {order.status})")
+        started = s.scalar(
+            select(func.count())
+            .select_from(Order)
+            .where(Order.assignee_id == operator_id, Order.status == OrderStatus.PICKING.value)
+        )
+        if started and started >= batch_size:
+            raise PickRefused(
+                f"You already have {started} orders started (at most {batch_size} at once). "
+                "Press Enter to pick them."
+            )
+        tote_id = _bind_tote(s, tote_code, order.id, order.number, now)
+        move_order(
+            s,
+            order_id=order.id,
+            number=order.number,
+            from_=OrderStatus.ASSIGNED,
+            version=order.version,
+            to=OrderStatus.PICKING,
+            actor=actor,
+            reason=f"picking into tote {tote_code}",
+            at=now,
+            held_by_terminal=actor.terminal_id,
+        )
+        s.execute(
+            update(PickTask)
+            .where(PickTask.order_id == order.id)
+            .values(tote_id=tote_id, picker_id=operator_id, updated_at=now)
+        )
+        if scan is not None:
+            scans.journal(s, actor, STATION, screen, _for_order(scan, order.id), at=now)
+    return Started(order.number, tote_code, (started or 0) + 1)
+
+
+def _bind_tote(s: Session, code: str, order_id: int, number: str, now: datetime) -> int:
+    """The tote's id, now bound to the order; refused when it carries another order."""
+    row = s.execute(select(Tote.id, Tote.order_id).where(Tote.code == code)).one_or_none()
+    if row is None:
+        # A new tote is registered by its first use; a second terminal doing the same at the
+        # same moment hits the unique code and is told to scan again.
+        try:
+            with s.begin_nested():
+                tote_id = s.scalar(insert(Tote).values(code=code).returning(Tote.id))
+        except IntegrityError:
+            raise Conflict(
+                f"tote {code} was just registered on another terminal; scan again"
+            ) from None
+        assert tote_id is not None
+    else:
+        tote_id = row.id
+        if row.order_id is not None:
+            holder = s.scalar(select(Order.number).where(Order.id == row.order_id))
+            raise PickRefused(f"Tote {code} is in use for {holder}. Take an empty tote.")
+    bound = s.execute(
+        update(Tote)
+        .where(Tote.id == tote_id, Tote.order_id.is_(None))
+        .values(order_id=order_id, bound_at=now, location=None)
+    )
+    if bound.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"tote {code} was just taken on another terminal. Take an empty tote.")
+    return tote_id
+
+
+# --- the pick list ---------------------------------------------------------------------------
+
+
+def pick_list(db: Database, operator_id: int) -> list[PickLine]:
+    """Every pick task of the orders the operator has started, with what the screen shows."""
+    with db.read() as s:
+        rows = s.execute(
+            select(
+                PickTask.id, PickTask.order_id, Order.number, Tote.code.label("tote"),
+                Bin.code.label("bin"), Bin.pick_seq, PickTask.product_id, Product.sku,
+                Product.name, PickTask.quantity, PickTask.picked, PickTask.short,
+            )
+            .join(Order, Order.id == PickTask.order_id)
+            .join(Bin, Bin.id == PickTask.bin_id)
+            .join(Product, Product.id == PickTask.product_id)
+            .outerjoin(Tote, Tote.order_id == Order.id)
+            .where(Order.assignee_id == operator_id, Order.status == OrderStatus.PICKING.value)
+        ).all()  # fmt: skip
+        codes: dict[int, set[str]] = defaultdict(set)
+        for product_id, barcode in s.execute(
+            select(ProductBarcode.product_id, ProductBarcode.barcode).where(
+                ProductBarcode.product_id.in_({r.product_id for r in rows})
+            )
+        ):
+            codes[product_id].add(barcode)
+    return [
+        PickLine(
+            r.id, r.order_id, r.number, r.tote or "", r.bin, r.pick_seq, r.product_id, r.sku,
+            r.name, frozenset(codes[r.product_id]), r.quantity, r.picked, r.short,
+        )
+        for r in rows
+    ]  # fmt: skip
+
+
+# --- picks -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickDone:
+    order_number: str
+    sku: str
+    quantity: int
+    left: int
+    """Still to pick on this line."""
+    order_picked: bool
+    """That was the order's last unit: it is now ``picked``."""
+    tote: str
+
+
+def pick(
+    db: Database,
+    actor: Actor,
+    task_id: int,
+    quantity: int,
+    *,
+    scans_: Sequence[ScanOutcome] = (),
+    screen: str = "pick",
+    clock: Clock = system_clock,
+) -> PickDone:
+    """Take ``quantity`` units for a pick task, in one transaction: the task, the bin's stock
+    (on hand and reserved), the ledger, the scan journal and — after the order's last unit —
+    the order (``picked``) and its tote (to packing)."""
+    operator_id = _operator_id(actor)
+    now = clock()
+    if quantity < 1:
+        raise PickRefused("a pick is of 1 unit or more")
+    with db.transaction() as s:
+        task = _my_task(s, task_id, operator_id)
+        taken = s.execute(
+            update(PickTask)
+            .where(
+                PickTask.id == task_id,
+                PickTask.picked + PickTask.short + quantity <= PickTask.quantity,
+            )
+            .values(picked=PickTask.picked + quantity, updated_at=now)
+        )
+        if taken.rowcount != 1:  # type: ignore[attr-defined]
+            left = task.quantity - task.picked - task.short
+            raise PickRefused(f"Only {left} of {task.sku} left to pick; {quantity} is too many.")
+        moved = s.execute(
+            update(Stock)
+            .where(
+                Stock.product_id == task.product_id,
+                Stock.bin_id == task.bin_id,
+                Stock.reserved >= quantity,
+            )
+            .values(on_hand=Stock.on_hand - quantity, reserved=Stock.reserved - quantity)
+        )
+        if moved.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"the stock of {task.sku} in {task.bin} changed; ask the shift lead")
+        _ledger(s, actor, task, -quantity, "pick", now)
+        for outcome in scans_:
+            scans.journal(s, actor, STATION, screen, _for_order(outcome, task.order_id), at=now)
+        finished = _finish_if_done(s, actor, task.order_id, now)
+    return PickDone(
+        task.number,
+        task.sku,
+        quantity,
+        task.quantity - task.picked - task.short - quantity,
+        finished,
+        task.tote or "",
+    )
+
+
+@dataclass(frozen=True)
+class Undone:
+    order_number: str
+    sku: str
+    bin: str
+    quantity: int
+
+
+def undo_last_pick(
+    db: Database,
+    actor: Actor,
+    *,
+    scan: ScanOutcome | None = None,
+    screen: str = "pick",
+    clock: Clock = system_clock,
+) -> Undone | None:
+    """Put back the operator's last pick that is not undone yet (of the orders still being
+    picked); None when there is nothing to undo."""
+    operator_id = _operator_id(actor)
+    now = clock()
+    with db.transaction() as s:
+        moves = s.execute(
+            select(StockMovement.pick_task_id, StockMovement.delta, StockMovement.reason)
+            .join(PickTask, PickTask.id == StockMovement.pick_task_id)
+            .join(Order, Order.id == PickTask.order_id)
+            .where(
+                Order.assignee_id == operator_id,
+                Order.status == OrderStatus.PICKING.value,
+                StockMovement.operator_id == operator_id,
+                StockMovement.reason.in_(("pick", "unpick")),
+            )
+            .order_by(StockMovement.id.desc())
+        ).all()
+        undone_after = 0
+        target = None
+        for move in moves:  # newest first: each unpick cancels the pick before it
+            if move.reason == "unpick":
+                undone_after += 1
+            elif undone_after:
+                undone_after -= 1
+            else:
+                target = move
+                break
+        if target is None:
+            return None
+        task = _my_task(s, target.pick_task_id, operator_id)
+        quantity = -target.delta
+        back = s.execute(
+            update(PickTask)
+            .where(PickTask.id == task.id, PickTask.picked >= quantity)
+            .values(picked=PickTask.picked - quantity, updated_at=now)
+        )
+        if back.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict("that pick was changed on another terminal; nothing was undone")
+        s.execute(
+            update(Stock)
+            .where(Stock.product_id == task.product_id, Stock.bin_id == task.bin_id)
+            .values(on_hand=Stock.on_hand + quantity, reserved=Stock.reserved + quantity)
+        )
+        _ledger(s, actor, task, quantity, "unpick", now)
+        if scan is not None:
+            scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
+    return Undone(task.number, task.sku, task.bin, quantity)
+
+
+# --- shortages -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PutBack:
+    sku: str
+    quantity: int
+    bin: str
+
+
+@dataclass(frozen=True)
+class Shortage:
+    order_number: str
+    sku: str
+    missing: int
+    replacement_bins: tuple[str, ...]
+    """Bins the missing units are now reserved from (new lines in the walk); empty when none."""
+    on_hold: bool
+    """No stock elsewhere: the order is on hold and its tote goes to the problem shelf."""
+    tote: str
+    put_back: tuple[PutBack, ...]
+    """Units already picked into the tote of a held order, to go back to their bins."""
+    others_held: tuple[str, ...]
+    """Other orders that had units reserved in this bin and could not be covered elsewhere."""
+
+
+def report_shortage(
+    db: Database,
+    actor: Actor,
+    task_id: int,
+    found: int,
+    *,
+    scan: ScanOutcome | None = None,
+    screen: str = "pick",
+    clock: Clock = system_clock,
+) -> Shortage:
+    """The picker found only ``found`` units in the bin for a line that needs more.
+
+    The bin's stock becomes ``found`` (a counted correction in the ledger, with who). This line
+    keeps what is there; the rest is reserved from other bins if any have it (new lines in the
+    walk), otherwise the order goes on hold (``short: SKU``), its reservation is given back and
+    its tote goes to the problem shelf with what was picked listed for put-back. Other orders
+    that had units reserved in this bin are moved to other bins the same way, or held.
+    """
+    operator_id = _operator_id(actor)
+    now = clock()
+    with db.transaction() as s:
+        task = _my_task(s, task_id, operator_id)
+        left = task.quantity - task.picked - task.short
+        if not 0 <= found < left:
+            raise PickRefused(
+                f"{found} in the bin: that is no shortage for the {left} left to pick."
+            )
+        missing = left - found
+        stock = s.execute(
+            select(Stock.id, Stock.on_hand, Stock.reserved)
+            .where(Stock.product_id == task.product_id, Stock.bin_id == task.bin_id)
+            .with_for_update()
+        ).one()
+        # Everyone else's reservation in this bin is void: the bin holds only what this line
+        # can still take.
+        others = s.execute(
+            select(PickTask.id, PickTask.order_id, PickTask.order_line_id, PickTask.quantity,
+                   PickTask.picked, PickTask.short)
+            .where(PickTask.product_id == task.product_id, PickTask.bin_id == task.bin_id,
+                   PickTask.id != task.id,
+                   PickTask.picked + PickTask.short < PickTask.quantity)
+            .order_by(PickTask.id)
+        ).all()  # fmt: skip
+        for other in [task, *others]:
+            gone = missing if other is task else other.quantity - other.picked - other.short
+            s.execute(
+                update(PickTask)
+                .where(PickTask.id == other.id)
+                .values(short=PickTask.short + gone, updated_at=now)
+            )
+        s.execute(update(Stock).where(Stock.id == stock.id).values(on_hand=found, reserved=found))
+        if found != stock.on_hand:
+            _ledger(s, actor, task, found - stock.on_hand, "count", now)
+        if scan is not None:
+            scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
+        bins, held = _cover_elsewhere(s, actor, task.order_id, task.order_line_id, missing, now)
+        put_back: tuple[PutBack, ...] = ()
+        if held:
+            put_back = _to_problem_shelf(s, task.order_id)
+        others_held = []
+        for other in others:
+            gone = other.quantity - other.picked - other.short
+            _, other_held = _cover_elsewhere(s, actor, other.order_id, other.order_line_id, gone,
+                                             now)  # fmt: skip
+            if other_held:
+                others_held.append(other_held)
+    return Shortage(
+        task.number, task.sku, missing, bins, bool(held), task.tote or "", put_back,
+        tuple(others_held),
+    )  # fmt: skip
+
+
+def _cover_elsewhere(
+    s: Session, actor: Actor, order_id: int, line_id: int, missing: int, now: datetime
+) -> tuple[tuple[str, ...], str | None]:
+    """Reserve ``missing`` units of a line from other bins (new pick tasks, bound to the
+    order's tote and picker); else put the order on hold. Returns (bins, held order number)."""
+    line = s.execute(
+        select(OrderLine.product_id, OrderLine.sku).where(OrderLine.id == line_id)
+    ).one()
+    assert line.product_id is not None
+    before = set(s.scalars(select(PickTask.id).where(PickTask.order_id == order_id)))
+    plan = reserve_order(
+        s.connection(), order_id, now,
+        [Need(line_id, line.product_id, line.sku, missing)],
+    )  # fmt: skip
+    order = s.execute(
+        select(Order.number, Order.status, Order.version, Order.assignee_id, Order.hold_reasons)
+        .where(Order.id == order_id)
+    ).one()  # fmt: skip
+    if plan.complete:
+        new = [t for t in s.scalars(select(PickTask.id).where(PickTask.order_id == order_id))
+               if t not in before]  # fmt: skip
+        tote_id = s.scalar(select(Tote.id).where(Tote.order_id == order_id))
+        if new and order.status == OrderStatus.PICKING.value:
+            s.execute(
+                update(PickTask)
+                .where(PickTask.id.in_(new))
+                .values(tote_id=tote_id, picker_id=order.assignee_id)
+            )
+        bins = s.scalars(
+            select(Bin.code).join(PickTask, PickTask.bin_id == Bin.id).where(PickTask.id.in_(new))
+        ).all()
+        return tuple(bins), None
+    reason = f"short: {line.sku}"
+    release_reservation(s, order_id)
+    move_order(
+        s,
+        order_id=order_id,
+        number=order.number,
+        from_=order.status,
+        version=order.version,
+        to=OrderStatus.ON_HOLD,
+        actor=actor,
+        reason=reason,
+        at=now,
+        hold_reasons=[*(order.hold_reasons or []), reason],
+        held_by_terminal=None,
+    )
+    return (), order.number
+
+
+def _to_problem_shelf(s: Session, order_id: int) -> tuple[PutBack, ...]:
+    s.execute(update(Tote).where(Tote.order_id == order_id).values(location=PROBLEM_SHELF))
+    rows = s.execute(
+        select(Product.sku, func.sum(PickTask.picked), Bin.code)
+        .join(Product, Product.id == PickTask.product_id)
+        .join(Bin, Bin.id == PickTask.bin_id)
+        .where(PickTask.order_id == order_id, PickTask.picked > 0)
+        .group_by(Product.sku, Bin.code)
+        .order_by(Bin.code, Product.sku)
+    ).all()
+    return tuple(PutBack(sku, int(n), code) for sku, n, code in rows)
+
+
+# --- shared ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Task:
+    id: int
+    order_id: int
+    order_line_id: int
+    number: str
+    product_id: int
+    sku: str
+    bin_id: int
+    bin: str
+    tote: str | None
+    quantity: int
+    picked: int
+    short: int
+
+
+def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
+    """The task, locked, if it belongs to an order the operator is picking; else refused."""
+    row = s.execute(
+        select(
+            PickTask.id, PickTask.order_id, PickTask.order_line_id, Order.number,
+            PickTask.product_id, Product.sku, PickTask.bin_id, Bin.code.label("bin"),
+            Tote.code.label("tote"), PickTask.quantity, PickTask.picked, PickTask.short,
+            Order.status, Order.assignee_id,
+        )
+        .join(Order, Order.id == PickTask.order_id)
+        .join(Product, Product.id == PickTask.product_id)
+        .join(Bin, Bin.id == PickTask.bin_id)
+        .outerjoin(Tote, Tote.order_id == Order.id)
+        .where(PickTask.id == task_id)
+        .with_for_update(of=PickTask.__table__)
+    ).one_or_none()  # fmt: skip
+    if row is None:
+        raise NotFound(f"pick task {task_id} does not exist")
+    if row.assignee_id != operator_id or row.status != OrderStatus.PICKING.value:
+        raise Conflict(f"{row.number} is no longer yours to pick (it is {row.status})")
+    return _Task(
+        row.id, row.order_id, row.order_line_id, row.number, row.product_id, row.sku,
+        row.bin_id, row.bin, row.tote, row.quantity, row.picked, row.short,
+    )  # fmt: skip
+
+
+def _ledger(s: Session, actor: Actor, task: _Task, delta: int, reason: str, now: datetime) -> None:
+    s.execute(
+        insert(StockMovement).values(
+            at=now, product_id=task.product_id, bin_id=task.bin_id, delta=delta, reason=reason,
+            operator_id=actor.operator_id, terminal_id=actor.terminal_id,
+            order_id=task.order_id, pick_task_id=task.id,
+        )
+    )  # fmt: skip
+
+
+def _finish_if_done(s: Session, actor: Actor, order_id: int, now: datetime) -> bool:
+    open_left = exists().where(
+        PickTask.order_id == order_id,
+        PickTask.picked + PickTask.short < PickTask.quantity,
+    )
+    if s.scalar(select(open_left)):
+        return False
+    order = s.execute(select(Order.number, Order.version).where(Order.id == order_id)).one()
+    move_order(
+        s,
+        order_id=order_id,
+        number=order.number,
+        from_=OrderStatus.PICKING,
+        version=order.version,
+        to=OrderStatus.PICKED,
+        actor=actor,
+        reason="every line picked",
+        at=now,
+        held_by_terminal=None,
+    )
+    s.execute(update(Tote).where(Tote.order_id == order_id).values(location="packing"))
+    return True
+
+
+def _operator_id(actor: Actor) -> int:
+    if actor.operator_id is None:
+        raise PickRefused("log in to pick")
+    return actor.operator_id
+
+
+def _for_order(outcome: ScanOutcome, order_id: int) -> ScanOutcome:
+    from dataclasses import replace
+
+    return replace(outcome, order_id=order_id)

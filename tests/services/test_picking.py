@@ -1,0 +1,350 @@
+"""Picking on both databases: queue, totes, picks, undo, shortages, resume, races."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from picker.domain.roles import Role
+from picker.services import picking, scans
+from picker.services.common import Actor, Conflict, OperatorInfo
+from picker.services.picking import PickRefused
+from picker.services.scans import ScanOutcome
+from picker.store.engine import Database
+from picker.store.models import (
+    Operator,
+    Order,
+    OrderEvent,
+    PickTask,
+    Product,
+    Stock,
+    StockMovement,
+    Tote,
+)
+from tests.conftest import NOW
+from tests.services.test_intake import order, run, stock
+
+TZ = ZoneInfo("Europe/Warsaw")
+
+
+def clock():  # type: ignore[no-untyped-def]
+    return NOW + timedelta(minutes=5)
+
+
+def picker_of(db: Database, number: str) -> Actor:
+    with db.read() as s:
+        op = s.execute(
+            select(Operator.id, Operator.badge, Operator.name)
+            .join(Order, Order.assignee_id == Operator.id)
+            .where(Order.number == number)
+        ).one()
+    return Actor("T07", OperatorInfo(op.id, op.badge, op.name, frozenset({Role.PICKER})))
+
+
+def order_id(db: Database, number: str) -> int:
+    with db.read() as s:
+        return s.scalar(select(Order.id).where(Order.number == number))
+
+
+def status(db: Database, number: str) -> str:
+    with db.read() as s:
+        return s.scalar(select(Order.status).where(Order.number == number))
+
+
+def bin_stock(db: Database, sku: str, code: str) -> tuple[int, int]:
+    from picker.store.models import Bin
+
+    with db.read() as s:
+        row = s.execute(
+            select(Stock.on_hand, Stock.reserved)
+            .join(Product, Product.id == Stock.product_id)
+            .join(Bin, Bin.id == Stock.bin_id)
+            .where(Product.sku == sku, Bin.code == code)
+        ).one()
+    return row.on_hand, row.reserved
+
+
+def one_order(db, settings, *lines):  # type: ignore[no-untyped-def]
+    """Import an order; it is reserved and assigned. Returns (number, picker)."""
+    report = run(db, settings, order("1001", *lines))
+    assert report.counts["assigned"] == 1
+    return "PO-0000001", picker_of(db, "PO-0000001")
+
+
+def started(db, settings, *lines, tote="T-0900"):  # type: ignore[no-untyped-def]
+    number, who = one_order(db, settings, *lines)
+    picking.start_order(db, who, order_id(db, number), tote, batch_size=4, clock=clock)
+    return number, who
+
+
+def test_the_queue_shows_the_pickers_orders_with_size_zones_and_cutoff(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    stock(floor, "SKU-00002", B_02_03_1=10)
+    number, who = one_order(floor, settings, ("SKU-00001", 2), ("SKU-00002", 3))
+    [entry] = picking.queue(floor, who.operator_id, now=clock(), tz=TZ)
+    assert (entry.number, entry.lines, entry.units, entry.zones) == (number, 2, 5, ("A", "B"))
+    assert entry.courier == "POST" and entry.tote is None and not entry.started
+    assert entry.cutoff_at is not None and entry.minutes_to_cutoff(clock()) >= 0
+
+
+def test_starting_binds_the_tote_and_a_second_start_or_a_busy_tote_is_refused(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1001", ("SKU-00001", 1)), order("1002", ("SKU-00001", 1)))
+    who = picker_of(floor, "PO-0000001")
+    done = picking.start_order(
+        floor, who, order_id(floor, "PO-0000001"), "T-0900", batch_size=4, clock=clock
+    )
+    assert (done.order_number, done.tote, done.batch) == ("PO-0000001", "T-0900", 1)
+    assert status(floor, "PO-0000001") == "picking"
+    with pytest.raises(Conflict, match="is not waiting for you"):
+        picking.start_order(
+            floor, who, order_id(floor, "PO-0000001"), "T-0901", batch_size=4, clock=clock
+        )
+    other = picker_of(floor, "PO-0000002")
+    with pytest.raises(PickRefused, match="Tote T-0900 is in use for PO-0000001"):
+        picking.start_order(
+            floor, other, order_id(floor, "PO-0000002"), "T-0900", batch_size=4, clock=clock
+        )
+    assert status(floor, "PO-0000002") == "assigned"
+    with floor.read() as s:
+        assert (
+            s.scalar(select(Tote.code).where(Tote.order_id == order_id(floor, "PO-0000002")))
+            is None
+        )
+
+
+def test_the_batch_limit_is_kept(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1001"), order("1002"), order("1003"), order("1004"))
+    with floor.read() as s:
+        rows = s.execute(select(Order.number, Order.assignee_id).order_by(Order.id)).all()
+    mine = [n for n, a in rows if a == rows[0].assignee_id]
+    assert len(mine) >= 2
+    who = picker_of(floor, mine[0])
+    picking.start_order(floor, who, order_id(floor, mine[0]), "T-0900", batch_size=1, clock=clock)
+    with pytest.raises(PickRefused, match="at most 1 at once"):
+        picking.start_order(
+            floor, who, order_id(floor, mine[1]), "T-0901", batch_size=1, clock=clock
+        )
+
+
+def test_a_whole_pick_moves_stock_task_ledger_journal_and_finishes_the_order(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    number, who = started(floor, settings, ("SKU-00001", 3))
+    [line] = picking.pick_list(floor, who.operator_id)
+    assert (line.bin_code, line.left, line.tote) == ("A-01-01-1", 3, "T-0900")
+    item = ScanOutcome(next(iter(line.barcodes)), "product", "accepted")
+    first = picking.pick(floor, who, line.task_id, 1, scans_=[item], clock=clock)
+    assert (first.left, first.order_picked) == (2, False)
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (9, 2)
+    last = picking.pick(floor, who, line.task_id, 2, clock=clock)
+    assert last.order_picked and status(floor, number) == "picked"
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (7, 0)
+    with floor.read() as s:
+        assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "packing"
+        ledger = s.execute(
+            select(StockMovement.delta, StockMovement.reason, StockMovement.pick_task_id)
+            .where(StockMovement.order_id.is_not(None))
+            .order_by(StockMovement.id)
+        ).all()
+        assert [(d, r) for d, r, _ in ledger] == [(-1, "pick"), (-2, "pick")]
+        assert {t for _, _, t in ledger} == {line.task_id}
+        events = s.execute(select(OrderEvent.to_status).order_by(OrderEvent.id)).scalars().all()
+        assert events[-2:] == ["picking", "picked"]
+    journaled = scans.recent(floor)
+    assert [(e.kind, e.result) for e in journaled] == [("product", "accepted")]
+
+
+def test_an_over_pick_is_refused_and_changes_nothing(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = started(floor, settings, ("SKU-00001", 2))
+    [line] = picking.pick_list(floor, who.operator_id)
+    with pytest.raises(PickRefused, match="Only 2 of SKU-00001 left"):
+        picking.pick(floor, who, line.task_id, 3, clock=clock)
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (10, 2)
+    assert picking.pick_list(floor, who.operator_id)[0].picked == 0
+
+
+def test_someone_else_cannot_pick_my_order(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = started(floor, settings, ("SKU-00001", 2))
+    [line] = picking.pick_list(floor, who.operator_id)
+    stranger = Actor("T08", OperatorInfo(999, "EMP-0999", "X", frozenset({Role.PICKER})))
+    with pytest.raises(Conflict, match="no longer yours"):
+        picking.pick(floor, stranger, line.task_id, 1, clock=clock)
+
+
+def test_undo_puts_the_last_picks_back_one_by_one(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = started(floor, settings, ("SKU-00001", 4))
+    [line] = picking.pick_list(floor, who.operator_id)
+    picking.pick(floor, who, line.task_id, 1, clock=clock)
+    picking.pick(floor, who, line.task_id, 2, clock=clock)
+    undone = picking.undo_last_pick(floor, who, clock=clock)
+    assert undone is not None and (undone.sku, undone.quantity) == ("SKU-00001", 2)
+    assert picking.pick_list(floor, who.operator_id)[0].picked == 1
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (9, 3)
+    picking.pick(floor, who, line.task_id, 1, clock=clock)  # picked again: undo takes that one
+    assert picking.undo_last_pick(floor, who, clock=clock).quantity == 1  # type: ignore[union-attr]
+    assert picking.undo_last_pick(floor, who, clock=clock).quantity == 1  # type: ignore[union-attr]
+    assert picking.undo_last_pick(floor, who, clock=clock) is None
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (10, 4)
+    with floor.read() as s:
+        ledger = s.scalars(select(StockMovement.delta).where(StockMovement.order_id.is_not(None)))
+        assert list(ledger) == [-1, -2, 2, -1, 1, 1]  # append-only: undo is a movement of its own
+
+
+def test_a_shortage_with_stock_elsewhere_adds_a_line_in_another_bin(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=4, A_01_02_1=5)
+    number, who = started(floor, settings, ("SKU-00001", 3))
+    [line] = picking.pick_list(floor, who.operator_id)
+    assert line.bin_code == "A-01-01-1"
+    result = picking.report_shortage(floor, who, line.task_id, 1, clock=clock)
+    assert (result.missing, result.replacement_bins, result.on_hold) == (2, ("A-01-02-1",), False)
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (1, 1)  # counted: 1 is really there
+    assert bin_stock(floor, "SKU-00001", "A-01-02-1") == (5, 2)
+    lines = sorted(
+        (ln.bin_code, ln.left, ln.tote) for ln in picking.pick_list(floor, who.operator_id)
+    )
+    assert lines == [("A-01-01-1", 1, "T-0900"), ("A-01-02-1", 2, "T-0900")]
+    assert status(floor, number) == "picking"
+    with floor.read() as s:
+        count = s.execute(
+            select(StockMovement.delta, StockMovement.operator_id).where(
+                StockMovement.reason == "count"
+            )
+        ).one()
+    assert count == (-3, who.operator_id)
+
+
+def test_a_shortage_with_no_stock_holds_the_order_and_lists_the_put_back(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    stock(floor, "SKU-00002", A_01_02_1=1)
+    number, who = started(floor, settings, ("SKU-00001", 2), ("SKU-00002", 1))
+    lines = {ln.sku: ln for ln in picking.pick_list(floor, who.operator_id)}
+    picking.pick(floor, who, lines["SKU-00001"].task_id, 2, clock=clock)
+    result = picking.report_shortage(floor, who, lines["SKU-00002"].task_id, 0, clock=clock)
+    assert result.on_hold and result.replacement_bins == ()
+    assert result.put_back == (picking.PutBack("SKU-00001", 2, "A-01-01-1"),)
+    assert status(floor, number) == "on_hold"
+    with floor.read() as s:
+        order = s.execute(select(Order.hold_reasons, Order.held_by_terminal)).one()
+        assert order.hold_reasons == ["short: SKU-00002"] and order.held_by_terminal is None
+        assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "problem_shelf"
+        assert s.scalar(select(func.sum(Stock.reserved))) == 0
+    assert picking.pick_list(floor, who.operator_id) == []
+
+
+def test_a_shortage_moves_other_orders_reservations_in_that_bin(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=4, B_01_01_1=1)
+    run(floor, settings, order("1001", ("SKU-00001", 2)), order("1002", ("SKU-00001", 2)))
+    who = picker_of(floor, "PO-0000001")
+    picking.start_order(
+        floor, who, order_id(floor, "PO-0000001"), "T-0900", batch_size=4, clock=clock
+    )
+    [line] = picking.pick_list(floor, who.operator_id)
+    result = picking.report_shortage(floor, who, line.task_id, 1, clock=clock)
+    # Mine: 1 here, 1 from B. The other order's 2 had only this bin: nothing left anywhere.
+    assert result.replacement_bins == ("B-01-01-1",)
+    assert result.others_held == ("PO-0000002",)
+    assert status(floor, "PO-0000002") == "on_hold"
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (1, 1)
+    assert bin_stock(floor, "SKU-00001", "B-01-01-1") == (1, 1)
+
+
+def test_a_count_that_is_no_shortage_is_refused(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    _, who = started(floor, settings, ("SKU-00001", 2))
+    [line] = picking.pick_list(floor, who.operator_id)
+    with pytest.raises(PickRefused, match="no shortage"):
+        picking.report_shortage(floor, who, line.task_id, 2, clock=clock)
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 2)
+
+
+def test_after_a_crash_the_next_login_finds_the_same_totes_and_counts(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = started(floor, settings, ("SKU-00001", 3))
+    [line] = picking.pick_list(floor, who.operator_id)
+    picking.pick(floor, who, line.task_id, 2, clock=clock)
+    again = Database(floor.url)  # a new process after the old one died
+    try:
+        [entry] = picking.queue(again, who.operator_id, now=clock(), tz=TZ)
+        assert entry.started and entry.tote == "T-0900"
+        [resumed] = picking.pick_list(again, who.operator_id)
+        assert (resumed.task_id, resumed.picked, resumed.left) == (line.task_id, 2, 1)
+    finally:
+        again.dispose()
+
+
+def _race(*calls) -> list[object]:  # type: ignore[no-untyped-def]
+    results: list[object] = [None] * len(calls)
+    barrier = threading.Barrier(len(calls))
+
+    def run_one(i: int) -> None:
+        barrier.wait()
+        try:
+            results[i] = calls[i]()
+        except Exception as exc:
+            results[i] = exc
+
+    threads = [threading.Thread(target=run_one, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+def test_two_terminals_starting_one_order_only_one_wins(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    number, who = one_order(floor, settings, ("SKU-00001", 1))
+    oid = order_id(floor, number)
+    results = _race(
+        *(
+            (
+                lambda tote=tote: picking.start_order(
+                    floor, who, oid, tote, batch_size=4, clock=clock
+                )
+            )
+            for tote in ("T-0900", "T-0901")
+        )
+    )
+    wins = [r for r in results if isinstance(r, picking.Started)]
+    assert len(wins) == 1, results
+    assert all(isinstance(r, (Conflict, PickRefused)) for r in results if r not in wins), results
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(Tote).where(Tote.order_id == oid)) == 1
+        assert (
+            s.scalar(
+                select(func.count()).select_from(PickTask).where(PickTask.tote_id.is_not(None))
+            )
+            == 1
+        )
+
+
+def test_two_orders_racing_for_one_tote_only_one_gets_it(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1001"), order("1002"))
+    calls = []
+    for number in ("PO-0000001", "PO-0000002"):
+        who, oid = picker_of(floor, number), order_id(floor, number)
+        calls.append(
+            lambda who=who, oid=oid: picking.start_order(
+                floor, who, oid, "T-0950", batch_size=4, clock=clock
+            )
+        )
+    results = _race(*calls)
+    assert len([r for r in results if isinstance(r, picking.Started)]) == 1, results
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(Tote).where(Tote.code == "T-0950")) == 1
+        assert (
+            s.scalar(select(func.count()).select_from(Order).where(Order.status == "picking")) == 1
+        )
