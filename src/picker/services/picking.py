@@ -489,11 +489,11 @@ def report_shortage(
                    PickTask.picked + PickTask.short < PickTask.quantity)
             .order_by(PickTask.id)
         ).all()  # fmt: skip
-        for other in [task, *others]:
-            gone = missing if other is task else other.quantity - other.picked - other.short
+        voided = [(task.id, missing)] + [(o.id, o.quantity - o.picked - o.short) for o in others]
+        for voided_id, gone in voided:
             s.execute(
                 update(PickTask)
-                .where(PickTask.id == other.id)
+                .where(PickTask.id == voided_id)
                 .values(short=PickTask.short + gone, updated_at=now)
             )
         s.execute(update(Stock).where(Stock.id == stock.id).values(on_hand=found, reserved=found))
