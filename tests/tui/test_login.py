@@ -22,8 +22,8 @@ async def test_badge_then_pin_opens_home_with_the_operators_stations(app_factory
         assert isinstance(app.screen, HomeScreen)
         assert app.operator is not None and app.operator.badge == "EMP-0101"
         stations = [str(o.prompt) for o in app.screen.query_one("#stations").options]
-        assert stations == ["Picker queue — not yet available"]
-        assert all(o.disabled for o in app.screen.query_one("#stations").options)
+        assert stations == ["Picker queue"]
+        assert not any(o.disabled for o in app.screen.query_one("#stations").options)
 
 
 async def test_a_lead_sees_every_station_and_markup_in_a_name_is_shown_literally(

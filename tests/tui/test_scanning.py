@@ -31,7 +31,7 @@ async def test_a_refused_scan_is_red_rings_the_bell_names_it_and_is_journaled(ap
         assert kind == "error" and "A-03-12-2" in shown and "nothing to do" in shown
         everything = feedback_text(pilot)
         assert "Scan: A-03-12-2" in everything
-        assert "Scan CMD-LOGOUT or press F10" in everything  # the next step stays in sight
+        assert "Enter: Picker queue" in everything  # the next step stays in sight
         assert app.bells == bells + 1
         last = journal(app)[-1]
         assert (last.raw, last.kind, last.result, last.screen) == (

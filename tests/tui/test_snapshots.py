@@ -4,7 +4,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.tui.conftest import LEAD, PICKER
-from tests.tui.helpers import burst, scan
+from tests.tui.helpers import burst, scan, settle
 
 SIZES = [(80, 24), (40, 16)]
 
@@ -87,6 +87,63 @@ def test_home_refuses_a_scan_it_has_no_use_for(snap_compare, app_factory, size) 
         await scan(pilot, PICKER[0])
         await scan(pilot, PICKER[3])
         await scan(pilot, "A-03-12-2")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+async def _queue_of_three(pilot) -> None:  # type: ignore[no-untyped-def]
+    from tests.tui.test_picking import give_orders
+
+    give_orders(pilot.app.db.url, 3)
+    await scan(pilot, PICKER[0])
+    await scan(pilot, PICKER[3])
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_picker_queue(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _queue_of_three(pilot)
+        await burst(pilot, "T-0991")  # one started, two waiting
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_pick_screen(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _queue_of_three(pilot)
+        for tote in ("T-0991", "T-0992", "T-0993"):
+            await burst(pilot, tote)
+        await burst(pilot, pilot.app.screen.line.bin_code)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_pick_screen_wrong_bin(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _queue_of_three(pilot)
+        for tote in ("T-0991", "T-0992", "T-0993"):
+            await burst(pilot, tote)
+        await burst(pilot, "Z-99-99-9")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_pick_screen_shortage_count(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _queue_of_three(pilot)
+        for tote in ("T-0991", "T-0992", "T-0993"):
+            await burst(pilot, tote)
+        await burst(pilot, pilot.app.screen.line.bin_code)
+        await burst(pilot, "CMD-SHORT")
         await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)

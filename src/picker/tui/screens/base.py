@@ -58,6 +58,11 @@ class PickerScreen(Screen[None]):
         event.input.value = ""
         if raw.strip():
             self.picker.enqueue_scan(raw, manual=True)
+        else:
+            self.on_blank_enter()
+
+    def on_blank_enter(self) -> None:
+        """Enter with nothing typed: a screen's "go on" (open the station, start picking…)."""
 
     async def receive(self, incoming: IncomingScan) -> None:
         """Apply one scan; returns when its effect is committed and its feedback is shown."""

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from picker.domain.roles import STATION_TITLES, stations_for
+from picker.domain.roles import STATION_TITLES, Station, stations_for
 from picker.domain.scanning import Scan
+from picker.services import picking
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.queue import QueueScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
 
+#: Stations this release has; the others are listed as coming.
+OPEN_STATIONS = frozenset({Station.PICKING})
+
 
 class HomeScreen(PickerScreen):
-    """The operator's stations. Stations come in later releases and are shown as such."""
+    """The operator's stations; Enter opens the first one (those of later releases are shown as
+    such). A picker with orders started goes straight back to them."""
 
     SCREEN_NAME = "home"
     SCAN_COMMANDS = {"CMD-LOGOUT": "logout"}
@@ -45,7 +53,9 @@ class HomeScreen(PickerScreen):
             yield Static(who, id="who")
             yield Static("Stations", classes="heading")
             options = [
-                Option(f"{STATION_TITLES[s]} — not yet available", id=s.value, disabled=True)
+                Option(STATION_TITLES[s], id=s.value)
+                if s in OPEN_STATIONS
+                else Option(f"{STATION_TITLES[s]} — not yet available", id=s.value, disabled=True)
                 for s in stations_for(op.roles)
             ]
             yield OptionList(*options, id="stations")
@@ -53,13 +63,35 @@ class HomeScreen(PickerScreen):
             yield Feedback(id="feedback")
         yield Footer()
 
-    def on_mount(self) -> None:
-        # The scan input keeps the focus: a scan typed into anything else would be lost.
+    async def on_mount(self) -> None:
         self.query_one("#stations", OptionList).can_focus = False
-        self.query_one(Feedback).info(
-            "F2: scanner test", next_step="Scan CMD-LOGOUT or press F10 to log out"
-        )
+        station = self._station()
+        step = "Scan CMD-LOGOUT or press F10 to log out"
+        if station is not None:
+            step = f"Enter: {STATION_TITLES[station]} · F10: log out"
+        self.query_one(Feedback).info("F2: scanner test", next_step=step)
         self.query_one("#scan", Input).focus()
+        if station is Station.PICKING and await self._has_started_orders():
+            # Back after a logout, a crash or a power cut: straight on with the same totes.
+            self.app.push_screen(QueueScreen(resume=True))
+
+    def _station(self) -> Station | None:
+        """The station Enter opens: the first open one the operator may work."""
+        return next((s for s in stations_for(self.operator.roles) if s in OPEN_STATIONS), None)
+
+    async def _has_started_orders(self) -> bool:
+        app = self.picker
+        entries = await asyncio.to_thread(
+            picking.queue, app.db, self.operator.id, now=app.clock(), tz=app.settings.warehouse.tz
+        )
+        return any(e.started for e in entries)
+
+    def on_blank_enter(self) -> None:
+        station = self._station()
+        if station is Station.PICKING:
+            self.app.push_screen(QueueScreen())
+        else:
+            self.query_one(Feedback).error("No station of yours is open in this release.")
 
     async def on_scan(self, scan: Scan) -> None:
         await self.refuse(

@@ -60,6 +60,12 @@ class Feedback(Static):
         if kind == "error":
             self.app.bell()
 
+    def set_next_step(self, next_step: str) -> None:
+        """Change the standing instruction under the result (no new result, no bell)."""
+        if next_step != self.next_step:
+            self.next_step = next_step
+            self.update(self._render_text())
+
     def ok(self, message: str, *, scan: str | None = None, next_step: str | None = None) -> None:
         self.show("ok", message, scan=scan, next_step=next_step)
 

@@ -1,0 +1,336 @@
+"""The pick screen: the walk, the current line large, and each step done by a scan.
+
+Per line: scan the bin, then the item (one scan per unit; after the first, the quantity may be
+keyed). With more than one order started, the order's tote is scanned after the item before the
+pick counts (put-to-tote check). Every accepted pick is committed before the screen says so.
+CMD-UNDO (F4) puts the last pick back; CMD-SHORT (F6) reports that the bin holds fewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.widgets import Footer, Input, Static
+
+from picker.domain.picking import (
+    PickLine,
+    Step,
+    WrongScan,
+    check_bin,
+    check_item,
+    check_quantity,
+    check_short_count,
+    check_tote,
+    current,
+    walk,
+)
+from picker.domain.scanning import Scan, ScanKind
+from picker.services import picking
+from picker.services.common import ServiceError
+from picker.services.scans import ScanOutcome
+from picker.tui.screens.base import PickerScreen
+from picker.tui.text import safe
+from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.title_bar import TitleBar
+
+#: Lines of the walk shown after the current one.
+AHEAD = 4
+
+
+class PickScreen(PickerScreen):
+    SCREEN_NAME = "pick"
+    SCAN_COMMANDS = {"CMD-UNDO": "undo", "CMD-SHORT": "short", "CMD-CANCEL": "cancel_entry"}
+    BINDINGS = [
+        Binding("f4", "undo", "Undo", id="pick.undo"),
+        Binding("f6", "short", "Short", id="pick.short"),
+        Binding("escape", "leave", "Queue", id="pick.leave"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[PickLine] = []
+        self.step = Step.BIN
+        self.confirmed_bin: str | None = None
+        self.pending = 0
+        """Units scanned but not yet put in the tote (batch mode)."""
+        self.pending_scans: list[ScanOutcome] = []
+        self.asking_short = False
+
+    def compose(self) -> ComposeResult:
+        app = self.picker
+        who = app.operator.name if app.operator else ""
+        yield TitleBar(app.settings.terminal.id, "picking", who)
+        with Vertical(id="pick-body"):
+            yield Static("", id="line")
+            yield Static("", id="walk")
+        yield Input(placeholder="quantity", id="qty", classes="entry")
+        yield Input(placeholder="scan", id="scan", classes="scan")
+        yield Feedback(id="feedback")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one("#qty", Input).display = False
+        await self.reload()
+        self.query_one("#scan", Input).focus()
+
+    # --- state ---------------------------------------------------------------------------
+
+    @property
+    def is_batch(self) -> bool:
+        return len({ln.order_id for ln in self.lines}) > 1
+
+    @property
+    def line(self) -> PickLine | None:
+        return current(self.lines)
+
+    async def reload(self) -> None:
+        app = self.picker
+        assert app.operator is not None
+        self.lines = await asyncio.to_thread(picking.pick_list, app.db, app.operator.id)
+        line = self.line
+        if line is None:
+            self.show()
+            return
+        if self.step is not Step.TOTE:
+            self.step = Step.ITEM if line.bin_code == self.confirmed_bin else Step.BIN
+        self.show()
+
+    def show(self, *, set_step: bool = True) -> None:
+        line = self.line
+        body = self.query_one("#line", Static)
+        walk_view = self.query_one("#walk", Static)
+        qty = self.query_one("#qty", Input)
+        if line is None:
+            body.update(Text("Nothing left to pick", style="bold"))
+            walk_view.update("")
+            qty.display = False
+            return
+        text = Text()
+        text.append(f" BIN {line.bin_code} ", style="bold reverse")
+        text.append(f"\n{safe(line.name)}\n", style="bold")
+        text.append(f"{safe(line.sku)} · ")
+        text.append(f"take {line.left}", style="bold")
+        text.append(f" of {line.quantity}")
+        if self.pending:
+            text.append(f" · {self.pending} in hand")
+        text.append(f"\ntote {line.tote}", style="bold")
+        if self.is_batch:
+            text.append(f" ({line.order_number})")
+        body.update(text)
+        ahead = [ln for ln in walk(self.lines) if not ln.done and ln.task_id != line.task_id]
+        rest = Text()
+        if ahead:
+            rest.append("Next:\n", style="italic")
+        for ln in ahead[:AHEAD]:
+            rest.append(f"{ln.bin_code} {safe(ln.sku)} ×{ln.left} {ln.tote}\n")
+        if len(ahead) > AHEAD:
+            rest.append(f"… and {len(ahead) - AHEAD} more")
+        walk_view.update(rest)
+        more = self.step is Step.ITEM and line.picked + self.pending > 0
+        qty.display = more or self.asking_short
+        # A person keys a quantity into its field; scans arrive whatever has the focus, so the
+        # scan field makes room for it on a small screen.
+        field = self.query_one("#scan", Input)
+        field.display = not qty.display
+        (qty if qty.display else field).focus()
+        if set_step:
+            self.feedback.set_next_step(self.next_step(line))
+
+    def next_step(self, line: PickLine) -> str:
+        if self.asking_short:
+            return f"Key how many {line.sku} are in bin {line.bin_code}, then Enter"
+        if self.step is Step.BIN:
+            return f"Scan bin {line.bin_code}"
+        if self.step is Step.TOTE:
+            return f"Put it in tote {line.tote} and scan the tote"
+        if line.picked + self.pending:
+            return f"Scan {line.sku} (or key how many more)"
+        return f"Scan {line.sku}"
+
+    # --- scans ---------------------------------------------------------------------------
+
+    async def on_scan(self, scan: Scan) -> None:
+        line = self.line
+        if line is None:
+            await self.refuse(scan, "Nothing left to pick. Esc: back to the queue.")
+            return
+        try:
+            if self.step is Step.BIN:
+                await self._bin(scan, line)
+            elif self.step is Step.ITEM:
+                await self._item(scan, line)
+            else:
+                await self._tote(scan, line)
+        except WrongScan as exc:
+            await self.refuse(scan, str(exc))
+            self.show()
+
+    async def _bin(self, scan: Scan, line: PickLine) -> None:
+        if scan.kind is not ScanKind.BIN:
+            raise WrongScan(f"Scan the bin first: {line.bin_code}.")
+        check_bin(line, scan.text)
+        await self.journal(ScanOutcome.of(scan, "accepted", order_id=line.order_id))
+        self.confirmed_bin = line.bin_code
+        self.step = Step.ITEM
+        self.feedback.ok(f"Bin {line.bin_code}", scan=scan.raw)
+        self.show()
+
+    async def _item(self, scan: Scan, line: PickLine) -> None:
+        if scan.kind is ScanKind.BIN:
+            raise WrongScan(f"You are at bin {line.bin_code}. Scan the item {line.sku}.")
+        codes = list(scan.lookup_codes) or [scan.text]
+        check_item(line, codes, scan.text)
+        count = max(1, scan.quantity)
+        check_quantity(line, count + self.pending)
+        outcome = ScanOutcome.of(scan, "accepted", order_id=line.order_id)
+        if self.is_batch:
+            self.pending += count
+            self.pending_scans.append(outcome)
+            self.step = Step.TOTE
+            self.feedback.ok(f"{line.sku}: {self.pending} in hand", scan=scan.raw)
+            self.show()
+            return
+        await self._commit(line, count, [outcome], scan.raw)
+
+    async def _tote(self, scan: Scan, line: PickLine) -> None:
+        if scan.kind is not ScanKind.TOTE:
+            raise WrongScan(f"Put it in tote {line.tote} and scan the tote.")
+        check_tote(line, scan.text)
+        outcomes = [*self.pending_scans, ScanOutcome.of(scan, "accepted", order_id=line.order_id)]
+        count = self.pending
+        self.pending, self.pending_scans = 0, []
+        await self._commit(line, count, outcomes, scan.raw)
+
+    async def _commit(
+        self, line: PickLine, count: int, outcomes: list[ScanOutcome], raw: str
+    ) -> None:
+        app = self.picker
+        try:
+            done = await asyncio.to_thread(
+                picking.pick, app.db, self.actor, line.task_id, count, scans_=outcomes,
+                screen=self.SCREEN_NAME, clock=app.clock,
+            )  # fmt: skip
+        except ServiceError as exc:
+            self.pending, self.pending_scans = 0, []
+            self.step = Step.ITEM
+            self.feedback.error(str(exc), scan=raw)
+            await self.reload()
+            return
+        self.step = Step.ITEM
+        if done.order_picked:
+            drop = app.settings.picking.drop_off
+            self.feedback.ok(
+                f"{done.order_number} picked. Take tote {done.tote} to {drop}.", scan=raw
+            )
+        else:
+            self.feedback.ok(f"{done.quantity} × {done.sku} · {done.left} left", scan=raw)
+        await self.reload()
+        if self.line is None:
+            self._all_done()
+
+    def _all_done(self) -> None:
+        drop = self.picker.settings.picking.drop_off
+        self.feedback.set_next_step(f"All picked: take the totes to {drop} · Esc: queue")
+
+    # --- keyed quantities: more units of a line, or the count of a short bin -------------
+
+    @on(Input.Submitted, "#qty")
+    async def keyed(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        event.input.value = ""
+        line = self.line
+        if line is None or not text:
+            return
+        if not text.isdigit():
+            self.feedback.error(f"{text!r} is not a number. Key digits, then Enter.")
+            return
+        number = int(text)
+        if self.asking_short:
+            await self._short(line, number)
+            return
+        try:
+            check_quantity(line, number + self.pending)
+        except WrongScan as exc:
+            self.feedback.error(str(exc))
+            return
+        if self.is_batch:
+            self.pending += number
+            self.step = Step.TOTE
+            self.feedback.ok(f"{line.sku}: {self.pending} in hand")
+            self.show()
+            return
+        await self._commit(line, number, [], f"{number} keyed")
+
+    def action_short(self) -> None:
+        line = self.line
+        if line is None:
+            return
+        self.asking_short = True
+        self.show()
+        self.feedback.info(f"Shortage at {line.bin_code}")
+
+    def action_cancel_entry(self) -> None:
+        if self.asking_short:
+            self.asking_short = False
+            self.feedback.info("Shortage cancelled")
+            self.show()
+
+    async def _short(self, line: PickLine, found: int) -> None:
+        self.asking_short = False
+        try:
+            check_short_count(line, found)
+            result = await asyncio.to_thread(
+                picking.report_shortage, self.picker.db, self.actor, line.task_id, found,
+                clock=self.picker.clock,
+            )  # fmt: skip
+        except (WrongScan, ServiceError) as exc:
+            self.feedback.error(str(exc))
+            self.show()
+            return
+        if result.on_hold:
+            back = "; ".join(f"{p.quantity} × {p.sku} → {p.bin}" for p in result.put_back)
+            message = f"{result.order_number} on hold: {result.sku} short."
+            if back:
+                message += f" Put back: {back}."
+            message += f" Tote {result.tote} to the problem shelf."
+            self.feedback.error(message)
+        elif result.replacement_bins:
+            bins = ", ".join(result.replacement_bins)
+            self.feedback.ok(f"{result.missing} × {result.sku} now from {bins} (added to the walk)")
+        else:
+            self.feedback.ok(f"Bin {line.bin_code} corrected")
+        await self.reload()
+        if self.line is None:
+            self._all_done()
+
+    async def action_undo(self) -> None:
+        app = self.picker
+        self.pending, self.pending_scans = 0, []
+        try:
+            undone = await asyncio.to_thread(
+                picking.undo_last_pick, app.db, self.actor, clock=app.clock
+            )
+        except ServiceError as exc:
+            self.feedback.error(str(exc))
+            return
+        if undone is None:
+            self.feedback.error("Nothing to undo.")
+        else:
+            self.feedback.ok(
+                f"Undone: {undone.quantity} × {undone.sku}. Put it back in {undone.bin}."
+            )
+        self.step = Step.BIN
+        self.confirmed_bin = None
+        await self.reload()
+
+    def action_leave(self) -> None:
+        if self.asking_short:
+            self.action_cancel_entry()
+            return
+        self.app.pop_screen()
