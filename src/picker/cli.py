@@ -114,6 +114,13 @@ def _parser() -> argparse.ArgumentParser:
     oa.add_argument("number", nargs="?", help="the order (default: assign all that are ready)")
     oa.add_argument("--to", metavar="BADGE", help="the picker's badge")
 
+    pr = sub.add_parser("print", help="documents").add_subparsers(
+        dest="print_command", metavar="DOCUMENT", required=True
+    )
+    pl = pr.add_parser("picklist", help="A4 pick lists in walking order, for picking from paper")
+    pl.add_argument("numbers", nargs="+", metavar="ORDER")
+    pl.add_argument("--output", metavar="FILE", help="PDF file (default var/print/picklist-….pdf)")
+
     sc = sub.add_parser("scans", help="the scan journal, newest last")
     sc.add_argument("--last", type=_count, default=50, help="how many scans (default 50)")
     sc.add_argument("--terminal", metavar="ID", help="only this terminal's scans")
@@ -195,6 +202,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "stock": _stock,
         "order": _order,
         "scans": _scans,
+        "print": _print,
         "scan": _scan,
     }
     return handlers[command](args, settings)
@@ -648,6 +656,22 @@ def _print_detail(d: Any) -> None:
     for e in d.events:
         print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.from_status or '-':>9} → {e.to_status:<9} "
               f"{e.operator or '-':<9} {e.terminal:<5} {printable(e.reason)}")  # fmt: skip
+
+
+# --- print -------------------------------------------------------------------------------------
+
+
+def _print(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.pick_lists import write_pick_lists
+
+    db = _database(settings)
+    _require_head(db)
+    default = settings.var_dir / "print" / f"picklist-{args.numbers[0]}.pdf"
+    path = Path(args.output) if args.output else default
+    write_pick_lists(db, args.numbers, path)
+    db.dispose()
+    print(f"{len(args.numbers)} pick list(s) written to {path}")
+    return EXIT_OK
 
 
 # --- scans -------------------------------------------------------------------------------------

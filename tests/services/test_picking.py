@@ -348,3 +348,28 @@ def test_two_orders_racing_for_one_tote_only_one_gets_it(floor, settings) -> Non
         assert (
             s.scalar(select(func.count()).select_from(Order).where(Order.status == "picking")) == 1
         )
+
+
+def test_the_printed_pick_list_has_what_is_left_in_walking_order(floor, settings, tmp_path):
+    from picker.services import pick_lists
+    from picker.services.common import NotFound, ServiceError
+
+    stock(floor, "SKU-00001", B_01_01_1=10)
+    stock(floor, "SKU-00002", A_02_01_1=10)
+    number, who = started(floor, settings, ("SKU-00001", 2), ("SKU-00002", 1))
+    lines = {ln.sku: ln for ln in picking.pick_list(floor, who.operator_id)}
+    picking.pick(floor, who, lines["SKU-00001"].task_id, 1, clock=clock)
+    [doc] = pick_lists.pick_list_orders(floor, [number])
+    assert (doc.number, doc.tote) == (number, "T-0900")
+    assert [(ln.bin, ln.sku, ln.quantity) for ln in doc.lines] == [
+        ("A-02-01-1", "SKU-00002", 1),
+        ("B-01-01-1", "SKU-00001", 1),
+    ]
+    path = pick_lists.write_pick_lists(floor, [number], tmp_path / "pl.pdf", clock=clock)
+    assert path.read_bytes().startswith(b"%PDF")
+    with pytest.raises(NotFound, match="PO-9999999 does not exist"):
+        pick_lists.pick_list_orders(floor, ["PO-9999999"])
+    picking.pick(floor, who, lines["SKU-00001"].task_id, 1, clock=clock)
+    picking.pick(floor, who, lines["SKU-00002"].task_id, 1, clock=clock)
+    with pytest.raises(ServiceError, match="has nothing to pick \\(it is picked"):
+        pick_lists.pick_list_orders(floor, [number])

@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.fonts import BOLD, REGULAR, register_fonts
+from picker.printing.fonts import BOLD, REGULAR, fit, register_fonts
 
 
 @dataclass(frozen=True)
@@ -82,17 +82,8 @@ def _cell(c: Canvas, code: SheetCode, x: float, y: float, width: float) -> None:
     if symbol_width(pattern, module) > width - 4 * mm:
         module = (width - 4 * mm) / (len(pattern) + 20)
     c.setFont(REGULAR, 9)
-    c.drawString(x + 2 * mm, y + CELL_H - 5 * mm, _fit(c, code.caption, width - 4 * mm, 9))
+    c.drawString(x + 2 * mm, y + CELL_H - 5 * mm, fit(c, code.caption, width - 4 * mm, 9))
     draw_bars(c, pattern, x, y + 9 * mm, module=module, height=CELL_H - 16 * mm)
     c.setFont(BOLD, 10)
     text = code.code + (f"   {code.note}" if code.note else "")
     c.drawString(x + 2 * mm + 10 * module, y + 4 * mm, text)
-
-
-def _fit(c: Canvas, text: str, width: float, size: float) -> str:
-    """Shorten text to the width, with an ellipsis, rather than run over the next cell."""
-    if c.stringWidth(text, REGULAR, size) <= width:
-        return text
-    while text and c.stringWidth(text + "…", REGULAR, size) > width:
-        text = text[:-1]
-    return text + "…"
