@@ -128,3 +128,96 @@ async def measure_scan_latency(
         round(percentile(latencies, 0.99), 2),
         round(max(latencies, default=0.0), 2),
     )
+
+
+@dataclass(frozen=True)
+class PickBench:
+    scans: ScanLatency
+    picks: int
+    queue_p50_ms: float
+    queue_p99_ms: float
+
+
+async def measure_picking(
+    app: PickerApp,
+    *,
+    badge: str,
+    pin: str,
+    picks: int,
+    queue_opens: int = 20,
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> PickBench:
+    """Log in as a picker, open the queue ``queue_opens`` times (Enter on home → list shown),
+    then pick by scans — totes, bins, items, put-to-tote — until ``picks`` units are picked."""
+    from picker.tui.screens.pick import PickScreen
+    from picker.tui.screens.queue import QueueScreen
+
+    latencies: list[float] = []
+    opens: list[float] = []
+    applied: asyncio.Queue[tuple[IncomingScan, float]] = asyncio.Queue()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await type_scan(app, badge)
+        await app.scans_settled()
+        await pilot.pause()
+        for ch in pin:
+            await pilot.press(ch)
+        await pilot.press("enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not isinstance(app.screen, HomeScreen):
+            raise RuntimeError("login failed")
+        for _ in range(queue_opens):
+            started = time.monotonic()
+            await pilot.press("enter")
+            while not (isinstance(app.screen, QueueScreen) and app.screen.entries):
+                await asyncio.sleep(0.001)
+            opens.append((time.monotonic() - started) * 1000)
+            await pilot.press("escape")
+            await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.scan_applied = lambda incoming: applied.put_nowait((incoming, time.monotonic()))
+
+        async def scan(code: str) -> None:
+            entered = await type_scan(app, code)
+            _incoming, shown = await applied.get()
+            latencies.append((shown - entered) * 1000)
+
+        done = 0
+        tote = 8000
+        while done < picks:
+            queue = app.screen
+            if not isinstance(queue, QueueScreen) or not queue.entries:
+                raise RuntimeError("ran out of orders before the picks were done")
+            while isinstance(app.screen, QueueScreen) and any(not e.started for e in queue.entries):
+                tote += 1
+                await scan(f"T-{tote:04d}")
+                await pilot.pause()
+            if isinstance(app.screen, QueueScreen):
+                await pilot.press("enter")
+                await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, PickScreen)
+            while done < picks and (line := screen.line) is not None:
+                if screen.step.value == "bin":
+                    await scan(line.bin_code)
+                    continue
+                await scan(sorted(line.barcodes)[0] if line.barcodes else line.sku)
+                if screen.is_batch:
+                    await scan(line.tote)
+                done += 1
+                progress(done, picks)
+            await pilot.press("escape")
+            await pilot.pause()
+            await queue.reload()
+    return PickBench(
+        ScanLatency(
+            len(latencies),
+            round(statistics.median(latencies), 2) if latencies else 0.0,
+            round(percentile(latencies, 0.99), 2),
+            round(max(latencies, default=0.0), 2),
+        ),
+        done,
+        round(statistics.median(opens), 2) if opens else 0.0,
+        round(percentile(opens, 0.99), 2),
+    )
