@@ -215,3 +215,24 @@ async def test_cmd_short_with_a_keyed_count_corrects_the_bin(app_factory, floor_
         assert (kind == "error" and "on hold" in message) or (
             kind == "ok" and "now from" in message
         )
+
+
+async def test_enter_on_the_queue_picks_what_is_started_and_the_queue_is_kept(
+    app_factory, floor_url
+) -> None:
+    give_orders(floor_url, 2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_queue(pilot)
+        queue = app.screen
+        await pilot.press("enter")  # nothing started yet: it says what to do
+        await settle(pilot)
+        assert feedback(pilot)[0] == "error" and "Scan an empty tote for" in feedback(pilot)[1]
+        await burst(pilot, "T-0991")
+        assert app.screen is queue and sum(e.started for e in queue.entries) == 1
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, PickScreen) and not app.screen.is_batch
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is queue  # the same screen, its list read again

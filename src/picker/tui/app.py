@@ -25,6 +25,7 @@ from picker.tui.messages import LoggedIn, LoggedOut
 from picker.tui.screens.base import PickerScreen
 from picker.tui.screens.home import HomeScreen
 from picker.tui.screens.login import LoginScreen
+from picker.tui.screens.queue import QueueScreen
 from picker.tui.widgets.feedback import Feedback
 
 
@@ -77,6 +78,7 @@ class PickerApp(App[None]):
             accepts=self._burst_accepted,
         )
         self._capture_timer: Timer | None = None
+        self._queue: QueueScreen | None = None
         self._scans: asyncio.Queue[IncomingScan] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self.scan_applied: Callable[[IncomingScan], None] | None = None
@@ -156,12 +158,24 @@ class PickerApp(App[None]):
         self.operator = message.operator
         self.push_screen(HomeScreen(message.operator))
 
+    def open_queue(self, *, resume: bool = False) -> None:
+        """Show the picker queue. It is built once per login and kept (installed): opening it
+        again only reads the list, which keeps it quick on a small handheld."""
+        if self._queue is None:
+            self._queue = QueueScreen()
+            self.install_screen(self._queue, name="queue")
+        self._queue.resume = resume
+        self.push_screen("queue")
+
     @on(LoggedOut)
     def logged_out(self) -> None:
         name = self.operator.name if self.operator else ""
         self.operator = None
         while len(self.screen_stack) > 2:
             self.pop_screen()
+        if self._queue is not None:
+            self.uninstall_screen("queue")
+            self._queue = None
         login = self.screen_stack[-1]
         if isinstance(login, LoginScreen):
             login.restart(f"{name} logged out" if name else "", "ok")

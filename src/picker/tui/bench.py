@@ -163,13 +163,17 @@ async def measure_picking(
             await pilot.press(ch)
         await pilot.press("enter")
         await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not isinstance(app.screen, HomeScreen):
+        await pilot.pause(0.3)
+        if app.operator is None:
             raise RuntimeError("login failed")
+        while not isinstance(app.screen, HomeScreen):  # resumed a pick of an earlier run
+            await pilot.press("escape")
+            await pilot.pause()
         for _ in range(queue_opens):
+            loads = app._queue.loads if app._queue is not None else 0
             started = time.monotonic()
             await pilot.press("enter")
-            while not (isinstance(app.screen, QueueScreen) and app.screen.entries):
+            while not (isinstance(app.screen, QueueScreen) and app.screen.loads > loads):
                 await asyncio.sleep(0.001)
             opens.append((time.monotonic() - started) * 1000)
             await pilot.press("escape")
@@ -197,7 +201,11 @@ async def measure_picking(
                 await pilot.press("enter")
                 await pilot.pause()
             screen = app.screen
-            assert isinstance(screen, PickScreen)
+            if not isinstance(screen, PickScreen):
+                raise RuntimeError(
+                    f"expected the pick screen, found {screen!r} (focus {app.focused!r}, "
+                    f"feedback {getattr(queue, 'feedback', None) and queue.feedback.message!r})"
+                )
             while done < picks and (line := screen.line) is not None:
                 if screen.step.value == "bin":
                     await scan(line.bin_code)

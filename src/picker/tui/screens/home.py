@@ -16,7 +16,6 @@ from picker.services import picking
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
-from picker.tui.screens.queue import QueueScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
@@ -73,7 +72,7 @@ class HomeScreen(PickerScreen):
         self.query_one("#scan", Input).focus()
         if station is Station.PICKING and await self._has_started_orders():
             # Back after a logout, a crash or a power cut: straight on with the same totes.
-            self.app.push_screen(QueueScreen(resume=True))
+            self.picker.open_queue(resume=True)
 
     def _station(self) -> Station | None:
         """The station Enter opens: the first open one the operator may work."""
@@ -89,7 +88,7 @@ class HomeScreen(PickerScreen):
     def on_blank_enter(self) -> None:
         station = self._station()
         if station is Station.PICKING:
-            self.app.push_screen(QueueScreen())
+            self.picker.open_queue()
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 

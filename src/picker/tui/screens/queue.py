@@ -64,6 +64,8 @@ class QueueScreen(PickerScreen):
         super().__init__()
         self.entries: list[QueueEntry] = []
         self.resume = resume
+        self.loads = 0
+        """How many times the list was read (the benchmark waits for a fresh one)."""
 
     def compose(self) -> ComposeResult:
         app = self.picker
@@ -76,12 +78,23 @@ class QueueScreen(PickerScreen):
         yield Feedback(id="feedback")
         yield Footer()
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
+        # The scan field keeps the focus (Enter there picks); arrows move the highlight.
+        self.query_one("#orders", OptionList).can_focus = False
         self.feedback.info("Loading…")
+        self.set_interval(REFRESH_S, self._refresh_if_shown)
+
+    async def on_screen_resume(self) -> None:
+        """Shown (first time or again: the screen is kept for the shift, not rebuilt)."""
+        self.query_one("#scan", Input).focus()
         await self.reload()
-        self.set_interval(REFRESH_S, self.reload)
         if self.resume and any(e.started for e in self.entries):
+            self.resume = False
             self.action_pick()
+
+    async def _refresh_if_shown(self) -> None:
+        if self.is_current:
+            await self.reload()
 
     async def reload(self) -> None:
         app = self.picker
@@ -107,6 +120,7 @@ class QueueScreen(PickerScreen):
             summary += f", {started} started"
         self.query_one("#summary", Static).update(summary)
         self._set_next_step()
+        self.loads += 1
 
     def _highlighted_number(self) -> str | None:
         orders = self.query_one("#orders", OptionList)
@@ -203,6 +217,3 @@ class QueueScreen(PickerScreen):
 
     def action_logout(self) -> None:
         self.post_message(LoggedOut())
-
-    async def on_screen_resume(self) -> None:
-        await self.reload()
