@@ -151,9 +151,6 @@ def _parser() -> argparse.ArgumentParser:
     bp.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
     bp.add_argument("--picks", type=_count, default=200)
     bp.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
-    bp.add_argument(
-        "--reuse", action="store_true", help="keep a floor of --orders orders the last run built"
-    )
     bp.add_argument("--json", action="store_true", help="print one JSON object")
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=_count, default=1000)
@@ -756,8 +753,7 @@ def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> 
     url = args.database
     from_env = os.environ.get("PICKER_DATABASE_URL") if url is None else None
     url = url or from_env or f"sqlite:///{settings.var_dir / 'bench' / f'{name}.db'}"
-    reuse = getattr(args, "reuse", False)
-    if url.startswith("sqlite:///") and not from_env and not args.database and not reuse:
+    if url.startswith("sqlite:///") and not from_env and not args.database:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     db = _database(settings, _normalise(url))
@@ -878,12 +874,12 @@ def _bench_scan(
 def _bench_pick(
     args: argparse.Namespace, settings: Settings, db: Any, progress: Any
 ) -> tuple[int, dict]:
-    """The demo floor (built, or kept with --reuse), a picker of the benchmark's own given
-    enough assigned orders, and picking by scans through the headless app."""
+    """A demo floor, a picker of the benchmark's own given orders as a lead would (refilled as
+    they run out), and picking by scans through the headless app."""
     import asyncio
     import dataclasses
 
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
     from picker.services import auth, intake
     from picker.services.common import Actor
@@ -893,37 +889,32 @@ def _bench_pick(
     from picker.tui.bench import measure_picking
 
     lead = Actor("BENCH")
-    have = 0
-    if args.reuse:
-        from sqlalchemy import inspect
-
-        with db.engine.connect() as conn:
-            if inspect(conn).has_table("orders"):
-                have = conn.execute(select(func.count()).select_from(Order)).scalar() or 0
-    if have != args.orders:
-        build_demo(db, orders=args.orders, progress=progress, reset=True)
+    build_demo(db, orders=args.orders, progress=progress, reset=True)
     with db.read() as s:
         known = s.scalar(select(Operator.id).where(Operator.badge == "EMP-9902"))
     if known is None:
         auth.add_operator(db, lead, "EMP-9902", "Bench Picker", "picker", "1357")
-    wanted = max(8, args.picks)  # demo orders have one to a few units each
-    with db.read() as s:
-        numbers = list(
-            s.scalars(
-                select(Order.number)
-                .where(Order.status == "assigned")
-                .order_by(Order.id.desc())
-                .limit(wanted)
+
+    def refill() -> int:
+        """Give the bench picker as many assigned orders as a picker may hold."""
+        with db.read() as s:
+            numbers = list(
+                s.scalars(
+                    select(Order.number)
+                    .where(Order.status == "assigned")
+                    .order_by(Order.id.desc())
+                    .limit(settings.intake.max_orders_per_picker)
+                )
             )
-        )
-    for i, number in enumerate(numbers, start=1):
-        intake.assign_order(db, lead, number, "EMP-9902")
-        progress("assign", i, len(numbers))
+        for number in numbers:
+            intake.assign_order(db, lead, number, "EMP-9902")
+        return len(numbers)
+
     terminal = dataclasses.replace(settings.terminal, id="BENCH")
     app = make_app(dataclasses.replace(settings, terminal=terminal), db)
     result = asyncio.run(
         measure_picking(
-            app, badge="EMP-9902", pin="1357", picks=args.picks,
+            app, badge="EMP-9902", pin="1357", picks=args.picks, refill=refill,
             progress=lambda done, total: progress("pick", done, total),
         )
     )  # fmt: skip

@@ -7,7 +7,7 @@ import asyncio
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, Station, stations_for
@@ -19,6 +19,7 @@ from picker.tui.screens.base import PickerScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
@@ -60,7 +61,7 @@ class HomeScreen(PickerScreen):
             yield OptionList(*options, id="stations")
             yield Input(placeholder="scan", id="scan", classes="scan")
             yield Feedback(id="feedback")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.query_one("#stations", OptionList).can_focus = False

@@ -8,7 +8,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import auth
@@ -18,6 +18,7 @@ from picker.tui.messages import LoggedIn
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback, Kind
+from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 
@@ -40,7 +41,7 @@ class LoginScreen(PickerScreen):
             yield Input(placeholder="badge", id="badge", classes="scan")
             yield Input(placeholder="PIN", id="pin", password=True, classes="entry")
             yield Feedback(id="feedback")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.badge: auth.BadgeInfo | None = None

@@ -15,7 +15,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from picker.domain.picking import (
     PickLine,
@@ -36,6 +36,7 @@ from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Lines of the walk shown after the current one.
@@ -71,7 +72,7 @@ class PickScreen(PickerScreen):
         yield Input(placeholder="quantity", id="qty", classes="entry")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
-        yield Footer()
+        yield KeyBar()
 
     async def on_mount(self) -> None:
         self.query_one("#qty", Input).display = False
@@ -136,8 +137,11 @@ class PickScreen(PickerScreen):
         # A person keys a quantity into its field; scans arrive whatever has the focus, so the
         # scan field makes room for it on a small screen.
         field = self.query_one("#scan", Input)
-        field.display = not qty.display
-        (qty if qty.display else field).focus()
+        if field.display == qty.display:  # only a change costs a new layout
+            field.display = not qty.display
+        target = qty if qty.display else field
+        if self.focused is not target:
+            target.focus()
         if set_step:
             self.feedback.set_next_step(self.next_step(line))
 

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from picker.domain.scanning import Scan, ScanKind
@@ -25,6 +25,7 @@ from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 REFRESH_S = 5.0
@@ -76,7 +77,7 @@ class QueueScreen(PickerScreen):
             yield OptionList(id="orders")
         yield Input(placeholder="scan a tote", id="scan", classes="scan")
         yield Feedback(id="feedback")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         # The scan field keeps the focus (Enter there picks); arrows move the highlight.
@@ -105,13 +106,21 @@ class QueueScreen(PickerScreen):
             picking.queue, app.db, app.operator.id, now=now, tz=app.settings.warehouse.tz
         )
         highlighted = self._highlighted_number()
-        self.entries = entries
+        before, self.entries = self.entries, entries
         orders = self.query_one("#orders", OptionList)
-        orders.clear_options()
-        orders.add_options(
-            Option(describe(e, e.minutes_to_cutoff(now)), id=e.number) for e in entries
-        )
         numbers = [e.number for e in entries]
+        if numbers == [e.number for e in before] and numbers:
+            # The same orders in the same order: only changed lines are drawn again (a full
+            # rebuild of the list costs a handheld a noticeable pause on every tote scan).
+            for i, (old, new) in enumerate(zip(before, entries, strict=True)):
+                prompt = describe(new, new.minutes_to_cutoff(now))
+                if old != new or prompt != orders.get_option_at_index(i).prompt:
+                    orders.replace_option_prompt_at_index(i, prompt)
+        else:
+            orders.clear_options()
+            orders.add_options(
+                Option(describe(e, e.minutes_to_cutoff(now)), id=e.number) for e in entries
+            )
         if entries:
             orders.highlighted = numbers.index(highlighted) if highlighted in numbers else 0
         started = sum(e.started for e in entries)

@@ -13,13 +13,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 
 from picker.domain.scanning import Explanation, explain, visible
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ class ScannerTestScreen(PickerScreen):
             yield Static("", id="explained")
         yield Input(placeholder="or type a code, then Enter", id="scan", classes="scan")
         yield Feedback(id="feedback")
-        yield Footer()
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.feedback.info("Nothing scanned yet", next_step="Scan a barcode · Esc: back")
