@@ -373,3 +373,24 @@ def test_the_printed_pick_list_has_what_is_left_in_walking_order(floor, settings
     picking.pick(floor, who, lines["SKU-00002"].task_id, 1, clock=clock)
     with pytest.raises(ServiceError, match="has nothing to pick \\(it is picked"):
         pick_lists.pick_list_orders(floor, [number])
+
+
+def test_a_hold_after_an_undone_pick_keeps_the_ledger_whole(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    stock(floor, "SKU-00002", A_01_02_1=1)
+    number, who = started(floor, settings, ("SKU-00001", 2), ("SKU-00002", 1))
+    lines = {ln.sku: ln for ln in picking.pick_list(floor, who.operator_id)}
+    picking.pick(floor, who, lines["SKU-00001"].task_id, 1, clock=clock)
+    picking.undo_last_pick(floor, who, clock=clock)  # the task is back to untouched
+    result = picking.report_shortage(floor, who, lines["SKU-00002"].task_id, 0, clock=clock)
+    assert result.on_hold and status(floor, number) == "on_hold"
+    with floor.read() as s:
+        moves = s.execute(
+            select(StockMovement.reason, StockMovement.pick_task_id).where(
+                StockMovement.order_id.is_not(None)
+            )
+        ).all()
+        assert [r for r, _ in moves] == ["pick", "unpick", "count"]
+        assert s.scalar(select(func.sum(Stock.reserved))) == 0
+        open_left = select(func.sum(PickTask.quantity - PickTask.picked - PickTask.short))
+        assert (s.scalar(open_left) or 0) == 0  # nothing of a held order is still to pick

@@ -29,6 +29,7 @@ from picker.store.models import (
     Order,
     PickTask,
     Stock,
+    StockMovement,
 )
 
 #: Fresh plans tried when other terminals keep taking the planned stock first.
@@ -106,7 +107,16 @@ def release_reservation(s: Session, order_id: int) -> int:
         released += left
     untouched = [t.id for t in open_tasks if t.picked == 0 and t.short == 0]
     if untouched:
-        s.execute(delete(PickTask).where(PickTask.id.in_(untouched)))
+        # A task the ledger names (picked, then undone) stays, as the ledger's reference.
+        in_ledger = select(StockMovement.id).where(StockMovement.pick_task_id == PickTask.id)
+        s.execute(delete(PickTask).where(PickTask.id.in_(untouched), ~in_ledger.exists()))
+    # Tasks that stay are closed: what they did not pick is no longer to be picked (so open
+    # pick quantities keep matching stock.reserved).
+    s.execute(
+        update(PickTask)
+        .where(PickTask.order_id == order_id, PickTask.picked + PickTask.short < PickTask.quantity)
+        .values(short=PickTask.quantity - PickTask.picked)
+    )
     return released
 
 
