@@ -882,9 +882,9 @@ def _bench_pick(
     from sqlalchemy import select
 
     from picker.services import auth, intake
-    from picker.services.common import Actor
+    from picker.services.common import Actor, ServiceError
     from picker.services.demo import build_demo
-    from picker.store.models import Operator, Order
+    from picker.store.models import Operator, Order, PickTask
     from picker.tui.app import make_app
     from picker.tui.bench import measure_picking
 
@@ -898,17 +898,26 @@ def _bench_pick(
     def refill() -> int:
         """Give the bench picker as many assigned orders as a picker may hold."""
         with db.read() as s:
+            reserved = select(PickTask.id).where(PickTask.order_id == Order.id).exists()
             numbers = list(
                 s.scalars(
                     select(Order.number)
-                    .where(Order.status == "assigned")
+                    .where(
+                        (Order.status == "assigned")
+                        | ((Order.status == "unhandled") & reserved & Order.assignee_id.is_(None))
+                    )
                     .order_by(Order.id.desc())
                     .limit(settings.intake.max_orders_per_picker)
                 )
             )
+        given = 0
         for number in numbers:
-            intake.assign_order(db, lead, number, "EMP-9902")
-        return len(numbers)
+            try:
+                intake.assign_order(db, lead, number, "EMP-9902")
+                given += 1
+            except ServiceError:
+                continue
+        return given
 
     terminal = dataclasses.replace(settings.terminal, id="BENCH")
     app = make_app(dataclasses.replace(settings, terminal=terminal), db)
