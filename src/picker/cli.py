@@ -789,10 +789,12 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
-    elif args.bench_command == "scan":
-        orders, metrics = _bench_scan(args, settings, db, progress)
-    elif args.bench_command == "pick":
-        orders, metrics = _bench_pick(args, settings, db, progress)
+    elif args.bench_command in ("scan", "pick"):
+        run = _bench_scan if args.bench_command == "scan" else _bench_pick
+        try:
+            orders, metrics = run(args, settings, db, progress)
+        except RuntimeError as exc:  # the app did not do what the benchmark expected
+            raise CliError(f"bench {args.bench_command} stopped: {exc}") from None
     else:
         from picker.services.benchmarks import bench_import
 
