@@ -394,3 +394,35 @@ def test_a_hold_after_an_undone_pick_keeps_the_ledger_whole(floor, settings) -> 
         assert s.scalar(select(func.sum(Stock.reserved))) == 0
         open_left = select(func.sum(PickTask.quantity - PickTask.picked - PickTask.short))
         assert (s.scalar(open_left) or 0) == 0  # nothing of a held order is still to pick
+
+
+def test_a_shortage_in_a_bin_two_lines_of_one_order_share_holds_it_once(floor, settings):
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    number, who = started(floor, settings, ("SKU-00001", 2), ("SKU-00001", 2))
+    first = min(picking.pick_list(floor, who.operator_id), key=lambda ln: ln.task_id)
+    result = picking.report_shortage(floor, who, first.task_id, 1, clock=clock)
+    assert result.on_hold and result.others_held == () and status(floor, number) == "on_hold"
+    with floor.read() as s:
+        assert s.scalar(select(Order.hold_reasons)) == ["short: SKU-00001"]
+        assert s.scalar(select(func.sum(Stock.reserved))) == 0
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (1, 0)
+
+
+def test_undo_after_the_last_unit_refuses_by_name_and_never_undoes_another_order(floor, settings):
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1001", ("SKU-00001", 1)), order("1002", ("SKU-00001", 2)))
+    who = picker_of(floor, "PO-0000001")
+    mine = [n for n in ("PO-0000001", "PO-0000002") if picker_of(floor, n) == who]
+    for i, number in enumerate(mine):
+        picking.start_order(floor, who, order_id(floor, number), f"T-09{i:02d}", batch_size=4,
+                            clock=clock)  # fmt: skip
+    lines = sorted(picking.pick_list(floor, who.operator_id), key=lambda ln: -ln.quantity)
+    if len(lines) == 2:  # both orders are this picker's: one unit of the 2-unit order first
+        picking.pick(floor, who, lines[0].task_id, 1, clock=clock)
+    last = lines[-1]
+    picking.pick(floor, who, last.task_id, last.left, clock=clock)  # finishes its order
+    with pytest.raises(PickRefused, match=f"Your last pick finished {last.order_number}"):
+        picking.undo_last_pick(floor, who, clock=clock)
+    assert status(floor, last.order_number) == "picked"
+    if len(lines) == 2:
+        assert picking.pick_list(floor, who.operator_id)[0].picked == 1  # untouched

@@ -42,6 +42,8 @@ from picker.store.models import (
 )
 
 STATION = "picking"
+#: How far back an undo looks in the operator's picks.
+UNDO_DEPTH = 500
 PROBLEM_SHELF = "problem_shelf"
 
 
@@ -371,8 +373,9 @@ def undo_last_pick(
     screen: str = "pick",
     clock: Clock = system_clock,
 ) -> Undone | None:
-    """Put back the operator's last pick that is not undone yet (of the orders still being
-    picked); None when there is nothing to undo."""
+    """Put back the operator's last pick that is not undone yet; None when there is nothing to
+    undo. If that pick finished its order (now picked, gone to packing) it is refused by name —
+    never silently replaced by an earlier pick of another order."""
     operator_id = _operator_id(actor)
     now = clock()
     with db.transaction() as s:
@@ -382,11 +385,11 @@ def undo_last_pick(
             .join(Order, Order.id == PickTask.order_id)
             .where(
                 Order.assignee_id == operator_id,
-                Order.status == OrderStatus.PICKING.value,
                 StockMovement.operator_id == operator_id,
                 StockMovement.reason.in_(("pick", "unpick")),
             )
             .order_by(StockMovement.id.desc())
+            .limit(UNDO_DEPTH)
         ).all()
         undone_after = 0
         target = None
@@ -400,6 +403,16 @@ def undo_last_pick(
                 break
         if target is None:
             return None
+        owner = s.execute(
+            select(Order.number, Order.status)
+            .join(PickTask, PickTask.order_id == Order.id)
+            .where(PickTask.id == target.pick_task_id)
+        ).one()
+        if owner.status != OrderStatus.PICKING.value:
+            raise PickRefused(
+                f"Your last pick finished {owner.number} (now {owner.status}): it cannot be "
+                "undone here. Take the item out at packing or ask the shift lead."
+            )
         task = _my_task(s, target.pick_task_id, operator_id)
         quantity = -target.delta
         back = s.execute(
@@ -501,15 +514,19 @@ def report_shortage(
             _ledger(s, actor, task, found - stock.on_hand, "count", now)
         if scan is not None:
             scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
-        bins, held = _cover_elsewhere(s, actor, task.order_id, task.order_line_id, missing, now)
+        # What each order lost in this bin, line by line: each order is covered (or held) once,
+        # even when two of its lines (or other orders' lines) were reserved here.
+        lost: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+        lost[task.order_id][task.order_line_id] += missing
+        for other in others:
+            lost[other.order_id][other.order_line_id] += other.quantity - other.picked - other.short
+        bins, held = _cover_elsewhere(s, actor, task.order_id, lost.pop(task.order_id), now)
         put_back: tuple[PutBack, ...] = ()
         if held:
             put_back = _to_problem_shelf(s, task.order_id)
         others_held = []
-        for other in others:
-            gone = other.quantity - other.picked - other.short
-            _, other_held = _cover_elsewhere(s, actor, other.order_id, other.order_line_id, gone,
-                                             now)  # fmt: skip
+        for other_order, lines in sorted(lost.items()):
+            _, other_held = _cover_elsewhere(s, actor, other_order, lines, now)
             if other_held:
                 others_held.append(other_held)
     return Shortage(
@@ -519,23 +536,27 @@ def report_shortage(
 
 
 def _cover_elsewhere(
-    s: Session, actor: Actor, order_id: int, line_id: int, missing: int, now: datetime
+    s: Session, actor: Actor, order_id: int, missing: dict[int, int], now: datetime
 ) -> tuple[tuple[str, ...], str | None]:
-    """Reserve ``missing`` units of a line from other bins (new pick tasks, bound to the
-    order's tote and picker); else put the order on hold. Returns (bins, held order number)."""
-    line = s.execute(
-        select(OrderLine.product_id, OrderLine.sku).where(OrderLine.id == line_id)
-    ).one()
-    assert line.product_id is not None
-    before = set(s.scalars(select(PickTask.id).where(PickTask.order_id == order_id)))
-    plan = reserve_order(
-        s.connection(), order_id, now,
-        [Need(line_id, line.product_id, line.sku, missing)],
-    )  # fmt: skip
+    """Reserve the ``missing`` units (line id → units) of one order from other bins, all or
+    nothing (new pick tasks, bound to the order's tote and picker); else put the order on hold.
+    Returns (bins, held order number). An order no longer waiting or being picked is left."""
     order = s.execute(
         select(Order.number, Order.status, Order.version, Order.assignee_id, Order.hold_reasons)
         .where(Order.id == order_id)
     ).one()  # fmt: skip
+    waiting = (OrderStatus.UNHANDLED, OrderStatus.ASSIGNED, OrderStatus.PICKING)
+    if order.status not in {w.value for w in waiting}:
+        return (), None
+    lines = s.execute(
+        select(OrderLine.id, OrderLine.product_id, OrderLine.sku).where(OrderLine.id.in_(missing))
+    ).all()
+    needs = [Need(ln.id, ln.product_id, ln.sku, missing[ln.id]) for ln in lines
+             if ln.product_id is not None and missing[ln.id] > 0]  # fmt: skip
+    if not needs:
+        return (), None
+    before = set(s.scalars(select(PickTask.id).where(PickTask.order_id == order_id)))
+    plan = reserve_order(s.connection(), order_id, now, needs)
     if plan.complete:
         new = [t for t in s.scalars(select(PickTask.id).where(PickTask.order_id == order_id))
                if t not in before]  # fmt: skip
@@ -550,7 +571,7 @@ def _cover_elsewhere(
             select(Bin.code).join(PickTask, PickTask.bin_id == Bin.id).where(PickTask.id.in_(new))
         ).all()
         return tuple(bins), None
-    reason = f"short: {line.sku}"
+    reason = "short: " + ", ".join(sorted({n.sku for n in needs}))
     release_reservation(s, order_id)
     move_order(
         s,
