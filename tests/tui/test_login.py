@@ -74,7 +74,7 @@ async def test_an_unknown_badge_and_a_non_badge_scan_are_refused_loudly(app_fact
         await scan(pilot, "EMP-4040")
         assert feedback(pilot) == ("error", "Badge EMP-4040 is not known. Ask your shift lead.")
         await scan(pilot, "4006381333931")
-        assert feedback(pilot) == ("error", "4006381333931 is not a badge. Scan your badge.")
+        assert feedback(pilot) == ("error", "That was not a badge. Scan your badge.")
         assert app.bells == 2
         assert app.focused.id == "badge"
 

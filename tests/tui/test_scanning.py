@@ -127,3 +127,14 @@ async def test_markup_in_a_scan_is_shown_literally(app_factory) -> None:
         await login(pilot)
         await burst(pilot, "[red]X[/red]")
         assert "[red]X[/red]" in feedback(pilot)[1]
+
+
+async def test_a_pin_typed_into_the_badge_field_is_neither_journaled_nor_shown(
+    app_factory,
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, PICKER[3])  # the PIN, typed before the badge was scanned
+        assert feedback(pilot)[0] == "error" and PICKER[3] not in feedback_text(pilot)
+        assert all(PICKER[3] not in e.raw for e in journal(app))
+        assert journal(app)[-1].raw == "(not a badge: not recorded)"

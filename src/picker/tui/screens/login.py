@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,6 +19,9 @@ from picker.tui.messages import LoggedIn
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback, Kind
+
+if TYPE_CHECKING:
+    from picker.tui.app import IncomingScan
 from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
@@ -74,10 +78,21 @@ class LoginScreen(PickerScreen):
         except ScanError:
             return False
 
-    async def on_scan(self, scan: Scan) -> None:
-        if scan.kind is not ScanKind.BADGE:
-            await self.refuse(scan, f"{scan.text} is not a badge. Scan your badge.")
+    async def receive(self, incoming: IncomingScan) -> None:
+        # Anything but a badge or a command may be a PIN typed before the PIN field showed:
+        # it is neither journaled nor shown.
+        try:
+            scan = self.picker.router.classify(incoming.raw)
+        except ScanError:
+            scan = None
+        if scan is not None and scan.kind in (ScanKind.BADGE, ScanKind.COMMAND):
+            await super().receive(incoming)
             return
+        kind = scan.kind.value if scan is not None else "unreadable"
+        await self.journal(ScanOutcome("(not a badge: not recorded)", kind, "refused"))
+        self.query_one(Feedback).error("That was not a badge. Scan your badge.")
+
+    async def on_scan(self, scan: Scan) -> None:
         app = self.picker
         try:
             info = await asyncio.to_thread(auth.identify_badge, app.db, scan.text, clock=app.clock)

@@ -58,9 +58,12 @@ class PickScreen(PickerScreen):
         self.step = Step.BIN
         self.confirmed_bin: str | None = None
         self.pending = 0
-        """Units scanned but not yet put in the tote (batch mode)."""
+        """Units scanned but not yet put in the tote (batch mode), of ``pending_task``."""
+        self.pending_task: int | None = None
         self.pending_scans: list[ScanOutcome] = []
         self.asking_short = False
+        self.busy = asyncio.Lock()
+        """Scans, keys (undo, shortage) and keyed quantities change the pick one at a time."""
 
     def compose(self) -> ComposeResult:
         app = self.picker
@@ -94,6 +97,10 @@ class PickScreen(PickerScreen):
         assert app.operator is not None
         self.lines = await asyncio.to_thread(picking.pick_list, app.db, app.operator.id)
         line = self.line
+        if self.pending and (line is None or line.task_id != self.pending_task):
+            # Units in hand belong to the line they were scanned for, never to another.
+            self.pending, self.pending_scans, self.pending_task = 0, [], None
+            self.step = Step.BIN
         if line is None:
             self.show()
             return
@@ -159,6 +166,10 @@ class PickScreen(PickerScreen):
     # --- scans ---------------------------------------------------------------------------
 
     async def on_scan(self, scan: Scan) -> None:
+        async with self.busy:
+            await self._on_scan(scan)
+
+    async def _on_scan(self, scan: Scan) -> None:
         line = self.line
         if line is None:
             await self.refuse(scan, "Nothing left to pick. Esc: back to the queue.")
@@ -194,6 +205,7 @@ class PickScreen(PickerScreen):
         outcome = ScanOutcome.of(scan, "accepted", order_id=line.order_id)
         if self.is_batch:
             self.pending += count
+            self.pending_task = line.task_id
             self.pending_scans.append(outcome)
             self.step = Step.TOTE
             self.feedback.ok(f"{line.sku}: {self.pending} in hand", scan=scan.raw)
@@ -246,6 +258,13 @@ class PickScreen(PickerScreen):
     @on(Input.Submitted, "#qty")
     async def keyed(self, event: Input.Submitted) -> None:
         event.stop()
+        async with self.busy:
+            try:
+                await self._keyed(event)
+            except Exception as exc:  # the database, for one: said in words, never a crash
+                self.picker.report_failure(exc)
+
+    async def _keyed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         event.input.value = ""
         line = self.line
@@ -265,6 +284,7 @@ class PickScreen(PickerScreen):
             return
         if self.is_batch:
             self.pending += number
+            self.pending_task = line.task_id
             self.step = Step.TOTE
             self.feedback.ok(f"{line.sku}: {self.pending} in hand")
             self.show()
@@ -274,6 +294,12 @@ class PickScreen(PickerScreen):
     def action_short(self) -> None:
         line = self.line
         if line is None:
+            return
+        if self.pending:
+            self.feedback.error(
+                f"{self.pending} × {line.sku} in hand: put them in tote {line.tote} and scan "
+                "the tote first, then report the shortage."
+            )
             return
         self.asking_short = True
         self.show()
@@ -314,8 +340,15 @@ class PickScreen(PickerScreen):
             self._all_done()
 
     async def action_undo(self) -> None:
+        self.pending, self.pending_scans, self.pending_task = 0, [], None
+        async with self.busy:
+            try:
+                await self._undo()
+            except Exception as exc:
+                self.picker.report_failure(exc)
+
+    async def _undo(self) -> None:
         app = self.picker
-        self.pending, self.pending_scans = 0, []
         try:
             undone = await asyncio.to_thread(
                 picking.undo_last_pick, app.db, self.actor, clock=app.clock
@@ -325,10 +358,8 @@ class PickScreen(PickerScreen):
             return
         if undone is None:
             self.feedback.error("Nothing to undo.")
-        else:
-            self.feedback.ok(
-                f"Undone: {undone.quantity} × {undone.sku}. Put it back in {undone.bin}."
-            )
+            return
+        self.feedback.ok(f"Undone: {undone.quantity} × {undone.sku}. Put it back in {undone.bin}.")
         self.step = Step.BIN
         self.confirmed_bin = None
         await self.reload()

@@ -35,13 +35,13 @@ URGENT_MINUTES = 30
 def describe(entry: QueueEntry, now_minutes: int | None) -> Text:
     """Two short lines per order: they fit a 40-column handheld."""
     text = Text()
-    text.append(entry.number, style="bold")
+    text.append(safe(entry.number), style="bold")
     if entry.started:
         text.append(f"  ▶ tote {entry.tote}", style="bold green")
     elif entry.express:
         text.append("  EXPRESS", style="bold")
     text.append(f"\n  {entry.lines} lines/{entry.units} u  ")
-    text.append(f"{entry.courier or '-'} {safe(entry.service or '')}")
+    text.append(f"{safe(entry.courier or '-')} {safe(entry.service or '')}")
     if now_minutes is not None:
         style = "bold white on red" if now_minutes < URGENT_MINUTES else ""
         text.append(f"  {now_minutes} min", style=style)
