@@ -11,12 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from picker.config import Settings, load_settings
 from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
 from picker.domain.roles import NotAllowed
 from picker.services import auth, intake, queries
 from picker.services.common import Actor, NotFound, ServiceError
-from picker.services.demo import build_demo
 from picker.services.formats import ParsedFile
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent, PickTask, Product, Stock
@@ -26,16 +24,8 @@ REPO = Path(__file__).resolve().parents[2]
 CLI = Actor("T01")
 
 
-@pytest.fixture
-def settings() -> Settings:
-    return load_settings(REPO / "config.toml", environ={})
-
-
-@pytest.fixture
-def floor(db: Database) -> Database:
-    """The demo catalogue, bins, couriers and operators, with no orders."""
-    build_demo(db, orders=0, seed=1, now=NOW)
-    return db
+# settings and floor (the demo catalogue, bins, couriers and operators, no orders) are in
+# tests/services/conftest.py.
 
 
 def stock(db: Database, sku: str, **bins: int) -> None:

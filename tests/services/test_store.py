@@ -1,5 +1,6 @@
 """The schema refuses what must never be stored, on both databases."""
 
+from contextlib import nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -180,8 +181,66 @@ def test_the_import_writer_leaves_its_connection_as_it_found_it(db) -> None:
     with db.engine.connect() as conn:
         if db.dialect == "sqlite":
             assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000
+            assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 0  # the default
         else:
             assert conn.exec_driver_sql("SHOW synchronous_commit").scalar() == "on"
+
+
+def _numbers(db: Database) -> list[int]:
+    with db.read() as s:
+        return list(s.scalars(text("SELECT n FROM scratch ORDER BY n")))
+
+
+def test_a_failing_unit_of_a_group_is_undone_alone_and_the_rest_commit(db) -> None:
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
+    with db.writer() as conn:
+        group = db.group_commit(conn, max_units=10, max_seconds=60)
+        for n in (1, 2, 3, 4):
+            failing = pytest.raises(ZeroDivisionError) if n == 3 else nullcontext()
+            with failing, group.unit():
+                conn.exec_driver_sql(f"INSERT INTO scratch (n) VALUES ({n})")
+                if n == 3:
+                    conn.exec_driver_sql("INSERT INTO scratch (n) VALUES (30)")
+                    raise ZeroDivisionError  # after writing: all of it is undone
+        group.commit()
+    assert _numbers(db) == [1, 2, 4]
+
+
+def test_a_group_is_due_after_its_units_or_its_time(db) -> None:
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
+    with db.writer() as conn:
+        by_count = db.group_commit(conn, max_units=2, max_seconds=60)
+        assert not by_count.due
+        for n in (1, 2):
+            with by_count.unit():
+                conn.exec_driver_sql(f"INSERT INTO scratch (n) VALUES ({n})")
+        # SQLite: two units share the commit; PostgreSQL: each unit is a transaction of its own.
+        assert by_count.due and by_count.max_units == (2 if db.dialect == "sqlite" else 1)
+        by_count.commit()
+        by_time = db.group_commit(conn, max_units=100, max_seconds=0)
+        with by_time.unit():
+            conn.exec_driver_sql("INSERT INTO scratch (n) VALUES (3)")
+        assert by_time.due
+        by_time.commit()
+    assert _numbers(db) == [1, 2, 3]
+
+
+def test_orders_of_an_uncommitted_group_are_invisible_to_others(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'group.db'}"
+    writer, other = Database(url), Database(url)
+    with writer.engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
+    with writer.writer() as conn:
+        group = writer.group_commit(conn, max_units=10, max_seconds=60)
+        with group.unit():
+            conn.exec_driver_sql("INSERT INTO scratch (n) VALUES (1)")
+        assert _numbers(other) == []  # written, not yet committed: a crash now loses it whole
+        group.commit()
+        assert _numbers(other) == [1]
+    writer.dispose()
+    other.dispose()
 
 
 def test_a_writer_that_waits_too_long_gets_a_clear_database_error(tmp_path) -> None:

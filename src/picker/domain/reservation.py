@@ -51,27 +51,29 @@ def plan_reservation(needs: Sequence[Need], stock: Mapping[int, Sequence[BinStoc
     from as few bins as possible (largest first). Two lines of the same product share what is
     available. The takes come back in walking order.
     """
-    left = {
-        pid: {b.stock_id: b.available for b in bins if b.available > 0}
-        for pid, bins in stock.items()
-    }
+    # What is left in each bin, per product, as lines take from it (filled when first needed).
+    left: dict[int, dict[int, int]] = {}
     takes: list[Take] = []
     short: list[str] = []
     for need in needs:
-        bins = sorted(
-            (b for b in stock.get(need.product_id, ()) if left[need.product_id].get(b.stock_id)),
-            key=lambda b: b.pick_seq,
-        )
-        avail = left.get(need.product_id, {})
-        if sum(avail.get(b.stock_id, 0) for b in bins) < need.quantity:
+        product = need.product_id
+        avail = left.get(product)
+        if avail is None:
+            bins_of = stock.get(product, ())
+            avail = left[product] = {b.stock_id: b.available for b in bins_of if b.available > 0}
+        bins = [b for b in stock.get(product, ()) if avail.get(b.stock_id)]
+        if len(bins) > 1:
+            bins.sort(key=_walk)
+        wanted = need.quantity
+        if sum([avail[b.stock_id] for b in bins]) < wanted:
             short.append(need.sku)
             continue
-        single = next((b for b in bins if avail[b.stock_id] >= need.quantity), None)
+        single = next((b for b in bins if avail[b.stock_id] >= wanted), None)
         chosen: list[tuple[BinStock, int]] = []
         if single is not None:
-            chosen.append((single, need.quantity))
+            chosen.append((single, wanted))
         else:
-            remaining = need.quantity
+            remaining = wanted
             for b in sorted(bins, key=lambda b: (-avail[b.stock_id], b.pick_seq)):
                 take = min(remaining, avail[b.stock_id])
                 chosen.append((b, take))
@@ -80,7 +82,17 @@ def plan_reservation(needs: Sequence[Need], stock: Mapping[int, Sequence[BinStoc
                     break
         for b, qty in chosen:
             avail[b.stock_id] -= qty
-            takes.append(Take(need.line_id, need.product_id, b.stock_id, b.bin_id, b.pick_seq, qty))
+            takes.append(Take(need.line_id, product, b.stock_id, b.bin_id, b.pick_seq, qty))
     if short:
         return Plan((), tuple(sorted(set(short))))
-    return Plan(tuple(sorted(takes, key=lambda t: (t.pick_seq, t.line_id))), ())
+    if len(takes) > 1:
+        takes.sort(key=_walk_then_line)
+    return Plan(tuple(takes), ())
+
+
+def _walk(b: BinStock) -> int:
+    return b.pick_seq
+
+
+def _walk_then_line(t: Take) -> tuple[int, int]:
+    return t.pick_seq, t.line_id

@@ -19,16 +19,22 @@ def record_problems(order: IncomingOrder) -> tuple[list[str], set[int]]:
     if not order.lines:
         problems.append("no order lines")
     for i, line in enumerate(order.lines):
-        where = f"line {i + 1} ({line.sku or 'no SKU'})"
-        if line.quantity <= 0:
-            problems.append(f"{where}: quantity {line.quantity} is not positive")
+        quantity = line.quantity
+        if quantity <= 0:
+            problems.append(f"{_line(i, line.sku)}: quantity {quantity} is not positive")
             bad.add(i)
-        elif line.quantity > MAX_LINE_QUANTITY:
-            problems.append(f"{where}: quantity {line.quantity} is more than {MAX_LINE_QUANTITY}")
+        elif quantity > MAX_LINE_QUANTITY:
+            problems.append(
+                f"{_line(i, line.sku)}: quantity {quantity} is more than {MAX_LINE_QUANTITY}"
+            )
             bad.add(i)
         if not line.sku:
             problems.append(f"line {i + 1}: no SKU")
     return problems, bad
+
+
+def _line(index: int, sku: str) -> str:
+    return f"line {index + 1} ({sku or 'no SKU'})"
 
 
 def fixable_reasons(

@@ -50,9 +50,10 @@ def reserve_order(
     """
     if needs is None:
         needs = [Need(*row) for row in sql.order_lines(conn, order_id)]
+    products = sorted({need.product_id for need in needs})
     for _ in range(ATTEMPTS):
         stock: dict[int, list[BinStock]] = defaultdict(list)
-        for stock_id, product_id, bin_id, seq, available in sql.available_stock(conn, order_id):
+        for stock_id, product_id, bin_id, seq, available in sql.available_stock(conn, products):
             stock[product_id].append(BinStock(stock_id, bin_id, seq, available))
         plan = plan_reservation(needs, stock)
         if not plan.complete:
@@ -68,14 +69,7 @@ def reserve_order(
             sql.insert_tasks(
                 conn,
                 [
-                    {
-                        "order_id": order_id,
-                        "order_line_id": t.line_id,
-                        "product_id": t.product_id,
-                        "bin_id": t.bin_id,
-                        "seq": seq,
-                        "quantity": t.quantity,
-                    }
+                    (order_id, t.line_id, t.product_id, t.bin_id, seq, t.quantity)
                     for seq, t in enumerate(plan.takes, start=1)
                 ],
                 at,

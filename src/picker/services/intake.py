@@ -1,24 +1,28 @@
 """Order intake: import, validate, reserve, assign — and the lead's release and cancel.
 
-Each order is its own transaction: the order, its lines, its events and its reservation commit
-together or not at all. Re-importing the same channel + shop order number changes nothing
-(``INSERT … ON CONFLICT DO NOTHING`` on the unique key, so two importers racing each other
-cannot both create it).
+Each order is all or nothing: the order, its lines, its events and its reservation are written
+together or not at all (on SQLite, under a savepoint in a group of orders that commit together;
+on PostgreSQL, in a transaction of its own). Re-importing the same channel + shop order number
+changes nothing (``INSERT … ON CONFLICT DO NOTHING`` on the unique key, so two importers racing
+each other cannot both create it).
 """
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import islice
+from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from picker.config import IntakeSettings, Settings
-from picker.domain.intake import IncomingOrder, RecordError
+from picker.domain.intake import IncomingLine, IncomingOrder, RecordError
 from picker.domain.reservation import Need
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, check_order_transition
@@ -42,7 +46,7 @@ from picker.services.formats import ParsedFile
 from picker.services.orders import StatusChange, move_order
 from picker.services.reports import ImportProblem, ImportReport
 from picker.store import statements as sql
-from picker.store.engine import Database
+from picker.store.engine import Database, GroupCommit
 from picker.store.models import Courier, CourierService, Order, OrderLine, PickTask, Product
 
 Progress = Callable[[int, int], None]
@@ -87,6 +91,10 @@ class Lookups:
 
 #: Largest amount the store holds exactly (a 64-bit count of 1/10,000 units), with room to sum.
 MAX_AMOUNT = Decimal("100000000000")
+#: SQLite: the most orders that share one COMMIT, and the longest one group of them holds the
+#: write lock; between groups the lock is free while the next records are read and checked.
+GROUP_ORDERS = 64
+GROUP_SECONDS = 0.020
 
 
 def _width(column: str) -> int:
@@ -98,6 +106,20 @@ class _Rollback(Exception):
 
     def __init__(self, outcome: str) -> None:
         self.outcome = outcome
+
+
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    """An order read, checked and judged before the database is touched: what is written."""
+
+    record: int
+    row: tuple[Any, ...]  # the orders row, in storage form (see statements.order_row)
+    lines: tuple[tuple[int, IncomingLine, int | None], ...]  # (line number, line, product id)
+    status: OrderStatus  # the first
+    reason: str  # of the first event
+
+
+_Outcome = str | ImportProblem  # what became of a record: how it was imported, or why not
 
 
 def import_orders(
@@ -112,26 +134,45 @@ def import_orders(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import every record of ``parsed``; counts imported / on_hold / already_imported / failed
-    (and ``assigned`` for the orders given to pickers at the end)."""
+    (and ``assigned`` for the orders given to pickers at the end).
+
+    Every order is all or nothing. On SQLite consecutive orders share a COMMIT (a group of up to
+    :data:`GROUP_ORDERS` orders, or :data:`GROUP_SECONDS` of holding the write lock); records
+    are read and checked before the lock is taken. Counts and ``progress`` include only what is
+    committed: an import stopped half-way leaves whole orders, and running it again reports
+    those as already imported.
+    """
     require_lead(actor, "importing orders")
     report = ImportReport()
     with db.read() as s:
         lookups = Lookups.load(s)
+    records = iter(parsed.records)
+    waiting: deque[_Checked | ImportProblem] = deque()
+    solo = 0  # orders to write again one per transaction (their group was lost)
+    done = 0
     with db.writer() as conn:
-        for done, (record, item) in enumerate(parsed.records, start=1):
-            if isinstance(item, RecordError):
-                report.fail(ImportProblem(file_name, record, item.field, item.reason))
+        group = db.group_commit(conn, max_units=GROUP_ORDERS, max_seconds=GROUP_SECONDS)
+        while True:
+            for record, item in islice(records, max(0, group.max_units - len(waiting))):
+                waiting.append(_check(record, item, file_name, lookups, settings.intake))
+            if not waiting:
+                break
+            limit = 1 if solo else group.max_units
+            outcomes, unsettled = _write_group(
+                conn, group, waiting, limit, actor, clock, dry_run, file_name
+            )
+            if unsettled:  # written, then lost with their group: each again, on its own
+                solo = len(unsettled)
+                waiting.extendleft(reversed(unsettled))
             else:
-                try:
-                    report.add(
-                        _import_retrying(conn, actor, item, lookups, settings, clock, dry_run)
-                    )
-                except RecordError as exc:
-                    report.fail(ImportProblem(file_name, record, exc.field, exc.reason))
-                except (DBAPIError, OverflowError) as exc:
-                    why = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
-                    report.fail(ImportProblem(file_name, record, "", why))
-            if progress and (done % 500 == 0 or done == parsed.total):
+                solo = max(0, solo - len(outcomes))
+            for _, outcome in sorted(outcomes, key=lambda o: o[0]):
+                if isinstance(outcome, ImportProblem):
+                    report.fail(outcome)
+                else:
+                    report.add(outcome)
+            before, done = done, done + len(outcomes)
+            if progress and (done // 500 > before // 500 or done == parsed.total):
                 progress(done, parsed.total)
     if not dry_run:
         with db.transaction() as s:
@@ -140,23 +181,84 @@ def import_orders(
     return report
 
 
+def _check(
+    record: int,
+    item: IncomingOrder | RecordError,
+    file_name: str,
+    lookups: Lookups,
+    intake: IntakeSettings,
+) -> _Checked | ImportProblem:
+    if isinstance(item, RecordError):
+        return ImportProblem(file_name, record, item.field, item.reason)
+    try:
+        return _judge(record, item, lookups, intake)
+    except RecordError as exc:
+        return ImportProblem(file_name, record, exc.field, exc.reason)
+
+
+def _write_group(
+    conn: Connection,
+    group: GroupCommit,
+    waiting: deque[_Checked | ImportProblem],
+    limit: int,
+    actor: Actor,
+    clock: Clock,
+    dry_run: bool,
+    file_name: str,
+) -> tuple[list[tuple[int, _Outcome]], list[_Checked]]:
+    """Write orders from ``waiting`` until the group is due, and commit them.
+
+    Returns each settled record's outcome, and the orders that were written but lost with
+    their group (to be written again).
+    """
+    outcomes: list[tuple[int, _Outcome]] = []
+    written: list[tuple[_Checked, str]] = []
+    now = clock()  # the orders of a group are written (and committed) at one moment
+    while waiting and len(outcomes) + len(written) < limit and not group.due:
+        item = waiting.popleft()
+        if isinstance(item, ImportProblem):
+            outcomes.append((item.record, item))
+            continue
+        try:
+            written.append((item, _write_retrying(conn, group, item, actor, now, dry_run)))
+        except (DBAPIError, OverflowError) as exc:
+            why = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
+            outcomes.append((item.record, ImportProblem(file_name, item.record, "", why)))
+            if group.lost:
+                group.rollback()
+                return outcomes, [checked for checked, _ in written]
+    try:
+        group.commit()
+    except DBAPIError as exc:
+        if len(written) > 1:
+            return outcomes, [checked for checked, _ in written]
+        why = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
+        outcomes += [(c.record, ImportProblem(file_name, c.record, "", why)) for c, _ in written]
+        return outcomes, []
+    outcomes += [(checked.record, outcome) for checked, outcome in written]
+    return outcomes, []
+
+
 #: PostgreSQL's "try again" errors: deadlock detected, serialization failure.
 _RETRY_SQLSTATES = ("40P01", "40001")
 
 
-def _import_retrying(
+def _write_retrying(
     conn: Connection,
+    group: GroupCommit,
+    order: _Checked,
     actor: Actor,
-    order: IncomingOrder,
-    lookups: Lookups,
-    settings: Settings,
-    clock: Clock,
+    now: datetime,
     dry_run: bool,
 ) -> str:
-    """One order; a transaction that lost a deadlock to another importer is run again."""
+    """One order as one unit of the group; a unit that lost a deadlock to another importer
+    (PostgreSQL, where each order is its own transaction) is run again."""
     for attempt in range(3):
         try:
-            return _import_one(conn, actor, order, lookups, settings.intake, clock, dry_run)
+            with group.unit():
+                return _write(conn, order, actor, now, dry_run)
+        except _Rollback as stop:
+            return stop.outcome
         except DBAPIError as exc:
             if getattr(exc.orig, "sqlstate", None) not in _RETRY_SQLSTATES or attempt == 2:
                 raise
@@ -173,27 +275,34 @@ def _assign(s: Session, actor: Actor, settings: Settings, clock: Clock) -> list[
     )
 
 
+#: (label, width of its orders column, how to read it): text the store cannot hold when longer.
+_TEXTS: tuple[tuple[str, int, Callable[[IncomingOrder], str]], ...] = tuple(
+    (label, _width(column), read)
+    for label, column, read in (
+        ("shop order number", "shop_order_no", lambda o: o.shop_order_no),
+        ("channel", "channel", lambda o: o.channel),
+        ("customer name", "customer_name", lambda o: o.customer_name),
+        ("customer email", "customer_email", lambda o: o.customer_email),
+        ("ship name", "ship_name", lambda o: o.ship.name),
+        ("ship street", "ship_street", lambda o: o.ship.street),
+        ("ship street 2", "ship_street2", lambda o: o.ship.street2),
+        ("postal code", "ship_postal_code", lambda o: o.ship.postal_code),
+        ("city", "ship_city", lambda o: o.ship.city),
+        ("region", "ship_region", lambda o: o.ship.region),
+        ("phone", "ship_phone", lambda o: o.ship.phone),
+        ("shipping method", "shipping_method", lambda o: o.shipping_code or o.shipping_title),
+        ("shipping title", "shipping_title", lambda o: o.shipping_title),
+    )
+)
+
+
 def _check_record(order: IncomingOrder) -> None:
     """What the store cannot hold as sent is a clear problem, not a database error: over-long
     text (the column sizes of the schema) and impossible amounts."""
-    values = {
-        "shop order number": (order.shop_order_no, "shop_order_no"),
-        "channel": (order.channel, "channel"),
-        "customer name": (order.customer_name, "customer_name"),
-        "customer email": (order.customer_email, "customer_email"),
-        "ship name": (order.ship.name, "ship_name"),
-        "ship street": (order.ship.street, "ship_street"),
-        "ship street 2": (order.ship.street2, "ship_street2"),
-        "postal code": (order.ship.postal_code, "ship_postal_code"),
-        "city": (order.ship.city, "ship_city"),
-        "region": (order.ship.region, "ship_region"),
-        "phone": (order.ship.phone, "ship_phone"),
-        "shipping method": (order.shipping_code or order.shipping_title, "shipping_method"),
-        "shipping title": (order.shipping_title, "shipping_title"),
-    }
-    for label, (value, column) in values.items():
-        if len(value) > _width(column):
-            raise RecordError(label, f"longer than {_width(column)} characters ({len(value)})")
+    for label, width, read in _TEXTS:
+        value = read(order)
+        if len(value) > width:
+            raise RecordError(label, f"longer than {width} characters ({len(value)})")
     for line in order.lines:
         if len(line.sku) > 64:
             raise RecordError("sku", f"{line.sku[:20]!r}… is longer than 64 characters")
@@ -203,27 +312,22 @@ def _check_record(order: IncomingOrder) -> None:
         raise RecordError("total", f"{order.total} is beyond any real order total")
 
 
-def _import_one(
-    conn: Connection,
-    actor: Actor,
-    order: IncomingOrder,
-    lookups: Lookups,
-    intake: IntakeSettings,
-    clock: Clock,
-    dry_run: bool,
-) -> str:
+def _judge(record: int, order: IncomingOrder, lookups: Lookups, intake: IntakeSettings) -> _Checked:
+    """Check and validate an order (no database): raises :class:`RecordError` for what cannot
+    be stored; every reason for a hold is listed."""
     _check_record(order)
     problems, bad_lines = record_problems(order)
     shipping = lookups.shipping(intake, order.shipping_code, order.shipping_title)
     method = order.shipping_code or order.shipping_title
+    ship = order.ship
     reasons = fixable_reasons(
         skus=[line.sku for line in order.lines],
         known_skus=lookups.products,
-        name=order.ship.name,
-        street=order.ship.street,
-        city=order.ship.city,
-        postal_code=order.ship.postal_code,
-        country=order.ship.country,
+        name=ship.name,
+        street=ship.street,
+        city=ship.city,
+        postal_code=ship.postal_code,
+        country=ship.country,
         shipping_known=shipping is not None,
         shipping_method=method,
         paid=order.paid,
@@ -231,82 +335,88 @@ def _import_one(
         payment_state=order.payment_state,
     )
     valid = not problems and not reasons
-    now = clock()
     courier_id, service_id, express = shipping if shipping else (None, None, False)
     first = OrderStatus.UNHANDLED if valid else OrderStatus.ON_HOLD
-    try:
-        with conn.begin():
-            created = sql.insert_order(
-                conn,
-                {
-                    "channel": order.channel,
-                    "shop_order_no": order.shop_order_no,
-                    "customer_name": order.customer_name,
-                    "customer_email": order.customer_email or None,
-                    "ship_name": order.ship.name,
-                    "ship_street": order.ship.street,
-                    "ship_street2": order.ship.street2 or None,
-                    "ship_postal_code": order.ship.postal_code,
-                    "ship_city": order.ship.city,
-                    "ship_region": order.ship.region or None,
-                    "ship_country": order.ship.country if len(order.ship.country) == 2 else "",
-                    "ship_phone": order.ship.phone or None,
-                    "shipping_method": order.shipping_code or order.shipping_title,
-                    "shipping_title": order.shipping_title,
-                    "courier_id": courier_id,
-                    "service_id": service_id,
-                    "currency": order.currency,
-                    "total_amount": order.total,
-                    "cod_amount": order.total if order.cod and order.total > 0 else None,
-                    "paid": order.paid,
-                    "payment_state": order.payment_state[:32],
-                    "placed_at": order.placed_at,
-                    "priority": 10 if express else 0,
-                    "status": first.value,
-                    "hold_reasons": [*problems, *reasons],
-                    "intake_problems": problems,
-                    "note": order.note or None,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-            )
-            if created is None:
-                raise _Rollback("already_imported")  # nothing was written
-            order_id, number = created
-            needs = []
-            for i, line in enumerate(order.lines):
-                if i not in bad_lines:
-                    product_id = lookups.products.get(line.sku)
-                    line_id = sql.insert_line(
-                        conn, order_id=order_id, line_no=i + 1, sku=line.sku,
-                        product_id=product_id, name=line.name[:200],
-                        quantity=line.quantity, unit_price=line.unit_price,
-                    )  # fmt: skip
-                    if product_id is not None:
-                        needs.append(Need(line_id, product_id, line.sku, line.quantity))
-            # The first event: the domain says whether a new order may start here.
-            check_order_transition(None, first)
-            sql.insert_event(
-                conn, order_id=order_id, at=now, operator_id=actor.operator_id,
-                terminal_id=actor.terminal_id, from_status=None, to_status=first.value,
-                reason="imported" if valid else "; ".join([*problems, *reasons]),
+    # The first event: the domain says whether a new order may start here.
+    check_order_transition(None, first)
+    products = lookups.products
+    row = sql.order_row(
+        channel=order.channel,
+        shop_order_no=order.shop_order_no,
+        customer_name=order.customer_name,
+        customer_email=order.customer_email or None,
+        ship_name=ship.name,
+        ship_street=ship.street,
+        ship_street2=ship.street2 or None,
+        ship_postal_code=ship.postal_code,
+        ship_city=ship.city,
+        ship_region=ship.region or None,
+        ship_country=ship.country if len(ship.country) == 2 else "",
+        ship_phone=ship.phone or None,
+        shipping_method=method,
+        shipping_title=order.shipping_title,
+        courier_id=courier_id,
+        service_id=service_id,
+        currency=order.currency,
+        total_amount=order.total,
+        cod_amount=order.total if order.cod and order.total > 0 else None,
+        paid=order.paid,
+        payment_state=order.payment_state[:32],
+        placed_at=order.placed_at,
+        priority=10 if express else 0,
+        status=first.value,
+        hold_reasons=[*problems, *reasons],
+        intake_problems=problems,
+        note=order.note or None,
+    )
+    return _Checked(
+        record=record,
+        row=row,
+        lines=tuple(
+            (i + 1, line, products.get(line.sku))
+            for i, line in enumerate(order.lines)
+            if i not in bad_lines
+        ),
+        status=first,
+        reason="imported" if valid else "; ".join([*problems, *reasons]),
+    )
+
+
+def _write(conn: Connection, order: _Checked, actor: Actor, now: datetime, dry_run: bool) -> str:
+    """Write a checked order inside the caller's unit; its outcome, or :class:`_Rollback`."""
+    created = sql.insert_order(conn, order.row, now)
+    if created is None:
+        raise _Rollback("already_imported")  # nothing was written
+    order_id, number = created
+    line_ids = sql.insert_lines(
+        conn, order_id, [(no, line.sku, pid, line.name[:200], line.quantity, line.unit_price)
+                         for no, line, pid in order.lines],
+    )  # fmt: skip
+    sql.insert_event(
+        conn, order_id=order_id, at=now, operator_id=actor.operator_id,
+        terminal_id=actor.terminal_id, from_status=None, to_status=order.status.value,
+        reason=order.reason,
+    )  # fmt: skip
+    valid = order.status is OrderStatus.UNHANDLED
+    outcome = "imported" if valid else "on_hold"
+    if valid:
+        needs = [
+            Need(line_id, pid, line.sku, line.quantity)
+            for line_id, (_, line, pid) in zip(line_ids, order.lines, strict=True)
+            if pid is not None
+        ]
+        plan = reserve_order(conn, order_id, now, needs)
+        if not plan.complete:
+            short = "short: " + ", ".join(plan.short)
+            move_order(
+                conn, order_id=order_id, number=number, from_=OrderStatus.UNHANDLED,
+                version=1, to=OrderStatus.ON_HOLD, actor=actor, reason=short, at=now,
+                hold_reasons=[short],
             )  # fmt: skip
-            outcome = "imported" if valid else "on_hold"
-            if valid:
-                plan = reserve_order(conn, order_id, now, needs)
-                if not plan.complete:
-                    short = "short: " + ", ".join(plan.short)
-                    move_order(
-                        conn, order_id=order_id, number=number, from_=OrderStatus.UNHANDLED,
-                        version=1, to=OrderStatus.ON_HOLD, actor=actor, reason=short, at=now,
-                        hold_reasons=[short],
-                    )  # fmt: skip
-                    outcome = "on_hold"
-            if dry_run:
-                raise _Rollback(outcome)
-            return outcome
-    except _Rollback as stop:
-        return stop.outcome
+            outcome = "on_hold"
+    if dry_run:
+        raise _Rollback(outcome)
+    return outcome
 
 
 # --- the lead: release, retry, cancel, assign -----------------------------------------------

@@ -25,6 +25,7 @@ def ts(value: datetime) -> str:
     return value.isoformat(" ", "microseconds")
 
 
+@lru_cache(maxsize=4096)  # a shop's prices and totals repeat
 def money(value: Any) -> int:
     """An amount in the stored form of :class:`~picker.store.models.Money`."""
     return _MONEY.process_bind_param(value, None)  # type: ignore[arg-type,return-value]
@@ -51,12 +52,14 @@ class BulkWriter:
             self._tables.add(table)
         cols = ", ".join(columns)
         if self.dialect == "postgresql":
-            with self._cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+            with self._cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
         else:
             marks = ", ".join("?" * len(columns))
-            self._cursor.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+            # sqlite3 takes any iterable of rows (the DB-API stub says a sequence): no list made.
+            sql = f"INSERT INTO {table} ({cols}) VALUES ({marks})"
+            self._cursor.executemany(sql, rows)  # type: ignore[arg-type]
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         if self.dialect == "postgresql":
