@@ -80,7 +80,7 @@ async def test_a_thousand_scans_arrive_whole_once_in_order_with_a_quantity_field
     async with app.run_test(size=(80, 24)) as pilot:
         screen = CaptureScreen()
         await app.push_screen(screen)
-        await pilot.pause()
+        await pilot.pause(0.2)  # the app has settled (a scanner is not used during start-up)
         codes = scan_codes(1000)
         stream = "".join(code + "\r" for code in codes)
         thread = feed_like_a_terminal(app, stream, gap_s=(0.0002, 0.0015))
@@ -100,7 +100,7 @@ async def test_a_person_typing_a_quantity_fills_the_field_and_is_no_scan(app_fac
     async with app.run_test(size=(80, 24)) as pilot:
         screen = CaptureScreen()
         await app.push_screen(screen)
-        await pilot.pause()
+        await pilot.pause(0.2)  # the app has settled (a scanner is not used during start-up)
         await pilot.press("1", "2", "backspace", "5")
         await pilot.pause(0.1)
         assert screen.query_one("#qty", Input).value == "15"
@@ -114,7 +114,7 @@ async def test_a_burst_between_typed_keys_is_a_scan_and_the_typing_stays_in_orde
     async with app.run_test(size=(80, 24)) as pilot:
         screen = CaptureScreen()
         await app.push_screen(screen)
-        await pilot.pause()
+        await pilot.pause(0.2)  # the app has settled (a scanner is not used during start-up)
         await pilot.press("3")
         await pilot.pause(0.1)
         await asyncio.to_thread(feed_like_a_terminal(app, "T-0042\r", (0.001, 0.002)).join)
@@ -144,7 +144,7 @@ async def test_a_burst_slower_than_the_gap_is_typing_not_a_scan(app_factory) -> 
     async with app.run_test(size=(80, 24)) as pilot:
         screen = CaptureScreen()
         await app.push_screen(screen)
-        await pilot.pause()
+        await pilot.pause(0.2)  # the app has settled (a scanner is not used during start-up)
         await asyncio.to_thread(feed_like_a_terminal(app, "123\r", (0.045, 0.05)).join)
         await pilot.pause(0.1)
         assert screen.received == []
@@ -168,7 +168,7 @@ async def test_scans_survive_event_loop_stalls_in_the_middle_of_bursts(app_facto
     async with app.run_test(size=(80, 24)) as pilot:
         screen = CaptureScreen()
         await app.push_screen(screen)
-        await pilot.pause()
+        await pilot.pause(0.2)  # the app has settled (a scanner is not used during start-up)
         codes = scan_codes(40)
         thread = feed_like_a_terminal(app, "".join(c + "\r" for c in codes), (0.001, 0.002))
         stalls = 0
@@ -248,7 +248,7 @@ async def test_scans_are_applied_one_at_a_time_in_order_and_typing_goes_on_meanw
     async with app.run_test(size=(80, 24)) as pilot:
         screen = SlowScreen()
         await app.push_screen(screen)
-        await pilot.pause()
+        await pilot.pause(0.2)  # the app has settled (a scanner is not used during start-up)
         codes = ["T-0001", "T-0002", "T-0011", "T-0003"]
         thread = feed_like_a_terminal(app, "".join(c + "\r" for c in codes), (0.001, 0.002))
         await asyncio.to_thread(thread.join)
