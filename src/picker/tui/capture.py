@@ -55,6 +55,7 @@ class StallMonitor:
         self.slack_s = slack_s
         self.keep_s = keep_s
         self.stalls: deque[tuple[float, float]] = deque()
+        self.last_beat = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -67,18 +68,26 @@ class StallMonitor:
         self._stop.set()
 
     def _run(self) -> None:
-        last = time.monotonic()
+        self.last_beat = time.monotonic()
         while not self._stop.wait(self.period_s):
             now = time.monotonic()
+            last = self.last_beat
             if now - last > self.period_s + self.slack_s:
                 self.stalls.append((last + self.period_s, now))
                 while self.stalls and self.stalls[0][1] < now - self.keep_s:
                     self.stalls.popleft()
-            last = now
+            self.last_beat = now
 
     def stalled_between(self, start: float, end: float) -> float:
-        """Seconds of [start, end] during which threads were stalled."""
-        periods = tuple(self.stalls)  # a copy taken at once: the heartbeat thread appends
+        """Seconds of [start, end] during which threads were stalled.
+
+        A stall the heartbeat has not woken up from yet counts too: right after a long GIL hold
+        the input thread may run (and its keys be judged) before the heartbeat records it.
+        """
+        periods = list(self.stalls)  # a copy taken at once: the heartbeat thread appends
+        last = self.last_beat
+        if end - last > self.period_s + self.slack_s:
+            periods.append((last + self.period_s, end))
         return sum(max(0.0, min(end, b) - max(start, a)) for a, b in periods)
 
 
