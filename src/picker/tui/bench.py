@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from textual import events
 from textual._xterm_parser import XTermParser
+from textual.pilot import Pilot
 
 from picker.tui.app import IncomingScan, PickerApp
 from picker.tui.screens.home import HomeScreen
@@ -78,6 +79,48 @@ class ScanLatency:
     p99_ms: float
     max_ms: float
 
+    @classmethod
+    def of(cls, ms: Sequence[float]) -> ScanLatency:
+        return cls(
+            len(ms),
+            round(statistics.median(ms), 2) if ms else 0.0,
+            round(percentile(ms, 0.99), 2),
+            round(max(ms, default=0.0), 2),
+        )
+
+
+class TimedScans:
+    """Scans typed into the app one at a time, each timed from its Enter to its feedback."""
+
+    def __init__(self, app: PickerApp) -> None:
+        self.app = app
+        self.ms: list[float] = []
+        self._applied: asyncio.Queue[tuple[IncomingScan, float]] = asyncio.Queue()
+        app.scan_applied = lambda incoming: self._applied.put_nowait((incoming, time.monotonic()))
+
+    async def scan(self, code: str) -> IncomingScan:
+        entered = await type_scan(self.app, code)
+        incoming, shown = await self._applied.get()
+        self.ms.append((shown - entered) * 1000)
+        return incoming
+
+
+async def log_in(app: PickerApp, pilot: Pilot[None], badge: str, pin: str) -> None:
+    """Scan the badge, type the PIN, and end on the home screen (leaving a resumed pick)."""
+    await type_scan(app, badge)
+    await app.scans_settled()
+    await pilot.pause()
+    for ch in pin:
+        await pilot.press(ch)
+    await pilot.press("enter")
+    await app.workers.wait_for_complete()
+    await pilot.pause(0.3)
+    if app.operator is None:
+        raise RuntimeError("login failed")
+    while not isinstance(app.screen, HomeScreen):  # resumed a pick of an earlier run
+        await pilot.press("escape")
+        await pilot.pause()
+
 
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
@@ -96,42 +139,19 @@ async def measure_scan_latency(
 ) -> ScanLatency:
     """Log in, open the scanner test (router + journal + feedback: the path every station shares)
     and scan each code once, one after the other as an operator would."""
-    latencies: list[float] = []
-    applied: asyncio.Queue[tuple[IncomingScan, float]] = asyncio.Queue()
     async with app.run_test(size=(80, 24)) as pilot:
-        await type_scan(app, badge)
-        await app.scans_settled()
-        await pilot.pause()
-        pin_field = app.focused
-        for ch in pin:
-            await pilot.press(ch)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        if not isinstance(app.screen, HomeScreen):
-            raise RuntimeError(f"login failed (focus was on {pin_field!r})")
+        await log_in(app, pilot, badge, pin)
         await pilot.press("f2")
         await pilot.pause()
         assert isinstance(app.screen, ScannerTestScreen)
-        app.scan_applied = lambda incoming: applied.put_nowait((incoming, time.monotonic()))
+        timed = TimedScans(app)
         for i, code in enumerate(codes):
-            entered = await type_scan(app, code)
-            incoming, shown = await applied.get()
+            incoming = await timed.scan(code)
             if incoming.raw != code:
                 raise RuntimeError(f"scan {i} arrived as {incoming.raw!r}, not {code!r}")
-            latencies.append((shown - entered) * 1000)
-            import os
-
-            if os.environ.get("PICKER_BENCH_TRACE"):
-                print(f"{code} {(shown - entered) * 1000:.1f} {type(app.screen).__name__}")
             progress(i + 1, len(codes))
             await asyncio.sleep(0.005)
-    return ScanLatency(
-        len(latencies),
-        round(statistics.median(latencies), 2) if latencies else 0.0,
-        round(percentile(latencies, 0.99), 2),
-        round(max(latencies, default=0.0), 2),
-    )
+    return ScanLatency.of(timed.ms)
 
 
 @dataclass(frozen=True)
@@ -157,23 +177,9 @@ async def measure_picking(
     from picker.tui.screens.pick import PickScreen
     from picker.tui.screens.queue import QueueScreen
 
-    latencies: list[float] = []
     opens: list[float] = []
-    applied: asyncio.Queue[tuple[IncomingScan, float]] = asyncio.Queue()
     async with app.run_test(size=(80, 24)) as pilot:
-        await type_scan(app, badge)
-        await app.scans_settled()
-        await pilot.pause()
-        for ch in pin:
-            await pilot.press(ch)
-        await pilot.press("enter")
-        await app.workers.wait_for_complete()
-        await pilot.pause(0.3)
-        if app.operator is None:
-            raise RuntimeError("login failed")
-        while not isinstance(app.screen, HomeScreen):  # resumed a pick of an earlier run
-            await pilot.press("escape")
-            await pilot.pause()
+        await log_in(app, pilot, badge, pin)
         await asyncio.to_thread(refill)
         for _ in range(queue_opens):
             loads = app._queue.loads if app._queue is not None else 0
@@ -188,17 +194,8 @@ async def measure_picking(
             await pilot.pause()
         await pilot.press("enter")
         await pilot.pause()
-        app.scan_applied = lambda incoming: applied.put_nowait((incoming, time.monotonic()))
-
-        async def scan(code: str) -> None:
-            entered = await type_scan(app, code)
-            _incoming, shown = await applied.get()
-            latencies.append((shown - entered) * 1000)
-            import os
-
-            if os.environ.get("PICKER_BENCH_TRACE"):
-                print(f"{code} {(shown - entered) * 1000:.1f} {type(app.screen).__name__}")
-
+        app_scans = TimedScans(app)
+        scan = app_scans.scan
         done = 0
         tote = 8000
         while done < picks:
@@ -236,12 +233,7 @@ async def measure_picking(
             await pilot.pause()
             await queue.reload()
     return PickBench(
-        ScanLatency(
-            len(latencies),
-            round(statistics.median(latencies), 2) if latencies else 0.0,
-            round(percentile(latencies, 0.99), 2),
-            round(max(latencies, default=0.0), 2),
-        ),
+        ScanLatency.of(app_scans.ms),
         done,
         round(statistics.median(opens), 2) if opens else 0.0,
         round(percentile(opens, 0.99), 2),
