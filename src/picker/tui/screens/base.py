@@ -21,6 +21,7 @@ from picker.services import scans
 from picker.services.common import Actor
 from picker.services.scans import ScanOutcome
 from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from picker.tui.app import IncomingScan, PickerApp
@@ -36,6 +37,11 @@ class PickerScreen(Screen[None]):
     def picker(self) -> PickerApp:
         """The running app, typed (``self.app`` is a plain ``App`` to the type checker)."""
         return cast("PickerApp", self.app)
+
+    def title_bar(self, place: str) -> TitleBar:
+        """The top line: this terminal, ``place`` (a station or a screen), who is logged in."""
+        app = self.picker
+        return TitleBar(app.settings.terminal.id, place, app.operator.name if app.operator else "")
 
     @property
     def feedback(self) -> Feedback:

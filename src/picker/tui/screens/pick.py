@@ -37,7 +37,6 @@ from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
-from picker.tui.widgets.title_bar import TitleBar
 
 #: Lines of the walk shown after the current one.
 AHEAD = 4
@@ -66,9 +65,7 @@ class PickScreen(PickerScreen):
         """Scans, keys (undo, shortage) and keyed quantities change the pick one at a time."""
 
     def compose(self) -> ComposeResult:
-        app = self.picker
-        who = app.operator.name if app.operator else ""
-        yield TitleBar(app.settings.terminal.id, "picking", who)
+        yield self.title_bar("picking")
         with Vertical(id="pick-body"):
             yield Static("", id="line")
             yield Static("", id="walk")

@@ -26,7 +26,6 @@ from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
-from picker.tui.widgets.title_bar import TitleBar
 
 REFRESH_S = 5.0
 URGENT_MINUTES = 30
@@ -69,9 +68,7 @@ class QueueScreen(PickerScreen):
         """How many times the list was read (the benchmark waits for a fresh one)."""
 
     def compose(self) -> ComposeResult:
-        app = self.picker
-        who = app.operator.name if app.operator else ""
-        yield TitleBar(app.settings.terminal.id, "picker queue", who)
+        yield self.title_bar("picker queue")
         with Vertical(id="queue-body"):
             yield Static("", id="summary", classes="prompt")
             yield OptionList(id="orders")

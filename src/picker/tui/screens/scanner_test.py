@@ -21,7 +21,6 @@ from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
-from picker.tui.widgets.title_bar import TitleBar
 
 if TYPE_CHECKING:
     from picker.tui.app import IncomingScan
@@ -60,9 +59,7 @@ class ScannerTestScreen(PickerScreen):
     BINDINGS = [Binding("escape", "back", "Back", id="scanner_test.back")]
 
     def compose(self) -> ComposeResult:
-        app = self.picker
-        who = app.operator.name if app.operator else ""
-        yield TitleBar(app.settings.terminal.id, "scanner test", who)
+        yield self.title_bar("scanner test")
         with VerticalScroll(id="scanner-test-body"):
             yield Static("Scan any barcode", classes="prompt")
             yield Static("", id="explained")
