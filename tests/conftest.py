@@ -133,3 +133,11 @@ def blank_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databas
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    """A configuration file for command-line tests: terminal T05, every other key default."""
+    path = tmp_path / "config.toml"
+    path.write_text('[terminal]\nid = "T05"\n', encoding="utf-8")
+    return path

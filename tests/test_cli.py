@@ -4,17 +4,9 @@ import json
 from pathlib import Path
 
 import pypdfium2
-import pytest
 import zxingcpp
 
 from picker.cli import main
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text('[terminal]\nid = "T05"\n', encoding="utf-8")
-    return path
 
 
 def run(capsys, config: Path, *args: str):  # type: ignore[no-untyped-def]

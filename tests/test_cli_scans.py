@@ -4,28 +4,12 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
-import pytest
-
-from picker.cli import main
 from picker.services import scans
 from picker.services.common import Actor
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
-
-
-@pytest.fixture
-def config(tmp_path: Path) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text('[terminal]\nid = "T05"\n', encoding="utf-8")
-    return path
-
-
-def run(capsys, config: Path, *args: str):  # type: ignore[no-untyped-def]
-    code = main(["--config", str(config), *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.test_cli import run
 
 
 def test_explain_shows_every_field_of_a_gs1_code_with_gs_written_visibly(capsys, config) -> None:
