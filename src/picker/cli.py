@@ -113,6 +113,9 @@ def _parser() -> argparse.ArgumentParser:
     oa = order.add_parser("assign", help="give orders to pickers (one to a named picker)")
     oa.add_argument("number", nargs="?", help="the order (default: assign all that are ready)")
     oa.add_argument("--to", metavar="BADGE", help="the picker's badge")
+    oa.add_argument(
+        "--reason", default="", help="why (journaled); an order being picked is taken over"
+    )
 
     pr = sub.add_parser("print", help="documents").add_subparsers(
         dest="print_command", metavar="DOCUMENT", required=True
@@ -590,7 +593,7 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         intake.cancel_order(db, actor, args.number, args.reason)
         print(f"{args.number} cancelled; its reserved stock is free again")
     elif args.number and args.to:
-        intake.assign_order(db, actor, args.number, args.to)
+        intake.assign_order(db, actor, args.number, args.to, reason=args.reason)
         print(f"{args.number} assigned to {args.to.upper()}")
     elif args.number or args.to:
         raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
@@ -884,6 +887,7 @@ def _bench_pick(
     from sqlalchemy import select
 
     from picker.services import auth, intake
+    from picker.services.benchmarks import import_fresh, shopify_export, stock_up
     from picker.services.common import Actor, ServiceError
     from picker.services.demo import build_demo
     from picker.store.models import Operator, Order, PickTask
@@ -892,6 +896,11 @@ def _bench_pick(
 
     lead = Actor("BENCH")
     build_demo(db, orders=args.orders, progress=progress, reset=True)
+    # A built floor's history is handed over; today's orders arrive from the shop, enough of
+    # them (stocked) for every pick the benchmark makes.
+    skus = stock_up(db, 10_000)
+    import_fresh(db, settings, shopify_export(skus, args.picks, seed=2),
+                 lambda done, total: progress("new orders", done, total))  # fmt: skip
     with db.read() as s:
         known = s.scalar(select(Operator.id).where(Operator.badge == "EMP-9902"))
     if known is None:

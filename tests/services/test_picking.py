@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 
 from picker.domain.roles import Role
-from picker.services import picking, scans
-from picker.services.common import Actor, Conflict, OperatorInfo
+from picker.services import intake, picking, scans
+from picker.services.common import Actor, Conflict, OperatorInfo, ServiceError
 from picker.services.picking import PickRefused
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
@@ -29,6 +29,7 @@ from tests.conftest import NOW
 from tests.services.test_intake import order, run, stock
 
 TZ = ZoneInfo("Europe/Warsaw")
+LEAD = Actor("T01")  # the command line on the server: a lead
 
 
 def clock():  # type: ignore[no-untyped-def]
@@ -254,7 +255,7 @@ def test_a_shortage_moves_other_orders_reservations_in_that_bin(floor, settings)
     result = picking.report_shortage(floor, who, line.task_id, 1, clock=clock)
     # Mine: 1 here, 1 from B. The other order's 2 had only this bin: nothing left anywhere.
     assert result.replacement_bins == ("B-01-01-1",)
-    assert result.others_held == ("PO-0000002",)
+    assert [h.number for h in result.others_held] == ["PO-0000002"]
     assert status(floor, "PO-0000002") == "on_hold"
     assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (1, 1)
     assert bin_stock(floor, "SKU-00001", "B-01-01-1") == (1, 1)
@@ -426,3 +427,129 @@ def test_undo_after_the_last_unit_refuses_by_name_and_never_undoes_another_order
     assert status(floor, last.order_number) == "picked"
     if len(lines) == 2:
         assert picking.pick_list(floor, who.operator_id)[0].picked == 1  # untouched
+
+
+def mine_too(db: Database, who: Actor, *numbers: str) -> None:
+    """A lead gives ``numbers`` to ``who`` (so one picker holds them all, for a batch)."""
+    for number in numbers:
+        if picker_of(db, number) != who:
+            intake.assign_order(db, LEAD, number, who.operator.badge, clock=clock)
+
+
+def test_a_shortage_holds_a_batch_mate_and_sends_its_tote_to_the_problem_shelf(floor, settings):
+    stock(floor, "SKU-00001", A_01_01_1=4)
+    stock(floor, "SKU-00002", A_01_02_1=5)
+    run(floor, settings, order("1001", ("SKU-00001", 2)),
+        order("1002", ("SKU-00002", 1), ("SKU-00001", 2)))  # fmt: skip
+    who = picker_of(floor, "PO-0000001")
+    mine_too(floor, who, "PO-0000002")
+    for tote, number in (("T-0900", "PO-0000001"), ("T-0901", "PO-0000002")):
+        picking.start_order(floor, who, order_id(floor, number), tote, batch_size=4, clock=clock)
+    lines = {(ln.order_number, ln.sku): ln for ln in picking.pick_list(floor, who.operator_id)}
+    picking.pick(floor, who, lines["PO-0000002", "SKU-00002"].task_id, 1, clock=clock)
+    # Nothing in the bin at all, and no other bin: both orders of the batch are held.
+    result = picking.report_shortage(
+        floor, who, lines["PO-0000001", "SKU-00001"].task_id, 0, clock=clock
+    )
+    assert result.on_hold and result.tote == "T-0900"
+    [mate] = result.mine_held(who.operator_id)
+    assert (mate.number, mate.tote) == ("PO-0000002", "T-0901")
+    assert mate.put_back == (picking.PutBack("SKU-00002", 1, "A-01-02-1"),)
+    assert status(floor, "PO-0000002") == "on_hold"
+    with floor.read() as s:
+        shelf = dict(s.execute(select(Tote.code, Tote.location).where(Tote.code >= "T-09")).all())
+        assert shelf == {"T-0900": "problem_shelf", "T-0901": "problem_shelf"}
+        assert s.scalar(select(func.sum(Stock.reserved))) == 0
+    # A scan of the held order's line names the reason and where its tote goes.
+    with pytest.raises(Conflict, match=r"PO-0000002 was put on hold \(short: SKU-00001\).*T-0901"):
+        picking.pick(floor, who, lines["PO-0000002", "SKU-00001"].task_id, 1, clock=clock)
+    assert picking.pick_list(floor, who.operator_id) == []
+
+
+def test_one_picker_on_two_terminals_cannot_start_more_than_the_batch(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    run(floor, settings, order("1001"), order("1002"))
+    who = picker_of(floor, "PO-0000001")
+    mine_too(floor, who, "PO-0000002")
+    results = _race(
+        *(
+            (lambda n=n, tote=tote: picking.start_order(
+                floor, who, order_id(floor, n), tote, batch_size=1, clock=clock))
+            for n, tote in (("PO-0000001", "T-0900"), ("PO-0000002", "T-0901"))
+        )
+    )  # fmt: skip
+    assert len([r for r in results if isinstance(r, picking.Started)]) == 1, results
+    assert any(isinstance(r, PickRefused) and "at most 1" in str(r) for r in results), results
+    with floor.read() as s:
+        picking_now = select(func.count()).select_from(Order).where(Order.status == "picking")
+        assert s.scalar(picking_now) == 1
+
+
+def test_a_pick_and_a_shortage_in_one_bin_at_once_both_settle_and_stock_adds_up(floor, settings):
+    stock(floor, "SKU-00001", A_01_01_1=4, B_01_01_1=10)
+    run(floor, settings, order("1001", ("SKU-00001", 2)), order("1002", ("SKU-00001", 2)))
+    pickers = [picker_of(floor, n) for n in ("PO-0000001", "PO-0000002")]
+    if pickers[0] == pickers[1]:  # one picker holds both: give the second to the other picker
+        intake.assign_order(floor, LEAD, "PO-0000002", "EMP-0003" if pickers[0].operator.badge
+                            != "EMP-0003" else "EMP-0002", clock=clock)  # fmt: skip
+        pickers[1] = picker_of(floor, "PO-0000002")
+    tasks = []
+    for i, (who, number) in enumerate(zip(pickers, ("PO-0000001", "PO-0000002"), strict=True)):
+        picking.start_order(floor, who, order_id(floor, number), f"T-090{i}", batch_size=4,
+                            clock=clock)  # fmt: skip
+        [line] = picking.pick_list(floor, who.operator_id)
+        assert line.bin_code == "A-01-01-1"
+        tasks.append(line.task_id)
+    results = _race(
+        lambda: picking.pick(floor, pickers[0], tasks[0], 1, clock=clock),
+        lambda: picking.report_shortage(floor, pickers[1], tasks[1], 1, clock=clock),
+    )
+    # Whichever went first, neither failed on the database (a deadlock would): a pick that came
+    # second finds its line moved to bin B and is refused by name.
+    assert all(not isinstance(r, Exception) or isinstance(r, ServiceError) for r in results)
+    assert isinstance(results[1], picking.Shortage), results
+    with floor.read() as s:
+        for stock_id, on_hand, reserved in s.execute(select(Stock.id, Stock.on_hand,
+                                                            Stock.reserved)):  # fmt: skip
+            open_units = s.scalar(
+                select(func.coalesce(func.sum(PickTask.quantity - PickTask.picked
+                                              - PickTask.short), 0))
+                .join(Stock, (Stock.product_id == PickTask.product_id)
+                      & (Stock.bin_id == PickTask.bin_id))
+                .where(Stock.id == stock_id)
+            )  # fmt: skip
+            assert 0 <= reserved <= on_hand and reserved == open_units, (stock_id, on_hand)
+        picked = s.scalar(select(func.sum(PickTask.picked)))
+        ledger = s.scalar(
+            select(func.sum(StockMovement.delta)).where(StockMovement.reason == "pick")
+        )
+        assert -(ledger or 0) == picked
+
+
+def test_a_lead_takes_over_a_started_order_and_the_new_picker_resumes_its_counts(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    number, who = started(floor, settings, ("SKU-00001", 3))
+    [line] = picking.pick_list(floor, who.operator_id)
+    picking.pick(floor, who, line.task_id, 2, clock=clock)
+    other = "EMP-0003" if who.operator.badge != "EMP-0003" else "EMP-0002"
+    intake.assign_order(floor, LEAD, number, other, reason="Ann went home", clock=clock)
+    taker = picker_of(floor, number)
+    assert taker.operator.badge == other
+    [entry] = picking.queue(floor, taker.operator_id, now=clock(), tz=TZ)
+    assert entry.started and entry.tote == "T-0900"
+    [resumed] = picking.pick_list(floor, taker.operator_id)
+    assert (resumed.task_id, resumed.picked, resumed.left) == (line.task_id, 2, 1)
+    assert picking.pick_list(floor, who.operator_id) == []
+    with pytest.raises(Conflict, match="no longer yours"):
+        picking.pick(floor, who, line.task_id, 1, clock=clock)
+    done = picking.pick(floor, taker, line.task_id, 1, clock=clock)
+    assert done.order_picked
+    with floor.read() as s:
+        event = s.execute(
+            select(OrderEvent.from_status, OrderEvent.to_status, OrderEvent.reason)
+            .where(OrderEvent.reason.like("taken over%"))
+        ).one()  # fmt: skip
+    assert event.from_status == event.to_status == "picking"
+    assert event.reason == f"taken over from {who.operator.badge} to {other} by lead: Ann went home"

@@ -259,3 +259,52 @@ def test_a_writer_that_waits_too_long_gets_a_clear_database_error(tmp_path) -> N
     assert describe_failure(err.value) == "the database cannot be used: database is locked"
     holder.dispose()
     waiter.dispose()
+
+
+def test_a_transaction_that_loses_a_deadlock_is_run_again_whole(fresh_postgres_url) -> None:
+    """PostgreSQL only: rows are locked one by one there, so two transactions can wait on each
+    other in a circle; the server undoes one (40P01) and Database.run runs it again. (SQLite's
+    writers take the whole database in turn: no such circle.)"""
+    import threading
+
+    db = Database(fresh_postgres_url)
+    try:
+        with db.transaction() as s:
+            s.execute(text("CREATE TABLE pair (id int PRIMARY KEY, n int)"))
+            s.execute(text("INSERT INTO pair VALUES (1, 0), (2, 0)"))
+        both_hold_one = threading.Barrier(2)
+        attempts = [0, 0]
+
+        def crossing(i: int, first: int, second: int):  # type: ignore[no-untyped-def]
+            def work(s):  # type: ignore[no-untyped-def]
+                attempts[i] += 1
+                s.execute(text("UPDATE pair SET n = n + 1 WHERE id = :id"), {"id": first})
+                if attempts[i] == 1:
+                    both_hold_one.wait(timeout=10)  # each holds one row, wants the other
+                s.execute(text("UPDATE pair SET n = n + 10 WHERE id = :id"), {"id": second})
+                return attempts[i]
+
+            return lambda: db.run(work)
+
+        results: list[object] = [None, None]
+
+        def go(i: int, call) -> None:  # type: ignore[no-untyped-def]
+            try:
+                results[i] = call()
+            except Exception as exc:
+                results[i] = exc
+
+        threads = [
+            threading.Thread(target=go, args=(0, crossing(0, 1, 2))),
+            threading.Thread(target=go, args=(1, crossing(1, 2, 1))),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert sorted(results) == [1, 2], results  # one went through, the other on its retry
+        with db.read() as s:
+            # Each transaction's effect counted exactly once: 1 + 10 on each row.
+            assert s.execute(text("SELECT n FROM pair ORDER BY id")).scalars().all() == [11, 11]
+    finally:
+        db.dispose()

@@ -82,13 +82,25 @@ def reserve_order(
 
 
 def release_reservation(s: Session, order_id: int) -> int:
-    """Give back what an order still has reserved (its open pick quantities); returns units."""
+    """Give back what an order still has reserved (its open pick quantities); returns units.
+
+    The bins' stock rows are locked first, in the global order reservations lock in, then the
+    tasks are read (and locked) afresh: a pick committing meanwhile on another terminal is
+    either wholly before (its units are no longer open here) or waits until after."""
+    on_stock = (Stock.product_id == PickTask.product_id) & (Stock.bin_id == PickTask.bin_id)
+    stock_ids = s.scalars(
+        select(Stock.id).join(PickTask, on_stock).where(PickTask.order_id == order_id)
+    ).all()
+    s.execute(
+        select(Stock.id).where(Stock.id.in_(set(stock_ids))).order_by(Stock.id).with_for_update()
+    )
     open_tasks = s.execute(
         select(PickTask.id, Stock.id.label("stock_id"), PickTask.quantity, PickTask.picked,
                PickTask.short)
-        .join(Stock, (Stock.product_id == PickTask.product_id) & (Stock.bin_id == PickTask.bin_id))
+        .join(Stock, on_stock)
         .where(PickTask.order_id == order_id)
-        .order_by(Stock.id)  # the same global order reservations lock in: no deadlock
+        .order_by(Stock.id)
+        .with_for_update(of=PickTask.__table__)
     ).all()  # fmt: skip
     released = 0
     for t in open_tasks:

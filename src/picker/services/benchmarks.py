@@ -91,35 +91,47 @@ class ImportBench:
         return self.orders / self.seconds if self.seconds else 0.0
 
 
-def bench_import(
-    db: Database, settings: Settings, orders: int, work_dir: Path, progress: Progress
-) -> ImportBench:
-    """A fresh demo floor with plenty of stock, a Shopify file of ``orders``, imported."""
-    build_demo(db, orders=0, seed=1, reset=True)
+def stock_up(db: Database, units: int) -> list[str]:
+    """Add ``units`` to every stock row (a receipt in the ledger), so that every order a
+    benchmark imports is reserved: the full path, not the short cut of "short". Returns the
+    catalogue's SKUs."""
     with db.transaction() as s:
-        # Enough stock that every order is reserved: the full path, not the short cut of "short".
-        s.execute(text("UPDATE stock SET on_hand = on_hand + 1000000"))
+        s.execute(text("UPDATE stock SET on_hand = on_hand + :n"), {"n": units})
         s.execute(
             text(
                 "INSERT INTO stock_movements (at, product_id, bin_id, delta, reason) "
-                "SELECT :at, product_id, bin_id, 1000000, 'receipt' FROM stock"
+                "SELECT :at, product_id, bin_id, :n, 'receipt' FROM stock"
             ),
-            {"at": datetime.now(UTC).replace(tzinfo=None)},
+            {"at": datetime.now(UTC).replace(tzinfo=None), "n": units},
         )
-        skus = list(s.scalars(select(Product.sku).order_by(Product.id)))
-    data = shopify_export(skus, orders)
-    work_dir.mkdir(parents=True, exist_ok=True)
-    (work_dir / "orders.jsonl").write_bytes(data)
-    started = time.perf_counter()
+        return list(s.scalars(select(Product.sku).order_by(Product.id)))
+
+
+def import_fresh(
+    db: Database, settings: Settings, data: bytes, progress: Callable[[int, int], None]
+) -> ImportReport:
+    """A Shopify export (see :func:`shopify_export`) imported as the shop's new orders."""
     parsed = parse_orders(
         data, file_name="orders.jsonl", format="shopify", cod_gateways=settings.intake.cod_gateways
     )
-    report = import_orders(
+    return import_orders(
         db,
         Actor(terminal_id=settings.terminal.id),
         parsed,
         settings=settings,
         file_name="orders.jsonl",
-        progress=lambda done, total: progress("import", done, total),
+        progress=progress,
     )
+
+
+def bench_import(
+    db: Database, settings: Settings, orders: int, work_dir: Path, progress: Progress
+) -> ImportBench:
+    """A fresh demo floor with plenty of stock, a Shopify file of ``orders``, imported."""
+    build_demo(db, orders=0, seed=1, reset=True)
+    data = shopify_export(stock_up(db, 1_000_000), orders)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    (work_dir / "orders.jsonl").write_bytes(data)
+    started = time.perf_counter()
+    report = import_fresh(db, settings, data, lambda done, total: progress("import", done, total))
     return ImportBench(orders, time.perf_counter() - started, len(data), report)

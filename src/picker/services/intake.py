@@ -43,10 +43,10 @@ from picker.services.common import (
     system_clock,
 )
 from picker.services.formats import ParsedFile
-from picker.services.orders import StatusChange, move_order
+from picker.services.orders import StatusChange, hand_over, move_order
 from picker.services.reports import ImportProblem, ImportReport
 from picker.store import statements as sql
-from picker.store.engine import Database, GroupCommit
+from picker.store.engine import Database, GroupCommit, must_retry
 from picker.store.models import Courier, CourierService, Order, OrderLine, PickTask, Product
 
 Progress = Callable[[int, int], None]
@@ -239,10 +239,6 @@ def _write_group(
     return outcomes, []
 
 
-#: PostgreSQL's "try again" errors: deadlock detected, serialization failure.
-_RETRY_SQLSTATES = ("40P01", "40001")
-
-
 def _write_retrying(
     conn: Connection,
     group: GroupCommit,
@@ -260,7 +256,7 @@ def _write_retrying(
         except _Rollback as stop:
             return stop.outcome
         except DBAPIError as exc:
-            if getattr(exc.orig, "sqlstate", None) not in _RETRY_SQLSTATES or attempt == 2:
+            if not must_retry(exc) or attempt == 2:
                 raise
     raise AssertionError("unreachable")
 
@@ -603,20 +599,27 @@ def assign_order(
     number: str,
     badge: str,
     *,
+    reason: str = "",
     clock: Clock = system_clock,
 ) -> StatusChange | None:
     """A lead gives an order to a named picker (an override of the automatic assignment).
 
-    A reserved, unassigned order becomes ``assigned``; an assigned one changes hands.
+    A reserved, unassigned order becomes ``assigned``; an assigned one changes hands; one being
+    picked is taken over — its tote, its counts and its open lines go with it, and the new
+    picker's next login resumes it where the last one stopped. Each is an event naming the
+    lead, both pickers and the reason.
     """
     from picker.store.models import Operator, OperatorRole
 
     require_lead(actor, "assigning an order")
-    with db.transaction() as s:
+    badge = badge.strip().upper()
+    why = f": {reason}" if reason else ""
+
+    def work(s: Session) -> StatusChange | None:
         picker = s.execute(
             select(Operator.id, Operator.active)
             .join(OperatorRole, OperatorRole.operator_id == Operator.id)
-            .where(Operator.badge == badge.strip().upper(), OperatorRole.role == Role.PICKER)
+            .where(Operator.badge == badge, OperatorRole.role == Role.PICKER)
         ).one_or_none()
         if picker is None:
             raise NotFound(f"no picker has badge {badge}")
@@ -624,16 +627,26 @@ def assign_order(
             raise ServiceError(f"badge {badge} is disabled")
         order = _load(s, number)
         now = clock()
-        if order.status is OrderStatus.ASSIGNED:
-            s.execute(
-                update(Order)
-                .where(Order.id == order.id)
-                .values(assignee_id=picker.id, version=order.version + 1, updated_at=now)
-            )
+        if order.status in (OrderStatus.ASSIGNED, OrderStatus.PICKING):
+            if order.assignee_id == picker.id:
+                raise ServiceError(f"order {number} is already {badge}'s")
+            before = s.scalar(select(Operator.badge).where(Operator.id == order.assignee_id))
+            verb = "taken over" if order.status is OrderStatus.PICKING else "reassigned"
+            hand_over(
+                s, order_id=order.id, number=number, status=order.status, version=order.version,
+                to_operator=picker.id, actor=actor, at=now,
+                reason=f"{verb} from {before or '-'} to {badge} by lead{why}",
+            )  # fmt: skip
+            if order.status is OrderStatus.PICKING:
+                s.execute(
+                    update(PickTask)
+                    .where(PickTask.order_id == order.id)
+                    .values(picker_id=picker.id, updated_at=now)
+                )
             return None
         if order.status is not OrderStatus.UNHANDLED:
-            raise ServiceError(f"order {number} is {order.status.value}: only unhandled or "
-                               "assigned orders can be given to a picker")  # fmt: skip
+            raise ServiceError(f"order {number} is {order.status.value}: only unhandled, "
+                               "assigned or picking orders can be given to a picker")  # fmt: skip
         reserved = s.scalar(
             select(func.count()).select_from(PickTask).where(PickTask.order_id == order.id)
         )
@@ -641,6 +654,8 @@ def assign_order(
             raise ServiceError(f"order {number} has no stock reserved yet")
         return move_order(
             s, order_id=order.id, number=number, from_=order.status, version=order.version,
-            to=OrderStatus.ASSIGNED, actor=actor, reason=f"assigned to {badge} by lead", at=now,
-            assignee_id=picker.id,
+            to=OrderStatus.ASSIGNED, actor=actor, reason=f"assigned to {badge} by lead{why}",
+            at=now, assignee_id=picker.id,
         )  # fmt: skip
+
+    return db.run(work)

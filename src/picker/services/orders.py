@@ -65,3 +65,33 @@ def move_order(
         )
     )
     return StatusChange(number, source, target, at)
+
+
+def hand_over(
+    s: Session | Connection,
+    *,
+    order_id: int,
+    number: str,
+    status: OrderStatus,
+    version: int,
+    to_operator: int,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+) -> None:
+    """An order changes hands without changing status (a lead reassigns it, or takes over a
+    stuck pick): written as an event from ``status`` to the same ``status`` — a hand-over,
+    not a move in the state machine. Conditional on ``version`` like :func:`move_order`."""
+    result = s.execute(
+        update(Order)
+        .where(Order.id == order_id, Order.version == version)
+        .values(assignee_id=to_operator, version=version + 1, updated_at=at)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"order {number} was changed on another terminal; look again")
+    s.execute(
+        insert(OrderEvent).values(
+            order_id=order_id, at=at, operator_id=actor.operator_id, terminal_id=actor.terminal_id,
+            from_status=status.value, to_status=status.value, reason=reason,
+        )
+    )  # fmt: skip

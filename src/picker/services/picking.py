@@ -31,6 +31,7 @@ from picker.store.models import (
     Bin,
     Courier,
     CourierService,
+    Operator,
     Order,
     OrderLine,
     PickTask,
@@ -179,9 +180,13 @@ def start_order(
     """
     operator_id = _operator_id(actor)
     now = clock()
-    with db.transaction() as s:
-        # The order's row is locked first: a second terminal starting it waits, then finds it
-        # started (PostgreSQL; SQLite's writers take turns anyway).
+
+    def work(s: Session) -> Started:
+        # The picker's row first: one picker starting orders on two terminals at once takes
+        # turns, so the batch limit holds (the same order as assigning: operator, then order).
+        s.execute(select(Operator.id).where(Operator.id == operator_id).with_for_update())
+        # Then the order's row: a second terminal starting it waits, then finds it started
+        # (PostgreSQL; SQLite's writers take turns anyway).
         order = s.execute(
             select(Order.id, Order.number, Order.status, Order.version, Order.assignee_id)
             .where(Order.id == order_id)
@@ -221,7 +226,9 @@ def start_order(
         )
         if scan is not None:
             scans.journal(s, actor, STATION, screen, _for_order(scan, order.id), at=now)
-    return Started(order.number, tote_code, (started or 0) + 1)
+        return Started(order.number, tote_code, (started or 0) + 1)
+
+    return db.run(work)
 
 
 def _bind_tote(s: Session, code: str, order_id: int, number: str, now: datetime) -> int:
@@ -319,7 +326,8 @@ def pick(
     now = clock()
     if quantity < 1:
         raise PickRefused("a pick is of 1 unit or more")
-    with db.transaction() as s:
+
+    def work(s: Session) -> PickDone:
         task = _my_task(s, task_id, operator_id)
         taken = s.execute(
             update(PickTask)
@@ -334,11 +342,7 @@ def pick(
             raise PickRefused(f"Only {left} of {task.sku} left to pick; {quantity} is too many.")
         moved = s.execute(
             update(Stock)
-            .where(
-                Stock.product_id == task.product_id,
-                Stock.bin_id == task.bin_id,
-                Stock.reserved >= quantity,
-            )
+            .where(Stock.id == task.stock_id, Stock.reserved >= quantity)
             .values(on_hand=Stock.on_hand - quantity, reserved=Stock.reserved - quantity)
         )
         if moved.rowcount != 1:  # type: ignore[attr-defined]
@@ -347,14 +351,16 @@ def pick(
         for outcome in scans_:
             scans.journal(s, actor, STATION, screen, _for_order(outcome, task.order_id), at=now)
         finished = _finish_if_done(s, actor, task.order_id, now)
-    return PickDone(
-        task.number,
-        task.sku,
-        quantity,
-        task.quantity - task.picked - task.short - quantity,
-        finished,
-        task.tote or "",
-    )
+        return PickDone(
+            task.number,
+            task.sku,
+            quantity,
+            task.quantity - task.picked - task.short - quantity,
+            finished,
+            task.tote or "",
+        )
+
+    return db.run(work)
 
 
 @dataclass(frozen=True)
@@ -378,7 +384,8 @@ def undo_last_pick(
     never silently replaced by an earlier pick of another order."""
     operator_id = _operator_id(actor)
     now = clock()
-    with db.transaction() as s:
+
+    def work(s: Session) -> Undone | None:
         moves = s.execute(
             select(StockMovement.pick_task_id, StockMovement.delta, StockMovement.reason)
             .join(PickTask, PickTask.id == StockMovement.pick_task_id)
@@ -424,13 +431,15 @@ def undo_last_pick(
             raise Conflict("that pick was changed on another terminal; nothing was undone")
         s.execute(
             update(Stock)
-            .where(Stock.product_id == task.product_id, Stock.bin_id == task.bin_id)
+            .where(Stock.id == task.stock_id)
             .values(on_hand=Stock.on_hand + quantity, reserved=Stock.reserved + quantity)
         )
         _ledger(s, actor, task, quantity, "unpick", now)
         if scan is not None:
             scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
-    return Undone(task.number, task.sku, task.bin, quantity)
+        return Undone(task.number, task.sku, task.bin, quantity)
+
+    return db.run(work)
 
 
 # --- shortages -------------------------------------------------------------------------------
@@ -441,6 +450,18 @@ class PutBack:
     sku: str
     quantity: int
     bin: str
+
+
+@dataclass(frozen=True)
+class Held:
+    """An order a shortage put on hold: its tote (if it was being picked) goes to the problem
+    shelf, and what was picked into it goes back to its bins."""
+
+    number: str
+    tote: str | None
+    put_back: tuple[PutBack, ...]
+    picker_id: int | None
+    """Who was picking it (None when it was not started yet)."""
 
 
 @dataclass(frozen=True)
@@ -455,8 +476,13 @@ class Shortage:
     tote: str
     put_back: tuple[PutBack, ...]
     """Units already picked into the tote of a held order, to go back to their bins."""
-    others_held: tuple[str, ...]
+    others_held: tuple[Held, ...]
     """Other orders that had units reserved in this bin and could not be covered elsewhere."""
+
+    def mine_held(self, operator_id: int) -> tuple[Held, ...]:
+        """Other orders held that this picker was picking (the same batch): their totes too go
+        to the problem shelf."""
+        return tuple(h for h in self.others_held if h.picker_id == operator_id and h.tote)
 
 
 def report_shortage(
@@ -475,23 +501,21 @@ def report_shortage(
     keeps what is there; the rest is reserved from other bins if any have it (new lines in the
     walk), otherwise the order goes on hold (``short: SKU``), its reservation is given back and
     its tote goes to the problem shelf with what was picked listed for put-back. Other orders
-    that had units reserved in this bin are moved to other bins the same way, or held.
+    that had units reserved in this bin are moved to other bins the same way, or held (their
+    totes, if started, to the problem shelf too).
     """
     operator_id = _operator_id(actor)
     now = clock()
-    with db.transaction() as s:
-        task = _my_task(s, task_id, operator_id)
+
+    def work(s: Session) -> Shortage:
+        task = _my_task(s, task_id, operator_id)  # the bin's stock row is locked first
         left = task.quantity - task.picked - task.short
         if not 0 <= found < left:
             raise PickRefused(
                 f"{found} in the bin: that is no shortage for the {left} left to pick."
             )
         missing = left - found
-        stock = s.execute(
-            select(Stock.id, Stock.on_hand, Stock.reserved)
-            .where(Stock.product_id == task.product_id, Stock.bin_id == task.bin_id)
-            .with_for_update()
-        ).one()
+        on_hand = s.scalar(select(Stock.on_hand).where(Stock.id == task.stock_id))
         # Everyone else's reservation in this bin is void: the bin holds only what this line
         # can still take.
         others = s.execute(
@@ -501,6 +525,7 @@ def report_shortage(
                    PickTask.id != task.id,
                    PickTask.picked + PickTask.short < PickTask.quantity)
             .order_by(PickTask.id)
+            .with_for_update()
         ).all()  # fmt: skip
         voided = [(task.id, missing)] + [(o.id, o.quantity - o.picked - o.short) for o in others]
         for voided_id, gone in voided:
@@ -509,9 +534,10 @@ def report_shortage(
                 .where(PickTask.id == voided_id)
                 .values(short=PickTask.short + gone, updated_at=now)
             )
-        s.execute(update(Stock).where(Stock.id == stock.id).values(on_hand=found, reserved=found))
-        if found != stock.on_hand:
-            _ledger(s, actor, task, found - stock.on_hand, "count", now)
+        corrected = update(Stock).where(Stock.id == task.stock_id)
+        s.execute(corrected.values(on_hand=found, reserved=found))
+        if found != on_hand:
+            _ledger(s, actor, task, found - (on_hand or 0), "count", now)
         if scan is not None:
             scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
         # What each order lost in this bin, line by line: each order is covered (or held) once,
@@ -521,26 +547,27 @@ def report_shortage(
         for other in others:
             lost[other.order_id][other.order_line_id] += other.quantity - other.picked - other.short
         bins, held = _cover_elsewhere(s, actor, task.order_id, lost.pop(task.order_id), now)
-        put_back: tuple[PutBack, ...] = ()
-        if held:
-            put_back = _to_problem_shelf(s, task.order_id)
+        put_back = held.put_back if held else ()
         others_held = []
         for other_order, lines in sorted(lost.items()):
-            _, other_held = _cover_elsewhere(s, actor, other_order, lines, now)
-            if other_held:
-                others_held.append(other_held)
-    return Shortage(
-        task.number, task.sku, missing, bins, bool(held), task.tote or "", put_back,
-        tuple(others_held),
-    )  # fmt: skip
+            _, other = _cover_elsewhere(s, actor, other_order, lines, now)
+            if other is not None:
+                others_held.append(other)
+        return Shortage(
+            task.number, task.sku, missing, bins, held is not None, task.tote or "", put_back,
+            tuple(others_held),
+        )  # fmt: skip
+
+    return db.run(work)
 
 
 def _cover_elsewhere(
     s: Session, actor: Actor, order_id: int, missing: dict[int, int], now: datetime
-) -> tuple[tuple[str, ...], str | None]:
+) -> tuple[tuple[str, ...], Held | None]:
     """Reserve the ``missing`` units (line id → units) of one order from other bins, all or
-    nothing (new pick tasks, bound to the order's tote and picker); else put the order on hold.
-    Returns (bins, held order number). An order no longer waiting or being picked is left."""
+    nothing (new pick tasks, bound to the order's tote and picker); else put the order on hold,
+    its tote (if started) to the problem shelf. Returns (bins, the order held). An order no
+    longer waiting or being picked is left."""
     order = s.execute(
         select(Order.number, Order.status, Order.version, Order.assignee_id, Order.hold_reasons)
         .where(Order.id == order_id)
@@ -572,6 +599,9 @@ def _cover_elsewhere(
         ).all()
         return tuple(bins), None
     reason = "short: " + ", ".join(sorted({n.sku for n in needs}))
+    picking = order.status == OrderStatus.PICKING.value
+    tote = s.scalar(select(Tote.code).where(Tote.order_id == order_id)) if picking else None
+    put_back = _to_problem_shelf(s, order_id) if picking else ()
     release_reservation(s, order_id)
     move_order(
         s,
@@ -586,7 +616,7 @@ def _cover_elsewhere(
         hold_reasons=[*(order.hold_reasons or []), reason],
         held_by_terminal=None,
     )
-    return (), order.number
+    return (), Held(order.number, tote, put_back, order.assignee_id if picking else None)
 
 
 def _to_problem_shelf(s: Session, order_id: int) -> tuple[PutBack, ...]:
@@ -615,6 +645,7 @@ class _Task:
     sku: str
     bin_id: int
     bin: str
+    stock_id: int
     tote: str | None
     quantity: int
     picked: int
@@ -622,7 +653,20 @@ class _Task:
 
 
 def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
-    """The task, locked, if it belongs to an order the operator is picking; else refused."""
+    """The task, if it belongs to an order the operator is picking; else refused.
+
+    Locks, in the order every picking transaction takes them (so two never wait on each other
+    in a circle on PostgreSQL): the bin's stock row, then the task. The order's row comes
+    later (its status moves)."""
+    where = s.execute(
+        select(Stock.id)
+        .join(PickTask, (PickTask.product_id == Stock.product_id)
+              & (PickTask.bin_id == Stock.bin_id))
+        .where(PickTask.id == task_id)
+    ).one_or_none()  # fmt: skip
+    if where is None:
+        raise NotFound(f"pick task {task_id} does not exist")
+    s.execute(select(Stock.id).where(Stock.id == where.id).with_for_update())
     row = s.execute(
         select(
             PickTask.id, PickTask.order_id, PickTask.order_line_id, Order.number,
@@ -636,15 +680,23 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
         .outerjoin(Tote, Tote.order_id == Order.id)
         .where(PickTask.id == task_id)
         .with_for_update(of=PickTask.__table__)
-    ).one_or_none()  # fmt: skip
-    if row is None:
-        raise NotFound(f"pick task {task_id} does not exist")
+    ).one()  # fmt: skip
     if row.assignee_id != operator_id or row.status != OrderStatus.PICKING.value:
+        if row.status == OrderStatus.ON_HOLD.value and row.tote:
+            raise Conflict(
+                f"{row.number} was put on hold ({_hold_reason(s, row.order_id)}). "
+                f"Take tote {row.tote} to the problem shelf."
+            )
         raise Conflict(f"{row.number} is no longer yours to pick (it is {row.status})")
     return _Task(
         row.id, row.order_id, row.order_line_id, row.number, row.product_id, row.sku,
-        row.bin_id, row.bin, row.tote, row.quantity, row.picked, row.short,
+        row.bin_id, row.bin, where.id, row.tote, row.quantity, row.picked, row.short,
     )  # fmt: skip
+
+
+def _hold_reason(s: Session, order_id: int) -> str:
+    reasons = s.scalar(select(Order.hold_reasons).where(Order.id == order_id)) or []
+    return "; ".join(reasons) or "by the shift lead"
 
 
 def _ledger(s: Session, actor: Actor, task: _Task, delta: int, reason: str, now: datetime) -> None:

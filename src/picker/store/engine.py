@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
+
+#: PostgreSQL's "try again" errors: deadlock detected, serialization failure.
+RETRY_SQLSTATES = ("40P01", "40001")
+
+
+def must_retry(exc: BaseException) -> bool:
+    """The database undid the transaction to break a deadlock (or a serialization failure):
+    running it again, whole, is the cure."""
+    return isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES
 
 
 def describe_url(url: str) -> str:
@@ -85,6 +96,19 @@ class Database:
         """A write transaction: committed when the block ends, rolled back on any error."""
         with self._write() as session, session.begin():
             yield session
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = 3) -> T:
+        """``work(session)`` in a write transaction; run again from the start, up to
+        ``attempts`` times, when PostgreSQL undid it to break a deadlock. ``work`` must only
+        touch the database (it may run more than once)."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not must_retry(exc):
+                    raise
+        raise AssertionError("unreachable")
 
     @contextmanager
     def writer(self) -> Iterator[Connection]:

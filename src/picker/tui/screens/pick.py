@@ -320,13 +320,20 @@ class PickScreen(PickerScreen):
             self.feedback.error(str(exc))
             self.show()
             return
-        if result.on_hold:
-            back = "; ".join(f"{p.quantity} × {p.sku} → {p.bin}" for p in result.put_back)
-            message = f"{result.order_number} on hold: {result.sku} short."
-            if back:
-                message += f" Put back: {back}."
-            message += f" Tote {result.tote} to the problem shelf."
-            self.feedback.error(message)
+        # Orders of this batch that the shortage left with no stock anywhere, this one first.
+        held = [(result.order_number, result.tote, result.put_back)] if result.on_hold else []
+        held += [
+            (h.number, h.tote or "", h.put_back)
+            for h in result.mine_held(self.actor.operator_id or 0)
+        ]
+        if held:
+            message = f"{result.sku} short. "
+            for number, tote, put_back in held:
+                back = "; ".join(f"{p.quantity} × {p.sku} → {p.bin}" for p in put_back)
+                message += f"{number} on hold: "
+                message += f"put back {back}, then tote " if back else "tote "
+                message += f"{tote} to the problem shelf. "
+            self.feedback.error(message.strip())
         elif result.replacement_bins:
             bins = ", ".join(result.replacement_bins)
             self.feedback.ok(f"{result.missing} × {result.sku} now from {bins} (added to the walk)")
