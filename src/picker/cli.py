@@ -124,6 +124,22 @@ def _parser() -> argparse.ArgumentParser:
     pl.add_argument("numbers", nargs="+", metavar="ORDER")
     pl.add_argument("--output", metavar="FILE", help="PDF file (default var/print/picklist-….pdf)")
 
+    label = sub.add_parser("label", help="courier labels").add_subparsers(
+        dest="label_command", metavar="ACTION", required=True
+    )
+    lp = label.add_parser(
+        "preview",
+        help="write a label as PDF, PNG (203 dpi) or ZPL, by the file's extension",
+        description="Check a layout before it prints a real parcel: a sample parcel (cash on "
+        "delivery, a long Vietnamese recipient) or a real one.",
+    )
+    lp.add_argument("--layout", metavar="NAME", help="a layout of labels/ (default: the courier's)")
+    lp.add_argument("--courier", metavar="CODE", help="the courier's name, service and scheme")
+    which = lp.add_mutually_exclusive_group()
+    which.add_argument("--sample", action="store_true", help="a realistic sample parcel (default)")
+    which.add_argument("--parcel", metavar="ID", help="a real parcel: tracking number or id")
+    lp.add_argument("--out", metavar="FILE", required=True, help="FILE.pdf, FILE.png or FILE.zpl")
+
     sc = sub.add_parser("scans", help="the scan journal, newest last")
     sc.add_argument("--last", type=_count, default=50, help="how many scans (default 50)")
     sc.add_argument("--terminal", metavar="ID", help="only this terminal's scans")
@@ -155,6 +171,12 @@ def _parser() -> argparse.ArgumentParser:
     bp.add_argument("--picks", type=_count, default=200)
     bp.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bp.add_argument("--json", action="store_true", help="print one JSON object")
+    bl = bench.add_parser(
+        "labels", help="courier labels per second: PDF, ZPL, PNG, and WeasyPrint for comparison"
+    )
+    bl.add_argument("--labels", type=_count, default=1000, help="labels per renderer")
+    bl.add_argument("--layout", default="4x6", metavar="NAME", help="the layout (default 4x6)")
+    bl.add_argument("--json", action="store_true", help="print one JSON object")
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=_count, default=1000)
     bs.add_argument("--orders", type=_count, default=200, help="demo floor size (default 200)")
@@ -211,6 +233,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "order": _order,
         "scans": _scans,
         "print": _print,
+        "label": _label,
         "scan": _scan,
     }
     return handlers[command](args, settings)
@@ -682,6 +705,25 @@ def _print(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _label(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.labels import preview
+
+    db = None
+    if args.courier or args.parcel:
+        db = _database(settings)
+        _require_head(db)
+    try:
+        done = preview(settings, Path(args.out), db=db, layout_name=args.layout,
+                       courier=args.courier, parcel=args.parcel)  # fmt: skip
+    finally:
+        if db is not None:
+            db.dispose()
+    for warning in done.warnings:
+        print(f"warning: {printable(warning)}", file=sys.stderr)
+    print(f"label {done.tracking} (layout {done.layout}) written to {done.path}")
+    return EXIT_OK
+
+
 # --- scans -------------------------------------------------------------------------------------
 
 
@@ -780,8 +822,10 @@ def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
     from picker.store.engine import describe_url
 
-    db = _bench_database(args, settings, args.bench_command)
     progress = ProgressBar() if not args.json else (lambda *a: None)
+    if args.bench_command == "labels":
+        return _report_bench(args, "-", "-", 0, _bench_labels(args, settings, progress))
+    db = _bench_database(args, settings, args.bench_command)
     if args.bench_command == "demo":
         from picker.services.demo import build_demo
 
@@ -810,13 +854,22 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "failed": _metric(run.report.failed, "orders", 0),
             "file_size": _metric(round(run.file_bytes / 2**20, 1), "MiB"),
         }
-    report = {"bench": args.bench_command, "database": db.dialect, "orders": orders,
+    db.dispose()
+    return _report_bench(args, describe_url(db.url), db.dialect, orders, metrics)
+
+
+def _report_bench(
+    args: argparse.Namespace, where: str, dialect: str, orders: int, metrics: dict
+) -> int:
+    report = {"bench": args.bench_command, "database": dialect, "orders": orders,
               "metrics": metrics}  # fmt: skip
     if args.json:
         print(json.dumps(report))
     else:
-        print(f"bench {args.bench_command} on {describe_url(db.url)} ({db.dialect}), "
-              f"{orders:,} orders")  # fmt: skip
+        if dialect == "-":
+            print(f"bench {args.bench_command}")
+        else:
+            print(f"bench {args.bench_command} on {where} ({dialect}), {orders:,} orders")
         print(f"{'metric':<16} {'median':>12} {'p99':>12} {'target':>10}  pass")
         for name, m in metrics.items():
             target = "-" if m["target"] is None else f"{m['target']:g}"
@@ -824,8 +877,27 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
                 f"{name:<16} {m['median']:>12,} {m['p99']:>12,} {target:>10}  "
                 f"{'yes' if m['pass'] else 'NO'}  {m['unit']}"
             )
-    db.dispose()
     return EXIT_OK
+
+
+def _bench_labels(args: argparse.Namespace, settings: Settings, progress: Any) -> dict:
+    from picker.services.benchmarks import bench_labels
+
+    run = bench_labels(settings, args.labels, progress, layout_name=args.layout)
+    metrics = {
+        "pdf_per_s": _metric(round(run.pdf_per_s), "per_s", 200.0, higher=True),
+        "pdf_batch_per_s": _metric(round(run.pdf_batch_per_s), "per_s"),
+        "zpl_per_s": _metric(round(run.zpl_per_s), "per_s"),
+        "png_preview": _metric(round(run.png_ms, 1), "ms"),
+    }
+    if run.weasyprint_per_s is None:
+        print("WeasyPrint is not installed (pip install -e '.[bench]'): no comparison",
+              file=sys.stderr)  # fmt: skip
+    else:
+        metrics["weasyprint_per_s"] = _metric(round(run.weasyprint_per_s, 1), "per_s")
+        ratio = run.pdf_per_s / run.weasyprint_per_s
+        metrics["vs_weasyprint"] = _metric(round(ratio, 1), "x", 10.0, higher=True)
+    return metrics
 
 
 def _bench_scan(

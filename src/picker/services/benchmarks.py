@@ -135,3 +135,55 @@ def bench_import(
     started = time.perf_counter()
     report = import_fresh(db, settings, data, lambda done, total: progress("import", done, total))
     return ImportBench(orders, time.perf_counter() - started, len(data), report)
+
+
+# --- labels ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelBench:
+    labels: int
+    pdf_per_s: float
+    """One label per PDF, composed and rendered: what closing a parcel costs."""
+    pdf_batch_per_s: float
+    """Many labels in one PDF (a reprint run, an end-of-day batch)."""
+    zpl_per_s: float
+    png_ms: float
+    """One 203-dpi PNG preview."""
+    weasyprint_per_s: float | None
+    """The same label as HTML through WeasyPrint; None when WeasyPrint is not installed."""
+
+
+def bench_labels(
+    settings: Settings, labels: int, progress: Progress, *, layout_name: str = "4x6"
+) -> LabelBench:
+    """Labels per second through each renderer, in this process, each label its own data."""
+    from picker.printing.labels import compose, raster, render_pdf, render_zpl
+    from picker.services.labels import layout, random_data
+
+    chosen = layout(settings, layout_name)
+    rng = random.Random(1)
+    data = [random_data(settings, rng) for _ in range(labels)]
+
+    def rate(name: str, one: Callable[[int], object], n: int) -> float:
+        started = time.perf_counter()
+        for i in range(n):
+            one(i)
+            progress(name, i + 1, n)
+        return n / (time.perf_counter() - started)
+
+    pdf = rate("pdf", lambda i: render_pdf([compose(chosen, data[i])]), labels)
+    zpl = rate("zpl", lambda i: render_zpl([compose(chosen, data[i])]), labels)
+    started = time.perf_counter()
+    render_pdf([compose(chosen, d) for d in data])
+    batch = labels / (time.perf_counter() - started)
+    png = rate("png", lambda i: raster(compose(chosen, data[i])), min(labels, 50))
+    weasy = None
+    try:
+        from picker.services.html_label import render_html_pdf
+    except ImportError:  # WeasyPrint is only in the ``bench`` extra
+        pass
+    else:
+        n = min(labels, 50)
+        weasy = rate("weasyprint", lambda i: render_html_pdf(compose(chosen, data[i])), n)
+    return LabelBench(labels, pdf, batch, zpl, 1000 / png, weasy)

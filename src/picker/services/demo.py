@@ -30,7 +30,7 @@ from picker.domain.ean import with_check_digit
 from picker.domain.pickpath import BinAddress, pick_sequence, walking_order
 from picker.domain.pins import hash_pin
 from picker.domain.statuses import OrderStatus, order_path
-from picker.domain.tracking import mod10_number, range_number, s10_number
+from picker.domain.tracking import Scheme
 from picker.services.common import ServiceError
 from picker.store import migrate
 from picker.store.bulk import BulkWriter, money, ts
@@ -847,16 +847,12 @@ class _Builder:
                     c.items.append((self.ids["item"], pid_, ln[0], ln[4]))
 
     def _tracking(self, courier_id: int) -> str:
+        """The courier's next number, from the same :class:`Scheme` sequence live allocation
+        continues (``counters`` stores how many were used here as the courier's next_number)."""
         c = COURIERS[courier_id - 1]
         n = self.serial.get(c.code, 0)
         self.serial[c.code] = n + 1
-        if c.scheme == "s10":
-            assert c.country is not None
-            return s10_number(c.prefix, n + 1, c.country)
-        if c.scheme == "mod10":
-            return mod10_number(c.prefix, n + 1)
-        assert c.range_start is not None
-        return range_number(c.prefix, c.range_start + n)
+        return Scheme(c.scheme, c.prefix, c.country, c.range_start, c.range_end).number(n)
 
     def _pickup(self, courier_id: int, when: datetime) -> tuple[int, datetime]:
         """The day's pickup of a courier, at its cutoff (made on first use)."""

@@ -548,11 +548,11 @@ def report_shortage(
             lost[other.order_id][other.order_line_id] += other.quantity - other.picked - other.short
         bins, held = _cover_elsewhere(s, actor, task.order_id, lost.pop(task.order_id), now)
         put_back = held.put_back if held else ()
-        others_held = []
+        others_held: list[Held] = []
         for other_order, lines in sorted(lost.items()):
-            _, other = _cover_elsewhere(s, actor, other_order, lines, now)
-            if other is not None:
-                others_held.append(other)
+            _, other_held = _cover_elsewhere(s, actor, other_order, lines, now)
+            if other_held is not None:
+                others_held.append(other_held)
         return Shortage(
             task.number, task.sku, missing, bins, held is not None, task.tote or "", put_back,
             tuple(others_held),

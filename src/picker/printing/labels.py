@@ -1,0 +1,502 @@
+"""Courier labels: a layout filled with a parcel's data, drawn as PDF, ZPL or a 203-dpi PNG.
+
+The label is composed once (:func:`compose`): every block's text fitted into its box — set at the
+layout's size when it fits, shrunk down to the block's ``min_size``, then wrapped, and only as a
+last resort cut with a visible "…" and a warning (never silently) — and the tracking number as
+Code128 bars. The three renderers then draw the same composition, so a PNG preview shows exactly
+what the printer will print.
+
+Customer text is data: control and bidi-control characters are dropped, and nothing in it is
+interpreted (ReportLab's drawString takes text literally; in ZPL all text is sent as graphics, so
+a ``^`` or ``~`` in a name can never become a printer command).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import io
+import unicodedata
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+
+from babel import Locale
+from babel.languages import get_official_languages
+from babel.numbers import format_currency
+from PIL import Image, ImageDraw, ImageFont
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfgen.canvas import Canvas
+
+from picker.printing.barcodes import QUIET_MODULES, bar_runs, modules
+from picker.printing.fonts import BOLD, FONT_DIR, REGULAR, prime, register_fonts
+from picker.printing.layouts import FLOOR_PT, MIN_MODULE_DOTS, Block, Box, Layout
+
+DPI = 203
+PT_PER_MM = 72 / 25.4
+DOT_MM = 25.4 / DPI
+LEADING = 1.18
+PAD_MM = 1.2
+CAPTION_PT = 6.0
+
+
+class LabelError(ValueError):
+    """A label that cannot be drawn as its layout asks (the message says why)."""
+
+
+# --- what a label says -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Address:
+    name: str
+    street: str
+    postal_code: str
+    city: str
+    country: str
+    """ISO 3166 two-letter code."""
+    street2: str = ""
+
+
+@dataclass(frozen=True)
+class LabelData:
+    sender: Address
+    recipient: Address
+    courier: str
+    service: str
+    tracking: str
+    parcel_no: int
+    parcel_count: int
+    weight_g: int | None
+    order_number: str
+    closed_on: date
+    routing: str
+    cod_amount: Decimal | None = None
+    cod_currency: str | None = None
+
+
+def clean(text: str | None) -> str:
+    """Customer text as a label prints it: control and format characters (bidi overrides,
+    zero-width joiners, ESC…) dropped, runs of white space made one space."""
+    if not text:
+        return ""
+    kept = (
+        " " if c.isspace() else c
+        for c in text
+        if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+    return " ".join("".join(kept).split())
+
+
+def country_name(code: str) -> str:
+    """The destination country as postal services want it: in English, in capitals."""
+    name = Locale("en").territories.get(code.upper())
+    return (name or code).upper()
+
+
+def locale_for(country: str) -> str:
+    """The destination's locale (its first official language), for money as people there
+    write it; English when Babel knows none."""
+    languages = get_official_languages(country.upper(), de_facto=True)
+    for language in languages:
+        candidate = f"{language}_{country.upper()}"
+        try:
+            Locale.parse(candidate)
+        except (ValueError, LookupError):
+            continue
+        return candidate
+    return "en"
+
+
+def cod_text(amount: Decimal, currency: str, country: str) -> str:
+    """E.g. ``1 234,50 zł`` for PLN to Poland, ``1.234 ₫`` for VND to Vietnam."""
+    return format_currency(amount, currency, locale=locale_for(country))
+
+
+def routing_code(country: str, postal_code: str) -> str:
+    """The sort code couriers route by when they give none: country and postal region."""
+    digits = "".join(c for c in postal_code if c.isalnum())[:2]
+    return f"{country.upper()} {digits}".strip()
+
+
+# --- composition -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Text:
+    block: str
+    x: float
+    baseline: float
+    """Millimetres from the label's top-left corner."""
+    size: float
+    """Points."""
+    bold: bool
+    text: str
+
+
+@dataclass(frozen=True)
+class Frame:
+    x: float
+    y: float
+    w: float
+    h: float
+    line: float
+    """Millimetres; a ``line`` of 0 fills the rectangle (a bar, a rule)."""
+
+
+@dataclass(frozen=True)
+class Bars:
+    x: float
+    y: float
+    height: float
+    """Millimetres: the left edge of the quiet zone, the top of the bars."""
+    dots: int
+    """Module width in printer dots."""
+    pattern: str
+    data: str
+
+    @property
+    def module(self) -> float:
+        return self.dots * DOT_MM
+
+
+@dataclass(frozen=True)
+class Composed:
+    layout: Layout
+    data: LabelData
+    items: tuple[Text | Frame | Bars, ...]
+    warnings: tuple[str, ...]
+
+
+def _width_pt(text: str, size: float, bold: bool) -> float:
+    return pdfmetrics.stringWidth(text, BOLD if bold else REGULAR, size)
+
+
+def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]:
+    """The lines (before wrapping) a block shows, each with its weight."""
+    b = block.bold
+
+    def address(a: Address) -> list[tuple[str, bool]]:
+        lines = [(clean(a.name), True), (clean(a.street), b), (clean(a.street2), b),
+                 (clean(f"{a.postal_code} {a.city}"), b), (country_name(a.country), b)]  # fmt: skip
+        return [(text, bold) for text, bold in lines if text]
+
+    if name == "sender":
+        return address(d.sender)
+    if name == "recipient":
+        return address(d.recipient)
+    if name == "courier":
+        return [(clean(d.courier), True), (clean(d.service), b)]
+    if name == "routing":
+        return [(clean(d.routing), b)]
+    if name == "parcel":
+        return [(f"{d.parcel_no} / {d.parcel_count}", b)]
+    if name == "weight":
+        return [(f"{d.weight_g / 1000:.2f} kg" if d.weight_g else "— kg", b)]
+    if name == "order":
+        return [(clean(d.order_number), b)]
+    if name == "date":
+        return [(d.closed_on.isoformat(), b)]
+    if name == "cod":
+        if d.cod_amount is None or not d.cod_currency:
+            return []
+        amount = cod_text(d.cod_amount, d.cod_currency, d.recipient.country)
+        return [("COD", True), (amount, True)]
+    raise AssertionError(name)
+
+
+def _wrap(text: str, width_pt: float, size: float, bold: bool) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width_pt``; a word wider than a line
+    is broken between characters (never dropped)."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if _width_pt(candidate, size, bold) <= width_pt:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while _width_pt(word, size, bold) > width_pt and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and _width_pt(word[:cut], size, bold) > width_pt:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines
+
+
+def _sizes(top: float, bottom: float) -> Iterable[float]:
+    size = top
+    while size >= bottom - 1e-9:
+        yield size
+        size -= 0.5
+
+
+def fit_block(
+    paragraphs: Sequence[tuple[str, bool]], width_mm: float, height_mm: float,
+    size: float, min_size: float,
+) -> tuple[float, list[tuple[str, bool]], bool]:  # fmt: skip
+    """(size, lines, whole): the largest size at which the paragraphs fit the box — first on
+    one line each (shrinking down to ``min_size``), then wrapped (down to the readable floor).
+    ``whole`` is False when even that does not fit: the lines that fit are returned, the last
+    one ending in "…"."""
+    width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
+
+    def tall(n: int, s: float) -> bool:
+        return n * s * LEADING <= height + 1e-6
+
+    for s in _sizes(size, min_size):
+        if tall(len(paragraphs), s) and all(_width_pt(t, s, b) <= width for t, b in paragraphs):
+            return s, list(paragraphs), True
+    wrapped: list[tuple[str, bool]] = []
+    for s in _sizes(size, FLOOR_PT):
+        wrapped = [(line, b) for t, b in paragraphs for line in _wrap(t, width, s, b)]
+        if tall(len(wrapped), s):
+            return s, wrapped, True
+    s = FLOOR_PT
+    room = max(1, int(height / (s * LEADING)))
+    kept = wrapped[:room]
+    text, bold = kept[-1]
+    while text and _width_pt(text + "…", s, bold) > width:
+        text = text[:-1]
+    kept[-1] = (text + "…", bold)
+    return s, kept, False
+
+
+def compose(layout: Layout, data: LabelData) -> Composed:
+    """Place everything the label shows; the renderers only draw what this returns."""
+    register_fonts()
+    items: list[Text | Frame | Bars] = []
+    warnings: list[str] = []
+    for name, block in layout.blocks.items():
+        paragraphs = _paragraphs(name, block, data)
+        if not paragraphs:
+            continue  # a COD box on a prepaid parcel
+        box = block.box
+        if block.frame:
+            items.append(Frame(box.x, box.y, box.w, box.h, block.frame))
+        top = box.y + PAD_MM
+        if block.caption:
+            top += CAPTION_PT / PT_PER_MM
+            items.append(Text(name, box.x + PAD_MM, top - 0.4, CAPTION_PT, True, block.caption))
+        inner_w = box.w - 2 * PAD_MM
+        inner_h = box.y + box.h - PAD_MM - top
+        size, lines, whole = fit_block(paragraphs, inner_w, inner_h, block.size, block.min_size)
+        if not whole:
+            warnings.append(f"{name}: too long for its box even at {FLOOR_PT:g} pt; cut at …")
+        missing = _missing_glyphs(t for t, _ in lines)
+        if missing:
+            warnings.append(f"{name}: the label font has no glyph for {missing}")
+        step = size * LEADING / PT_PER_MM
+        baseline = top + size / PT_PER_MM
+        for text, bold in lines:
+            width = _width_pt(text, size, bold) / PT_PER_MM
+            x = box.x + PAD_MM
+            if block.align == "center":
+                x = box.x + (box.w - width) / 2
+            elif block.align == "right":
+                x = box.x + box.w - PAD_MM - width
+            items.append(Text(name, x, baseline, size, bold, text))
+            baseline += step
+    items.extend(_barcode(layout, data.tracking))
+    for rule in layout.rules:
+        items.append(Frame(rule.x0, rule.y - rule.width / 2, rule.x1 - rule.x0, rule.width, 0))
+    return Composed(layout, data, tuple(items), tuple(warnings))
+
+
+def _barcode(layout: Layout, tracking: str) -> list[Text | Frame | Bars]:
+    spec = layout.barcode
+    box: Box = spec.box
+    if not tracking or not tracking.isascii() or not tracking.isprintable():
+        raise LabelError(f"tracking number {tracking!r} cannot be a Code128 barcode")
+    pattern = modules("code128", tracking)
+    for dots in range(spec.module_dots, MIN_MODULE_DOTS - 1, -1):
+        width = (len(pattern) + 2 * QUIET_MODULES) * dots * DOT_MM
+        if width <= box.w + 1e-6:
+            break
+    else:
+        raise LabelError(
+            f"layout {layout.name}: tracking number {tracking} needs "
+            f"{width:.1f} mm for its barcode with quiet zones; the barcode box is {box.w:g} mm"
+        )
+    text_h = spec.text_size * LEADING / PT_PER_MM if spec.text_size else 0.0
+    bars_h = box.h - text_h
+    x = box.x + (box.w - width) / 2
+    items: list[Text | Frame | Bars] = [Bars(x, box.y, bars_h, dots, pattern, tracking)]
+    if spec.text_size:
+        text_w = _width_pt(tracking, spec.text_size, False) / PT_PER_MM
+        items.append(
+            Text("tracking", box.x + (box.w - text_w) / 2, box.y + box.h - 0.5, spec.text_size,
+                 False, tracking)
+        )  # fmt: skip
+    return items
+
+
+@cache
+def _glyphs(font: str) -> frozenset[int]:
+    return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
+
+
+def _missing_glyphs(texts: Iterable[str]) -> str:
+    known = _glyphs(REGULAR)
+    missing = sorted({c for t in texts for c in t if c != " " and ord(c) not in known})
+    return ", ".join(f"U+{ord(c):04X}" for c in missing[:5]) + ("…" if len(missing) > 5 else "")
+
+
+# --- PDF -------------------------------------------------------------------------------------
+
+
+def render_pdf(labels: Sequence[Composed], *, invariant: bool = False) -> bytes:
+    """One page per label, the page the label's size; vector text and bars."""
+    register_fonts()
+    out = io.BytesIO()
+    c = Canvas(out, invariant=int(invariant))
+    c.setTitle("Labels")
+    prime(c)
+    for label in labels:
+        width, height = label.layout.width * mm, label.layout.height * mm
+        c.setPageSize((width, height))
+        for item in label.items:
+            if isinstance(item, Text):
+                c.setFont(BOLD if item.bold else REGULAR, item.size)
+                c.drawString(item.x * mm, height - item.baseline * mm, item.text)
+            elif isinstance(item, Frame):
+                if item.line == 0:
+                    c.rect(item.x * mm, height - (item.y + item.h) * mm, item.w * mm,
+                           item.h * mm, stroke=0, fill=1)  # fmt: skip
+                else:
+                    c.setLineWidth(item.line * mm)
+                    inset = item.line / 2
+                    c.rect((item.x + inset) * mm, height - (item.y + item.h - inset) * mm,
+                           (item.w - item.line) * mm, (item.h - item.line) * mm, stroke=1,
+                           fill=0)  # fmt: skip
+            else:
+                left = item.x + QUIET_MODULES * item.module
+                bottom = height - (item.y + item.height) * mm
+                for start, run in bar_runs(item.pattern):
+                    c.rect((left + start * item.module) * mm, bottom, run * item.module * mm,
+                           item.height * mm, stroke=0, fill=1)  # fmt: skip
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+# --- raster: the PNG preview and ZPL's text ----------------------------------------------------
+
+
+def dots(value_mm: float) -> int:
+    return round(value_mm / DOT_MM)
+
+
+@cache
+def _font(bold: bool, size_pt: float) -> ImageFont.FreeTypeFont:
+    path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
+    return ImageFont.truetype(str(path), size=max(1, round(size_pt * DPI / 72)))
+
+
+def _draw_text(draw: ImageDraw.ImageDraw, item: Text, ink: int, dx: int = 0, dy: int = 0) -> None:
+    draw.text(
+        (dots(item.x) - dx, dots(item.baseline) - dy), item.text, fill=ink,
+        font=_font(item.bold, item.size), anchor="ls",
+    )  # fmt: skip
+
+
+def _draw_bars(draw: ImageDraw.ImageDraw, item: Bars, ink: int) -> None:
+    left, top, bottom = (
+        dots(item.x) + QUIET_MODULES * item.dots,
+        dots(item.y),
+        dots(item.y + item.height),
+    )
+    for start, run in bar_runs(item.pattern):
+        x0 = left + start * item.dots
+        draw.rectangle((x0, top, x0 + run * item.dots - 1, bottom - 1), fill=ink)
+
+
+def _draw_frame(draw: ImageDraw.ImageDraw, item: Frame, ink: int) -> None:
+    x0, y0 = dots(item.x), dots(item.y)
+    x1, y1 = dots(item.x + item.w) - 1, dots(item.y + item.h) - 1
+    if item.line == 0:
+        draw.rectangle((x0, y0, x1, y1), fill=ink)
+    else:
+        draw.rectangle((x0, y0, x1, y1), outline=ink, width=max(1, dots(item.line)))
+
+
+def raster(label: Composed) -> Image.Image:
+    """The label as the printer's 203-dpi dots (mode "1": 0 is black)."""
+    image = Image.new("1", (dots(label.layout.width), dots(label.layout.height)), 1)
+    draw = ImageDraw.Draw(image)
+    for item in label.items:
+        if isinstance(item, Text):
+            _draw_text(draw, item, 0)
+        elif isinstance(item, Frame):
+            _draw_frame(draw, item, 0)
+        else:
+            _draw_bars(draw, item, 0)
+    return image
+
+
+def render_png(label: Composed) -> bytes:
+    out = io.BytesIO()
+    raster(label).save(out, format="PNG", dpi=(DPI, DPI))
+    return out.getvalue()
+
+
+# --- ZPL -------------------------------------------------------------------------------------
+
+
+def render_zpl(labels: Sequence[Composed]) -> bytes:
+    """ZPL II for 203-dpi thermal printers: boxes as ``^GB``, the tracking barcode as ``^BC``
+    (the printer draws the bars itself), and text as ``^GF`` graphics — every script prints on
+    any Zebra without fonts downloaded to it, exactly as in the PDF."""
+    out: list[str] = []
+    for label in labels:
+        out += ["^XA", "^CI28", f"^PW{dots(label.layout.width)}",
+                f"^LL{dots(label.layout.height)}", "^LH0,0"]  # fmt: skip
+        blocks: dict[str, list[Text]] = {}
+        for item in label.items:
+            if isinstance(item, Text):
+                blocks.setdefault(item.block, []).append(item)
+            elif isinstance(item, Frame):
+                x, y, w, h = dots(item.x), dots(item.y), dots(item.w), dots(item.h)
+                thick = min(w, h) if item.line == 0 else max(1, dots(item.line))
+                out.append(f"^FO{x},{y}^GB{w},{h},{thick},B,0^FS")
+            else:
+                height = dots(item.height)
+                left = dots(item.x) + QUIET_MODULES * item.dots
+                # ^BC in automatic mode (A): the printer picks Code128's code sets itself.
+                out.append(f"^BY{item.dots}^FO{left},{dots(item.y)}"
+                           f"^BCN,{height},N,N,N,A^FD{item.data}^FS")  # fmt: skip
+        for texts in blocks.values():
+            out.append(_graphic(texts))
+        out.append("^XZ")
+    return ("\n".join(out) + "\n").encode("ascii")
+
+
+def _graphic(texts: list[Text]) -> str:
+    """One block's text as a ``^GF`` field (Zebra's Z64: deflate, base64, CRC-16)."""
+    boxes = [_font(t.bold, t.size).getbbox(t.text, anchor="ls") for t in texts]
+    x0 = min(dots(t.x) + b[0] for t, b in zip(texts, boxes, strict=True))
+    y0 = min(dots(t.baseline) + b[1] for t, b in zip(texts, boxes, strict=True))
+    x1 = max(dots(t.x) + b[2] for t, b in zip(texts, boxes, strict=True))
+    y1 = max(dots(t.baseline) + b[3] for t, b in zip(texts, boxes, strict=True))
+    x0, y0 = max(0, x0), max(0, y0)
+    width = max(8, ((x1 - x0 + 7) // 8) * 8)
+    image = Image.new("1", (width, max(1, y1 - y0)), 0)
+    draw = ImageDraw.Draw(image)
+    for t in texts:
+        _draw_text(draw, t, 1, x0, y0)  # 1 = a black dot in ZPL's bitmap
+    raw = image.tobytes()
+    encoded = base64.b64encode(zlib.compress(raw, 9))
+    crc = binascii.crc_hqx(encoded, 0)
+    row = width // 8
+    return (
+        f"^FO{x0},{y0}^GFA,{len(raw)},{len(raw)},{row},:Z64:{encoded.decode('ascii')}:{crc:04X}^FS"
+    )

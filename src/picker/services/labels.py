@@ -1,0 +1,262 @@
+"""Courier labels for parcels: which layout, what it says, and previews before a real parcel.
+
+A courier names its layout (``couriers.label_layout``); ``[labels] format`` is the layout of a
+courier that names none. Layouts are read from ``[labels] dir`` and kept while their file is
+unchanged, so a close does not parse TOML, and an edited layout is used from the next label on.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from picker.config import Settings
+from picker.domain.tracking import s10_number
+from picker.printing.labels import (
+    Address,
+    Composed,
+    LabelData,
+    compose,
+    render_pdf,
+    render_png,
+    render_zpl,
+    routing_code,
+)
+from picker.printing.layouts import Layout, LayoutError, load_layout
+from picker.services.common import NotFound, ServiceError
+from picker.services.tracking import scheme_of
+from picker.store.engine import Database
+from picker.store.models import Courier, CourierService, Order, Parcel
+
+CONTENT_TYPES = {"pdf": "application/pdf", "zpl": "application/zpl", "png": "image/png"}
+
+_layouts: dict[tuple[Path, str], tuple[tuple[float, ...], Layout]] = {}
+
+
+def layout(settings: Settings, name: str | None) -> Layout:
+    """The layout ``name`` (the configured format when None), re-read when a file of it (or of
+    a layout it extends) changed. A broken layout is a :class:`ServiceError` naming file, key
+    and problem."""
+    name = name or settings.labels.format
+    directory = settings.labels.dir
+    key = (directory, name)
+    cached = _layouts.get(key)
+    if cached is not None and cached[0] == _stamps(directory):
+        return cached[1]
+    try:
+        loaded = load_layout(directory, name)
+    except LayoutError as exc:
+        raise ServiceError(f"label layout: {exc}") from None
+    _layouts[key] = (_stamps(directory), loaded)
+    return loaded
+
+
+def _stamps(directory: Path) -> tuple[float, ...]:
+    return tuple(p.stat().st_mtime for p in sorted(directory.glob("*.toml")))
+
+
+def sender(settings: Settings) -> Address:
+    w = settings.warehouse
+    return Address(w.name, w.street, w.postal_code, w.city, w.country)
+
+
+@dataclass(frozen=True)
+class ParcelLabel:
+    composed: Composed
+    content: bytes
+    content_type: str
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        return self.composed.warnings
+
+
+def render(composed: Composed, output: str) -> tuple[bytes, str]:
+    """(bytes, content type) of one label as ``pdf``, ``zpl`` or ``png``."""
+    if output == "pdf":
+        return render_pdf([composed]), CONTENT_TYPES["pdf"]
+    if output == "zpl":
+        return render_zpl([composed]), CONTENT_TYPES["zpl"]
+    if output == "png":
+        return render_png(composed), CONTENT_TYPES["png"]
+    raise ServiceError(f"labels print as pdf, zpl or png, not {output!r}")
+
+
+def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[LabelData, str]:
+    """What a parcel's label says, and the courier's layout name; inside the caller's
+    transaction (the close that allocated its tracking number)."""
+    row = s.execute(
+        select(
+            Parcel.seq, Parcel.tracking_no, Parcel.weight_g, Parcel.closed_at, Parcel.order_id,
+            Courier.name.label("courier"), Courier.label_layout,
+            CourierService.name.label("service"),
+            Order.number, Order.ship_name, Order.ship_street, Order.ship_street2,
+            Order.ship_postal_code, Order.ship_city, Order.ship_country, Order.cod_amount,
+            Order.currency,
+        )
+        .join(Order, Order.id == Parcel.order_id)
+        .join(Courier, Courier.id == Parcel.courier_id)
+        .outerjoin(CourierService, CourierService.id == Order.service_id)
+        .where(Parcel.id == parcel_id)
+    ).one_or_none()  # fmt: skip
+    if row is None:
+        raise NotFound(f"parcel {parcel_id} does not exist")
+    if not row.tracking_no:
+        raise ServiceError(f"parcel {row.number} {row.seq} has no tracking number yet")
+    count = s.scalar(select(func.count()).where(Parcel.order_id == row.order_id))
+    closed = row.closed_at or datetime.now(settings.warehouse.tz)
+    data = LabelData(
+        sender=sender(settings),
+        recipient=Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
+                          row.ship_country, row.ship_street2 or ""),
+        courier=row.courier, service=row.service or "", tracking=row.tracking_no,
+        parcel_no=row.seq, parcel_count=int(count or 1), weight_g=row.weight_g,
+        order_number=row.number, closed_on=closed.astimezone(settings.warehouse.tz).date(),
+        routing=routing_code(row.ship_country, row.ship_postal_code),
+        cod_amount=row.cod_amount if row.seq == 1 else None,  # collected once, on parcel 1
+        cod_currency=row.currency,
+    )  # fmt: skip
+    return data, row.label_layout
+
+
+def parcel_label(
+    s: Session, settings: Settings, parcel_id: int, output: str | None = None
+) -> ParcelLabel:
+    """The parcel's label rendered for the printer (``[labels] output`` unless given)."""
+    data, layout_name = parcel_label_data(s, settings, parcel_id)
+    composed = compose(layout(settings, layout_name), data)
+    content, content_type = render(composed, output or settings.labels.output)
+    return ParcelLabel(composed, content, content_type)
+
+
+# --- previews --------------------------------------------------------------------------------
+
+#: A recipient that tests a layout's limits: a long Vietnamese name and address.
+SAMPLE_RECIPIENT = Address(
+    "Nguyễn Thị Phương Thảo (Công ty TNHH Thương mại Dịch vụ Ánh Dương)",
+    "Số 45 Đường Lê Lợi, Phường Bến Nghé, Quận 1",
+    "700000",
+    "Thành phố Hồ Chí Minh",
+    "VN",
+    "Tòa nhà Bitexco Financial, tầng 12, phòng 1203",
+)
+
+
+@dataclass(frozen=True)
+class CourierInfo:
+    code: str
+    name: str
+    service: str
+    layout: str
+    tracking: str
+    """A number of the courier's own scheme (not allocated: a preview uses none)."""
+
+
+def courier_info(db: Database, code: str) -> CourierInfo:
+    """A courier's name, first service, layout and an example tracking number."""
+    with db.read() as s:
+        c = s.scalars(select(Courier).where(Courier.code == code.strip().upper())).one_or_none()
+        if c is None:
+            known = ", ".join(s.scalars(select(Courier.code).order_by(Courier.code)))
+            raise NotFound(f"no courier {code} (there are: {known or 'none'})")
+        service = s.scalar(
+            select(CourierService.name)
+            .where(CourierService.courier_id == c.id)
+            .order_by(CourierService.id)
+        )
+        return CourierInfo(c.code, c.name, service or "", c.label_layout, _example_tracking(c))
+
+
+def _example_tracking(c: Courier) -> str:
+    scheme = scheme_of(c)
+    return scheme.number(min(12_345_677, scheme.capacity - 1))
+
+
+def sample_data(settings: Settings, courier: CourierInfo | None = None) -> LabelData:
+    """A realistic parcel — parcel 1 of 2, cash on delivery, the long Vietnamese recipient."""
+    return LabelData(
+        sender=sender(settings),
+        recipient=SAMPLE_RECIPIENT,
+        courier=courier.name if courier else "National Post",
+        service=courier.service if courier else "Priority parcel",
+        tracking=courier.tracking if courier else s10_number("EE", 12_345_678, "PL"),
+        parcel_no=1,
+        parcel_count=2,
+        weight_g=1_250,
+        order_number="PO-0012345",
+        closed_on=date.today(),
+        routing=routing_code(SAMPLE_RECIPIENT.country, SAMPLE_RECIPIENT.postal_code),
+        cod_amount=Decimal("1250000"),
+        cod_currency="VND",
+    )
+
+
+def random_data(settings: Settings, rng: random.Random) -> LabelData:
+    """Varied labels for a benchmark: each has its own tracking number and recipient."""
+    base = sample_data(settings)
+    serial = rng.randrange(1, 99_999_999)
+    return LabelData(
+        sender=base.sender, recipient=base.recipient, courier=base.courier, service=base.service,
+        tracking=s10_number("EE", serial, "PL"), parcel_no=1, parcel_count=rng.choice((1, 2)),
+        weight_g=rng.randrange(100, 30_000), order_number=f"PO-{serial:07d}",
+        closed_on=base.closed_on, routing=base.routing,
+        cod_amount=Decimal(rng.randrange(10, 5000)) if rng.random() < 0.2 else None,
+        cod_currency="PLN",
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Preview:
+    path: Path
+    layout: str
+    tracking: str
+    warnings: tuple[str, ...]
+
+
+def preview(
+    settings: Settings,
+    out: Path,
+    *,
+    db: Database | None = None,
+    layout_name: str | None = None,
+    courier: str | None = None,
+    parcel: str | None = None,
+) -> Preview:
+    """Write a label to ``out`` as PDF, PNG or ZPL (by its extension): a real parcel's
+    (``parcel``: tracking number or id) or a sample (of ``courier``'s, if given)."""
+    output = out.suffix.lower().lstrip(".")
+    if output not in CONTENT_TYPES:
+        raise ServiceError(f"{out}: give a file ending in .pdf, .png or .zpl")
+    courier_layout: str | None = None
+    if parcel is not None:
+        if db is None:
+            raise ServiceError("a parcel's label needs the database")
+        with db.read() as s:
+            parcel_id = _parcel_id(s, parcel)
+            data, courier_layout = parcel_label_data(s, settings, parcel_id)
+    else:
+        info = courier_info(db, courier) if courier and db is not None else None
+        data = sample_data(settings, info)
+        courier_layout = info.layout if info else None
+    chosen = layout(settings, layout_name or courier_layout)
+    composed = compose(chosen, data)
+    content, _ = render(composed, output)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(content)
+    return Preview(out, chosen.name, data.tracking, composed.warnings)
+
+
+def _parcel_id(s: Session, parcel: str) -> int:
+    text = parcel.strip()
+    found = s.scalar(select(Parcel.id).where(Parcel.tracking_no == text))
+    if found is None and text.isdigit():
+        found = s.scalar(select(Parcel.id).where(Parcel.id == int(text)))
+    if found is None:
+        raise NotFound(f"no parcel with tracking number or id {parcel}")
+    return found

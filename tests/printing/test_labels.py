@@ -1,0 +1,251 @@
+"""Courier labels: every layout's barcode reads back at 203 dpi from the PDF, the ZPL and the PNG;
+scripts print, markup stays text, long text shrinks and wraps, broken layouts are named."""
+
+from __future__ import annotations
+
+import io
+import os
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pypdfium2
+import pytest
+import zxingcpp
+from PIL import Image
+
+from picker.domain.tracking import mod10_number, range_number, s10_number
+from picker.printing.labels import (
+    Address,
+    LabelData,
+    Text,
+    clean,
+    cod_text,
+    compose,
+    raster,
+    render_pdf,
+    render_png,
+    render_zpl,
+    routing_code,
+)
+from picker.printing.layouts import LayoutError, layout_names, load_layout
+from tests.printing.zpl_raster import rasterize
+
+LABELS = Path(__file__).resolve().parents[2] / "labels"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+LAYOUTS = layout_names(LABELS)
+
+SENDER = Address("Picker Demo Warehouse", "Magazynowa 1", "00-001", "Warszawa", "PL")
+VIETNAMESE = Address(
+    "Nguyễn Thị Phương Thảo (Công ty TNHH Thương mại Dịch vụ Ánh Dương)",
+    "Số 45 Đường Lê Lợi, Phường Bến Nghé, Quận 1",
+    "700000",
+    "Thành phố Hồ Chí Minh",
+    "VN",
+    "Tòa nhà Bitexco Financial, tầng 12, phòng 1203",
+)
+#: One tracking number of each demo courier's scheme.
+TRACKING = {
+    "s10": s10_number("EE", 12_345_678, "PL"),
+    "mod10": mod10_number("73", 4_242_424),
+    "range": range_number("CR", 500_123),
+}
+
+
+def data(recipient: Address = VIETNAMESE, tracking: str = TRACKING["s10"], **kw) -> LabelData:  # type: ignore[no-untyped-def]
+    values = dict(
+        sender=SENDER, recipient=recipient, courier="National Post", service="Priority parcel",
+        tracking=tracking, parcel_no=1, parcel_count=2, weight_g=1250,
+        order_number="PO-0012345", closed_on=date(2026, 11, 22),
+        routing=routing_code(recipient.country, recipient.postal_code),
+        cod_amount=Decimal("1250000"), cod_currency="VND",
+    )  # fmt: skip
+    values.update(kw)
+    return LabelData(**values)  # type: ignore[arg-type]
+
+
+def pdf_pages(pdf: bytes) -> list[tuple[Image.Image, str]]:
+    doc = pypdfium2.PdfDocument(pdf)
+    try:
+        return [
+            (page.render(scale=203 / 72).to_pil(), page.get_textpage().get_text_bounded())
+            for page in doc
+        ]
+    finally:
+        doc.close()
+
+
+def decoded(image: Image.Image) -> list[str]:
+    return [r.text for r in zxingcpp.read_barcodes(image.convert("L"))]
+
+
+def test_the_shipped_layouts_are_the_generic_ones_and_one_per_demo_courier() -> None:
+    assert {"4x6", "a6", "post-4x6", "swift-4x6", "city-a6"} <= set(LAYOUTS)
+    sizes = {name: (load_layout(LABELS, name).width, load_layout(LABELS, name).height)
+             for name in ("4x6", "a6")}  # fmt: skip
+    assert sizes == {"4x6": (101.6, 152.4), "a6": (105.0, 148.0)}
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+@pytest.mark.parametrize("scheme", sorted(TRACKING))
+def test_every_layout_and_output_reads_back_the_tracking_number(name: str, scheme: str) -> None:
+    label = compose(load_layout(LABELS, name), data(tracking=TRACKING[scheme]))
+    assert label.warnings == ()
+    [(page, text)] = pdf_pages(render_pdf([label]))
+    assert decoded(page) == [TRACKING[scheme]]
+    assert TRACKING[scheme] in text  # the human-readable number under the bars
+    [zpl_page] = rasterize(render_zpl([label]))
+    assert decoded(zpl_page) == [TRACKING[scheme]]
+    png = Image.open(io.BytesIO(render_png(label)))
+    assert png.mode == "1" and png.info["dpi"] == pytest.approx((203, 203), abs=0.01)
+    assert decoded(png) == [TRACKING[scheme]]
+
+
+@pytest.mark.parametrize("name", LAYOUTS)
+def test_each_layout_renders_its_golden_pdf(name: str) -> None:
+    """Byte-identical to the reviewed PDF in tests/printing/golden (regenerate after a reviewed
+    layout change with PICKER_UPDATE_GOLDEN=1)."""
+    pdf = render_pdf([compose(load_layout(LABELS, name), data())], invariant=True)
+    golden = GOLDEN / f"{name}.pdf"
+    if os.environ.get("PICKER_UPDATE_GOLDEN"):
+        golden.write_bytes(pdf)
+    assert golden.exists(), f"no golden PDF for {name}: run with PICKER_UPDATE_GOLDEN=1"
+    assert pdf == golden.read_bytes()
+
+
+@pytest.mark.parametrize(
+    "recipient",
+    [
+        Address("Zofia Wójcik-Żółkiewska", "ul. Źródlana 15/3", "80-180", "Gdańsk", "PL"),
+        Address("Jiří Dvořák", "Náměstí Míru 1247/12", "120 00", "Praha 2", "CZ"),
+        Address(
+            "Αικατερίνη Παπαδοπούλου", "Λεωφόρος Βασιλίσσης Σοφίας 45", "106 76", "Αθήνα", "GR"
+        ),
+        Address("Мирослава Шевченко", "вул. Хрещатик, 22", "01001", "Київ", "UA"),
+        Address("Trần Văn Bình", "45 Lê Lợi", "700000", "Hồ Chí Minh", "VN"),
+    ],
+    ids=["polish", "czech", "greek", "cyrillic", "vietnamese"],
+)
+def test_names_and_addresses_in_every_script_print_as_written(recipient: Address) -> None:
+    label = compose(load_layout(LABELS, "4x6"), data(recipient))
+    assert label.warnings == ()  # no glyph missing, nothing cut
+    [(_, text)] = pdf_pages(render_pdf([label]))
+    flat = " ".join(text.split())
+    for part in (recipient.name, recipient.street, recipient.city):
+        assert part in flat
+
+
+def test_markup_and_control_characters_are_printed_literally_or_dropped() -> None:
+    name = "[bold]Bob[/] [@click=app.quit]x[/] \x1b[31mRed\x1b[0m \u202eevil\u202c ^XZ~JA <b>Jo</b>"
+    label = compose(load_layout(LABELS, "4x6"), data(replace(VIETNAMESE, name=name)))
+    drawn = " ".join(t.text for t in label.items if isinstance(t, Text) and t.block == "recipient")
+    assert "[bold]Bob[/] [@click=app.quit]x[/]" in drawn
+    assert "[31mRed[0m" in drawn and "\x1b" not in drawn  # ESC dropped, the rest is text
+    assert "\u202e" not in drawn and "evil" in drawn  # no bidi override
+    assert "^XZ~JA <b>Jo</b>" in drawn
+    zpl = render_zpl([label]).decode()
+    # Text travels as graphics: the name can never become a ZPL command.
+    assert zpl.count("^XZ") == 1 and "~JA" not in zpl and "Bob" not in zpl
+    [(_, text)] = pdf_pages(render_pdf([label]))
+    assert "[bold]Bob[/]" in " ".join(text.split())
+
+
+def test_long_text_shrinks_then_wraps_and_is_never_cut_silently() -> None:
+    layout = load_layout(LABELS, "4x6")
+    long_city = "Thành phố Hồ Chí Minh " * 2
+    shrunk = compose(layout, data(replace(VIETNAMESE, city=long_city.strip())))
+    sizes = {t.size for t in shrunk.items if isinstance(t, Text) and t.block == "recipient"}
+    short = compose(layout, data(Address("Jo", "1 A St", "1", "X", "PL")))
+    short_sizes = {t.size for t in short.items if isinstance(t, Text) and t.block == "recipient"}
+    assert short_sizes == {6.0, 14.0}  # caption and text at the layout's size
+    assert max(sizes - {6.0}) < 14.0  # the long address was set smaller…
+    recipient_text = " ".join(
+        t.text for t in shrunk.items if isinstance(t, Text) and t.block == "recipient"
+    )
+    assert long_city.strip() in recipient_text or "Minh" in recipient_text  # …and kept whole
+    assert shrunk.warnings == ()
+    # Far too much for the box: what fits is kept, the cut is marked and reported.
+    huge = compose(layout, data(replace(VIETNAMESE, street="Đường " * 400)))
+    assert any("recipient: too long" in w for w in huge.warnings)
+    assert any(t.text.endswith("…") for t in huge.items if isinstance(t, Text))
+
+
+def test_cash_on_delivery_is_boxed_in_the_destinations_money_and_absent_when_prepaid() -> None:
+    assert cod_text(Decimal("1234.50"), "PLN", "PL") == "1\xa0234,50\xa0zł"
+    assert cod_text(Decimal("1234.5"), "EUR", "DE") == "1.234,50\xa0€"
+    assert cod_text(Decimal("1250000"), "VND", "VN") == "1.250.000\xa0₫"
+    layout = load_layout(LABELS, "4x6")
+    cod = [
+        t.text for t in compose(layout, data()).items if isinstance(t, Text) and t.block == "cod"
+    ]
+    assert cod == ["COD", "1.250.000\xa0₫"]
+    prepaid = compose(layout, data(cod_amount=None))
+    assert not [t for t in prepaid.items if isinstance(t, Text) and t.block == "cod"]
+
+
+def test_the_png_preview_is_the_label_at_203_dpi() -> None:
+    layout = load_layout(LABELS, "4x6")
+    image = raster(compose(layout, data()))
+    assert image.size == (812, 1218)  # 4 x 6 in at 203 dpi
+
+
+def test_clean_keeps_letters_and_drops_what_would_act_on_a_printer() -> None:
+    assert clean("  Anna\tMaria \n Kowalska\x07 ") == "Anna Maria Kowalska"
+    assert clean("Ta\u200bmara") == "Tamara"
+    assert clean(None) == ""
+
+
+# --- broken layouts are refused by file, key and problem ------------------------------------
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    (tmp_path / f"{name}.toml").write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+BASE = (LABELS / "4x6.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (BASE.replace("size = 14\n", "size = 14\nsise = 3\n", 1),
+         r"blocks\.recipient\.sise: is not a known setting"),
+        (BASE.replace("box = [3, 26, 95.6, 41]", "box = [3, 26, 120, 41]"),
+         r"blocks\.recipient\.box: reaches past the label's edge"),
+        (BASE.replace("box = [3, 26, 95.6, 41]", "box = [3, 26, 95.6]"),
+         r"blocks\.recipient\.box: must be \[x, y, width, height\]"),
+        (BASE.replace("[blocks.cod]", "[blocks.coupon]"), r"blocks\.coupon: is not a block"),
+        (BASE.replace("width_mm = 101.6", "width_mm = -1"), r"width_mm: must be more than 0"),
+        (BASE.replace("module_dots = 3", "module_dots = 1"), r"barcode\.module_dots: must be"),
+        (BASE.replace("size = 14\nmin_size = 9", "size = 14\nmin_size = 3"),
+         r"blocks\.recipient\.min_size: must be 5 pt or more"),
+        (BASE + "\n[blocks.recipient\n", r"not valid TOML"),
+    ],
+    ids=["unknown-key", "off-the-label", "box-shape", "unknown-block", "negative-size",
+         "thin-bars", "tiny-text", "bad-toml"],
+)  # fmt: skip
+def test_a_broken_layout_names_file_key_and_problem(tmp_path: Path, text: str, message: str):
+    directory = _write(tmp_path, "mine", text)
+    with pytest.raises(LayoutError, match=message) as caught:
+        load_layout(directory, "mine")
+    assert str(tmp_path / "mine.toml") in str(caught.value)
+
+
+def test_a_layout_extends_another_and_a_circle_or_a_missing_base_is_named(tmp_path: Path):
+    _write(tmp_path, "base", BASE)
+    _write(tmp_path, "mine", 'extends = "base"\n[blocks.routing]\nsize = 30\n')
+    mine = load_layout(tmp_path, "mine")
+    assert mine.blocks["routing"].size == 30 and mine.blocks["recipient"].size == 14
+    _write(tmp_path, "a", 'extends = "b"\n')
+    _write(tmp_path, "b", 'extends = "a"\n')
+    with pytest.raises(LayoutError, match="in a circle"):
+        load_layout(tmp_path, "a")
+    _write(tmp_path, "orphan", 'extends = "nowhere"\n')
+    with pytest.raises(LayoutError, match=r"no layout 'nowhere'.*there are: a, b, base"):
+        load_layout(tmp_path, "orphan")
+    missing = BASE.split("[blocks.cod]")[0] + "[barcode]" + BASE.split("[barcode]")[1]
+    _write(tmp_path, "nocod", missing)
+    with pytest.raises(LayoutError, match="blocks: missing cod"):
+        load_layout(tmp_path, "nocod")
