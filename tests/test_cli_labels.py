@@ -1,0 +1,79 @@
+"""`picker label preview` and `picker bench labels`, run as a user would."""
+
+import json
+from pathlib import Path
+
+import pypdfium2
+import zxingcpp
+from PIL import Image
+
+from tests.printing.test_labels import LABELS
+from tests.printing.zpl_raster import rasterize
+from tests.test_cli import run
+
+
+def labelled(config: Path) -> Path:
+    """The CLI's test configuration, with the repository's layouts."""
+    config.write_text(
+        config.read_text(encoding="utf-8") + f'\n[labels]\ndir = "{LABELS.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_a_sample_preview_is_written_in_the_format_of_its_extension(capsys, config, tmp_path):
+    labelled(config)
+    for suffix in ("pdf", "png", "zpl"):
+        out_file = tmp_path / f"sample.{suffix}"
+        code, out, err = run(capsys, config, "label", "preview", "--sample", "--out",
+                             str(out_file))  # fmt: skip
+        assert code == 0, err
+        assert out.strip() == f"label EE123456785PL (layout 4x6) written to {out_file}"
+    doc = pypdfium2.PdfDocument(tmp_path / "sample.pdf")
+    page = doc[0]
+    text = " ".join(page.get_textpage().get_text_bounded().split())
+    assert "Nguyễn Thị Phương Thảo" in text and "COD" in text
+    image = page.render(scale=203 / 72).to_pil()
+    doc.close()
+    assert [r.text for r in zxingcpp.read_barcodes(image)] == ["EE123456785PL"]
+    png = Image.open(tmp_path / "sample.png")
+    assert [r.text for r in zxingcpp.read_barcodes(png.convert("L"))] == ["EE123456785PL"]
+    [zpl] = rasterize((tmp_path / "sample.zpl").read_bytes())
+    assert [r.text for r in zxingcpp.read_barcodes(zpl.convert("L"))] == ["EE123456785PL"]
+
+
+def test_a_courier_preview_uses_its_layout_and_scheme(
+    capsys, config, tmp_path, db_url, monkeypatch
+):
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    labelled(config)
+    assert run(capsys, config, "demo", "--orders", "5")[0] == 0
+    out_file = tmp_path / "city.png"
+    code, out, err = run(capsys, config, "label", "preview", "--courier", "city", "--out",
+                         str(out_file))  # fmt: skip
+    assert code == 0, err
+    assert "(layout city-a6)" in out and "label CR999999" in out
+    code, _, err = run(capsys, config, "label", "preview", "--courier", "NOPE", "--out",
+                       str(out_file))  # fmt: skip
+    assert code != 0 and "no courier NOPE (there are: CITY, POST, SWIFT)" in err
+
+
+def test_a_broken_layout_or_a_wrong_file_type_is_refused_in_one_line(capsys, config, tmp_path):
+    labelled(config)
+    code, _, err = run(capsys, config, "label", "preview", "--layout", "letter", "--out",
+                       str(tmp_path / "x.pdf"))  # fmt: skip
+    assert code != 0 and "no layout 'letter'" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, config, "label", "preview", "--out", str(tmp_path / "x.txt"))
+    assert code != 0 and "give a file ending in .pdf, .png or .zpl" in err
+    assert not (tmp_path / "x.txt").exists() and not (tmp_path / "x.pdf").exists()
+
+
+def test_bench_labels_reports_rates_against_the_target(capsys, config) -> None:
+    labelled(config)
+    code, out, _ = run(capsys, config, "bench", "labels", "--labels", "20", "--json")
+    assert code == 0
+    report = json.loads(out)
+    metrics = report["metrics"]
+    assert report["bench"] == "labels"
+    assert metrics["pdf_per_s"]["target"] == 200 and metrics["pdf_per_s"]["median"] > 0
+    assert metrics["zpl_per_s"]["median"] > 0 and metrics["png_preview"]["unit"] == "ms"
