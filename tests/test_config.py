@@ -129,3 +129,32 @@ def test_the_command_line_says_one_line_and_exits_2_never_a_traceback(tmp_path) 
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in done.stderr
     assert re.search(r"\[terminal\] station: 'kitchen' is not one of", lines[0])
+
+
+def test_the_printer_is_named_after_the_terminal_unless_the_file_names_it(tmp_path) -> None:
+    shipped = load_settings(REPO / "config.toml", environ={}).printer
+    builtin = load_settings(write(tmp_path, ""), {}).printer
+    assert (shipped.name, shipped.timeout_s, shipped.poll_s) == ("T01", 10.0, 2.0)
+    assert (builtin.name, builtin.timeout_s, builtin.poll_s) == ("T01", 10.0, 2.0)
+    own = load_settings(write(tmp_path, '[terminal]\nid = "PACK-2"\n'), {}).printer
+    assert own.name == "PACK-2"  # each terminal its own printer by default
+    shared = load_settings(
+        write(tmp_path, '[terminal]\nid = "PACK-2"\n[printer]\nname = "zebra-1"\ntimeout_s = 3\n'),
+        {},
+    ).printer
+    assert (shared.name, shared.timeout_s) == ("zebra-1", 3.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[printer]\nname = "Zebra 1"\n', "[printer] name: 'Zebra 1' must be 1-64 letters"),
+        ("[printer]\ntimeout_s = 0\n", "[printer] timeout_s: 0 is out of range (0.5 to 60.0)"),
+        ('[printer]\npoll_s = "2"\n', "[printer] poll_s: must be a number, not text"),
+    ],
+)
+def test_a_bad_printer_name_or_timing_is_named_with_its_key(tmp_path, text, message) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_settings(path, {})
+    assert message in str(err.value)

@@ -77,6 +77,13 @@ class PrinterSettings:
     queue: str = ""
     host: str = ""
     port: int = 9100
+    #: What people call this printer; print jobs are queued under this name. Read from the file,
+    #: an empty name becomes the terminal's id (each terminal its own printer).
+    name: str = "T01"
+    #: Seconds to reach the printer and hand it a document (TCP connect + send, or `lp`).
+    timeout_s: float = 10.0
+    #: Seconds between a terminal's looks at its print queue (sooner when it queues a job).
+    poll_s: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -344,8 +351,14 @@ def _settings_from(
         queue=r.text("queue", ""),
         host=r.text("host", ""),
         port=r.integer("port", 9100, 1, 65535),
+        name=r.text("name", "") or terminal.id,
+        # At most a minute: the print queue takes over a send still going after two.
+        timeout_s=r.number("timeout_s", 10.0, 0.5, 60.0),
+        poll_s=r.number("poll_s", 2.0, 0.2, 600.0),
     )
     r.done()
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", printer.name):
+        r.fail("name", f"{printer.name!r} must be 1-64 letters, digits, '-', '_' or '.'")
     if printer.backend == "lp" and not printer.queue:
         r.fail("queue", 'must name the CUPS queue when backend = "lp"')
     if printer.backend == "tcp" and not printer.host:

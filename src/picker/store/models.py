@@ -568,7 +568,13 @@ class ScanJournal(Base):
 
 
 class PrintJob(Base):
-    """A document to print; a printer that is down leaves it queued, never lost."""
+    """A document to print; a printer that is down leaves it queued, never lost.
+
+    ``queued`` → ``printing`` (claimed by one terminal with a conditional UPDATE, sent outside
+    any transaction) → ``done``; a failed send goes back to ``queued`` with ``attempts`` + 1,
+    ``last_error`` and a later ``next_attempt_at``. ``failed`` is a job that cannot be sent as
+    it is (its file is gone) until someone retries it; ``cancelled`` is never printed.
+    """
 
     __tablename__ = "print_jobs"
     __table_args__ = (
@@ -578,7 +584,8 @@ class PrintJob(Base):
         ),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("content IS NOT NULL OR path IS NOT NULL", name="has_content"),
-        Index(None, "status", "printer"),
+        # The due jobs of one printer, soonest first (the print queue's claim).
+        Index(None, "status", "printer", "next_attempt_at"),
         Index(None, "parcel_id"),
     )
 
@@ -597,3 +604,15 @@ class PrintJob(Base):
     pickup_id: Mapped[int | None] = mapped_column(ForeignKey("courier_pickups.id"))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     terminal_id: Mapped[str] = mapped_column(String(16))
+    #: Readable name of the document (a tracking number, an order number): the spool file's
+    #: name and the printer queue's job title.
+    title: Mapped[str | None] = mapped_column(String(100))
+    #: A queued job is not sent before this moment (the back-off after a failed send).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=utcnow)
+    #: When the last send began, and who sent it (terminal or worker): a job left ``printing``
+    #: long after ``claimed_at`` belongs to a sender that died, and is queued again.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    #: Why it was printed again, and who asked (a reprint); NULL for a first print.
+    reason: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
