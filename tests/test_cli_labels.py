@@ -77,3 +77,39 @@ def test_bench_labels_reports_rates_against_the_target(capsys, config) -> None:
     assert report["bench"] == "labels"
     assert metrics["pdf_per_s"]["target"] == 200 and metrics["pdf_per_s"]["median"] > 0
     assert metrics["zpl_per_s"]["median"] > 0 and metrics["png_preview"]["unit"] == "ms"
+
+
+def test_print_queue_run_reprint_and_retry(capsys, config, tmp_path, db_url, monkeypatch) -> None:
+    from sqlalchemy import select
+
+    from picker.services import print_queue
+    from picker.store.engine import Database
+    from picker.store.models import Parcel
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    assert run(capsys, config, "demo", "--orders", "20")[0] == 0
+    db = Database(db_url)
+    with db.transaction() as s:
+        parcel_id, tracking = s.execute(
+            select(Parcel.id, Parcel.tracking_no).where(Parcel.tracking_no.is_not(None)).limit(1)
+        ).one()
+        job = print_queue.enqueue(
+            s, kind="label", printer="T05", content=b"%PDF-1.4 label", terminal_id="T05",
+            content_type="application/pdf", parcel_id=parcel_id,
+        )  # fmt: skip
+    db.dispose()
+    code, out, _ = run(capsys, config, "print", "queue")
+    assert code == 0 and f"{job:>6} " in out and "queued" in out and tracking in out
+    code, out, _ = run(capsys, config, "print", "run")
+    assert code == 0 and f"job {job} printed on T05" in out
+    spooled = list((tmp_path / "var" / "spool").iterdir())
+    assert [p.read_bytes() for p in spooled] == [b"%PDF-1.4 label"]
+    code, out, _ = run(capsys, config, "print", "reprint", tracking, "--reason", "label jammed")
+    assert code == 0 and f"label of {tracking} queued again as job" in out
+    code, out, _ = run(capsys, config, "print", "queue", "--status", "queued", "--json")
+    [again] = json.loads(out)["jobs"]
+    assert again["reason"] == "label jammed" and again["tracking_no"] == tracking
+    code, _, err = run(capsys, config, "print", "retry", str(job))
+    assert code != 0 and "printed" in err  # a printed job is not sent again by retry
+    code, _, err = run(capsys, config, "print", "reprint", tracking, "--reason", " ")
+    assert code != 0 and "say why the label is printed again" in err

@@ -123,6 +123,22 @@ def _parser() -> argparse.ArgumentParser:
     pl = pr.add_parser("picklist", help="A4 pick lists in walking order, for picking from paper")
     pl.add_argument("numbers", nargs="+", metavar="ORDER")
     pl.add_argument("--output", metavar="FILE", help="PDF file (default var/print/picklist-….pdf)")
+    pq = pr.add_parser("queue", help="print jobs, newest first, with why one waits")
+    pq.add_argument("--status", choices=("queued", "printing", "done", "failed", "cancelled"))
+    pq.add_argument("--printer", metavar="NAME", help="only this printer's jobs")
+    pq.add_argument("--last", type=_count, default=50, help="how many jobs (default 50)")
+    pq.add_argument("--json", action="store_true", help="print one JSON object")
+    prt = pr.add_parser("retry", help="send a waiting or failed job now")
+    prt.add_argument("job", type=_count, metavar="JOB")
+    prp = pr.add_parser("reprint", help="print a parcel's label again (journaled: who and why)")
+    prp.add_argument("parcel", metavar="PARCEL", help="tracking number or parcel id")
+    prp.add_argument("--reason", required=True, help="why (jammed, smudged, lost…)")
+    prp.add_argument("--printer", metavar="NAME", help="default: this terminal's printer")
+    pc = pr.add_parser("cancel", help="a waiting job is never printed (lead)")
+    pc.add_argument("job", type=_count, metavar="JOB")
+    pc.add_argument("--reason", required=True)
+    prn = pr.add_parser("run", help="send this printer's waiting jobs (once, or --watch)")
+    prn.add_argument("--watch", action="store_true", help="keep sending until Ctrl+C")
 
     label = sub.add_parser("label", help="courier labels").add_subparsers(
         dest="label_command", metavar="ACTION", required=True
@@ -693,16 +709,88 @@ def _print_detail(d: Any) -> None:
 
 
 def _print(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.pick_lists import write_pick_lists
-
     db = _database(settings)
     _require_head(db)
-    default = settings.var_dir / "print" / f"picklist-{args.numbers[0]}.pdf"
-    path = Path(args.output) if args.output else default
-    write_pick_lists(db, args.numbers, path)
-    db.dispose()
-    print(f"{len(args.numbers)} pick list(s) written to {path}")
+    try:
+        return _print_command(args, settings, db)
+    finally:
+        db.dispose()
+
+
+def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int:
+    from picker.services import print_queue
+    from picker.services.common import Actor
+
+    actor = Actor(terminal_id=settings.terminal.id)
+    command = args.print_command
+    if command == "picklist":
+        from picker.services.pick_lists import write_pick_lists
+
+        default = settings.var_dir / "print" / f"picklist-{args.numbers[0]}.pdf"
+        path = Path(args.output) if args.output else default
+        write_pick_lists(db, args.numbers, path)
+        print(f"{len(args.numbers)} pick list(s) written to {path}")
+    elif command == "queue":
+        rows = print_queue.jobs(db, status=args.status, limit=args.last, printer=args.printer)
+        _print_jobs(rows, args.json)
+    elif command == "retry":
+        row = print_queue.retry(db, actor, args.job)
+        print(f"job {row.id} ({printable(row.title or row.kind)}) will be sent now to "
+              f"{printable(row.printer)}")  # fmt: skip
+    elif command == "cancel":
+        row = print_queue.cancel(db, actor, args.job, args.reason)
+        print(f"job {row.id} cancelled: it will not be printed")
+    elif command == "reprint":
+        printer = args.printer or settings.printer.name
+        job_id = print_queue.reprint(db, actor, args.parcel, args.reason, printer)
+        print(f"label of {printable(args.parcel)} queued again as job {job_id} on {printer}")
+    else:
+        return _print_run(args, settings, db)
     return EXIT_OK
+
+
+def _print_jobs(rows: Sequence[Any], as_json: bool) -> None:
+    if as_json:
+        print(_json({"jobs": [
+            {"id": r.id, "created_at": r.created_at.isoformat(), "kind": r.kind,
+             "printer": r.printer, "status": r.status, "attempts": r.attempts,
+             "title": r.title, "tracking_no": r.tracking_no, "order": r.order_number,
+             "last_error": r.last_error, "reason": r.reason,
+             "next_attempt_at": r.next_attempt_at.isoformat() if r.next_attempt_at else None,
+             "printed_at": r.printed_at.isoformat() if r.printed_at else None}
+            for r in rows]}))  # fmt: skip
+        return
+    print(f"{'job':>6} {'queued (UTC)':<16} {'kind':<12} {'printer':<10} {'status':<9} "
+          f"{'tries':>5}  document / why")  # fmt: skip
+    for r in rows:
+        why = r.last_error if r.status != "done" else r.reason
+        document = printable(r.title or r.tracking_no or r.order_number or "")
+        print(f"{r.id:>6} {r.created_at:%Y-%m-%d %H:%M} {r.kind:<12} {printable(r.printer):<10} "
+              f"{r.status:<9} {r.attempts:>5}  {document}"
+              + (f" — {printable(why)}" if why else ""))  # fmt: skip
+    print(f"{len(rows)} job(s)")
+
+
+def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
+    """Send this terminal's printer's due jobs: once, or until Ctrl+C with --watch."""
+    import time
+
+    from picker.printing.backends import backend_for
+    from picker.services import print_queue
+
+    name = settings.printer.name
+    backend = backend_for(settings.printer, name)
+    while True:
+        done = print_queue.deliver_due(db, name, backend, claimed_by=settings.terminal.id)
+        for job_id in done.printed:
+            print(f"job {job_id} printed on {name}")
+        if done.down:
+            print(f"{printable(done.down)}; {done.queued} job(s) wait", file=sys.stderr)
+        if not args.watch:
+            if not done.printed and not done.down:
+                print(f"nothing due for {name} ({done.queued} job(s) wait)")
+            return EXIT_OK if not done.down else EXIT_FAILED
+        time.sleep(settings.printer.poll_s)
 
 
 def _label(args: argparse.Namespace, settings: Settings) -> int:

@@ -28,7 +28,8 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from picker.printing.backends import Backend, PrinterDown
+from picker.config import Settings
+from picker.printing.backends import Backend, PrinterDown, backend_for
 from picker.services.common import (
     Actor,
     Clock,
@@ -755,3 +756,27 @@ class PrintWorker:
                 continue
             self._wake.wait(self.interval_s)
             self._wake.clear()
+
+
+def terminal_worker(
+    db: Database,
+    settings: Settings,
+    *,
+    on_status: Callable[[PrinterStatus], object] | None = None,
+    clock: Clock = system_clock,
+) -> PrintWorker:
+    """The worker of this terminal's printer, as config [printer] describes it."""
+    printer = settings.printer
+    return PrintWorker(
+        db, printer.name, backend_for(printer, printer.name), interval_s=printer.poll_s,
+        on_status=on_status, clock=clock, claimed_by=settings.terminal.id,
+    )  # fmt: skip
+
+
+def alert(current: PrinterStatus) -> str | None:
+    """What a station shows about its printer: nothing while it prints, else the trouble."""
+    if current.down or current.failed:
+        return current.words
+    if current.last_error and current.queued:
+        return f"{current.words} ({current.last_error})"
+    return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from textual.timer import Timer
 from picker.config import Settings
 from picker.domain.pins import LockoutPolicy
 from picker.domain.scanning import ScanRouter
+from picker.services import print_queue
 from picker.services.common import Clock, OperatorInfo, describe_failure, system_clock
 from picker.store.engine import Database
 from picker.tui.capture import ENTER_KEYS, TAB_KEYS, Burst, BurstCapture, StallMonitor
@@ -27,6 +29,7 @@ from picker.tui.screens.home import HomeScreen
 from picker.tui.screens.login import LoginScreen
 from picker.tui.screens.queue import QueueScreen
 from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.title_bar import TitleBar
 
 
 @dataclass(frozen=True)
@@ -83,17 +86,42 @@ class PickerApp(App[None]):
         self._tasks: list[asyncio.Task[None]] = []
         self.scan_applied: Callable[[IncomingScan], None] | None = None
         """Called after each scan's feedback is shown (benchmarks and tests measure with it)."""
+        self.printer_alert: str | None = None
+        """This terminal's printer trouble in words ("printer T01 down, 3 labels queued"), shown
+        under every screen's title; None while it prints."""
+        self.print_worker = print_queue.terminal_worker(
+            db, settings, on_status=self._printer_status, clock=clock
+        )
+        """Sends this terminal's print jobs in the background (a printer that is down never
+        blocks a screen: its jobs wait)."""
 
     def on_mount(self) -> None:
         self._event_loop = asyncio.get_running_loop()
         self.stalls.start()
         self._tasks = [asyncio.create_task(self._apply_scans(), name="scan-consumer")]
         self.push_screen(LoginScreen())
+        self.print_worker.start()
 
     async def on_unmount(self) -> None:
         self.stalls.stop()
+        await asyncio.to_thread(self.print_worker.stop)
         for task in self._tasks:
             task.cancel()
+
+    # --- the printer ------------------------------------------------------------------------
+
+    def _printer_status(self, current: print_queue.PrinterStatus) -> None:
+        """From the print worker's thread: hand the status to the event loop."""
+        with contextlib.suppress(RuntimeError):  # the app is closing: nothing left to show
+            self.call_from_thread(self.show_printer, print_queue.alert(current))
+
+    def show_printer(self, alert: str | None) -> None:
+        if alert == self.printer_alert:
+            return
+        self.printer_alert = alert
+        for screen in self.screen_stack:
+            for bar in screen.query(TitleBar):
+                bar.show_printer(alert)
 
     # --- scans in ---------------------------------------------------------------------------
 
