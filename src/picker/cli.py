@@ -185,6 +185,10 @@ def _parser() -> argparse.ArgumentParser:
     bp = bench.add_parser("pick", help="picking through the real app on a big floor (headless)")
     bp.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
     bp.add_argument("--picks", type=_count, default=200)
+    bp.add_argument(
+        "--reuse", action="store_true",
+        help="keep the database's floor if it already holds --orders orders (no rebuild)",
+    )  # fmt: skip
     bp.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bp.add_argument("--json", action="store_true", help="print one JSON object")
     bl = bench.add_parser(
@@ -886,7 +890,8 @@ def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> 
     url = args.database
     from_env = os.environ.get("PICKER_DATABASE_URL") if url is None else None
     url = url or from_env or f"sqlite:///{settings.var_dir / 'bench' / f'{name}.db'}"
-    if url.startswith("sqlite:///") and not from_env and not args.database:
+    reuse = getattr(args, "reuse", False)
+    if url.startswith("sqlite:///") and not from_env and not args.database and not reuse:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
     db = _database(settings, _normalise(url))
@@ -1047,7 +1052,7 @@ def _bench_pick(
     from sqlalchemy import select
 
     from picker.services import auth, intake
-    from picker.services.benchmarks import import_fresh, shopify_export, stock_up
+    from picker.services.benchmarks import import_fresh, settle, shopify_export, stock_up
     from picker.services.common import Actor, ServiceError
     from picker.services.demo import build_demo
     from picker.store.models import Operator, Order, PickTask
@@ -1055,16 +1060,21 @@ def _bench_pick(
     from picker.tui.bench import measure_picking
 
     lead = Actor("BENCH")
-    build_demo(db, orders=args.orders, progress=progress, reset=True)
+    held = _floor_orders(db) if args.reuse else 0
+    if held < args.orders:
+        build_demo(db, orders=args.orders, progress=progress, reset=True)
+        held = args.orders
     # A built floor's history is handed over; today's orders arrive from the shop, enough of
     # them (stocked) for every pick the benchmark makes.
     skus = stock_up(db, 10_000)
-    import_fresh(db, settings, shopify_export(skus, args.picks, seed=2),
+    import_fresh(db, settings, shopify_export(skus, args.picks, seed=2, first=held),
                  lambda done, total: progress("new orders", done, total))  # fmt: skip
+    settle(db)
+    # A picker of the run's own: a reused floor may hold an earlier run's picker, mid-pick.
     with db.read() as s:
-        known = s.scalar(select(Operator.id).where(Operator.badge == "EMP-9902"))
-    if known is None:
-        auth.add_operator(db, lead, "EMP-9902", "Bench Picker", "picker", "1357")
+        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-99%"))))
+    badge = next(f"EMP-{n}" for n in range(9902, 10_000) if f"EMP-{n}" not in taken)
+    auth.add_operator(db, lead, badge, "Bench Picker", "picker", "1357")
 
     def refill() -> int:
         """Give the bench picker as many assigned orders as a picker may hold."""
@@ -1084,7 +1094,7 @@ def _bench_pick(
         given = 0
         for number in numbers:
             try:
-                intake.assign_order(db, lead, number, "EMP-9902")
+                intake.assign_order(db, lead, number, badge)
                 given += 1
             except ServiceError:
                 continue
@@ -1094,7 +1104,7 @@ def _bench_pick(
     app = make_app(dataclasses.replace(settings, terminal=terminal), db)
     result = asyncio.run(
         measure_picking(
-            app, badge="EMP-9902", pin="1357", picks=args.picks, refill=refill,
+            app, badge=badge, pin="1357", picks=args.picks, refill=refill,
             progress=lambda done, total: progress("pick", done, total),
         )
     )  # fmt: skip
@@ -1104,6 +1114,21 @@ def _bench_pick(
         "picks": _metric(result.picks, "units", args.picks, higher=True),
         "scans": _metric(result.scans.scans, "scans"),
     }
+
+
+def _floor_orders(db: Any) -> int:
+    """How many orders the database's floor holds (0: no floor, or not at the newest schema)."""
+    from sqlalchemy import text
+
+    from picker.store import migrate
+
+    try:
+        if migrate.current_revision(db.engine) != migrate.head_revision():
+            return 0
+        with db.engine.connect() as conn:
+            return int(conn.execute(text("SELECT count(*) FROM orders")).scalar() or 0)
+    except Exception:  # no database yet, or not ours: build one
+        return 0
 
 
 def _normalise(url: str) -> str:

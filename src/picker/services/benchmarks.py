@@ -33,12 +33,13 @@ _PLACES = [
 ]
 
 
-def shopify_export(skus: list[str], n: int, seed: int = 1) -> bytes:
-    """``n`` orders as Shopify Admin REST order objects, one JSON object per line."""
+def shopify_export(skus: list[str], n: int, seed: int = 1, first: int = 0) -> bytes:
+    """``n`` orders as Shopify Admin REST order objects, one JSON object per line; shop ids and
+    names count from ``first`` (a second file of new orders starts where the last ended)."""
     rng = random.Random(seed)
     start = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
     out = []
-    for i in range(n):
+    for i in range(first, first + n):
         country, currency, name, street, postcode, city = rng.choice(_PLACES)
         code, title = rng.choice(_SHIPPING)
         cod = rng.random() < 0.15
@@ -105,6 +106,19 @@ def stock_up(db: Database, units: int) -> list[str]:
             {"at": datetime.now(UTC).replace(tzinfo=None), "n": units},
         )
         return list(s.scalars(select(Product.sku).order_by(Product.id)))
+
+
+def settle(db: Database) -> None:
+    """After a bulk change, let the database reach the steady state a floor runs in before a
+    benchmark times anything: SQLite's WAL copied back into the file, PostgreSQL's dead rows
+    vacuumed and its statistics fresh (else a checkpoint or autovacuum lands mid-measurement)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if db.dialect == "sqlite":
+            driver = conn.connection.dbapi_connection
+            assert driver is not None
+            driver.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+        else:
+            conn.exec_driver_sql("VACUUM ANALYZE")
 
 
 def import_fresh(

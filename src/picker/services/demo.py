@@ -1089,6 +1089,11 @@ def build_demo(
     except BaseException:
         w.rollback()
         raise
+    if db.dialect == "postgresql":
+        # Planner statistics for what was just loaded: without them PostgreSQL guesses, until
+        # autovacuum comes round, and a terminal's first queries may scan whole tables.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE")
     b = summary
     return DemoResult(
         orders=b.n,

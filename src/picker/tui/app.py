@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -101,6 +102,7 @@ class PickerApp(App[None]):
         self._tasks = [asyncio.create_task(self._apply_scans(), name="scan-consumer")]
         self.push_screen(LoginScreen())
         self.print_worker.start()
+        self.call_after_refresh(settle_memory)
 
     async def on_unmount(self) -> None:
         self.stalls.stop()
@@ -185,6 +187,7 @@ class PickerApp(App[None]):
     def logged_in(self, message: LoggedIn) -> None:
         self.operator = message.operator
         self.push_screen(HomeScreen(message.operator))
+        self.call_after_refresh(settle_memory)
 
     def open_queue(self, *, resume: bool = False) -> None:
         """Show the picker queue. It is built once per login and kept (installed): opening it
@@ -221,6 +224,15 @@ class PickerApp(App[None]):
             self.screen.query_one(Feedback).error(message)
         except Exception:
             self.notify(message, severity="error", markup=False)
+
+
+def settle_memory() -> None:
+    """Keep the garbage collector's full passes short: what the terminal has built so far
+    (modules, screens, the database engine) lives until it exits, so it is collected once and
+    then left out of every later pass. Measured on `picker bench pick`: full passes of 135-170
+    ms, each one a scan answered that much later, without this."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_app(settings: Settings, db: Database, *, clock: Clock = system_clock) -> PickerApp:
