@@ -48,7 +48,7 @@ def shopify_export(skus: list[str], n: int, seed: int = 1, first: int = 0) -> by
             {"sku": sku, "quantity": rng.choice((1, 1, 1, 2, 3)), "price": "19.90", "name": sku}
             for sku in rng.sample(skus, rng.choice((1, 1, 2, 3)))
         ]
-        first, _, last = name.partition(" ")
+        given, _, family = name.partition(" ")
         out.append(
             json.dumps(
                 {
@@ -61,8 +61,8 @@ def shopify_export(skus: list[str], n: int, seed: int = 1, first: int = 0) -> by
                     "payment_gateway_names": [gateway],
                     "total_price": "59.70",
                     "shipping_address": {
-                        "first_name": first,
-                        "last_name": last,
+                        "first_name": given,
+                        "last_name": family,
                         "name": name,
                         "address1": street,
                         "zip": postcode,
