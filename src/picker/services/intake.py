@@ -629,7 +629,7 @@ def assign_order(
         now = clock()
         if order.status in (OrderStatus.ASSIGNED, OrderStatus.PICKING):
             if order.assignee_id == picker.id:
-                raise ServiceError(f"order {number} is already {badge}'s")
+                return None  # already theirs: nothing to hand over
             before = s.scalar(select(Operator.badge).where(Operator.id == order.assignee_id))
             verb = "taken over" if order.status is OrderStatus.PICKING else "reassigned"
             hand_over(
