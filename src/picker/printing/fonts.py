@@ -11,8 +11,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, TTFont
+from reportlab.pdfbase.ttfonts import (
+    FF_NONSYMBOLIC,
+    FF_SYMBOLIC,
+    SUBSETN,
+    TTFont,
+    makeToUnicodeCMap,
+)
 from reportlab.pdfgen.canvas import Canvas
 
 FONT_DIR = Path(__file__).resolve().parent / "fonts"
@@ -36,16 +43,69 @@ def register_fonts() -> None:
     for name, file in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
         if name not in registered:
             font = TTFont(name, str(FONT_DIR / file))
-            # ReportLab builds and deflates the embedded subset for every document: for a
-            # label of one page that was most of its cost. The same subset is made once.
+            # ReportLab builds, formats and deflates the embedded subsets (font file, widths,
+            # ToUnicode map) for every document: for a label of one page that was most of its
+            # cost. The same subset is made once per process.
             font.face.addSubsetObjects = partial(_subset_objects, font.face, {})
+            font.addObjects = partial(_font_objects, font, {})
             pdfmetrics.registerFont(font)
+
+
+#: Per font: the codes :data:`PRIMED` was given (assignments, subsets, next free code).
+_primed: dict[str, tuple[dict[int, int], list[list[int]], int]] = {}
 
 
 def prime(canvas: Canvas) -> None:
     """Give :data:`PRIMED` its fixed codes in this document (nothing is drawn)."""
+    doc = canvas._doc
     for name in (REGULAR, BOLD):
-        pdfmetrics.getFont(name).splitString(PRIMED, canvas._doc)
+        font = pdfmetrics.getFont(name)
+        if name not in _primed:  # assign the codes once, then copy them into every document
+            font.splitString(PRIMED, doc)
+            s = font.state[doc]
+            _primed[name] = (dict(s.assignments), [list(x) for x in s.subsets], s.nextCode)
+            continue
+        assignments, subsets, next_code = _primed[name]
+        state = font.state[doc] = TTFont.State(font._asciiReadable, font)
+        state.assignments = dict(assignments)
+        state.subsets = [list(subset) for subset in subsets]
+        state.nextCode = next_code
+
+
+def _font_objects(font: Any, made: dict[tuple[str, tuple[int, ...]], tuple[bytes, bytes]],
+                  doc: Any) -> None:  # fmt: skip
+    """ReportLab's ``TTFont.addObjects`` (one font object per subset of up to 256 characters),
+    with each subset's widths array and deflated ToUnicode map made once and kept."""
+    try:
+        state = font.state[doc]
+    except KeyError:
+        state = font.state[doc] = TTFont.State(font._asciiReadable)
+    state.frozen = 1
+    for n, subset in enumerate(state.subsets):
+        internal = font.getSubsetInternalName(n, doc)[1:]
+        base = b"".join((SUBSETN(n), b"+", font.face.name, font.face.subfontNameX)).decode("pdfdoc")
+        key = (base, tuple(subset))
+        if key not in made:
+            if len(made) > 256:
+                made.clear()
+            widths = " ".join(fp_str(font.face.getCharWidth(c)) for c in subset)
+            cmap = zlib.compress(makeToUnicodeCMap(base, subset).encode("utf-8"))
+            made[key] = (f"[{widths}]".encode("ascii"), cmap)
+        widths_array, deflated_cmap = made[key]
+        pdf_font = pdfdoc.PDFTrueTypeFont()
+        pdf_font.Name = internal
+        pdf_font.BaseFont = base
+        pdf_font.FirstChar = 0
+        pdf_font.LastChar = len(subset) - 1
+        pdf_font.Widths = widths_array  # bytes go into the PDF as they are
+        cmap_stream = pdfdoc.PDFStream()
+        cmap_stream.content = deflated_cmap
+        cmap_stream.dictionary["Filter"] = pdfdoc.PDFArray([pdfdoc.PDFName("FlateDecode")])
+        pdf_font.ToUnicode = doc.Reference(cmap_stream, "toUnicodeCMap:" + base)
+        pdf_font.FontDescriptor = font.face.addSubsetObjects(doc, base, subset)
+        doc.Reference(pdf_font, internal)
+        doc.idToObject["BasicFonts"].dict[internal] = pdf_font
+    del font.state[doc]
 
 
 def _subset_objects(
