@@ -663,10 +663,10 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
         .join(PickTask, (PickTask.product_id == Stock.product_id)
               & (PickTask.bin_id == Stock.bin_id))
         .where(PickTask.id == task_id)
+        .with_for_update(of=Stock.__table__)
     ).one_or_none()  # fmt: skip
     if where is None:
         raise NotFound(f"pick task {task_id} does not exist")
-    s.execute(select(Stock.id).where(Stock.id == where.id).with_for_update())
     row = s.execute(
         select(
             PickTask.id, PickTask.order_id, PickTask.order_line_id, Order.number,
@@ -714,9 +714,13 @@ def _finish_if_done(s: Session, actor: Actor, order_id: int, now: datetime) -> b
         PickTask.order_id == order_id,
         PickTask.picked + PickTask.short < PickTask.quantity,
     )
-    if s.scalar(select(open_left)):
+    order = s.execute(
+        select(Order.number, Order.version, open_left.label("open_left")).where(
+            Order.id == order_id
+        )
+    ).one()
+    if order.open_left:
         return False
-    order = s.execute(select(Order.number, Order.version).where(Order.id == order_id)).one()
     move_order(
         s,
         order_id=order_id,
