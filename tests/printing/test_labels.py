@@ -249,3 +249,27 @@ def test_a_layout_extends_another_and_a_circle_or_a_missing_base_is_named(tmp_pa
     _write(tmp_path, "nocod", missing)
     with pytest.raises(LayoutError, match="blocks: missing cod"):
         load_layout(tmp_path, "nocod")
+
+
+def test_labels_written_by_several_threads_at_once_are_each_whole() -> None:
+    """A close renders its label off the event loop, and the print worker may render at the
+    same moment: every PDF must carry its own text and barcode."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    layout = load_layout(LABELS, "4x6")
+    people = [
+        Address(name, "ul. Długa 5", "00-238", "Warszawa", "PL")
+        for name in ("Zofia Wójcik", "Jiří Dvořák", "Αικατερίνη Π.", "Мирослава Ш.", "Trần Văn")
+    ]
+    jobs = [(people[i % 5], s10_number("EE", 1000 + i, "PL")) for i in range(40)]
+
+    def one(job: tuple[Address, str]) -> bytes:
+        recipient, tracking = job
+        return render_pdf([compose(layout, data(recipient, tracking))])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pdfs = list(pool.map(one, jobs))
+    for (recipient, tracking), pdf in zip(jobs, pdfs, strict=True):
+        [(page, text)] = pdf_pages(pdf)
+        assert recipient.name in " ".join(text.split())
+        assert decoded(page) == [tracking]

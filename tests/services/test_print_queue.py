@@ -161,6 +161,28 @@ def test_a_printer_that_is_down_keeps_the_job_and_prints_it_once_when_it_answers
     assert (after.queued, after.down, after.words) == (0, False, "printer T01 ready")
 
 
+def test_after_an_outage_the_waiting_labels_print_first_and_in_the_order_queued(db, clock):
+    port = free_port()
+    tcp = TcpBackend("T01", "127.0.0.1", port, timeout_s=2)
+    waiting = [queue(db, f"label {n}".encode()) for n in range(3)]
+    for _ in range(6):  # the outage: each pass tries one label, their back-offs drift apart
+        deliver_due(db, "T01", tcp, clock=clock)
+        clock.advance(seconds=2)
+    assert print_queue.status(db, "T01").down
+    listener = Listener(port)
+    try:
+        newest = queue(db, b"label 3", at=clock())
+        printed = []
+        for _ in range(4):  # one label a pass
+            printed += deliver_due(db, "T01", tcp, clock=clock, limit=1).printed
+        assert printed == [*waiting, newest]
+        assert listener.wait_for(4) == [b"label 0", b"label 1", b"label 2", b"label 3"]
+    finally:
+        listener.close()
+    # The printer answered: no longer said to be down while the rest print.
+    assert print_queue.status(db, "T01").words == "printer T01 ready"
+
+
 def test_a_pass_stops_at_a_dead_printer_instead_of_hammering_it(db, clock) -> None:
     ids = [queue(db, bytes([n]) * 10) for n in range(3)]
     delivery = deliver_due(db, "T01", TcpBackend("T01", "127.0.0.1", free_port()), clock=clock)

@@ -15,7 +15,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.fonts import BOLD, REGULAR, fit, register_fonts
+from picker.printing.fonts import BOLD, REGULAR, fit, one_document_at_a_time, register_fonts
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,7 @@ CELL_H = 34 * mm
 MARGIN = 12 * mm
 
 
+@one_document_at_a_time
 def render_floor_sheet(title: str, sections: Sequence[SheetSection]) -> bytes:
     """The sheet as PDF bytes (byte-identical for the same input)."""
     register_fonts()

@@ -6,10 +6,12 @@ fonts/LICENSE-DejaVu.txt beside this file.
 
 from __future__ import annotations
 
+import threading
 import zlib
-from functools import partial
+from collections.abc import Callable
+from functools import partial, wraps
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from reportlab.lib.rl_accel import fp_str
 from reportlab.pdfbase import pdfdoc, pdfmetrics
@@ -37,6 +39,28 @@ PRIMED = (
 )
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: ReportLab keeps a TTF font's per-document state in the font object ("you cannot use the same
+#: TTFont object for different documents at the same time"), and our subset caches live there
+#: too: every document drawn with the shipped fonts is written under this lock.
+DOCUMENT_LOCK = threading.RLock()
+
+
+def one_document_at_a_time(render: Callable[P, R]) -> Callable[P, R]:
+    """Decorate a function that writes a PDF with the shipped fonts: it runs under
+    :data:`DOCUMENT_LOCK`."""
+
+    @wraps(render)
+    def locked(*args: P.args, **kwargs: P.kwargs) -> R:
+        with DOCUMENT_LOCK:
+            return render(*args, **kwargs)
+
+    return locked
+
+
+@one_document_at_a_time
 def register_fonts() -> None:
     """Register the shipped fonts with ReportLab (once per process)."""
     registered = pdfmetrics.getRegisteredFontNames()

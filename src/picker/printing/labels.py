@@ -33,7 +33,14 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from picker.printing.barcodes import QUIET_MODULES, bar_runs, modules
-from picker.printing.fonts import BOLD, FONT_DIR, REGULAR, prime, register_fonts
+from picker.printing.fonts import (
+    BOLD,
+    FONT_DIR,
+    REGULAR,
+    one_document_at_a_time,
+    prime,
+    register_fonts,
+)
 from picker.printing.layouts import FLOOR_PT, MIN_MODULE_DOTS, Block, Box, Layout
 
 DPI = 203
@@ -362,6 +369,7 @@ def _missing_glyphs(texts: Iterable[str]) -> str:
 # --- PDF -------------------------------------------------------------------------------------
 
 
+@one_document_at_a_time
 def render_pdf(labels: Sequence[Composed], *, invariant: bool = False) -> bytes:
     """One page per label, the page the label's size; vector text and bars."""
     register_fonts()

@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from picker.domain.ean import is_valid_gtin
 from picker.domain.text import printable
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.fonts import BOLD, REGULAR, fit, register_fonts
+from picker.printing.fonts import BOLD, REGULAR, fit, one_document_at_a_time, register_fonts
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,7 @@ ROW_H = 24 * mm
 HEADER_H = 34 * mm
 
 
+@one_document_at_a_time
 def render_pick_lists(orders: Sequence[PickListOrder], *, printed_at: str) -> bytes:
     """Every order's pick list as one PDF (byte-identical for the same input)."""
     register_fonts()

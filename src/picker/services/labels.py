@@ -13,10 +13,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
+from picker.domain.statuses import ParcelStatus
 from picker.domain.tracking import s10_number
 from picker.printing.labels import (
     Address,
@@ -109,17 +110,29 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
         raise NotFound(f"parcel {parcel_id} does not exist")
     if not row.tracking_no:
         raise ServiceError(f"parcel {row.number} {row.seq} has no tracking number yet")
-    count = s.scalar(select(func.count()).where(Parcel.order_id == row.order_id))
+    # Parcel n of N counts the order's live parcels (a voided one was replaced); the cash is
+    # collected once, on the first of them.
+    live = (
+        s.execute(
+            select(Parcel.seq)
+            .where(Parcel.order_id == row.order_id, Parcel.status != ParcelStatus.VOIDED.value)
+            .order_by(Parcel.seq)
+        )
+        .scalars()
+        .all()
+    )
+    number = live.index(row.seq) + 1 if row.seq in live else row.seq
+    count = max(len(live), number)
     closed = row.closed_at or datetime.now(settings.warehouse.tz)
     data = LabelData(
         sender=sender(settings),
         recipient=Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
                           row.ship_country, row.ship_street2 or ""),
         courier=row.courier, service=row.service or "", tracking=row.tracking_no,
-        parcel_no=row.seq, parcel_count=int(count or 1), weight_g=row.weight_g,
+        parcel_no=number, parcel_count=count, weight_g=row.weight_g,
         order_number=row.number, closed_on=closed.astimezone(settings.warehouse.tz).date(),
         routing=routing_code(row.ship_country, row.ship_postal_code),
-        cod_amount=row.cod_amount if row.seq == 1 else None,  # collected once, on parcel 1
+        cod_amount=row.cod_amount if number == 1 else None,
         cod_currency=row.currency,
     )  # fmt: skip
     return data, row.label_layout

@@ -323,7 +323,7 @@ def deliver_due(
             error = f"{type(exc).__name__}: {exc}"
             db.run(partial(_settle_retry, job=job, me=me, error=error, now=clock()))
             raise
-        db.run(partial(_settle_done, job=job, me=me, now=clock()))
+        db.run(partial(_settle_done, job=job, me=me, now=clock(), printer=printer))
         printed.append(job.id)
     with db.read() as s:
         queued = s.scalar(
@@ -340,13 +340,15 @@ def _claim_next(
     for _ in range(5):
         # PostgreSQL: skip rows another terminal is claiming right now instead of waiting for
         # them (SQLite has one writer at a time and ignores the clause).
-        job_id = s.scalar(
-            select(PrintJob.id)
-            .where(PrintJob.status == "queued", PrintJob.printer == printer, due)
-            .order_by(PrintJob.next_attempt_at, PrintJob.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
+        waiting = select(PrintJob.id).where(
+            PrintJob.status == "queued", PrintJob.printer == printer
         )
+        if s.scalar(waiting.where(due).limit(1)) is None:
+            return None
+        # The printer is to be tried now: with the job queued first, whatever its own back-off
+        # says, so labels come out in the order they were queued (never a new label before
+        # those that waited out an outage).
+        job_id = s.scalar(waiting.order_by(PrintJob.id).limit(1).with_for_update(skip_locked=True))
         if job_id is None:
             return None
         claimed = s.execute(
@@ -411,13 +413,24 @@ def _mine(job: _Claimed, me: str) -> Any:
     )
 
 
-def _settle_done(s: Session, job: _Claimed, me: str, now: datetime) -> None:
+def _settle_done(s: Session, job: _Claimed, me: str, now: datetime, printer: str) -> None:
     # Also when another terminal meanwhile took the job for stale and queued it again: it has
     # been printed now, so it is not sent once more (if it is already being sent, so be it).
     s.execute(
         update(PrintJob)
         .where(or_(_mine(job, me), and_(PrintJob.id == job.id, PrintJob.status == "queued")))
         .values(status="done", printed_at=now)
+    )
+    # The printer answers again: what waited out its back-off is due now, in the order it was
+    # queued, and the errors of the outage no longer say the printer is down.
+    s.execute(
+        update(PrintJob)
+        .where(
+            PrintJob.printer == printer,
+            PrintJob.status == "queued",
+            or_(PrintJob.next_attempt_at > now, PrintJob.last_error.is_not(None)),
+        )
+        .values(next_attempt_at=now, last_error=None)
     )
 
 
