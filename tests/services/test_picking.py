@@ -7,7 +7,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from picker.domain.roles import Role
 from picker.services import intake, picking, scans
@@ -553,3 +553,39 @@ def test_a_lead_takes_over_a_started_order_and_the_new_picker_resumes_its_counts
         ).one()  # fmt: skip
     assert event.from_status == event.to_status == "picking"
     assert event.reason == f"taken over from {who.operator.badge} to {other} by lead: Ann went home"
+
+
+def test_a_shortage_that_holds_another_pickers_order_is_explained_on_their_next_scan(
+    floor, settings
+) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=4)
+    stock(floor, "SKU-00002", A_01_02_1=5)
+    run(floor, settings, order("1001", ("SKU-00001", 2)),
+        order("1002", ("SKU-00001", 2), ("SKU-00002", 1)))  # fmt: skip
+    mine = picker_of(floor, "PO-0000001")
+    other = "EMP-0003" if mine.operator.badge != "EMP-0003" else "EMP-0002"
+    intake.assign_order(floor, LEAD, "PO-0000002", other, clock=clock)
+    theirs = picker_of(floor, "PO-0000002")
+    for who, number, tote in ((mine, "PO-0000001", "T-0900"), (theirs, "PO-0000002", "T-0901")):
+        picking.start_order(floor, who, order_id(floor, number), tote, batch_size=4, clock=clock)
+    their_lines = {ln.sku: ln for ln in picking.pick_list(floor, theirs.operator_id)}
+    their_line = their_lines["SKU-00001"]
+    [my_line] = picking.pick_list(floor, mine.operator_id)
+    with floor.transaction() as s:  # one unit turns up in another bin: enough for mine only
+        s.execute(text("INSERT INTO stock (product_id, bin_id, on_hand, reserved) "
+                       "SELECT p.id, b.id, 1, 0 FROM products p, bins b "
+                       "WHERE p.sku = 'SKU-00001' AND b.code = 'B-01-01-1'"))  # fmt: skip
+    done = picking.report_shortage(floor, mine, my_line.task_id, 1, clock=clock)
+    assert done.replacement_bins == ("B-01-01-1",) and not done.on_hold
+    assert [h.number for h in done.others_held] == ["PO-0000002"]
+    assert done.mine_held(mine.operator_id) == ()  # not my batch: my screen does not send it
+    assert status(floor, "PO-0000002") == "on_hold"
+    # Their next scan, at the short bin or at a line that was given back, says what happened.
+    with pytest.raises(Conflict, match=r"PO-0000002 was put on hold.*T-0901 to the problem"):
+        picking.pick(floor, theirs, their_line.task_id, 1, clock=clock)
+    with pytest.raises(Conflict, match="no longer to be picked"):
+        picking.pick(floor, theirs, their_lines["SKU-00002"].task_id, 1, clock=clock)
+    [gone] = picking.gone(floor, [their_line.order_id])
+    assert gone.words == (
+        "PO-0000002 was put on hold (short: SKU-00001). Take tote T-0901 to the problem shelf."
+    )

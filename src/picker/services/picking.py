@@ -666,7 +666,7 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
         .with_for_update(of=Stock.__table__)
     ).one_or_none()  # fmt: skip
     if where is None:
-        raise NotFound(f"pick task {task_id} does not exist")
+        raise Conflict(_LINE_GONE)
     row = s.execute(
         select(
             PickTask.id, PickTask.order_id, PickTask.order_line_id, Order.number,
@@ -680,7 +680,9 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
         .outerjoin(Tote, Tote.order_id == Order.id)
         .where(PickTask.id == task_id)
         .with_for_update(of=PickTask.__table__)
-    ).one()  # fmt: skip
+    ).one_or_none()  # fmt: skip
+    if row is None:  # given back by a shortage on another terminal while we waited for the bin
+        raise Conflict(_LINE_GONE)
     if row.assignee_id != operator_id or row.status != OrderStatus.PICKING.value:
         if row.status == OrderStatus.ON_HOLD.value and row.tote:
             raise Conflict(
@@ -692,6 +694,45 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
         row.id, row.order_id, row.order_line_id, row.number, row.product_id, row.sku,
         row.bin_id, row.bin, where.id, row.tote, row.quantity, row.picked, row.short,
     )  # fmt: skip
+
+
+_LINE_GONE = "That line is no longer to be picked: it changed on another terminal. Look again."
+
+
+@dataclass(frozen=True)
+class Gone:
+    """An order that left a picker's walk without the picker finishing it."""
+
+    number: str
+    status: str
+    tote: str | None
+    reasons: tuple[str, ...]
+
+    @property
+    def words(self) -> str:
+        why = "; ".join(self.reasons) or "by the shift lead"
+        if self.status == OrderStatus.ON_HOLD.value:
+            where = f" Take tote {self.tote} to the problem shelf." if self.tote else ""
+            return f"{self.number} was put on hold ({why}).{where}"
+        if self.status in (OrderStatus.PICKING.value, OrderStatus.ASSIGNED.value):
+            hand = f" Hand tote {self.tote} to them." if self.tote else ""
+            return f"{self.number} was given to another picker.{hand}"
+        return f"{self.number} is no longer yours to pick (it is {self.status})."
+
+
+def gone(db: Database, order_ids: Sequence[int]) -> list[Gone]:
+    """What became of orders that left the walk (held by a shortage elsewhere, taken over,
+    cancelled); orders that were finished (picked) are not listed."""
+    if not order_ids:
+        return []
+    with db.read() as s:
+        rows = s.execute(
+            select(Order.number, Order.status, Order.hold_reasons, Tote.code)
+            .outerjoin(Tote, Tote.order_id == Order.id)
+            .where(Order.id.in_(order_ids), Order.status != OrderStatus.PICKED.value)
+            .order_by(Order.number)
+        ).all()
+    return [Gone(r.number, r.status, r.code, tuple(r.hold_reasons or ())) for r in rows]
 
 
 def _hold_reason(s: Session, order_id: int) -> str:

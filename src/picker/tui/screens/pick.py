@@ -54,6 +54,8 @@ class PickScreen(PickerScreen):
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[PickLine] = []
+        self.told: set[int] = set()
+        """Orders whose leaving the walk the picker was already told about."""
         self.step = Step.BIN
         self.confirmed_bin: str | None = None
         self.pending = 0
@@ -92,7 +94,16 @@ class PickScreen(PickerScreen):
     async def reload(self) -> None:
         app = self.picker
         assert app.operator is not None
+        before = {ln.order_id for ln in self.lines}
         self.lines = await asyncio.to_thread(picking.pick_list, app.db, app.operator.id)
+        left = before - {ln.order_id for ln in self.lines} - self.told
+        if left:
+            # An order can leave the walk from another terminal (a shortage there held it, a
+            # lead took it over): say what became of it, and where its tote goes.
+            changed = await asyncio.to_thread(picking.gone, app.db, sorted(left))
+            if changed:
+                self.feedback.error(" ".join(g.words for g in changed))
+            self.told |= left
         line = self.line
         if self.pending and (line is None or line.task_id != self.pending_task):
             # Units in hand belong to the line they were scanned for, never to another.
@@ -328,11 +339,16 @@ class PickScreen(PickerScreen):
         ]
         if held:
             message = f"{result.sku} short. "
+            if result.replacement_bins:
+                bins = ", ".join(result.replacement_bins)
+                message += f"{result.missing} now from {bins} (added to the walk). "
             for number, tote, put_back in held:
                 back = "; ".join(f"{p.quantity} × {p.sku} → {p.bin}" for p in put_back)
                 message += f"{number} on hold: "
                 message += f"put back {back}, then tote " if back else "tote "
                 message += f"{tote} to the problem shelf. "
+            numbers = {number for number, _, _ in held}
+            self.told |= {ln.order_id for ln in self.lines if ln.order_number in numbers}
             self.feedback.error(message.strip())
         elif result.replacement_bins:
             bins = ", ".join(result.replacement_bins)
