@@ -153,18 +153,24 @@ def test_markup_and_control_characters_are_printed_literally_or_dropped() -> Non
 
 def test_long_text_shrinks_then_wraps_and_is_never_cut_silently() -> None:
     layout = load_layout(LABELS, "4x6")
-    long_city = "Thành phố Hồ Chí Minh " * 2
-    shrunk = compose(layout, data(replace(VIETNAMESE, city=long_city.strip())))
-    sizes = {t.size for t in shrunk.items if isinstance(t, Text) and t.block == "recipient"}
-    short = compose(layout, data(Address("Jo", "1 A St", "1", "X", "PL")))
-    short_sizes = {t.size for t in short.items if isinstance(t, Text) and t.block == "recipient"}
-    assert short_sizes == {6.0, 14.0}  # caption and text at the layout's size
-    assert max(sizes - {6.0}) < 14.0  # the long address was set smaller…
-    recipient_text = " ".join(
-        t.text for t in shrunk.items if isinstance(t, Text) and t.block == "recipient"
-    )
-    assert long_city.strip() in recipient_text or "Minh" in recipient_text  # …and kept whole
-    assert shrunk.warnings == ()
+
+    def recipient(label):  # type: ignore[no-untyped-def]
+        texts = [t for t in label.items if isinstance(t, Text) and t.block == "recipient"]
+        return {t.size for t in texts} - {6.0}, [t.text for t in texts[1:]]  # without caption
+
+    short = Address("Jo Li", "1 A St", "00-100", "Łódź", "PL")
+    sizes, _ = recipient(compose(layout, data(short)))
+    assert sizes == {14.0}  # fits at the layout's size
+    # A street a little too long for one line at 14 pt: set smaller, still one line, whole.
+    longer = replace(short, street="ul. Księcia Janusza Pierwszego Starego 112")
+    sizes, lines = recipient(compose(layout, data(longer)))
+    assert max(sizes) < 14.0 and longer.street in lines
+    # Too long even at the smallest size: wrapped over lines, every word kept, nothing cut.
+    longest = replace(short, street="ul. " + " ".join(["Księcia Janusza Pierwszego"] * 3))
+    label = compose(layout, data(longest))
+    sizes, lines = recipient(label)
+    assert label.warnings == () and not any(line.endswith("…") for line in lines)
+    assert " ".join(lines[1:-2]) == longest.street  # the street's lines, between name and city
     # Far too much for the box: what fits is kept, the cut is marked and reported.
     huge = compose(layout, data(replace(VIETNAMESE, street="Đường " * 400)))
     assert any("recipient: too long" in w for w in huge.warnings)
@@ -222,9 +228,14 @@ BASE = (LABELS / "4x6.toml").read_text(encoding="utf-8")
         (BASE.replace("size = 14\nmin_size = 9", "size = 14\nmin_size = 3"),
          r"blocks\.recipient\.min_size: must be 5 pt or more"),
         (BASE + "\n[blocks.recipient\n", r"not valid TOML"),
+        (BASE.replace("text_size = 11", 'text_size = "11"'), r"barcode\.text_size: must be 0"),
+        (BASE.replace("text_size = 11", "text_size = 3"), r"barcode\.text_size: must be 0"),
+        (BASE.replace("box = [3, 101, 95.6, 37]", "box = [3, 101, 95.6, 12]"),
+         r"barcode\.box: leaves .* mm for the bars"),
     ],
     ids=["unknown-key", "off-the-label", "box-shape", "unknown-block", "negative-size",
-         "thin-bars", "tiny-text", "bad-toml"],
+         "thin-bars", "tiny-text", "bad-toml", "text-size-text", "text-size-tiny",
+         "no-room-for-bars"],
 )  # fmt: skip
 def test_a_broken_layout_names_file_key_and_problem(tmp_path: Path, text: str, message: str):
     directory = _write(tmp_path, "mine", text)

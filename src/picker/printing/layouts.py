@@ -36,6 +36,8 @@ _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 FLOOR_PT = 5.0
 #: The barcode's narrowest bar in printer dots at 203 dpi: 2 is the least a handheld reads well.
 MIN_MODULE_DOTS = 2
+#: The least height of the bars: lower ones are missed by a scanner held at an angle.
+MIN_BAR_MM = 10.0
 
 
 class LayoutError(ValueError):
@@ -259,10 +261,19 @@ def _build(data: dict[str, Any], path: Path, name: str) -> Layout:
     dots = t.number("module_dots", 3)
     if dots != int(dots) or dots < MIN_MODULE_DOTS:
         t.fail("module_dots", f"must be a whole number of dots, {MIN_MODULE_DOTS} or more")
-    text_size = float(t.table.get("text_size", 10))
+    raw_size = t.table.get("text_size", 10)
     t.used.add("text_size")
-    if isinstance(t.table.get("text_size", 10), bool) or text_size < 0:
-        t.fail("text_size", "must be 0 (no number under the bars) or a size in pt")
+    if (
+        isinstance(raw_size, bool)
+        or not isinstance(raw_size, int | float)
+        or (raw_size != 0 and raw_size < FLOOR_PT)
+    ):
+        t.fail("text_size", f"must be 0 (no number under the bars) or {FLOOR_PT:g} pt or more")
+    text_size = float(raw_size)
+    bars = bar_box.h - text_size * 1.18 * 25.4 / 72
+    if bars < MIN_BAR_MM:
+        t.fail("box", f"leaves {bars:.1f} mm for the bars under the number; they need "
+                      f"{MIN_BAR_MM:g} mm or more")  # fmt: skip
     t.done()
 
     raw_rules = data.get("rules", [])

@@ -231,7 +231,8 @@ def settle_memory() -> None:
     (modules, screens, the database engine) lives until it exits, so it is collected once and
     then left out of every later pass. Measured on `picker bench pick`: full passes of 135-170
     ms, each one a scan answered that much later, without this."""
-    gc.collect()
+    gc.unfreeze()  # what an earlier call froze and has since been let go (a logged-out
+    gc.collect()  # operator's screens) is collected now, not kept for the whole shift
     gc.freeze()
 
 

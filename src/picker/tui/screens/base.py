@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, ClassVar, cast
 
-from textual import on
+from textual import events, on
 from textual.screen import Screen
 from textual.widgets import Input
 
@@ -37,6 +37,13 @@ class PickerScreen(Screen[None]):
     def picker(self) -> PickerApp:
         """The running app, typed (``self.app`` is a plain ``App`` to the type checker)."""
         return cast("PickerApp", self.app)
+
+    @on(events.ScreenResume)
+    def _printer_line_again(self) -> None:
+        """A screen kept while others were shown (the picker queue) shows the printer as it
+        is now, not as it was when it was last on screen."""
+        for bar in self.query(TitleBar):
+            bar.show_printer(self.picker.printer_alert)
 
     def title_bar(self, place: str) -> TitleBar:
         """The top line: this terminal, ``place`` (a station or a screen), who is logged in."""
