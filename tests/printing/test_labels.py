@@ -30,6 +30,7 @@ from picker.printing.labels import (
     routing_code,
 )
 from picker.printing.layouts import LayoutError, layout_names, load_layout
+from picker.services.labels import SAMPLE_RECIPIENT as VIETNAMESE
 from tests.printing.zpl_raster import rasterize
 
 LABELS = Path(__file__).resolve().parents[2] / "labels"
@@ -37,14 +38,6 @@ GOLDEN = Path(__file__).resolve().parent / "golden"
 LAYOUTS = layout_names(LABELS)
 
 SENDER = Address("Picker Demo Warehouse", "Magazynowa 1", "00-001", "Warszawa", "PL")
-VIETNAMESE = Address(
-    "Nguyễn Thị Phương Thảo (Công ty TNHH Thương mại Dịch vụ Ánh Dương)",
-    "Số 45 Đường Lê Lợi, Phường Bến Nghé, Quận 1",
-    "700000",
-    "Thành phố Hồ Chí Minh",
-    "VN",
-    "Tòa nhà Bitexco Financial, tầng 12, phòng 1203",
-)
 #: One tracking number of each demo courier's scheme.
 TRACKING = {
     "s10": s10_number("EE", 12_345_678, "PL"),

@@ -38,17 +38,19 @@ def one_parcel_cod_order(shipped) -> tuple[int, int]:  # type: ignore[no-untyped
     return order_id, parcel_id
 
 
+def another_parcel(s, order_id: int, first: int, tracking: str) -> int:  # type: ignore[no-untyped-def]
+    """A second closed parcel of the order, by the first one's courier."""
+    courier = s.scalar(select(Parcel.courier_id).where(Parcel.id == first))
+    values = {"order_id": order_id, "seq": 2, "courier_id": courier, "status": "closed",
+              "tracking_no": tracking, "weight_g": 900}  # fmt: skip
+    return int(s.scalar(insert(Parcel).values(**values).returning(Parcel.id)))
+
+
 def test_a_replacement_for_a_voided_parcel_is_1_of_1_and_collects_the_cash(shipped, settings):
     order_id, first = one_parcel_cod_order(shipped)
     with shipped.transaction() as s:
         s.execute(update(Parcel).where(Parcel.id == first).values(status="voided"))
-        courier = s.scalar(select(Parcel.courier_id).where(Parcel.id == first))
-        second = s.scalar(
-            insert(Parcel)
-            .values(order_id=order_id, seq=2, courier_id=courier, status="closed",
-                    tracking_no="CR777777", weight_g=900)
-            .returning(Parcel.id)
-        )  # fmt: skip
+        second = another_parcel(s, order_id, first, "CR777777")
     with shipped.read() as s:
         data, _ = parcel_label_data(s, settings, second)
         label = parcel_label(s, settings, second)
@@ -61,13 +63,7 @@ def test_a_replacement_for_a_voided_parcel_is_1_of_1_and_collects_the_cash(shipp
 def test_the_second_of_two_parcels_says_2_of_2_and_collects_nothing(shipped, settings):
     order_id, first = one_parcel_cod_order(shipped)
     with shipped.transaction() as s:
-        courier = s.scalar(select(Parcel.courier_id).where(Parcel.id == first))
-        second = s.scalar(
-            insert(Parcel)
-            .values(order_id=order_id, seq=2, courier_id=courier, status="closed",
-                    tracking_no="CR777778", weight_g=900)
-            .returning(Parcel.id)
-        )  # fmt: skip
+        second = another_parcel(s, order_id, first, "CR777778")
     with shipped.read() as s:
         one, _ = parcel_label_data(s, settings, first)
         two, _ = parcel_label_data(s, settings, second)

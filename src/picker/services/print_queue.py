@@ -534,19 +534,24 @@ def job(db: Database, job_id: int) -> JobRow:
 # --- people acting on the queue --------------------------------------------------------------
 
 
+def _waiting_job(s: Session, job_id: int, verb: str) -> None:
+    """Refused in words unless the job exists and waits (queued or failed, not being sent)."""
+    row = s.execute(
+        select(PrintJob.status, PrintJob.printed_at, PrintJob.claimed_by).where(
+            PrintJob.id == job_id
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound(f"there is no print job {job_id}")
+    _refuse_unless_waiting(job_id, row.status, row.printed_at, row.claimed_by, verb)
+
+
 def retry(db: Database, actor: Actor, job_id: int, *, clock: Clock = system_clock) -> JobRow:
     """A queued or failed job is due now again (its attempts are kept). Refused in words, and
     nothing changed, when the job is printed, cancelled, being sent, or unknown."""
 
     def work(s: Session) -> None:
-        row = s.execute(
-            select(PrintJob.status, PrintJob.printed_at, PrintJob.claimed_by).where(
-                PrintJob.id == job_id
-            )
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"there is no print job {job_id}")
-        _refuse_unless_waiting(job_id, row.status, row.printed_at, row.claimed_by, "retried")
+        _waiting_job(s, job_id, "retried")
         done = s.execute(
             update(PrintJob)
             .where(PrintJob.id == job_id, PrintJob.status.in_(("queued", "failed")))
@@ -641,14 +646,7 @@ def cancel(
         raise ServiceError(f"say why print job {job_id} is cancelled; nothing was changed")
 
     def work(s: Session) -> None:
-        row = s.execute(
-            select(PrintJob.status, PrintJob.printed_at, PrintJob.claimed_by).where(
-                PrintJob.id == job_id
-            )
-        ).one_or_none()
-        if row is None:
-            raise NotFound(f"there is no print job {job_id}")
-        _refuse_unless_waiting(job_id, row.status, row.printed_at, row.claimed_by, "cancelled")
+        _waiting_job(s, job_id, "cancelled")
         who = f" by {actor.operator.name}" if actor.operator else ""
         done = s.execute(
             update(PrintJob)
