@@ -9,6 +9,7 @@ CMD-UNDO (F4) puts the last pick back; CMD-SHORT (F6) reports that the bin holds
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on
@@ -104,6 +105,19 @@ class PickScreen(PickerScreen):
             if changed:
                 self.feedback.error(" ".join(g.words for g in changed))
             self.told |= left
+        self._next_step()
+
+    def _picked(self, task_id: int, count: int) -> None:
+        """A committed pick, counted in the walk on screen without reading it again (the
+        database refuses a pick whose line changed elsewhere, and the walk is read afresh
+        then, after an order is finished and after every shortage)."""
+        self.lines = [
+            replace(ln, picked=ln.picked + count) if ln.task_id == task_id else ln
+            for ln in self.lines
+        ]
+        self._next_step()
+
+    def _next_step(self) -> None:
         line = self.line
         if self.pending and (line is None or line.task_id != self.pending_task):
             # Units in hand belong to the line they were scanned for, never to another.
@@ -251,9 +265,11 @@ class PickScreen(PickerScreen):
             self.feedback.ok(
                 f"{done.order_number} picked. Take tote {done.tote} to {drop}.", scan=raw
             )
+            self.told.add(line.order_id)
+            await self.reload()
         else:
             self.feedback.ok(f"{done.quantity} × {done.sku} · {done.left} left", scan=raw)
-        await self.reload()
+            self._picked(line.task_id, count)
         if self.line is None:
             self._all_done()
 
