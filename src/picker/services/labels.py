@@ -31,6 +31,7 @@ from picker.printing.labels import (
 )
 from picker.printing.layouts import Layout, LayoutError, load_layout
 from picker.services.common import NotFound, ServiceError
+from picker.services.print_queue import find_parcel
 from picker.services.tracking import scheme_of
 from picker.store.engine import Database
 from picker.store.models import Courier, CourierService, Order, Parcel
@@ -47,14 +48,15 @@ def layout(settings: Settings, name: str | None) -> Layout:
     name = name or settings.labels.format
     directory = settings.labels.dir
     key = (directory, name)
+    stamps = _stamps(directory)
     cached = _layouts.get(key)
-    if cached is not None and cached[0] == _stamps(directory):
+    if cached is not None and cached[0] == stamps:
         return cached[1]
     try:
         loaded = load_layout(directory, name)
     except LayoutError as exc:
         raise ServiceError(f"label layout: {exc}") from None
-    _layouts[key] = (_stamps(directory), loaded)
+    _layouts[key] = (stamps, loaded)
     return loaded
 
 
@@ -251,7 +253,7 @@ def preview(
         if db is None:
             raise ServiceError("a parcel's label needs the database")
         with db.read() as s:
-            parcel_id = _parcel_id(s, parcel)
+            parcel_id = find_parcel(s, parcel).id
             data, courier_layout = parcel_label_data(s, settings, parcel_id)
     else:
         info = courier_info(db, courier) if courier and db is not None else None
@@ -263,13 +265,3 @@ def preview(
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     return Preview(out, chosen.name, data.tracking, composed.warnings)
-
-
-def _parcel_id(s: Session, parcel: str) -> int:
-    text = parcel.strip()
-    found = s.scalar(select(Parcel.id).where(Parcel.tracking_no == text))
-    if found is None and text.isdigit():
-        found = s.scalar(select(Parcel.id).where(Parcel.id == int(text)))
-    if found is None:
-        raise NotFound(f"no parcel with tracking number or id {parcel}")
-    return found

@@ -582,6 +582,19 @@ def _refuse_unless_waiting(
         )
 
 
+def find_parcel(s: Session, reference: str) -> Any:
+    """The parcel (id, tracking_no, status) a person named by its tracking number or, all
+    digits, by its id; refused in words when there is none."""
+    wanted = reference.strip()
+    columns = select(Parcel.id, Parcel.tracking_no, Parcel.status)
+    found = s.execute(columns.where(Parcel.tracking_no == wanted)).one_or_none()
+    if found is None and wanted.isdigit():
+        found = s.execute(columns.where(Parcel.id == int(wanted))).one_or_none()
+    if found is None:
+        raise NotFound(f"there is no parcel {wanted!r} (give its tracking number or id)")
+    return found
+
+
 def reprint(
     db: Database,
     actor: Actor,
@@ -602,15 +615,7 @@ def reprint(
     wanted = parcel.strip()
 
     def work(s: Session) -> int:
-        found = s.execute(
-            select(Parcel.id, Parcel.tracking_no, Parcel.status).where(Parcel.tracking_no == wanted)
-        ).one_or_none()
-        if found is None and wanted.isdigit():
-            found = s.execute(
-                select(Parcel.id, Parcel.tracking_no, Parcel.status).where(Parcel.id == int(wanted))
-            ).one_or_none()
-        if found is None:
-            raise NotFound(f"there is no parcel {wanted!r} (give its tracking number or id)")
+        found = find_parcel(s, wanted)
         name = found.tracking_no or f"#{found.id}"
         if found.status == "voided":
             raise ServiceError(f"parcel {name} was voided; its label is void and is not reprinted")
