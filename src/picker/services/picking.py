@@ -672,7 +672,7 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
             PickTask.id, PickTask.order_id, PickTask.order_line_id, Order.number,
             PickTask.product_id, Product.sku, PickTask.bin_id, Bin.code.label("bin"),
             Tote.code.label("tote"), PickTask.quantity, PickTask.picked, PickTask.short,
-            Order.status, Order.assignee_id,
+            Order.status, Order.assignee_id, Order.hold_reasons,
         )
         .join(Order, Order.id == PickTask.order_id)
         .join(Product, Product.id == PickTask.product_id)
@@ -685,10 +685,8 @@ def _my_task(s: Session, task_id: int, operator_id: int) -> _Task:
         raise Conflict(_LINE_GONE)
     if row.assignee_id != operator_id or row.status != OrderStatus.PICKING.value:
         if row.status == OrderStatus.ON_HOLD.value and row.tote:
-            raise Conflict(
-                f"{row.number} was put on hold ({_hold_reason(s, row.order_id)}). "
-                f"Take tote {row.tote} to the problem shelf."
-            )
+            held = Gone(row.number, row.status, row.tote, tuple(row.hold_reasons or ()))
+            raise Conflict(held.words)
         raise Conflict(f"{row.number} is no longer yours to pick (it is {row.status})")
     return _Task(
         row.id, row.order_id, row.order_line_id, row.number, row.product_id, row.sku,
@@ -733,11 +731,6 @@ def gone(db: Database, order_ids: Sequence[int]) -> list[Gone]:
             .order_by(Order.number)
         ).all()
     return [Gone(r.number, r.status, r.code, tuple(r.hold_reasons or ())) for r in rows]
-
-
-def _hold_reason(s: Session, order_id: int) -> str:
-    reasons = s.scalar(select(Order.hold_reasons).where(Order.id == order_id)) or []
-    return "; ".join(reasons) or "by the shift lead"
 
 
 def _ledger(s: Session, actor: Actor, task: _Task, delta: int, reason: str, now: datetime) -> None:
