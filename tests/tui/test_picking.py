@@ -59,6 +59,17 @@ async def to_queue(pilot) -> None:  # type: ignore[no-untyped-def]
     await settle(pilot)
 
 
+async def first_unit(pilot):  # type: ignore[no-untyped-def]
+    """From login to one unit of the first line scanned (tote T-0990, bin, item); returns
+    that line as it was before the unit."""
+    await to_queue(pilot)
+    await burst(pilot, "T-0990")
+    line = pilot.app.screen.line
+    await burst(pilot, line.bin_code)
+    await burst(pilot, sorted(line.barcodes)[0])
+    return line
+
+
 async def pick_everything(pilot, *, keyed: bool = False) -> int:  # type: ignore[no-untyped-def]
     """Walk the pick screen to the end by scans; returns the number of scans made."""
     screen = pilot.app.screen
@@ -162,11 +173,7 @@ async def test_leaving_mid_pick_resumes_at_the_same_line_with_the_same_counts(
     give_orders(floor_url, 1, min_units=2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await to_queue(pilot)
-        await burst(pilot, "T-0990")
-        line = app.screen.line
-        await burst(pilot, line.bin_code)
-        await burst(pilot, sorted(line.barcodes)[0])
+        line = await first_unit(pilot)
         now = next(ln for ln in app.screen.lines if ln.task_id == line.task_id)
         task, picked = line.task_id, now.picked
         assert picked == 1
@@ -188,11 +195,7 @@ async def test_cmd_undo_puts_the_last_pick_back(app_factory, floor_url) -> None:
     give_orders(floor_url, 1, min_units=2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await to_queue(pilot)
-        await burst(pilot, "T-0990")
-        line = app.screen.line
-        await burst(pilot, line.bin_code)
-        await burst(pilot, sorted(line.barcodes)[0])
+        line = await first_unit(pilot)
         await burst(pilot, "CMD-UNDO")
         kind, message = feedback(pilot)
         assert kind == "ok" and message.startswith(f"Undone: 1 × {line.sku}")
