@@ -148,6 +148,19 @@ class PickingSettings:
     drop_off: str = "packing staging"
 
 
+@dataclass(frozen=True)
+class PackingSettings:
+    #: A weighed parcel may be lighter than its contents + box by at most this share of that
+    #: (percent) or ``weight_tolerance_g``, whichever is more; lighter: "check contents".
+    weight_tolerance_pct: float = 10.0
+    weight_tolerance_g: int = 30
+    #: Close the parcel by itself once its last unit is verified and box, weight and address
+    #: are done (the packer need not scan CMD-CLOSE).
+    auto_close: bool = True
+    #: Print a packing slip (contents, order barcode) at the station when an order is opened.
+    packing_slip: bool = False
+
+
 def _split_method(value: str) -> tuple[str, str]:
     courier, _, service = value.partition("/")
     return courier.strip().upper(), service.strip()
@@ -168,6 +181,7 @@ class Settings:
     warehouse: WarehouseSettings
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     picking: PickingSettings = field(default_factory=PickingSettings)
+    packing: PackingSettings = field(default_factory=PackingSettings)
 
     @property
     def var_dir(self) -> Path:
@@ -214,6 +228,12 @@ class _Reader:
         if not low <= value <= high:
             self.fail(key, f"{value} is out of range ({low} to {high})")
         return float(value)
+
+    def flag(self, key: str, default: bool) -> bool:
+        value = self.table.pop(key, default)
+        if not isinstance(value, bool):
+            self.fail(key, f"must be true or false, not {_kind(value)}")
+        return value
 
     def done(self) -> None:
         for key in self.table:
@@ -290,6 +310,7 @@ def _settings_from(
         "warehouse",
         "intake",
         "picking",
+        "packing",
         "shipping",
     }
     for key in data:
@@ -418,6 +439,15 @@ def _settings_from(
     )
     r.done()
 
+    r = _Reader(where, "packing", data.get("packing", {}))
+    packing = PackingSettings(
+        weight_tolerance_pct=r.number("weight_tolerance_pct", 10.0, 0.0, 100.0),
+        weight_tolerance_g=r.integer("weight_tolerance_g", 30, 0, 10_000),
+        auto_close=r.flag("auto_close", True),
+        packing_slip=r.flag("packing_slip", False),
+    )
+    r.done()
+
     return Settings(
         source=source,
         base_dir=base_dir,
@@ -426,6 +456,7 @@ def _settings_from(
         login=login,
         scanner=scanner,
         picking=picking,
+        packing=packing,
         printer=printer,
         labels=labels,
         warehouse=warehouse,

@@ -37,6 +37,8 @@ ALLOWED_ORDER = {
     (OS.PACKING, OS.ON_HOLD),
     (OS.PACKING, OS.CANCELLED),
     (OS.PACKED, OS.EXECUTED),
+    # A lead voids a parcel of a packed order: back to the packing table (void and repack).
+    (OS.PACKED, OS.PACKING),
     (OS.PACKED, OS.ON_HOLD),
     (OS.PACKED, OS.CANCELLED),
     (OS.EXECUTED, OS.DELIVERED),

@@ -58,8 +58,9 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     _O.PICKED: frozenset({_O.PACKING, _O.ON_HOLD, _O.CANCELLED}),
     # A packer sends a doubtful order to the lead (wrong address, damaged item).
     _O.PACKING: frozenset({_O.PACKED, _O.ON_HOLD, _O.CANCELLED}),
-    # A parcel found missing at handoff puts the order on hold.
-    _O.PACKED: frozenset({_O.EXECUTED, _O.ON_HOLD, _O.CANCELLED}),
+    # A parcel found missing at handoff puts the order on hold; a lead voiding a parcel sends
+    # the order back to the packing table (void and repack).
+    _O.PACKED: frozenset({_O.EXECUTED, _O.PACKING, _O.ON_HOLD, _O.CANCELLED}),
     _O.EXECUTED: frozenset({_O.DELIVERED, _O.RETURNED}),
     _O.DELIVERED: frozenset({_O.RETURNED}),
     _O.CANCELLED: frozenset(),

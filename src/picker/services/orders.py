@@ -89,6 +89,20 @@ def hand_over(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict(f"order {number} was changed on another terminal; look again")
+    record_event(s, order_id=order_id, status=status, actor=actor, reason=reason, at=at)
+
+
+def record_event(
+    s: Session | Connection,
+    *,
+    order_id: int,
+    status: OrderStatus,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+) -> None:
+    """Something happened to an order that is not a status change (a hand-over, a parcel
+    voided, a packer taking up a pack): an event from ``status`` to the same ``status``."""
     s.execute(
         insert(OrderEvent).values(
             order_id=order_id, at=at, operator_id=actor.operator_id, terminal_id=actor.terminal_id,

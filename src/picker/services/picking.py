@@ -225,7 +225,7 @@ def start_order(
             .values(tote_id=tote_id, picker_id=operator_id, updated_at=now)
         )
         if scan is not None:
-            scans.journal(s, actor, STATION, screen, _for_order(scan, order.id), at=now)
+            scans.journal(s, actor, STATION, screen, scan.for_order(order.id), at=now)
         return Started(order.number, tote_code, (started or 0) + 1)
 
     return db.run(work)
@@ -349,7 +349,7 @@ def pick(
             raise Conflict(f"the stock of {task.sku} in {task.bin} changed; ask the shift lead")
         _ledger(s, actor, task, -quantity, "pick", now)
         for outcome in scans_:
-            scans.journal(s, actor, STATION, screen, _for_order(outcome, task.order_id), at=now)
+            scans.journal(s, actor, STATION, screen, outcome.for_order(task.order_id), at=now)
         finished = _finish_if_done(s, actor, task.order_id, now)
         return PickDone(
             task.number,
@@ -436,7 +436,7 @@ def undo_last_pick(
         )
         _ledger(s, actor, task, quantity, "unpick", now)
         if scan is not None:
-            scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
+            scans.journal(s, actor, STATION, screen, scan.for_order(task.order_id), at=now)
         return Undone(task.number, task.sku, task.bin, quantity)
 
     return db.run(work)
@@ -539,7 +539,7 @@ def report_shortage(
         if found != on_hand:
             _ledger(s, actor, task, found - (on_hand or 0), "count", now)
         if scan is not None:
-            scans.journal(s, actor, STATION, screen, _for_order(scan, task.order_id), at=now)
+            scans.journal(s, actor, STATION, screen, scan.for_order(task.order_id), at=now)
         # What each order lost in this bin, line by line: each order is covered (or held) once,
         # even when two of its lines (or other orders' lines) were reserved here.
         lost: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
@@ -776,8 +776,3 @@ def _operator_id(actor: Actor) -> int:
         raise PickRefused("log in to pick")
     return actor.operator_id
 
-
-def _for_order(outcome: ScanOutcome, order_id: int) -> ScanOutcome:
-    from dataclasses import replace
-
-    return replace(outcome, order_id=order_id)

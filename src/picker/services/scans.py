@@ -7,7 +7,7 @@ scan, a scan on the home screen, the scanner test) is recorded alone with :func:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -47,6 +47,10 @@ class ScanOutcome:
     @classmethod
     def unreadable(cls, raw: str, error: ScanError) -> ScanOutcome:
         return cls(raw, UNREADABLE, error.result, str(error))
+
+    def for_order(self, order_id: int) -> ScanOutcome:
+        """The same outcome, journaled against ``order_id``."""
+        return replace(self, order_id=order_id)
 
 
 def _storable(raw: str) -> str:

@@ -334,6 +334,8 @@ class Order(Base):
         _one_of("status", OrderStatus, "status_known"),
         # The picker queue: an operator's assigned orders; the lead's views: by status.
         Index(None, "assignee_id", "status"),
+        # The packing table: the order a packer has open.
+        Index(None, "packer_id", "status"),
         Index(None, "status", "courier_id"),
         Index(None, "placed_at"),
     )
@@ -373,6 +375,12 @@ class Order(Base):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     #: The terminal that holds the order right now (picking or packing), claimed atomically.
     held_by_terminal: Mapped[str | None] = mapped_column(String(16))
+    #: Who packs it: set when a packer opens it (``packing``); another packer is refused. NULL
+    #: on a ``packing`` order means any packer may take it (a lead voided a parcel of it).
+    packer_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    #: The packer read the ship address on screen and confirmed it (once per order).
+    address_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    address_confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     hold_reasons: Mapped[list[str]] = mapped_column(JSON, default=list)
     #: What was wrong with the record as the shop sent it (a line with quantity 0, a field too
     #: long…): releasing the hold cannot fix these, only a corrected order from the shop can.
@@ -509,6 +517,14 @@ class Parcel(Base):
         ),
         # The handoff lanes: closed parcels per courier.
         Index(None, "courier_id", "status"),
+        # Verified units go into the order's one open parcel.
+        Index(
+            "uq_parcels_one_open_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,0 +1,271 @@
+"""The packing slip: one A5 page (or more) that goes in the parcel with the goods.
+
+The order's barcode on top (scanned at the packing table and by returns), who sent it and to whom,
+the courier and dates, the lines with their quantities, and the customer's note and gift message.
+Everything the customer typed is printed as data: markup stays literal, control characters are
+shown as escapes.
+
+The layout (:func:`_layout`) places every item on its page first; the drawing (:func:`_draw`)
+then knows the page count, so each page can say "page n of N".
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from reportlab.lib.pagesizes import A5
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+
+from picker.domain.text import printable
+from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
+from picker.printing.fonts import BOLD, REGULAR, fit, one_document_at_a_time, prime, register_fonts
+
+
+@dataclass(frozen=True)
+class SlipLine:
+    sku: str
+    name: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class PackingSlip:
+    number: str
+    placed_on: str
+    sender: tuple[str, ...]
+    ship_to: tuple[str, ...]
+    courier: str
+    lines: Sequence[SlipLine]
+    note: str | None = None
+    gift_message: str | None = None
+
+
+PAGE_W, PAGE_H = A5
+MARGIN = 10 * mm
+WIDTH = PAGE_W - 2 * MARGIN
+BARCODE_H = 12 * mm
+HEADER_H = 27 * mm
+BODY_TOP = PAGE_H - MARGIN - HEADER_H
+
+#: An address longer than this is folded into its last line (and shortened with an ellipsis),
+#: so the address block always fits on the first page.
+MAX_ADDRESS_LINES = 8
+
+# The table's columns: quantity (right-aligned at QTY_RIGHT), SKU, product name.
+QTY_RIGHT = MARGIN + 12 * mm
+SKU_X = MARGIN + 15 * mm
+NAME_X = MARGIN + 50 * mm
+ROW_H = 6.5 * mm
+
+
+@dataclass(frozen=True)
+class _Text:
+    x: float
+    y: float  # the baseline
+    text: str
+    font: str
+    size: float
+    width: float  # shortened with an ellipsis beyond this
+    right: bool = False  # x is the right edge
+
+
+@dataclass(frozen=True)
+class _Rule:
+    y: float
+    weight: float
+
+
+_Item = _Text | _Rule
+
+
+@one_document_at_a_time
+def render_packing_slip(slip: PackingSlip, *, printed_at: str) -> bytes:
+    """One A5 portrait packing slip (more pages when the lines run over), byte-identical for the
+    same input."""
+    pattern = modules("code128", slip.number)
+    if symbol_width(pattern, MODULE_203DPI_3) > WIDTH:
+        raise ValueError(f"order number {slip.number!r} is too long for a barcode on an A5 slip")
+    register_fonts()
+    pages = _layout(slip, printed_at)
+    out = io.BytesIO()
+    c = Canvas(out, pagesize=A5, invariant=1)
+    c.setTitle(f"Packing slip {printable(slip.number)}")
+    prime(c)
+    for n, items in enumerate(pages, start=1):
+        _header(c, slip, pattern, f"page {n} of {len(pages)}")
+        _draw(c, items)
+        c.showPage()
+    c.save()
+    return out.getvalue()
+
+
+def _header(c: Canvas, slip: PackingSlip, pattern: str, page: str) -> None:
+    top = PAGE_H - MARGIN
+    c.setFont(REGULAR, 8)
+    c.drawRightString(PAGE_W - MARGIN, top - 5 * mm, page)
+    title_w = WIDTH - c.stringWidth(page, REGULAR, 8) - 4 * mm
+    c.setFont(BOLD, 15)
+    c.drawString(
+        MARGIN, top - 6 * mm, fit(c, f"Packing slip {printable(slip.number)}", title_w, 15, BOLD)
+    )
+    draw_bars(
+        c, pattern, MARGIN, top - 9 * mm - BARCODE_H, module=MODULE_203DPI_3, height=BARCODE_H
+    )
+    c.setLineWidth(0.8)
+    c.line(MARGIN, top - HEADER_H + 3 * mm, PAGE_W - MARGIN, top - HEADER_H + 3 * mm)
+
+
+def _draw(c: Canvas, items: Sequence[_Item]) -> None:
+    for item in items:
+        if isinstance(item, _Rule):
+            c.setLineWidth(item.weight)
+            c.line(MARGIN, item.y, PAGE_W - MARGIN, item.y)
+            continue
+        c.setFont(item.font, item.size)
+        text = fit(c, item.text, item.width, item.size, item.font)
+        if item.right:
+            c.drawRightString(item.x, item.y, text)
+        else:
+            c.drawString(item.x, item.y, text)
+
+
+class _Flow:
+    """Items placed top to bottom, a new page whenever the next block does not fit."""
+
+    def __init__(self) -> None:
+        self.pages: list[list[_Item]] = [[]]
+        self.y = BODY_TOP
+
+    def need(self, height: float) -> bool:
+        """Start a new page unless ``height`` fits below ``y``; True when a page was started."""
+        if self.y - height >= MARGIN or self.y == BODY_TOP:
+            return False
+        self.pages.append([])
+        self.y = BODY_TOP
+        return True
+
+    def add(self, *items: _Item) -> None:
+        self.pages[-1].extend(items)
+
+
+def _layout(slip: PackingSlip, printed_at: str) -> list[list[_Item]]:
+    flow = _Flow()
+    _addresses(flow, slip)
+
+    flow.need(12 * mm)
+    flow.add(
+        _Text(MARGIN, flow.y - 4.5 * mm, f"Courier: {printable(slip.courier)}", BOLD, 11, WIDTH),
+        _Text(
+            MARGIN, flow.y - 9 * mm,
+            f"Placed on {printable(slip.placed_on)}   ·   printed {printable(printed_at)}",
+            REGULAR, 9, WIDTH,
+        ),
+    )  # fmt: skip
+    flow.y -= 13 * mm
+
+    _table_head(flow)
+    for line in slip.lines:
+        if flow.need(ROW_H):
+            _table_head(flow)
+        y = flow.y - ROW_H + 2 * mm
+        flow.add(
+            _Text(QTY_RIGHT, y, str(line.quantity), BOLD, 10, QTY_RIGHT - MARGIN, right=True),
+            _Text(SKU_X, y, printable(line.sku), REGULAR, 10, NAME_X - SKU_X - 2 * mm),
+            _Text(NAME_X, y, printable(line.name), REGULAR, 10, PAGE_W - MARGIN - NAME_X),
+            _Rule(flow.y - ROW_H, 0.3),
+        )
+        flow.y -= ROW_H
+
+    flow.need(9 * mm)
+    total = sum(line.quantity for line in slip.lines)
+    flow.add(_Text(MARGIN, flow.y - 6 * mm, f"Total units: {total}", BOLD, 11, WIDTH))
+    flow.y -= 9 * mm
+
+    if slip.note:
+        _paragraph(flow, "Note", slip.note, 10)
+    if slip.gift_message:
+        _paragraph(flow, "Gift message", slip.gift_message, 11)
+    return flow.pages
+
+
+def _addresses(flow: _Flow, slip: PackingSlip) -> None:
+    """The sender (small, on the left) beside the recipient (larger, name in bold)."""
+    sender_w = 42 * mm
+    ship_x = MARGIN + sender_w + 6 * mm
+    ship_w = PAGE_W - MARGIN - ship_x
+    y = flow.y
+    flow.add(_Text(MARGIN, y - 3 * mm, "From", BOLD, 7, sender_w))
+    flow.add(_Text(ship_x, y - 3 * mm, "Ship to", BOLD, 7, ship_w))
+    sender = _address(slip.sender)
+    for i, text in enumerate(sender):
+        flow.add(_Text(MARGIN, y - 7 * mm - i * 3.5 * mm, text, REGULAR, 8, sender_w))
+    ship_to = _address(slip.ship_to)
+    for i, text in enumerate(ship_to):
+        font = BOLD if i == 0 else REGULAR
+        flow.add(_Text(ship_x, y - 8.5 * mm - i * 5.5 * mm, text, font, 12, ship_w))
+    flow.y -= max(7 * mm + len(sender) * 3.5 * mm, 8.5 * mm + len(ship_to) * 5.5 * mm) + 3 * mm
+
+
+def _address(lines: Sequence[str]) -> list[str]:
+    shown = [printable(line) for line in lines]
+    if len(shown) > MAX_ADDRESS_LINES:
+        shown[MAX_ADDRESS_LINES - 1 :] = [", ".join(shown[MAX_ADDRESS_LINES - 1 :])]
+    return shown
+
+
+def _table_head(flow: _Flow) -> None:
+    y = flow.y - 5 * mm
+    flow.add(
+        _Text(QTY_RIGHT, y, "Qty", BOLD, 8, QTY_RIGHT - MARGIN, right=True),
+        _Text(SKU_X, y, "SKU", BOLD, 8, NAME_X - SKU_X),
+        _Text(NAME_X, y, "Product", BOLD, 8, PAGE_W - MARGIN - NAME_X),
+        _Rule(flow.y - 6.5 * mm, 0.8),
+    )
+    flow.y -= 6.5 * mm
+
+
+def _paragraph(flow: _Flow, label: str, text: str, size: float) -> None:
+    """A labelled block of the customer's words, wrapped to the page, their line breaks kept."""
+    leading = size * 0.45 * mm
+    lines = [
+        wrapped
+        for paragraph in re.split(r"\r\n|\r|\n", text)
+        for wrapped in _wrap(printable(paragraph), REGULAR, size, WIDTH)
+    ]
+    flow.need(5 * mm + leading + 2 * mm)  # the label never ends a page alone
+    flow.y -= 2 * mm
+    flow.add(_Text(MARGIN, flow.y - 3.5 * mm, label, BOLD, 9, WIDTH))
+    flow.y -= 5 * mm
+    for line in lines:
+        flow.need(leading)
+        flow.add(_Text(MARGIN, flow.y - leading + 1.2 * mm, line, REGULAR, size, WIDTH))
+        flow.y -= leading
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width``, broken between words (inside a word only when
+    the word alone is too wide). An empty text is one empty line."""
+    lines: list[str] = []
+    line = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        candidate = f"{line} {word}" if line else word
+        if stringWidth(candidate, font, size) <= width:
+            line = candidate
+            continue
+        if line:
+            lines.append(line)
+        line = ""
+        for char in word:
+            if line and stringWidth(line + char, font, size) > width:
+                lines.append(line)
+                line = ""
+            line += char
+    lines.append(line)
+    return lines

@@ -1,0 +1,354 @@
+"""Packing on both databases: open, verify, box, weigh, confirm, close with label, multi-parcel,
+void and repack, send to the lead, resume, races; every refusal changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pypdfium2
+import pytest
+from sqlalchemy import func, select
+
+from picker.domain.roles import NotAllowed, Role
+from picker.printing.backends import SpoolBackend
+from picker.services import labels, packing, picking, print_queue, scans
+from picker.services.common import Actor, Conflict, NotFound, OperatorInfo, ServiceError
+from picker.services.packing import PackRefused
+from picker.services.scans import ScanOutcome
+from picker.store.engine import Database
+from picker.store.models import Courier, Order, OrderEvent, Parcel, PrintJob, Tote
+from tests.services.test_intake import order, run, stock
+from tests.services.test_picking import _race, clock, order_id, picker_of, started, status
+
+PACKER = Actor("T21", OperatorInfo(4, "EMP-0004", "Packer Four", frozenset({Role.PACKER})))
+OTHER = Actor("T22", OperatorInfo(5, "EMP-0005", "Packer Five", frozenset({Role.PACKER})))
+LEAD = Actor("T23", OperatorInfo(1, "EMP-0001", "Lead One", frozenset({Role.LEAD})))
+
+
+def picked(db: Database, settings, *lines, tote: str = "T-0900") -> str:  # type: ignore[no-untyped-def]
+    """An order picked into ``tote``, waiting at packing; returns its number."""
+    for sku, _ in lines:
+        stock(db, sku, A_01_01_1=50) if sku == "SKU-00001" else stock(db, sku, A_01_02_1=50)
+    number, who = started(db, settings, *lines, tote=tote)
+    for line in picking.pick_list(db, who.operator_id):
+        picking.pick(db, who, line.task_id, line.quantity, clock=clock)
+    assert status(db, number) == "picked"
+    return number
+
+
+def opened(db: Database, settings, *lines) -> packing.PackView:  # type: ignore[no-untyped-def]
+    number = picked(db, settings, *lines)
+    result = packing.open_order(db, PACKER, settings, "T-0900", by_tote=True, clock=clock)
+    assert result.number == number and not result.resumed
+    return packing.view(db, result.order_id)
+
+
+def verify_all(db: Database, v: packing.PackView) -> None:
+    for line in v.lines:
+        packing.verify(db, PACKER, v.order_id, line.line_id, line.left, clock=clock)
+
+
+def ready(db: Database, settings, v: packing.PackView, box: str = "BOX-M") -> int:  # type: ignore[no-untyped-def]
+    """Box, a fair weight and the address for the open parcel; returns the weight keyed."""
+    packing.set_packaging(db, PACKER, v.order_id, box, clock=clock)
+    now = packing.view(db, v.order_id)
+    grams = sum(ln.weight_g * ln.in_open for ln in now.lines) + now.open_parcel.tare_g  # type: ignore[union-attr]
+    packing.set_weight(db, PACKER, settings, v.order_id, grams, clock=clock)
+    packing.confirm_address(db, PACKER, v.order_id, clock=clock)
+    return grams
+
+
+def counts(db: Database) -> tuple[int, int, int]:
+    with db.read() as s:
+        return (
+            s.scalar(select(func.count()).select_from(Parcel)) or 0,
+            s.scalar(select(func.count()).select_from(PrintJob)) or 0,
+            s.scalar(select(func.sum(Courier.next_number))) or 0,
+        )
+
+
+def test_a_picked_order_opens_by_tote_and_shows_its_checklist(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 2), ("SKU-00002", 1))
+    assert v.status == "packing" and v.packer_id == 4 and v.tote == "T-0900"
+    assert [(ln.sku, ln.quantity, ln.verified) for ln in v.lines] == [
+        ("SKU-00001", 2, 0),
+        ("SKU-00002", 1, 0),
+    ]
+    assert v.ship_to[0] == "Nguyễn Thị Hương" and v.lane and v.courier == "POST"
+    assert v.open_parcel is None and v.units_left == 3 and not v.address_confirmed
+    with floor.read() as s:
+        event = s.execute(select(OrderEvent).order_by(OrderEvent.id.desc()).limit(1)).scalar_one()
+        assert (event.from_status, event.to_status, event.operator_id) == ("picked", "packing", 4)
+
+
+def test_an_order_another_packer_holds_is_refused_by_name_and_stays_theirs(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1))
+    with pytest.raises(PackRefused, match="being packed by"):
+        packing.open_order(floor, OTHER, settings, v.number, by_tote=False, clock=clock)
+    assert packing.view(floor, v.order_id).packer_id == 4
+    with pytest.raises(Conflict, match=r"no longer yours|taken over"):
+        packing.verify(floor, OTHER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    assert packing.view(floor, v.order_id).verified == 0
+
+
+def test_only_picked_orders_open_and_unknown_references_are_named(floor, settings) -> None:
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    number, _ = started(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    with pytest.raises(PackRefused, match="not picked yet"):
+        packing.open_order(floor, PACKER, settings, "T-0901", by_tote=True, clock=clock)
+    assert status(floor, number) == "picking"
+    with pytest.raises(NotFound, match="Tote T-0999 holds no order"):
+        packing.open_order(floor, PACKER, settings, "T-0999", by_tote=True, clock=clock)
+    with pytest.raises(NotFound, match="no order PO-0009999"):
+        packing.open_order(floor, PACKER, settings, "PO-0009999", by_tote=False, clock=clock)
+
+
+def test_a_packer_has_one_order_open_at_a_time(floor, settings) -> None:
+    picked(floor, settings, ("SKU-00001", 1))
+    stock(floor, "SKU-00001", A_01_01_1=50)
+    run(floor, settings, order("1002", ("SKU-00001", 1)))
+    second = "PO-0000002"
+    who = picker_of(floor, second)
+    picking.start_order(floor, who, order_id(floor, second), "T-0902", batch_size=4, clock=clock)
+    [line] = picking.pick_list(floor, who.operator_id)
+    picking.pick(floor, who, line.task_id, 1, clock=clock)
+    packing.open_order(floor, PACKER, settings, "T-0900", by_tote=True, clock=clock)
+    with pytest.raises(PackRefused, match="You have PO-0000001 open"):
+        packing.open_order(floor, PACKER, settings, "T-0902", by_tote=True, clock=clock)
+    assert status(floor, second) == "picked"
+
+
+def test_verifying_counts_units_into_the_open_parcel_and_refuses_one_too_many(
+    floor, settings
+) -> None:
+    v = opened(floor, settings, ("SKU-00001", 2))
+    line = v.lines[0]
+    item = ScanOutcome(next(iter(line.barcodes)), "product", "accepted")
+    done = packing.verify(floor, PACKER, v.order_id, line.line_id, 1, scans_=[item], clock=clock)
+    assert (done.verified, done.quantity, done.units_left, done.parcel_seq) == (1, 2, 1, 1)
+    with pytest.raises(PackRefused, match="Only 1 of SKU-00001 left to verify; 2 is too many"):
+        packing.verify(floor, PACKER, v.order_id, line.line_id, 2, clock=clock)
+    now = packing.view(floor, v.order_id)
+    assert (now.lines[0].verified, now.open_parcel.units) == (1, 1)  # type: ignore[union-attr]
+    assert [(e.kind, e.result) for e in scans.recent(floor)] == [("product", "accepted")]
+    assert packing.unverify(floor, PACKER, v.order_id, line.line_id, 1, clock=clock) == 0
+    assert packing.view(floor, v.order_id).verified == 0
+    with pytest.raises(PackRefused, match="Nothing to undo"):
+        packing.unverify(floor, PACKER, v.order_id, line.line_id, 1, clock=clock)
+
+
+def test_weight_needs_items_and_box_and_a_too_light_parcel_is_refused(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 3))
+    with pytest.raises(PackRefused, match="Nothing to weigh yet"):
+        packing.set_weight(floor, PACKER, settings, v.order_id, 500, clock=clock)
+    verify_all(floor, v)
+    with pytest.raises(PackRefused, match="Scan the box first"):
+        packing.set_weight(floor, PACKER, settings, v.order_id, 500, clock=clock)
+    box, seq = packing.set_packaging(floor, PACKER, v.order_id, "BOX-M", clock=clock)
+    assert (box.code, seq) == ("BOX-M", 1)
+    expected = v.lines[0].weight_g * 3 + box.tare_g
+    allowed = max(expected * 0.10, 30)
+    with pytest.raises(PackRefused, match=f"too light: its contents and box weigh {expected} g"):
+        packing.set_weight(
+            floor, PACKER, settings, v.order_id, int(expected - allowed) - 1, clock=clock
+        )
+    assert packing.view(floor, v.order_id).open_parcel.weight_g is None  # type: ignore[union-attr]
+    weighed = packing.set_weight(
+        floor, PACKER, settings, v.order_id, int(expected - allowed) + 1, clock=clock
+    )
+    assert weighed.expected_g == expected
+    stricter = replace(settings, packing=replace(settings.packing, weight_tolerance_pct=0.0,
+                                                 weight_tolerance_g=0))  # fmt: skip
+    with pytest.raises(PackRefused, match="Check the contents"):
+        packing.set_weight(floor, PACKER, stricter, v.order_id, expected - 1, clock=clock)
+
+
+def test_an_unknown_box_is_named_with_the_known_ones(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1))
+    with pytest.raises(NotFound, match=r"BOX-XXL is not a box we know\. Boxes: BOX-L, BOX-M"):
+        packing.set_packaging(floor, PACKER, v.order_id, "BOX-XXL", clock=clock)
+    assert packing.view(floor, v.order_id).open_parcel is None
+
+
+def test_closing_the_last_parcel_allocates_tracking_queues_a_printable_label_and_packs(
+    floor, settings, tmp_path
+) -> None:
+    v = opened(floor, settings, ("SKU-00001", 2))
+    verify_all(floor, v)
+    before = counts(floor)
+    with pytest.raises(PackRefused, match="scan the box, key the weight, confirm the address"):
+        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    assert counts(floor) == before
+    grams = ready(floor, settings, v)
+    closed = packing.close_parcel(
+        floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
+    )
+    assert closed.order_packed and closed.lane == v.lane and closed.next_parcel is None
+    assert status(floor, v.number) == "packed"
+    with floor.read() as s:
+        parcel = s.execute(select(Parcel)).scalar_one()
+        assert (parcel.status, parcel.tracking_no, parcel.weight_g) == (
+            "closed",
+            closed.tracking_no,
+            grams,
+        )
+        job = s.get(PrintJob, closed.label_job)
+        assert job is not None and job.parcel_id == parcel.id and job.status == "queued"
+        assert s.scalar(select(Tote.order_id).where(Tote.code == "T-0900")) is None
+    # Printable: the queue sends it, and the document is a label with the tracking number.
+    delivery = print_queue.deliver_due(
+        floor,
+        settings.printer.name,
+        SpoolBackend("T01", tmp_path),
+        claimed_by="test",
+        clock=clock,
+    )
+    assert delivery.printed == [closed.label_job]
+    [pdf] = tmp_path.glob("*.pdf")
+    text = pypdfium2.PdfDocument(pdf.read_bytes())[0].get_textpage().get_text_range()
+    assert closed.tracking_no in text and "1 / 1" in text.replace("  ", " ")
+
+
+def test_no_close_without_its_label(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1))
+    verify_all(floor, v)
+    ready(floor, settings, v)
+    with floor.transaction() as s:
+        s.execute(Courier.__table__.update().values(label_layout="no-such-layout"))
+    before = counts(floor)
+    with pytest.raises(ServiceError, match="label layout"):
+        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    assert counts(floor) == before  # no parcel closed, no job, no tracking number used
+    assert packing.view(floor, v.order_id).open_parcel.tracking_no is None  # type: ignore[union-attr]
+    assert status(floor, v.number) == "packing"
+
+
+def test_two_parcels_each_get_their_own_tracking_number_and_label(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1), ("SKU-00002", 2))
+    first, second = v.lines
+    packing.verify(floor, PACKER, v.order_id, first.line_id, 1, clock=clock)
+    ready(floor, settings, v, "BOX-S")
+    with pytest.raises(PackRefused, match="2 units still to verify"):
+        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    one = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+    assert (one.parcel_seq, one.next_parcel, one.order_packed) == (1, 2, False)
+    packing.verify(floor, PACKER, v.order_id, second.line_id, 2, clock=clock)
+    with pytest.raises(PackRefused, match="Every unit is verified"):
+        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+    ready(floor, settings, v, "BOX-M")
+    two = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    assert two.order_packed and one.tracking_no != two.tracking_no
+    with floor.read() as s:
+        ids = s.scalars(select(Parcel.id).order_by(Parcel.seq)).all()
+        data = [labels.parcel_label_data(s, settings, i)[0] for i in ids]
+        jobs = s.scalar(select(func.count()).select_from(PrintJob).where(PrintJob.kind == "label"))
+    assert [(d.parcel_no, d.parcel_count, d.tracking) for d in data] == [
+        (1, 2, one.tracking_no),
+        (2, 2, two.tracking_no),
+    ]
+    assert jobs == 2
+    final = packing.view(floor, v.order_id)
+    assert [(p.seq, p.units, p.packaging) for p in final.parcels] == [
+        (1, 1, "BOX-S"),
+        (2, 2, "BOX-M"),
+    ]
+
+
+def test_a_lead_voids_a_parcel_its_items_return_and_the_order_is_repacked(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 2))
+    verify_all(floor, v)
+    ready(floor, settings, v)
+    closed = packing.close_parcel(
+        floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
+    )
+    with pytest.raises(NotAllowed):
+        packing.void_parcel(floor, PACKER, closed.tracking_no, "box crushed", clock=clock)
+    with pytest.raises(ServiceError, match="say why"):
+        packing.void_parcel(floor, LEAD, closed.tracking_no, " ", clock=clock)
+    voided = packing.void_parcel(floor, LEAD, closed.tracking_no, "box crushed", clock=clock)
+    assert (voided.order_status, voided.cancelled_jobs) == ("packing", 1)
+    with pytest.raises(ServiceError, match="only a closed parcel is voided"):
+        packing.void_parcel(floor, LEAD, closed.tracking_no, "again", clock=clock)
+    back = packing.view(floor, v.order_id)
+    assert back.verified == 0 and back.packer_id == LEAD.operator_id
+    with floor.read() as s:
+        job = s.get(PrintJob, closed.label_job)
+        assert job is not None and job.status == "cancelled" and "box crushed" in job.last_error
+        reasons = s.scalars(select(OrderEvent.reason).order_by(OrderEvent.id)).all()
+    assert any("voided: box crushed" in r for r in reasons)
+    # The lead repacks at their table: a new parcel with a new tracking number, 1 of 1.
+    for line in back.lines:
+        packing.verify(floor, LEAD, v.order_id, line.line_id, line.quantity, clock=clock)
+    packing.set_packaging(floor, LEAD, v.order_id, "BOX-L", clock=clock)
+    view = packing.view(floor, v.order_id)
+    grams = sum(ln.weight_g * ln.quantity for ln in view.lines) + view.open_parcel.tare_g  # type: ignore[union-attr]
+    packing.set_weight(floor, LEAD, settings, v.order_id, grams, clock=clock)
+    again = packing.close_parcel(floor, LEAD, settings, v.order_id, more_to_come=False, clock=clock)
+    assert again.tracking_no != closed.tracking_no and status(floor, v.number) == "packed"
+    with floor.read() as s:
+        parcel = s.execute(select(Parcel.id).where(Parcel.tracking_no == again.tracking_no)).one()
+        data, _ = labels.parcel_label_data(s, settings, parcel.id)
+    assert (data.parcel_no, data.parcel_count) == (1, 1)
+
+
+def test_the_packer_sends_a_doubtful_order_to_the_lead(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1))
+    with pytest.raises(PackRefused, match="Say why"):
+        packing.send_to_lead(floor, PACKER, v.order_id, "  ", clock=clock)
+    assert (
+        packing.send_to_lead(floor, PACKER, v.order_id, "address incomplete", clock=clock)
+        == v.number
+    )
+    assert status(floor, v.number) == "on_hold"
+    with floor.read() as s:
+        order = s.execute(select(Order).where(Order.id == v.order_id)).scalar_one()
+        assert order.hold_reasons == ["packing: address incomplete"]
+        assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "problem_shelf"
+    assert packing.mine(floor, 4) is None
+
+
+def test_after_a_crash_the_packer_resumes_anywhere_with_the_verified_counts(
+    floor, settings
+) -> None:
+    v = opened(floor, settings, ("SKU-00001", 3))
+    packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 2, clock=clock)
+    assert packing.mine(floor, 4) == v.order_id
+    elsewhere = Actor("T29", PACKER.operator)
+    again = packing.open_order(floor, elsewhere, settings, v.number, by_tote=False, clock=clock)
+    assert again.resumed and again.order_id == v.order_id
+    assert packing.view(floor, v.order_id).lines[0].verified == 2
+    with floor.read() as s:
+        held = s.scalar(select(Order.held_by_terminal).where(Order.id == v.order_id))
+    assert held == "T29"
+
+
+def test_two_packers_racing_for_one_order_exactly_one_gets_it(floor, settings) -> None:
+    number = picked(floor, settings, ("SKU-00001", 1))
+    results = _race(
+        *(
+            lambda a=actor: packing.open_order(
+                floor, a, settings, "T-0900", by_tote=True, clock=clock
+            )
+            for actor in (PACKER, OTHER)
+        )
+    )
+    wins = [r for r in results if isinstance(r, packing.Opened)]
+    refusals = [r for r in results if isinstance(r, ServiceError)]
+    assert len(wins) == 1 and len(refusals) == 1, results
+    assert "being packed by" in str(refusals[0])
+    with floor.read() as s:
+        events = s.scalar(
+            select(func.count()).select_from(OrderEvent).where(OrderEvent.to_status == "packing")
+        )
+    assert events == 1 and status(floor, number) == "packing"
+
+
+def test_a_packing_slip_is_queued_when_config_asks(floor, settings) -> None:
+    number = picked(floor, settings, ("SKU-00001", 1))
+    with_slip = replace(settings, packing=replace(settings.packing, packing_slip=True))
+    opened_ = packing.open_order(floor, PACKER, with_slip, "T-0900", by_tote=True, clock=clock)
+    with floor.read() as s:
+        job = s.get(PrintJob, opened_.slip_job)
+    assert job is not None and job.kind == "packing_slip" and job.title == number
+    text = pypdfium2.PdfDocument(job.content)[0].get_textpage().get_text_range()
+    assert number in text and "SKU-00001" in text
