@@ -775,4 +775,3 @@ def _operator_id(actor: Actor) -> int:
     if actor.operator_id is None:
         raise PickRefused("log in to pick")
     return actor.operator_id
-
