@@ -19,6 +19,7 @@ from tests.conftest import NOW
 # Operators of the tests' own, so screens do not depend on the names Faker draws.
 PICKER = ("EMP-0101", "Zofia Wróbel", "picker", "4821")
 LEAD = ("EMP-0102", "Łucja [b]Kowalska[/b]", "lead", "7350")
+PACKER = ("EMP-0103", "Jan Pakowacz", "packer", "5162")
 
 
 @pytest.fixture(scope="session")
@@ -26,7 +27,7 @@ def demo_floor(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("floor") / "floor.db"
     db = Database(f"sqlite:///{path}")
     build_demo(db, orders=60, seed=11, now=NOW)
-    for badge, name, roles, pin in (PICKER, LEAD):
+    for badge, name, roles, pin in (PICKER, LEAD, PACKER):
         auth.add_operator(db, Actor("T00"), badge, name, roles, pin)
     db.dispose()
     return path
@@ -42,7 +43,11 @@ def floor_url(demo_floor: Path, tmp_path: Path) -> str:
 @pytest.fixture
 def settings(tmp_path: Path, floor_url: str):  # type: ignore[no-untyped-def]
     config = tmp_path / "config.toml"
-    config.write_text('[terminal]\nid = "T07"\nstation = "picking"\n', encoding="utf-8")
+    labels = Path(__file__).resolve().parents[2] / "labels"
+    config.write_text(
+        f'[terminal]\nid = "T07"\nstation = "picking"\n\n[labels]\ndir = "{labels}"\n',
+        encoding="utf-8",
+    )
     return load_settings(config, environ={"PICKER_DATABASE_URL": floor_url})
 
 

@@ -147,3 +147,48 @@ def test_pick_screen_shortage_count(snap_compare, app_factory, size) -> None:
         await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+async def _packing_in_progress(pilot) -> None:  # type: ignore[no-untyped-def]
+    """A two-unit order open at the packing table, one unit verified."""
+    from tests.tui.test_packing import picked_order, to_table, verify_units
+
+    _, tote = picked_order(pilot.app.db.url, units=2)
+    screen = await to_table(pilot)
+    await burst(pilot, tote)
+    await verify_units(pilot, screen, 1)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_checklist_in_progress(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _packing_in_progress(pilot)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_wrong_item(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _packing_in_progress(pilot)
+        await burst(pilot, "4006381333931")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_closed_with_lane(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from tests.tui.test_packing import verify_units, weigh
+
+        await _packing_in_progress(pilot)
+        screen = pilot.app.screen
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-M")
+        await weigh(pilot, screen)
+        await burst(pilot, "CMD-OK")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)

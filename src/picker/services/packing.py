@@ -28,6 +28,7 @@ from picker.domain.packing import (
     weight_problem,
 )
 from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_transition
+from picker.printing.labels import cod_text
 from picker.services import labels, print_queue, scans, tracking
 from picker.services.common import (
     Actor,
@@ -90,6 +91,7 @@ class PackView:
     packer_id: int | None
     ship_to: tuple[str, ...]
     """Name, street lines, postal code and city, country: as the label prints them."""
+    country: str
     phone: str | None
     note: str | None
     gift_message: str | None
@@ -103,6 +105,13 @@ class PackView:
     address_confirmed: bool
     lines: tuple[CheckLine, ...]
     parcels: tuple[ParcelView, ...]
+
+    @property
+    def cod(self) -> str | None:
+        """The cash to collect as the courier's label says it (``1.234 ₫``); None if prepaid."""
+        if self.cod_amount is None:
+            return None
+        return cod_text(self.cod_amount, self.currency, self.country)
 
     @property
     def open_parcel(self) -> ParcelView | None:
@@ -213,7 +222,8 @@ def _view(s: Session, order_id: int) -> PackView:
                     o.ship_country) if x
     )  # fmt: skip
     return PackView(
-        o.id, o.number, o.status, o.packer_id, ship_to, o.ship_phone, o.note, o.gift_message,
+        o.id, o.number, o.status, o.packer_id, ship_to, o.ship_country, o.ship_phone, o.note,
+        o.gift_message,
         o.cod_amount, o.currency, o.courier or "", o.courier_name or "", o.service or "",
         o.lane or "", o.tote, o.address_confirmed_at is not None, lines, parcels,
     )  # fmt: skip
@@ -614,12 +624,13 @@ def confirm_address(
     *,
     scan: ScanOutcome | None = None,
     clock: Clock = system_clock,
-) -> None:
-    """The packer read the ship address on screen and it is fit to ship to."""
+) -> str:
+    """The packer read the ship address on screen and it is fit to ship to; returns the order's
+    number."""
     now = clock()
 
-    def work(s: Session) -> None:
-        _my_order(s, order_id, actor)
+    def work(s: Session) -> str:
+        order = _my_order(s, order_id, actor)
         s.execute(
             update(Order)
             .where(Order.id == order_id)
@@ -627,8 +638,9 @@ def confirm_address(
         )
         if scan is not None:
             scans.journal(s, actor, STATION, "pack", scan.for_order(order_id), at=now)
+        return str(order.number)
 
-    db.run(work)
+    return db.run(work)
 
 
 # --- closing parcels -------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, Station, stations_for
 from picker.domain.scanning import Scan
-from picker.services import picking
+from picker.services import packing, picking
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.pack import PackScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
@@ -23,7 +24,7 @@ from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
-OPEN_STATIONS = frozenset({Station.PICKING})
+OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING})
 
 
 class HomeScreen(PickerScreen):
@@ -71,13 +72,21 @@ class HomeScreen(PickerScreen):
             step = f"Enter: {STATION_TITLES[station]} · F10: log out"
         self.query_one(Feedback).info("F2: scanner test", next_step=step)
         self.query_one("#scan", Input).focus()
+        # Back after a logout, a crash or a power cut: straight on with the same totes, or
+        # the same order at the packing table (any table).
         if station is Station.PICKING and await self._has_started_orders():
-            # Back after a logout, a crash or a power cut: straight on with the same totes.
             self.picker.open_queue(resume=True)
+        elif station is Station.PACKING:
+            packing_now = await asyncio.to_thread(packing.mine, self.picker.db, self.operator.id)
+            if packing_now is not None:
+                self.app.push_screen(PackScreen(packing_now))
 
     def _station(self) -> Station | None:
-        """The station Enter opens: the first open one the operator may work."""
-        return next((s for s in stations_for(self.operator.roles) if s in OPEN_STATIONS), None)
+        """The station Enter opens: the one this terminal stands at (config [terminal]
+        station) if the operator may work it, else the first open one they may."""
+        mine = [s for s in stations_for(self.operator.roles) if s in OPEN_STATIONS]
+        here = Station(self.picker.settings.terminal.station)
+        return here if here in mine else next(iter(mine), None)
 
     async def _has_started_orders(self) -> bool:
         app = self.picker
@@ -90,6 +99,8 @@ class HomeScreen(PickerScreen):
         station = self._station()
         if station is Station.PICKING:
             self.picker.open_queue()
+        elif station is Station.PACKING:
+            self.app.push_screen(PackScreen())
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 

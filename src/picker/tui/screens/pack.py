@@ -1,0 +1,564 @@
+"""The packing table: open an order by its tote, verify every unit by scan, box, weigh, confirm
+the address, close parcels (the label prints), and the courier's lane in large letters.
+
+Scans do everything: a tote or order number opens the order; each product scan verifies a unit
+(a GS1 count verifies that many, and after the first the quantity may be keyed); a box barcode
+sets the packaging; the weight is keyed (grams or kg); CMD-OK confirms the address, CMD-CLOSE
+closes the last parcel (or it closes by itself, config ``[packing] auto_close``), CMD-NEWPARCEL
+closes this parcel and opens the next, CMD-UNDO takes the last unit out again, CMD-CANCEL sends
+the order to the lead. Every change is committed before the screen says so.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Literal, TypeVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Static
+
+from picker.domain.packing import check_count, match_line, parse_weight
+from picker.domain.picking import WrongScan
+from picker.domain.scanning import Scan, ScanKind
+from picker.services import packing
+from picker.services.common import ServiceError
+from picker.services.packing import PackView
+from picker.services.scans import ScanOutcome
+from picker.tui.screens.base import PickerScreen
+from picker.tui.text import safe
+from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.key_bar import KeyBar
+
+_T = TypeVar("_T")
+Entry = Literal["qty", "weight", "box", "reason"]
+
+#: Why a packer sends an order to the lead: keyed by number (Enter alone: the first).
+REASONS = (
+    "the packer asks the lead to look",
+    "address wrong or incomplete",
+    "item damaged",
+    "item missing or not the one ordered",
+)
+
+
+class PackScreen(PickerScreen):
+    SCREEN_NAME = "pack"
+    SCAN_COMMANDS = {
+        "CMD-OK": "confirm_address",
+        "CMD-CLOSE": "close",
+        "CMD-NEWPARCEL": "new_parcel",
+        "CMD-UNDO": "undo",
+        "CMD-CANCEL": "cancel",
+    }
+    BINDINGS = [
+        Binding("f3", "choose_box", "Box", id="pack.box"),
+        Binding("f4", "undo", "Undo", id="pack.undo"),
+        Binding("f5", "confirm_address", "Addr OK", id="pack.address"),
+        Binding("f7", "new_parcel", "New parcel", id="pack.new_parcel"),
+        Binding("f8", "close", "Close", id="pack.close"),
+        Binding("f9", "cancel", "To lead", id="pack.cancel"),
+        Binding("escape", "leave", "Back", id="pack.leave"),
+    ]
+
+    def __init__(self, order_id: int | None = None) -> None:
+        super().__init__()
+        self.order_id = order_id
+        self.view: PackView | None = None
+        self.entry: Entry | None = None
+        """What the entry field asks for, if it shows."""
+        self.qty_line: int | None = None
+        """The line whose first unit was just scanned: a keyed number verifies more of it."""
+        self.last: tuple[int, int] | None = None
+        """(line id, units) of the last verify, for CMD-UNDO."""
+        self.lane: tuple[str, str] | None = None
+        """(lane, courier) of the order just packed, shown large until the next one opens."""
+        self.busy = asyncio.Lock()
+        self._boxes: list[str] = []
+        """Box codes as numbered for choosing (F3)."""
+
+    def compose(self) -> ComposeResult:
+        yield self.title_bar("packing")
+        with VerticalScroll(id="pack-body"):
+            yield Static("", id="lane")
+            yield Static("", id="order")
+            yield Static("", id="checklist")
+            yield Static("", id="parcels")
+            yield Static("", id="address")
+        yield Input(placeholder="", id="entry", classes="entry")
+        yield Input(placeholder="scan", id="scan", classes="scan")
+        yield Feedback(id="feedback")
+        yield KeyBar()
+
+    async def on_mount(self) -> None:
+        self.query_one("#pack-body").can_focus = False
+        if self.order_id is not None:
+            await self._reload()
+            if self.view is not None:
+                self.feedback.info(f"Back to {self.view.number}: verified so far is kept")
+        self.show()
+
+    # --- the database, off the event loop -------------------------------------------------
+
+    async def _call(
+        self, fn: Callable[..., _T], *args: object, refused: Scan | None = None, **kw: object
+    ) -> _T | None:
+        """Run a service call in a thread and read the order again in the same thread. A
+        refusal is shown in red (and journaled against ``refused``, the scan that asked) and
+        None returned; the order is shown as it now stands either way."""
+        app = self.picker
+        order_id = self.order_id
+
+        def both() -> tuple[_T | None, str | None, PackView | None]:
+            result: _T | None = None
+            error = None
+            try:
+                result = fn(*args, **kw)
+            except (ServiceError, WrongScan) as exc:
+                error = str(exc)
+            current = packing.view(app.db, order_id) if order_id is not None else None
+            return result, error, current
+
+        result, error, current = await asyncio.to_thread(both)
+        self.view = current
+        if current is not None and current.status != "packing":
+            self.order_id = None  # taken over, sent on hold: no longer this table's
+        if error is not None:
+            if refused is not None:
+                await self.refuse(refused, error)
+            else:
+                self.feedback.error(error)
+            return None
+        return result
+
+    async def _reload(self) -> None:
+        if self.order_id is None:
+            self.view = None
+            return
+        self.view = await asyncio.to_thread(packing.view, self.picker.db, self.order_id)
+
+    # --- what the screen shows ------------------------------------------------------------
+
+    def show(self) -> None:
+        v = self.view if self.order_id is not None else None
+        lane = self.query_one("#lane", Static)
+        lane.display = self.lane is not None and v is None
+        if self.lane is not None:
+            lane.update(Text(f"LANE {self.lane[0]}\n{safe(self.lane[1])}", style="bold"))
+        for part in ("#order", "#address", "#checklist", "#parcels"):
+            self.query_one(part, Static).display = v is not None
+        if v is not None:
+            self._show_order(v)
+        self._show_entry(v)
+        self.feedback.set_next_step(self.next_step(v))
+
+    def _show_order(self, v: PackView) -> None:
+        head = Text()
+        head.append(f"{v.number}", style="bold")
+        head.append(f" · {safe(v.courier_name)} {safe(v.service)}".rstrip())
+        if v.tote:
+            head.append(f" · tote {v.tote}")
+        if v.cod is not None:
+            head.append("\n")
+            head.append(f" COD {v.cod} ", style="bold reverse")
+        if v.fragile:
+            head.append("\n")
+            head.append(f" FRAGILE: {', '.join(safe(s) for s in v.fragile)} ", style="bold red")
+        if v.note:
+            head.append(f"\nNote: {safe(v.note)}", style="italic")
+        if v.gift_message:
+            head.append(f"\nGift: {safe(v.gift_message)}", style="italic")
+        self.query_one("#order", Static).update(head)
+        address = Text()
+        address.append("\n".join(safe(x) for x in v.ship_to), style="bold")
+        if v.address_confirmed:
+            address.append("\n✔ address confirmed", style="green")
+        else:
+            address.append("\n? address not confirmed yet (CMD-OK)", style="italic")
+        widget = self.query_one("#address", Static)
+        widget.update(address)
+        if v.missing_for_close() == ["confirm the address"]:
+            widget.scroll_visible(animate=False)  # the one step left: in sight on a handheld
+        lines = Text()
+        for ln in v.lines:
+            done = ln.left == 0
+            lines.append("✔ " if done else "· ", style="green" if done else "bold")
+            lines.append(f"{ln.verified}/{ln.quantity} ", style="bold")
+            lines.append(f"{safe(ln.sku)} {safe(ln.name)}\n", style="" if not done else "dim")
+        lines.rstrip()
+        self.query_one("#checklist", Static).update(lines)
+        parcels = Text()
+        for p in v.live_parcels:
+            if p.status == "open":
+                parcels.append(f"Parcel {p.seq} open: {_units(p.units)}", style="bold")
+                parcels.append(f" · {p.packaging or 'no box'}")
+                parcels.append(f" · {p.weight_g} g" if p.weight_g else " · not weighed")
+            else:
+                parcels.append(f"Parcel {p.seq} closed {p.tracking_no} · {p.weight_g} g")
+            parcels.append("\n")
+        parcels.rstrip()
+        self.query_one("#parcels", Static).update(parcels)
+
+    def _show_entry(self, v: PackView | None) -> None:
+        if self.entry not in ("reason", "box"):  # asked for by a key: kept until answered
+            self.entry = self._entry_for(v)
+        entry = self.query_one("#entry", Input)
+        entry.display = self.entry is not None
+        entry.placeholder = _PLACEHOLDERS.get(self.entry or "", "")
+        field = self.query_one("#scan", Input)
+        if field.display == entry.display:  # only a change costs a new layout
+            field.display = not entry.display
+        target = entry if entry.display else field
+        if self.focused is not target:
+            target.focus()
+
+    def _entry_for(self, v: PackView | None) -> Entry | None:
+        if v is None:
+            return None
+        if self.qty_line is not None:
+            line = next((ln for ln in v.lines if ln.line_id == self.qty_line), None)
+            if line is not None and line.left > 0:
+                return "qty"
+            self.qty_line = None
+        parcel = v.open_parcel
+        if parcel is not None and parcel.units and parcel.packaging and not parcel.weight_g:
+            return "weight"
+        return None
+
+    def next_step(self, v: PackView | None) -> str:
+        if v is None:
+            return "Scan a tote or an order number"
+        if self.entry == "reason":
+            return "Why to the lead? " + " ".join(f"{i}={r}" for i, r in enumerate(REASONS, 1))
+        if self.entry == "box":
+            return "Key the box's number, then Enter"
+        if self.entry == "qty":
+            return "Scan the next item, or key how many more of it"
+        if v.units_left:
+            parcel = v.open_parcel
+            more = " · box full? CMD-NEWPARCEL" if parcel is not None and parcel.units else ""
+            if self.entry == "weight":
+                return f"Key the weight, or scan the items ({v.units_left} left){more}"
+            return f"Scan the items ({v.units_left} left){more}"
+        missing = v.missing_for_close()
+        if missing:
+            return missing[0].capitalize() + _HOW.get(missing[0], "")
+        return "CMD-CLOSE (F8): close the parcel and print its label"
+
+    # --- scans ------------------------------------------------------------------------------
+
+    async def on_scan(self, scan: Scan) -> None:
+        async with self.busy:
+            try:
+                await self._on_scan(scan)
+            finally:
+                self.show()
+
+    async def _on_scan(self, scan: Scan) -> None:
+        if scan.kind in (ScanKind.TOTE, ScanKind.ORDER):
+            await self._open(scan)
+            return
+        v = self.view if self.order_id is not None else None
+        if v is None:
+            await self.refuse(scan, f"{scan.text}: scan a tote or an order number first.")
+            return
+        if scan.kind is ScanKind.PACKAGING:
+            await self._box(scan.text, scan)
+        elif scan.kind is ScanKind.PRODUCT or scan.kind is ScanKind.CODE:
+            await self._item(scan, v)
+        else:
+            await self.refuse(
+                scan, f"{scan.kind.value.capitalize()} {scan.text}: not for the packing table."
+            )
+
+    async def _open(self, scan: Scan) -> None:
+        if self.order_id is not None and self.view is not None:
+            await self.refuse(
+                scan, f"{self.view.number} is open: finish it first (or CMD-CANCEL to the lead)."
+            )
+            return
+        app = self.picker
+        outcome = ScanOutcome.of(scan, "accepted")
+        try:
+            opened = await asyncio.to_thread(
+                packing.open_order, app.db, self.actor, app.settings, scan.text,
+                by_tote=scan.kind is ScanKind.TOTE, scan=outcome, clock=app.clock,
+            )  # fmt: skip
+        except ServiceError as exc:
+            await self.refuse(scan, str(exc))
+            return
+        self.order_id, self.lane, self.qty_line, self.last = opened.order_id, None, None, None
+        self.entry = None
+        await self._reload()
+        words = "again: verified so far is kept" if opened.resumed else "open"
+        slip = " · packing slip printing" if opened.slip_job else ""
+        self.feedback.ok(f"{opened.number} {words}{slip}", scan=scan.raw)
+        app.print_worker.wake()
+
+    async def _item(self, scan: Scan, v: PackView) -> None:
+        codes = list(scan.lookup_codes) or [scan.text]
+        count = max(1, scan.quantity)
+        try:
+            line = match_line(v.lines, codes, scan.text, v.number)
+            check_count(line, count)
+        except WrongScan as exc:
+            await self.refuse(scan, str(exc))
+            return
+        await self._verify(line.line_id, count, [ScanOutcome.of(scan, "accepted")], scan)
+
+    async def _verify(
+        self, line_id: int, count: int, outcomes: list[ScanOutcome], scan: Scan | None
+    ) -> None:
+        app = self.picker
+        done = await self._call(
+            packing.verify, app.db, self.actor, self.order_id, line_id, count, scans_=outcomes,
+            screen=self.SCREEN_NAME, clock=app.clock, refused=scan,
+        )  # fmt: skip
+        if done is None:
+            return
+        self.last = (line_id, count)
+        self.qty_line = line_id if done.verified < done.quantity else None
+        left = f"{done.units_left} to go" if done.units_left else "all verified"
+        self.feedback.ok(
+            f"{done.sku} {done.verified}/{done.quantity} · parcel {done.parcel_seq} · {left}",
+            scan=scan.raw if scan else None,
+        )
+        await self._auto_close()
+
+    async def _box(self, code: str, scan: Scan | None) -> None:
+        app = self.picker
+        self.entry = None
+        done = await self._call(
+            packing.set_packaging, app.db, self.actor, self.order_id, code, refused=scan,
+            scan=ScanOutcome.of(scan, "accepted") if scan else None, clock=app.clock,
+        )  # fmt: skip
+        if done is None:
+            return
+        box, seq = done
+        self.qty_line = None
+        self.feedback.ok(
+            f"Parcel {seq}: {box.name} ({box.tare_g} g)", scan=scan.raw if scan else None
+        )
+
+    # --- keyed entries ----------------------------------------------------------------------
+
+    @on(Input.Submitted, "#entry")
+    async def keyed(self, event: Input.Submitted) -> None:
+        event.stop()
+        text = event.value.strip()
+        event.input.value = ""
+        async with self.busy:
+            try:
+                await self._keyed(text)
+            except Exception as exc:  # the database, for one: said in words, never a crash
+                self.picker.report_failure(exc)
+            finally:
+                self.show()
+
+    async def _keyed(self, text: str) -> None:
+        v = self.view
+        if v is None or self.entry is None:
+            return
+        if self.entry == "reason":
+            await self._to_lead(text)
+            return
+        if self.entry == "box":
+            await self._chosen_box(text)
+            return
+        if not text:
+            return
+        if self.entry == "weight":
+            await self._weight(text)
+            return
+        if not text.isdigit():
+            self.feedback.error(f"{text!r} is not a number. Key digits, then Enter.")
+            return
+        line = next(ln for ln in v.lines if ln.line_id == self.qty_line)
+        try:
+            check_count(line, int(text))
+        except WrongScan as exc:
+            self.feedback.error(str(exc))
+            return
+        await self._verify(line.line_id, int(text), [], None)
+
+    async def _weight(self, text: str) -> None:
+        try:
+            grams = weight_of(text)
+        except WrongScan as exc:
+            self.feedback.error(str(exc))
+            return
+        app = self.picker
+        done = await self._call(
+            packing.set_weight, app.db, self.actor, app.settings, self.order_id, grams,
+            clock=app.clock,
+        )  # fmt: skip
+        if done is None:
+            return
+        self.feedback.ok(f"Parcel {done.parcel_seq}: {done.grams} g")
+        await self._auto_close()
+
+    async def action_choose_box(self) -> None:
+        if self.view is None or self.order_id is None:
+            return
+        self.entry = "box"
+        boxes = await asyncio.to_thread(packing.packagings, self.picker.db)
+        self._boxes = [b.code for b in boxes]
+        listed = " · ".join(f"{i} {b.code} {b.tare_g} g" for i, b in enumerate(boxes, 1))
+        self.feedback.info(listed or "No boxes registered")
+        self.show()
+
+    async def _chosen_box(self, text: str) -> None:
+        boxes = self._boxes
+        self.entry = None
+        if not text.isdigit() or not 1 <= int(text) <= len(boxes):
+            self.feedback.error(f"{text!r} is not a box number (1 to {len(boxes)}).")
+            return
+        await self._box(boxes[int(text) - 1], None)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def action_confirm_address(self) -> None:
+        if self.entry == "reason":  # CMD-OK while asking why: the reason offered first
+            await self._locked(self._to_lead, "")
+            return
+        await self._locked(self._confirm)
+
+    async def _confirm(self) -> None:
+        if self.order_id is None:
+            return
+        app = self.picker
+        done = await self._call(
+            packing.confirm_address, app.db, self.actor, self.order_id, clock=app.clock
+        )
+        if done is not None:
+            self.feedback.ok("Address confirmed")
+            await self._auto_close()
+
+    async def action_close(self) -> None:
+        await self._locked(self._close, False)
+
+    async def action_new_parcel(self) -> None:
+        await self._locked(self._close, True)
+
+    async def _close(self, more_to_come: bool) -> None:
+        if self.order_id is None:
+            self.feedback.error("No order open: scan a tote first.")
+            return
+        app = self.picker
+        closed = await self._call(
+            packing.close_parcel, app.db, self.actor, app.settings, self.order_id,
+            more_to_come=more_to_come, clock=app.clock,
+        )  # fmt: skip
+        if closed is None:
+            return
+        app.print_worker.wake()
+        self.qty_line, self.last = None, None
+        warned = f" ({'; '.join(closed.warnings)})" if closed.warnings else ""
+        if closed.order_packed:
+            number = self.view.number if self.view else ""
+            self.order_id, self.view = None, None
+            self.lane = (closed.lane, closed.courier)
+            self.feedback.ok(
+                f"{number} packed. Label {closed.tracking_no} printing. "
+                f"Put the parcels in lane {closed.lane}{warned}"
+            )
+        else:
+            self.feedback.ok(
+                f"Parcel {closed.parcel_seq} closed, label {closed.tracking_no} printing. "
+                f"Parcel {closed.next_parcel} open{warned}"
+            )
+
+    async def _auto_close(self) -> None:
+        v = self.view
+        if self.picker.settings.packing.auto_close and v is not None and v.ready_to_finish:
+            await self._close(False)
+
+    async def action_undo(self) -> None:
+        await self._locked(self._undo)
+
+    async def _undo(self) -> None:
+        if self.order_id is None or self.last is None:
+            self.feedback.error("Nothing to undo.")
+            return
+        line_id, count = self.last
+        app = self.picker
+        left = await self._call(
+            packing.unverify, app.db, self.actor, self.order_id, line_id, count, clock=app.clock
+        )
+        if left is None:
+            return
+        self.last = None
+        lines = self.view.lines if self.view else ()
+        sku = next((ln.sku for ln in lines if ln.line_id == line_id), "")
+        self.feedback.ok(f"Undone: {count} × {sku} taken out of the parcel.")
+
+    def action_cancel(self) -> None:
+        if self.entry in ("reason", "box"):
+            self.entry = None
+            self.feedback.info("Cancelled")
+            self.show()
+            return
+        if self.order_id is None:
+            return
+        self.entry = "reason"
+        self.show()
+        self.feedback.info("Send the order to the lead? Key a reason, or Esc to go on packing")
+
+    async def _to_lead(self, text: str) -> None:
+        chosen = text.isdigit() and 1 <= int(text) <= len(REASONS)
+        reason = REASONS[int(text) - 1] if chosen else (text or REASONS[0])
+        self.entry = None
+        app = self.picker
+        number = await self._call(
+            packing.send_to_lead, app.db, self.actor, self.order_id, reason, clock=app.clock
+        )
+        if number is None:
+            return
+        tote = self.view.tote if self.view else None
+        shelf = f" Take tote {tote} to the problem shelf." if tote else ""
+        self.order_id, self.view = None, None
+        self.feedback.error(f"{number} is on hold for the lead ({reason}).{shelf}")
+
+    async def _locked(self, fn: Callable[..., object], *args: object) -> None:
+        async with self.busy:
+            try:
+                result = fn(*args)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:
+                self.picker.report_failure(exc)
+            finally:
+                self.show()
+
+    def action_leave(self) -> None:
+        if self.entry in ("reason", "box"):
+            self.action_cancel()
+            return
+        self.app.pop_screen()
+
+
+_PLACEHOLDERS = {
+    "qty": "how many more (Enter)",
+    "weight": "weight: grams or kg",
+    "box": "box number",
+    "reason": "reason: number or words",
+}
+
+_HOW = {
+    "scan the box": " (BOX-… barcode, or F3 to choose)",
+    "key the weight": " in grams or kg, then Enter",
+    "confirm the address": ": read it. Right: CMD-OK (F5). Wrong: CMD-CANCEL (F9)",
+}
+
+
+def _units(n: int) -> str:
+    return f"{n} unit" if n == 1 else f"{n} units"
+
+
+def weight_of(text: str) -> int:
+    """The parcel's weight in grams: keyed today; a scale would be read here."""
+    return parse_weight(text)

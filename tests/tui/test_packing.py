@@ -1,0 +1,178 @@
+"""The packing table on the real app, driven by scans (the weight keyed, as a scale would)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from picker.store.engine import Database
+from picker.store.models import Order, OrderLine, Parcel, PrintJob, Tote
+from picker.tui.screens.pack import PackScreen
+from tests.tui.conftest import PACKER
+from tests.tui.helpers import burst, feedback, scan, settle, text_of
+
+
+def picked_order(url: str, *, units: int) -> tuple[str, str]:
+    """A picked order of the demo floor with exactly ``units`` units: (number, tote)."""
+    db = Database(url)
+    try:
+        with db.read() as s:
+            total = (
+                select(func.sum(OrderLine.quantity))
+                .where(OrderLine.order_id == Order.id)
+                .scalar_subquery()
+            )
+            row = s.execute(
+                select(Order.number, Tote.code)
+                .join(Tote, Tote.order_id == Order.id)
+                .where(Order.status == "picked", total == units)
+                .order_by(Order.id)
+                .limit(1)
+            ).one()
+        return row.number, row.code
+    finally:
+        db.dispose()
+
+
+def order_state(url: str, number: str) -> tuple[str, list[tuple[int, str, str | None]], int]:
+    """(status, parcels as (seq, status, tracking), label jobs) of an order."""
+    db = Database(url)
+    try:
+        with db.read() as s:
+            oid = s.scalar(select(Order.id).where(Order.number == number))
+            status = s.scalar(select(Order.status).where(Order.id == oid))
+            parcels = s.execute(
+                select(Parcel.seq, Parcel.status, Parcel.tracking_no)
+                .where(Parcel.order_id == oid)
+                .order_by(Parcel.seq)
+            ).all()
+            jobs = s.scalar(
+                select(func.count())
+                .select_from(PrintJob)
+                .where(PrintJob.order_id == oid, PrintJob.kind == "label")
+            )
+        return status, [tuple(p) for p in parcels], jobs or 0  # type: ignore[misc]
+    finally:
+        db.dispose()
+
+
+async def to_table(pilot) -> PackScreen:  # type: ignore[no-untyped-def]
+    await scan(pilot, PACKER[0])
+    await scan(pilot, PACKER[3])
+    await pilot.press("enter")  # home: Enter opens the packing table
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, PackScreen)
+    return screen
+
+
+async def verify_units(pilot, screen: PackScreen, units: int) -> None:  # type: ignore[no-untyped-def]
+    """Scan ``units`` items of the checklist, each line's first barcode, in line order."""
+    for _ in range(units):
+        line = next(ln for ln in screen.view.lines if ln.left)  # type: ignore[union-attr]
+        await burst(pilot, sorted(line.barcodes)[0] if line.barcodes else line.sku)
+        assert feedback(pilot)[0] == "ok", feedback(pilot)
+
+
+async def weigh(pilot, screen: PackScreen) -> None:  # type: ignore[no-untyped-def]
+    """Key the open parcel's weight: its units and its box."""
+    view = screen.view
+    assert view is not None and view.open_parcel is not None
+    grams = sum(ln.weight_g * ln.in_open for ln in view.lines) + view.open_parcel.tare_g
+    await pilot.press(*str(grams), "enter")
+    await settle(pilot)
+    assert feedback(pilot)[0] == "ok", feedback(pilot)
+
+
+async def test_a_single_parcel_order_from_tote_to_lane(app_factory, floor_url) -> None:
+    number, tote = picked_order(floor_url, units=1)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot)
+        await burst(pilot, tote)
+        assert screen.view is not None and screen.view.number == number
+        assert feedback(pilot) == ("ok", f"{number} open")
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-S")
+        await weigh(pilot, screen)
+        await burst(pilot, "CMD-OK")  # the address: everything done, it closes by itself
+        kind, message = feedback(pilot)
+        assert kind == "ok", message
+        assert f"{number} packed" in message and "lane LANE-" in message
+        assert "LANE LANE-" in text_of(pilot, "#lane")
+        assert "Scan a tote" in str(screen.feedback.render())
+    status, parcels, jobs = order_state(floor_url, number)
+    assert status == "packed" and [p[:2] for p in parcels] == [(1, "closed")] and jobs == 1
+
+
+async def test_a_two_parcel_order_by_scans(app_factory, floor_url) -> None:
+    number, tote = picked_order(floor_url, units=2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot)
+        await burst(pilot, tote)
+        await burst(pilot, "CMD-OK")
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-S")
+        await weigh(pilot, screen)
+        await burst(pilot, "CMD-NEWPARCEL")
+        kind, message = feedback(pilot)
+        assert kind == "ok" and "Parcel 1 closed" in message and "Parcel 2 open" in message
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-S")
+        await weigh(pilot, screen)  # the last unit, box, weight, address: closes by itself
+        assert f"{number} packed" in feedback(pilot)[1]
+    status, parcels, jobs = order_state(floor_url, number)
+    assert status == "packed" and jobs == 2
+    assert [p[:2] for p in parcels] == [(1, "closed"), (2, "closed")]
+    assert parcels[0][2] != parcels[1][2]
+
+
+async def test_a_wrong_item_is_refused_red_with_the_bell_and_changes_nothing(
+    app_factory, floor_url
+) -> None:
+    number, tote = picked_order(floor_url, units=2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot)
+        await burst(pilot, tote)
+        bells = app.bells  # type: ignore[attr-defined]
+        await burst(pilot, "4006381333931")
+        kind, message = feedback(pilot)
+        assert kind == "error" and f"4006381333931 is not in {number}" in message
+        assert app.bells == bells + 1  # type: ignore[attr-defined]
+        assert screen.view is not None and screen.view.verified == 0
+        await burst(pilot, "CMD-CLOSE")
+        assert feedback(pilot)[0] == "error" and "still to verify" in feedback(pilot)[1]
+    assert order_state(floor_url, number)[:2] == ("packing", [])
+
+
+async def test_a_packer_logging_in_again_is_back_in_the_same_order(app_factory, floor_url) -> None:
+    number, tote = picked_order(floor_url, units=2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot)
+        await burst(pilot, tote)
+        await verify_units(pilot, screen, 1)
+    again = app_factory()  # another run of the terminal: a crash, a power cut
+    async with again.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, PACKER[0])
+        await scan(pilot, PACKER[3])
+        await settle(pilot)
+        screen = pilot.app.screen
+        assert isinstance(screen, PackScreen) and screen.view is not None
+        assert screen.view.number == number and screen.view.verified == 1
+
+
+async def test_the_packer_sends_an_order_to_the_lead_with_a_reason(app_factory, floor_url) -> None:
+    number, tote = picked_order(floor_url, units=1)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_table(pilot)
+        await burst(pilot, tote)
+        await burst(pilot, "CMD-CANCEL")
+        await pilot.press("2", "enter")
+        await settle(pilot)
+        kind, message = feedback(pilot)
+        assert kind == "error" and "on hold for the lead (address wrong or incomplete)" in message
+        assert f"Take tote {tote} to the problem shelf" in message
+    assert order_state(floor_url, number)[0] == "on_hold"
