@@ -140,6 +140,18 @@ def _parser() -> argparse.ArgumentParser:
     prn = pr.add_parser("run", help="send this printer's waiting jobs (once, or --watch)")
     prn.add_argument("--watch", action="store_true", help="keep sending until Ctrl+C")
 
+    parcel = sub.add_parser("parcel", help="parcels").add_subparsers(
+        dest="parcel_command", metavar="ACTION", required=True
+    )
+    pv = parcel.add_parser(
+        "void",
+        help="void a closed parcel: its label is void, its items back to the packing checklist",
+        description="A packed order goes back to the packing table, for any packer to repack "
+        "(scan its order number there). Journaled with the reason.",
+    )
+    pv.add_argument("parcel", metavar="PARCEL", help="tracking number or parcel id")
+    pv.add_argument("--reason", required=True, help="why (box crushed, wrong item…)")
+
     label = sub.add_parser("label", help="courier labels").add_subparsers(
         dest="label_command", metavar="ACTION", required=True
     )
@@ -191,6 +203,15 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bp.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bp.add_argument("--json", action="store_true", help="print one JSON object")
+    bk = bench.add_parser("pack", help="packing through the real app on a big floor (headless)")
+    bk.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    bk.add_argument("--packs", type=_count, default=100, help="orders to pack")
+    bk.add_argument(
+        "--reuse", action="store_true",
+        help="keep the database's floor if it already holds --orders orders (no rebuild)",
+    )  # fmt: skip
+    bk.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    bk.add_argument("--json", action="store_true", help="print one JSON object")
     bl = bench.add_parser(
         "labels", help="courier labels per second: PDF, ZPL, PNG, and WeasyPrint for comparison"
     )
@@ -254,6 +275,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "scans": _scans,
         "print": _print,
         "label": _label,
+        "parcel": _parcel,
         "scan": _scan,
     }
     return handlers[command](args, settings)
@@ -797,6 +819,27 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
         time.sleep(settings.printer.poll_s)
 
 
+def _parcel(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services import packing
+    from picker.services.common import Actor
+
+    db = _database(settings)
+    _require_head(db)
+    try:
+        done = packing.void_parcel(db, Actor(settings.terminal.id), args.parcel, args.reason)
+    finally:
+        db.dispose()
+    jobs = (
+        f"; {done.cancelled_jobs} label job(s) not yet printed cancelled"
+        if (done.cancelled_jobs)
+        else ""
+    )
+    print(f"parcel {printable(done.tracking_no)} of {done.order_number} voided{jobs}. "
+          f"{done.order_number} is {done.order_status}: its items are back on the packing "
+          "checklist.")  # fmt: skip
+    return EXIT_OK
+
+
 def _label(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.labels import preview
 
@@ -929,8 +972,8 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
-    elif args.bench_command in ("scan", "pick"):
-        run = _bench_scan if args.bench_command == "scan" else _bench_pick
+    elif args.bench_command in ("scan", "pick", "pack"):
+        run = {"scan": _bench_scan, "pick": _bench_pick, "pack": _bench_pack}[args.bench_command]
         try:
             orders, metrics = run(args, settings, db, progress)
         except RuntimeError as exc:  # the app did not do what the benchmark expected
@@ -1113,6 +1156,63 @@ def _bench_pick(
         "queue_open": _latency(result.queue_p50_ms, result.queue_p99_ms, 200.0),
         "picks": _metric(result.picks, "units", args.picks, higher=True),
         "scans": _metric(result.scans.scans, "scans"),
+    }
+
+
+def _bench_pack(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    """A demo floor, a packer of the benchmark's own, and the floor's picked orders packed by
+    scans through the headless app (closed by CMD-CLOSE, so a close is timed on its own)."""
+    import asyncio
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from picker.services import auth
+    from picker.services.benchmarks import settle
+    from picker.services.common import Actor
+    from picker.services.demo import build_demo
+    from picker.store.models import Operator, Order, Tote
+    from picker.tui.app import make_app
+    from picker.tui.bench import measure_packing
+
+    if (_floor_orders(db) if args.reuse else 0) < args.orders:
+        build_demo(db, orders=args.orders, progress=progress, reset=True)
+    settle(db)
+    with db.read() as s:
+        totes = list(
+            s.scalars(
+                select(Tote.code)
+                .join(Order, Order.id == Tote.order_id)
+                .where(Order.status == "picked")
+                .order_by(Order.id.desc())
+                .limit(args.packs)
+            )
+        )
+        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-99%"))))
+    if not totes:
+        raise CliError("the floor has no picked orders left to pack: build it again")
+    badge = next(f"EMP-{n}" for n in range(9902, 10_000) if f"EMP-{n}" not in taken)
+    auth.add_operator(db, Actor("BENCH"), badge, "Bench Packer", "packer", "1357")
+    bench_settings = dataclasses.replace(
+        settings,
+        terminal=dataclasses.replace(settings.terminal, id="BENCH", station="packing"),
+        packing=dataclasses.replace(settings.packing, auto_close=False, packing_slip=False),
+    )
+    app = make_app(bench_settings, db)
+    result = asyncio.run(
+        measure_packing(
+            app, badge=badge, pin="1357", totes=totes,
+            progress=lambda done, total: progress("pack", done, total),
+        )
+    )  # fmt: skip
+    return args.orders, {
+        "verify_scan": _latency(result.verify.p50_ms, result.verify.p99_ms, 50.0),
+        "close_scan": _latency(result.close.p50_ms, result.close.p99_ms, 150.0),
+        "other_scans": _latency(result.other.p50_ms, result.other.p99_ms, 50.0),
+        "orders_packed": _metric(result.orders, "orders", len(totes), higher=True),
+        "verifies": _metric(result.verify.scans, "scans"),
     }
 
 

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from textual import events
 from textual._xterm_parser import XTermParser
@@ -238,3 +239,81 @@ async def measure_picking(
         round(statistics.median(opens), 2) if opens else 0.0,
         round(percentile(opens, 0.99), 2),
     )
+
+
+@dataclass(frozen=True)
+class PackBench:
+    verify: ScanLatency
+    """Item scans: each verifies one unit (committed, checklist shown)."""
+    close: ScanLatency
+    """CMD-CLOSE: tracking number, label rendered and queued, order packed, lane shown."""
+    other: ScanLatency
+    """Opening by tote, the box, the address."""
+    orders: int
+
+
+async def measure_packing(
+    app: PickerApp,
+    *,
+    badge: str,
+    pin: str,
+    totes: Sequence[str],
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> PackBench:
+    """Log in as a packer, open the packing table, and pack the order in each tote by scans:
+    the tote, every unit, the box, the weight (keyed at a person's pace), CMD-OK, CMD-CLOSE."""
+    from picker.tui.screens.pack import PackScreen
+
+    verify: list[float] = []
+    close: list[float] = []
+    other: list[float] = []
+    packed = 0
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, badge, pin)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        if not isinstance(screen, PackScreen):
+            raise RuntimeError(f"expected the packing table, found {screen!r}")
+        timed = TimedScans(app)
+
+        async def scan(code: str, into: list[float]) -> None:
+            await timed.scan(code)
+            into.append(timed.ms[-1])
+            if screen.feedback.kind == "error":
+                raise RuntimeError(f"{code}: {screen.feedback.message}")
+
+        for tote in totes:
+            await scan(tote, other)
+            view = screen.view
+            if view is None:
+                raise RuntimeError(f"{tote} did not open an order")
+            for line in view.lines:
+                for _ in range(line.left):
+                    await scan(sorted(line.barcodes)[0] if line.barcodes else line.sku, verify)
+            await scan("BOX-M", other)
+            await _key_weight(app, screen)
+            await scan("CMD-OK", other)
+            await scan("CMD-CLOSE", close)
+            packed += 1
+            progress(packed, len(totes))
+            await asyncio.sleep(0.005)
+    return PackBench(ScanLatency.of(verify), ScanLatency.of(close), ScanLatency.of(other), packed)
+
+
+async def _key_weight(app: PickerApp, screen: Any) -> None:
+    """Key the open parcel's weight (its units and box) as a person does, and wait for it."""
+    view = screen.view
+    parcel = view.open_parcel
+    grams = sum(ln.weight_g * ln.in_open for ln in view.lines) + parcel.tare_g
+    thread, _ = type_like_a_terminal(app, f"{grams}\r", gap_s=(0.05, 0.06))
+    await asyncio.to_thread(thread.join)
+    deadline = time.monotonic() + 10
+    while (
+        screen.view is None
+        or screen.view.open_parcel is None
+        or screen.view.open_parcel.weight_g is None
+    ):
+        if screen.feedback.kind == "error" or time.monotonic() > deadline:
+            raise RuntimeError(f"the weight {grams} g was not taken: {screen.feedback.message}")
+        await asyncio.sleep(0.005)
