@@ -176,3 +176,21 @@ async def test_the_packer_sends_an_order_to_the_lead_with_a_reason(app_factory, 
         assert kind == "error" and "on hold for the lead (address wrong or incomplete)" in message
         assert f"Take tote {tote} to the problem shelf" in message
     assert order_state(floor_url, number)[0] == "on_hold"
+
+
+async def test_leaving_the_table_and_coming_back_keeps_the_order(app_factory, floor_url) -> None:
+    number, tote = picked_order(floor_url, units=2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot)
+        await burst(pilot, tote)
+        await verify_units(pilot, screen, 1)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(pilot.app.screen, PackScreen)
+        await pilot.press("enter")
+        await settle(pilot)
+        back = pilot.app.screen
+        assert isinstance(back, PackScreen) and back.view is not None
+        assert back.view.number == number and back.view.verified == 1
+        assert "verified so far is kept" in feedback(pilot)[1]

@@ -112,6 +112,9 @@ SIZES = ["S", "M", "L", "XL", "Mini", "Classic", "Large"]
 GS1_PREFIXES = ["400", "590", "859", "893", "450", "520", "482", "380"]
 
 #: Minutes from one status to the next on the floor (randomised ±50% per order).
+#: Statuses of orders a packer has had in hand (orders.packer_id is kept after packing).
+_PACKED_BY = frozenset({S.PACKING, S.PACKED, S.EXECUTED, S.DELIVERED, S.RETURNED})
+
 _STEP_MINUTES = {
     S.UNHANDLED: 0,
     S.ASSIGNED: 4,
@@ -717,7 +720,7 @@ class _Builder:
                 status.value,
                 assignee if assigned else None,
                 None,
-                self.packers[oid % len(self.packers)] if status is S.PACKING else None,
+                self.packers[oid % len(self.packers)] if status in _PACKED_BY else None,
                 json.dumps(hold),
                 rng.choice(NOTES) if rng.random() < 0.1 else None,
                 rng.choice(GIFTS) if rng.random() < 0.03 else None,

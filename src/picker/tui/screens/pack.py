@@ -96,6 +96,10 @@ class PackScreen(PickerScreen):
 
     async def on_mount(self) -> None:
         self.query_one("#pack-body").can_focus = False
+        app = self.picker
+        if self.order_id is None and app.operator is not None:
+            # Left with Esc, or a crash: the packer's open order, whichever table this is.
+            self.order_id = await asyncio.to_thread(packing.mine, app.db, app.operator.id)
         if self.order_id is not None:
             await self._reload()
             if self.view is not None:
