@@ -157,6 +157,9 @@ def test_weight_needs_items_and_box_and_a_too_light_parcel_is_refused(floor, set
         floor, PACKER, settings, v.order_id, int(expected - allowed) + 1, clock=clock
     )
     assert weighed.expected_g == expected
+    packing.unverify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    assert packing.view(floor, v.order_id).open_parcel.weight_g is None  # type: ignore[union-attr]
+    packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
     stricter = replace(settings, packing=replace(settings.packing, weight_tolerance_pct=0.0,
                                                  weight_tolerance_g=0))  # fmt: skip
     with pytest.raises(PackRefused, match="Check the contents"):

@@ -432,6 +432,7 @@ def verify(
                     parcel_id=parcel_id, order_line_id=line_id, quantity=count
                 )
             )
+        _weigh_again(s, parcel_id)
         for outcome in scans_:
             scans.journal(s, actor, STATION, screen, outcome.for_order(order_id), at=now)
         total = s.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
@@ -476,11 +477,21 @@ def unverify(
             s.execute(update(ParcelItem).where(ParcelItem.id == item.id).values(quantity=left))
         else:
             s.execute(delete(ParcelItem).where(ParcelItem.id == item.id))
+        _weigh_again(s, parcel)
         if scan is not None:
             scans.journal(s, actor, STATION, "pack", scan.for_order(order_id), at=now)
         return int(left)
 
     return db.run(work)
+
+
+def _weigh_again(s: Session, parcel_id: int) -> None:
+    """The parcel's contents changed: a weight keyed before no longer holds."""
+    s.execute(
+        update(Parcel)
+        .where(Parcel.id == parcel_id, Parcel.weight_g.is_not(None))
+        .values(weight_g=None)
+    )
 
 
 def _open_parcel(
