@@ -355,3 +355,77 @@ def test_a_packing_slip_is_queued_when_config_asks(floor, settings) -> None:
     assert job is not None and job.kind == "packing_slip" and job.title == number
     text = pypdfium2.PdfDocument(job.content)[0].get_textpage().get_text_range()
     assert number in text and "SKU-00001" in text
+
+
+def fingerprint(db: Database) -> tuple[object, ...]:
+    """Everything packing may change, as rows."""
+    from picker.store.models import ParcelItem, ScanJournal
+
+    with db.read() as s:
+        return (
+            s.execute(
+                select(Order.id, Order.status, Order.version, Order.packer_id,
+                       Order.address_confirmed_at, Order.hold_reasons).order_by(Order.id)
+            ).all(),
+            s.execute(
+                select(Parcel.id, Parcel.status, Parcel.packaging_type_id, Parcel.weight_g,
+                       Parcel.tracking_no).order_by(Parcel.id)
+            ).all(),
+            s.execute(select(ParcelItem.parcel_id, ParcelItem.order_line_id,
+                             ParcelItem.quantity).order_by(ParcelItem.id)).all(),
+            s.execute(select(Tote.code, Tote.order_id, Tote.location).order_by(Tote.id)).all(),
+            s.scalar(select(func.count()).select_from(PrintJob)),
+            s.scalar(select(func.count()).select_from(OrderEvent)),
+            s.scalar(select(func.count()).select_from(ScanJournal)),
+            s.scalar(select(func.sum(Courier.next_number))),
+        )  # fmt: skip
+
+
+def test_every_refusal_changes_nothing(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 2), ("SKU-00002", 1))
+    first, second = v.lines
+    packing.verify(floor, PACKER, v.order_id, first.line_id, 2, clock=clock)
+    packing.set_packaging(floor, PACKER, v.order_id, "BOX-S", clock=clock)
+    before = fingerprint(floor)
+    item = ScanOutcome("x", "product", "accepted")
+    refusals = {
+        "one too many": lambda: packing.verify(
+            floor, PACKER, v.order_id, first.line_id, 1, scans_=[item], clock=clock
+        ),
+        "a stranger verifies": lambda: packing.verify(
+            floor, OTHER, v.order_id, second.line_id, 1, clock=clock
+        ),
+        "an unknown box": lambda: packing.set_packaging(
+            floor, PACKER, v.order_id, "BOX-NOPE", clock=clock
+        ),
+        "too light": lambda: packing.set_weight(
+            floor, PACKER, settings, v.order_id, 1, clock=clock
+        ),
+        "close without weight": lambda: packing.close_parcel(
+            floor, PACKER, settings, v.order_id, more_to_come=True, scans_=[item], clock=clock
+        ),
+        "close with units left": lambda: packing.close_parcel(
+            floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
+        ),
+        "no reason": lambda: packing.send_to_lead(floor, PACKER, v.order_id, "", clock=clock),
+        "another packer opens it": lambda: packing.open_order(
+            floor, OTHER, settings, v.number, by_tote=False, clock=clock
+        ),
+        "undo of nothing": lambda: packing.unverify(
+            floor, PACKER, v.order_id, second.line_id, 1, clock=clock
+        ),
+        "void an open parcel": lambda: packing.void_parcel(
+            floor,
+            LEAD,
+            str(packing.view(floor, v.order_id).open_parcel.id),
+            "x",
+            clock=clock,  # type: ignore[union-attr]
+        ),
+        "a stranger confirms": lambda: packing.confirm_address(
+            floor, OTHER, v.order_id, clock=clock
+        ),
+    }
+    for name, call in refusals.items():
+        with pytest.raises(ServiceError):
+            call()
+        assert fingerprint(floor) == before, name
