@@ -176,3 +176,27 @@ def fit(c: Canvas, text: str, width: float, size: float, font: str = REGULAR) ->
     while text and c.stringWidth(text + "…", font, size) > width:
         text = text[:-1]
     return text + "…"
+
+
+def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
+    """``text`` broken at spaces into lines no wider than ``width`` (as ``measure`` says); a
+    word wider than a line is broken between characters, never dropped. No lines for ``""``."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        candidate = f"{current} {word}" if current else word
+        if measure(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        while measure(word) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and measure(word[:cut]) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    return lines

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cache, lru_cache
+from functools import cache, lru_cache, partial
 
 from babel import Locale
 from babel.languages import get_official_languages
@@ -40,6 +40,7 @@ from picker.printing.fonts import (
     one_document_at_a_time,
     prime,
     register_fonts,
+    wrap,
 )
 from picker.printing.layouts import FLOOR_PT, MIN_MODULE_DOTS, Block, Box, Layout
 
@@ -224,30 +225,6 @@ def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]
     raise AssertionError(name)
 
 
-def _wrap(text: str, width_pt: float, size: float, bold: bool) -> list[str]:
-    """``text`` broken at spaces into lines no wider than ``width_pt``; a word wider than a line
-    is broken between characters (never dropped)."""
-    lines: list[str] = []
-    current = ""
-    for word in text.split(" "):
-        candidate = f"{current} {word}" if current else word
-        if _width_pt(candidate, size, bold) <= width_pt:
-            current = candidate
-            continue
-        if current:
-            lines.append(current)
-        while _width_pt(word, size, bold) > width_pt and len(word) > 1:
-            cut = len(word) - 1
-            while cut > 1 and _width_pt(word[:cut], size, bold) > width_pt:
-                cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        current = word
-    if current:
-        lines.append(current)
-    return lines
-
-
 def _sizes(top: float, bottom: float) -> Iterable[float]:
     size = top
     while size >= bottom - 1e-9:
@@ -273,7 +250,11 @@ def fit_block(
             return s, list(paragraphs), True
     wrapped: list[tuple[str, bool]] = []
     for s in _sizes(size, FLOOR_PT):
-        wrapped = [(line, b) for t, b in paragraphs for line in _wrap(t, width, s, b)]
+        wrapped = [
+            (line, b)
+            for t, b in paragraphs
+            for line in wrap(t, width, partial(_width_pt, size=s, bold=b))
+        ]
         if tall(len(wrapped), s):
             return s, wrapped, True
     s = FLOOR_PT

@@ -15,6 +15,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from reportlab.lib.pagesizes import A5
 from reportlab.lib.units import mm
@@ -23,7 +24,15 @@ from reportlab.pdfgen.canvas import Canvas
 
 from picker.domain.text import printable
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.fonts import BOLD, REGULAR, fit, one_document_at_a_time, prime, register_fonts
+from picker.printing.fonts import (
+    BOLD,
+    REGULAR,
+    fit,
+    one_document_at_a_time,
+    prime,
+    register_fonts,
+    wrap,
+)
 
 
 @dataclass(frozen=True)
@@ -235,7 +244,10 @@ def _paragraph(flow: _Flow, label: str, text: str, size: float) -> None:
     lines = [
         wrapped
         for paragraph in re.split(r"\r\n|\r|\n", text)
-        for wrapped in _wrap(printable(paragraph), REGULAR, size, WIDTH)
+        for wrapped in wrap(
+            printable(paragraph), WIDTH, partial(stringWidth, fontName=REGULAR, fontSize=size)
+        )
+        or [""]
     ]
     flow.need(5 * mm + leading + 2 * mm)  # the label never ends a page alone
     flow.y -= 2 * mm
@@ -245,27 +257,3 @@ def _paragraph(flow: _Flow, label: str, text: str, size: float) -> None:
         flow.need(leading)
         flow.add(_Text(MARGIN, flow.y - leading + 1.2 * mm, line, REGULAR, size, WIDTH))
         flow.y -= leading
-
-
-def _wrap(text: str, font: str, size: float, width: float) -> list[str]:
-    """``text`` in lines no wider than ``width``, broken between words (inside a word only when
-    the word alone is too wide). An empty text is one empty line."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split(" "):
-        if not word:
-            continue
-        candidate = f"{line} {word}" if line else word
-        if stringWidth(candidate, font, size) <= width:
-            line = candidate
-            continue
-        if line:
-            lines.append(line)
-        line = ""
-        for char in word:
-            if line and stringWidth(line + char, font, size) > width:
-                lines.append(line)
-                line = ""
-            line += char
-    lines.append(line)
-    return lines
