@@ -55,13 +55,16 @@ def order_state(url: str, number: str) -> tuple[str, list[tuple[int, str, str | 
         db.dispose()
 
 
-async def to_table(pilot) -> PackScreen:  # type: ignore[no-untyped-def]
+async def to_table(pilot, tote: str | None = None) -> PackScreen:  # type: ignore[no-untyped-def]
+    """Log the packer in, open the packing table and, given a tote, scan it."""
     await scan(pilot, PACKER[0])
     await scan(pilot, PACKER[3])
     await pilot.press("enter")  # home: Enter opens the packing table
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, PackScreen)
+    if tote is not None:
+        await burst(pilot, tote)
     return screen
 
 
@@ -87,8 +90,7 @@ async def test_a_single_parcel_order_from_tote_to_lane(app_factory, floor_url) -
     number, tote = picked_order(floor_url, units=1)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await to_table(pilot)
-        await burst(pilot, tote)
+        screen = await to_table(pilot, tote)
         assert screen.view is not None and screen.view.number == number
         assert feedback(pilot) == ("ok", f"{number} open")
         await verify_units(pilot, screen, 1)
@@ -108,8 +110,7 @@ async def test_a_two_parcel_order_by_scans(app_factory, floor_url) -> None:
     number, tote = picked_order(floor_url, units=2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await to_table(pilot)
-        await burst(pilot, tote)
+        screen = await to_table(pilot, tote)
         await burst(pilot, "CMD-OK")
         await verify_units(pilot, screen, 1)
         await burst(pilot, "BOX-S")
@@ -133,8 +134,7 @@ async def test_a_wrong_item_is_refused_red_with_the_bell_and_changes_nothing(
     number, tote = picked_order(floor_url, units=2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await to_table(pilot)
-        await burst(pilot, tote)
+        screen = await to_table(pilot, tote)
         bells = app.bells  # type: ignore[attr-defined]
         await burst(pilot, "4006381333931")
         kind, message = feedback(pilot)
@@ -150,8 +150,7 @@ async def test_a_packer_logging_in_again_is_back_in_the_same_order(app_factory, 
     number, tote = picked_order(floor_url, units=2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await to_table(pilot)
-        await burst(pilot, tote)
+        screen = await to_table(pilot, tote)
         await verify_units(pilot, screen, 1)
     again = app_factory()  # another run of the terminal: a crash, a power cut
     async with again.run_test(size=(80, 24)) as pilot:
@@ -167,8 +166,7 @@ async def test_the_packer_sends_an_order_to_the_lead_with_a_reason(app_factory, 
     number, tote = picked_order(floor_url, units=1)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        await to_table(pilot)
-        await burst(pilot, tote)
+        await to_table(pilot, tote)
         await burst(pilot, "CMD-CANCEL")
         await pilot.press("2", "enter")
         await settle(pilot)
@@ -182,8 +180,7 @@ async def test_leaving_the_table_and_coming_back_keeps_the_order(app_factory, fl
     number, tote = picked_order(floor_url, units=2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
-        screen = await to_table(pilot)
-        await burst(pilot, tote)
+        screen = await to_table(pilot, tote)
         await verify_units(pilot, screen, 1)
         await pilot.press("escape")
         await pilot.pause()

@@ -154,8 +154,7 @@ async def _packing_in_progress(pilot) -> None:  # type: ignore[no-untyped-def]
     from tests.tui.test_packing import picked_order, to_table, verify_units
 
     _, tote = picked_order(pilot.app.db.url, units=2)
-    screen = await to_table(pilot)
-    await burst(pilot, tote)
+    screen = await to_table(pilot, tote)
     await verify_units(pilot, screen, 1)
 
 
