@@ -1170,16 +1170,17 @@ def _bench_pack(
     from sqlalchemy import select
 
     from picker.services import auth
-    from picker.services.benchmarks import settle
+    from picker.services.benchmarks import pick_fresh_orders, settle
     from picker.services.common import Actor
     from picker.services.demo import build_demo
     from picker.store.models import Operator, Order, Tote
     from picker.tui.app import make_app
     from picker.tui.bench import measure_packing
 
-    if (_floor_orders(db) if args.reuse else 0) < args.orders:
+    held = _floor_orders(db) if args.reuse else 0
+    if held < args.orders:
         build_demo(db, orders=args.orders, progress=progress, reset=True)
-    settle(db)
+        held = args.orders
     with db.read() as s:
         totes = list(
             s.scalars(
@@ -1191,8 +1192,12 @@ def _bench_pack(
             )
         )
         taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-99%"))))
-    if not totes:
-        raise CliError("the floor has no picked orders left to pack: build it again")
+    if len(totes) < args.packs:
+        # Today's orders from the shop, picked: the floor's own picked orders are a few.
+        totes += pick_fresh_orders(
+            db, settings, args.packs - len(totes), first=_floor_orders(db) + 1, progress=progress
+        )
+    settle(db)
     badge = next(f"EMP-{n}" for n in range(9902, 10_000) if f"EMP-{n}" not in taken)
     auth.add_operator(db, Actor("BENCH"), badge, "Bench Packer", "packer", "1357")
     bench_settings = dataclasses.replace(

@@ -10,16 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
 from picker.config import Settings
-from picker.services.common import Actor
+from picker.services.common import Actor, ServiceError
 from picker.services.demo import build_demo
 from picker.services.formats import parse_orders
 from picker.services.intake import import_orders
 from picker.services.reports import ImportReport
 from picker.store.engine import Database
-from picker.store.models import Product
+from picker.store.models import Operator, Order, Product, Tote
 
 Progress = Callable[[str, int, int], None]
 
@@ -201,3 +201,45 @@ def bench_labels(
         n = min(labels, 50)
         weasy = rate("weasyprint", lambda i: render_html_pdf(compose(chosen, data[i])), n)
     return LabelBench(labels, pdf, batch, zpl, 1000 / png, weasy)
+
+
+def pick_fresh_orders(
+    db: Database, settings: Settings, n: int, *, first: int, progress: Progress
+) -> list[str]:
+    """``n`` new orders from the shop, imported, given to a picker of the benchmark's own and
+    picked whole through the picking services; returns their totes, waiting at packing."""
+    from picker.services import auth, intake, picking
+
+    with db.read() as s:
+        before = s.scalar(select(func.max(Order.id))) or 0
+        badges = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-98%"))))
+        busy = set(s.scalars(select(Tote.code).where(Tote.order_id.is_not(None))))
+    skus = stock_up(db, 10_000)
+    import_fresh(db, settings, shopify_export(skus, n, seed=3, first=first),
+                 lambda done, total: progress("new orders", done, total))  # fmt: skip
+    with db.read() as s:
+        numbers = list(s.scalars(select(Order.number).where(Order.id > before).order_by(Order.id)))
+    lead = Actor("BENCH")
+    badge = next(f"EMP-{k}" for k in range(9800, 9900) if f"EMP-{k}" not in badges)
+    who = Actor("BENCH", auth.add_operator(db, lead, badge, "Bench Picker", "picker", "1357"))
+    assert who.operator_id is not None
+    free = (code for code in (f"T-{k:04d}" for k in range(10_000)) if code not in busy)
+    totes = []
+    for i, number in enumerate(numbers):
+        progress("picking", i + 1, len(numbers))
+        try:
+            intake.assign_order(db, lead, number, badge)
+        except ServiceError:
+            continue  # held at intake: not one to pack
+        tote = next(free)
+        order_id = _order_id(db, number)
+        picking.start_order(db, who, order_id, tote, batch_size=1)
+        for line in picking.pick_list(db, who.operator_id):
+            picking.pick(db, who, line.task_id, line.left)
+        totes.append(tote)
+    return totes
+
+
+def _order_id(db: Database, number: str) -> int:
+    with db.read() as s:
+        return int(s.execute(select(Order.id).where(Order.number == number)).scalar_one())
