@@ -1,4 +1,4 @@
-"""packing: who packs an order, its address confirmed, one open parcel per order
+"""packing: who packs an order, its address confirmed, one open parcel per order, label numbers
 
 Revision ID: 0006
 Revises: 0005
@@ -46,6 +46,7 @@ def upgrade() -> None:
         "WHERE status = 'packing'"
     )
     op.create_index(PACKER_INDEX, "orders", ["packer_id", "status"], unique=False)
+    op.add_column("parcels", sa.Column("label_no", sa.Integer(), nullable=True))
     op.create_index(
         OPEN_PARCEL,
         "parcels",
@@ -58,6 +59,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(OPEN_PARCEL, table_name="parcels")
+    if op.get_bind().dialect.name == "sqlite":
+        with op.batch_alter_table("parcels", recreate="always") as batch:
+            batch.drop_column("label_no")
+    else:
+        op.drop_column("parcels", "label_no")
     op.drop_index(PACKER_INDEX, table_name="orders")
     if op.get_bind().dialect.name != "sqlite":
         for column, fk in FOREIGN_KEYS.items():

@@ -829,11 +829,11 @@ def _parcel(args: argparse.Namespace, settings: Settings) -> int:
         done = packing.void_parcel(db, Actor(settings.terminal.id), args.parcel, args.reason)
     finally:
         db.dispose()
-    jobs = (
-        f"; {done.cancelled_jobs} label job(s) not yet printed cancelled"
-        if (done.cancelled_jobs)
-        else ""
-    )
+    jobs = ""
+    if done.cancelled_jobs:
+        jobs += f"; {done.cancelled_jobs} label job(s) not yet printed cancelled"
+    if done.printing_jobs:
+        jobs += "; its label is printing right now: take it off the parcel"
     print(f"parcel {printable(done.tracking_no)} of {done.order_number} voided{jobs}. "
           f"{done.order_number} is {done.order_status}: its items are back on the packing "
           "checklist.")  # fmt: skip

@@ -4,6 +4,7 @@ void and repack, send to the lead, resume, races; every refusal changes nothing.
 from __future__ import annotations
 
 from dataclasses import replace
+from decimal import Decimal
 
 import pypdfium2
 import pytest
@@ -38,7 +39,7 @@ def picked(db: Database, settings, *lines, tote: str = "T-0900") -> str:  # type
 
 def opened(db: Database, settings, *lines) -> packing.PackView:  # type: ignore[no-untyped-def]
     number = picked(db, settings, *lines)
-    result = packing.open_order(db, PACKER, settings, "T-0900", by_tote=True, clock=clock)
+    result = packing.open_order(db, PACKER, settings, "T-0900", by="tote", clock=clock)
     assert result.number == number and not result.resumed
     return packing.view(db, result.order_id)
 
@@ -84,9 +85,9 @@ def test_a_picked_order_opens_by_tote_and_shows_its_checklist(floor, settings) -
 def test_an_order_another_packer_holds_is_refused_by_name_and_stays_theirs(floor, settings) -> None:
     v = opened(floor, settings, ("SKU-00001", 1))
     with pytest.raises(PackRefused, match="being packed by"):
-        packing.open_order(floor, OTHER, settings, v.number, by_tote=False, clock=clock)
+        packing.open_order(floor, OTHER, settings, v.number, by="order", clock=clock)
     assert packing.view(floor, v.order_id).packer_id == 4
-    with pytest.raises(Conflict, match=r"no longer yours|taken over"):
+    with pytest.raises(Conflict, match="being packed by"):
         packing.verify(floor, OTHER, v.order_id, v.lines[0].line_id, 1, clock=clock)
     assert packing.view(floor, v.order_id).verified == 0
 
@@ -95,12 +96,12 @@ def test_only_picked_orders_open_and_unknown_references_are_named(floor, setting
     stock(floor, "SKU-00001", A_01_01_1=10)
     number, _ = started(floor, settings, ("SKU-00001", 1), tote="T-0901")
     with pytest.raises(PackRefused, match="not picked yet"):
-        packing.open_order(floor, PACKER, settings, "T-0901", by_tote=True, clock=clock)
+        packing.open_order(floor, PACKER, settings, "T-0901", by="tote", clock=clock)
     assert status(floor, number) == "picking"
     with pytest.raises(NotFound, match="Tote T-0999 holds no order"):
-        packing.open_order(floor, PACKER, settings, "T-0999", by_tote=True, clock=clock)
+        packing.open_order(floor, PACKER, settings, "T-0999", by="tote", clock=clock)
     with pytest.raises(NotFound, match="no order PO-0009999"):
-        packing.open_order(floor, PACKER, settings, "PO-0009999", by_tote=False, clock=clock)
+        packing.open_order(floor, PACKER, settings, "PO-0009999", by="order", clock=clock)
 
 
 def test_a_packer_has_one_order_open_at_a_time(floor, settings) -> None:
@@ -112,9 +113,9 @@ def test_a_packer_has_one_order_open_at_a_time(floor, settings) -> None:
     picking.start_order(floor, who, order_id(floor, second), "T-0902", batch_size=4, clock=clock)
     [line] = picking.pick_list(floor, who.operator_id)
     picking.pick(floor, who, line.task_id, 1, clock=clock)
-    packing.open_order(floor, PACKER, settings, "T-0900", by_tote=True, clock=clock)
+    packing.open_order(floor, PACKER, settings, "T-0900", by="tote", clock=clock)
     with pytest.raises(PackRefused, match="You have PO-0000001 open"):
-        packing.open_order(floor, PACKER, settings, "T-0902", by_tote=True, clock=clock)
+        packing.open_order(floor, PACKER, settings, "T-0902", by="tote", clock=clock)
     assert status(floor, second) == "picked"
 
 
@@ -298,10 +299,8 @@ def test_the_packer_sends_a_doubtful_order_to_the_lead(floor, settings) -> None:
     v = opened(floor, settings, ("SKU-00001", 1))
     with pytest.raises(PackRefused, match="Say why"):
         packing.send_to_lead(floor, PACKER, v.order_id, "  ", clock=clock)
-    assert (
-        packing.send_to_lead(floor, PACKER, v.order_id, "address incomplete", clock=clock)
-        == v.number
-    )
+    sent = packing.send_to_lead(floor, PACKER, v.order_id, "address incomplete", clock=clock)
+    assert sent == packing.SentToLead(v.number, ())
     assert status(floor, v.number) == "on_hold"
     with floor.read() as s:
         order = s.execute(select(Order).where(Order.id == v.order_id)).scalar_one()
@@ -317,21 +316,24 @@ def test_after_a_crash_the_packer_resumes_anywhere_with_the_verified_counts(
     packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 2, clock=clock)
     assert packing.mine(floor, 4) == v.order_id
     elsewhere = Actor("T29", PACKER.operator)
-    again = packing.open_order(floor, elsewhere, settings, v.number, by_tote=False, clock=clock)
+    again = packing.open_order(floor, elsewhere, settings, v.number, by="order", clock=clock)
     assert again.resumed and again.order_id == v.order_id
     assert packing.view(floor, v.order_id).lines[0].verified == 2
     with floor.read() as s:
         held = s.scalar(select(Order.held_by_terminal).where(Order.id == v.order_id))
     assert held == "T29"
+    # The table it was open on before can no longer change it: one order, one terminal.
+    with pytest.raises(Conflict, match="taken over on another terminal"):
+        packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    packing.verify(floor, elsewhere, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    assert packing.view(floor, v.order_id).lines[0].verified == 3
 
 
 def test_two_packers_racing_for_one_order_exactly_one_gets_it(floor, settings) -> None:
     number = picked(floor, settings, ("SKU-00001", 1))
     results = _race(
         *(
-            lambda a=actor: packing.open_order(
-                floor, a, settings, "T-0900", by_tote=True, clock=clock
-            )
+            lambda a=actor: packing.open_order(floor, a, settings, "T-0900", by="tote", clock=clock)
             for actor in (PACKER, OTHER)
         )
     )
@@ -349,7 +351,7 @@ def test_two_packers_racing_for_one_order_exactly_one_gets_it(floor, settings) -
 def test_a_packing_slip_is_queued_when_config_asks(floor, settings) -> None:
     number = picked(floor, settings, ("SKU-00001", 1))
     with_slip = replace(settings, packing=replace(settings.packing, packing_slip=True))
-    opened_ = packing.open_order(floor, PACKER, with_slip, "T-0900", by_tote=True, clock=clock)
+    opened_ = packing.open_order(floor, PACKER, with_slip, "T-0900", by="tote", clock=clock)
     with floor.read() as s:
         job = s.get(PrintJob, opened_.slip_job)
     assert job is not None and job.kind == "packing_slip" and job.title == number
@@ -388,44 +390,110 @@ def test_every_refusal_changes_nothing(floor, settings) -> None:
     packing.set_packaging(floor, PACKER, v.order_id, "BOX-S", clock=clock)
     before = fingerprint(floor)
     item = ScanOutcome("x", "product", "accepted")
+    open_parcel = packing.view(floor, v.order_id).open_parcel
+    assert open_parcel is not None
     refusals = {
-        "one too many": lambda: packing.verify(
+        "left to verify": lambda: packing.verify(
             floor, PACKER, v.order_id, first.line_id, 1, scans_=[item], clock=clock
         ),
-        "a stranger verifies": lambda: packing.verify(
+        "is being packed by": lambda: packing.verify(
             floor, OTHER, v.order_id, second.line_id, 1, clock=clock
         ),
-        "an unknown box": lambda: packing.set_packaging(
+        "not a box we know": lambda: packing.set_packaging(
             floor, PACKER, v.order_id, "BOX-NOPE", clock=clock
         ),
         "too light": lambda: packing.set_weight(
             floor, PACKER, settings, v.order_id, 1, clock=clock
         ),
-        "close without weight": lambda: packing.close_parcel(
+        "key the weight": lambda: packing.close_parcel(
             floor, PACKER, settings, v.order_id, more_to_come=True, scans_=[item], clock=clock
         ),
-        "close with units left": lambda: packing.close_parcel(
+        "1 unit still to verify": lambda: packing.close_parcel(
             floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
         ),
-        "no reason": lambda: packing.send_to_lead(floor, PACKER, v.order_id, "", clock=clock),
-        "another packer opens it": lambda: packing.open_order(
-            floor, OTHER, settings, v.number, by_tote=False, clock=clock
+        "Say why": lambda: packing.send_to_lead(floor, PACKER, v.order_id, "", clock=clock),
+        "being packed by": lambda: packing.open_order(
+            floor, OTHER, settings, v.number, by="order", clock=clock
         ),
-        "undo of nothing": lambda: packing.unverify(
+        "Nothing to undo": lambda: packing.unverify(
             floor, PACKER, v.order_id, second.line_id, 1, clock=clock
         ),
-        "void an open parcel": lambda: packing.void_parcel(
-            floor,
-            LEAD,
-            str(packing.view(floor, v.order_id).open_parcel.id),
-            "x",
-            clock=clock,  # type: ignore[union-attr]
+        "only a closed parcel is voided": lambda: packing.void_parcel(
+            floor, LEAD, str(open_parcel.id), "x", clock=clock
         ),
-        "a stranger confirms": lambda: packing.confirm_address(
-            floor, OTHER, v.order_id, clock=clock
-        ),
+        "Take another tote": lambda: packing.confirm_address(floor, OTHER, v.order_id, clock=clock),
     }
-    for name, call in refusals.items():
-        with pytest.raises(ServiceError):
+    for words, call in refusals.items():
+        with pytest.raises(ServiceError, match=words):
             call()
-        assert fingerprint(floor) == before, name
+        assert fingerprint(floor) == before, words
+
+
+def test_a_replacement_parcel_takes_the_voided_ones_number_and_the_cash(floor, settings) -> None:
+    number = picked(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1))
+    with floor.transaction() as s:  # cash on delivery
+        s.execute(Order.__table__.update().values(cod_amount=Decimal("450000"), paid=False))
+    v = packing.view(
+        floor,
+        packing.open_order(floor, PACKER, settings, "T-0900", by="tote", clock=clock).order_id,
+    )
+    first, second = v.lines
+    packing.verify(floor, PACKER, v.order_id, first.line_id, 1, clock=clock)
+    ready(floor, settings, v, "BOX-S")
+    one = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+    packing.verify(floor, PACKER, v.order_id, second.line_id, 1, clock=clock)
+    ready(floor, settings, v, "BOX-S")
+    two = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    packing.void_parcel(floor, LEAD, one.tracking_no, "box crushed", clock=clock)
+    # The lead repacks parcel 1's item; the voided label's number comes back with the cash.
+    packing.verify(floor, LEAD, v.order_id, first.line_id, 1, clock=clock)
+    packing.set_packaging(floor, LEAD, v.order_id, "BOX-S", clock=clock)
+    now = packing.view(floor, v.order_id)
+    grams = first.weight_g + now.open_parcel.tare_g  # type: ignore[union-attr]
+    packing.set_weight(floor, LEAD, settings, v.order_id, grams, clock=clock)
+    three = packing.close_parcel(floor, LEAD, settings, v.order_id, more_to_come=False, clock=clock)
+    with floor.read() as s:
+
+        def label(tracking: str):  # type: ignore[no-untyped-def]
+            parcel = s.scalar(select(Parcel.id).where(Parcel.tracking_no == tracking))
+            return labels.parcel_label_data(s, settings, parcel)[0]
+
+        replacement, kept = label(three.tracking_no), label(two.tracking_no)
+    assert (replacement.parcel_no, replacement.parcel_count) == (1, 2)
+    assert replacement.cod_amount == Decimal("450000")
+    assert (kept.parcel_no, kept.parcel_count, kept.cod_amount) == (2, 2, None)
+    assert status(floor, number) == "packed"
+
+
+def test_sending_to_the_lead_voids_closed_parcels_and_asks_for_the_address_again(
+    floor, settings
+) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1))
+    packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    ready(floor, settings, v, "BOX-S")
+    closed = packing.close_parcel(
+        floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock
+    )
+    sent = packing.send_to_lead(floor, PACKER, v.order_id, "item damaged", clock=clock)
+    assert sent.voided == (closed.tracking_no,)
+    with floor.read() as s:
+        parcel = s.scalar(select(Parcel.status).where(Parcel.tracking_no == closed.tracking_no))
+        job = s.get(PrintJob, closed.label_job)
+        confirmed = s.scalar(select(Order.address_confirmed_at).where(Order.id == v.order_id))
+    assert parcel == "voided" and job is not None and job.status == "cancelled"
+    assert confirmed is None and status(floor, v.number) == "on_hold"
+
+
+def test_a_voided_parcels_label_opens_its_order_again(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 1))
+    verify_all(floor, v)
+    ready(floor, settings, v)
+    closed = packing.close_parcel(
+        floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
+    )
+    packing.void_parcel(floor, Actor("T01"), closed.tracking_no, "label smudged", clock=clock)
+    again = packing.open_order(floor, OTHER, settings, closed.tracking_no, by="parcel", clock=clock)
+    assert again.order_id == v.order_id and again.resumed
+    assert packing.view(floor, v.order_id).packer_id == OTHER.operator_id
+    with pytest.raises(NotFound, match="no tote, order or parcel"):
+        packing.open_order(floor, OTHER, settings, "ZZ999", by="parcel", clock=clock)

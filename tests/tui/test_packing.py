@@ -191,3 +191,49 @@ async def test_leaving_the_table_and_coming_back_keeps_the_order(app_factory, fl
         assert isinstance(back, PackScreen) and back.view is not None
         assert back.view.number == number and back.view.verified == 1
         assert "verified so far is kept" in feedback(pilot)[1]
+
+
+async def test_box_first_then_items_then_a_keyed_weight_is_never_taken_for_a_count(
+    app_factory, floor_url
+) -> None:
+    _, tote = picked_order(floor_url, units=2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot, tote)
+        await burst(pilot, "BOX-M")
+        await verify_units(pilot, screen, 1)
+        assert screen.entry == "weight"  # the box is there: a keyed number is the weight
+        await weigh(pilot, screen)
+        assert screen.view is not None and screen.view.verified == 1
+        assert screen.view.open_parcel.weight_g  # type: ignore[union-attr]
+
+
+async def test_after_the_first_unit_the_rest_of_a_line_may_be_keyed(app_factory, floor_url) -> None:
+    db = Database(floor_url)
+    try:  # a line of several units
+        with db.read() as s:
+            number, tote = s.execute(
+                select(Order.number, Tote.code)
+                .join(Tote, Tote.order_id == Order.id)
+                .join(OrderLine, OrderLine.order_id == Order.id)
+                .where(Order.status == "picked", OrderLine.quantity >= 2)
+                .order_by(Order.id)
+                .limit(1)
+            ).one()
+    finally:
+        db.dispose()
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot, tote)
+        line = next(ln for ln in screen.view.lines if ln.quantity >= 2)  # type: ignore[union-attr]
+        await burst(pilot, sorted(line.barcodes)[0])
+        assert screen.entry == "qty"
+        await pilot.press(*str(line.quantity), "enter")  # one too many: refused
+        await settle(pilot)
+        assert feedback(pilot)[0] == "error" and "too many" in feedback(pilot)[1]
+        await pilot.press(*str(line.quantity - 1), "enter")
+        await settle(pilot)
+        assert feedback(pilot)[0] == "ok", feedback(pilot)
+        now = next(ln for ln in screen.view.lines if ln.line_id == line.line_id)  # type: ignore[union-attr]
+        assert now.verified == line.quantity and screen.entry != "qty"
+    assert order_state(floor_url, number)[0] == "packing"

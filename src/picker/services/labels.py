@@ -96,7 +96,8 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
     transaction (the close that allocated its tracking number)."""
     row = s.execute(
         select(
-            Parcel.seq, Parcel.tracking_no, Parcel.weight_g, Parcel.closed_at, Parcel.order_id,
+            Parcel.seq, Parcel.label_no, Parcel.tracking_no, Parcel.weight_g, Parcel.closed_at,
+            Parcel.order_id,
             Courier.name.label("courier"), Courier.label_layout,
             CourierService.name.label("service"),
             Order.number, Order.ship_name, Order.ship_street, Order.ship_street2,
@@ -113,7 +114,7 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
     if not row.tracking_no:
         raise ServiceError(f"parcel {row.number} {row.seq} has no tracking number yet")
     # Parcel n of N counts the order's live parcels (a voided one was replaced); the cash is
-    # collected once, on the first of them.
+    # collected once, on parcel 1.
     live = (
         s.execute(
             select(Parcel.seq)
@@ -123,7 +124,10 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
         .scalars()
         .all()
     )
-    number = live.index(row.seq) + 1 if row.seq in live else row.seq
+    if row.label_no is not None:  # given at close (a replacement takes the voided one's)
+        number = row.label_no
+    else:
+        number = live.index(row.seq) + 1 if row.seq in live else row.seq
     count = max(len(live), number)
     closed = row.closed_at or datetime.now(settings.warehouse.tz)
     data = LabelData(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -273,11 +273,13 @@ def open_order(
     settings: Settings,
     reference: str,
     *,
-    by_tote: bool,
+    by: Literal["tote", "order", "parcel"],
     scan: ScanOutcome | None = None,
     clock: Clock = system_clock,
 ) -> Opened:
-    """Open the order in tote ``reference`` (or with that order number) at this packing table.
+    """Open an order at this packing table: the one in tote ``reference``, with that order
+    number, or with a parcel of that tracking number (a voided parcel's label brings its order
+    back to the table).
 
     Only a ``picked`` order opens (it becomes ``packing``, this packer's), or one this packer
     was packing already; an order another packer holds is refused by name, as is a second order
@@ -290,7 +292,7 @@ def open_order(
         # The packer's row first, then the order's (the order every station takes them in):
         # one packer opening two orders on two tables at once takes turns.
         s.execute(select(Operator.id).where(Operator.id == operator_id).with_for_update())
-        order_id = _find(s, reference, by_tote)
+        order_id = _find(s, reference, by)
         order = _lock_order(s, order_id)
         other = s.scalar(
             select(Order.number).where(
@@ -335,11 +337,16 @@ def open_order(
     return db.run(work)
 
 
-def _find(s: Session, reference: str, by_tote: bool) -> int:
-    if by_tote:
+def _find(s: Session, reference: str, by: str) -> int:
+    if by == "tote":
         order_id = s.scalar(select(Tote.order_id).where(Tote.code == reference))
         if order_id is None:
             raise NotFound(f"Tote {reference} holds no order. Scan the order number instead.")
+        return int(order_id)
+    if by == "parcel":
+        order_id = s.scalar(select(Parcel.order_id).where(Parcel.tracking_no == reference))
+        if order_id is None:
+            raise NotFound(f"{reference} is no tote, order or parcel we know.")
         return int(order_id)
     found = s.scalar(select(Order.id).where(Order.number == reference))
     if found is None:
@@ -351,7 +358,8 @@ def _lock_order(s: Session, order_id: int) -> Any:
     return s.execute(
         select(
             Order.id, Order.number, Order.status, Order.version, Order.packer_id,
-            Order.courier_id, Order.hold_reasons, Order.address_confirmed_at,
+            Order.held_by_terminal, Order.courier_id, Order.hold_reasons,
+            Order.address_confirmed_at,
         )
         .where(Order.id == order_id)
         .with_for_update()
@@ -727,7 +735,8 @@ def close_parcel(
             update(Parcel)
             .where(Parcel.id == parcel.id, Parcel.status == ParcelStatus.OPEN.value)
             .values(status=ParcelStatus.CLOSED.value, tracking_no=number.number,
-                    closed_by=actor.operator_id, closed_at=now)
+                    closed_by=actor.operator_id, closed_at=now,
+                    label_no=_label_no(s, order_id, parcel.id))
         )  # fmt: skip
         next_seq = None
         if more_to_come:  # opened now, so this label counts it: parcel 1 of 2
@@ -763,7 +772,30 @@ def close_parcel(
     return db.run(work)
 
 
+def _label_no(s: Session, order_id: int, parcel_id: int) -> int:
+    """The lowest parcel number no other live closed parcel of the order carries on its label
+    (one closed before label numbers were kept counts by its place among them)."""
+    others = s.execute(
+        select(Parcel.label_no)
+        .where(
+            Parcel.order_id == order_id,
+            Parcel.id != parcel_id,
+            Parcel.status.in_((ParcelStatus.CLOSED.value, ParcelStatus.HANDED_OVER.value)),
+        )
+        .order_by(Parcel.seq)
+    ).scalars()
+    used = {n or place for place, n in enumerate(others, start=1)}
+    return next(n for n in range(1, len(used) + 2) if n not in used)
+
+
 # --- sending to the lead, voiding ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentToLead:
+    number: str
+    voided: tuple[str, ...]
+    """Tracking numbers of parcels closed before: void now, their labels to be taken off."""
 
 
 def send_to_lead(
@@ -774,26 +806,35 @@ def send_to_lead(
     *,
     scan: ScanOutcome | None = None,
     clock: Clock = system_clock,
-) -> str:
-    """The packer puts the order on hold for the lead (``packing: REASON``); its tote goes to the
-    problem shelf. Returns the order's number."""
+) -> SentToLead:
+    """The packer puts the order on hold for the lead (``packing: REASON``); its tote goes to
+    the problem shelf. Parcels already closed are voided (their labels must not leave with a
+    courier while the order is on hold) and the address is to be confirmed again."""
     why = " ".join((reason or "").split())
     if not why:
         raise PackRefused("Say why the order goes to the lead.")
     now = clock()
 
-    def work(s: Session) -> str:
+    def work(s: Session) -> SentToLead:
         order = _my_order(s, order_id, actor)
         held = f"packing: {why}"
+        closed = s.execute(
+            select(Parcel.id, Parcel.tracking_no).where(
+                Parcel.order_id == order_id, Parcel.status == ParcelStatus.CLOSED.value
+            )
+        ).all()
+        for parcel in closed:
+            _void(s, parcel.id, parcel.tracking_no, f"order sent to the lead: {why}", actor)
         move_order(
             s, order_id=order_id, number=order.number, from_=OrderStatus.PACKING,
             version=order.version, to=OrderStatus.ON_HOLD, actor=actor, reason=held, at=now,
             hold_reasons=[*(order.hold_reasons or []), held], held_by_terminal=None,
+            address_confirmed_at=None, address_confirmed_by=None,
         )  # fmt: skip
         s.execute(update(Tote).where(Tote.order_id == order_id).values(location=PROBLEM_SHELF))
         if scan is not None:
             scans.journal(s, actor, STATION, "pack", scan.for_order(order_id), at=now)
-        return str(order.number)
+        return SentToLead(str(order.number), tuple(p.tracking_no for p in closed))
 
     return db.run(work)
 
@@ -806,6 +847,8 @@ class Voided:
     """The order's status now: ``packing`` again when it was packed."""
     cancelled_jobs: int
     """Label jobs of the parcel that had not printed yet, now cancelled."""
+    printing_jobs: int
+    """Label jobs being sent at this moment: the label may still come out (take it off)."""
 
 
 def void_parcel(
@@ -837,23 +880,14 @@ def void_parcel(
             raise ServiceError(f"parcel {name} is with the courier already; it cannot be voided")
         if status != ParcelStatus.CLOSED.value:
             raise ServiceError(f"parcel {name} is {status}: only a closed parcel is voided")
-        check_parcel_transition(ParcelStatus.CLOSED, ParcelStatus.VOIDED)
-        s.execute(
-            update(Parcel).where(Parcel.id == found.id).values(status=ParcelStatus.VOIDED.value)
-        )
-        who = f" by {actor.operator.name}" if actor.operator else ""
-        cancelled = s.execute(
-            update(PrintJob)
-            .where(PrintJob.parcel_id == found.id, PrintJob.status.in_(("queued", "failed")))
-            .values(status="cancelled", last_error=f"parcel voided{who}: {why}")
-        ).rowcount  # type: ignore[attr-defined]
+        cancelled, printing = _void(s, found.id, name, why, actor)
         words = f"parcel {name} voided: {why}"
         if order.status == OrderStatus.PACKED.value:
             move_order(
                 s, order_id=order.id, number=order.number, from_=OrderStatus.PACKED,
                 version=order.version, to=OrderStatus.PACKING, actor=actor,
                 reason=f"{words}; to repack", at=now, packer_id=actor.operator_id,
-                held_by_terminal=None,
+                held_by_terminal=actor.terminal_id if actor.operator else None,
             )  # fmt: skip
             now_status = OrderStatus.PACKING.value
         else:
@@ -862,9 +896,34 @@ def void_parcel(
                 reason=words, at=now,
             )  # fmt: skip
             now_status = order.status
-        return Voided(order.number, name, now_status, int(cancelled or 0))
+        return Voided(order.number, name, now_status, cancelled, printing)
 
     return db.run(work)
+
+
+def _void(s: Session, parcel_id: int, name: str, why: str, actor: Actor) -> tuple[int, int]:
+    """A closed parcel becomes voided (refused if it is not closed any more) and its label jobs
+    that wait are cancelled; returns (jobs cancelled, jobs being sent right now)."""
+    check_parcel_transition(ParcelStatus.CLOSED, ParcelStatus.VOIDED)
+    done = s.execute(
+        update(Parcel)
+        .where(Parcel.id == parcel_id, Parcel.status == ParcelStatus.CLOSED.value)
+        .values(status=ParcelStatus.VOIDED.value)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"parcel {name} changed on another terminal; look again")
+    who = f" by {actor.operator.name}" if actor.operator else ""
+    cancelled = s.execute(
+        update(PrintJob)
+        .where(PrintJob.parcel_id == parcel_id, PrintJob.status.in_(("queued", "failed")))
+        .values(status="cancelled", last_error=f"parcel voided{who}: {why}")
+    ).rowcount  # type: ignore[attr-defined]
+    printing = s.scalar(
+        select(func.count())
+        .select_from(PrintJob)
+        .where(PrintJob.parcel_id == parcel_id, PrintJob.status == "printing")
+    )
+    return int(cancelled or 0), int(printing or 0)
 
 
 # --- packing slips ---------------------------------------------------------------------------
@@ -904,9 +963,15 @@ def _my_order(s: Session, order_id: int, actor: Actor) -> Any:
     """The order's row, locked, if this packer is packing it; else refused in words."""
     operator_id = _operator_id(actor)
     order = _lock_order(s, order_id)
-    if order.status != OrderStatus.PACKING.value or order.packer_id != operator_id:
-        if order.status == OrderStatus.PACKING.value:
+    if (
+        order.status != OrderStatus.PACKING.value
+        or order.packer_id != operator_id
+        or order.held_by_terminal != actor.terminal_id
+    ):
+        if order.status == OrderStatus.PACKING.value and order.packer_id == operator_id:
             raise Conflict(f"{order.number} was taken over on another terminal.")
+        if order.status == OrderStatus.PACKING.value:
+            raise Conflict(_not_packable(s, order))
         raise Conflict(f"{order.number} is no longer yours to pack (it is {order.status}).")
     return order
 

@@ -109,8 +109,10 @@ def allocate(s: Session, courier_id: int) -> Allocated:
     """
     # The row is locked before its scheme is read, so a lead changing the range at that moment
     # cannot make the number below come from a scheme other than the one counted (PostgreSQL).
+    # FOR NO KEY UPDATE: a parcel opened for this courier meanwhile (its foreign key takes a
+    # key-share lock) need not wait for this close to finish rendering its label.
     row = s.execute(
-        select(*_COLUMNS).where(Courier.id == courier_id).with_for_update()
+        select(*_COLUMNS).where(Courier.id == courier_id).with_for_update(key_share=True)
     ).one_or_none()
     if row is None:
         raise NotFound(f"courier {courier_id} does not exist")

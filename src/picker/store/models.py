@@ -540,6 +540,10 @@ class Parcel(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     pickup_id: Mapped[int | None] = mapped_column(ForeignKey("courier_pickups.id"), index=True)
     handed_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: "Parcel n" on its label, given at close: the lowest number no other live parcel of the
+    #: order carries, so a replacement for a voided parcel takes its number (and, for number
+    #: 1, the cash on delivery). NULL for a parcel not closed by this release.
+    label_no: Mapped[int | None] = mapped_column(Integer)
 
 
 class ParcelItem(Base):

@@ -96,15 +96,29 @@ class PackScreen(PickerScreen):
 
     async def on_mount(self) -> None:
         self.query_one("#pack-body").can_focus = False
-        app = self.picker
-        if self.order_id is None and app.operator is not None:
-            # Left with Esc, or a crash: the packer's open order, whichever table this is.
-            self.order_id = await asyncio.to_thread(packing.mine, app.db, app.operator.id)
-        if self.order_id is not None:
-            await self._reload()
-            if self.view is not None:
-                self.feedback.info(f"Back to {self.view.number}: verified so far is kept")
+        try:
+            await self._resume()
+        except Exception as exc:  # the database, for one: said in words, never a crash
+            self.picker.report_failure(exc)
         self.show()
+
+    async def _resume(self) -> None:
+        """The packer's open order (left with Esc, or a crash), whichever table this is: taken
+        up here, so the terminal it was open on before can no longer change it."""
+        app = self.picker
+        if app.operator is None:
+            return
+        order_id = self.order_id or await asyncio.to_thread(packing.mine, app.db, app.operator.id)
+        if order_id is None:
+            return
+        view = await asyncio.to_thread(packing.view, app.db, order_id)
+        opened = await asyncio.to_thread(
+            packing.open_order, app.db, self.actor, app.settings, view.number, by="order",
+            clock=app.clock,
+        )  # fmt: skip
+        self.order_id = opened.order_id
+        await self._reload()
+        self.feedback.info(f"Back to {opened.number}: verified so far is kept")
 
     # --- the database, off the event loop -------------------------------------------------
 
@@ -221,15 +235,19 @@ class PackScreen(PickerScreen):
             target.focus()
 
     def _entry_for(self, v: PackView | None) -> Entry | None:
+        """What a keyed number means now: more units of the line just scanned, or the weight
+        once the parcel has its box (then units are scanned one by one: a weight can never be
+        taken for a count)."""
         if v is None:
             return None
-        if self.qty_line is not None:
+        parcel = v.open_parcel
+        boxed = parcel is not None and parcel.packaging is not None
+        if self.qty_line is not None and not boxed:
             line = next((ln for ln in v.lines if ln.line_id == self.qty_line), None)
             if line is not None and line.left > 0:
                 return "qty"
-            self.qty_line = None
-        parcel = v.open_parcel
-        if parcel is not None and parcel.units and parcel.packaging and not parcel.weight_g:
+        self.qty_line = None
+        if parcel is not None and parcel.units and boxed and not parcel.weight_g:
             return "weight"
         return None
 
@@ -263,13 +281,21 @@ class PackScreen(PickerScreen):
                 self.show()
 
     async def _on_scan(self, scan: Scan) -> None:
-        if scan.kind in (ScanKind.TOTE, ScanKind.ORDER):
+        v = self.view if self.order_id is not None else None
+        if v is not None and scan.text in (v.tote, v.number):
+            await self.journal(ScanOutcome.of(scan, "accepted", order_id=v.order_id))
+            self.feedback.info(f"{v.number} is open here", scan=scan.raw)
+            return
+        if scan.kind in (ScanKind.TOTE, ScanKind.ORDER) or (
+            v is None and scan.kind in (ScanKind.PARCEL, ScanKind.CODE)
+        ):
             await self._open(scan)
             return
-        v = self.view if self.order_id is not None else None
         if v is None:
             await self.refuse(scan, f"{scan.text}: scan a tote or an order number first.")
             return
+        if scan.kind is not ScanKind.PRODUCT:
+            self.qty_line = None
         if scan.kind is ScanKind.PACKAGING:
             await self._box(scan.text, scan)
         elif scan.kind is ScanKind.PRODUCT or scan.kind is ScanKind.CODE:
@@ -286,11 +312,16 @@ class PackScreen(PickerScreen):
             )
             return
         app = self.picker
+        by: Literal["tote", "order", "parcel"] = (
+            "tote" if scan.kind is ScanKind.TOTE
+            else "order" if scan.kind is ScanKind.ORDER
+            else "parcel"
+        )  # fmt: skip
         outcome = ScanOutcome.of(scan, "accepted")
         try:
             opened = await asyncio.to_thread(
-                packing.open_order, app.db, self.actor, app.settings, scan.text,
-                by_tote=scan.kind is ScanKind.TOTE, scan=outcome, clock=app.clock,
+                packing.open_order, app.db, self.actor, app.settings, scan.text, by=by,
+                scan=outcome, clock=app.clock,
             )  # fmt: skip
         except ServiceError as exc:
             await self.refuse(scan, str(exc))
@@ -406,14 +437,17 @@ class PackScreen(PickerScreen):
         await self._auto_close()
 
     async def action_choose_box(self) -> None:
+        await self._locked(self._choose_box)
+
+    async def _choose_box(self) -> None:
         if self.view is None or self.order_id is None:
             return
+        self.qty_line = None
         self.entry = "box"
         boxes = await asyncio.to_thread(packing.packagings, self.picker.db)
         self._boxes = [b.code for b in boxes]
         listed = " · ".join(f"{i} {b.code} {b.tare_g} g" for i, b in enumerate(boxes, 1))
         self.feedback.info(listed or "No boxes registered")
-        self.show()
 
     async def _chosen_box(self, text: str) -> None:
         boxes = self._boxes
@@ -434,6 +468,7 @@ class PackScreen(PickerScreen):
     async def _confirm(self) -> None:
         if self.order_id is None:
             return
+        self.qty_line = None
         app = self.picker
         done = await self._call(
             packing.confirm_address, app.db, self.actor, self.order_id, clock=app.clock
@@ -452,6 +487,7 @@ class PackScreen(PickerScreen):
         if self.order_id is None:
             self.feedback.error("No order open: scan a tote first.")
             return
+        self.qty_line = None
         app = self.picker
         closed = await self._call(
             packing.close_parcel, app.db, self.actor, app.settings, self.order_id,
@@ -489,6 +525,7 @@ class PackScreen(PickerScreen):
             self.feedback.error("Nothing to undo.")
             return
         line_id, count = self.last
+        self.qty_line = None
         app = self.picker
         left = await self._call(
             packing.unverify, app.db, self.actor, self.order_id, line_id, count, clock=app.clock
@@ -517,15 +554,19 @@ class PackScreen(PickerScreen):
         reason = REASONS[int(text) - 1] if chosen else (text or REASONS[0])
         self.entry = None
         app = self.picker
-        number = await self._call(
+        sent = await self._call(
             packing.send_to_lead, app.db, self.actor, self.order_id, reason, clock=app.clock
         )
-        if number is None:
+        if sent is None:
             return
         tote = self.view.tote if self.view else None
-        shelf = f" Take tote {tote} to the problem shelf." if tote else ""
+        words = f"{sent.number} is on hold for the lead ({reason})."
+        if sent.voided:
+            words += f" Take the labels off: {', '.join(sent.voided)} (void)."
+        if tote:
+            words += f" Take tote {tote} to the problem shelf."
         self.order_id, self.view = None, None
-        self.feedback.error(f"{number} is on hold for the lead ({reason}).{shelf}")
+        self.feedback.error(words)
 
     async def _locked(self, fn: Callable[..., object], *args: object) -> None:
         async with self.busy:
