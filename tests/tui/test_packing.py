@@ -208,20 +208,41 @@ async def test_box_first_then_items_then_a_keyed_weight_is_never_taken_for_a_cou
         assert screen.view.open_parcel.weight_g  # type: ignore[union-attr]
 
 
-async def test_after_the_first_unit_the_rest_of_a_line_may_be_keyed(app_factory, floor_url) -> None:
-    db = Database(floor_url)
-    try:  # a line of several units
+def picked_with_a_line_of(url: str, units: int) -> tuple[str, str]:
+    """(number, tote) of a picked order with a line of at least ``units`` units."""
+    db = Database(url)
+    try:
         with db.read() as s:
-            number, tote = s.execute(
+            row = s.execute(
                 select(Order.number, Tote.code)
                 .join(Tote, Tote.order_id == Order.id)
                 .join(OrderLine, OrderLine.order_id == Order.id)
-                .where(Order.status == "picked", OrderLine.quantity >= 2)
+                .where(Order.status == "picked", OrderLine.quantity >= units)
                 .order_by(Order.id)
                 .limit(1)
             ).one()
+        return row.number, row.code
     finally:
         db.dispose()
+
+
+async def test_a_gs1_count_verifies_that_many_units(app_factory, floor_url) -> None:
+    _, tote = picked_with_a_line_of(floor_url, 2)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot, tote)
+        line = next(ln for ln in screen.view.lines if ln.quantity >= 2)  # type: ignore[union-attr]
+        ean = next(c for c in sorted(line.barcodes) if len(c) == 13)
+        await burst(pilot, f"]C1010{ean}30{line.quantity + 1}")  # one more than ordered
+        assert feedback(pilot)[0] == "error" and "too many" in feedback(pilot)[1]
+        await burst(pilot, f"]C1010{ean}30{line.quantity}")
+        assert feedback(pilot)[0] == "ok", feedback(pilot)
+        now = next(ln for ln in screen.view.lines if ln.line_id == line.line_id)  # type: ignore[union-attr]
+        assert now.verified == line.quantity
+
+
+async def test_after_the_first_unit_the_rest_of_a_line_may_be_keyed(app_factory, floor_url) -> None:
+    number, tote = picked_with_a_line_of(floor_url, 2)
     app = app_factory()
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_table(pilot, tote)
