@@ -101,6 +101,8 @@ async def test_one_order_from_the_queue_to_picked_by_scans_alone(app_factory, fl
         await burst(pilot, "T-0990")  # the tote starts the order; the only one: straight to pick
         assert isinstance(app.screen, PickScreen)
         await pick_everything(pilot, keyed=True)
+        field = app.screen.query_one("#scan")
+        assert field.display and app.focused is field  # back to scans after a keyed last unit
         kind, message = feedback(pilot)
         assert kind == "ok" and f"{number} picked. Take tote T-0990 to packing staging" in message
     assert statuses(floor_url, [number]) == ["picked"]

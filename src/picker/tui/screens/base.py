@@ -74,6 +74,18 @@ class PickerScreen(Screen[None]):
         else:
             self.on_blank_enter()
 
+    def keyed_or_scan(self, entry: Input, keyed: bool) -> None:
+        """Show ``entry`` (a field a person keys a number into) or the scan field, never both,
+        and put the focus there. Scans arrive whatever has the focus, so on a small screen the
+        scan field makes room for the keyed one."""
+        entry.display = keyed
+        field = self.query_one("#scan", Input)
+        if field.display == keyed:  # only a change costs a new layout
+            field.display = not keyed
+        target = entry if keyed else field
+        if self.focused is not target:
+            target.focus()
+
     def on_blank_enter(self) -> None:
         """Enter with nothing typed: a screen's "go on" (open the station, start picking…)."""
 

@@ -225,14 +225,8 @@ class PackScreen(PickerScreen):
         if self.entry not in ("reason", "box"):  # asked for by a key: kept until answered
             self.entry = self._entry_for(v)
         entry = self.query_one("#entry", Input)
-        entry.display = self.entry is not None
         entry.placeholder = _PLACEHOLDERS.get(self.entry or "", "")
-        field = self.query_one("#scan", Input)
-        if field.display == entry.display:  # only a change costs a new layout
-            field.display = not entry.display
-        target = entry if entry.display else field
-        if self.focused is not target:
-            target.focus()
+        self.keyed_or_scan(entry, self.entry is not None)
 
     def _entry_for(self, v: PackView | None) -> Entry | None:
         """What a keyed number means now: more units of the line just scanned, or the weight

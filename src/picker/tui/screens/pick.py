@@ -138,7 +138,7 @@ class PickScreen(PickerScreen):
         if line is None:
             body.update(Text("Nothing left to pick", style="bold"))
             walk_view.update("")
-            qty.display = False
+            self.keyed_or_scan(qty, False)  # the scan field back, even after a keyed last unit
             return
         text = Text()
         text.append(f" BIN {line.bin_code} ", style="bold reverse")
@@ -162,15 +162,7 @@ class PickScreen(PickerScreen):
             rest.append(f"… and {len(ahead) - AHEAD} more")
         walk_view.update(rest)
         more = self.step is Step.ITEM and line.picked + self.pending > 0
-        qty.display = more or self.asking_short
-        # A person keys a quantity into its field; scans arrive whatever has the focus, so the
-        # scan field makes room for it on a small screen.
-        field = self.query_one("#scan", Input)
-        if field.display == qty.display:  # only a change costs a new layout
-            field.display = not qty.display
-        target = qty if qty.display else field
-        if self.focused is not target:
-            target.focus()
+        self.keyed_or_scan(qty, more or self.asking_short)
         if set_step:
             self.feedback.set_next_step(self.next_step(line))
 
