@@ -212,6 +212,18 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bk.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bk.add_argument("--json", action="store_true", help="print one JSON object")
+    bh = bench.add_parser(
+        "handoff", help="handing parcels to a courier through the real app on a big floor"
+    )
+    bh.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    bh.add_argument("--lanes", type=_count, default=5000, help="parcels waiting in the lanes")
+    bh.add_argument("--pickup", type=_count, default=500, help="parcels on the pickup timed")
+    bh.add_argument(
+        "--reuse", action="store_true",
+        help="keep the database's floor if it already holds --orders orders (no rebuild)",
+    )  # fmt: skip
+    bh.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    bh.add_argument("--json", action="store_true", help="print one JSON object")
     bl = bench.add_parser(
         "labels", help="courier labels per second: PDF, ZPL, PNG, and WeasyPrint for comparison"
     )
@@ -972,7 +984,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
-    elif args.bench_command in ("scan", "pick", "pack"):
+    elif args.bench_command in ("scan", "pick", "pack", "handoff"):
         run = {"scan": _bench_scan, "pick": _bench_pick, "pack": _bench_pack}[args.bench_command]
         try:
             orders, metrics = run(args, settings, db, progress)
@@ -1219,6 +1231,75 @@ def _bench_pack(
         "orders_packed": _metric(result.orders, "orders", len(totes), higher=True),
         "verifies": _metric(result.verify.scans, "scans"),
     }
+
+
+def _bench_handoff(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    """A demo floor whose lanes are filled to ``--lanes`` parcels by orders picked and packed
+    through the services, then a lead of the benchmark's own scanning ``--pickup`` parcels of
+    the fullest lane into a pickup through the headless app, and closing it."""
+    import asyncio
+    import dataclasses
+
+    from sqlalchemy import select
+
+    from picker.services import auth, handoff
+    from picker.services.benchmarks import pack_fresh_orders, settle
+    from picker.services.common import Actor
+    from picker.services.demo import build_demo
+    from picker.store.models import Operator, Order, Parcel
+    from picker.tui.app import make_app
+    from picker.tui.bench import measure_handoff
+
+    if (_floor_orders(db) if args.reuse else 0) < args.orders:
+        build_demo(db, orders=args.orders, progress=progress, reset=True)
+    waiting = sum(ln.parcels for ln in handoff.lanes(db, settings, now=_now()))
+    if waiting < args.lanes:
+        pack_fresh_orders(
+            db, settings, args.lanes - waiting, first=_floor_orders(db) + 1, progress=progress
+        )
+    settle(db)
+    fullest = max(handoff.lanes(db, settings, now=_now()), key=lambda ln: ln.parcels)
+    with db.read() as s:
+        parcels = list(
+            s.scalars(
+                select(Parcel.tracking_no)
+                .join(Order, Order.id == Parcel.order_id)
+                .where(
+                    Parcel.courier_id == fullest.courier_id,
+                    Parcel.status == "closed",
+                    Order.status == "packed",
+                )
+                .order_by(Parcel.id)
+                .limit(args.pickup)
+            )
+        )
+        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-96%"))))
+    badge = next(f"EMP-{n}" for n in range(9600, 9700) if f"EMP-{n}" not in taken)
+    auth.add_operator(db, Actor("BENCH"), badge, "Bench Lead", "lead", "1357")
+    bench_settings = dataclasses.replace(
+        settings, terminal=dataclasses.replace(settings.terminal, id="BENCH", station="handoff")
+    )
+    app = make_app(bench_settings, db)
+    result = asyncio.run(
+        measure_handoff(
+            app, badge=badge, pin="1357", lane=fullest.lane, parcels=parcels,
+            progress=lambda done, total: progress("handoff", done, total),
+        )
+    )  # fmt: skip
+    return args.orders, {
+        "parcel_scan": _latency(result.scans.p50_ms, result.scans.p99_ms, 50.0),
+        "close_pickup": _metric(result.close_ms, "ms", 2000.0),
+        "parcels_on_pickup": _metric(result.parcels, "parcels", args.pickup, higher=True),
+        "lanes_before": _metric(max(waiting, args.lanes), "parcels"),
+    }
+
+
+def _now() -> Any:
+    from picker.services.common import system_clock
+
+    return system_clock()
 
 
 def _floor_orders(db: Any) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,10 +56,13 @@ def settings(tmp_path: Path, floor_url: str):  # type: ignore[no-untyped-def]
 def app_factory(settings) -> Iterator:  # type: ignore[no-untyped-def]
     made: list[Database] = []
 
-    def make(url: str | None = None) -> PickerApp:
+    def make(url: str | None = None, *, station: str | None = None) -> PickerApp:
         db = Database(url or settings.database.url)
         made.append(db)
-        app = make_app(settings, db, clock=lambda: NOW)
+        here = settings
+        if station is not None:  # a terminal at another station of the floor
+            here = replace(settings, terminal=replace(settings.terminal, station=station))
+        app = make_app(here, db, clock=lambda: NOW)
         app.bells = 0  # type: ignore[attr-defined]
 
         def bell() -> None:

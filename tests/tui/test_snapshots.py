@@ -191,3 +191,54 @@ def test_packing_closed_with_lane(snap_compare, app_factory, size) -> None:
         await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+async def _handoff(pilot):  # type: ignore[no-untyped-def]
+    from tests.tui.test_handoff import busiest, to_handoff
+
+    screen = await to_handoff(pilot)
+    return screen, busiest(screen)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_lanes(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _handoff(pilot)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_pickup_in_progress(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen, lane = await _handoff(pilot)
+        await burst(pilot, lane.lane)
+        await burst(pilot, screen.pickup.waiting[0][0])
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_refused_scan(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        _, lane = await _handoff(pilot)
+        await burst(pilot, lane.lane)
+        await burst(pilot, "EE000000000PL")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_closed_pickup(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen, lane = await _handoff(pilot)
+        await burst(pilot, lane.lane)
+        for tracking, _ in list(screen.pickup.waiting):
+            await burst(pilot, tracking)
+        await burst(pilot, "CMD-CLOSE")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)

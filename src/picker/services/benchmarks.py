@@ -243,3 +243,33 @@ def pick_fresh_orders(
 def _order_id(db: Database, number: str) -> int:
     with db.read() as s:
         return int(s.execute(select(Order.id).where(Order.number == number)).scalar_one())
+
+
+def pack_fresh_orders(
+    db: Database, settings: Settings, n: int, *, first: int, progress: Progress
+) -> int:
+    """``n`` new orders picked (:func:`pick_fresh_orders`) and packed through the packing
+    services, one parcel each, by a packer of the benchmark's own: parcels waiting in their
+    couriers' lanes. Returns how many were packed."""
+    from picker.domain.roles import Role
+    from picker.services import auth, packing
+
+    totes = pick_fresh_orders(db, settings, n, first=first, progress=progress)
+    with db.read() as s:
+        badges = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-97%"))))
+    badge = next(f"EMP-{k}" for k in range(9700, 9800) if f"EMP-{k}" not in badges)
+    info = auth.add_operator(db, Actor("BENCH"), badge, "Bench Packer", "packer", "1357")
+    packer = Actor("BENCH-PACK", info)
+    assert Role.PACKER in info.roles
+    for i, tote in enumerate(totes):
+        progress("packing", i + 1, len(totes))
+        opened = packing.open_order(db, packer, settings, tote, by="tote")
+        view = packing.view(db, opened.order_id)
+        for line in view.lines:
+            packing.verify(db, packer, view.order_id, line.line_id, line.quantity)
+        box, _ = packing.set_packaging(db, packer, view.order_id, "BOX-M")
+        grams = box.tare_g + sum(ln.weight_g * ln.quantity for ln in view.lines)
+        packing.set_weight(db, packer, settings, view.order_id, grams)
+        packing.confirm_address(db, packer, view.order_id)
+        packing.close_parcel(db, packer, settings, view.order_id, more_to_come=False)
+    return len(totes)

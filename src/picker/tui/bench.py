@@ -317,3 +317,54 @@ async def _key_weight(app: PickerApp, screen: Any) -> None:
         if screen.feedback.kind == "error" or time.monotonic() > deadline:
             raise RuntimeError(f"the weight {grams} g was not taken: {screen.feedback.message}")
         await asyncio.sleep(0.005)
+
+
+@dataclass(frozen=True)
+class HandoffBench:
+    scans: ScanLatency
+    """Parcel scans into the pickup (committed, count shown)."""
+    close_ms: float
+    """CMD-CLOSE to its feedback: orders executed, manifest rendered and queued."""
+    parcels: int
+
+
+async def measure_handoff(
+    app: PickerApp,
+    *,
+    badge: str,
+    pin: str,
+    lane: str,
+    parcels: Sequence[str],
+    progress: Callable[[int, int], None] = lambda done, total: None,
+) -> HandoffBench:
+    """Log in as a lead at the handoff zone, open the pickup of ``lane`` by its code, scan every
+    parcel of ``parcels`` into it, then close it with CMD-CLOSE (twice when parcels stay in the
+    lane: the first lists them)."""
+    from picker.tui.screens.handoff import HandoffScreen
+
+    async with app.run_test(size=(80, 24)) as pilot:
+        await log_in(app, pilot, badge, pin)
+        await pilot.press("enter")
+        await pilot.pause()
+        screen = app.screen
+        if not isinstance(screen, HandoffScreen):
+            raise RuntimeError(f"expected the handoff zone, found {screen!r}")
+        timed = TimedScans(app)
+        await timed.scan(lane)
+        if screen.pickup is None:
+            raise RuntimeError(f"{lane}: {screen.feedback.message}")
+        timed.ms.clear()
+        for i, tracking in enumerate(parcels):
+            await timed.scan(tracking)
+            if screen.feedback.kind == "error":
+                raise RuntimeError(f"{tracking}: {screen.feedback.message}")
+            progress(i + 1, len(parcels))
+            await asyncio.sleep(0.002)
+        scanned = ScanLatency.of(timed.ms)
+        if screen.pickup.waiting:
+            await timed.scan("CMD-CLOSE")  # lists what stays in the lane
+        await timed.scan("CMD-CLOSE")
+        if screen.pickup is not None or screen.feedback.kind == "error":
+            raise RuntimeError(f"the pickup did not close: {screen.feedback.message}")
+        close_ms = timed.ms[-1]
+    return HandoffBench(scanned, round(close_ms, 1), len(parcels))

@@ -16,6 +16,7 @@ from picker.services import packing, picking
 from picker.services.common import OperatorInfo
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.handoff import HandoffScreen
 from picker.tui.screens.pack import PackScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
@@ -24,7 +25,7 @@ from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
-OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING})
+OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING, Station.HANDOFF})
 
 
 class HomeScreen(PickerScreen):
@@ -101,6 +102,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_queue()
         elif station is Station.PACKING:
             self.app.push_screen(PackScreen())
+        elif station is Station.HANDOFF:
+            self.app.push_screen(HandoffScreen())
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 

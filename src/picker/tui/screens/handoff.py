@@ -1,0 +1,282 @@
+"""The handoff zone: lanes per courier, and a pickup scanned parcel by parcel into the courier's
+hands, closed with its manifest.
+
+Scan the courier's code or lane (from the station sheet) to open its pickup, then each parcel
+the courier takes: accepted with the count, refused by name when it is another courier's, void,
+already handed over or unknown. CMD-UNDO (F4) puts the last one back; CMD-CLOSE (F8) lists what
+is still in the lane, and a second CMD-CLOSE closes (they stay for the next pickup) — or F6
+marks them missing. The lanes refresh by themselves as packers close parcels elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import TypeVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Static
+
+from picker.domain.scanning import Scan, ScanKind
+from picker.services import handoff
+from picker.services.common import ServiceError
+from picker.services.handoff import Lane, PickupState
+from picker.services.scans import ScanOutcome
+from picker.tui.screens.base import PickerScreen
+from picker.tui.text import safe
+from picker.tui.widgets.feedback import Feedback
+from picker.tui.widgets.key_bar import KeyBar
+
+_T = TypeVar("_T")
+
+#: Seconds between looks at the lanes (parcels closed on other terminals).
+REFRESH_S = 3.0
+#: Parcels still in the lane listed when closing.
+LISTED = 8
+
+
+class HandoffScreen(PickerScreen):
+    SCREEN_NAME = "handoff"
+    SCAN_COMMANDS = {"CMD-UNDO": "undo", "CMD-CLOSE": "close", "CMD-CANCEL": "cancel"}
+    BINDINGS = [
+        Binding("f4", "undo", "Undo", id="handoff.undo"),
+        Binding("f6", "missing", "Missing", id="handoff.missing"),
+        Binding("f8", "close", "Close", id="handoff.close"),
+        Binding("escape", "leave", "Back", id="handoff.leave"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lanes: list[Lane] = []
+        self.pickup: PickupState | None = None
+        self.closing = False
+        """CMD-CLOSE once: what stays in the lane is listed; again closes."""
+        self.busy = asyncio.Lock()
+
+    def compose(self) -> ComposeResult:
+        yield self.title_bar("handoff")
+        with VerticalScroll(id="handoff-body"):
+            yield Static("", id="pickup")
+            yield Static("", id="lanes")
+        yield Input(placeholder="scan", id="scan", classes="scan")
+        yield Feedback(id="feedback")
+        yield KeyBar()
+
+    async def on_mount(self) -> None:
+        self.query_one("#handoff-body").can_focus = False
+        self.query_one("#scan", Input).focus()
+        await self._locked(self._refresh)
+        self.set_interval(REFRESH_S, self._tick)
+
+    async def _tick(self) -> None:
+        if not self.busy.locked():
+            await self._locked(self._refresh)
+
+    async def _refresh(self) -> None:
+        app = self.picker
+        now = app.clock()
+        pickup_id = self.pickup.id if self.pickup else None
+
+        def read() -> tuple[list[Lane], PickupState | None]:
+            found = handoff.lanes(app.db, app.settings, now=now)
+            state = handoff.pickup_state(app.db, pickup_id) if pickup_id else None
+            return found, state
+
+        self.lanes, self.pickup = await asyncio.to_thread(read)
+        if self.pickup is not None and self.pickup.status != "open":
+            self.pickup = None  # closed on another terminal
+
+    # --- what the screen shows ------------------------------------------------------------
+
+    def show(self) -> None:
+        now = self.picker.clock()
+        text = Text()
+        for lane in self.lanes:
+            late = lane.late > 0
+            text.append(f"{lane.lane} ", style="bold reverse" if late else "bold")
+            text.append(
+                f"{safe(lane.courier)} {lane.parcels} parcels {lane.weight_g / 1000:.1f} kg"
+            )
+            minutes = lane.minutes_to_cutoff(now)
+            local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
+            text.append(
+                f" · cutoff {local:%H:%M} in {minutes // 60}h{minutes % 60:02d}",
+                style="red" if minutes < 30 else "",
+            )
+            if late:
+                text.append(f" · {lane.late} LATE", style="bold red")
+            if lane.open_pickup:
+                text.append(f" · {lane.open_pickup} open", style="italic")
+            if lane.cod:
+                text.append(f"\n   COD {' + '.join(lane.cod)}")
+            text.append("\n")
+        text.rstrip()
+        self.query_one("#lanes", Static).update(text)
+        pickup = self.query_one("#pickup", Static)
+        pickup.display = self.pickup is not None
+        if self.pickup is not None:
+            pickup.update(self._pickup_text(self.pickup))
+        self.feedback.set_next_step(self.next_step())
+
+    def _pickup_text(self, p: PickupState) -> Text:
+        text = Text()
+        text.append(f" {p.number} · {safe(p.courier)} · {p.lane} ", style="bold reverse")
+        total = len(p.handed) + len(p.waiting)
+        text.append(f"\n{len(p.handed)} of {total} scanned", style="bold")
+        if p.handed:
+            tracking, order = p.handed[-1]
+            text.append(f" · last {safe(tracking)} ({order})")
+        if self.closing and p.waiting:
+            text.append(f"\nStill in lane {p.lane}:", style="bold red")
+            for tracking, order in p.waiting[:LISTED]:
+                text.append(f"\n  {safe(tracking)} {order}")
+            if len(p.waiting) > LISTED:
+                text.append(f"\n  … and {len(p.waiting) - LISTED} more")
+        return text
+
+    def next_step(self) -> str:
+        if self.pickup is None:
+            return "Scan the courier's code or lane to open a pickup"
+        if self.closing:
+            return "CMD-CLOSE: close, they stay for the next pickup · F6: missing · CMD-CANCEL"
+        if self.pickup.waiting:
+            return "Scan each parcel the courier takes · CMD-CLOSE when done"
+        return "Lane empty: CMD-CLOSE (F8) closes the pickup and prints the manifest"
+
+    # --- scans ------------------------------------------------------------------------------
+
+    async def on_scan(self, scan: Scan) -> None:
+        async with self.busy:
+            try:
+                await self._on_scan(scan)
+            finally:
+                self.show()
+
+    async def _on_scan(self, scan: Scan) -> None:
+        app = self.picker
+        if self.pickup is None:
+            if scan.kind in (ScanKind.CODE, ScanKind.PICKUP):
+                await self._open(scan)
+                return
+            await self.refuse(scan, "Open a pickup first: scan the courier's code or lane.")
+            return
+        self.closing = False
+        pickup_id = self.pickup.id
+        try:
+            done = await asyncio.to_thread(
+                handoff.hand_over_parcel, app.db, self.actor, pickup_id, scan.text,
+                scan=ScanOutcome.of(scan, "accepted"), clock=app.clock,
+            )  # fmt: skip
+        except ServiceError as exc:
+            await self.refuse(scan, str(exc))
+            return
+        self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, pickup_id)
+        self.feedback.ok(
+            f"{done.tracking_no} ({done.order_number}) · {done.count} of {done.total}",
+            scan=scan.raw,
+        )
+
+    async def _open(self, scan: Scan) -> None:
+        app = self.picker
+        try:
+            opened = await asyncio.to_thread(
+                handoff.open_pickup, app.db, self.actor, scan.text, clock=app.clock
+            )
+        except ServiceError as exc:
+            await self.refuse(scan, str(exc))
+            return
+        await self.journal(ScanOutcome.of(scan, "accepted"))
+        self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, opened.id)
+        words = "goes on" if opened.resumed else "open"
+        self.feedback.ok(f"Pickup {opened.number} for {opened.name} {words}", scan=scan.raw)
+
+    # --- commands ---------------------------------------------------------------------------
+
+    async def _locked(self, fn: Callable[..., object], *args: object) -> None:
+        async with self.busy:
+            try:
+                result = fn(*args)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:  # the database, for one: said in words, never a crash
+                self.picker.report_failure(exc)
+            finally:
+                self.show()
+
+    async def action_undo(self) -> None:
+        await self._locked(self._undo)
+
+    async def _undo(self) -> None:
+        if self.pickup is None:
+            self.feedback.error("No pickup open: nothing to undo.")
+            return
+        app = self.picker
+        pickup_id = self.pickup.id
+        try:
+            back = await asyncio.to_thread(
+                handoff.undo_last, app.db, self.actor, pickup_id, clock=app.clock
+            )
+        except ServiceError as exc:
+            self.feedback.error(str(exc))
+            return
+        self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, pickup_id)
+        if back is None:
+            self.feedback.error("Nothing scanned on this pickup yet.")
+        else:
+            self.feedback.ok(f"Undone: {back} back to lane {self.pickup.lane}")
+
+    async def action_close(self) -> None:
+        await self._locked(self._close, False)
+
+    async def action_missing(self) -> None:
+        if not self.closing:
+            self.feedback.error("CMD-CLOSE first: it lists what is still in the lane.")
+            return
+        await self._locked(self._close, True)
+
+    async def _close(self, missing: bool) -> None:
+        if self.pickup is None:
+            self.feedback.error("No pickup open.")
+            return
+        if self.pickup.waiting and not self.closing:
+            self.closing = True
+            self.feedback.info(
+                f"{len(self.pickup.waiting)} parcels still in lane {self.pickup.lane}"
+            )
+            return
+        app = self.picker
+        lost = [t for t, _ in self.pickup.waiting] if missing else []
+        try:
+            closed = await asyncio.to_thread(
+                handoff.close_pickup, app.db, self.actor, app.settings, self.pickup.id,
+                missing=lost, clock=app.clock,
+            )  # fmt: skip
+        except ServiceError as exc:
+            self.closing = False
+            self.feedback.error(str(exc))
+            return
+        app.print_worker.wake()
+        self.pickup, self.closing = None, False
+        words = (
+            f"{closed.number} closed: {closed.parcels} parcels, {len(closed.executed)} orders "
+            "executed. Manifest printing: courier and lead sign it."
+        )
+        if closed.missing:
+            words += f" {len(closed.missing)} missing: their orders are on hold."
+        self.feedback.ok(words)
+        await self._refresh()
+
+    def action_cancel(self) -> None:
+        if self.closing:
+            self.closing = False
+            self.feedback.info("Go on scanning")
+            self.show()
+
+    def action_leave(self) -> None:
+        if self.closing:
+            self.action_cancel()
+            return
+        self.app.pop_screen()

@@ -1,0 +1,204 @@
+"""The handoff zone on both databases: lanes, pickups, refusals, races, close, manifests."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pypdfium2
+import pytest
+from sqlalchemy import func, select, update
+
+from picker.domain.roles import NotAllowed, Role
+from picker.printing.labels import cod_text
+from picker.services import handoff, packing, picking
+from picker.services.common import Actor, OperatorInfo, ServiceError
+from picker.services.handoff import HandoffRefused
+from picker.store.engine import Database
+from picker.store.models import CourierPickup, Order, OrderEvent, Parcel, PrintJob
+from tests.printing.test_floor_sheet import _decode
+from tests.services.test_intake import order, run, stock
+from tests.services.test_packing import LEAD, PACKER, ready
+from tests.services.test_picking import _race, clock, order_id, picker_of, status
+
+OTHER_LEAD = Actor("T24", OperatorInfo(1, "EMP-0001", "Lead One", frozenset({Role.LEAD})))
+
+
+def packed(db: Database, settings, *lines, tote: str, parcels: int = 1) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+    """A new order picked into ``tote`` and packed into ``parcels`` parcels (its lines split
+    among them): (order number, tracking numbers)."""
+    for sku, _ in lines:
+        stock(db, sku, A_01_01_1=50) if sku == "SKU-00001" else stock(db, sku, A_01_02_1=50)
+    shop_no = tote.removeprefix("T-")
+    run(db, settings, order(shop_no, *lines))
+    with db.read() as s:
+        number = s.scalar(select(Order.number).where(Order.shop_order_no == shop_no))
+    who = picker_of(db, number)
+    picking.start_order(db, who, order_id(db, number), tote, batch_size=4, clock=clock)
+    for line in picking.pick_list(db, who.operator_id):
+        picking.pick(db, who, line.task_id, line.quantity, clock=clock)
+    opened = packing.open_order(db, PACKER, settings, tote, by="tote", clock=clock)
+    v = packing.view(db, opened.order_id)
+    packing.confirm_address(db, PACKER, v.order_id, clock=clock)
+    tracking = []
+    groups = [v.lines[:1], v.lines[1:]] if parcels == 2 else [v.lines]
+    for i, group in enumerate(groups):
+        for line in group:
+            packing.verify(db, PACKER, v.order_id, line.line_id, line.quantity, clock=clock)
+        ready(db, settings, v)
+        closed = packing.close_parcel(
+            db, PACKER, settings, v.order_id, more_to_come=i < len(groups) - 1, clock=clock
+        )
+        tracking.append(closed.tracking_no)
+    assert status(db, number) == "packed"
+    return number, tracking
+
+
+def lane_of(db: Database, settings, code: str) -> handoff.Lane:  # type: ignore[no-untyped-def]
+    return next(ln for ln in handoff.lanes(db, settings, now=clock()) if ln.courier == code)
+
+
+def test_lanes_count_parcels_weight_and_cash_per_courier(floor, settings) -> None:
+    packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    number, _ = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0902",
+                       parcels=2)  # fmt: skip
+    with floor.transaction() as s:  # the two-parcel order collects cash on delivery
+        s.execute(
+            update(Order)
+            .where(Order.number == number)
+            .values(cod_amount=Decimal("450000"), paid=False)
+        )
+    lane = lane_of(floor, settings, "POST")
+    assert lane.parcels == 3 and lane.open_pickup is None
+    assert lane.cod == (cod_text(Decimal("450000"), "VND", "PL"),)  # once, not per parcel
+    assert lane.minutes_to_cutoff(clock()) >= 0
+    with floor.read() as s:
+        assert lane.weight_g == s.scalar(select(func.sum(Parcel.weight_g)))
+    others = [ln for ln in handoff.lanes(floor, settings, now=clock()) if ln.courier != "POST"]
+    assert others and all(ln.parcels == 0 and ln.cod == () for ln in others)
+    later = handoff.lanes(floor, settings, now=clock() + timedelta(days=1))
+    assert next(ln for ln in later if ln.courier == "POST").late == 3  # a cutoff went by
+
+
+def test_a_pickup_takes_its_couriers_parcels_and_refuses_others_by_name(floor, settings) -> None:
+    number, [tracking] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    pickup = handoff.open_pickup(floor, LEAD, "post", clock=clock)
+    assert pickup.number.startswith("PU-") and not pickup.resumed
+    again = handoff.open_pickup(floor, OTHER_LEAD, pickup.lane, clock=clock)
+    assert again.id == pickup.id and again.resumed  # one open pickup per courier
+    swift = handoff.open_pickup(floor, LEAD, "SWIFT", clock=clock)
+    with pytest.raises(HandoffRefused, match=f"goes with POST: put it back in lane {pickup.lane}"):
+        handoff.hand_over_parcel(floor, LEAD, swift.id, tracking, clock=clock)
+    with pytest.raises(HandoffRefused, match="no parcel of ours"):
+        handoff.hand_over_parcel(floor, LEAD, pickup.id, "XX000000000XX", clock=clock)
+    done = handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
+    assert (done.order_number, done.count, done.total) == (number, 1, 1)
+    with pytest.raises(HandoffRefused, match=f"handed over already, on {pickup.number}"):
+        handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
+    assert handoff.pickup_state(floor, pickup.id).handed == ((tracking, number),)
+    assert lane_of(floor, settings, "POST").parcels == 0
+
+
+def test_only_a_lead_hands_parcels_over(floor, settings) -> None:
+    with pytest.raises(NotAllowed):
+        handoff.open_pickup(floor, PACKER, "POST", clock=clock)
+
+
+def test_void_open_and_unpacked_parcels_are_refused(floor, settings) -> None:
+    _, [tracking] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    packing.void_parcel(floor, Actor("T01"), tracking, "label smudged", clock=clock)
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    with pytest.raises(HandoffRefused, match="is VOID"):
+        handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
+    with floor.read() as s:
+        assert s.scalar(select(Parcel.status).where(Parcel.tracking_no == tracking)) == "voided"
+
+
+def test_undo_puts_the_last_parcel_back_in_its_lane(floor, settings) -> None:
+    _, [one] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    _, [two] = packed(floor, settings, ("SKU-00001", 1), tote="T-0902")
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, one, clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, two, clock=clock)
+    assert handoff.undo_last(floor, LEAD, pickup.id, clock=clock) == two
+    state = handoff.pickup_state(floor, pickup.id)
+    assert [t for t, _ in state.handed] == [one] and [t for t, _ in state.waiting] == [two]
+
+
+def test_two_leads_scanning_one_parcel_into_two_pickups_only_one_has_it(floor, settings) -> None:
+    _, [tracking] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    first = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    with floor.transaction() as s:  # a second open pickup of the same courier (two docks)
+        s.execute(
+            CourierPickup.__table__.insert().values(
+                number="PU-999999", courier_id=first.courier_id, status="open", opened_by=1,
+                opened_at=clock(),
+            )
+        )  # fmt: skip
+        second = s.scalar(select(CourierPickup.id).where(CourierPickup.number == "PU-999999"))
+    results = _race(
+        lambda: handoff.hand_over_parcel(floor, LEAD, first.id, tracking, clock=clock),
+        lambda: handoff.hand_over_parcel(floor, OTHER_LEAD, second, tracking, clock=clock),
+    )
+    wins = [r for r in results if isinstance(r, handoff.Handed)]
+    assert len(wins) == 1, results
+    assert all(isinstance(r, ServiceError) for r in results if r not in wins)
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(Parcel).where(
+            Parcel.pickup_id.is_not(None))) == 1  # fmt: skip
+
+
+def test_closing_executes_exactly_the_orders_whose_parcels_all_left(floor, settings) -> None:
+    single, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    split, [b1, b2] = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0902",
+                             parcels=2)  # fmt: skip
+    stays, [c] = packed(floor, settings, ("SKU-00001", 1), tote="T-0903")
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    with pytest.raises(HandoffRefused, match="Nothing is on"):
+        handoff.close_pickup(floor, LEAD, settings, pickup.id, clock=clock)
+    for tracking in (a, b1):
+        handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
+    closed = handoff.close_pickup(floor, LEAD, settings, pickup.id, clock=clock)
+    assert closed.executed == (single,) and closed.parcels == 2 and closed.left_in_lane == 2
+    assert [status(floor, n) for n in (single, split, stays)] == ["executed", "packed", "packed"]
+    with floor.read() as s:
+        reason = s.scalar(select(OrderEvent.reason).where(OrderEvent.to_status == "executed"))
+        job = s.get(PrintJob, closed.manifest_job)
+    assert reason == f"handed to POST on {pickup.number}"
+    assert job is not None and job.kind == "manifest" and job.pickup_id == pickup.id
+    assert pickup.number in _decode(job.content)
+    text = pypdfium2.PdfDocument(job.content)[0].get_textpage().get_text_range()
+    assert a in text and b1 in text and c not in text and b2 not in text
+    # The rest of the split order goes with the next pickup: then it is executed.
+    later = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, later.id, b2, clock=clock)
+    assert handoff.close_pickup(floor, LEAD, settings, later.id, clock=clock).executed == (split,)
+    with pytest.raises(HandoffRefused, match="closed already"):
+        handoff.hand_over_parcel(floor, LEAD, later.id, c, clock=clock)
+
+
+def test_a_parcel_marked_missing_puts_its_order_on_hold(floor, settings) -> None:
+    _, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    lost, [b] = packed(floor, settings, ("SKU-00001", 1), tote="T-0902")
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, a, clock=clock)
+    with pytest.raises(HandoffRefused, match="not a parcel waiting in this lane"):
+        handoff.close_pickup(floor, LEAD, settings, pickup.id, missing=[a], clock=clock)
+    closed = handoff.close_pickup(floor, LEAD, settings, pickup.id, missing=[b], clock=clock)
+    assert closed.missing == (b,) and closed.left_in_lane == 0
+    assert status(floor, lost) == "on_hold"
+    with floor.read() as s:
+        reasons = s.scalar(select(Order.hold_reasons).where(Order.number == lost))
+    assert reasons == [f"missing at pickup {pickup.number}: parcel {b}"]
+
+
+def test_manifests_of_a_day_are_printed_again(floor, settings) -> None:
+    _, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, a, clock=clock)
+    handoff.close_pickup(floor, LEAD, settings, pickup.id, clock=clock)
+    day = clock().astimezone(settings.warehouse.tz).date()
+    [(number, pdf)] = handoff.manifests(floor, settings, day, "post")
+    assert number == pickup.number and pickup.number in _decode(pdf)
+    assert handoff.manifests(floor, settings, day, "SWIFT") == []
+    assert handoff.manifests(floor, settings, day + timedelta(days=1)) == []

@@ -1,0 +1,101 @@
+"""The handoff zone on the real app: a whole pickup by scans, refusals, close and manifest."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from picker.store.engine import Database
+from picker.store.models import Order, Parcel, PrintJob
+from picker.tui.screens.handoff import HandoffScreen
+from tests.tui.conftest import LEAD
+from tests.tui.helpers import burst, feedback, scan, settle, text_of
+
+
+async def to_handoff(pilot) -> HandoffScreen:  # type: ignore[no-untyped-def]
+    await scan(pilot, LEAD[0])
+    await scan(pilot, LEAD[3])
+    await pilot.press("enter")  # home: Enter opens this terminal's station, the handoff zone
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, HandoffScreen)
+    return screen
+
+
+def busiest(screen: HandoffScreen):  # type: ignore[no-untyped-def]
+    return max(screen.lanes, key=lambda ln: ln.parcels)
+
+
+def statuses(url: str, numbers: list[str]) -> set[str]:
+    db = Database(url)
+    try:
+        with db.read() as s:
+            return set(s.scalars(select(Order.status).where(Order.number.in_(numbers))))
+    finally:
+        db.dispose()
+
+
+async def test_a_whole_pickup_by_scans(app_factory, floor_url) -> None:
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_handoff(pilot)
+        lane = busiest(screen)
+        assert lane.parcels > 0 and lane.lane in text_of(pilot, "#lanes")
+        await burst(pilot, "SOMEWHERE")  # not a courier: nothing opens
+        assert feedback(pilot)[0] == "error" and screen.pickup is None
+        await burst(pilot, lane.lane)
+        assert screen.pickup is not None and feedback(pilot)[0] == "ok"
+        parcels = list(screen.pickup.waiting)
+        other = next(ln for ln in screen.lanes if ln.courier != lane.courier and ln.parcels)
+        for i, (tracking, _) in enumerate(parcels, start=1):
+            await burst(pilot, tracking)
+            kind, message = feedback(pilot)
+            assert kind == "ok" and f"{i} of {len(parcels)}" in message, message
+        await burst(pilot, parcels[0][0])  # twice: refused, named
+        assert feedback(pilot)[0] == "error" and "handed over already" in feedback(pilot)[1]
+        db = Database(floor_url)
+        try:
+            with db.read() as s:
+                foreign = s.scalar(
+                    select(Parcel.tracking_no)
+                    .where(Parcel.courier_id == other.courier_id, Parcel.status == "closed")
+                    .limit(1)
+                )
+        finally:
+            db.dispose()
+        await burst(pilot, foreign)
+        assert f"put it back in lane {other.lane}" in feedback(pilot)[1]
+        await burst(pilot, "CMD-CLOSE")  # the lane is empty: closes at once
+        kind, message = feedback(pilot)
+        assert kind == "ok" and "closed" in message and "Manifest printing" in message
+        assert screen.pickup is None
+    orders = [order for _, order in parcels]
+    assert statuses(floor_url, orders) == {"executed"}
+    db = Database(floor_url)
+    try:
+        with db.read() as s:
+            assert s.scalar(select(PrintJob.kind).where(PrintJob.kind == "manifest")) == "manifest"
+    finally:
+        db.dispose()
+
+
+async def test_closing_with_parcels_left_lists_them_then_undo_and_missing(
+    app_factory, floor_url
+) -> None:
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_handoff(pilot)
+        lane = busiest(screen)
+        assert lane.parcels >= 2
+        await burst(pilot, lane.courier)
+        first, second = screen.pickup.waiting[:2]  # type: ignore[union-attr]
+        await burst(pilot, first[0])
+        await burst(pilot, second[0])
+        await burst(pilot, "CMD-UNDO")
+        assert feedback(pilot)[0] == "ok" and second[0] in feedback(pilot)[1]
+        await burst(pilot, "CMD-CLOSE")
+        assert screen.closing and "Still in lane" in text_of(pilot, "#pickup")
+        await pilot.press("f6")  # the rest cannot be found: missing
+        await settle(pilot)
+        kind, message = feedback(pilot)
+        assert kind == "ok" and "missing: their orders are on hold" in message
+    assert statuses(floor_url, [second[1]]) == {"on_hold"}
