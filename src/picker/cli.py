@@ -985,7 +985,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
     elif args.bench_command in ("scan", "pick", "pack", "handoff"):
-        run = {"scan": _bench_scan, "pick": _bench_pick, "pack": _bench_pack}[args.bench_command]
+        run = {
+            "scan": _bench_scan, "pick": _bench_pick, "pack": _bench_pack,
+            "handoff": _bench_handoff,
+        }[args.bench_command]  # fmt: skip
         try:
             orders, metrics = run(args, settings, db, progress)
         except RuntimeError as exc:  # the app did not do what the benchmark expected
