@@ -152,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("parcel", metavar="PARCEL", help="tracking number or parcel id")
     pv.add_argument("--reason", required=True, help="why (box crushed, wrong item…)")
 
+    mf = sub.add_parser(
+        "manifest", help="print a day's courier manifests again (or write them to a folder)"
+    )
+    mf.add_argument("--date", required=True, type=_day, metavar="YYYY-MM-DD")
+    mf.add_argument("--courier", metavar="CODE", help="one courier's (default: all)")
+    mf.add_argument("--out", metavar="DIR", help="write PU-….pdf files here instead of printing")
+
     label = sub.add_parser("label", help="courier labels").add_subparsers(
         dest="label_command", metavar="ACTION", required=True
     )
@@ -288,6 +295,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "print": _print,
         "label": _label,
         "parcel": _parcel,
+        "manifest": _manifest,
         "scan": _scan,
     }
     return handlers[command](args, settings)
@@ -829,6 +837,42 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
                 print(f"nothing due for {name} ({done.queued} job(s) wait)")
             return EXIT_OK if not done.down else EXIT_FAILED
         time.sleep(settings.printer.poll_s)
+
+
+def _manifest(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services import handoff
+    from picker.services.common import Actor, NotFound
+
+    db = _database(settings)
+    _require_head(db)
+    try:
+        if args.out:
+            found = handoff.manifests(db, settings, args.date, args.courier)
+            if not found:
+                raise NotFound(f"no pickup was closed on {args.date:%Y-%m-%d}")
+            folder = Path(args.out)
+            folder.mkdir(parents=True, exist_ok=True)
+            for _, number, pdf in found:
+                (folder / f"{number}.pdf").write_bytes(pdf)
+                print(f"{number} written to {folder / f'{number}.pdf'}")
+            return EXIT_OK
+        queued = handoff.reprint_manifests(
+            db, Actor(settings.terminal.id), settings, args.date, args.courier
+        )
+    finally:
+        db.dispose()
+    for number, job in queued:
+        print(f"{number} queued as job {job} on {settings.printer.name}")
+    return EXIT_OK
+
+
+def _day(text: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _parcel(args: argparse.Namespace, settings: Settings) -> int:

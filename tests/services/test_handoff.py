@@ -194,11 +194,21 @@ def test_a_parcel_marked_missing_puts_its_order_on_hold(floor, settings) -> None
 
 def test_manifests_of_a_day_are_printed_again(floor, settings) -> None:
     _, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    _, [b] = packed(floor, settings, ("SKU-00001", 1), tote="T-0902")
     pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
     handoff.hand_over_parcel(floor, LEAD, pickup.id, a, clock=clock)
-    handoff.close_pickup(floor, LEAD, settings, pickup.id, clock=clock)
+    handoff.close_pickup(floor, LEAD, settings, pickup.id, missing=[b], clock=clock)
     day = clock().astimezone(settings.warehouse.tz).date()
-    [(number, pdf)] = handoff.manifests(floor, settings, day, "post")
-    assert number == pickup.number and pickup.number in _decode(pdf)
+    [(pickup_id, number, pdf)] = handoff.manifests(floor, settings, day, "post")
+    assert (pickup_id, number) == (pickup.id, pickup.number) and pickup.number in _decode(pdf)
+    doc = pypdfium2.PdfDocument(pdf)
+    text = doc[len(doc) - 1].get_textpage().get_text_range()
+    assert b in text  # the missing parcel is listed again
     assert handoff.manifests(floor, settings, day, "SWIFT") == []
     assert handoff.manifests(floor, settings, day + timedelta(days=1)) == []
+    [(again, job)] = handoff.reprint_manifests(floor, LEAD, settings, day, clock=clock)
+    with floor.read() as s:
+        row = s.get(PrintJob, job)
+    assert again == pickup.number and row is not None and row.reason == "manifest printed again"
+    with pytest.raises(ServiceError, match="no pickup of SWIFT was closed on"):
+        handoff.reprint_manifests(floor, LEAD, settings, day, "swift", clock=clock)

@@ -37,7 +37,7 @@ from picker.services.orders import move_order
 from picker.services.picking import next_cutoff
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
-from picker.store.models import Courier, CourierPickup, Operator, Order, Parcel
+from picker.store.models import Courier, CourierPickup, Operator, Order, OrderEvent, Parcel
 
 STATION = "handoff"
 
@@ -572,10 +572,9 @@ def _manifest(
 
 def manifests(
     db: Database, settings: Settings, day: date, courier: str | None = None
-) -> list[tuple[str, bytes]]:
-    """The manifests of the pickups closed on ``day`` (local), of one courier or all: (pickup
-    number, PDF), in closing order. Missing parcels are not listed again (they are on the
-    orders' hold reasons)."""
+) -> list[tuple[int, str, bytes]]:
+    """The manifests of the pickups closed on ``day`` (local time), of one courier or all:
+    (pickup id, pickup number, PDF), in closing order."""
     tz = settings.warehouse.tz
     start = datetime.combine(day, time(0), tzinfo=tz)
     end = start + timedelta(days=1)
@@ -593,4 +592,49 @@ def manifests(
         if courier:
             query = query.where(func.upper(Courier.code) == courier.strip().upper())
         found = s.execute(query).all()
-        return [(number, render_manifest(_manifest(s, settings, i))) for i, number in found]
+        return [
+            (i, number, render_manifest(_manifest(s, settings, i, _missing_on(s, number))))
+            for i, number in found
+        ]
+
+
+def _missing_on(s: Session, pickup_number: str) -> tuple[str, ...]:
+    """Parcels marked missing at a pickup, as its closing wrote them on the orders' events."""
+    prefix = f"missing at pickup {pickup_number}: parcel "
+    reasons = s.scalars(
+        select(OrderEvent.reason)
+        .where(OrderEvent.reason.like(prefix + "%"))
+        .order_by(OrderEvent.id)
+    )
+    return tuple(r.removeprefix(prefix) for r in reasons)
+
+
+def reprint_manifests(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    day: date,
+    courier: str | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> list[tuple[str, int]]:
+    """Queue the day's manifests (one courier's, or all) again for this terminal's printer;
+    (pickup number, job id) each. Refused in words when there is none."""
+    found = manifests(db, settings, day, courier)
+    if not found:
+        whose = f" of {courier.upper()}" if courier else ""
+        raise NotFound(f"no pickup{whose} was closed on {day:%Y-%m-%d}")
+    now = clock()
+
+    def work(s: Session) -> list[tuple[str, int]]:
+        return [
+            (number, print_queue.enqueue(
+                s, kind="manifest", printer=settings.printer.name, content=pdf,
+                content_type="application/pdf", terminal_id=actor.terminal_id, pickup_id=i,
+                title=number, reason="manifest printed again", requested_by=actor.operator_id,
+                at=now,
+            ))
+            for i, number, pdf in found
+        ]  # fmt: skip
+
+    return db.run(work)
