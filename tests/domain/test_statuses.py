@@ -20,6 +20,8 @@ PS = ParcelStatus
 # The design's state machine, written out pair by pair (not derived from the code under test).
 ALLOWED_ORDER = {
     (OS.ON_HOLD, OS.UNHANDLED),
+    # Held at packing with every unit picked: released back to the packing table.
+    (OS.ON_HOLD, OS.PICKED),
     (OS.ON_HOLD, OS.CANCELLED),
     (OS.UNHANDLED, OS.ASSIGNED),
     (OS.UNHANDLED, OS.ON_HOLD),

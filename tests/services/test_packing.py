@@ -497,3 +497,36 @@ def test_a_voided_parcels_label_opens_its_order_again(floor, settings) -> None:
     assert packing.view(floor, v.order_id).packer_id == OTHER.operator_id
     with pytest.raises(NotFound, match="no tote, order or parcel"):
         packing.open_order(floor, OTHER, settings, "ZZ999", by="parcel", clock=clock)
+
+
+def test_a_lead_takes_a_stuck_pack_off_its_packer(floor, settings) -> None:
+    v = opened(floor, settings, ("SKU-00001", 2))
+    packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    with pytest.raises(NotAllowed):
+        packing.hand_over_pack(floor, OTHER, v.number, "mine now", clock=clock)
+    with pytest.raises(ServiceError, match="say why"):
+        packing.hand_over_pack(floor, LEAD, v.number, "", clock=clock)
+    words = packing.hand_over_pack(floor, LEAD, v.number, "packer went home", badge="EMP-0005",
+                                   clock=clock)  # fmt: skip
+    assert "(EMP-0005)" in words
+    with pytest.raises(Conflict):
+        packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    again = packing.open_order(floor, OTHER, settings, v.number, by="order", clock=clock)
+    assert again.resumed and packing.view(floor, v.order_id).lines[0].verified == 1
+    with floor.read() as s:
+        reason = s.scalar(select(OrderEvent.reason).order_by(OrderEvent.id.desc()).limit(1))
+    assert "packer went home" in reason
+
+
+def test_a_lead_releases_an_order_held_at_packing_back_to_packing(floor, settings) -> None:
+    from picker.services import intake
+
+    v = opened(floor, settings, ("SKU-00001", 2))
+    packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
+    packing.send_to_lead(floor, PACKER, v.order_id, "address incomplete", clock=clock)
+    released = intake.release_order(floor, LEAD, v.number, settings=settings, clock=clock)
+    assert released.released and status(floor, v.number) == "picked"
+    with floor.read() as s:
+        assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "packing"
+    back = packing.open_order(floor, OTHER, settings, "T-0900", by="tote", clock=clock)
+    assert not back.resumed and packing.view(floor, v.order_id).lines[0].verified == 1

@@ -47,7 +47,15 @@ from picker.services.orders import StatusChange, hand_over, move_order
 from picker.services.reports import ImportProblem, ImportReport
 from picker.store import statements as sql
 from picker.store.engine import Database, GroupCommit, must_retry
-from picker.store.models import Courier, CourierService, Order, OrderLine, PickTask, Product
+from picker.store.models import (
+    Courier,
+    CourierService,
+    Order,
+    OrderLine,
+    PickTask,
+    Product,
+    Tote,
+)
 
 Progress = Callable[[int, int], None]
 
@@ -460,6 +468,8 @@ def _release(
     if order.status is not OrderStatus.ON_HOLD:
         raise ServiceError(f"order {order.number} is {order.status.value}, not on hold")
     reasons = _recheck(s, order, lookups, intake)
+    if not reasons and _all_picked(s, order.id):
+        return _back_to_packing(s, actor, order, now, reason)
     reserved = s.scalar(
         select(func.count()).select_from(PickTask).where(PickTask.order_id == order.id)
     )
@@ -476,6 +486,25 @@ def _release(
         s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
         to=OrderStatus.UNHANDLED, actor=actor, reason=reason, at=now, hold_reasons=[],
     )  # fmt: skip
+    return Release(order.number, True, ())
+
+
+def _all_picked(s: Session, order_id: int) -> bool:
+    """Every unit of the order is picked (in its tote, or in parcels): held at packing."""
+    ordered = s.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
+    picked = s.scalar(select(func.sum(PickTask.picked)).where(PickTask.order_id == order_id))
+    return bool(ordered) and picked == ordered
+
+
+def _back_to_packing(s: Session, actor: Actor, order: Order, now: datetime, reason: str) -> Release:
+    """A held order whose goods are all picked goes back to the packing table with its tote
+    (what was verified into its open parcel is kept) for any packer to open."""
+    move_order(
+        s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
+        to=OrderStatus.PICKED, actor=actor, reason=f"{reason}; back to packing", at=now,
+        hold_reasons=[], packer_id=None, held_by_terminal=None,
+    )  # fmt: skip
+    s.execute(update(Tote).where(Tote.order_id == order.id).values(location="packing"))
     return Release(order.number, True, ())
 
 

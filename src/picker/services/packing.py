@@ -926,6 +926,54 @@ def _void(s: Session, parcel_id: int, name: str, why: str, actor: Actor) -> tupl
     return int(cancelled or 0), int(printing or 0)
 
 
+def hand_over_pack(
+    db: Database,
+    actor: Actor,
+    number: str,
+    reason: str,
+    *,
+    badge: str | None = None,
+    clock: Clock = system_clock,
+) -> str:
+    """A lead takes a stuck pack off its packer: it goes to the packer with ``badge``, or (none
+    named) to whichever packer next scans it; its verified counts stay. Journaled with the
+    reason. Returns whom it went to, in words."""
+    require_lead(actor, "take over a pack")
+    why = " ".join((reason or "").split())
+    if not why:
+        raise ServiceError(f"say why {number} is taken off its packer")
+    now = clock()
+
+    def work(s: Session) -> str:
+        order_id = s.scalar(select(Order.id).where(Order.number == number.strip()))
+        if order_id is None:
+            raise NotFound(f"There is no order {number}.")
+        order = _lock_order(s, int(order_id))
+        if order.status != OrderStatus.PACKING.value:
+            raise ServiceError(f"{order.number} is {order.status}, not being packed")
+        to, words = None, "any packer (scan its order number at a packing table)"
+        if badge:
+            found = s.execute(
+                select(Operator.id, Operator.name).where(Operator.badge == badge.strip().upper())
+            ).one_or_none()
+            if found is None:
+                raise NotFound(f"no operator has badge {badge}")
+            to, words = found.id, f"{found.name} ({badge.strip().upper()})"
+        before = s.scalar(select(Operator.name).where(Operator.id == order.packer_id))
+        s.execute(
+            update(Order)
+            .where(Order.id == order.id)
+            .values(packer_id=to, held_by_terminal=None, updated_at=now)
+        )
+        record_event(
+            s, order_id=order.id, status=OrderStatus.PACKING, actor=actor, at=now,
+            reason=f"pack taken from {before or '-'} to {words}: {why}",
+        )  # fmt: skip
+        return words
+
+    return db.run(work)
+
+
 # --- packing slips ---------------------------------------------------------------------------
 
 
