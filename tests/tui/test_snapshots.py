@@ -242,3 +242,16 @@ def test_handoff_closed_pickup(snap_compare, app_factory, size) -> None:
         await steady(pilot)
 
     assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_lead_tools_voiding_a_parcel(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from tests.tui.test_lead import to_tools
+
+        await to_tools(pilot)
+        await pilot.press("f7")
+        await burst(pilot, "EE000000045PL")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)

@@ -42,6 +42,7 @@ class HandoffScreen(PickerScreen):
     SCREEN_NAME = "handoff"
     SCAN_COMMANDS = {"CMD-UNDO": "undo", "CMD-CLOSE": "close", "CMD-CANCEL": "cancel"}
     BINDINGS = [
+        Binding("f2", "lead_tools", "Lead tools", id="handoff.lead_tools"),
         Binding("f4", "undo", "Undo", id="handoff.undo"),
         Binding("f6", "missing", "Missing", id="handoff.missing"),
         Binding("f8", "close", "Close", id="handoff.close"),
@@ -274,6 +275,11 @@ class HandoffScreen(PickerScreen):
             self.closing = False
             self.feedback.info("Go on scanning")
             self.show()
+
+    def action_lead_tools(self) -> None:
+        from picker.tui.screens.lead import LeadScreen
+
+        self.app.push_screen(LeadScreen())
 
     def action_leave(self) -> None:
         if self.closing:
