@@ -95,7 +95,8 @@ def test_a_pickup_takes_its_couriers_parcels_and_refuses_others_by_name(floor, s
     assert (done.order_number, done.count, done.total) == (number, 1, 1)
     with pytest.raises(HandoffRefused, match=f"handed over already, on {pickup.number}"):
         handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
-    assert handoff.pickup_state(floor, pickup.id).handed == ((tracking, number),)
+    state = handoff.pickup_state(floor, pickup.id)
+    assert (state.handed, state.last, state.waiting) == (1, (tracking, number), 0)
     assert lane_of(floor, settings, "POST").parcels == 0
 
 
@@ -122,7 +123,8 @@ def test_undo_puts_the_last_parcel_back_in_its_lane(floor, settings) -> None:
     handoff.hand_over_parcel(floor, LEAD, pickup.id, two, clock=clock)
     assert handoff.undo_last(floor, LEAD, pickup.id, clock=clock) == two
     state = handoff.pickup_state(floor, pickup.id)
-    assert [t for t, _ in state.handed] == [one] and [t for t, _ in state.waiting] == [two]
+    assert (state.handed, state.last, state.waiting) == (1, (one, state.last[1]), 1)  # type: ignore[index]
+    assert [t for t, _ in state.waiting_listed] == [two]
 
 
 def test_two_leads_scanning_one_parcel_into_two_pickups_only_one_has_it(floor, settings) -> None:

@@ -44,7 +44,7 @@ async def test_a_whole_pickup_by_scans(app_factory, floor_url) -> None:
         assert feedback(pilot)[0] == "error" and screen.pickup is None
         await burst(pilot, lane.lane)
         assert screen.pickup is not None and feedback(pilot)[0] == "ok"
-        parcels = list(screen.pickup.waiting)
+        parcels = list(screen.pickup.waiting_listed)
         other = next(ln for ln in screen.lanes if ln.courier != lane.courier and ln.parcels)
         for i, (tracking, _) in enumerate(parcels, start=1):
             await burst(pilot, tracking)
@@ -87,7 +87,7 @@ async def test_closing_with_parcels_left_lists_them_then_undo_and_missing(
         lane = busiest(screen)
         assert lane.parcels >= 2
         await burst(pilot, lane.courier)
-        first, second = screen.pickup.waiting[:2]  # type: ignore[union-attr]
+        first, second = screen.pickup.waiting_listed[:2]  # type: ignore[union-attr]
         await burst(pilot, first[0])
         await burst(pilot, second[0])
         await burst(pilot, "CMD-UNDO")

@@ -214,7 +214,7 @@ def test_handoff_pickup_in_progress(snap_compare, app_factory, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         screen, lane = await _handoff(pilot)
         await burst(pilot, lane.lane)
-        await burst(pilot, screen.pickup.waiting[0][0])
+        await burst(pilot, screen.pickup.waiting_listed[0][0])
         await steady(pilot)
 
     assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
@@ -236,7 +236,7 @@ def test_handoff_closed_pickup(snap_compare, app_factory, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         screen, lane = await _handoff(pilot)
         await burst(pilot, lane.lane)
-        for tracking, _ in list(screen.pickup.waiting):
+        for tracking, _ in list(screen.pickup.waiting_listed):
             await burst(pilot, tracking)
         await burst(pilot, "CMD-CLOSE")
         await steady(pilot)

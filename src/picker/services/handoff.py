@@ -225,6 +225,10 @@ def _lead_id(s: Session, actor: Actor) -> int:
     return int(lead)
 
 
+#: Parcels of the lane a pickup's state lists (the oldest first).
+WAITING_LISTED = 50
+
+
 @dataclass(frozen=True)
 class PickupState:
     id: int
@@ -232,10 +236,14 @@ class PickupState:
     courier: str
     lane: str
     status: str
-    handed: tuple[tuple[str, str], ...]
-    """(tracking number, order number) of the parcels scanned, in scan order."""
-    waiting: tuple[tuple[str, str], ...]
-    """(tracking number, order number) of the lane's parcels not scanned yet."""
+    handed: int
+    """Parcels on the pickup."""
+    last: tuple[str, str] | None
+    """(tracking number, order number) of the parcel scanned last."""
+    waiting: int
+    """Parcels still in the lane."""
+    waiting_listed: tuple[tuple[str, str], ...]
+    """(tracking number, order number) of the oldest of them, at most :data:`WAITING_LISTED`."""
 
 
 def pickup_state(db: Database, pickup_id: int) -> PickupState:
@@ -248,21 +256,25 @@ def pickup_state(db: Database, pickup_id: int) -> PickupState:
         ).one_or_none()  # fmt: skip
         if p is None:
             raise NotFound(f"pickup {pickup_id} does not exist")
-        handed = s.execute(
+        last = s.execute(
             select(Parcel.tracking_no, Order.number)
             .join(Order, Order.id == Parcel.order_id)
             .where(Parcel.pickup_id == pickup_id)
-            .order_by(Parcel.handed_over_at, Parcel.id)
-        ).all()
-        waiting = s.execute(
+            .order_by(Parcel.handed_over_at.desc(), Parcel.id.desc())
+            .limit(1)
+        ).first()
+        listed = s.execute(
             select(Parcel.tracking_no, Order.number)
             .join(Order, Order.id == Parcel.order_id)
             .where(_in_lane(), Parcel.courier_id == p.courier_id)
             .order_by(Parcel.closed_at, Parcel.id)
+            .limit(WAITING_LISTED)
         ).all()
+        handed, waiting = _counts(s, pickup_id, p.courier_id)
     return PickupState(
-        p.id, p.number, p.code, p.lane, p.status,
-        tuple((str(t), n) for t, n in handed), tuple((str(t), n) for t, n in waiting),
+        p.id, p.number, p.code, p.lane, p.status, handed,
+        (str(last[0]), last[1]) if last else None, waiting,
+        tuple((str(t), n) for t, n in listed),
     )  # fmt: skip
 
 

@@ -361,7 +361,7 @@ async def measure_handoff(
             progress(i + 1, len(parcels))
             await asyncio.sleep(0.002)
         scanned = ScanLatency.of(timed.ms)
-        if screen.pickup.waiting:
+        if screen.pickup.waiting:  # a count
             await timed.scan("CMD-CLOSE")  # lists what stays in the lane
         await timed.scan("CMD-CLOSE")
         if screen.pickup is not None or screen.feedback.kind == "error":

@@ -73,7 +73,9 @@ class HandoffScreen(PickerScreen):
         self.set_interval(REFRESH_S, self._tick)
 
     async def _tick(self) -> None:
-        if not self.busy.locked():
+        # During a pickup the lanes wait: every scan reads the pickup, and a lead scanning
+        # fast should not share the database with a refresh nobody is looking at.
+        if not self.busy.locked() and self.pickup is None:
             await self._locked(self._refresh)
 
     async def _refresh(self) -> None:
@@ -125,17 +127,15 @@ class HandoffScreen(PickerScreen):
     def _pickup_text(self, p: PickupState) -> Text:
         text = Text()
         text.append(f" {p.number} · {safe(p.courier)} · {p.lane} ", style="bold reverse")
-        total = len(p.handed) + len(p.waiting)
-        text.append(f"\n{len(p.handed)} of {total} scanned", style="bold")
-        if p.handed:
-            tracking, order = p.handed[-1]
-            text.append(f" · last {safe(tracking)} ({order})")
+        text.append(f"\n{p.handed} of {p.handed + p.waiting} scanned", style="bold")
+        if p.last:
+            text.append(f" · last {safe(p.last[0])} ({p.last[1]})")
         if self.closing and p.waiting:
             text.append(f"\nStill in lane {p.lane}:", style="bold red")
-            for tracking, order in p.waiting[:LISTED]:
+            for tracking, order in p.waiting_listed[:LISTED]:
                 text.append(f"\n  {safe(tracking)} {order}")
-            if len(p.waiting) > LISTED:
-                text.append(f"\n  … and {len(p.waiting) - LISTED} more")
+            if p.waiting > LISTED:
+                text.append(f"\n  … and {p.waiting - LISTED} more")
         return text
 
     def next_step(self) -> str:
@@ -244,12 +244,16 @@ class HandoffScreen(PickerScreen):
             return
         if self.pickup.waiting and not self.closing:
             self.closing = True
-            self.feedback.info(
-                f"{len(self.pickup.waiting)} parcels still in lane {self.pickup.lane}"
+            self.feedback.info(f"{self.pickup.waiting} parcels still in lane {self.pickup.lane}")
+            return
+        if missing and self.pickup.waiting > len(self.pickup.waiting_listed):
+            self.feedback.error(
+                f"{self.pickup.waiting} parcels are still in the lane: too many to call missing "
+                "at once. CMD-CLOSE: they stay for the next pickup."
             )
             return
         app = self.picker
-        lost = [t for t, _ in self.pickup.waiting] if missing else []
+        lost = [t for t, _ in self.pickup.waiting_listed] if missing else []
         try:
             closed = await asyncio.to_thread(
                 handoff.close_pickup, app.db, self.actor, app.settings, self.pickup.id,
