@@ -214,3 +214,21 @@ def test_manifests_of_a_day_are_printed_again(floor, settings) -> None:
     assert again == pickup.number and row is not None and row.reason == "manifest printed again"
     with pytest.raises(ServiceError, match="no pickup of SWIFT was closed on"):
         handoff.reprint_manifests(floor, LEAD, settings, day, "swift", clock=clock)
+
+
+def test_a_parcel_closed_elsewhere_wakes_a_listening_handoff_screen(floor, settings) -> None:
+    changes = handoff.lane_changes(floor)
+    if floor.dialect == "sqlite":
+        assert changes is None  # SQLite terminals poll
+        return
+    assert changes is not None
+    try:
+        assert not changes.wait(0.2)  # nothing happened yet
+        _, [tracking] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+        assert changes.wait(2.0)  # the close announced it at commit
+        assert not changes.wait(0.2)  # one wake-up stands for all that piled up
+        pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+        handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
+        assert changes.wait(2.0)
+    finally:
+        changes.close()

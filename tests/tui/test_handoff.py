@@ -99,3 +99,39 @@ async def test_closing_with_parcels_left_lists_them_then_undo_and_missing(
         kind, message = feedback(pilot)
         assert kind == "ok" and "missing: their orders are on hold" in message
     assert statuses(floor_url, [second[1]]) == {"on_hold"}
+
+
+async def test_the_lanes_refresh_by_themselves_when_a_parcel_arrives(
+    app_factory, floor_url
+) -> None:
+    from sqlalchemy import update
+
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_handoff(pilot)
+        before = {ln.lane: ln.parcels for ln in screen.lanes}
+        db = Database(floor_url)
+        try:  # another terminal changes the lanes: a parcel appears in one (written directly)
+            with db.transaction() as s:
+                target = s.execute(
+                    select(Parcel.id, Parcel.courier_id)
+                    .join(Order, Order.id == Parcel.order_id)
+                    .where(Parcel.status == "handed_over", Order.status == "executed")
+                    .limit(1)
+                ).one()
+                order_id = s.scalar(select(Parcel.order_id).where(Parcel.id == target.id))
+                s.execute(update(Order).where(Order.id == order_id).values(status="packed"))
+                s.execute(
+                    update(Parcel)
+                    .where(Parcel.id == target.id)
+                    .values(status="closed", pickup_id=None, handed_over_at=None)
+                )
+        finally:
+            db.dispose()
+        lane = next(ln for ln in screen.lanes if ln.courier_id == target.courier_id)
+        for _ in range(50):  # the screen polls every few seconds on SQLite
+            await pilot.pause(0.1)
+            now = next(ln for ln in screen.lanes if ln.courier_id == target.courier_id)
+            if now.parcels > before[lane.lane]:
+                break
+        assert now.parcels == before[lane.lane] + 1

@@ -36,7 +36,7 @@ from picker.services.common import (
 from picker.services.orders import move_order
 from picker.services.picking import next_cutoff
 from picker.services.scans import ScanOutcome
-from picker.store.engine import Database
+from picker.store.engine import LANES, Database, Listener, announce, listener
 from picker.store.models import Courier, CourierPickup, Operator, Order, OrderEvent, Parcel
 
 STATION = "handoff"
@@ -152,6 +152,12 @@ def lanes(db: Database, settings: Settings, *, now: datetime) -> list[Lane]:
         )
         for c in couriers
     ]  # fmt: skip
+
+
+def lane_changes(db: Database) -> Listener | None:
+    """Wakes a handoff screen when another terminal changes the lanes (PostgreSQL LISTEN);
+    None on SQLite, where the screen polls."""
+    return listener(db, LANES)
 
 
 # --- pickups ----------------------------------------------------------------------------------
@@ -325,6 +331,7 @@ def hand_over_parcel(
         )  # fmt: skip
         if moved.rowcount != 1:  # type: ignore[attr-defined]
             raise Conflict(f"{wanted} was just handed over on another terminal.")
+        announce(s, LANES)
         if scan is not None:
             scans.journal(s, actor, STATION, "pickup", scan.for_order(parcel.order_id), at=now)
         count, waiting = _counts(s, pickup_id, pickup.courier_id)
@@ -398,6 +405,7 @@ def undo_last(
             .where(Parcel.id == last.id, Parcel.pickup_id == pickup_id)
             .values(status=_CLOSED, pickup_id=None, handed_over_at=None)
         )
+        announce(s, LANES)
         return str(last.tracking_no)
 
     return db.run(work)
@@ -475,6 +483,7 @@ def close_pickup(
             content_type="application/pdf", terminal_id=actor.terminal_id, pickup_id=pickup_id,
             title=pickup.number, at=now,
         )  # fmt: skip
+        announce(s, LANES)
         count, waiting = _counts(s, pickup_id, pickup.courier_id)
         return PickupClosed(
             pickup.number, count, tuple(o.number for o in leaving), held, waiting, job

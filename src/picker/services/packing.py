@@ -41,7 +41,7 @@ from picker.services.common import (
 )
 from picker.services.orders import move_order, record_event
 from picker.services.scans import ScanOutcome
-from picker.store.engine import Database
+from picker.store.engine import LANES, Database, announce
 from picker.store.models import (
     Courier,
     CourierService,
@@ -763,6 +763,7 @@ def close_parcel(
             )
         for outcome in scans_:
             scans.journal(s, actor, STATION, screen, outcome.for_order(order_id), at=now)
+        announce(s, LANES)  # a new parcel in its courier's lane
         warnings = (*label.warnings, *((number.warning,) if number.warning else ()))
         return Closed(
             parcel.seq, number.number, job, not more_to_come, courier.lane, courier.name,
@@ -923,6 +924,7 @@ def _void(s: Session, parcel_id: int, name: str, why: str, actor: Actor) -> tupl
         .select_from(PrintJob)
         .where(PrintJob.parcel_id == parcel_id, PrintJob.status == "printing")
     )
+    announce(s, LANES)  # it leaves its lane
     return int(cancelled or 0), int(printing or 0)
 
 

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, RootTransaction, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -269,3 +269,52 @@ class GroupCommit:
             self._cursor.execute(statement)
         except sqlite3.Error as exc:
             raise OperationalError(statement, None, exc) from exc
+
+
+# --- changes other terminals made ------------------------------------------------------------
+
+#: The channel a change to the handoff lanes is announced on (a parcel closed, handed over,
+#: voided; a pickup closed).
+LANES = "picker_lanes"
+
+
+def announce(s: Session, channel: str) -> None:
+    """Tell listening terminals, when this transaction commits, that ``channel``'s data changed
+    (PostgreSQL NOTIFY, delivered at commit and dropped on rollback). Nothing on SQLite, whose
+    terminals poll."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_notify(:channel, '')"), {"channel": channel})
+
+
+class Listener:
+    """A connection of its own that LISTENs on a channel (PostgreSQL): :meth:`wait` returns as
+    soon as another terminal announced a change, or after a timeout."""
+
+    def __init__(self, db: Database, channel: str) -> None:
+        import psycopg
+
+        url = db.engine.url.set(drivername="postgresql")
+        self.channel = channel
+        self._conn = psycopg.connect(
+            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
+        )
+        self._conn.execute(f'LISTEN "{channel}"')
+
+    def wait(self, timeout: float) -> bool:
+        """True when a change was announced within ``timeout`` seconds (and any other announced
+        meanwhile: one wake-up stands for them all)."""
+        woke = False
+        for _ in self._conn.notifies(timeout=timeout, stop_after=1):
+            woke = True
+        if woke:  # the rest that piled up, without waiting
+            for _ in self._conn.notifies(timeout=0):
+                pass
+        return woke
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def listener(db: Database, channel: str) -> Listener | None:
+    """A :class:`Listener` on PostgreSQL; None on SQLite (the caller polls)."""
+    return Listener(db, channel) if db.dialect == "postgresql" else None

@@ -11,6 +11,7 @@ marks them missing. The lanes refresh by themselves as packers close parcels els
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -23,7 +24,7 @@ from textual.widgets import Input, Static
 from picker.domain.scanning import Scan, ScanKind
 from picker.services import handoff
 from picker.services.common import ServiceError
-from picker.services.handoff import Lane, PickupState
+from picker.services.handoff import Lane, Listener, PickupState
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
@@ -32,8 +33,10 @@ from picker.tui.widgets.key_bar import KeyBar
 
 _T = TypeVar("_T")
 
-#: Seconds between looks at the lanes (parcels closed on other terminals).
+#: Seconds between looks at the lanes (parcels closed on other terminals) on SQLite; on
+#: PostgreSQL the screen is woken by the change itself and looks only every FALLBACK_S.
 REFRESH_S = 3.0
+FALLBACK_S = 30.0
 #: Parcels still in the lane listed when closing.
 LISTED = 8
 
@@ -56,6 +59,7 @@ class HandoffScreen(PickerScreen):
         self.closing = False
         """CMD-CLOSE once: what stays in the lane is listed; again closes."""
         self.busy = asyncio.Lock()
+        self._listening = False
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("handoff")
@@ -70,7 +74,30 @@ class HandoffScreen(PickerScreen):
         self.query_one("#handoff-body").can_focus = False
         self.query_one("#scan", Input).focus()
         await self._locked(self._refresh)
-        self.set_interval(REFRESH_S, self._tick)
+        try:
+            changes = await asyncio.to_thread(handoff.lane_changes, self.picker.db)
+        except Exception:  # no LISTEN connection: polling alone still keeps the lanes fresh
+            changes = None
+        self.set_interval(REFRESH_S if changes is None else FALLBACK_S, self._tick)
+        if changes is not None:
+            self._listening = True
+            threading.Thread(
+                target=self._listen, args=(changes,), name="lane-changes", daemon=True
+            ).start()
+
+    def on_unmount(self) -> None:
+        self._listening = False  # the listening thread ends within a second
+
+    def _listen(self, changes: Listener) -> None:
+        """In its own thread: each change another terminal announces refreshes the lanes."""
+        try:
+            while self._listening:
+                if changes.wait(1.0) and self._listening:
+                    self.app.call_from_thread(self.call_later, self._tick)
+        except Exception:  # the connection broke: polling goes on
+            pass
+        finally:
+            changes.close()
 
     async def _tick(self) -> None:
         # During a pickup the lanes wait: every scan reads the pickup, and a lead scanning
