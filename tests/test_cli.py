@@ -146,7 +146,7 @@ def test_demo_builds_a_floor_prints_badges_and_writes_a_scannable_floor_sheet(
         decoded += [r.text for r in zxingcpp.read_barcodes(page.render(scale=203 / 72).to_pil())]
     pdf.close()
     assert set(pins) <= set(decoded)
-    assert {"CMD-LOGOUT", "CMD-UNDO", "A-01-01-1", "BOX-M"} <= set(decoded)
+    assert {"CMD-LOGOUT", "CMD-UNDO", "A-01-01-1", "BOX-M", "LANE-1", "LANE-3"} <= set(decoded)
     assert any(code.startswith("T-") for code in decoded)  # free totes
     assert any(len(code) == 13 and code.isdigit() for code in decoded)  # product EAN-13s
     from picker.domain.pins import LockoutPolicy

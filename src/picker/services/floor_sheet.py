@@ -1,4 +1,5 @@
-"""The floor sheet of the floor in the database: badges, commands, bins, products, totes."""
+"""The floor sheet of the floor in the database: badges, commands, bins, products, totes,
+packaging and the couriers' lanes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from picker.domain.commands import COMMANDS
 from picker.printing.floor_sheet import SheetCode, SheetSection, render_floor_sheet
 from picker.services.demo import DemoOperator
 from picker.store.engine import Database
-from picker.store.models import Bin, PackagingType, Product, ProductBarcode, Tote
+from picker.store.models import Bin, Courier, PackagingType, Product, ProductBarcode, Tote
 
 
 def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> list[SheetSection]:
@@ -27,6 +28,11 @@ def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> lis
             select(Tote.code).where(Tote.order_id.is_(None)).order_by(Tote.id).limit(6)
         ).all()
         packaging = s.scalars(select(PackagingType).order_by(PackagingType.id)).all()
+        couriers = s.execute(
+            select(Courier.name, Courier.lane)
+            .where(Courier.active.is_(True))
+            .order_by(Courier.lane)
+        ).all()
         return [
             SheetSection(
                 "Badges (demo PINs shown)",
@@ -48,6 +54,10 @@ def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> lis
             ),
             SheetSection("Totes", [SheetCode("Tote", code) for code in totes]),
             SheetSection("Packaging", [SheetCode(p.name, p.barcode) for p in packaging]),
+            SheetSection(
+                "Courier lanes (handoff: scan to open a pickup)",
+                [SheetCode(f"{name} — lane", lane) for name, lane in couriers],
+            ),
         ]
 
 
