@@ -22,6 +22,8 @@ ALLOWED_ORDER = {
     (OS.ON_HOLD, OS.UNHANDLED),
     # Held at packing with every unit picked: released back to the packing table.
     (OS.ON_HOLD, OS.PICKED),
+    # Held after packing (a parcel missing at a pickup, since found): back to its lane.
+    (OS.ON_HOLD, OS.PACKED),
     (OS.ON_HOLD, OS.CANCELLED),
     (OS.UNHANDLED, OS.ASSIGNED),
     (OS.UNHANDLED, OS.ON_HOLD),

@@ -119,12 +119,13 @@ def test_undo_puts_the_last_parcel_back_in_its_lane(floor, settings) -> None:
     _, [one] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
     _, [two] = packed(floor, settings, ("SKU-00001", 1), tote="T-0902")
     pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
-    handoff.hand_over_parcel(floor, LEAD, pickup.id, one, clock=clock)
-    handoff.hand_over_parcel(floor, LEAD, pickup.id, two, clock=clock)
-    assert handoff.undo_last(floor, LEAD, pickup.id, clock=clock) == two
+    later = clock() + timedelta(seconds=1)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, two, clock=clock)  # the newer parcel first
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, one, clock=lambda: later)
+    assert handoff.undo_last(floor, LEAD, pickup.id, clock=clock) == one  # the last scanned
     state = handoff.pickup_state(floor, pickup.id)
-    assert (state.handed, state.last, state.waiting) == (1, (one, state.last[1]), 1)  # type: ignore[index]
-    assert [t for t, _ in state.waiting_listed] == [two]
+    assert (state.handed, state.last, state.waiting) == (1, (two, state.last[1]), 1)  # type: ignore[index]
+    assert [t for t, _ in state.waiting_listed] == [one]
 
 
 def test_two_leads_scanning_one_parcel_into_two_pickups_only_one_has_it(floor, settings) -> None:
@@ -175,7 +176,7 @@ def test_closing_executes_exactly_the_orders_whose_parcels_all_left(floor, setti
     later = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
     handoff.hand_over_parcel(floor, LEAD, later.id, b2, clock=clock)
     assert handoff.close_pickup(floor, LEAD, settings, later.id, clock=clock).executed == (split,)
-    with pytest.raises(HandoffRefused, match="closed already"):
+    with pytest.raises(HandoffRefused, match="was closed"):
         handoff.hand_over_parcel(floor, LEAD, later.id, c, clock=clock)
 
 
@@ -232,3 +233,43 @@ def test_a_parcel_closed_elsewhere_wakes_a_listening_handoff_screen(floor, setti
         assert changes.wait(2.0)
     finally:
         changes.close()
+
+
+def test_a_missing_parcel_found_again_goes_back_to_its_lane_on_release(floor, settings) -> None:
+    from picker.services import intake
+
+    number, [a, b] = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0901",
+                            parcels=2)  # fmt: skip
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, a, clock=clock)
+    handoff.close_pickup(floor, LEAD, settings, pickup.id, missing=[b], clock=clock)
+    assert status(floor, number) == "on_hold"
+    assert lane_of(floor, settings, "POST").parcels == 0  # a held order's parcel is not in a lane
+    released = intake.release_order(floor, LEAD, number, settings=settings, clock=clock)
+    assert released.released and status(floor, number) == "packed"
+    later = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, later.id, b, clock=clock)
+    closed = handoff.close_pickup(floor, LEAD, settings, later.id, clock=clock)
+    assert closed.executed == (number,)
+
+
+def test_the_manifest_counts_cash_once_per_order_and_adds_the_weights(floor, settings) -> None:
+    number, [a, b] = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0901",
+                            parcels=2)  # fmt: skip
+    _, [c] = packed(floor, settings, ("SKU-00001", 2), tote="T-0902")
+    with floor.transaction() as s:
+        s.execute(update(Order).where(Order.number == number).values(cod_amount=Decimal("450000")))
+        weights = dict(s.execute(select(Parcel.tracking_no, Parcel.weight_g)).all())
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    for tracking in (a, b, c):
+        handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
+    closed = handoff.close_pickup(floor, LEAD, settings, pickup.id, clock=clock)
+    with floor.read() as s:
+        job = s.get(PrintJob, closed.manifest_job)
+    assert job is not None
+    doc = pypdfium2.PdfDocument(job.content)
+    text = " ".join(doc[i].get_textpage().get_text_range() for i in range(len(doc)))
+    cash = cod_text(Decimal("450000"), "VND", "PL").replace("\xa0", " ")  # as printed
+    assert text.count(cash) == 2  # once in its parcel's row (parcel 1 of 2), once in the totals
+    kg = sum(weights.values()) / 1000
+    assert f"{kg:.2f}" in text and "1/2" in text and "2/2" in text and "1/1" in text

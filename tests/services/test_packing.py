@@ -506,6 +506,8 @@ def test_a_lead_takes_a_stuck_pack_off_its_packer(floor, settings) -> None:
         packing.hand_over_pack(floor, OTHER, v.number, "mine now", clock=clock)
     with pytest.raises(ServiceError, match="say why"):
         packing.hand_over_pack(floor, LEAD, v.number, "", clock=clock)
+    with pytest.raises(NotFound, match="no active packer has badge EMP-0002"):  # a picker
+        packing.hand_over_pack(floor, LEAD, v.number, "x", badge="EMP-0002", clock=clock)
     words = packing.hand_over_pack(floor, LEAD, v.number, "packer went home", badge="EMP-0005",
                                    clock=clock)  # fmt: skip
     assert "(EMP-0005)" in words

@@ -135,3 +135,36 @@ async def test_the_lanes_refresh_by_themselves_when_a_parcel_arrives(
             if now.parcels > before[lane.lane]:
                 break
         assert now.parcels == before[lane.lane] + 1
+
+
+async def test_a_pickup_closed_on_another_terminal_lets_the_lead_open_a_new_one(
+    app_factory, floor_url
+) -> None:
+    from picker.services import handoff
+    from picker.services.common import Actor
+    from tests.conftest import NOW
+
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_handoff(pilot)
+        lane = busiest(screen)
+        await burst(pilot, lane.lane)
+        first, second = screen.pickup.waiting_listed[:2]  # type: ignore[union-attr]
+        await burst(pilot, first[0])
+        db = Database(floor_url)
+        try:  # the other lead at the same courier closes the shared pickup
+            handoff.close_pickup(
+                db,
+                Actor("T99"),
+                app.settings,
+                screen.pickup.id,
+                clock=lambda: NOW,  # type: ignore[union-attr]
+            )
+        finally:
+            db.dispose()
+        await burst(pilot, second[0])
+        kind, message = feedback(pilot)
+        assert kind == "error" and "was closed" in message and screen.pickup is None
+        await burst(pilot, lane.lane)  # a new pickup, and the parcel goes on it
+        await burst(pilot, second[0])
+        assert feedback(pilot)[0] == "ok", feedback(pilot)

@@ -11,4 +11,5 @@ COMMANDS: dict[str, str] = {
     "CMD-SHORT": "Report shortage",
     "CMD-NEWPARCEL": "Start a new parcel",
     "CMD-CLOSE": "Close parcel / pickup",
+    "CMD-MISSING": "Parcels left in the lane are missing",
 }

@@ -50,8 +50,9 @@ _O = OrderStatus
 
 ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     # Released by a lead once fixed; validated and reserved again on the way — or, when all its
-    # goods are picked (held at the packing table), back to packing with its tote.
-    _O.ON_HOLD: frozenset({_O.UNHANDLED, _O.PICKED, _O.CANCELLED}),
+    # goods are picked (held at the packing table), back to packing with its tote; or, when all
+    # are in closed parcels (one was missing at a pickup, since found), back to its lane.
+    _O.ON_HOLD: frozenset({_O.UNHANDLED, _O.PICKED, _O.PACKED, _O.CANCELLED}),
     _O.UNHANDLED: frozenset({_O.ASSIGNED, _O.ON_HOLD, _O.CANCELLED}),
     _O.ASSIGNED: frozenset({_O.PICKING, _O.ON_HOLD, _O.CANCELLED}),
     # Shortage with no stock elsewhere puts a picking order on hold (reason short).

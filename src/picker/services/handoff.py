@@ -33,7 +33,7 @@ from picker.services.common import (
     require_lead,
     system_clock,
 )
-from picker.services.orders import move_order
+from picker.services.orders import move_order, move_orders
 from picker.services.picking import next_cutoff
 from picker.services.scans import ScanOutcome
 from picker.store.engine import LANES, Database, Listener, announce, listener
@@ -47,6 +47,10 @@ _LIVE = (ParcelStatus.OPEN.value, ParcelStatus.CLOSED.value, ParcelStatus.HANDED
 
 class HandoffRefused(ServiceError):
     """A handoff scan or action refused: nothing changed, the message says why."""
+
+
+class PickupClosed(HandoffRefused):
+    """The pickup was closed (on another terminal): scans go into a new one."""
 
 
 # --- lanes ------------------------------------------------------------------------------------
@@ -206,6 +210,7 @@ def open_pickup(db: Database, actor: Actor, courier: str, *, clock: Clock = syst
         ).scalar_one()  # fmt: skip
         number = f"PU-{pickup_id:06d}"
         s.execute(update(CourierPickup).where(CourierPickup.id == pickup_id).values(number=number))
+        announce(s, LANES)  # other handoff screens show the pickup open
         return Pickup(pickup_id, number, c.id, c.code, c.name, c.lane, False)
 
     return db.run(work)
@@ -350,7 +355,10 @@ def _open(s: Session, pickup_id: int) -> Any:
     if pickup is None:
         raise NotFound(f"pickup {pickup_id} does not exist")
     if pickup.status != "open":
-        raise HandoffRefused(f"pickup {pickup.number} is closed already.")
+        raise PickupClosed(
+            f"Pickup {pickup.number} was closed (on another terminal?). Scan the courier's lane "
+            "to open a new one."
+        )
     return pickup
 
 
@@ -415,7 +423,7 @@ def undo_last(
 
 
 @dataclass(frozen=True)
-class PickupClosed:
+class ClosedPickup:
     number: str
     parcels: int
     executed: tuple[str, ...]
@@ -434,7 +442,7 @@ def close_pickup(
     *,
     missing: Sequence[str] = (),
     clock: Clock = system_clock,
-) -> PickupClosed:
+) -> ClosedPickup:
     """Close the pickup: parcels still in the lane stay for the next one, except those named
     ``missing`` (their orders go on hold, the reason naming the parcel and the pickup). Every
     order whose live parcels have all left becomes ``executed``; the manifest is rendered and
@@ -442,7 +450,7 @@ def close_pickup(
     require_lead(actor, "close a courier pickup")
     now = clock()
 
-    def work(s: Session) -> PickupClosed:
+    def work(s: Session) -> ClosedPickup:
         pickup = _open(s, pickup_id)
         on = (
             s.execute(select(Parcel.order_id).where(Parcel.pickup_id == pickup_id).distinct())
@@ -466,12 +474,11 @@ def close_pickup(
         courier = s.execute(
             select(Courier.code, Courier.name).where(Courier.id == pickup.courier_id)
         ).one()
-        for o in leaving:
-            move_order(
-                s, order_id=o.id, number=o.number, from_=OrderStatus.PACKED, version=o.version,
-                to=OrderStatus.EXECUTED, actor=actor,
-                reason=f"handed to {courier.code} on {pickup.number}", at=now,
-            )  # fmt: skip
+        move_orders(
+            s, orders=[(o.id, o.number) for o in leaving], from_=OrderStatus.PACKED,
+            to=OrderStatus.EXECUTED, actor=actor,
+            reason=f"handed to {courier.code} on {pickup.number}", at=now,
+        )  # fmt: skip
         s.execute(
             update(CourierPickup)
             .where(CourierPickup.id == pickup_id)
@@ -485,7 +492,7 @@ def close_pickup(
         )  # fmt: skip
         announce(s, LANES)
         count, waiting = _counts(s, pickup_id, pickup.courier_id)
-        return PickupClosed(
+        return ClosedPickup(
             pickup.number, count, tuple(o.number for o in leaving), held, waiting, job
         )
 
@@ -552,7 +559,7 @@ def _manifest(
     rows = s.execute(
         select(Parcel.tracking_no, Order.number, Parcel.label_no, place.label("place"),
                count.label("parcels_total"), Parcel.weight_g, Order.cod_amount, Order.currency,
-               Order.ship_country, _carries_cod().label("cod_here"))
+               _carries_cod().label("cod_here"))
         .join(Order, Order.id == Parcel.order_id)
         .where(Parcel.pickup_id == pickup_id)
         .order_by(Parcel.handed_over_at, Parcel.id)
@@ -571,7 +578,7 @@ def _manifest(
                 n,
                 max(int(r.parcels_total or 0), n),
                 r.weight_g,
-                cod_text(cod, r.currency, r.ship_country) if cod is not None else None,
+                cod_text(cod, r.currency, settings.warehouse.country) if cod is not None else None,
             )
         )
     tz = settings.warehouse.tz

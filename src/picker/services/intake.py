@@ -468,6 +468,8 @@ def _release(
     if order.status is not OrderStatus.ON_HOLD:
         raise ServiceError(f"order {order.number} is {order.status.value}, not on hold")
     reasons = _recheck(s, order, lookups, intake)
+    if not reasons and _all_in_parcels(s, order.id):
+        return _back_to(s, actor, order, OrderStatus.PACKED, now, f"{reason}; back to its lane")
     if not reasons and _all_picked(s, order.id):
         return _back_to_packing(s, actor, order, now, reason)
     reserved = s.scalar(
@@ -494,6 +496,35 @@ def _all_picked(s: Session, order_id: int) -> bool:
     ordered = s.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
     picked = s.scalar(select(func.sum(PickTask.picked)).where(PickTask.order_id == order_id))
     return bool(ordered) and picked == ordered
+
+
+def _all_in_parcels(s: Session, order_id: int) -> bool:
+    """Every unit of the order is in closed (or handed over) parcels and none is open: held
+    after packing (a parcel missing at a pickup, since found)."""
+    from picker.store.models import Parcel, ParcelItem
+
+    ordered = s.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
+    packed = s.scalar(
+        select(func.sum(ParcelItem.quantity))
+        .join(Parcel, Parcel.id == ParcelItem.parcel_id)
+        .where(Parcel.order_id == order_id, Parcel.status.in_(("closed", "handed_over")))
+    )
+    still_open = s.scalar(
+        select(func.count())
+        .select_from(Parcel)
+        .where(Parcel.order_id == order_id, Parcel.status == "open")
+    )
+    return bool(ordered) and packed == ordered and not still_open
+
+
+def _back_to(
+    s: Session, actor: Actor, order: Order, to: OrderStatus, now: datetime, reason: str
+) -> Release:
+    move_order(
+        s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
+        to=to, actor=actor, reason=reason, at=now, hold_reasons=[],
+    )  # fmt: skip
+    return Release(order.number, True, ())
 
 
 def _back_to_packing(s: Session, actor: Actor, order: Order, now: datetime, reason: str) -> Release:

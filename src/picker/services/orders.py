@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -65,6 +66,42 @@ def move_order(
         )
     )
     return StatusChange(number, source, target, at)
+
+
+def move_orders(
+    s: Session | Connection,
+    *,
+    orders: Sequence[tuple[int, str]],
+    from_: OrderStatus,
+    to: OrderStatus,
+    actor: Actor,
+    reason: str,
+    at: datetime,
+) -> None:
+    """Many orders (id, number) from one status to another at once: one UPDATE and one batch
+    of events, for a caller that holds the orders' rows locked (a pickup closing). Refused
+    whole, nothing written, if any of them is no longer in ``from_``."""
+    if not orders:
+        return
+    target = check_order_transition(from_, to)
+    ids = [order_id for order_id, _ in orders]
+    result = s.execute(
+        update(Order)
+        .where(Order.id.in_(ids), Order.status == from_.value)
+        .values(status=target.value, version=Order.version + 1, updated_at=at)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != len(ids):  # type: ignore[attr-defined]
+        raise Conflict("orders were changed on another terminal; look again")
+    s.execute(
+        insert(OrderEvent),
+        [
+            {"order_id": order_id, "at": at, "operator_id": actor.operator_id,
+             "terminal_id": actor.terminal_id, "from_status": from_.value,
+             "to_status": target.value, "reason": reason}
+            for order_id in ids
+        ],
+    )  # fmt: skip
 
 
 def hand_over(

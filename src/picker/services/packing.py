@@ -27,6 +27,7 @@ from picker.domain.packing import (
     missing_for_close,
     weight_problem,
 )
+from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_transition
 from picker.printing.labels import cod_text
 from picker.services import labels, print_queue, scans, tracking
@@ -46,6 +47,7 @@ from picker.store.models import (
     Courier,
     CourierService,
     Operator,
+    OperatorRole,
     Order,
     OrderLine,
     PackagingType,
@@ -956,10 +958,17 @@ def hand_over_pack(
         to, words = None, "any packer (scan its order number at a packing table)"
         if badge:
             found = s.execute(
-                select(Operator.id, Operator.name).where(Operator.badge == badge.strip().upper())
+                select(Operator.id, Operator.name)
+                .join(OperatorRole, OperatorRole.operator_id == Operator.id)
+                .where(
+                    Operator.badge == badge.strip().upper(),
+                    Operator.active.is_(True),
+                    OperatorRole.role.in_((Role.PACKER, Role.LEAD)),
+                )
+                .limit(1)
             ).one_or_none()
             if found is None:
-                raise NotFound(f"no operator has badge {badge}")
+                raise NotFound(f"no active packer has badge {badge}")
             to, words = found.id, f"{found.name} ({badge.strip().upper()})"
         before = s.scalar(select(Operator.name).where(Operator.id == order.packer_id))
         s.execute(

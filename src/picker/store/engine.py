@@ -295,9 +295,12 @@ class Listener:
 
         url = db.engine.url.set(drivername="postgresql")
         self.channel = channel
+        # TCP keepalives: a server gone (restarted, network cut) is noticed within ~30 s and
+        # wait() raises, instead of waiting quietly on a dead connection for ever.
         self._conn = psycopg.connect(
-            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5
-        )
+            url.render_as_string(hide_password=False), autocommit=True, connect_timeout=5,
+            keepalives=1, keepalives_idle=10, keepalives_interval=5, keepalives_count=3,
+        )  # fmt: skip
         self._conn.execute(f'LISTEN "{channel}"')
 
     def wait(self, timeout: float) -> bool:

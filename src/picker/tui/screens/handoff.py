@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TypeVar
 
 from rich.text import Text
@@ -24,7 +26,7 @@ from textual.widgets import Input, Static
 from picker.domain.scanning import Scan, ScanKind
 from picker.services import handoff
 from picker.services.common import ServiceError
-from picker.services.handoff import Lane, Listener, PickupState
+from picker.services.handoff import Lane, Listener, PickupClosed, PickupState
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
@@ -43,7 +45,12 @@ LISTED = 8
 
 class HandoffScreen(PickerScreen):
     SCREEN_NAME = "handoff"
-    SCAN_COMMANDS = {"CMD-UNDO": "undo", "CMD-CLOSE": "close", "CMD-CANCEL": "cancel"}
+    SCAN_COMMANDS = {
+        "CMD-UNDO": "undo",
+        "CMD-CLOSE": "close",
+        "CMD-MISSING": "missing",
+        "CMD-CANCEL": "cancel",
+    }
     BINDINGS = [
         Binding("f2", "lead_tools", "Lead tools", id="handoff.lead_tools"),
         Binding("f4", "undo", "Undo", id="handoff.undo"),
@@ -60,6 +67,10 @@ class HandoffScreen(PickerScreen):
         """CMD-CLOSE once: what stays in the lane is listed; again closes."""
         self.busy = asyncio.Lock()
         self._listening = False
+        """A connection of its own listens for changes (PostgreSQL), and is alive."""
+        self._stale = False
+        """Another terminal announced a change since the lanes were read."""
+        self._read_at = 0.0
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("handoff")
@@ -76,33 +87,40 @@ class HandoffScreen(PickerScreen):
         await self._locked(self._refresh)
         try:
             changes = await asyncio.to_thread(handoff.lane_changes, self.picker.db)
-        except Exception:  # no LISTEN connection: polling alone still keeps the lanes fresh
+        except Exception:  # no LISTEN connection: polling alone keeps the lanes fresh
             changes = None
-        self.set_interval(REFRESH_S if changes is None else FALLBACK_S, self._tick)
         if changes is not None:
             self._listening = True
             threading.Thread(
                 target=self._listen, args=(changes,), name="lane-changes", daemon=True
             ).start()
+        self.set_interval(REFRESH_S, self._tick)
 
     def on_unmount(self) -> None:
         self._listening = False  # the listening thread ends within a second
 
     def _listen(self, changes: Listener) -> None:
-        """In its own thread: each change another terminal announces refreshes the lanes."""
+        """In its own thread: a change another terminal announces marks the lanes stale (the
+        next tick reads them: many changes at once cost one read)."""
         try:
             while self._listening:
-                if changes.wait(1.0) and self._listening:
-                    self.app.call_from_thread(self.call_later, self._tick)
-        except Exception:  # the connection broke: polling goes on
-            pass
+                if changes.wait(1.0):
+                    self._stale = True
+        except Exception:  # the connection broke: the screen polls again
+            self._listening = False
         finally:
             changes.close()
 
     async def _tick(self) -> None:
-        # During a pickup the lanes wait: every scan reads the pickup, and a lead scanning
-        # fast should not share the database with a refresh nobody is looking at.
-        if not self.busy.locked() and self.pickup is None:
+        """Every few seconds: the lanes read again when another terminal changed them (or,
+        with nobody announcing — SQLite, or the listening connection lost — every time, and
+        at the latest every FALLBACK_S). During a pickup the lanes wait: every scan reads the
+        pickup, and a lead scanning fast should not share the database with a refresh."""
+        if self.busy.locked() or self.pickup is not None:
+            return
+        due = time.monotonic() - self._read_at > FALLBACK_S
+        if self._stale or not self._listening or due:
+            self._stale = False
             await self._locked(self._refresh)
 
     async def _refresh(self) -> None:
@@ -116,6 +134,7 @@ class HandoffScreen(PickerScreen):
             return found, state
 
         self.lanes, self.pickup = await asyncio.to_thread(read)
+        self._read_at = time.monotonic()
         if self.pickup is not None and self.pickup.status != "open":
             self.pickup = None  # closed on another terminal
 
@@ -169,7 +188,7 @@ class HandoffScreen(PickerScreen):
         if self.pickup is None:
             return "Scan the courier's code or lane to open a pickup"
         if self.closing:
-            return "CMD-CLOSE: close, they stay for the next pickup · F6: missing · CMD-CANCEL"
+            return "CMD-CLOSE: close, they stay · CMD-MISSING (F6): they are lost · CMD-CANCEL"
         if self.pickup.waiting:
             return "Scan each parcel the courier takes · CMD-CLOSE when done"
         return "Lane empty: CMD-CLOSE (F8) closes the pickup and prints the manifest"
@@ -192,16 +211,29 @@ class HandoffScreen(PickerScreen):
             await self.refuse(scan, "Open a pickup first: scan the courier's code or lane.")
             return
         self.closing = False
+        if any(scan.text.upper() in (ln.lane.upper(), ln.courier.upper()) for ln in self.lanes):
+            await self._open(scan)  # another courier arrived: their pickup (this one stays open)
+            return
         pickup_id = self.pickup.id
         try:
             done = await asyncio.to_thread(
                 handoff.hand_over_parcel, app.db, self.actor, pickup_id, scan.text,
                 scan=ScanOutcome.of(scan, "accepted"), clock=app.clock,
             )  # fmt: skip
+        except PickupClosed as exc:
+            self.pickup = None
+            await self.refuse(scan, str(exc))
+            await self._refresh()
+            return
         except ServiceError as exc:
             await self.refuse(scan, str(exc))
             return
-        self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, pickup_id)
+        # The counts come with the hand-over: no second read per scan (the lane can be long).
+        self.pickup = replace(
+            self.pickup, handed=done.count, waiting=done.total - done.count,
+            last=(done.tracking_no, done.order_number),
+            waiting_listed=tuple(w for w in self.pickup.waiting_listed if w[0] != done.tracking_no),
+        )  # fmt: skip
         self.feedback.ok(
             f"{done.tracking_no} ({done.order_number}) · {done.count} of {done.total}",
             scan=scan.raw,
@@ -269,18 +301,21 @@ class HandoffScreen(PickerScreen):
         if self.pickup is None:
             self.feedback.error("No pickup open.")
             return
+        app = self.picker
+        if not self.closing:  # what stays in the lane, as it is now
+            self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, self.pickup.id)
         if self.pickup.waiting and not self.closing:
             self.closing = True
             self.feedback.info(f"{self.pickup.waiting} parcels still in lane {self.pickup.lane}")
             return
-        if missing and self.pickup.waiting > len(self.pickup.waiting_listed):
+        if missing and self.pickup.waiting > LISTED:
             self.feedback.error(
-                f"{self.pickup.waiting} parcels are still in the lane: too many to call missing "
-                "at once. CMD-CLOSE: they stay for the next pickup."
+                f"{self.pickup.waiting} parcels are still in the lane: more than the {LISTED} "
+                "listed, too many to call missing at once. CMD-CLOSE: they stay for the next "
+                "pickup."
             )
             return
-        app = self.picker
-        lost = [t for t, _ in self.pickup.waiting_listed] if missing else []
+        lost = [t for t, _ in self.pickup.waiting_listed[:LISTED]] if missing else []
         try:
             closed = await asyncio.to_thread(
                 handoff.close_pickup, app.db, self.actor, app.settings, self.pickup.id,
@@ -288,6 +323,8 @@ class HandoffScreen(PickerScreen):
             )  # fmt: skip
         except ServiceError as exc:
             self.closing = False
+            if isinstance(exc, PickupClosed):
+                self.pickup = None
             self.feedback.error(str(exc))
             return
         app.print_worker.wake()

@@ -54,7 +54,7 @@ def _release(screen: LeadScreen, a: dict[str, str]) -> str:
     app = screen.picker
     done = intake.release_order(
         app.db, screen.actor, a["order"], settings=app.settings,
-        reason=f"released by {screen.lead_name}", clock=app.clock,
+        reason=f"released by {screen.lead_name}: {a['reason']}", clock=app.clock,
     )  # fmt: skip
     if not done.released:
         raise ServiceError(f"{done.number} stays on hold: {'; '.join(done.reasons)}")
@@ -102,7 +102,7 @@ _REASON = Step("reason", "Key the reason, then Enter", keyed=True)
 _PARCEL = Step("parcel", "Scan the parcel's label")
 
 TOOLS: dict[str, Tool] = {
-    "release": Tool("Release a held order", (_ORDER,), _release),
+    "release": Tool("Release a held order", (_ORDER, _REASON), _release),
     "reassign": Tool(
         "Reassign or take over a pick",
         (_ORDER, Step("badge", "Scan the picker's badge"), _REASON),
@@ -222,8 +222,11 @@ class LeadScreen(PickerScreen):
 
     async def on_scan(self, scan: Scan) -> None:
         step = self.step
-        if step is None or step.keyed:
+        if step is None:
             await self.refuse(scan, "Choose a tool first: F3, F5, F6, F7 or F9.")
+            return
+        if step.keyed:
+            await self.refuse(scan, "Key the reason (a scan is no reason), then Enter.")
             return
         await self.journal(ScanOutcome.of(scan, "accepted"))
         self.answers[step.name] = scan.text
