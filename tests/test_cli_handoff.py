@@ -82,3 +82,23 @@ def test_bench_handoff_hands_a_pickup_over_through_the_app(capsys, config, tmp_p
         assert manifest is not None and executed is not None
     finally:
         db.dispose()
+
+
+def test_picker_check_reports_every_invariant_and_fails_when_one_breaks(
+    capsys, config, db_url, monkeypatch
+) -> None:
+    from sqlalchemy import text
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    assert run(capsys, config, "demo", "--orders", "40")[0] == 0
+    code, out, _ = run(capsys, config, "check")
+    assert code == 0 and "12 of 12 invariants hold" in out
+    db = Database(db_url)
+    try:
+        with db.transaction() as s:
+            s.execute(text("UPDATE stock SET on_hand = on_hand + 5 WHERE id = 1"))
+    finally:
+        db.dispose()
+    code, out, _ = run(capsys, config, "check")
+    assert code == 1 and "BROKEN stock on hand is what the ledger says" in out
+    assert "11 of 12 invariants hold" in out

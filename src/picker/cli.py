@@ -152,6 +152,10 @@ def _parser() -> argparse.ArgumentParser:
     pv.add_argument("parcel", metavar="PARCEL", help="tracking number or parcel id")
     pv.add_argument("--reason", required=True, help="why (box crushed, wrong item…)")
 
+    sub.add_parser(
+        "check",
+        help="check the floor's invariants (stock conserved, nothing held twice, legal walks…)",
+    )
     mf = sub.add_parser(
         "manifest", help="print a day's courier manifests again (or write them to a folder)"
     )
@@ -296,6 +300,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         "label": _label,
         "parcel": _parcel,
         "manifest": _manifest,
+        "check": _check,
         "scan": _scan,
     }
     return handlers[command](args, settings)
@@ -837,6 +842,26 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
                 print(f"nothing due for {name} ({done.queued} job(s) wait)")
             return EXIT_OK if not done.down else EXIT_FAILED
         time.sleep(settings.printer.poll_s)
+
+
+def _check(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.check import check
+
+    db = _database(settings)
+    _require_head(db)
+    try:
+        bar = ProgressBar()
+        findings = check(db, progress=lambda done, total: bar("invariants", done, total))
+    finally:
+        db.dispose()
+    for f in findings:
+        print(f"{'ok ' if not f.broken else 'BROKEN'} {f.name}"
+              + (f": {f.broken} row(s)" if f.broken else ""))  # fmt: skip
+        for example in f.examples:
+            print(f"       {printable(example)}")
+    broken = sum(1 for f in findings if f.broken)
+    print(f"{len(findings) - broken} of {len(findings)} invariants hold")
+    return EXIT_FAILED if broken else EXIT_OK
 
 
 def _manifest(args: argparse.Namespace, settings: Settings) -> int:

@@ -24,10 +24,19 @@ from tests.services.test_picking import _race, clock, order_id, picker_of, statu
 OTHER_LEAD = Actor("T24", OperatorInfo(1, "EMP-0001", "Lead One", frozenset({Role.LEAD})))
 
 
-def packed(db: Database, settings, *lines, tote: str, parcels: int = 1) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+def packed(  # type: ignore[no-untyped-def]
+    db: Database,
+    settings,
+    *lines,
+    tote: str,
+    parcels: int = 1,
+    packer: Actor = PACKER,
+    restock: bool = True,
+) -> tuple[str, list[str]]:
     """A new order picked into ``tote`` and packed into ``parcels`` parcels (its lines split
-    among them): (order number, tracking numbers)."""
-    for sku, _ in lines:
+    among them): (order number, tracking numbers). ``restock`` first puts 50 of each SKU in a
+    bin of its own (written straight into the stock table, outside the ledger)."""
+    for sku, _ in lines if restock else ():
         stock(db, sku, A_01_01_1=50) if sku == "SKU-00001" else stock(db, sku, A_01_02_1=50)
     shop_no = tote.removeprefix("T-")
     run(db, settings, order(shop_no, *lines))
@@ -35,19 +44,21 @@ def packed(db: Database, settings, *lines, tote: str, parcels: int = 1) -> tuple
         number = s.scalar(select(Order.number).where(Order.shop_order_no == shop_no))
     who = picker_of(db, number)
     picking.start_order(db, who, order_id(db, number), tote, batch_size=4, clock=clock)
+    mine = order_id(db, number)
     for line in picking.pick_list(db, who.operator_id):
-        picking.pick(db, who, line.task_id, line.quantity, clock=clock)
-    opened = packing.open_order(db, PACKER, settings, tote, by="tote", clock=clock)
+        if line.order_id == mine:  # the picker may have other orders started (a demo floor's)
+            picking.pick(db, who, line.task_id, line.left, clock=clock)
+    opened = packing.open_order(db, packer, settings, tote, by="tote", clock=clock)
     v = packing.view(db, opened.order_id)
-    packing.confirm_address(db, PACKER, v.order_id, clock=clock)
+    packing.confirm_address(db, packer, v.order_id, clock=clock)
     tracking = []
     groups = [v.lines[:1], v.lines[1:]] if parcels == 2 else [v.lines]
     for i, group in enumerate(groups):
         for line in group:
-            packing.verify(db, PACKER, v.order_id, line.line_id, line.quantity, clock=clock)
-        ready(db, settings, v)
+            packing.verify(db, packer, v.order_id, line.line_id, line.quantity, clock=clock)
+        ready(db, settings, v, packer=packer)
         closed = packing.close_parcel(
-            db, PACKER, settings, v.order_id, more_to_come=i < len(groups) - 1, clock=clock
+            db, packer, settings, v.order_id, more_to_come=i < len(groups) - 1, clock=clock
         )
         tracking.append(closed.tracking_no)
     assert status(db, number) == "packed"

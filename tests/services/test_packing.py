@@ -49,13 +49,15 @@ def verify_all(db: Database, v: packing.PackView) -> None:
         packing.verify(db, PACKER, v.order_id, line.line_id, line.left, clock=clock)
 
 
-def ready(db: Database, settings, v: packing.PackView, box: str = "BOX-M") -> int:  # type: ignore[no-untyped-def]
+def ready(
+    db: Database, settings, v: packing.PackView, box: str = "BOX-M", *, packer: Actor = PACKER
+) -> int:  # type: ignore[no-untyped-def]
     """Box, a fair weight and the address for the open parcel; returns the weight keyed."""
-    packing.set_packaging(db, PACKER, v.order_id, box, clock=clock)
+    packing.set_packaging(db, packer, v.order_id, box, clock=clock)
     now = packing.view(db, v.order_id)
     grams = sum(ln.weight_g * ln.in_open for ln in now.lines) + now.open_parcel.tare_g  # type: ignore[union-attr]
-    packing.set_weight(db, PACKER, settings, v.order_id, grams, clock=clock)
-    packing.confirm_address(db, PACKER, v.order_id, clock=clock)
+    packing.set_weight(db, packer, settings, v.order_id, grams, clock=clock)
+    packing.confirm_address(db, packer, v.order_id, clock=clock)
     return grams
 
 

@@ -1,0 +1,198 @@
+"""The floor's invariants, checked in the database (``picker check``): what must hold whatever
+terminals did, crashed or raced — stock conserved, nothing held twice, nothing executed that did
+not leave, every status reached by a legal walk.
+
+Each invariant is one query that returns the rows breaking it (none on a healthy floor), so a
+check of a 1,000,000-order floor is a handful of scans the database does itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from picker.domain.statuses import ORDER_INITIAL, ORDER_TRANSITIONS
+from picker.store.engine import Database
+
+#: Rows shown per broken invariant.
+EXAMPLES = 5
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    """What must hold, in words."""
+    broken: int
+    """Rows that break it (0: it holds)."""
+    examples: tuple[str, ...]
+
+
+def _legal_pairs() -> str:
+    pairs = [f"'{a.value}>{b.value}'" for a, targets in ORDER_TRANSITIONS.items() for b in targets]
+    return ", ".join(sorted(pairs))
+
+
+def _initial() -> str:
+    return ", ".join(sorted(f"'{s.value}'" for s in ORDER_INITIAL))
+
+
+#: (what must hold, a query of the rows that break it: each row one example in words).
+INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
+    (
+        "stock on hand is what the ledger says (receipts, counts, picks, put-backs)",
+        lambda: (
+            """
+        SELECT st.id, st.on_hand, COALESCE(SUM(m.delta), 0) AS ledger
+        FROM stock st
+        LEFT JOIN stock_movements m ON m.product_id = st.product_id AND m.bin_id = st.bin_id
+        GROUP BY st.id, st.on_hand
+        HAVING st.on_hand <> COALESCE(SUM(m.delta), 0)
+        """
+        ),
+    ),
+    (
+        "reserved stock is what open pick lines still need, bin by bin",
+        lambda: (
+            """
+        SELECT st.id, st.reserved, COALESCE(SUM(t.quantity - t.picked - t.short), 0) AS open
+        FROM stock st
+        LEFT JOIN pick_tasks t ON t.product_id = st.product_id AND t.bin_id = st.bin_id
+        GROUP BY st.id, st.reserved
+        HAVING st.reserved <> COALESCE(SUM(t.quantity - t.picked - t.short), 0)
+        """
+        ),
+    ),
+    (
+        "0 <= reserved <= on hand in every bin",
+        lambda: "SELECT id, reserved, on_hand FROM stock WHERE reserved < 0 OR reserved > on_hand",
+    ),
+    (
+        "a tote holds an order that is being picked, waits for packing, or is held",
+        lambda: (
+            """
+        SELECT tt.code, o.number, o.status FROM totes tt JOIN orders o ON o.id = tt.order_id
+        WHERE o.status NOT IN ('picking', 'picked', 'packing', 'on_hold')
+        """
+        ),
+    ),
+    (
+        "an order being picked or waiting for packing has a tote",
+        lambda: (
+            """
+        SELECT o.number, o.status FROM orders o
+        WHERE o.status IN ('picking', 'picked')
+          AND NOT EXISTS (SELECT 1 FROM totes tt WHERE tt.order_id = o.id)
+        """
+        ),
+    ),
+    (
+        "an order being packed has one packer, and at most one open parcel",
+        lambda: (
+            """
+        SELECT o.number, o.packer_id, COUNT(p.id) AS open_parcels FROM orders o
+        LEFT JOIN parcels p ON p.order_id = o.id AND p.status = 'open'
+        WHERE o.status = 'packing'
+        GROUP BY o.number, o.packer_id
+        HAVING COUNT(p.id) > 1
+        """
+        ),
+    ),
+    (
+        "no tracking number is used twice",
+        lambda: (
+            """
+        SELECT tracking_no, COUNT(*) FROM parcels WHERE tracking_no IS NOT NULL
+        GROUP BY tracking_no HAVING COUNT(*) > 1
+        """
+        ),
+    ),
+    (
+        "a parcel is handed over exactly when it is on a pickup",
+        lambda: (
+            """
+        SELECT p.tracking_no, p.status, p.pickup_id FROM parcels p
+        WHERE (p.status = 'handed_over') <> (p.pickup_id IS NOT NULL)
+        """
+        ),
+    ),
+    (
+        "every executed order has all its parcels on closed pickups",
+        lambda: (
+            """
+        SELECT o.number, p.tracking_no, p.status, cp.status AS pickup FROM orders o
+        JOIN parcels p ON p.order_id = o.id AND p.status <> 'voided'
+        LEFT JOIN courier_pickups cp ON cp.id = p.pickup_id
+        WHERE o.status IN ('executed', 'delivered')
+          AND (p.status <> 'handed_over' OR cp.status IS NULL OR cp.status <> 'closed')
+        UNION ALL
+        SELECT o.number, NULL, NULL, NULL FROM orders o
+        WHERE o.status IN ('executed', 'delivered')
+          AND NOT EXISTS (
+            SELECT 1 FROM parcels p WHERE p.order_id = o.id AND p.status <> 'voided')
+        """
+        ),
+    ),
+    (
+        "every parcel closed at a packing table has its label job",
+        lambda: (
+            """
+        SELECT p.tracking_no FROM parcels p
+        WHERE p.label_no IS NOT NULL AND p.status IN ('closed', 'handed_over')
+          AND NOT EXISTS (
+            SELECT 1 FROM print_jobs j WHERE j.parcel_id = p.id AND j.kind = 'label')
+        """
+        ),
+    ),
+    (
+        "every order's events are a legal walk of the state machine",
+        lambda: (
+            f"""
+        SELECT e.order_id, e.id, e.from_status, e.to_status, e.prev FROM (
+          SELECT order_id, id, from_status, to_status,
+                 LAG(to_status) OVER (PARTITION BY order_id ORDER BY id) AS prev
+          FROM order_events) e
+        WHERE (e.prev IS NULL AND (e.from_status IS NOT NULL OR e.to_status NOT IN ({_initial()})))
+           OR (e.prev IS NOT NULL AND (e.from_status IS NULL OR e.from_status <> e.prev))
+           OR (e.from_status IS NOT NULL AND e.from_status <> e.to_status
+               AND (e.from_status || '>' || e.to_status) NOT IN ({_legal_pairs()}))
+        """
+        ),
+    ),
+    (
+        "every order's status is where its events end",
+        lambda: (
+            """
+        SELECT o.number, o.status, e.to_status FROM orders o
+        JOIN order_events e ON e.id = (
+          SELECT MAX(e2.id) FROM order_events e2 WHERE e2.order_id = o.id)
+        WHERE e.to_status <> o.status
+        UNION ALL
+        SELECT o.number, o.status, NULL FROM orders o
+        WHERE NOT EXISTS (SELECT 1 FROM order_events e WHERE e.order_id = o.id)
+        """
+        ),
+    ),
+)
+
+
+def check(
+    db: Database, *, progress: Callable[[int, int], None] = lambda done, total: None
+) -> list[Finding]:
+    """Every invariant, in one read-only snapshot per invariant; the rows that break each."""
+    findings = []
+    for i, (name, query) in enumerate(INVARIANTS):
+        with db.read() as s:
+            broken, examples = _run(s, query())
+        findings.append(Finding(name, broken, examples))
+        progress(i + 1, len(INVARIANTS))
+    return findings
+
+
+def _run(s: Session, query: str) -> tuple[int, tuple[str, ...]]:
+    rows: Sequence[Any] = s.execute(text(query)).all()
+    examples = tuple(" ".join(str(v) for v in row) for row in rows[:EXAMPLES])
+    return len(rows), examples
