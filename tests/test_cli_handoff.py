@@ -102,3 +102,22 @@ def test_picker_check_reports_every_invariant_and_fails_when_one_breaks(
     code, out, _ = run(capsys, config, "check")
     assert code == 1 and "BROKEN stock on hand is what the ledger says" in out
     assert "11 of 12 invariants hold" in out
+
+
+def test_bench_all_runs_every_benchmark_on_one_floor_and_writes_the_table(
+    capsys, config, tmp_path
+) -> None:
+    labelled(config)
+    out_file = tmp_path / "all.json"
+    url = f"sqlite:///{tmp_path / 'all.db'}"
+    code, out, err = run(
+        capsys, config, "bench", "all", "--orders", "100", "--database", url, "--out",
+        str(out_file),
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out_file.read_text(encoding="utf-8"))
+    benches = [r["bench"] for r in report["runs"]]
+    assert benches == ["pick", "pack", "handoff", "terminal", "labels", "scan", "import"]
+    terminal = next(r for r in report["runs"] if r["bench"] == "terminal")["metrics"]
+    assert 0 < terminal["startup"]["median"] < 60_000 and terminal["peak_memory"]["median"] > 10
+    assert "terminal  startup" in out and "handoff   close_pickup" in out

@@ -235,6 +235,27 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bh.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bh.add_argument("--json", action="store_true", help="print one JSON object")
+    bt = bench.add_parser(
+        "terminal",
+        help="a real terminal on a pseudo-terminal: start-up to the login screen, peak memory",
+    )
+    bt.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    bt.add_argument(
+        "--reuse", action="store_true",
+        help="keep the database's floor if it already holds --orders orders (no rebuild)",
+    )  # fmt: skip
+    bt.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    bt.add_argument("--json", action="store_true", help="print one JSON object")
+    ba = bench.add_parser(
+        "all",
+        help="every benchmark on one floor, one table (and --out FILE.json)",
+        description="Runs import, scan, pick, pack, handoff, labels and terminal, each in a "
+        "process of its own, on one demo floor of --orders orders (built once, then reused).",
+    )
+    ba.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    ba.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    ba.add_argument("--out", metavar="FILE", help="write the whole report as JSON here")
+    ba.add_argument("--json", action="store_true", help="print one JSON object")
     bl = bench.add_parser(
         "labels", help="courier labels per second: PDF, ZPL, PNG, and WeasyPrint for comparison"
     )
@@ -1042,6 +1063,8 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
     progress = ProgressBar() if not args.json else (lambda *a: None)
     if args.bench_command == "labels":
         return _report_bench(args, "-", "-", 0, _bench_labels(args, settings, progress))
+    if args.bench_command == "all":
+        return _bench_all(args, settings)
     db = _bench_database(args, settings, args.bench_command)
     if args.bench_command == "demo":
         from picker.services.demo import build_demo
@@ -1053,10 +1076,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
-    elif args.bench_command in ("scan", "pick", "pack", "handoff"):
+    elif args.bench_command in ("scan", "pick", "pack", "handoff", "terminal"):
         run = {
             "scan": _bench_scan, "pick": _bench_pick, "pack": _bench_pack,
-            "handoff": _bench_handoff,
+            "handoff": _bench_handoff, "terminal": _bench_terminal,
         }[args.bench_command]  # fmt: skip
         try:
             orders, metrics = run(args, settings, db, progress)
@@ -1366,6 +1389,114 @@ def _bench_handoff(
         "parcels_on_pickup": _metric(result.parcels, "parcels", args.pickup, higher=True),
         "lanes_before": _metric(max(waiting, args.lanes), "parcels"),
     }
+
+
+def _bench_terminal(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    """``picker run`` itself on a pseudo-terminal against the floor: command → login screen,
+    then a lead logs in and opens the station; the process's peak memory."""
+    from sqlalchemy import select
+
+    from picker.services import auth
+    from picker.services.common import Actor
+    from picker.services.demo import build_demo
+    from picker.store.models import Operator
+    from picker.tui.bench import measure_terminal
+
+    if (_floor_orders(db) if args.reuse else 0) < args.orders:
+        build_demo(db, orders=args.orders, progress=progress, reset=True)
+    with db.read() as s:
+        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-95%"))))
+    badge = next(f"EMP-{n}" for n in range(9500, 9600) if f"EMP-{n}" not in taken)
+    auth.add_operator(db, Actor("BENCH"), badge, "Bench Lead", "lead", "1357")
+    command = [sys.executable, "-m", "picker"]
+    if settings.source is not None:
+        command += ["--config", str(settings.source)]
+    env = {**os.environ, "PICKER_DATABASE_URL": db.url, "TERM": "xterm-256color",
+           "COLUMNS": "80", "LINES": "24"}  # fmt: skip
+    run = measure_terminal(
+        [*command, "run"],
+        env,
+        badge=badge,
+        pin="1357",
+        ready="Scan your badge",
+        after="scan a tote",  # the picker queue, this terminal's station, opened
+    )
+    return args.orders, {
+        "startup": _metric(run.startup_ms, "ms", 2000.0),
+        "peak_memory": _metric(run.peak_rss_mib, "MiB", 300.0),
+    }
+
+
+def _bench_all(args: argparse.Namespace, settings: Settings) -> int:
+    """Each benchmark in a process of its own (its memory and its garbage collector its own),
+    on one floor: built by the first, reused by the rest."""
+    import subprocess
+
+    url = args.database or f"sqlite:///{settings.var_dir / 'bench' / 'all.db'}"
+    base = [sys.executable, "-m", "picker"]
+    if settings.source is not None:
+        base += ["--config", str(settings.source)]
+    floor = ["--orders", str(args.orders), "--database", url]
+    n = args.orders  # the benchmarks' own sizes, smaller for a small floor (a quick run)
+    runs = [
+        ("pick", [*floor, "--picks", str(min(200, max(10, n // 5)))]),  # builds the floor
+        ("pack", [*floor, "--reuse", "--packs", str(min(100, max(5, n // 10)))]),
+        ("handoff", [*floor, "--reuse", "--lanes", str(min(5000, max(20, n // 5))),
+                     "--pickup", str(min(500, max(5, n // 20)))]),
+        ("terminal", [*floor, "--reuse"]),
+        ("labels", ["--labels", str(min(1000, max(20, n // 10)))]),
+        ("scan", ["--orders", str(min(n, 1000)), "--scans", str(min(1000, max(50, n // 2))),
+                  "--database", _scratch(url, "scan")]),
+        ("import", ["--orders", str(min(n, 100_000)), "--database", _scratch(url, "import")]),
+    ]  # fmt: skip
+    reports = []
+    for name, extra in runs:
+        print(f"bench {name} …", file=sys.stderr, flush=True)
+        done = subprocess.run(
+            [*base, "bench", name, *extra, "--json"], capture_output=True, text=True, check=False
+        )
+        if done.returncode != 0:
+            message = (done.stderr.strip().splitlines() or ["failed"])[-1]
+            raise CliError(f"bench {name}: {message}")
+        reports.append(json.loads(done.stdout))
+    summary = {"bench": "all", "database": reports[0]["database"], "orders": args.orders,
+               "runs": reports}  # fmt: skip
+    if args.out:
+        Path(args.out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if args.json:
+        print(json.dumps(summary))
+        return EXIT_OK
+    print(f"bench all on {reports[0]['database']}, {args.orders:,} orders")
+    print(f"{'bench':<9} {'metric':<18} {'median':>10} {'p99':>10} {'target':>8}  pass")
+    for report in reports:
+        for metric, m in report["metrics"].items():
+            target = "-" if m["target"] is None else f"{m['target']:g}"
+            print(f"{report['bench']:<9} {metric:<18} {m['median']:>10,} {m['p99']:>10,} "
+                  f"{target:>8}  {'yes' if m['pass'] else 'NO'}  {m['unit']}")  # fmt: skip
+    return EXIT_OK
+
+
+def _scratch(url: str, name: str) -> str:
+    """A scratch database beside ``url`` for a benchmark that empties its own: a SQLite file
+    next to it, or the same PostgreSQL server's ``picker_bench_NAME``."""
+    from sqlalchemy import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        return f"sqlite:///{Path(parsed.database or 'bench.db').with_name(f'{name}.db')}"
+    scratch = parsed.set(database=f"{parsed.database}_{name}")
+    import psycopg
+
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    with psycopg.connect(admin.render_as_string(hide_password=False), autocommit=True) as conn:
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (scratch.database,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{scratch.database}"')
+    return scratch.render_as_string(hide_password=False)
 
 
 def _now() -> Any:

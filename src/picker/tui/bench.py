@@ -368,3 +368,72 @@ async def measure_handoff(
             raise RuntimeError(f"the pickup did not close: {screen.feedback.message}")
         close_ms = timed.ms[-1]
     return HandoffBench(scanned, round(close_ms, 1), len(parcels))
+
+
+@dataclass(frozen=True)
+class TerminalRun:
+    startup_ms: float
+    """From the command to the login screen on the terminal."""
+    peak_rss_mib: float
+    """The terminal process's peak resident memory, after a login and its station opened."""
+
+
+def measure_terminal(
+    command: Sequence[str], env: dict[str, str], *, badge: str, pin: str, ready: str, after: str
+) -> TerminalRun:
+    """Run the real ``picker run`` ``command`` on a pseudo-terminal, as a person starts it:
+    time it until ``ready`` (the login prompt) is on the screen, log in with ``badge`` and
+    ``pin``, press Enter (the station opens) and wait for ``after`` on the screen, quit, and
+    take the process's peak memory from the kernel."""
+    import os
+    import pty
+    import select
+    import subprocess
+
+    main, secondary = pty.openpty()
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        command, stdin=secondary, stdout=secondary, stderr=secondary, env=env,
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(secondary)
+    seen = bytearray()
+
+    def wait_for(text: str, limit_s: float = 120.0) -> None:
+        deadline = time.monotonic() + limit_s
+        while text.encode() not in seen:
+            left = deadline - time.monotonic()
+            if left <= 0 or proc.poll() is not None:
+                raise RuntimeError(f"{text!r} never appeared on the terminal")
+            readable, _, _ = select.select([main], [], [], min(left, 0.5))
+            if readable:
+                try:
+                    seen.extend(os.read(main, 65536))
+                except OSError:  # the terminal closed
+                    raise RuntimeError(f"{text!r} never appeared on the terminal") from None
+
+    def send(keys: str) -> None:
+        for ch in keys:
+            os.write(main, ch.encode())
+            time.sleep(0.002)
+
+    try:
+        wait_for(ready)
+        startup_ms = (time.monotonic() - started) * 1000
+        seen.clear()
+        send(badge + "\r")
+        time.sleep(0.5)
+        send(pin)
+        time.sleep(0.2)
+        send("\r")
+        time.sleep(1.0)
+        send("\r")  # home: Enter opens the station
+        wait_for(after)
+        send("\x11")  # ctrl+q
+        _, _, usage = os.wait4(proc.pid, 0)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(main)
+    return TerminalRun(round(startup_ms, 1), round(usage.ru_maxrss / 1024, 1))
