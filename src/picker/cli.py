@@ -246,6 +246,24 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     bt.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bt.add_argument("--json", action="store_true", help="print one JSON object")
+    bf = bench.add_parser(
+        "floor",
+        help="many terminal processes working the real services at once, then picker check",
+        description="Pickers (with shortages), packers (with two-parcel orders) and a lead "
+        "(assigning, handing parcels to couriers) on a demo floor, each terminal a process of "
+        "its own; --kills N kills one with SIGKILL N times and restarts it. Reports scans/s, "
+        "orders/hour, p99 latency, scans lost, and the invariants.",
+    )
+    bf.add_argument("--terminals", type=_count, default=16)
+    bf.add_argument("--minutes", type=float, default=2.0)
+    bf.add_argument("--kills", type=int, default=0, help="SIGKILL a random terminal N times")
+    bf.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    bf.add_argument(
+        "--reuse", action="store_true",
+        help="keep the database's floor if it already holds --orders orders (no rebuild)",
+    )  # fmt: skip
+    bf.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    bf.add_argument("--json", action="store_true", help="print one JSON object")
     ba = bench.add_parser(
         "all",
         help="every benchmark on one floor, one table (and --out FILE.json)",
@@ -1076,10 +1094,10 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": _metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": _metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
-    elif args.bench_command in ("scan", "pick", "pack", "handoff", "terminal"):
+    elif args.bench_command in ("scan", "pick", "pack", "handoff", "terminal", "floor"):
         run = {
             "scan": _bench_scan, "pick": _bench_pick, "pack": _bench_pack,
-            "handoff": _bench_handoff, "terminal": _bench_terminal,
+            "handoff": _bench_handoff, "terminal": _bench_terminal, "floor": _bench_floor,
         }[args.bench_command]  # fmt: skip
         try:
             orders, metrics = run(args, settings, db, progress)
@@ -1426,6 +1444,36 @@ def _bench_terminal(
     return args.orders, {
         "startup": _metric(run.startup_ms, "ms", 2000.0),
         "peak_memory": _metric(run.peak_rss_mib, "MiB", 300.0),
+    }
+
+
+def _bench_floor(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    from picker.services.demo import build_demo
+    from picker.services.floor import run_floor
+
+    if (_floor_orders(db) if args.reuse else 0) < args.orders:
+        build_demo(db, orders=args.orders, progress=progress, reset=True)
+    url = db.url
+    db.dispose()
+    seconds = args.minutes * 60
+    run = run_floor(
+        url, settings, terminals=args.terminals, seconds=seconds,
+        orders=max(50, int(args.terminals * args.minutes * 40)),
+        folder=settings.var_dir / "bench" / "floor", kills=args.kills, progress=progress,
+    )  # fmt: skip
+    for f in run.findings:
+        if f.broken:
+            print(f"BROKEN {f.name}: {'; '.join(f.examples)}", file=sys.stderr)
+    return args.orders, {
+        "scan_latency": _latency(run.p50_ms, run.p99_ms, 50.0),
+        "scans_per_s": _metric(round(run.scans_per_s, 1), "per_s"),
+        "orders_per_hour": _metric(round(run.orders_per_hour), "per_hour"),
+        "scans_lost": _metric(run.lost, "scans", 0),
+        "violations": _metric(run.violations, "rows", 0),
+        "kills": _metric(run.kills, "kills", args.kills, higher=True),
+        "resumed": _metric(run.resumed, "terminals"),
     }
 
 

@@ -1,0 +1,388 @@
+"""A whole floor at once (``picker bench floor``): terminal processes working the real services
+concurrently — pickers (with shortages), packers (with multi-parcel orders), a lead handing
+parcels to couriers — each as its operator would, optionally killed with SIGKILL at random and
+restarted; then the invariant check and the scans every terminal saw acknowledged.
+
+A terminal appends each acknowledged scan (its raw text, unique to the run) to a file of its own
+after the service call returned, so "acknowledged" means what a screen would have shown: every
+such scan must be in the scan journal. A killed terminal loses only what it had not yet been
+told; its restart resumes the operator's started order, as the next login would.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import signal
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import OperationalError
+
+from picker.config import Settings
+from picker.domain.picking import walk
+from picker.domain.roles import Role
+from picker.domain.statuses import OrderStatus
+from picker.services import auth, handoff, intake, packing, picking
+from picker.services.benchmarks import import_fresh, shopify_export, stock_up
+from picker.services.check import Finding, check
+from picker.services.common import Actor, OperatorInfo, ServiceError
+from picker.services.scans import ScanOutcome
+from picker.store.engine import Database
+from picker.store.models import Operator, OperatorRole, Order, ScanJournal, Tote
+
+Progress = Callable[[str, int, int], None]
+
+#: Badges of the run's own operators: pickers, packers, the lead.
+_BADGES = {"picker": "EMP-81{:02d}", "packer": "EMP-82{:02d}", "lead": "EMP-83{:02d}"}
+
+
+@dataclass(frozen=True)
+class Terminal:
+    index: int
+    role: str
+    operator_id: int
+    badge: str
+
+
+@dataclass(frozen=True)
+class FloorRun:
+    terminals: int
+    seconds: float
+    scans: int
+    """Scans acknowledged (each committed before its terminal was told)."""
+    lost: int
+    """Acknowledged scans missing from the journal (must be 0)."""
+    p50_ms: float
+    p99_ms: float
+    executed: int
+    """Orders handed to couriers during the run."""
+    kills: int
+    resumed: int
+    """Restarted terminals that went on with the order their operator had started."""
+    findings: list[Finding]
+
+    @property
+    def violations(self) -> int:
+        return sum(f.broken for f in self.findings)
+
+    @property
+    def scans_per_s(self) -> float:
+        return self.scans / self.seconds if self.seconds else 0.0
+
+    @property
+    def orders_per_hour(self) -> float:
+        return self.executed * 3600 / self.seconds if self.seconds else 0.0
+
+
+# --- one terminal ----------------------------------------------------------------------------
+
+
+class _Terminal:
+    """What runs in a terminal process: its operator's loop until the deadline."""
+
+    def __init__(self, url: str, settings: Settings, t: Terminal, folder: Path, seed: int):
+        self.db = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
+        self.settings = settings
+        self.t = t
+        self.rng = random.Random(seed)
+        roles = frozenset(Role) if t.role == "lead" else frozenset({Role(t.role)})
+        self.actor = Actor(f"F{t.index:02d}", OperatorInfo(t.operator_id, t.badge, t.badge, roles))
+        self.acked = (folder / f"acked-{t.index:02d}.txt").open("a", encoding="utf-8")
+        self.timings = (folder / f"ms-{t.index:02d}.txt").open("a", encoding="utf-8")
+        self.run_id = f"{os.getpid()}"
+        self.count = 0
+
+    def scan(self, kind: str) -> ScanOutcome:
+        """A scan of this run, unique in the journal."""
+        self.count += 1
+        return ScanOutcome(f"F{self.t.index:02d}-{self.run_id}-{self.count}", kind, "accepted")
+
+    def call(self, fn: Callable[..., Any], *args: Any, ack: ScanOutcome | None = None,
+             **kw: Any) -> Any:  # fmt: skip
+        """One service call, timed; its scan written down as acknowledged once it returned."""
+        started = time.perf_counter()
+        result = fn(*args, **kw)
+        self.timings.write(f"{(time.perf_counter() - started) * 1000:.2f}\n")
+        if ack is not None:
+            self.acked.write(ack.raw + "\n")
+            self.acked.flush()
+        return result
+
+    def run(self, deadline: float) -> None:
+        loop = {"picker": self.picker, "packer": self.packer, "lead": self.lead}[self.t.role]
+        first = True
+        while time.time() < deadline:
+            try:
+                loop(first)
+            except (ServiceError, OperationalError):
+                time.sleep(0.05)  # taken elsewhere, or the database busy: look again
+            first = False
+        self.timings.flush()
+
+    # --- pickers: start an order into a tote, pick every line, now and then a shortage ------
+
+    def picker(self, first: bool) -> None:
+        op = self.t.operator_id
+        mine = picking.queue(self.db, op, now=datetime.now(UTC), tz=self.settings.warehouse.tz)
+        started = [e for e in mine if e.started]
+        if first and started:
+            (Path(self.acked.name).parent / f"resumed-{self.t.index:02d}-{os.getpid()}").touch()
+        if not started:
+            waiting = [e for e in mine if not e.started]
+            if not waiting:
+                time.sleep(0.2)
+                return
+            tote = f"T-{self.t.index:02d}{self.rng.randrange(100):02d}"
+            self.call(picking.start_order, self.db, self.actor, waiting[0].order_id, tote,
+                      batch_size=1)  # fmt: skip
+        for line in walk(picking.pick_list(self.db, op)):
+            if line.done:
+                continue
+            if self.rng.random() < 0.03:
+                self.call(picking.report_shortage, self.db, self.actor, line.task_id,
+                          max(0, line.left - 1))  # fmt: skip
+                return  # the walk changed: read it again
+            outcome = self.scan("product")
+            self.call(picking.pick, self.db, self.actor, line.task_id, line.left,
+                      scans_=[outcome], ack=outcome)  # fmt: skip
+
+    # --- packers: open a picked tote, verify, box, weigh, confirm, close (sometimes 2 parcels)
+
+    def packer(self, first: bool) -> None:
+        op = self.t.operator_id
+        order_id = packing.mine(self.db, op)
+        if order_id is not None and first:
+            (Path(self.acked.name).parent / f"resumed-{self.t.index:02d}-{os.getpid()}").touch()
+        if order_id is not None:  # ours already (a restart): taken up at this terminal
+            number = packing.view(self.db, order_id).number
+            self.call(packing.open_order, self.db, self.actor, self.settings, number, by="order")
+        else:
+            with self.db.read() as s:
+                totes = list(
+                    s.scalars(
+                        select(Tote.code)
+                        .join(Order, Order.id == Tote.order_id)
+                        .where(Order.status == OrderStatus.PICKED.value)
+                        .limit(8)
+                    )
+                )
+            if not totes:
+                time.sleep(0.2)
+                return
+            opened = self.call(packing.open_order, self.db, self.actor, self.settings,
+                               self.rng.choice(totes), by="tote")  # fmt: skip
+            order_id = opened.order_id
+        view = packing.view(self.db, order_id)
+        split = view.units_left > 1 and not view.parcels and self.rng.random() < 0.3
+        for line in view.lines:
+            for _ in range(line.left):
+                outcome = self.scan("product")
+                self.call(packing.verify, self.db, self.actor, order_id, line.line_id, 1,
+                          scans_=[outcome], ack=outcome)  # fmt: skip
+                if split:
+                    split = False
+                    self._finish_parcel(order_id, more_to_come=True)
+        self._finish_parcel(order_id, more_to_come=False)
+
+    def _finish_parcel(self, order_id: int, *, more_to_come: bool) -> None:
+        box, _ = self.call(packing.set_packaging, self.db, self.actor, order_id, "BOX-M")
+        view = packing.view(self.db, order_id)
+        grams = box.tare_g + sum(ln.weight_g * ln.in_open for ln in view.lines)
+        self.call(packing.set_weight, self.db, self.actor, self.settings, order_id, grams)
+        if not view.address_confirmed:
+            self.call(packing.confirm_address, self.db, self.actor, order_id)
+        self.call(packing.close_parcel, self.db, self.actor, self.settings, order_id,
+                  more_to_come=more_to_come)  # fmt: skip
+
+    # --- the lead: give out orders, hand each lane's parcels to its courier -----------------
+
+    def lead(self, first: bool) -> None:
+        self.call(intake.assign_ready_orders, self.db, self.actor, settings=self.settings)
+        for lane in handoff.lanes(self.db, self.settings, now=datetime.now(UTC)):
+            if lane.parcels < 3:
+                continue
+            pickup = self.call(handoff.open_pickup, self.db, self.actor, lane.courier)
+            state = handoff.pickup_state(self.db, pickup.id)
+            for tracking, _ in state.waiting_listed:
+                outcome = self.scan("parcel")
+                self.call(handoff.hand_over_parcel, self.db, self.actor, pickup.id, tracking,
+                          scan=outcome, ack=outcome)  # fmt: skip
+            self.call(handoff.close_pickup, self.db, self.actor, self.settings, pickup.id)
+        time.sleep(0.5)
+
+
+def _terminal_main(
+    url: str, settings: Settings, t: Terminal, folder: str, seed: int, deadline: float
+) -> None:
+    terminal = _Terminal(url, settings, t, Path(folder), seed)
+    try:
+        terminal.run(deadline)
+    finally:
+        terminal.db.dispose()
+
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+def prepare(db: Database, settings: Settings, terminals: int, orders: int) -> list[Terminal]:
+    """The run's operators (the demo's pickers stand down, so orders go to the run's own) and
+    ``orders`` new orders from the shop, with stock for all of them."""
+    lead = Actor("FLOOR")
+    pickers = max(1, (terminals - 1) * 3 // 5)
+    roles = ["lead"] + ["picker"] * pickers + ["packer"] * max(1, terminals - 1 - pickers)
+    with db.read() as s:
+        demo_pickers = list(
+            s.scalars(
+                select(Operator.badge)
+                .join(OperatorRole, OperatorRole.operator_id == Operator.id)
+                .where(OperatorRole.role == "picker", ~Operator.badge.like("EMP-81%"))
+            )
+        )
+        existing: dict[str, int] = {
+            badge: op_id
+            for badge, op_id in s.execute(
+                select(Operator.badge, Operator.id).where(Operator.badge.like("EMP-8%"))
+            )
+        }
+        held = int(s.scalar(select(func.count()).select_from(Order)) or 0)
+    for badge in demo_pickers:
+        auth.disable_operator(db, lead, badge)
+    made = []
+    for i, role in enumerate(roles):
+        badge = _BADGES[role].format(i)
+        if badge not in existing:
+            roles_ = "lead,picker,packer" if role == "lead" else role
+            existing[badge] = auth.add_operator(db, lead, badge, f"Floor {role} {i}", roles_,
+                                                "1357").id  # fmt: skip
+        made.append(Terminal(i, role, existing[badge], badge))
+    skus = stock_up(db, 1000)
+    import_fresh(db, settings, shopify_export(skus, orders, seed=7, first=held), lambda d, t: None)
+    intake.assign_ready_orders(db, lead, settings=settings)
+    return made
+
+
+def run_floor(
+    url: str,
+    settings: Settings,
+    *,
+    terminals: int,
+    seconds: float,
+    orders: int,
+    folder: Path,
+    kills: int = 0,
+    seed: int = 1,
+    progress: Progress = lambda stage, done, total: None,
+) -> FloorRun:
+    """Prepare the floor, run ``terminals`` terminal processes for ``seconds`` (killing one at
+    random ``kills`` times, and starting it again at once), then check the floor."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.iterdir():
+        old.unlink()
+    db = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
+    try:
+        made = prepare(db, settings, terminals, orders)
+        executed_before = _executed(db)
+    finally:
+        db.dispose()  # no connection of the parent's may be shared with a forked terminal
+    context = multiprocessing.get_context("fork")
+    rng = random.Random(seed)
+    deadline = time.time() + seconds
+
+    def start(t: Terminal, n: int) -> Any:
+        proc = context.Process(
+            target=_terminal_main, args=(url, settings, t, str(folder), seed * 1000 + n, deadline),
+            name=f"floor-{t.role}-{t.index}", daemon=True,
+        )  # fmt: skip
+        proc.start()
+        return proc
+
+    procs = {t.index: start(t, 0) for t in made}
+    killed = 0
+    started = time.time()
+    while time.time() < deadline:
+        if killed < kills:
+            time.sleep(max(0.0, seconds * 0.8 / kills - 0.01))
+            victim = rng.choice(made)
+            proc = procs[victim.index]
+            if proc.pid is not None and proc.is_alive():
+                os.kill(proc.pid, signal.SIGKILL)
+                proc.join()
+                killed += 1
+                procs[victim.index] = start(victim, killed)
+        else:
+            time.sleep(0.2)
+        progress("floor", min(int(time.time() - started), int(seconds)), int(seconds))
+    for proc in procs.values():
+        proc.join(timeout=60)
+        if proc.is_alive():
+            proc.kill()
+    elapsed = time.time() - started
+    db = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
+    try:
+        acked = [
+            line.strip()
+            for f in sorted(folder.glob("acked-*.txt"))
+            for line in f.read_text(encoding="utf-8").splitlines()
+            if line.strip()
+        ]
+        with db.read() as s:
+            journaled = set(s.scalars(select(ScanJournal.raw).where(ScanJournal.raw.like("F%"))))
+        findings = check(db)
+        executed = _executed(db) - executed_before
+        _enable_demo_pickers(db)
+    finally:
+        db.dispose()
+    ms = [
+        float(line)
+        for f in folder.glob("ms-*.txt")
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+    ms.sort()
+    return FloorRun(
+        terminals=terminals,
+        seconds=round(elapsed, 1),
+        scans=len(acked),
+        lost=sum(1 for raw in acked if raw not in journaled),
+        p50_ms=round(statistics.median(ms), 2) if ms else 0.0,
+        p99_ms=round(ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 2) if ms else 0.0,
+        executed=executed,
+        kills=killed,
+        resumed=len(list(folder.glob("resumed-*"))),
+        findings=findings,
+    )
+
+
+def _executed(db: Database) -> int:
+    with db.read() as s:
+        return int(
+            s.scalar(
+                select(func.count())
+                .select_from(Order)
+                .where(Order.status == OrderStatus.EXECUTED.value)
+            )
+            or 0
+        )
+
+
+def _enable_demo_pickers(db: Database) -> None:
+    """The demo's pickers back at work after the run."""
+    with db.transaction() as s:
+        s.execute(
+            update(Operator)
+            .where(
+                ~Operator.badge.like("EMP-8%"),
+                Operator.id.in_(
+                    select(OperatorRole.operator_id).where(OperatorRole.role == "picker")
+                ),
+            )
+            .values(active=True)
+        )
