@@ -257,6 +257,10 @@ def _parser() -> argparse.ArgumentParser:
     bf.add_argument("--terminals", type=_count, default=16)
     bf.add_argument("--minutes", type=float, default=2.0)
     bf.add_argument("--kills", type=int, default=0, help="SIGKILL a random terminal N times")
+    bf.add_argument(
+        "--pace", type=float, default=1.0, metavar="SECONDS",
+        help="an operator's time between scans, on average (default 1; 0: flat out)",
+    )  # fmt: skip
     bf.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
     bf.add_argument(
         "--reuse", action="store_true",
@@ -1461,7 +1465,8 @@ def _bench_floor(
     run = run_floor(
         url, settings, terminals=args.terminals, seconds=seconds,
         orders=max(50, int(args.terminals * args.minutes * 40)),
-        folder=settings.var_dir / "bench" / "floor", kills=args.kills, progress=progress,
+        folder=settings.var_dir / "bench" / "floor", kills=args.kills, pace_s=args.pace,
+        progress=progress,
     )  # fmt: skip
     for f in run.findings:
         if f.broken:

@@ -255,3 +255,30 @@ def test_lead_tools_voiding_a_parcel(snap_compare, app_factory, size) -> None:
         await steady(pilot)
 
     assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+HOSTILE = {
+    "ship_name": "[bold]Zofia[/] [@click=app.quit]Wróbel[/]\x1b[31m \u202eevil\u202c",
+    "ship_street": "ul. [link=http://x]Długa[/link] 5\x07",
+    "note": "[red]leave at door[/red] \x1b]8;;http://x\x07here\x1b]8;;\x07",
+    "gift_message": "Happy [blink]birthday[/blink]! \u200f\u05e9\u05dc\u05d5\u05dd",
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_a_customer_with_markup_and_escapes_shows_them_literally(
+    snap_compare, app_factory, size
+) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from sqlalchemy import update
+
+        from picker.store.models import Order
+        from tests.tui.test_packing import picked_order, to_table
+
+        number, tote = picked_order(pilot.app.db.url, units=1)
+        with pilot.app.db.transaction() as s:
+            s.execute(update(Order).where(Order.number == number).values(**HOSTILE))
+        await to_table(pilot, tote)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from picker.config import Settings
 from picker.domain.picking import walk
@@ -88,7 +88,9 @@ class FloorRun:
 class _Terminal:
     """What runs in a terminal process: its operator's loop until the deadline."""
 
-    def __init__(self, url: str, settings: Settings, t: Terminal, folder: Path, seed: int):
+    def __init__(
+        self, url: str, settings: Settings, t: Terminal, folder: Path, seed: int, pace_s: float
+    ):
         self.db = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
         self.settings = settings
         self.t = t
@@ -99,6 +101,8 @@ class _Terminal:
         self.timings = (folder / f"ms-{t.index:02d}.txt").open("a", encoding="utf-8")
         self.run_id = f"{os.getpid()}"
         self.count = 0
+        self.pace_s = pace_s
+        """An operator's time between two scans (walking, reaching, reading): on average."""
 
     def scan(self, kind: str) -> ScanOutcome:
         """A scan of this run, unique in the journal."""
@@ -107,7 +111,10 @@ class _Terminal:
 
     def call(self, fn: Callable[..., Any], *args: Any, ack: ScanOutcome | None = None,
              **kw: Any) -> Any:  # fmt: skip
-        """One service call, timed; its scan written down as acknowledged once it returned."""
+        """One service call, after the operator's pace; timed; its scan written down as
+        acknowledged once it returned."""
+        if self.pace_s:
+            time.sleep(self.rng.uniform(0.5, 1.5) * self.pace_s)
         started = time.perf_counter()
         result = fn(*args, **kw)
         self.timings.write(f"{(time.perf_counter() - started) * 1000:.2f}\n")
@@ -122,8 +129,10 @@ class _Terminal:
         while time.time() < deadline:
             try:
                 loop(first)
-            except (ServiceError, OperationalError):
-                time.sleep(0.05)  # taken elsewhere, or the database busy: look again
+            except (ServiceError, DBAPIError):
+                # Taken elsewhere, the database busy, or the connection cut (the pool opens a
+                # new one): look again, as the operator scans again.
+                time.sleep(0.05)
             first = False
         self.timings.flush()
 
@@ -220,9 +229,10 @@ class _Terminal:
 
 
 def _terminal_main(
-    url: str, settings: Settings, t: Terminal, folder: str, seed: int, deadline: float
-) -> None:
-    terminal = _Terminal(url, settings, t, Path(folder), seed)
+    url: str, settings: Settings, t: Terminal, folder: str, seed: int, deadline: float,
+    pace_s: float,
+) -> None:  # fmt: skip
+    terminal = _Terminal(url, settings, t, Path(folder), seed, pace_s)
     try:
         terminal.run(deadline)
     finally:
@@ -278,11 +288,15 @@ def run_floor(
     orders: int,
     folder: Path,
     kills: int = 0,
+    drops: int = 0,
+    pace_s: float = 1.0,
     seed: int = 1,
     progress: Progress = lambda stage, done, total: None,
 ) -> FloorRun:
     """Prepare the floor, run ``terminals`` terminal processes for ``seconds`` (killing one at
-    random ``kills`` times, and starting it again at once), then check the floor."""
+    random ``kills`` times, and starting it again at once; on PostgreSQL cutting every
+    terminal's connection ``drops`` times, as a server restart does), then check the floor.
+    ``pace_s`` is an operator's time between scans, on average (0: as fast as the machine)."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
         old.unlink()
@@ -298,7 +312,8 @@ def run_floor(
 
     def start(t: Terminal, n: int) -> Any:
         proc = context.Process(
-            target=_terminal_main, args=(url, settings, t, str(folder), seed * 1000 + n, deadline),
+            target=_terminal_main,
+            args=(url, settings, t, str(folder), seed * 1000 + n, deadline, pace_s),
             name=f"floor-{t.role}-{t.index}", daemon=True,
         )  # fmt: skip
         proc.start()
@@ -307,7 +322,11 @@ def run_floor(
     procs = {t.index: start(t, 0) for t in made}
     killed = 0
     started = time.time()
+    drop_at = [started + seconds * (i + 1) / (drops + 1) for i in range(drops)]
     while time.time() < deadline:
+        if drop_at and time.time() >= drop_at[0]:
+            drop_at.pop(0)
+            _drop_connections(url)
         if killed < kills:
             time.sleep(max(0.0, seconds * 0.8 / kills - 0.01))
             victim = rng.choice(made)
@@ -359,6 +378,23 @@ def run_floor(
         resumed=len(list(folder.glob("resumed-*"))),
         findings=findings,
     )
+
+
+def _drop_connections(url: str) -> None:
+    """Every connection to the run's PostgreSQL database is cut (what a server restart does to
+    the terminals): transactions in flight fail, and the terminals must carry on."""
+    db = Database(url)
+    try:
+        if db.dialect != "postgresql":
+            return
+        with db.engine.connect() as conn:
+            conn.exec_driver_sql(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            conn.commit()
+    finally:
+        db.dispose()
 
 
 def _executed(db: Database) -> int:
