@@ -310,3 +310,42 @@ def test_a_transaction_that_loses_a_deadlock_is_run_again_whole(fresh_postgres_u
             assert s.execute(text("SELECT n FROM pair ORDER BY id")).scalars().all() == [11, 11]
     finally:
         db.dispose()
+
+
+def test_a_full_disk_is_said_in_words_and_leaves_the_database_whole(tmp_path) -> None:
+    from sqlalchemy import event, func, select
+    from sqlalchemy.exc import OperationalError
+
+    from picker.services import scans
+    from picker.services.common import Actor, describe_failure
+    from picker.services.scans import ScanOutcome
+    from picker.store.models import ScanJournal
+
+    db = Database(f"sqlite:///{tmp_path / 'full.db'}")
+    try:
+        from picker.store import migrate
+
+        migrate.upgrade(db.engine)
+        with db.engine.connect() as conn:
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        db.engine.dispose()
+
+        @event.listens_for(db.engine, "connect")
+        def _small_disk(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            dbapi_conn.execute(f"PRAGMA max_page_count = {int(pages) + 2}")
+
+        saved = 0
+        with pytest.raises(OperationalError) as full:
+            for i in range(5000):
+                outcome = ScanOutcome(f"SCAN-{i:05d}-" + "x" * 200, "code", "accepted")
+                scans.record(db, Actor("T01"), "picking", "pick", outcome)
+                saved += 1
+        assert describe_failure(full.value) == (
+            "the database's disk is full: nothing was saved; free some space, then try again"
+        )
+        with db.read() as s:  # what was acknowledged is there, the failed scan is not
+            assert s.scalar(select(func.count()).select_from(ScanJournal)) == saved
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+    finally:
+        db.dispose()

@@ -72,6 +72,8 @@ def describe_failure(exc: BaseException) -> str | None:
     if isinstance(exc, DBAPIError):
         orig = exc.orig
         first = str(orig).strip().splitlines()[0] if orig is not None and str(orig).strip() else ""
+        if "database or disk is full" in first:  # SQLite's SQLITE_FULL: rolled back whole
+            return "the database's disk is full: nothing was saved; free some space, then try again"
         if isinstance(exc, OperationalError):
             return f"the database cannot be used: {first or 'unreachable'}"
         return f"the database refused the change: {first or type(exc).__name__}"
