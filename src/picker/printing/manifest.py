@@ -25,6 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from picker.domain.text import printable
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
+from picker.printing.flow import Flow, Item, Line, Text, draw
 from picker.printing.fonts import (
     BOLD,
     REGULAR,
@@ -85,28 +86,6 @@ ROW_SIZE = 10
 SIGNATURE_H = 42 * mm  # the blocks with the space above them
 
 
-@dataclass(frozen=True)
-class _Text:
-    x: float
-    y: float  # the baseline
-    text: str
-    font: str
-    size: float
-    width: float  # shortened with an ellipsis beyond this
-    right: bool = False  # x is the right edge
-
-
-@dataclass(frozen=True)
-class _Line:
-    x0: float
-    x1: float
-    y: float
-    weight: float
-
-
-_Item = _Text | _Line
-
-
 @one_document_at_a_time
 def render_manifest(manifest: Manifest) -> bytes:
     """A4 portrait; byte-identical for the same input."""
@@ -126,7 +105,7 @@ def render_manifest(manifest: Manifest) -> bytes:
     prime(c)
     for n, items in enumerate(pages, start=1):
         _header(c, manifest, pattern, f"page {n} of {len(pages)}")
-        _draw(c, items)
+        draw(c, items)
         c.showPage()
     c.save()
     return out.getvalue()
@@ -161,41 +140,8 @@ def _header(c: Canvas, manifest: Manifest, pattern: str, page: str) -> None:
     c.line(MARGIN, top - HEADER_H + 3 * mm, PAGE_W - MARGIN, top - HEADER_H + 3 * mm)
 
 
-def _draw(c: Canvas, items: Sequence[_Item]) -> None:
-    for item in items:
-        if isinstance(item, _Line):
-            c.setLineWidth(item.weight)
-            c.line(item.x0, item.y, item.x1, item.y)
-            continue
-        c.setFont(item.font, item.size)
-        text = fit(c, item.text, item.width, item.size, item.font)
-        if item.right:
-            c.drawRightString(item.x, item.y, text)
-        else:
-            c.drawString(item.x, item.y, text)
-
-
-class _Flow:
-    """Items placed top to bottom, a new page whenever the next block does not fit."""
-
-    def __init__(self) -> None:
-        self.pages: list[list[_Item]] = [[]]
-        self.y = BODY_TOP
-
-    def need(self, height: float) -> bool:
-        """Start a new page unless ``height`` fits below ``y``; True when a page was started."""
-        if self.y - height >= MARGIN or self.y == BODY_TOP:
-            return False
-        self.pages.append([])
-        self.y = BODY_TOP
-        return True
-
-    def add(self, *items: _Item) -> None:
-        self.pages[-1].extend(items)
-
-
-def _layout(manifest: Manifest) -> list[list[_Item]]:
-    flow = _Flow()
+def _layout(manifest: Manifest) -> list[list[Item]]:
+    flow = Flow(BODY_TOP, MARGIN)
     _sender(flow, manifest.warehouse)
     _table_head(flow)
     for i, line in enumerate(manifest.lines, start=1):
@@ -216,41 +162,41 @@ def _layout(manifest: Manifest) -> list[list[_Item]]:
     return flow.pages
 
 
-def _sender(flow: _Flow, warehouse: Sequence[str]) -> None:
+def _sender(flow: Flow, warehouse: Sequence[str]) -> None:
     shown = [printable(line) for line in warehouse]
     if len(shown) > MAX_ADDRESS_LINES:
         shown[MAX_ADDRESS_LINES - 1 :] = [", ".join(shown[MAX_ADDRESS_LINES - 1 :])]
-    flow.add(_Text(MARGIN, flow.y - 3 * mm, "Sender", BOLD, 7, WIDTH))
+    flow.add(Text(MARGIN, flow.y - 3 * mm, "Sender", BOLD, 7, WIDTH))
     for i, text in enumerate(shown):
-        flow.add(_Text(MARGIN, flow.y - 7 * mm - i * 3.8 * mm, text, REGULAR, 9, WIDTH))
+        flow.add(Text(MARGIN, flow.y - 7 * mm - i * 3.8 * mm, text, REGULAR, 9, WIDTH))
     flow.y -= 7 * mm + len(shown) * 3.8 * mm + 2 * mm
 
 
-def _table_head(flow: _Flow) -> None:
+def _table_head(flow: Flow) -> None:
     y = flow.y - 5 * mm
     flow.add(
-        _Text(NO_RIGHT, y, "#", BOLD, 8, NO_W, right=True),
-        _Text(TRACKING_X, y, "Tracking number", BOLD, 8, TRACKING_W),
-        _Text(ORDER_X, y, "Order", BOLD, 8, ORDER_W),
-        _Text(PARCEL_X, y, "Parcel", BOLD, 8, PARCEL_W),
-        _Text(WEIGHT_RIGHT, y, "Weight (kg)", BOLD, 8, WEIGHT_W, right=True),
-        _Text(COD_RIGHT, y, "COD", BOLD, 8, COD_W, right=True),
-        _Line(MARGIN, PAGE_W - MARGIN, flow.y - 6.5 * mm, 0.8),
+        Text(NO_RIGHT, y, "#", BOLD, 8, NO_W, right=True),
+        Text(TRACKING_X, y, "Tracking number", BOLD, 8, TRACKING_W),
+        Text(ORDER_X, y, "Order", BOLD, 8, ORDER_W),
+        Text(PARCEL_X, y, "Parcel", BOLD, 8, PARCEL_W),
+        Text(WEIGHT_RIGHT, y, "Weight (kg)", BOLD, 8, WEIGHT_W, right=True),
+        Text(COD_RIGHT, y, "COD", BOLD, 8, COD_W, right=True),
+        Line(MARGIN, PAGE_W - MARGIN, flow.y - 6.5 * mm, 0.8),
     )
     flow.y -= 6.5 * mm
 
 
-def _row(flow: _Flow, i: int, line: ManifestLine) -> None:
+def _row(flow: Flow, i: int, line: ManifestLine) -> None:
     y = flow.y - ROW_H + 1.8 * mm
     weight = "—" if line.weight_g is None else _kg(line.weight_g)
     flow.add(
-        _Text(NO_RIGHT, y, str(i), REGULAR, 8, NO_W, right=True),
-        _Text(TRACKING_X, y, printable(line.tracking_no), BOLD, ROW_SIZE, TRACKING_W),
-        _Text(ORDER_X, y, printable(line.order_number), REGULAR, ROW_SIZE, ORDER_W),
-        _Text(PARCEL_X, y, f"{line.parcel_no}/{line.parcel_count}", REGULAR, ROW_SIZE, PARCEL_W),
-        _Text(WEIGHT_RIGHT, y, weight, REGULAR, ROW_SIZE, WEIGHT_W, right=True),
-        _Text(COD_RIGHT, y, printable(line.cod), REGULAR, ROW_SIZE, COD_W, right=True),
-        _Line(MARGIN, PAGE_W - MARGIN, flow.y - ROW_H, 0.3),
+        Text(NO_RIGHT, y, str(i), REGULAR, 8, NO_W, right=True),
+        Text(TRACKING_X, y, printable(line.tracking_no), BOLD, ROW_SIZE, TRACKING_W),
+        Text(ORDER_X, y, printable(line.order_number), REGULAR, ROW_SIZE, ORDER_W),
+        Text(PARCEL_X, y, f"{line.parcel_no}/{line.parcel_count}", REGULAR, ROW_SIZE, PARCEL_W),
+        Text(WEIGHT_RIGHT, y, weight, REGULAR, ROW_SIZE, WEIGHT_W, right=True),
+        Text(COD_RIGHT, y, printable(line.cod), REGULAR, ROW_SIZE, COD_W, right=True),
+        Line(MARGIN, PAGE_W - MARGIN, flow.y - ROW_H, 0.3),
     )
     flow.y -= ROW_H
 
@@ -269,7 +215,7 @@ def _totals_height(cod: Sequence[str]) -> float:
     return 4 * mm + (2 + len(cod)) * TOTALS_LEADING
 
 
-def _totals(flow: _Flow, lines: Sequence[ManifestLine], cod: Sequence[str]) -> None:
+def _totals(flow: Flow, lines: Sequence[ManifestLine], cod: Sequence[str]) -> None:
     """Parcels, weight and cash to collect (one currency a line), kept together on one page."""
     weighed = [line.weight_g for line in lines if line.weight_g is not None]
     weight = f"Total weight: {_kg(sum(weighed))} kg"
@@ -279,12 +225,12 @@ def _totals(flow: _Flow, lines: Sequence[ManifestLine], cod: Sequence[str]) -> N
     flow.need(_totals_height(cod))
     flow.y -= 4 * mm
     for text in (f"Parcels: {len(lines)}", weight, "Cash on delivery:"):
-        flow.add(_Text(MARGIN, flow.y - leading + 1.5 * mm, text, BOLD, 11, WIDTH))
+        flow.add(Text(MARGIN, flow.y - leading + 1.5 * mm, text, BOLD, 11, WIDTH))
         flow.y -= leading
     flow.y += leading  # the amounts start beside "Cash on delivery:"
     amount_x = MARGIN + 40 * mm
     for amount in cod:
-        flow.add(_Text(amount_x, flow.y - leading + 1.5 * mm, amount, BOLD, 11, WIDTH - 40 * mm))
+        flow.add(Text(amount_x, flow.y - leading + 1.5 * mm, amount, BOLD, 11, WIDTH - 40 * mm))
         flow.y -= leading
 
 
@@ -298,20 +244,20 @@ def _missing_height(lines: Sequence[str]) -> float:
     return 8 * mm + len(lines) * MISSING_LEADING if lines else 0
 
 
-def _missing(flow: _Flow, lines: Sequence[str]) -> None:
+def _missing(flow: Flow, lines: Sequence[str]) -> None:
     """The heading, then the wrapped tracking numbers; the heading never ends a page alone."""
     leading = MISSING_LEADING
     flow.need(8 * mm + leading)
     flow.y -= 3 * mm
-    flow.add(_Text(MARGIN, flow.y - 3.8 * mm, "Missing at pickup:", BOLD, 10, WIDTH))
+    flow.add(Text(MARGIN, flow.y - 3.8 * mm, "Missing at pickup:", BOLD, 10, WIDTH))
     flow.y -= 5 * mm
     for text in lines:
         flow.need(leading)
-        flow.add(_Text(MARGIN, flow.y - leading + 1.3 * mm, text, REGULAR, MISSING_SIZE, WIDTH))
+        flow.add(Text(MARGIN, flow.y - leading + 1.3 * mm, text, REGULAR, MISSING_SIZE, WIDTH))
         flow.y -= leading
 
 
-def _signatures(flow: _Flow, lead: str) -> None:
+def _signatures(flow: Flow, lead: str) -> None:
     """The courier's block (name, signature, date) beside the shift lead's (name printed,
     signature), each with lines to sign on; both on one page."""
     flow.need(SIGNATURE_H)
@@ -325,11 +271,11 @@ def _signatures(flow: _Flow, lead: str) -> None:
         (right_x, "Shift lead", (("Name", printable(lead)), ("Signature", None))),
     )
     for x, heading, fields in blocks:
-        flow.add(_Text(x, top - 4 * mm, heading, BOLD, 11, half))
+        flow.add(Text(x, top - 4 * mm, heading, BOLD, 11, half))
         for n, (label, value) in enumerate(fields):
             y = top - 14 * mm - n * 9 * mm
-            flow.add(_Text(x, y, f"{label}:", REGULAR, 9, label_w - GAP))
+            flow.add(Text(x, y, f"{label}:", REGULAR, 9, label_w - GAP))
             if value is not None:
-                flow.add(_Text(x + label_w, y + 1 * mm, value, BOLD, 10, half - label_w))
-            flow.add(_Line(x + label_w, x + half, y - 1 * mm, 0.5))
+                flow.add(Text(x + label_w, y + 1 * mm, value, BOLD, 10, half - label_w))
+            flow.add(Line(x + label_w, x + half, y - 1 * mm, 0.5))
     flow.y = top - SIGNATURE_H + 6 * mm

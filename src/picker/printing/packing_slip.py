@@ -24,6 +24,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from picker.domain.text import printable
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
+from picker.printing.flow import Flow, Item, Line, Text, draw
 from picker.printing.fonts import (
     BOLD,
     REGULAR,
@@ -72,26 +73,6 @@ NAME_X = MARGIN + 50 * mm
 ROW_H = 6.5 * mm
 
 
-@dataclass(frozen=True)
-class _Text:
-    x: float
-    y: float  # the baseline
-    text: str
-    font: str
-    size: float
-    width: float  # shortened with an ellipsis beyond this
-    right: bool = False  # x is the right edge
-
-
-@dataclass(frozen=True)
-class _Rule:
-    y: float
-    weight: float
-
-
-_Item = _Text | _Rule
-
-
 @one_document_at_a_time
 def render_packing_slip(slip: PackingSlip, *, printed_at: str) -> bytes:
     """One A5 portrait packing slip (more pages when the lines run over), byte-identical for the
@@ -107,7 +88,7 @@ def render_packing_slip(slip: PackingSlip, *, printed_at: str) -> bytes:
     prime(c)
     for n, items in enumerate(pages, start=1):
         _header(c, slip, pattern, f"page {n} of {len(pages)}")
-        _draw(c, items)
+        draw(c, items)
         c.showPage()
     c.save()
     return out.getvalue()
@@ -129,47 +110,14 @@ def _header(c: Canvas, slip: PackingSlip, pattern: str, page: str) -> None:
     c.line(MARGIN, top - HEADER_H + 3 * mm, PAGE_W - MARGIN, top - HEADER_H + 3 * mm)
 
 
-def _draw(c: Canvas, items: Sequence[_Item]) -> None:
-    for item in items:
-        if isinstance(item, _Rule):
-            c.setLineWidth(item.weight)
-            c.line(MARGIN, item.y, PAGE_W - MARGIN, item.y)
-            continue
-        c.setFont(item.font, item.size)
-        text = fit(c, item.text, item.width, item.size, item.font)
-        if item.right:
-            c.drawRightString(item.x, item.y, text)
-        else:
-            c.drawString(item.x, item.y, text)
-
-
-class _Flow:
-    """Items placed top to bottom, a new page whenever the next block does not fit."""
-
-    def __init__(self) -> None:
-        self.pages: list[list[_Item]] = [[]]
-        self.y = BODY_TOP
-
-    def need(self, height: float) -> bool:
-        """Start a new page unless ``height`` fits below ``y``; True when a page was started."""
-        if self.y - height >= MARGIN or self.y == BODY_TOP:
-            return False
-        self.pages.append([])
-        self.y = BODY_TOP
-        return True
-
-    def add(self, *items: _Item) -> None:
-        self.pages[-1].extend(items)
-
-
-def _layout(slip: PackingSlip, printed_at: str) -> list[list[_Item]]:
-    flow = _Flow()
+def _layout(slip: PackingSlip, printed_at: str) -> list[list[Item]]:
+    flow = Flow(BODY_TOP, MARGIN)
     _addresses(flow, slip)
 
     flow.need(12 * mm)
     flow.add(
-        _Text(MARGIN, flow.y - 4.5 * mm, f"Courier: {printable(slip.courier)}", BOLD, 11, WIDTH),
-        _Text(
+        Text(MARGIN, flow.y - 4.5 * mm, f"Courier: {printable(slip.courier)}", BOLD, 11, WIDTH),
+        Text(
             MARGIN, flow.y - 9 * mm,
             f"Placed on {printable(slip.placed_on)}   ·   printed {printable(printed_at)}",
             REGULAR, 9, WIDTH,
@@ -183,16 +131,16 @@ def _layout(slip: PackingSlip, printed_at: str) -> list[list[_Item]]:
             _table_head(flow)
         y = flow.y - ROW_H + 2 * mm
         flow.add(
-            _Text(QTY_RIGHT, y, str(line.quantity), BOLD, 10, QTY_RIGHT - MARGIN, right=True),
-            _Text(SKU_X, y, printable(line.sku), REGULAR, 10, NAME_X - SKU_X - 2 * mm),
-            _Text(NAME_X, y, printable(line.name), REGULAR, 10, PAGE_W - MARGIN - NAME_X),
-            _Rule(flow.y - ROW_H, 0.3),
+            Text(QTY_RIGHT, y, str(line.quantity), BOLD, 10, QTY_RIGHT - MARGIN, right=True),
+            Text(SKU_X, y, printable(line.sku), REGULAR, 10, NAME_X - SKU_X - 2 * mm),
+            Text(NAME_X, y, printable(line.name), REGULAR, 10, PAGE_W - MARGIN - NAME_X),
+            Line(MARGIN, PAGE_W - MARGIN, flow.y - ROW_H, 0.3),
         )
         flow.y -= ROW_H
 
     flow.need(9 * mm)
     total = sum(line.quantity for line in slip.lines)
-    flow.add(_Text(MARGIN, flow.y - 6 * mm, f"Total units: {total}", BOLD, 11, WIDTH))
+    flow.add(Text(MARGIN, flow.y - 6 * mm, f"Total units: {total}", BOLD, 11, WIDTH))
     flow.y -= 9 * mm
 
     if slip.note:
@@ -202,21 +150,21 @@ def _layout(slip: PackingSlip, printed_at: str) -> list[list[_Item]]:
     return flow.pages
 
 
-def _addresses(flow: _Flow, slip: PackingSlip) -> None:
+def _addresses(flow: Flow, slip: PackingSlip) -> None:
     """The sender (small, on the left) beside the recipient (larger, name in bold)."""
     sender_w = 42 * mm
     ship_x = MARGIN + sender_w + 6 * mm
     ship_w = PAGE_W - MARGIN - ship_x
     y = flow.y
-    flow.add(_Text(MARGIN, y - 3 * mm, "From", BOLD, 7, sender_w))
-    flow.add(_Text(ship_x, y - 3 * mm, "Ship to", BOLD, 7, ship_w))
+    flow.add(Text(MARGIN, y - 3 * mm, "From", BOLD, 7, sender_w))
+    flow.add(Text(ship_x, y - 3 * mm, "Ship to", BOLD, 7, ship_w))
     sender = _address(slip.sender)
     for i, text in enumerate(sender):
-        flow.add(_Text(MARGIN, y - 7 * mm - i * 3.5 * mm, text, REGULAR, 8, sender_w))
+        flow.add(Text(MARGIN, y - 7 * mm - i * 3.5 * mm, text, REGULAR, 8, sender_w))
     ship_to = _address(slip.ship_to)
     for i, text in enumerate(ship_to):
         font = BOLD if i == 0 else REGULAR
-        flow.add(_Text(ship_x, y - 8.5 * mm - i * 5.5 * mm, text, font, 12, ship_w))
+        flow.add(Text(ship_x, y - 8.5 * mm - i * 5.5 * mm, text, font, 12, ship_w))
     flow.y -= max(7 * mm + len(sender) * 3.5 * mm, 8.5 * mm + len(ship_to) * 5.5 * mm) + 3 * mm
 
 
@@ -227,18 +175,18 @@ def _address(lines: Sequence[str]) -> list[str]:
     return shown
 
 
-def _table_head(flow: _Flow) -> None:
+def _table_head(flow: Flow) -> None:
     y = flow.y - 5 * mm
     flow.add(
-        _Text(QTY_RIGHT, y, "Qty", BOLD, 8, QTY_RIGHT - MARGIN, right=True),
-        _Text(SKU_X, y, "SKU", BOLD, 8, NAME_X - SKU_X),
-        _Text(NAME_X, y, "Product", BOLD, 8, PAGE_W - MARGIN - NAME_X),
-        _Rule(flow.y - 6.5 * mm, 0.8),
+        Text(QTY_RIGHT, y, "Qty", BOLD, 8, QTY_RIGHT - MARGIN, right=True),
+        Text(SKU_X, y, "SKU", BOLD, 8, NAME_X - SKU_X),
+        Text(NAME_X, y, "Product", BOLD, 8, PAGE_W - MARGIN - NAME_X),
+        Line(MARGIN, PAGE_W - MARGIN, flow.y - 6.5 * mm, 0.8),
     )
     flow.y -= 6.5 * mm
 
 
-def _paragraph(flow: _Flow, label: str, text: str, size: float) -> None:
+def _paragraph(flow: Flow, label: str, text: str, size: float) -> None:
     """A labelled block of the customer's words, wrapped to the page, their line breaks kept."""
     leading = size * 0.45 * mm
     lines = [
@@ -251,9 +199,9 @@ def _paragraph(flow: _Flow, label: str, text: str, size: float) -> None:
     ]
     flow.need(5 * mm + leading + 2 * mm)  # the label never ends a page alone
     flow.y -= 2 * mm
-    flow.add(_Text(MARGIN, flow.y - 3.5 * mm, label, BOLD, 9, WIDTH))
+    flow.add(Text(MARGIN, flow.y - 3.5 * mm, label, BOLD, 9, WIDTH))
     flow.y -= 5 * mm
     for line in lines:
         flow.need(leading)
-        flow.add(_Text(MARGIN, flow.y - leading + 1.2 * mm, line, REGULAR, size, WIDTH))
+        flow.add(Text(MARGIN, flow.y - leading + 1.2 * mm, line, REGULAR, size, WIDTH))
         flow.y -= leading

@@ -15,7 +15,6 @@ import multiprocessing
 import os
 import random
 import signal
-import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -62,6 +61,11 @@ class FloorRun:
     """Acknowledged scans missing from the journal (must be 0)."""
     p50_ms: float
     p99_ms: float
+    """Scans: a pick, an item verified, a parcel handed over (each answered on screen)."""
+    action_p50_ms: float
+    action_p99_ms: float
+    """Everything else: reading the queue, starting an order, a box, a weight, closing a
+    parcel (its label rendered) or a pickup (its manifest), a shortage."""
     executed: int
     """Orders handed to couriers during the run."""
     kills: int
@@ -117,7 +121,8 @@ class _Terminal:
             time.sleep(self.rng.uniform(0.5, 1.5) * self.pace_s)
         started = time.perf_counter()
         result = fn(*args, **kw)
-        self.timings.write(f"{(time.perf_counter() - started) * 1000:.2f}\n")
+        kind = "scan" if ack is not None else "action"
+        self.timings.write(f"{kind} {(time.perf_counter() - started) * 1000:.2f}\n")
         if ack is not None:
             self.acked.write(ack.raw + "\n")
             self.acked.flush()
@@ -359,20 +364,22 @@ def run_floor(
         _enable_demo_pickers(db)
     finally:
         db.dispose()
-    ms = [
-        float(line)
-        for f in folder.glob("ms-*.txt")
-        for line in f.read_text(encoding="utf-8").splitlines()
-        if line.strip()
-    ]
-    ms.sort()
+    timed: dict[str, list[float]] = {"scan": [], "action": []}
+    for f in folder.glob("ms-*.txt"):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            kind, _, value = line.partition(" ")
+            if value:
+                timed[kind].append(float(value))
+    ms, actions = sorted(timed["scan"]), sorted(timed["action"])
     return FloorRun(
         terminals=terminals,
         seconds=round(elapsed, 1),
         scans=len(acked),
         lost=sum(1 for raw in acked if raw not in journaled),
-        p50_ms=round(statistics.median(ms), 2) if ms else 0.0,
-        p99_ms=round(ms[min(len(ms) - 1, round(0.99 * (len(ms) - 1)))], 2) if ms else 0.0,
+        p50_ms=_percentile(ms, 0.5),
+        p99_ms=_percentile(ms, 0.99),
+        action_p50_ms=_percentile(actions, 0.5),
+        action_p99_ms=_percentile(actions, 0.99),
         executed=executed,
         kills=killed,
         resumed=len(list(folder.glob("resumed-*"))),
@@ -395,6 +402,12 @@ def _drop_connections(url: str) -> None:
             conn.commit()
     finally:
         db.dispose()
+
+
+def _percentile(ordered: list[float], q: float) -> float:
+    if not ordered:
+        return 0.0
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 2)
 
 
 def _executed(db: Database) -> int:
