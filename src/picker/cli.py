@@ -258,6 +258,10 @@ def _parser() -> argparse.ArgumentParser:
     bf.add_argument("--minutes", type=float, default=2.0)
     bf.add_argument("--kills", type=int, default=0, help="SIGKILL a random terminal N times")
     bf.add_argument(
+        "--drops", type=int, default=0,
+        help="PostgreSQL: cut every terminal's connection N times (a server restart)",
+    )  # fmt: skip
+    bf.add_argument(
         "--pace", type=float, default=1.0, metavar="SECONDS",
         help="an operator's time between scans, on average (default 1; 0: flat out)",
     )  # fmt: skip
@@ -1465,7 +1469,8 @@ def _bench_floor(
     run = run_floor(
         url, settings, terminals=args.terminals, seconds=seconds,
         orders=max(50, int(args.terminals * args.minutes * 40)),
-        folder=settings.var_dir / "bench" / "floor", kills=args.kills, pace_s=args.pace,
+        folder=settings.var_dir / "bench" / "floor", kills=args.kills, drops=args.drops,
+        pace_s=args.pace,
         progress=progress,
     )  # fmt: skip
     for f in run.findings:
@@ -1485,6 +1490,7 @@ def _bench_floor(
         "scans_lost": _metric(run.lost, "scans", 0),
         "violations": _metric(run.violations, "rows", 0),
         "kills": _metric(run.kills, "kills", args.kills, higher=True),
+        "crashed": _metric(run.crashed, "terminals", 0),
         "resumed": _metric(run.resumed, "terminals"),
     }
 

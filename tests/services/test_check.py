@@ -54,8 +54,8 @@ BREAKS = [
      "WHERE id = (SELECT MIN(id) FROM totes WHERE order_id IS NULL)",
      "a tote holds an order that is being picked"),
     ("UPDATE totes SET order_id = NULL WHERE order_id = "
-     "(SELECT MIN(id) FROM orders WHERE status = 'picked')",
-     "an order being picked or waiting for packing has a tote"),
+     "(SELECT MIN(id) FROM orders WHERE status = 'picking')",
+     "an order being picked has a tote"),
     ("UPDATE orders SET status = 'executed' WHERE id = "
      "(SELECT MIN(order_id) FROM parcels WHERE status = 'closed')",
      "every executed order has all its parcels on closed pickups"),

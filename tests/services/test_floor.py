@@ -46,6 +46,7 @@ def test_four_terminals_at_once_lose_nothing_and_keep_every_invariant(
                     folder=tmp_path / "floor", pace_s=0.02)  # fmt: skip
     assert run.scans > 10, run
     assert run.lost == 0 and run.violations == 0, [f for f in run.findings if f.broken]
+    assert run.crashed == 0
     assert packed_parcels(db_url) > 0  # picked, then packed by the other terminals
 
 
@@ -55,7 +56,7 @@ def test_fifty_kills_mid_work_lose_nothing_and_the_killed_go_on_where_they_stopp
     floor_of(db_url)
     run = run_floor(db_url, settings, terminals=4, seconds=20, orders=60, kills=50,
                     folder=tmp_path / "floor", seed=2, pace_s=0.02)  # fmt: skip
-    assert run.kills == 50 and run.resumed >= 1, run
+    assert run.kills == 50 and run.resumed >= 1 and run.crashed == 0, run
     assert run.lost == 0 and run.violations == 0, [f for f in run.findings if f.broken]
     assert run.scans > 0
 
@@ -64,5 +65,5 @@ def test_connections_cut_mid_work_lose_nothing(db_url, settings, tmp_path) -> No
     floor_of(db_url)
     run = run_floor(db_url, settings, terminals=4, seconds=12, orders=60, drops=4,
                     folder=tmp_path / "floor", pace_s=0.02)  # fmt: skip
-    assert run.lost == 0 and run.violations == 0, [f for f in run.findings if f.broken]
+    assert run.lost == 0 and run.violations == 0 and run.crashed == 0, run
     assert run.scans > 0  # the terminals carried on after each cut (SQLite: nothing to cut)

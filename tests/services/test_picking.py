@@ -242,6 +242,11 @@ def test_a_shortage_with_no_stock_holds_the_order_and_lists_the_put_back(floor, 
         assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "problem_shelf"
         assert s.scalar(select(func.sum(Stock.reserved))) == 0
     assert picking.pick_list(floor, who.operator_id) == []
+    # The lead cancels it: the emptied tote is free for the next order.
+    intake.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
+    with floor.read() as s:
+        tote = s.execute(select(Tote.order_id, Tote.location).where(Tote.code == "T-0900")).one()
+    assert tuple(tote) == (None, None)
 
 
 def test_a_shortage_moves_other_orders_reservations_in_that_bin(floor, settings) -> None:

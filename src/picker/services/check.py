@@ -8,9 +8,8 @@ check of a 1,000,000-order floor is a handful of scans the database does itself.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
@@ -80,11 +79,13 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         ),
     ),
     (
-        "an order being picked or waiting for packing has a tote",
+        # (A picked order may have none: one back from packing after a void keeps its goods in
+        # the box at the table.)
+        "an order being picked has a tote",
         lambda: (
             """
         SELECT o.number, o.status FROM orders o
-        WHERE o.status IN ('picking', 'picked')
+        WHERE o.status = 'picking'
           AND NOT EXISTS (SELECT 1 FROM totes tt WHERE tt.order_id = o.id)
         """
         ),
@@ -193,6 +194,12 @@ def check(
 
 
 def _run(s: Session, query: str) -> tuple[int, tuple[str, ...]]:
-    rows: Sequence[Any] = s.execute(text(query)).all()
-    examples = tuple(" ".join(str(v) for v in row) for row in rows[:EXAMPLES])
-    return len(rows), examples
+    """The breaking rows counted as they stream past (a broken floor may have millions), the
+    first few kept as examples."""
+    broken = 0
+    examples: list[str] = []
+    for row in s.execute(text(query).execution_options(stream_results=True, yield_per=1000)):
+        broken += 1
+        if len(examples) < EXAMPLES:
+            examples.append(" ".join(str(v) for v in row))
+    return broken, tuple(examples)

@@ -16,6 +16,7 @@ import os
 import random
 import signal
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,6 +70,8 @@ class FloorRun:
     executed: int
     """Orders handed to couriers during the run."""
     kills: int
+    crashed: int
+    """Terminals that died by themselves (an error no operator could have gone on from)."""
     resumed: int
     """Restarted terminals that went on with the order their operator had started."""
     findings: list[Finding]
@@ -103,7 +106,7 @@ class _Terminal:
         self.actor = Actor(f"F{t.index:02d}", OperatorInfo(t.operator_id, t.badge, t.badge, roles))
         self.acked = (folder / f"acked-{t.index:02d}.txt").open("a", encoding="utf-8")
         self.timings = (folder / f"ms-{t.index:02d}.txt").open("a", encoding="utf-8")
-        self.run_id = f"{os.getpid()}"
+        self.run_id = uuid.uuid4().hex[:10]  # unique even across runs on a reused floor
         self.count = 0
         self.pace_s = pace_s
         """An operator's time between two scans (walking, reaching, reading): on average."""
@@ -123,6 +126,7 @@ class _Terminal:
         result = fn(*args, **kw)
         kind = "scan" if ack is not None else "action"
         self.timings.write(f"{kind} {(time.perf_counter() - started) * 1000:.2f}\n")
+        self.timings.flush()  # a SIGKILL loses no sample that was taken
         if ack is not None:
             self.acked.write(ack.raw + "\n")
             self.acked.flush()
@@ -274,7 +278,8 @@ def prepare(db: Database, settings: Settings, terminals: int, orders: int) -> li
     for i, role in enumerate(roles):
         badge = _BADGES[role].format(i)
         if badge not in existing:
-            roles_ = "lead,picker,packer" if role == "lead" else role
+            # Not a picker: the lead would be given orders to pick and never pick them.
+            roles_ = "lead,packer" if role == "lead" else role
             existing[badge] = auth.add_operator(db, lead, badge, f"Floor {role} {i}", roles_,
                                                 "1357").id  # fmt: skip
         made.append(Terminal(i, role, existing[badge], badge))
@@ -325,29 +330,41 @@ def run_floor(
         return proc
 
     procs = {t.index: start(t, 0) for t in made}
-    killed = 0
+    killed = crashed = restarts = 0
     started = time.time()
     drop_at = [started + seconds * (i + 1) / (drops + 1) for i in range(drops)]
-    while time.time() < deadline:
-        if drop_at and time.time() >= drop_at[0]:
-            drop_at.pop(0)
-            _drop_connections(url)
-        if killed < kills:
-            time.sleep(max(0.0, seconds * 0.8 / kills - 0.01))
-            victim = rng.choice(made)
-            proc = procs[victim.index]
-            if proc.pid is not None and proc.is_alive():
-                os.kill(proc.pid, signal.SIGKILL)
+    try:
+        while time.time() < deadline:
+            if drop_at and time.time() >= drop_at[0]:
+                drop_at.pop(0)
+                _drop_connections(url)
+            if killed < kills:
+                time.sleep(max(0.0, seconds * 0.8 / kills - 0.01))
+                victim = rng.choice(made)
+                proc = procs[victim.index]
+                if proc.pid is not None and proc.is_alive():
+                    os.kill(proc.pid, signal.SIGKILL)
+                    proc.join()
+                    killed += 1
+                    restarts += 1
+                    procs[victim.index] = start(victim, restarts)
+            else:
+                time.sleep(0.2)
+            for t in made:  # a terminal that died by itself is a failure of the run
+                proc = procs[t.index]
+                if not proc.is_alive() and proc.exitcode not in (0, -signal.SIGKILL):
+                    crashed += 1
+                    restarts += 1
+                    procs[t.index] = start(t, restarts)
+            progress("floor", min(int(time.time() - started), int(seconds)), int(seconds))
+        for proc in procs.values():
+            proc.join(timeout=60)
+            crashed += proc.exitcode not in (0, None, -signal.SIGKILL)
+    finally:
+        for proc in procs.values():
+            if proc.is_alive():
+                proc.kill()
                 proc.join()
-                killed += 1
-                procs[victim.index] = start(victim, killed)
-        else:
-            time.sleep(0.2)
-        progress("floor", min(int(time.time() - started), int(seconds)), int(seconds))
-    for proc in procs.values():
-        proc.join(timeout=60)
-        if proc.is_alive():
-            proc.kill()
     elapsed = time.time() - started
     db = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
     try:
@@ -382,6 +399,7 @@ def run_floor(
         action_p99_ms=_percentile(actions, 0.99),
         executed=executed,
         kills=killed,
+        crashed=crashed,
         resumed=len(list(folder.glob("resumed-*"))),
         findings=findings,
     )

@@ -488,7 +488,16 @@ def _release(
         s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
         to=OrderStatus.UNHANDLED, actor=actor, reason=reason, at=now, hold_reasons=[],
     )  # fmt: skip
+    _free_tote(s, order.id)  # from the problem shelf: emptied (put back) when it was held
     return Release(order.number, True, ())
+
+
+def _free_tote(s: Session, order_id: int) -> None:
+    s.execute(
+        update(Tote)
+        .where(Tote.order_id == order_id)
+        .values(order_id=None, bound_at=None, location=None)
+    )
 
 
 def _all_picked(s: Session, order_id: int) -> bool:
@@ -623,6 +632,7 @@ def _stop_order(
             **({"hold_reasons": reasons} if reasons is not None else {}),
         )  # fmt: skip
         release_reservation(s, order.id)
+        _free_tote(s, order.id)  # a held order's tote, emptied at the problem shelf
         return change
 
 

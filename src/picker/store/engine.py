@@ -86,6 +86,11 @@ class Database:
             self.engine.execution_options(picker_readonly=True), expire_on_commit=False
         )
 
+    def ping(self) -> None:
+        """Raises unless the database answers (a fresh connection if the pooled one died)."""
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
     @property
     def dialect(self) -> str:
         """``"sqlite"`` or ``"postgresql"``."""

@@ -42,6 +42,10 @@ class IncomingScan:
     arrived: float
 
 
+#: Seconds between looks for a database that stopped answering.
+DATABASE_RETRY_S = 2.0
+
+
 class _CaptureDue(Message):
     """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
 
@@ -87,6 +91,9 @@ class PickerApp(App[None]):
         self._tasks: list[asyncio.Task[None]] = []
         self.scan_applied: Callable[[IncomingScan], None] | None = None
         """Called after each scan's feedback is shown (benchmarks and tests measure with it)."""
+        self.database_down = False
+        """A call failed for want of the database; the terminal looks for it (see
+        :meth:`database_lost`)."""
         self.printer_alert: str | None = None
         """This terminal's printer trouble in words ("printer T01 down, 3 labels queued"), shown
         under every screen's title; None while it prints."""
@@ -121,9 +128,47 @@ class PickerApp(App[None]):
         if alert == self.printer_alert:
             return
         self.printer_alert = alert
+        self._show_alerts()
+
+    def alerts(self) -> list[str]:
+        """What the red line under every title says: the printer's trouble, the database's."""
+        found = [f"⎙ {self.printer_alert}"] if self.printer_alert else []
+        if self.database_down:
+            found.append("⚠ database unreachable, retrying…")
+        return found
+
+    def _show_alerts(self) -> None:
         for screen in self.screen_stack:
             for bar in screen.query(TitleBar):
-                bar.show_printer(alert)
+                bar.show_alerts(self.alerts())
+
+    # --- the database ---------------------------------------------------------------------
+
+    def database_lost(self) -> None:
+        """A call failed for want of the database: say so under every title and look for it
+        every few seconds until it answers (the operator scans again then: a scan the screen
+        did not answer was not saved)."""
+        if self.database_down:
+            return
+        self.database_down = True
+        self._show_alerts()
+        # A task of the app's own (not a worker: the scans go on being answered meanwhile).
+        self._tasks.append(asyncio.create_task(self._watch_database(), name="database-watch"))
+
+    async def _watch_database(self) -> None:
+        while True:
+            await asyncio.sleep(DATABASE_RETRY_S)
+            try:
+                await asyncio.to_thread(self.db.ping)
+            except Exception:  # still away
+                continue
+            break
+        self.database_down = False
+        self._show_alerts()
+        try:
+            self.screen.query_one(Feedback).info("Database back. Scan again what was not answered.")
+        except Exception:
+            self.notify("Database back. Scan again what was not answered.", markup=False)
 
     # --- scans in ---------------------------------------------------------------------------
 
@@ -216,8 +261,9 @@ class PickerApp(App[None]):
         described = describe_failure(exc)
         if described is None:
             message = f"Something went wrong ({type(exc).__name__}): {exc}"
-        elif described.startswith("the database cannot be used"):
-            message = "Database unreachable. Try again; call the shift lead if it persists."
+        elif described.startswith("the database cannot be used") and "locked" not in described:
+            message = "Database unreachable: nothing was saved. Retrying; scan again when back."
+            self.database_lost()
         else:
             message = described
         try:

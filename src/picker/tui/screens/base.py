@@ -43,7 +43,7 @@ class PickerScreen(Screen[None]):
         """A screen kept while others were shown (the picker queue) shows the printer as it
         is now, not as it was when it was last on screen."""
         for bar in self.query(TitleBar):
-            bar.show_printer(self.picker.printer_alert)
+            bar.show_alerts(self.picker.alerts())
 
     def title_bar(self, place: str) -> TitleBar:
         """The top line: this terminal, ``place`` (a station or a screen), who is logged in."""

@@ -1,6 +1,7 @@
 """The top of every screen: Picker, the terminal and its station, who is logged in — and, only
-while something is wrong with this terminal's printer, a red line saying so ("printer T01 down,
-3 labels queued"). The floor goes on working: the jobs wait in the queue and print later."""
+while something is wrong, a red line saying so: this terminal's printer ("printer T01 down, 3
+labels queued": the jobs wait in the queue and print later) or the database ("database
+unreachable, retrying": the terminal looks every few seconds and says when it is back)."""
 
 from __future__ import annotations
 
@@ -51,11 +52,11 @@ class TitleBar(Vertical):
         yield Static("", id="printer", markup=False)
 
     def on_mount(self) -> None:
-        alert = getattr(self.app, "printer_alert", None)
-        self.show_printer(alert if isinstance(alert, str) else None)
+        alerts = getattr(self.app, "alerts", None)
+        self.show_alerts(alerts() if callable(alerts) else [])
 
-    def show_printer(self, alert: str | None) -> None:
-        """The printer's trouble in words, or None to hide the line."""
+    def show_alerts(self, alerts: list[str]) -> None:
+        """What is wrong, a line each (nothing: the red line is hidden)."""
         line = self.query_one("#printer", Static)
-        line.update(f"⎙ {alert}" if alert else "")
-        line.set_class(bool(alert), "shown")
+        line.update("\n".join(alerts))
+        line.set_class(bool(alerts), "shown")
