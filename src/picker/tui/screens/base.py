@@ -9,6 +9,7 @@ refusals and command barcodes, journals what it did, and hands a readable scan t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events, on
@@ -32,6 +33,27 @@ class PickerScreen(Screen[None]):
     SCREEN_NAME: ClassVar[str] = "screen"
     #: Command barcodes this screen obeys: code → action name (each has a key binding too).
     SCAN_COMMANDS: ClassVar[dict[str, str]] = {}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.busy = asyncio.Lock()
+        """Scans, keys and keyed entries change what the screen works on one at a time."""
+
+    def show(self) -> None:
+        """Draw what the screen works on as it now stands (stations override this)."""
+
+    async def locked(self, fn: Callable[..., object], *args: object) -> None:
+        """Run a key's action under the screen's lock, a failure said in words (never a crash),
+        then show the screen as it now stands."""
+        async with self.busy:
+            try:
+                result = fn(*args)
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception as exc:  # the database, for one
+                self.picker.report_failure(exc)
+            finally:
+                self.show()
 
     @property
     def picker(self) -> PickerApp:

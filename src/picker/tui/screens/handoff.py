@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from typing import TypeVar
 
@@ -65,7 +64,6 @@ class HandoffScreen(PickerScreen):
         self.pickup: PickupState | None = None
         self.closing = False
         """CMD-CLOSE once: what stays in the lane is listed; again closes."""
-        self.busy = asyncio.Lock()
         self._listening = False
         """A connection of its own listens for changes (PostgreSQL), and is alive."""
         self._stale = False
@@ -84,7 +82,7 @@ class HandoffScreen(PickerScreen):
     async def on_mount(self) -> None:
         self.query_one("#handoff-body").can_focus = False
         self.query_one("#scan", Input).focus()
-        await self._locked(self._refresh)
+        await self.locked(self._refresh)
         try:
             changes = await asyncio.to_thread(handoff.lane_changes, self.picker.db)
         except Exception:  # no LISTEN connection: polling alone keeps the lanes fresh
@@ -121,7 +119,7 @@ class HandoffScreen(PickerScreen):
         due = time.monotonic() - self._read_at > FALLBACK_S
         if self._stale or not self._listening or due:
             self._stale = False
-            await self._locked(self._refresh)
+            await self.locked(self._refresh)
 
     async def _refresh(self) -> None:
         app = self.picker
@@ -255,19 +253,8 @@ class HandoffScreen(PickerScreen):
 
     # --- commands ---------------------------------------------------------------------------
 
-    async def _locked(self, fn: Callable[..., object], *args: object) -> None:
-        async with self.busy:
-            try:
-                result = fn(*args)
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception as exc:  # the database, for one: said in words, never a crash
-                self.picker.report_failure(exc)
-            finally:
-                self.show()
-
     async def action_undo(self) -> None:
-        await self._locked(self._undo)
+        await self.locked(self._undo)
 
     async def _undo(self) -> None:
         if self.pickup is None:
@@ -289,13 +276,13 @@ class HandoffScreen(PickerScreen):
             self.feedback.ok(f"Undone: {back} back to lane {self.pickup.lane}")
 
     async def action_close(self) -> None:
-        await self._locked(self._close, False)
+        await self.locked(self._close, False)
 
     async def action_missing(self) -> None:
         if not self.closing:
             self.feedback.error("CMD-CLOSE first: it lists what is still in the lane.")
             return
-        await self._locked(self._close, True)
+        await self.locked(self._close, True)
 
     async def _close(self, missing: bool) -> None:
         if self.pickup is None:

@@ -139,7 +139,6 @@ class LeadScreen(PickerScreen):
         self.tool: Tool | None = None
         self.answers: dict[str, str] = {}
         self.held: list[Any] = []
-        self.busy = asyncio.Lock()
 
     @property
     def lead_name(self) -> str:

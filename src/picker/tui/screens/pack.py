@@ -77,7 +77,6 @@ class PackScreen(PickerScreen):
         """(line id, units) of the last verify, for CMD-UNDO."""
         self.lane: tuple[str, str] | None = None
         """(lane, courier) of the order just packed, shown large until the next one opens."""
-        self.busy = asyncio.Lock()
         self._boxes: list[str] = []
         """Box codes as numbered for choosing (F3)."""
 
@@ -431,7 +430,7 @@ class PackScreen(PickerScreen):
         await self._auto_close()
 
     async def action_choose_box(self) -> None:
-        await self._locked(self._choose_box)
+        await self.locked(self._choose_box)
 
     async def _choose_box(self) -> None:
         if self.view is None or self.order_id is None:
@@ -455,9 +454,9 @@ class PackScreen(PickerScreen):
 
     async def action_confirm_address(self) -> None:
         if self.entry == "reason":  # CMD-OK while asking why: the reason offered first
-            await self._locked(self._to_lead, "")
+            await self.locked(self._to_lead, "")
             return
-        await self._locked(self._confirm)
+        await self.locked(self._confirm)
 
     async def _confirm(self) -> None:
         if self.order_id is None:
@@ -472,10 +471,10 @@ class PackScreen(PickerScreen):
             await self._auto_close()
 
     async def action_close(self) -> None:
-        await self._locked(self._close, False)
+        await self.locked(self._close, False)
 
     async def action_new_parcel(self) -> None:
-        await self._locked(self._close, True)
+        await self.locked(self._close, True)
 
     async def _close(self, more_to_come: bool) -> None:
         if self.order_id is None:
@@ -512,7 +511,7 @@ class PackScreen(PickerScreen):
             await self._close(False)
 
     async def action_undo(self) -> None:
-        await self._locked(self._undo)
+        await self.locked(self._undo)
 
     async def _undo(self) -> None:
         if self.order_id is None or self.last is None:
@@ -561,17 +560,6 @@ class PackScreen(PickerScreen):
             words += f" Take tote {tote} to the problem shelf."
         self.order_id, self.view = None, None
         self.feedback.error(words)
-
-    async def _locked(self, fn: Callable[..., object], *args: object) -> None:
-        async with self.busy:
-            try:
-                result = fn(*args)
-                if asyncio.iscoroutine(result):
-                    await result
-            except Exception as exc:
-                self.picker.report_failure(exc)
-            finally:
-                self.show()
 
     def action_leave(self) -> None:
         if self.entry in ("reason", "box"):

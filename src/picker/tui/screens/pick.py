@@ -64,8 +64,6 @@ class PickScreen(PickerScreen):
         self.pending_task: int | None = None
         self.pending_scans: list[ScanOutcome] = []
         self.asking_short = False
-        self.busy = asyncio.Lock()
-        """Scans, keys (undo, shortage) and keyed quantities change the pick one at a time."""
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("picking")
