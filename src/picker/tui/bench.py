@@ -420,17 +420,25 @@ def measure_terminal(
     try:
         wait_for(ready)
         startup_ms = (time.monotonic() - started) * 1000
-        seen.clear()
-        send(badge + "\r")
-        time.sleep(0.5)
-        send(pin)
-        time.sleep(0.2)
-        send("\r")
-        time.sleep(1.0)
-        send("\r")  # home: Enter opens the station
-        wait_for(after)
+        for keys, shown in (
+            (badge + "\r", "your PIN"),  # the PIN is asked for
+            (pin + "\r", "Stations"),  # home
+            ("\r", after),  # home: Enter opens the station
+        ):
+            seen.clear()
+            send(keys)
+            wait_for(shown)
         send("\x11")  # ctrl+q
-        _, _, usage = os.wait4(proc.pid, 0)
+        deadline = time.monotonic() + 15
+        while True:  # its end, and what it used, from the kernel
+            pid, _, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.monotonic() > deadline:
+                proc.kill()  # it would not quit: measured all the same
+                _, _, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
     finally:
         if proc.poll() is None:
             proc.kill()
