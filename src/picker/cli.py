@@ -206,46 +206,22 @@ def _parser() -> argparse.ArgumentParser:
     bi.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     bi.add_argument("--json", action="store_true", help="print one JSON object")
     bp = bench.add_parser("pick", help="picking through the real app on a big floor (headless)")
-    bp.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
     bp.add_argument("--picks", type=_count, default=200)
-    bp.add_argument(
-        "--reuse", action="store_true",
-        help="keep the database's floor if it already holds --orders orders (no rebuild)",
-    )  # fmt: skip
-    bp.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
-    bp.add_argument("--json", action="store_true", help="print one JSON object")
+    _floor_options(bp)
     bk = bench.add_parser("pack", help="packing through the real app on a big floor (headless)")
-    bk.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
     bk.add_argument("--packs", type=_count, default=100, help="orders to pack")
-    bk.add_argument(
-        "--reuse", action="store_true",
-        help="keep the database's floor if it already holds --orders orders (no rebuild)",
-    )  # fmt: skip
-    bk.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
-    bk.add_argument("--json", action="store_true", help="print one JSON object")
+    _floor_options(bk)
     bh = bench.add_parser(
         "handoff", help="handing parcels to a courier through the real app on a big floor"
     )
-    bh.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
     bh.add_argument("--lanes", type=_count, default=5000, help="parcels waiting in the lanes")
     bh.add_argument("--pickup", type=_count, default=500, help="parcels on the pickup timed")
-    bh.add_argument(
-        "--reuse", action="store_true",
-        help="keep the database's floor if it already holds --orders orders (no rebuild)",
-    )  # fmt: skip
-    bh.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
-    bh.add_argument("--json", action="store_true", help="print one JSON object")
+    _floor_options(bh)
     bt = bench.add_parser(
         "terminal",
         help="a real terminal on a pseudo-terminal: start-up to the login screen, peak memory",
     )
-    bt.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
-    bt.add_argument(
-        "--reuse", action="store_true",
-        help="keep the database's floor if it already holds --orders orders (no rebuild)",
-    )  # fmt: skip
-    bt.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
-    bt.add_argument("--json", action="store_true", help="print one JSON object")
+    _floor_options(bt)
     bf = bench.add_parser(
         "floor",
         help="many terminal processes working the real services at once, then picker check",
@@ -265,13 +241,7 @@ def _parser() -> argparse.ArgumentParser:
         "--pace", type=float, default=1.0, metavar="SECONDS",
         help="an operator's time between scans, on average (default 1; 0: flat out)",
     )  # fmt: skip
-    bf.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
-    bf.add_argument(
-        "--reuse", action="store_true",
-        help="keep the database's floor if it already holds --orders orders (no rebuild)",
-    )  # fmt: skip
-    bf.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
-    bf.add_argument("--json", action="store_true", help="print one JSON object")
+    _floor_options(bf)
     ba = bench.add_parser(
         "all",
         help="every benchmark on one floor, one table (and --out FILE.json)",
@@ -1048,6 +1018,17 @@ def _metric(value: float, unit: str, target: float | None = None, higher: bool =
     """One row of a benchmark table: a single run, so median and p99 are the same figure."""
     passed = target is None or (value >= target if higher else value <= target)
     return {"median": value, "p99": value, "unit": unit, "target": target, "pass": passed}
+
+
+def _floor_options(parser: argparse.ArgumentParser) -> None:
+    """What every benchmark on a demo floor takes: its size, reuse, the database, JSON."""
+    parser.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    parser.add_argument(
+        "--reuse", action="store_true",
+        help="keep the database's floor if it already holds --orders orders (no rebuild)",
+    )  # fmt: skip
+    parser.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def _latency(median: float, p99: float, target: float) -> dict:
