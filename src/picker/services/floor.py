@@ -72,6 +72,9 @@ class FloorRun:
     kills: int
     crashed: int
     """Terminals that died by themselves (an error no operator could have gone on from)."""
+    dropped: int
+    """Database connections cut (PostgreSQL)."""
+    scans_before_last_drop: int
     resumed: int
     """Restarted terminals that went on with the order their operator had started."""
     findings: list[Finding]
@@ -330,14 +333,16 @@ def run_floor(
         return proc
 
     procs = {t.index: start(t, 0) for t in made}
-    killed = crashed = restarts = 0
+    killed = crashed = restarts = dropped = 0
+    before_last_drop = 0
     started = time.time()
     drop_at = [started + seconds * (i + 1) / (drops + 1) for i in range(drops)]
     try:
         while time.time() < deadline:
             if drop_at and time.time() >= drop_at[0]:
                 drop_at.pop(0)
-                _drop_connections(url)
+                dropped += _drop_connections(url)
+                before_last_drop = _acked(folder)
             if killed < kills:
                 # Spread over the first 60% of the run: slack for a slow machine to fit them all.
                 time.sleep(max(0.0, seconds * 0.6 / kills - 0.01))
@@ -369,12 +374,7 @@ def run_floor(
     elapsed = time.time() - started
     db = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
     try:
-        acked = [
-            line.strip()
-            for f in sorted(folder.glob("acked-*.txt"))
-            for line in f.read_text(encoding="utf-8").splitlines()
-            if line.strip()
-        ]
+        acked = _acked_scans(folder)
         with db.read() as s:
             journaled = set(s.scalars(select(ScanJournal.raw).where(ScanJournal.raw.like("F%"))))
         findings = check(db)
@@ -401,26 +401,43 @@ def run_floor(
         executed=executed,
         kills=killed,
         crashed=crashed,
+        dropped=dropped,
+        scans_before_last_drop=before_last_drop,
         resumed=len(list(folder.glob("resumed-*"))),
         findings=findings,
     )
 
 
-def _drop_connections(url: str) -> None:
+def _drop_connections(url: str) -> int:
     """Every connection to the run's PostgreSQL database is cut (what a server restart does to
-    the terminals): transactions in flight fail, and the terminals must carry on."""
+    the terminals): transactions in flight fail, and the terminals must carry on. Returns how
+    many were cut (none on SQLite)."""
     db = Database(url)
     try:
         if db.dialect != "postgresql":
-            return
+            return 0
         with db.engine.connect() as conn:
-            conn.exec_driver_sql(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            cut = conn.exec_driver_sql(
+                "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity "
                 "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+            ).scalar()
             conn.commit()
+        return int(cut or 0)
     finally:
         db.dispose()
+
+
+def _acked_scans(folder: Path) -> list[str]:
+    return [
+        line.strip()
+        for f in sorted(folder.glob("acked-*.txt"))
+        for line in f.read_text(encoding="utf-8").splitlines()
+        if line.strip()
+    ]
+
+
+def _acked(folder: Path) -> int:
+    return len(_acked_scans(folder))
 
 
 def _percentile(ordered: list[float], q: float) -> float:
