@@ -258,3 +258,32 @@ async def test_after_the_first_unit_the_rest_of_a_line_may_be_keyed(app_factory,
         now = next(ln for ln in screen.view.lines if ln.line_id == line.line_id)  # type: ignore[union-attr]
         assert now.verified == line.quantity and screen.entry != "qty"
     assert order_state(floor_url, number)[0] == "packing"
+
+
+async def test_a_voided_parcels_label_brings_its_order_back_to_the_table(
+    app_factory, floor_url
+) -> None:
+    from picker.services import packing
+    from picker.services.common import Actor
+
+    db = Database(floor_url)
+    try:
+        with db.read() as s:
+            tracking, number = s.execute(
+                select(Parcel.tracking_no, Order.number)
+                .join(Order, Order.id == Parcel.order_id)
+                .where(Parcel.status == "closed", Order.status == "packed")
+                .order_by(Parcel.id)
+                .limit(1)
+            ).one()
+        packing.void_parcel(db, Actor("T00"), tracking, "label torn")
+    finally:
+        db.dispose()
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_table(pilot)
+        await burst(pilot, "4006381333931")  # a product with no order open: refused, named
+        assert feedback(pilot)[0] == "error" and "4006381333931" in feedback(pilot)[1]
+        await burst(pilot, tracking)
+        assert feedback(pilot)[0] == "ok", feedback(pilot)
+        assert screen.view is not None and screen.view.number == number

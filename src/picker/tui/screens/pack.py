@@ -279,8 +279,10 @@ class PackScreen(PickerScreen):
             await self.journal(ScanOutcome.of(scan, "accepted", order_id=v.order_id))
             self.feedback.info(f"{v.number} is open here", scan=scan.raw)
             return
+        # With no order open, a parcel's label (a voided one brings its order back) may read
+        # as a code, or — 14 digits with a check digit — as a product.
         if scan.kind in (ScanKind.TOTE, ScanKind.ORDER) or (
-            v is None and scan.kind in (ScanKind.PARCEL, ScanKind.CODE)
+            v is None and scan.kind in (ScanKind.PARCEL, ScanKind.CODE, ScanKind.PRODUCT)
         ):
             await self._open(scan)
             return
