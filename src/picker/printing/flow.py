@@ -4,12 +4,13 @@ manifests): text and rules placed first, page by page, then drawn — so every p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from reportlab.pdfgen.canvas import Canvas
 
-from picker.printing.fonts import fit
+from picker.printing.fonts import fit, prime
 
 
 @dataclass(frozen=True)
@@ -69,3 +70,23 @@ def draw(c: Canvas, items: Sequence[Item]) -> None:
             c.drawRightString(item.x, item.y, text)
         else:
             c.drawString(item.x, item.y, text)
+
+
+def render(
+    pages: Sequence[Sequence[Item]],
+    pagesize: tuple[float, float],
+    title: str,
+    header: Callable[[Canvas, str], None],
+) -> bytes:
+    """The laid-out pages as one PDF (byte-identical for the same input), each under its
+    ``header`` drawn with "page n of N"."""
+    out = io.BytesIO()
+    c = Canvas(out, pagesize=pagesize, invariant=1)
+    c.setTitle(title)
+    prime(c)
+    for n, items in enumerate(pages, start=1):
+        header(c, f"page {n} of {len(pages)}")
+        draw(c, items)
+        c.showPage()
+    c.save()
+    return out.getvalue()

@@ -12,7 +12,6 @@ drawing knows the page count.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -25,13 +24,12 @@ from reportlab.pdfgen.canvas import Canvas
 
 from picker.domain.text import printable
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.flow import Flow, Item, Line, Text, draw
+from picker.printing.flow import Flow, Item, Line, Text, render
 from picker.printing.fonts import (
     BOLD,
     REGULAR,
     fit,
     one_document_at_a_time,
-    prime,
     register_fonts,
     wrap,
 )
@@ -98,17 +96,10 @@ def render_manifest(manifest: Manifest) -> bytes:
     if symbol_width(pattern, MODULE_203DPI_3) > BARCODE_MAX_W:
         raise ValueError(f"pickup number {manifest.pickup_number!r} is too long for a barcode")
     register_fonts()
-    pages = _layout(manifest)
-    out = io.BytesIO()
-    c = Canvas(out, pagesize=A4, invariant=1)
-    c.setTitle(f"Courier manifest {printable(manifest.pickup_number)}")
-    prime(c)
-    for n, items in enumerate(pages, start=1):
-        _header(c, manifest, pattern, f"page {n} of {len(pages)}")
-        draw(c, items)
-        c.showPage()
-    c.save()
-    return out.getvalue()
+    return render(
+        _layout(manifest), A4, f"Courier manifest {printable(manifest.pickup_number)}",
+        lambda c, page: _header(c, manifest, pattern, page),
+    )  # fmt: skip
 
 
 def _header(c: Canvas, manifest: Manifest, pattern: str, page: str) -> None:

@@ -11,7 +11,6 @@ then knows the page count, so each page can say "page n of N".
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,13 +23,12 @@ from reportlab.pdfgen.canvas import Canvas
 
 from picker.domain.text import printable
 from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.flow import Flow, Item, Line, Text, draw
+from picker.printing.flow import Flow, Item, Line, Text, render
 from picker.printing.fonts import (
     BOLD,
     REGULAR,
     fit,
     one_document_at_a_time,
-    prime,
     register_fonts,
     wrap,
 )
@@ -81,17 +79,10 @@ def render_packing_slip(slip: PackingSlip, *, printed_at: str) -> bytes:
     if symbol_width(pattern, MODULE_203DPI_3) > WIDTH:
         raise ValueError(f"order number {slip.number!r} is too long for a barcode on an A5 slip")
     register_fonts()
-    pages = _layout(slip, printed_at)
-    out = io.BytesIO()
-    c = Canvas(out, pagesize=A5, invariant=1)
-    c.setTitle(f"Packing slip {printable(slip.number)}")
-    prime(c)
-    for n, items in enumerate(pages, start=1):
-        _header(c, slip, pattern, f"page {n} of {len(pages)}")
-        draw(c, items)
-        c.showPage()
-    c.save()
-    return out.getvalue()
+    return render(
+        _layout(slip, printed_at), A5, f"Packing slip {printable(slip.number)}",
+        lambda c, page: _header(c, slip, pattern, page),
+    )  # fmt: skip
 
 
 def _header(c: Canvas, slip: PackingSlip, pattern: str, page: str) -> None:
