@@ -1208,19 +1208,21 @@ def _bench_pick(
 
     from sqlalchemy import select
 
-    from picker.services import auth, intake
-    from picker.services.benchmarks import import_fresh, settle, shopify_export, stock_up
+    from picker.services import intake
+    from picker.services.benchmarks import (
+        bench_operator,
+        import_fresh,
+        settle,
+        shopify_export,
+        stock_up,
+    )
     from picker.services.common import Actor, ServiceError
-    from picker.services.demo import build_demo
-    from picker.store.models import Operator, Order, PickTask
+    from picker.store.models import Order, PickTask
     from picker.tui.app import make_app
     from picker.tui.bench import measure_picking
 
     lead = Actor("BENCH")
-    held = _floor_orders(db) if args.reuse else 0
-    if held < args.orders:
-        build_demo(db, orders=args.orders, progress=progress, reset=True)
-        held = args.orders
+    held = _demo_floor(args, db, progress)
     # A built floor's history is handed over; today's orders arrive from the shop, enough of
     # them (stocked) for every pick the benchmark makes.
     skus = stock_up(db, 10_000)
@@ -1228,10 +1230,7 @@ def _bench_pick(
                  lambda done, total: progress("new orders", done, total))  # fmt: skip
     settle(db)
     # A picker of the run's own: a reused floor may hold an earlier run's picker, mid-pick.
-    with db.read() as s:
-        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-99%"))))
-    badge = next(f"EMP-{n}" for n in range(9902, 10_000) if f"EMP-{n}" not in taken)
-    auth.add_operator(db, lead, badge, "Bench Picker", "picker", "1357")
+    badge = bench_operator(db, 99, "Bench Picker", "picker").badge
 
     def refill() -> int:
         """Give the bench picker as many assigned orders as a picker may hold."""
@@ -1283,18 +1282,12 @@ def _bench_pack(
 
     from sqlalchemy import select
 
-    from picker.services import auth
-    from picker.services.benchmarks import pick_fresh_orders, settle
-    from picker.services.common import Actor
-    from picker.services.demo import build_demo
-    from picker.store.models import Operator, Order, Tote
+    from picker.services.benchmarks import bench_operator, pick_fresh_orders, settle
+    from picker.store.models import Order, Tote
     from picker.tui.app import make_app
     from picker.tui.bench import measure_packing
 
-    held = _floor_orders(db) if args.reuse else 0
-    if held < args.orders:
-        build_demo(db, orders=args.orders, progress=progress, reset=True)
-        held = args.orders
+    _demo_floor(args, db, progress)
     with db.read() as s:
         totes = list(
             s.scalars(
@@ -1305,15 +1298,13 @@ def _bench_pack(
                 .limit(args.packs)
             )
         )
-        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-99%"))))
     if len(totes) < args.packs:
         # Today's orders from the shop, picked: the floor's own picked orders are a few.
         totes += pick_fresh_orders(
             db, settings, args.packs - len(totes), first=_floor_orders(db) + 1, progress=progress
         )
     settle(db)
-    badge = next(f"EMP-{n}" for n in range(9902, 10_000) if f"EMP-{n}" not in taken)
-    auth.add_operator(db, Actor("BENCH"), badge, "Bench Packer", "packer", "1357")
+    badge = bench_operator(db, 99, "Bench Packer", "packer").badge
     bench_settings = dataclasses.replace(
         settings,
         terminal=dataclasses.replace(settings.terminal, id="BENCH", station="packing"),
@@ -1346,23 +1337,21 @@ def _bench_handoff(
 
     from sqlalchemy import select
 
-    from picker.services import auth, handoff
-    from picker.services.benchmarks import pack_fresh_orders, settle
-    from picker.services.common import Actor
-    from picker.services.demo import build_demo
-    from picker.store.models import Operator, Order, Parcel
+    from picker.services import handoff
+    from picker.services.benchmarks import bench_operator, pack_fresh_orders, settle
+    from picker.services.common import system_clock
+    from picker.store.models import Order, Parcel
     from picker.tui.app import make_app
     from picker.tui.bench import measure_handoff
 
-    if (_floor_orders(db) if args.reuse else 0) < args.orders:
-        build_demo(db, orders=args.orders, progress=progress, reset=True)
-    waiting = sum(ln.parcels for ln in handoff.lanes(db, settings, now=_now()))
+    _demo_floor(args, db, progress)
+    waiting = sum(ln.parcels for ln in handoff.lanes(db, settings, now=system_clock()))
     if waiting < args.lanes:
         pack_fresh_orders(
             db, settings, args.lanes - waiting, first=_floor_orders(db) + 1, progress=progress
         )
     settle(db)
-    fullest = max(handoff.lanes(db, settings, now=_now()), key=lambda ln: ln.parcels)
+    fullest = max(handoff.lanes(db, settings, now=system_clock()), key=lambda ln: ln.parcels)
     with db.read() as s:
         parcels = list(
             s.scalars(
@@ -1377,9 +1366,7 @@ def _bench_handoff(
                 .limit(args.pickup)
             )
         )
-        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-96%"))))
-    badge = next(f"EMP-{n}" for n in range(9600, 9700) if f"EMP-{n}" not in taken)
-    auth.add_operator(db, Actor("BENCH"), badge, "Bench Lead", "lead", "1357")
+    badge = bench_operator(db, 96, "Bench Lead", "lead").badge
     bench_settings = dataclasses.replace(
         settings, terminal=dataclasses.replace(settings.terminal, id="BENCH", station="handoff")
     )
@@ -1403,20 +1390,11 @@ def _bench_terminal(
 ) -> tuple[int, dict]:
     """``picker run`` itself on a pseudo-terminal against the floor: command → login screen,
     then a lead logs in and opens the station; the process's peak memory."""
-    from sqlalchemy import select
-
-    from picker.services import auth
-    from picker.services.common import Actor
-    from picker.services.demo import build_demo
-    from picker.store.models import Operator
+    from picker.services.benchmarks import bench_operator
     from picker.tui.bench import measure_terminal
 
-    if (_floor_orders(db) if args.reuse else 0) < args.orders:
-        build_demo(db, orders=args.orders, progress=progress, reset=True)
-    with db.read() as s:
-        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-95%"))))
-    badge = next(f"EMP-{n}" for n in range(9500, 9600) if f"EMP-{n}" not in taken)
-    auth.add_operator(db, Actor("BENCH"), badge, "Bench Lead", "lead", "1357")
+    _demo_floor(args, db, progress)
+    badge = bench_operator(db, 95, "Bench Lead", "lead").badge
     command = [sys.executable, "-m", "picker"]
     if settings.source is not None:
         command += ["--config", str(settings.source)]
@@ -1439,11 +1417,9 @@ def _bench_terminal(
 def _bench_floor(
     args: argparse.Namespace, settings: Settings, db: Any, progress: Any
 ) -> tuple[int, dict]:
-    from picker.services.demo import build_demo
     from picker.services.floor import run_floor
 
-    if (_floor_orders(db) if args.reuse else 0) < args.orders:
-        build_demo(db, orders=args.orders, progress=progress, reset=True)
+    _demo_floor(args, db, progress)
     url = db.url
     db.dispose()
     seconds = args.minutes * 60
@@ -1546,10 +1522,16 @@ def _scratch(url: str, name: str) -> str:
     return scratch.render_as_string(hide_password=False)
 
 
-def _now() -> Any:
-    from picker.services.common import system_clock
+def _demo_floor(args: argparse.Namespace, db: Any, progress: Any) -> int:
+    """The benchmark's demo floor of ``--orders`` orders: kept with ``--reuse`` when the
+    database holds one that big already, else built afresh. Returns the orders it holds."""
+    held = _floor_orders(db) if args.reuse else 0
+    if held < args.orders:
+        from picker.services.demo import build_demo
 
-    return system_clock()
+        build_demo(db, orders=args.orders, progress=progress, reset=True)
+        held = args.orders
+    return held
 
 
 def _floor_orders(db: Any) -> int:

@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, select, text
 
 from picker.config import Settings
-from picker.services.common import Actor, ServiceError
+from picker.services.common import Actor, OperatorInfo, ServiceError
 from picker.services.demo import build_demo
 from picker.services.formats import parse_orders
 from picker.services.intake import import_orders
@@ -203,16 +203,28 @@ def bench_labels(
     return LabelBench(labels, pdf, batch, zpl, 1000 / png, weasy)
 
 
+def bench_operator(db: Database, series: int, name: str, roles: str) -> OperatorInfo:
+    """An operator of a benchmark run's own (PIN 1357), with the first free badge of its series
+    (``EMP-{series}00`` to ``EMP-{series}99``): a reused floor keeps earlier runs' operators, who
+    may have work left half done."""
+    from picker.services import auth
+
+    prefix = f"EMP-{series}"
+    with db.read() as s:
+        taken = set(s.scalars(select(Operator.badge).where(Operator.badge.like(prefix + "%"))))
+    badge = next(f"{prefix}{k:02d}" for k in range(100) if f"{prefix}{k:02d}" not in taken)
+    return auth.add_operator(db, Actor("BENCH"), badge, name, roles, "1357")
+
+
 def pick_fresh_orders(
     db: Database, settings: Settings, n: int, *, first: int, progress: Progress
 ) -> list[str]:
     """``n`` new orders from the shop, imported, given to a picker of the benchmark's own and
     picked whole through the picking services; returns their totes, waiting at packing."""
-    from picker.services import auth, intake, picking
+    from picker.services import intake, picking
 
     with db.read() as s:
         before = s.scalar(select(func.max(Order.id))) or 0
-        badges = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-98%"))))
         busy = set(s.scalars(select(Tote.code).where(Tote.order_id.is_not(None))))
     skus = stock_up(db, 10_000)
     import_fresh(db, settings, shopify_export(skus, n, seed=3, first=first),
@@ -220,9 +232,9 @@ def pick_fresh_orders(
     with db.read() as s:
         numbers = list(s.scalars(select(Order.number).where(Order.id > before).order_by(Order.id)))
     lead = Actor("BENCH")
-    badge = next(f"EMP-{k}" for k in range(9800, 9900) if f"EMP-{k}" not in badges)
-    who = Actor("BENCH", auth.add_operator(db, lead, badge, "Bench Picker", "picker", "1357"))
-    assert who.operator_id is not None
+    who = Actor("BENCH", bench_operator(db, 98, "Bench Picker", "picker"))
+    assert who.operator is not None and who.operator_id is not None
+    badge = who.operator.badge
     free = (code for code in (f"T-{k:04d}" for k in range(10_000)) if code not in busy)
     totes = []
     for i, number in enumerate(numbers):
@@ -252,13 +264,10 @@ def pack_fresh_orders(
     services, one parcel each, by a packer of the benchmark's own: parcels waiting in their
     couriers' lanes. Returns how many were packed."""
     from picker.domain.roles import Role
-    from picker.services import auth, packing
+    from picker.services import packing
 
     totes = pick_fresh_orders(db, settings, n, first=first, progress=progress)
-    with db.read() as s:
-        badges = set(s.scalars(select(Operator.badge).where(Operator.badge.like("EMP-97%"))))
-    badge = next(f"EMP-{k}" for k in range(9700, 9800) if f"EMP-{k}" not in badges)
-    info = auth.add_operator(db, Actor("BENCH"), badge, "Bench Packer", "packer", "1357")
+    info = bench_operator(db, 97, "Bench Packer", "packer")
     packer = Actor("BENCH-PACK", info)
     assert Role.PACKER in info.roles
     for i, tote in enumerate(totes):

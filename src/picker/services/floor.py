@@ -114,6 +114,10 @@ class _Terminal:
         self.pace_s = pace_s
         """An operator's time between two scans (walking, reaching, reading): on average."""
 
+    def resumed(self) -> None:
+        """Written down: this (re)started terminal found its operator's order started."""
+        (Path(self.acked.name).parent / f"resumed-{self.t.index:02d}-{os.getpid()}").touch()
+
     def scan(self, kind: str) -> ScanOutcome:
         """A scan of this run, unique in the journal."""
         self.count += 1
@@ -155,7 +159,7 @@ class _Terminal:
         mine = picking.queue(self.db, op, now=datetime.now(UTC), tz=self.settings.warehouse.tz)
         started = [e for e in mine if e.started]
         if first and started:
-            (Path(self.acked.name).parent / f"resumed-{self.t.index:02d}-{os.getpid()}").touch()
+            self.resumed()
         if not started:
             waiting = [e for e in mine if not e.started]
             if not waiting:
@@ -181,7 +185,7 @@ class _Terminal:
         op = self.t.operator_id
         order_id = packing.mine(self.db, op)
         if order_id is not None and first:
-            (Path(self.acked.name).parent / f"resumed-{self.t.index:02d}-{os.getpid()}").touch()
+            self.resumed()
         if order_id is not None:  # ours already (a restart): taken up at this terminal
             number = packing.view(self.db, order_id).number
             self.call(packing.open_order, self.db, self.actor, self.settings, number, by="order")

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from textual import events
 from textual._xterm_parser import XTermParser
@@ -121,6 +121,22 @@ async def log_in(app: PickerApp, pilot: Pilot[None], badge: str, pin: str) -> No
     while not isinstance(app.screen, HomeScreen):  # resumed a pick of an earlier run
         await pilot.press("escape")
         await pilot.pause()
+
+
+_S = TypeVar("_S")
+
+
+async def open_station(
+    app: PickerApp, pilot: Pilot[None], badge: str, pin: str, station: type[_S]
+) -> _S:
+    """Log in and press Enter on home: the terminal's station, which must be ``station``."""
+    await log_in(app, pilot, badge, pin)
+    await pilot.press("enter")
+    await pilot.pause()
+    screen = app.screen
+    if not isinstance(screen, station):
+        raise RuntimeError(f"expected the {station.__name__}, found {screen!r}")
+    return screen
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -269,12 +285,7 @@ async def measure_packing(
     other: list[float] = []
     packed = 0
     async with app.run_test(size=(80, 24)) as pilot:
-        await log_in(app, pilot, badge, pin)
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        if not isinstance(screen, PackScreen):
-            raise RuntimeError(f"expected the packing table, found {screen!r}")
+        screen = await open_station(app, pilot, badge, pin, PackScreen)
         timed = TimedScans(app)
 
         async def scan(code: str, into: list[float]) -> None:
@@ -343,12 +354,7 @@ async def measure_handoff(
     from picker.tui.screens.handoff import HandoffScreen
 
     async with app.run_test(size=(80, 24)) as pilot:
-        await log_in(app, pilot, badge, pin)
-        await pilot.press("enter")
-        await pilot.pause()
-        screen = app.screen
-        if not isinstance(screen, HandoffScreen):
-            raise RuntimeError(f"expected the handoff zone, found {screen!r}")
+        screen = await open_station(app, pilot, badge, pin, HandoffScreen)
         timed = TimedScans(app)
         await timed.scan(lane)
         if screen.pickup is None:
