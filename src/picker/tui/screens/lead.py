@@ -21,7 +21,7 @@ from textual.widgets import Input, Static
 
 from picker.domain.scanning import Scan
 from picker.services import intake, packing, print_queue, queries
-from picker.services.common import ServiceError, describe_failure
+from picker.services.common import ServiceError
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
@@ -255,11 +255,8 @@ class LeadScreen(PickerScreen):
         async with self.busy:
             try:
                 words = await asyncio.to_thread(tool.run, self, answers)
-            except Exception as exc:
-                described = describe_failure(exc)
-                if described is None:
-                    raise
-                self.feedback.error(described)
+            except Exception as exc:  # refusals and the database in words, as on every screen
+                self.picker.report_failure(exc)
             else:
                 self.feedback.ok(words)
             await self._reload()
