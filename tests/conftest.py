@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, make_url, text
 
 from picker.store import migrate
 from picker.store.engine import Database
+from tests.pgserver import PrivateServer
 
 PG_ADMIN_URL = os.environ.get(
     "PICKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -141,3 +143,20 @@ def config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text('[terminal]\nid = "T05"\n', encoding="utf-8")
     return path
+
+
+@pytest.fixture
+def restartable_postgres() -> Iterator[PrivateServer]:
+    """A migrated PostgreSQL server of the test's own, to stop and start mid-test (in a folder
+    of /tmp: the server's user cannot enter pytest's own, which is root's alone)."""
+    server = PrivateServer(Path(tempfile.mkdtemp(prefix="picker-pg-")))
+    try:
+        server.create()
+        db = Database(server.url)
+        migrate.upgrade(db.engine)
+        db.dispose()
+    except Exception as exc:  # the machine cannot make one: a failure, never a skip
+        server.destroy()
+        pytest.fail(f"a PostgreSQL server of the test's own could not be made: {exc}")
+    yield server
+    server.destroy()

@@ -92,7 +92,7 @@ def test_picker_check_reports_every_invariant_and_fails_when_one_breaks(
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     assert run(capsys, config, "demo", "--orders", "40")[0] == 0
     code, out, _ = run(capsys, config, "check")
-    assert code == 0 and "12 of 12 invariants hold" in out
+    assert code == 0 and "13 of 13 invariants hold" in out
     db = Database(db_url)
     try:
         with db.transaction() as s:
@@ -101,7 +101,7 @@ def test_picker_check_reports_every_invariant_and_fails_when_one_breaks(
         db.dispose()
     code, out, _ = run(capsys, config, "check")
     assert code == 1 and "BROKEN stock on hand is what the ledger says" in out
-    assert "11 of 12 invariants hold" in out
+    assert "12 of 13 invariants hold" in out
 
 
 def test_bench_all_runs_every_benchmark_on_one_floor_and_writes_the_table(
@@ -112,12 +112,14 @@ def test_bench_all_runs_every_benchmark_on_one_floor_and_writes_the_table(
     url = f"sqlite:///{tmp_path / 'all.db'}"
     code, out, err = run(
         capsys, config, "bench", "all", "--orders", "100", "--database", url, "--out",
-        str(out_file),
+        str(out_file), "--floor-terminals", "3", "--floor-minutes", "0.1",
     )  # fmt: skip
     assert code == 0, err
     report = json.loads(out_file.read_text(encoding="utf-8"))
     benches = [r["bench"] for r in report["runs"]]
-    assert benches == ["pick", "pack", "handoff", "terminal", "labels", "scan", "import"]
+    assert benches == ["pick", "pack", "handoff", "terminal", "floor", "labels", "scan", "import"]
+    floor = next(r for r in report["runs"] if r["bench"] == "floor")["metrics"]
+    assert floor["scans_lost"]["median"] == 0 and floor["violations"]["median"] == 0
     terminal = next(r for r in report["runs"] if r["bench"] == "terminal")["metrics"]
     assert 0 < terminal["startup"]["median"] < 60_000 and terminal["peak_memory"]["median"] > 10
     assert "terminal  startup" in out and "handoff   close_pickup" in out

@@ -245,10 +245,17 @@ def _parser() -> argparse.ArgumentParser:
     ba = bench.add_parser(
         "all",
         help="every benchmark on one floor, one table (and --out FILE.json)",
-        description="Runs import, scan, pick, pack, handoff, labels and terminal, each in a "
-        "process of its own, on one demo floor of --orders orders (built once, then reused).",
+        description="Runs import, scan, pick, pack, handoff, labels, terminal and the floor "
+        "run, each in a process of its own, on one demo floor of --orders orders (built once, "
+        "then reused).",
     )
     ba.add_argument("--orders", type=_count, default=1_000_000, help="demo floor size")
+    ba.add_argument(
+        "--floor-terminals", type=_count, default=16, help="terminals of the floor run (16)"
+    )
+    ba.add_argument(
+        "--floor-minutes", type=float, default=2.0, help="length of the floor run (2; 0: none)"
+    )
     ba.add_argument("--database", metavar="URL", help="scratch database (emptied!)")
     ba.add_argument("--out", metavar="FILE", help="write the whole report as JSON here")
     ba.add_argument("--json", action="store_true", help="print one JSON object")
@@ -1433,8 +1440,14 @@ def _bench_floor(
     for f in run.findings:
         if f.broken:
             print(f"BROKEN {f.name}: {'; '.join(f.examples)}", file=sys.stderr)
+    stations = {
+        f"{name}_scans": _latency(p50, p99, 50.0) for name, (_, p50, p99) in run.stations.items()
+    }
+    for failure in run.resume_failures:
+        print(f"NOT RESUMED {failure}", file=sys.stderr)
     return args.orders, {
         "scan_latency": _latency(run.p50_ms, run.p99_ms, 50.0),
+        **stations,
         "other_calls": {
             "median": run.action_p50_ms,
             "p99": run.action_p99_ms,
@@ -1449,6 +1462,9 @@ def _bench_floor(
         "kills": _metric(run.kills, "kills", args.kills, higher=True),
         "crashed": _metric(run.crashed, "terminals", 0),
         "resumed": _metric(run.resumed, "terminals"),
+        "resume_failures": _metric(len(run.resume_failures), "terminals", 0),
+        "scans_resent": _metric(run.resent, "scans"),
+        "already_saved": _metric(run.already_saved, "scans"),
     }
 
 
@@ -1469,6 +1485,11 @@ def _bench_all(args: argparse.Namespace, settings: Settings) -> int:
         ("handoff", [*floor, "--reuse", "--lanes", str(min(5000, max(20, n // 5))),
                      "--pickup", str(min(500, max(5, n // 20)))]),
         ("terminal", [*floor, "--reuse"]),
+        *(
+            [("floor", [*floor, "--reuse", "--terminals", str(args.floor_terminals),
+                        "--minutes", str(args.floor_minutes)])]
+            if args.floor_minutes > 0 else []
+        ),
         ("labels", ["--labels", str(min(1000, max(20, n // 10)))]),
         ("scan", ["--orders", str(min(n, 1000)), "--scans", str(min(1000, max(50, n // 2))),
                   "--database", _scratch(url, "scan")]),

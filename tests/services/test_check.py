@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from picker.services import auth, check, handoff
+from picker.services import auth, check, handoff, scans
 from picker.services.benchmarks import stock_up
 from picker.services.common import Actor
 from picker.store.engine import Database
@@ -29,8 +29,10 @@ def worked(db: Database, settings) -> None:  # type: ignore[no-untyped-def]
                         parcels=2, packer=packer, restock=False)  # fmt: skip
     _, [c] = packed(db, settings, ("SKU-00001", 1), tote="T-0902", packer=packer, restock=False)
     pickup = handoff.open_pickup(db, LEAD, "POST", clock=clock)
-    for tracking in (a, c):
-        handoff.hand_over_parcel(db, LEAD, pickup.id, tracking, clock=clock)
+    for i, tracking in enumerate((a, c)):
+        with scans.sending(scans.ScanKey(f"k-handover-{i}")):  # as a terminal sends a scan
+            outcome = scans.ScanOutcome(tracking, "parcel", "accepted")
+            handoff.hand_over_parcel(db, LEAD, pickup.id, tracking, scan=outcome, clock=clock)
     handoff.close_pickup(db, LEAD, settings, pickup.id, clock=clock)
 
 
@@ -62,6 +64,10 @@ BREAKS = [
     ("DELETE FROM print_jobs WHERE kind = 'label' AND id = (SELECT MIN(id) FROM print_jobs "
      "WHERE kind = 'label')",
      "every parcel closed at a packing table has its label job"),
+    ("INSERT INTO scan_journal (at, terminal_id, station, screen, raw, kind, fields, result, "
+     "message, scan_key) SELECT at, terminal_id, station, screen, raw, kind, fields, result, "
+     "message, scan_key FROM scan_journal WHERE scan_key = 'k-handover-0'",
+     "no scan applied twice"),
     ("INSERT INTO order_events (order_id, at, terminal_id, from_status, to_status, reason) "
      "SELECT id, updated_at, 'T99', status, 'delivered', 'a jump' FROM orders "
      "WHERE status = 'unhandled' AND id = (SELECT MIN(id) FROM orders WHERE status = 'unhandled')",

@@ -594,3 +594,39 @@ def test_a_shortage_that_holds_another_pickers_order_is_explained_on_their_next_
     assert gone.words == (
         "PO-0000002 was put on hold (short: SKU-00001). Take tote T-0901 to the problem shelf."
     )
+
+
+def test_a_pick_sent_again_after_a_lost_answer_is_applied_once(floor, settings) -> None:
+    """The terminal never heard back (the connection dropped at the commit) and sends the scan
+    again under its key once the database answers: the first sending had been saved, so the
+    second is refused whole and says so; stock, task, ledger and journal count one pick."""
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = started(floor, settings, ("SKU-00001", 3))
+    [line] = picking.pick_list(floor, who.operator_id)
+    code = next(iter(line.barcodes))
+    with scans.sending(scans.ScanKey("k-first")):
+        item = ScanOutcome(code, "product", "accepted")
+        picking.pick(floor, who, line.task_id, 1, scans_=[item], clock=clock)
+    with scans.sending(scans.ScanKey("k-first", resent=True)):
+        again = ScanOutcome(code, "product", "accepted")
+        with pytest.raises(scans.AlreadySaved, match="Already saved before the connection"):
+            picking.pick(floor, who, line.task_id, 1, scans_=[again], clock=clock)
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (9, 2)
+    assert picking.pick_list(floor, who.operator_id)[0].picked == 1
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(StockMovement)
+                        .where(StockMovement.reason == "pick")) == 1  # fmt: skip
+    assert [e.raw for e in scans.recent(floor)] == [code]
+
+
+def test_a_pick_sent_again_that_never_arrived_is_applied(floor, settings) -> None:
+    """The first sending was lost before its commit: the second is the one that counts."""
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = started(floor, settings, ("SKU-00001", 3))
+    [line] = picking.pick_list(floor, who.operator_id)
+    with scans.sending(scans.ScanKey("k-lost", resent=True)):
+        item = ScanOutcome(next(iter(line.barcodes)), "product", "accepted")
+        done = picking.pick(floor, who, line.task_id, 1, scans_=[item], clock=clock)
+    assert done.left == 2 and bin_stock(floor, "SKU-00001", "A-01-01-1") == (9, 2)
+    [journaled] = scans.recent(floor)
+    assert journaled.raw == item.raw

@@ -126,3 +126,22 @@ def test_journals_stay_append_only_after_a_downgrade_and_upgrade(db_url, table) 
         assert scans.recent(db)[0].raw == "T-0001"
     finally:
         db.dispose()
+
+
+def test_a_scan_keeps_its_key_and_is_journaled_once_when_sent_again(db) -> None:
+    """A scan that changes nothing else (a bin confirmed, a refusal) sent again after a lost
+    answer: journaled once, and the screen goes on as if the first answer had come."""
+    for resent in (False, True, True):
+        with scans.sending(scans.ScanKey("k-bin", resent=resent)):
+            scans.record(
+                db, Actor("T02"), "picking", "pick", ScanOutcome("A-01-01-1", "bin", "accepted")
+            )
+    with db.read() as s:
+        keys = s.execute(text("SELECT scan_key FROM scan_journal")).scalars().all()
+    assert keys == ["k-bin"]
+
+
+def test_outside_a_sending_a_scan_has_no_key(db) -> None:
+    scans.record(db, Actor("T02"), "picking", "pick", ScanOutcome("A-01-01-1", "bin", "accepted"))
+    with db.read() as s:
+        assert s.execute(text("SELECT scan_key FROM scan_journal")).scalars().all() == [None]

@@ -1,6 +1,8 @@
-"""A terminal whose database goes away: the scan is answered in words (nothing saved), a red
-line says the terminal is retrying, and it says when the database is back. The database sits
-behind a real TCP relay that the test stops and starts again."""
+"""A terminal whose database goes away: the scan is held (said in red: not saved yet), a red line
+under the title says the terminal is retrying and how many scans wait, and once the database is
+back the held scans are sent by themselves, each applied once. The database sits behind a real
+TCP relay that the test stops and starts again, or is a server of the test's own, stopped as in a
+crash and started again."""
 
 from __future__ import annotations
 
@@ -8,11 +10,14 @@ import socket
 import threading
 from contextlib import suppress
 
+from sqlalchemy import text
+
 from picker.services import auth
 from picker.services.common import Actor
 from picker.services.demo import build_demo
 from picker.store.engine import Database
 from picker.tui.app import make_app
+from picker.tui.bench import type_scan
 from tests.conftest import NOW
 from tests.printing.test_backends import free_port
 from tests.tui.helpers import burst, feedback, scan, settle
@@ -65,19 +70,44 @@ class Relay:
         self.sockets = []
 
 
-async def test_a_lost_database_is_said_retried_and_its_return_announced(
-    fresh_postgres_url, settings
-) -> None:
+def floor_with_a_picker(url: str) -> None:
+    """A small demo floor, the tests' picker, and one order given to them."""
+    from tests.tui.conftest import PICKER
+    from tests.tui.test_picking import give_orders
+
+    db = Database(url)
+    build_demo(db, orders=12, seed=4, now=NOW)
+    auth.add_operator(db, Actor("T00"), PICKER[0], PICKER[1], PICKER[2], PICKER[3])
+    db.dispose()
+    give_orders(url, 1)
+
+
+def through_relay(url: str) -> tuple[Relay, str]:
+    """A started relay to the server of ``url``, and the URL that goes through it."""
     from sqlalchemy import make_url
 
+    real = make_url(url)
+    relay = Relay(free_port(), (real.host or "127.0.0.1", real.port or 5432))
+    relay.start()
+    return relay, real.set(port=relay.port).render_as_string(hide_password=False)
+
+
+async def held(pilot) -> None:  # type: ignore[no-untyped-def]
+    """Wait (at most 2.5 s) until the scan just made is held for want of the database."""
+    for _ in range(50):
+        await pilot.pause(0.05)
+        if pilot.app.held is not None:
+            return
+
+
+async def test_a_lost_database_is_said_retried_and_the_held_scan_answered_when_back(
+    fresh_postgres_url, settings
+) -> None:
     db = Database(fresh_postgres_url)
     build_demo(db, orders=10, seed=2, now=NOW)
     auth.add_operator(db, Actor("T00"), "EMP-0404", "Relay Lead", "lead", "2580")
     db.dispose()
-    real = make_url(fresh_postgres_url)
-    relay = Relay(free_port(), (real.host or "127.0.0.1", real.port or 5432))
-    relay.start()
-    through = real.set(port=relay.port).render_as_string(hide_password=False)
+    relay, through = through_relay(fresh_postgres_url)
     app_db = Database(through)
     app = make_app(settings, app_db, clock=lambda: NOW)
     app.bell = lambda: None  # type: ignore[method-assign]
@@ -86,20 +116,129 @@ async def test_a_lost_database_is_said_retried_and_its_return_announced(
             await scan(pilot, "EMP-0404")
             await scan(pilot, "2580")
             relay.stop()  # the server is gone for this terminal
-            await burst(pilot, "A-01-01-1")  # a scan that must be journaled: it cannot be
+            await type_scan(app, "A-01-01-1")  # a scan that must be journaled: it cannot be
+            await held(pilot)
             kind, message = feedback(pilot)
-            assert kind == "error" and "Database unreachable: nothing was saved" in message
+            assert kind == "error" and "Database unreachable: this scan is held" in message
             line = str(app.screen.query_one("#printer").render())
-            assert "database unreachable, retrying" in line
+            assert "database unreachable, retrying… · 1 scan held" in line
             relay.start()
-            for _ in range(60):  # it looks every 2 s
-                await pilot.pause(0.1)
-                if not app.database_down:
-                    break
-            assert not app.database_down
-            assert "Database back" in feedback(pilot)[1]
+            await settle(pilot)  # it looks every 2 s, then sends the held scan
+            assert not app.database_down and app.held is None
+            kind, message = feedback(pilot)  # the held scan's own answer, as if never held
+            assert kind == "error" and "A-01-01-1: nothing to do with this scan here" in message
             assert str(app.screen.query_one("#printer").render()).strip() == ""
-            await settle(pilot)
     finally:
         relay.stop()
         app_db.dispose()
+
+
+async def test_a_scan_held_through_a_server_restart_is_sent_by_itself_once(
+    restartable_postgres, app_factory
+) -> None:
+    """PostgreSQL stops (as in a crash) between the bin and the item: the item scan is held in
+    red with the bell, a second scan waits behind it, the title line counts them, and when the
+    server is back both are applied in order by themselves: the unit is picked once."""
+    from tests.tui.test_picking import to_queue
+
+    server = restartable_postgres
+    floor_with_a_picker(server.url)
+    app = app_factory(server.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_queue(pilot)
+        await burst(pilot, "T-0990")
+        line = app.screen.line
+        await burst(pilot, line.bin_code)
+        server.stop("immediate")
+        await type_scan(app, sorted(line.barcodes)[0])  # no settling: the scan is held
+        await held(pilot)
+        kind, message = feedback(pilot)
+        assert kind == "error" and "this scan is held, not saved yet" in message
+        await type_scan(app, line.bin_code)  # the next scan waits behind it
+        await pilot.pause(0.1)
+        assert "2 scans wait to be sent" in feedback(pilot)[1]
+        title = str(app.screen.query_one("#printer").render())
+        assert "database unreachable, retrying… · 2 scans held" in title
+        bells = app.bells
+        server.start()
+        await settle(pilot)  # returns once the database is back and both scans are applied
+        assert app.held is None and not app.database_down and app.bells >= bells
+        assert str(app.screen.query_one("#printer").render()).strip() == ""
+        [now] = [ln for ln in app.screen.lines if ln.task_id == line.task_id]
+        assert now.picked == line.picked + 1
+    check = Database(server.url)
+    try:
+        with check.read() as s:
+            rows = s.execute(
+                text(
+                    "SELECT raw, result, scan_key FROM scan_journal WHERE screen = 'pick' "
+                    "ORDER BY id"
+                )
+            ).all()
+            picks = s.scalar(
+                text("SELECT COUNT(*) FROM stock_movements WHERE reason = 'pick' AND "
+                     "pick_task_id = :task"), {"task": line.task_id},
+            )  # fmt: skip
+    finally:
+        check.dispose()
+    raws = [r.raw for r in rows]
+    assert raws.count(sorted(line.barcodes)[0]) == 1 and picks == 1
+    assert raws[-1] == line.bin_code  # the scan that waited came after, as scanned
+    assert all(r.scan_key for r in rows) and len({r.scan_key for r in rows}) == len(rows)
+
+
+async def test_a_held_scan_whose_first_sending_was_saved_is_not_applied_twice(
+    fresh_postgres_url, app_factory
+) -> None:
+    """The connection broke after the pick's commit reached the server, before its answer came
+    back (here: the first sending is written straight to the server, under the held scan's key,
+    while the terminal's own way to it is cut). Sent again, the scan is found in the journal:
+    "already saved", the screen reads the walk again, and the unit counts once."""
+    from picker.services import picking, scans
+    from picker.services.scans import ScanOutcome
+    from tests.tui.test_picking import to_queue
+
+    floor_with_a_picker(fresh_postgres_url)
+    relay, through = through_relay(fresh_postgres_url)
+    app = app_factory(through)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await to_queue(pilot)
+            await burst(pilot, "T-0990")
+            line = app.screen.line
+            await burst(pilot, line.bin_code)
+            code = sorted(line.barcodes)[0]
+            relay.stop()
+            await type_scan(app, code)
+            await held(pilot)
+            assert app.held is not None
+            direct = Database(fresh_postgres_url)  # the first sending, as the server saw it
+            try:
+                with scans.sending(scans.ScanKey(app.held.key)):
+                    first = ScanOutcome(code, "product", "accepted", order_id=line.order_id)
+                    picking.pick(direct, app.screen.actor, line.task_id, 1, scans_=[first],
+                                 screen="pick", clock=lambda: NOW)  # fmt: skip
+            finally:
+                direct.dispose()
+            relay.start()
+            await settle(pilot)
+            kind, message = feedback(pilot)
+            assert kind == "ok" and "Already saved before the connection dropped" in message, (
+                message
+            )
+            [now] = [ln for ln in app.screen.lines if ln.task_id == line.task_id]
+            assert now.picked == line.picked + 1  # read again: the unit the screen never saw
+    finally:
+        relay.stop()
+    check = Database(fresh_postgres_url)
+    try:
+        with check.read() as s:
+            picks = s.scalar(
+                text("SELECT COUNT(*) FROM stock_movements WHERE pick_task_id = :task"),
+                {"task": line.task_id},
+            )
+            journaled = s.scalar(text("SELECT COUNT(*) FROM scan_journal WHERE raw = :raw"),
+                                 {"raw": code})  # fmt: skip
+    finally:
+        check.dispose()
+    assert picks == 1 and journaled == 1

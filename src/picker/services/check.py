@@ -149,6 +149,15 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         ),
     ),
     (
+        "no scan applied twice (a scan sent again after a lost connection is kept once)",
+        lambda: (
+            """
+        SELECT scan_key, COUNT(*) FROM scan_journal WHERE scan_key IS NOT NULL
+        GROUP BY scan_key HAVING COUNT(*) > 1
+        """
+        ),
+    ),
+    (
         "every order's events are a legal walk of the state machine",
         lambda: (
             f"""

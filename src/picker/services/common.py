@@ -80,6 +80,18 @@ def describe_failure(exc: BaseException) -> str | None:
     return None
 
 
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached (the server is down, the
+    connection was cut): nothing of the call was saved here, or its answer was lost. A busy
+    SQLite file and a full disk are other troubles."""
+    described = describe_failure(exc)
+    return (
+        described is not None
+        and described.startswith("the database cannot be used")
+        and "locked" not in described
+    )
+
+
 class NotFound(ServiceError):
     pass
 

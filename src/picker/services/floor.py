@@ -6,7 +6,13 @@ restarted; then the invariant check and the scans every terminal saw acknowledge
 A terminal appends each acknowledged scan (its raw text, unique to the run) to a file of its own
 after the service call returned, so "acknowledged" means what a screen would have shown: every
 such scan must be in the scan journal. A killed terminal loses only what it had not yet been
-told; its restart resumes the operator's started order, as the next login would.
+told; its restart resumes the operator's started order, as the next login would: the run reads
+where the killed terminal's order stood, and the restarted terminal checks that it finds the same
+order, with every unit counted before the kill still counted.
+
+A scan whose call fails because the database is away (a server restart, a cut connection) is
+sent again under its key until the database answers, as a terminal does; a first sending that
+had been saved after all is found by its key and not applied twice.
 """
 
 from __future__ import annotations
@@ -30,13 +36,22 @@ from picker.config import Settings
 from picker.domain.picking import walk
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
-from picker.services import auth, handoff, intake, packing, picking
+from picker.services import auth, handoff, intake, packing, picking, scans
 from picker.services.benchmarks import import_fresh, shopify_export, stock_up
 from picker.services.check import Finding, check
-from picker.services.common import Actor, OperatorInfo, ServiceError
+from picker.services.common import Actor, OperatorInfo, ServiceError, database_unreachable
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
-from picker.store.models import Operator, OperatorRole, Order, ScanJournal, Tote
+from picker.store.models import (
+    Operator,
+    OperatorRole,
+    Order,
+    Parcel,
+    ParcelItem,
+    PickTask,
+    ScanJournal,
+    Tote,
+)
 
 Progress = Callable[[str, int, int], None]
 
@@ -63,6 +78,8 @@ class FloorRun:
     p50_ms: float
     p99_ms: float
     """Scans: a pick, an item verified, a parcel handed over (each answered on screen)."""
+    stations: dict[str, tuple[int, float, float]]
+    """Scans per station (picking, packing, handoff): how many, p50 and p99 in ms."""
     action_p50_ms: float
     action_p99_ms: float
     """Everything else: reading the queue, starting an order, a box, a weight, closing a
@@ -75,8 +92,15 @@ class FloorRun:
     dropped: int
     """Database connections cut (PostgreSQL)."""
     scans_before_last_drop: int
+    resent: int
+    """Scans sent again after their database call failed (the database away)."""
+    already_saved: int
+    """Of those, the ones whose first sending had been saved after all (not applied twice)."""
     resumed: int
-    """Restarted terminals that went on with the order their operator had started."""
+    """Restarted terminals that found their operator's started order where the kill left it."""
+    resume_failures: list[str]
+    """Restarted terminals that did not (another order, or units counted before the kill
+    missing): must be empty."""
     findings: list[Finding]
 
     @property
@@ -114,14 +138,27 @@ class _Terminal:
         self.pace_s = pace_s
         """An operator's time between two scans (walking, reaching, reading): on average."""
 
-    def resumed(self) -> None:
-        """Written down: this (re)started terminal found its operator's order started."""
-        (Path(self.acked.name).parent / f"resumed-{self.t.index:02d}-{os.getpid()}").touch()
+    def check_resume(self, expected: tuple[int, int] | None) -> None:
+        """A restarted terminal: is its operator's order where the kill left it? Written down
+        for the run ("ok", or what differs)."""
+        if expected is None:
+            return
+        found = progress_of(self.db, self.t)
+        if found is not None and found[0] == expected[0]:
+            ok = found[1] >= expected[1]
+        else:  # the call the kill cut short finished the order (its commit was on its way)
+            with self.db.read() as s:
+                status = s.scalar(select(Order.status).where(Order.id == expected[0]))
+            ok = found is None and status != _STARTED[self.t.role]
+        words = "ok" if ok else f"expected order {expected[0]} at {expected[1]}, found {found}"
+        folder = Path(self.acked.name).parent
+        (folder / f"resumed-{self.t.index:02d}-{os.getpid()}").write_text(words, "utf-8")
 
     def scan(self, kind: str) -> ScanOutcome:
-        """A scan of this run, unique in the journal."""
+        """A scan of this run, unique in the journal, with a key of its own."""
         self.count += 1
-        return ScanOutcome(f"F{self.t.index:02d}-{self.run_id}-{self.count}", kind, "accepted")
+        raw = f"F{self.t.index:02d}-{self.run_id}-{self.count}"
+        return ScanOutcome(raw, kind, "accepted", key=uuid.uuid4().hex)
 
     def call(self, fn: Callable[..., Any], *args: Any, ack: ScanOutcome | None = None,
              **kw: Any) -> Any:  # fmt: skip
@@ -130,18 +167,51 @@ class _Terminal:
         if self.pace_s:
             time.sleep(self.rng.uniform(0.5, 1.5) * self.pace_s)
         started = time.perf_counter()
-        result = fn(*args, **kw)
-        kind = "scan" if ack is not None else "action"
-        self.timings.write(f"{kind} {(time.perf_counter() - started) * 1000:.2f}\n")
-        self.timings.flush()  # a SIGKILL loses no sample that was taken
-        if ack is not None:
-            self.acked.write(ack.raw + "\n")
-            self.acked.flush()
+        if ack is None:
+            result = fn(*args, **kw)
+            self._time("action", started)
+            return result
+        result, sendings = self._send(fn, ack, *args, **kw)
+        if sendings == 1:  # a scan held through an outage times the outage, not the terminal
+            self._time(self.t.role, started)
+        self.acked.write(ack.raw + "\n")
+        self.acked.flush()
         return result
 
-    def run(self, deadline: float) -> None:
+    def _send(self, fn: Callable[..., Any], ack: ScanOutcome, *args: Any,
+              **kw: Any) -> tuple[Any, int]:  # fmt: skip
+        """A scan's call under its key; while the database is away, sent again (the first
+        sending may have been saved: then it is not applied twice, and counts as answered)."""
+        key = scans.ScanKey(ack.key or ack.raw)
+        for sending in range(1, 10_000):
+            try:
+                scans.not_saved_before(self.db, key)
+                with scans.sending(key):
+                    return fn(*args, **kw), sending
+            except scans.AlreadySaved:
+                self._note("saved")
+                return None, sending
+            except DBAPIError as exc:
+                if not database_unreachable(exc):
+                    raise
+            if sending == 1:
+                self._note("resent")
+            time.sleep(0.25)
+            key = scans.ScanKey(key.value, resent=True)
+        raise RuntimeError("the database never came back")
+
+    def _time(self, kind: str, started: float) -> None:
+        self.timings.write(f"{kind} {(time.perf_counter() - started) * 1000:.2f}\n")
+        self.timings.flush()  # a SIGKILL loses no sample that was taken
+
+    def _note(self, what: str) -> None:
+        self.timings.write(f"{what} 0\n")
+        self.timings.flush()
+
+    def run(self, deadline: float, expected: tuple[int, int] | None) -> None:
         loop = {"picker": self.picker, "packer": self.packer, "lead": self.lead}[self.t.role]
         first = True
+        self.check_resume(expected)
         while time.time() < deadline:
             try:
                 loop(first)
@@ -158,8 +228,6 @@ class _Terminal:
         op = self.t.operator_id
         mine = picking.queue(self.db, op, now=datetime.now(UTC), tz=self.settings.warehouse.tz)
         started = [e for e in mine if e.started]
-        if first and started:
-            self.resumed()
         if not started:
             waiting = [e for e in mine if not e.started]
             if not waiting:
@@ -184,8 +252,6 @@ class _Terminal:
     def packer(self, first: bool) -> None:
         op = self.t.operator_id
         order_id = packing.mine(self.db, op)
-        if order_id is not None and first:
-            self.resumed()
         if order_id is not None:  # ours already (a restart): taken up at this terminal
             number = packing.view(self.db, order_id).number
             self.call(packing.open_order, self.db, self.actor, self.settings, number, by="order")
@@ -246,13 +312,46 @@ class _Terminal:
 
 def _terminal_main(
     url: str, settings: Settings, t: Terminal, folder: str, seed: int, deadline: float,
-    pace_s: float,
+    pace_s: float, expected: tuple[int, int] | None,
 ) -> None:  # fmt: skip
     terminal = _Terminal(url, settings, t, Path(folder), seed, pace_s)
     try:
-        terminal.run(deadline)
+        terminal.run(deadline, expected)
     finally:
         terminal.db.dispose()
+
+
+def progress_of(db: Database, t: Terminal) -> tuple[int, int] | None:
+    """The order this terminal's operator has started, and how far it got: units picked (or
+    found short) for a picker, units verified into parcels for a packer. None: no such order."""
+    with db.read() as s:
+        if t.role == "picker":
+            order_id = s.scalar(
+                select(Order.id).where(
+                    Order.assignee_id == t.operator_id,
+                    Order.status == OrderStatus.PICKING.value,
+                )
+            )
+            done = select(func.sum(PickTask.picked + PickTask.short)).where(
+                PickTask.order_id == order_id
+            )
+        elif t.role == "packer":
+            order_id = s.scalar(
+                select(Order.id).where(
+                    Order.packer_id == t.operator_id,
+                    Order.status == OrderStatus.PACKING.value,
+                )
+            )
+            done = (
+                select(func.sum(ParcelItem.quantity))
+                .join(Parcel, Parcel.id == ParcelItem.parcel_id)
+                .where(Parcel.order_id == order_id, Parcel.status != "voided")
+            )
+        else:
+            return None
+        if order_id is None:
+            return None
+        return order_id, int(s.scalar(done) or 0)
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -306,13 +405,15 @@ def run_floor(
     folder: Path,
     kills: int = 0,
     drops: int = 0,
+    cut: Callable[[str], int] | None = None,
     pace_s: float = 1.0,
     seed: int = 1,
     progress: Progress = lambda stage, done, total: None,
 ) -> FloorRun:
     """Prepare the floor, run ``terminals`` terminal processes for ``seconds`` (killing one at
     random ``kills`` times, and starting it again at once; on PostgreSQL cutting every
-    terminal's connection ``drops`` times, as a server restart does), then check the floor.
+    terminal's connection ``drops`` times, as a server restart does, or calling ``cut(url)``
+    instead: a test restarts a server of its own there), then check the floor.
     ``pace_s`` is an operator's time between scans, on average (0: as fast as the machine)."""
     folder.mkdir(parents=True, exist_ok=True)
     for old in folder.iterdir():
@@ -327,14 +428,23 @@ def run_floor(
     rng = random.Random(seed)
     deadline = time.time() + seconds
 
-    def start(t: Terminal, n: int) -> Any:
+    def start(t: Terminal, n: int, expected: tuple[int, int] | None = None) -> Any:
         proc = context.Process(
             target=_terminal_main,
-            args=(url, settings, t, str(folder), seed * 1000 + n, deadline, pace_s),
+            args=(url, settings, t, str(folder), seed * 1000 + n, deadline, pace_s, expected),
             name=f"floor-{t.role}-{t.index}", daemon=True,
         )  # fmt: skip
         proc.start()
         return proc
+
+    def left_at(t: Terminal) -> tuple[int, int] | None:
+        """Where a killed terminal's order stands (read with a connection of its own, closed
+        before the next fork)."""
+        reader = Database(url, busy_timeout_s=settings.database.busy_timeout_s)
+        try:
+            return progress_of(reader, t)
+        finally:
+            reader.dispose()
 
     procs = {t.index: start(t, 0) for t in made}
     killed = crashed = restarts = dropped = 0
@@ -345,7 +455,7 @@ def run_floor(
         while time.time() < deadline:
             if drop_at and time.time() >= drop_at[0]:
                 drop_at.pop(0)
-                dropped += _drop_connections(url)
+                dropped += (cut or _drop_connections)(url)
                 before_last_drop = _acked(folder)
             if killed < kills:
                 # Spread over the first 60% of the run: slack for a slow machine to fit them all.
@@ -357,7 +467,7 @@ def run_floor(
                     proc.join()
                     killed += 1
                     restarts += 1
-                    procs[victim.index] = start(victim, restarts)
+                    procs[victim.index] = start(victim, restarts, left_at(victim))
             else:
                 time.sleep(0.2)
             for t in made:  # a terminal that died by itself is a failure of the run
@@ -386,13 +496,16 @@ def run_floor(
         _enable_demo_pickers(db)
     finally:
         db.dispose()
-    timed: dict[str, list[float]] = {"scan": [], "action": []}
+    timed: dict[str, list[float]] = {}
     for f in folder.glob("ms-*.txt"):
         for line in f.read_text(encoding="utf-8").splitlines():
             kind, _, value = line.partition(" ")
             if value:
-                timed[kind].append(float(value))
-    ms, actions = sorted(timed["scan"]), sorted(timed["action"])
+                timed.setdefault(kind, []).append(float(value))
+    stations = {STATIONS[role]: sorted(timed.get(role, [])) for role in STATIONS if timed.get(role)}
+    ms = sorted(v for values in stations.values() for v in values)
+    actions = sorted(timed.get("action", []))
+    resumes = [f.read_text(encoding="utf-8") for f in folder.glob("resumed-*")]
     return FloorRun(
         terminals=terminals,
         seconds=round(elapsed, 1),
@@ -400,6 +513,10 @@ def run_floor(
         lost=sum(1 for raw in acked if raw not in journaled),
         p50_ms=_percentile(ms, 0.5),
         p99_ms=_percentile(ms, 0.99),
+        stations={
+            name: (len(v), _percentile(v, 0.5), _percentile(v, 0.99))
+            for name, v in stations.items()
+        },
         action_p50_ms=_percentile(actions, 0.5),
         action_p99_ms=_percentile(actions, 0.99),
         executed=executed,
@@ -407,9 +524,19 @@ def run_floor(
         crashed=crashed,
         dropped=dropped,
         scans_before_last_drop=before_last_drop,
-        resumed=len(list(folder.glob("resumed-*"))),
+        resent=len(timed.get("resent", [])),
+        already_saved=len(timed.get("saved", [])),
+        resumed=sum(1 for r in resumes if r == "ok"),
+        resume_failures=[r for r in resumes if r != "ok"],
         findings=findings,
     )
+
+
+#: The status of an order a picker or a packer has started.
+_STARTED = {"picker": OrderStatus.PICKING.value, "packer": OrderStatus.PACKING.value}
+
+#: The station whose scans each kind of terminal times.
+STATIONS = {"picker": "picking", "packer": "packing", "lead": "handoff"}
 
 
 def _drop_connections(url: str) -> int:

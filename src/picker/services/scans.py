@@ -7,7 +7,10 @@ scan, a scan on the home screen, the scanner test) is recorded alone with :func:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
@@ -24,6 +27,47 @@ UNREADABLE = "unreadable"
 
 
 @dataclass(frozen=True)
+class ScanKey:
+    """The key of the scan being applied, and whether this is its second sending."""
+
+    value: str
+    resent: bool = False
+
+
+#: The scan being applied in this context (a terminal's scan consumer sets it; a thread started
+#: with ``asyncio.to_thread`` inherits it). Outcomes built meanwhile carry its key.
+_current: ContextVar[ScanKey | None] = ContextVar("scan_key", default=None)
+
+
+@contextmanager
+def sending(key: ScanKey) -> Iterator[None]:
+    """Apply a scan under ``key``: what is journaled meanwhile is journaled with it."""
+    token = _current.set(key)
+    try:
+        yield
+    finally:
+        _current.reset(token)
+
+
+def _current_key() -> str | None:
+    key = _current.get()
+    return key.value if key is not None else None
+
+
+class AlreadySaved(Exception):
+    """The scan sent again was saved the first time (its answer was lost with the connection).
+
+    Not a :class:`ServiceError`: screens turn those into refusals, and this must reach the scan
+    consumer untouched, which reads the screen again and says what had been saved."""
+
+    def __init__(self, result: str, message: str) -> None:
+        self.result, self.message = result, message
+        what = "refused" if result != "accepted" else "saved"
+        words = f": {message}" if message else ""
+        super().__init__(f"Already {what} before the connection dropped{words}")
+
+
+@dataclass(frozen=True)
 class ScanOutcome:
     """What a screen made of one scan, as the journal records it."""
 
@@ -33,6 +77,8 @@ class ScanOutcome:
     message: str = ""
     fields: dict[str, str] | None = None
     order_id: int | None = None
+    key: str | None = field(default_factory=_current_key)
+    """The scan's key (see :class:`ScanKey`): the scan being applied when this was built."""
 
     @classmethod
     def of(
@@ -58,6 +104,25 @@ def _storable(raw: str) -> str:
     return raw.replace("\x00", "\ufffd")
 
 
+def _not_saved(s: Session, key: ScanKey) -> None:
+    before = s.execute(
+        select(ScanJournal.result, ScanJournal.message)
+        .where(ScanJournal.scan_key == key.value)
+        .limit(1)
+    ).first()
+    if before is not None:
+        raise AlreadySaved(before.result, before.message)
+
+
+def not_saved_before(db: Database, key: ScanKey) -> None:
+    """Before a scan is sent again: raises :class:`AlreadySaved` if its first sending was
+    saved (checked again in the transaction that journals it: a screen's or a service's own
+    checks would otherwise refuse it first, as one unit too many, say)."""
+    if key.resent:
+        with db.read() as s:
+            _not_saved(s, key)
+
+
 def journal(
     s: Session,
     actor: Actor,
@@ -67,9 +132,13 @@ def journal(
     *,
     at: datetime,
 ) -> None:
-    """Add the journal row to the caller's transaction."""
+    """Add the journal row to the caller's transaction; raises :class:`AlreadySaved` (the
+    caller's transaction must roll back) when the scan being sent again was saved before."""
     if outcome.result not in RESULTS:
         raise ValueError(f"scan result {outcome.result!r} is not one of {', '.join(RESULTS)}")
+    sent = _current.get()
+    if sent is not None and sent.resent:
+        _not_saved(s, sent)
     # A Core INSERT, not a unit-of-work object: a scan is journaled on every screen, and the
     # ORM's flush costs a terminal about a millisecond of Python each time.
     s.execute(
@@ -85,6 +154,7 @@ def journal(
             result=outcome.result,
             message=outcome.message,
             order_id=outcome.order_id,
+            scan_key=outcome.key,
         )
     )
 
@@ -98,9 +168,13 @@ def record(
     *,
     clock: Clock = system_clock,
 ) -> None:
-    """Journal a scan that changes nothing else, in a transaction of its own."""
-    with db.transaction() as s:
-        journal(s, actor, station, screen, outcome, at=clock())
+    """Journal a scan that changes nothing else, in a transaction of its own (a scan sent
+    again that was journaled the first time is not journaled twice)."""
+    try:
+        with db.transaction() as s:
+            journal(s, actor, station, screen, outcome, at=clock())
+    except AlreadySaved:
+        return
 
 
 @dataclass(frozen=True)

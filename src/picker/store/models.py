@@ -570,6 +570,13 @@ class ScanJournal(Base):
         _one_of("result", ("accepted", "refused", "misread"), "result_known"),
         Index(None, "terminal_id", "id"),
         Index(None, "order_id"),
+        # A scan sent again after the database came back is looked up by its key.
+        Index(
+            "ix_scan_journal_scan_key",
+            "scan_key",
+            sqlite_where=text("scan_key IS NOT NULL"),
+            postgresql_where=text("scan_key IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -585,6 +592,9 @@ class ScanJournal(Base):
     result: Mapped[str] = mapped_column(String(8))
     message: Mapped[str] = mapped_column(Text, default="")
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    #: The terminal's key for this scan (None before keys were kept): a scan sent again after a
+    #: lost connection is recognised by it.
+    scan_key: Mapped[str | None] = mapped_column(String(32))
 
 
 class PrintJob(Base):

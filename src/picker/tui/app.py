@@ -6,8 +6,9 @@ import asyncio
 import contextlib
 import gc
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,8 +21,14 @@ from textual.timer import Timer
 from picker.config import Settings
 from picker.domain.pins import LockoutPolicy
 from picker.domain.scanning import ScanRouter
-from picker.services import print_queue
-from picker.services.common import Clock, OperatorInfo, describe_failure, system_clock
+from picker.services import print_queue, scans
+from picker.services.common import (
+    Clock,
+    OperatorInfo,
+    database_unreachable,
+    describe_failure,
+    system_clock,
+)
 from picker.store.engine import Database
 from picker.tui.capture import ENTER_KEYS, TAB_KEYS, Burst, BurstCapture, StallMonitor
 from picker.tui.messages import LoggedIn, LoggedOut
@@ -35,11 +42,15 @@ from picker.tui.widgets.title_bar import TitleBar
 
 @dataclass(frozen=True)
 class IncomingScan:
-    """A scan waiting to be applied: its raw text, whether it was typed, when it arrived."""
+    """A scan waiting to be applied: its raw text, whether it was typed, when it arrived, its
+    key in the journal, and — for a scan that came while the database was away — the screen it
+    was scanned on (it is applied there or not at all)."""
 
     raw: str
     manual: bool
     arrived: float
+    key: str = field(default_factory=lambda: uuid.uuid4().hex)
+    held_on: object | None = None
 
 
 #: Seconds between looks for a database that stopped answering.
@@ -94,6 +105,11 @@ class PickerApp(App[None]):
         self.database_down = False
         """A call failed for want of the database; the terminal looks for it (see
         :meth:`database_lost`)."""
+        self._database_up = asyncio.Event()
+        self._database_up.set()
+        self.held: IncomingScan | None = None
+        """The scan that failed for want of the database: sent again, under the same key, once
+        it is back; the scans after it wait their turn."""
         self.printer_alert: str | None = None
         """This terminal's printer trouble in words ("printer T01 down, 3 labels queued"), shown
         under every screen's title; None while it prints."""
@@ -134,7 +150,9 @@ class PickerApp(App[None]):
         """What the red line under every title says: the printer's trouble, the database's."""
         found = [f"⎙ {self.printer_alert}"] if self.printer_alert else []
         if self.database_down:
-            found.append("⚠ database unreachable, retrying…")
+            waiting = self._scans.qsize() + (self.held is not None)
+            held = f" · {waiting} scan{'s' if waiting != 1 else ''} held" if waiting else ""
+            found.append(f"⚠ database unreachable, retrying…{held}")
         return found
 
     def _show_alerts(self) -> None:
@@ -146,11 +164,12 @@ class PickerApp(App[None]):
 
     def database_lost(self) -> None:
         """A call failed for want of the database: say so under every title and look for it
-        every few seconds until it answers (the operator scans again then: a scan the screen
-        did not answer was not saved)."""
+        every few seconds until it answers. A scan it failed is held and sent again then (see
+        :meth:`_apply`); a key or a command is done again by the operator."""
         if self.database_down:
             return
         self.database_down = True
+        self._database_up.clear()
         self._show_alerts()
         # A task of the app's own (not a worker: the scans go on being answered meanwhile).
         self._tasks.append(asyncio.create_task(self._watch_database(), name="database-watch"))
@@ -164,11 +183,15 @@ class PickerApp(App[None]):
                 continue
             break
         self.database_down = False
+        self._database_up.set()
         self._show_alerts()
+        words = (
+            "Database back." if self.held is not None else "Database back. Do again what failed."
+        )
         try:
-            self.screen.query_one(Feedback).info("Database back. Scan again what was not answered.")
+            self.screen.query_one(Feedback).info(words)
         except Exception:
-            self.notify("Database back. Scan again what was not answered.", markup=False)
+            self.notify(words, markup=False)
 
     # --- scans in ---------------------------------------------------------------------------
 
@@ -206,7 +229,17 @@ class PickerApp(App[None]):
 
     def enqueue_scan(self, raw: str, *, manual: bool) -> None:
         """Queue a scan for the consumer; it is applied after every scan queued before it."""
-        self._scans.put_nowait(IncomingScan(raw, manual, time.monotonic()))
+        if self.held is None:
+            self._scans.put_nowait(IncomingScan(raw, manual, time.monotonic()))
+            return
+        # The database is away and a scan is held: this one waits behind it, for this screen.
+        self._scans.put_nowait(IncomingScan(raw, manual, time.monotonic(), held_on=self.screen))
+        self._show_alerts()
+        with contextlib.suppress(Exception):  # a screen without feedback: the title line says it
+            self.screen.query_one(Feedback).error(
+                f"Database unreachable: held, {self._scans.qsize() + 1} scans wait to be sent.",
+                scan=raw,
+            )
 
     async def scans_settled(self) -> None:
         """Wait until every queued scan has been applied (tests and benchmarks)."""
@@ -216,15 +249,63 @@ class PickerApp(App[None]):
         while True:
             incoming = await self._scans.get()
             try:
-                screen = self.screen
-                if isinstance(screen, PickerScreen):
-                    await screen.receive(incoming)
+                await self._apply(incoming)
             except Exception as exc:
                 self.report_failure(exc)
             finally:
                 self._scans.task_done()
                 if self.scan_applied is not None:
                     self.scan_applied(incoming)
+
+    async def _apply(self, incoming: IncomingScan) -> None:
+        """Apply one scan on the current screen. If the database cannot be reached, the scan is
+        held (and every scan after it waits in the queue) until it is back, then sent again
+        under the same key: applied once, whether or not its first sending had been saved."""
+        screen = self.screen
+        if not isinstance(screen, PickerScreen):
+            return
+        if incoming.held_on is not None and incoming.held_on is not screen:
+            self._not_sent(incoming)
+            return
+        key = scans.ScanKey(incoming.key)
+        while True:
+            try:
+                if key.resent:
+                    await asyncio.to_thread(scans.not_saved_before, self.db, key)
+                with scans.sending(key):
+                    await screen.receive(incoming)
+                return
+            except scans.AlreadySaved as saved:
+                await screen.resync()
+                show = screen.feedback.ok if saved.result == "accepted" else screen.feedback.error
+                show(str(saved), scan=incoming.raw)
+                return
+            except Exception as exc:
+                if not database_unreachable(exc):
+                    raise
+            self.held = incoming
+            self.database_lost()
+            self._show_alerts()
+            screen.feedback.error(
+                "Database unreachable: this scan is held, not saved yet. It is sent by itself "
+                "when the database is back.",
+                scan=incoming.raw,
+            )
+            await self._database_up.wait()
+            self.held = None
+            if self.screen is not screen:
+                self._not_sent(incoming)
+                return
+            key = scans.ScanKey(incoming.key, resent=True)
+
+    def _not_sent(self, incoming: IncomingScan) -> None:
+        """A scan held while the database was away, on a screen since left: not applied."""
+        with contextlib.suppress(Exception):
+            self.screen.query_one(Feedback).error(
+                f"Not sent: {incoming.raw!r} was scanned on a screen you left while the "
+                "database was away. Scan it again if it is meant for this one.",
+                scan=incoming.raw,
+            )
 
     # --- who is logged in -------------------------------------------------------------------
 
@@ -261,8 +342,8 @@ class PickerApp(App[None]):
         described = describe_failure(exc)
         if described is None:
             message = f"Something went wrong ({type(exc).__name__}): {exc}"
-        elif described.startswith("the database cannot be used") and "locked" not in described:
-            message = "Database unreachable: nothing was saved. Retrying; scan again when back."
+        elif database_unreachable(exc):
+            message = "Database unreachable: nothing was saved. Do it again when it is back."
             self.database_lost()
         else:
             message = described

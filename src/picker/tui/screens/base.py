@@ -42,6 +42,11 @@ class PickerScreen(Screen[None]):
     def show(self) -> None:
         """Draw what the screen works on as it now stands (stations override this)."""
 
+    async def resync(self) -> None:
+        """Read again what the screen works on: a scan sent twice (its first answer lost with
+        the database connection) had been saved, and the screen did not see it happen."""
+        self.show()
+
     async def locked(self, fn: Callable[..., object], *args: object) -> None:
         """Run a key's action under the screen's lock, a failure said in words (never a crash),
         then show the screen as it now stands."""

@@ -121,6 +121,9 @@ class HandoffScreen(PickerScreen):
             self._stale = False
             await self.locked(self._refresh)
 
+    async def resync(self) -> None:
+        await self.locked(self._refresh)
+
     async def _refresh(self) -> None:
         app = self.picker
         now = app.clock()

@@ -108,10 +108,9 @@ class HomeScreen(PickerScreen):
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
     async def on_scan(self, scan: Scan) -> None:
-        await self.refuse(
-            scan,
-            f"{scan.text}: nothing to do with this scan here. Stations open in a later release.",
-        )
+        station = self._station()
+        then = f"Enter opens {STATION_TITLES[station]}." if station is not None else ""
+        await self.refuse(scan, f"{scan.text}: nothing to do with this scan here. {then}".strip())
 
     def action_scanner_test(self) -> None:
         self.app.push_screen(ScannerTestScreen())

@@ -165,6 +165,10 @@ class LeadScreen(PickerScreen):
         await self._reload()
         self.show()
 
+    async def resync(self) -> None:
+        await self._reload()
+        self.show()
+
     async def _reload(self) -> None:
         try:
             self.held = await asyncio.to_thread(

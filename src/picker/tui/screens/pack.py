@@ -152,6 +152,10 @@ class PackScreen(PickerScreen):
             return None
         return result
 
+    async def resync(self) -> None:
+        await self._reload()
+        self.show()
+
     async def _reload(self) -> None:
         if self.order_id is None:
             self.view = None

@@ -105,6 +105,11 @@ class PickScreen(PickerScreen):
             self.told |= left
         self._next_step()
 
+    async def resync(self) -> None:
+        self.pending, self.pending_scans, self.pending_task = 0, [], None
+        self.step = Step.BIN
+        await self.reload()
+
     def _picked(self, task_id: int, count: int) -> None:
         """A committed pick, counted in the walk on screen without reading it again (the
         database refuses a pick whose line changed elsewhere, and the walk is read afresh
@@ -230,9 +235,9 @@ class PickScreen(PickerScreen):
             raise WrongScan(f"Put it in tote {line.tote} and scan the tote.")
         check_tote(line, scan.text)
         outcomes = [*self.pending_scans, ScanOutcome.of(scan, "accepted", order_id=line.order_id)]
-        count = self.pending
-        self.pending, self.pending_scans = 0, []
-        await self._commit(line, count, outcomes, scan.raw)
+        # The units stay in hand until the pick is committed: a scan held for want of the
+        # database is sent again with them.
+        await self._commit(line, self.pending, outcomes, scan.raw)
 
     async def _commit(
         self, line: PickLine, count: int, outcomes: list[ScanOutcome], raw: str
@@ -249,6 +254,7 @@ class PickScreen(PickerScreen):
             self.feedback.error(str(exc), scan=raw)
             await self.reload()
             return
+        self.pending, self.pending_scans = 0, []
         self.step = Step.ITEM
         if done.order_picked:
             drop = app.settings.picking.drop_off

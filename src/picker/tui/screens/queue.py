@@ -94,6 +94,9 @@ class QueueScreen(PickerScreen):
         if self.is_current:
             await self.reload()
 
+    async def resync(self) -> None:
+        await self.reload()
+
     async def reload(self) -> None:
         app = self.picker
         if app.operator is None:
