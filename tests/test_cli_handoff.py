@@ -92,7 +92,7 @@ def test_picker_check_reports_every_invariant_and_fails_when_one_breaks(
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     assert run(capsys, config, "demo", "--orders", "40")[0] == 0
     code, out, _ = run(capsys, config, "check")
-    assert code == 0 and "13 of 13 invariants hold" in out
+    assert code == 0 and "14 of 14 invariants hold" in out
     db = Database(db_url)
     try:
         with db.transaction() as s:
@@ -101,7 +101,7 @@ def test_picker_check_reports_every_invariant_and_fails_when_one_breaks(
         db.dispose()
     code, out, _ = run(capsys, config, "check")
     assert code == 1 and "BROKEN stock on hand is what the ledger says" in out
-    assert "12 of 13 invariants hold" in out
+    assert "13 of 14 invariants hold" in out
 
 
 def test_bench_all_runs_every_benchmark_on_one_floor_and_writes_the_table(

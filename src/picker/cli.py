@@ -701,11 +701,13 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
             raise CliError(f"{args.number} stays on hold: {reasons}")
         print(f"{args.number} released")
     elif command == "hold":
-        intake.hold_order(db, actor, args.number, args.reason)
+        change = intake.hold_order(db, actor, args.number, args.reason)
         print(f"{args.number} on hold")
+        _print_put_back(change.put_back)
     elif command == "cancel":
-        intake.cancel_order(db, actor, args.number, args.reason)
+        change = intake.cancel_order(db, actor, args.number, args.reason)
         print(f"{args.number} cancelled; its reserved stock is free again")
+        _print_put_back(change.put_back)
     elif args.number and args.to:
         intake.assign_order(db, actor, args.number, args.to, reason=args.reason)
         print(f"{args.number} assigned to {args.to.upper()}")
@@ -1019,6 +1021,12 @@ def _scan(args: argparse.Namespace, settings: Settings) -> int:
 
 
 # --- bench -------------------------------------------------------------------------------------
+
+
+def _print_put_back(put_back: Sequence[Any]) -> None:
+    """What a stopped order's tote held, and the bin each unit goes back to (booked already)."""
+    for p in put_back:
+        print(f"put back {p.quantity} × {printable(p.sku)} → {printable(p.bin)}")
 
 
 def _metric(value: float, unit: str, target: float | None = None, higher: bool = False) -> dict:

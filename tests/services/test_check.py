@@ -52,6 +52,9 @@ BREAKS = [
     ("UPDATE stock SET reserved = reserved + 1 WHERE id = "
      "(SELECT MIN(id) FROM stock WHERE reserved < on_hand)",
      "reserved stock is what open pick lines still need"),
+    ("UPDATE pick_tasks SET retired_at = updated_at WHERE id = (SELECT MIN(id) FROM pick_tasks "
+     "WHERE picked > 0)",
+     "an order that stopped being picked kept nothing picked"),
     ("UPDATE totes SET order_id = (SELECT MIN(id) FROM orders WHERE status = 'executed') "
      "WHERE id = (SELECT MIN(id) FROM totes WHERE order_id IS NULL)",
      "a tote holds an order that is being picked"),

@@ -12,12 +12,22 @@ from sqlalchemy import func, select
 
 from picker.domain.roles import NotAllowed, Role
 from picker.printing.backends import SpoolBackend
-from picker.services import labels, packing, picking, print_queue, scans
+from picker.services import intake, labels, packing, picking, print_queue, scans
 from picker.services.common import Actor, Conflict, NotFound, OperatorInfo, ServiceError
 from picker.services.packing import PackRefused
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
-from picker.store.models import Courier, Order, OrderEvent, Parcel, PrintJob, Tote
+from picker.store.models import (
+    Bin,
+    Courier,
+    Order,
+    OrderEvent,
+    Parcel,
+    PickTask,
+    PrintJob,
+    StockMovement,
+    Tote,
+)
 from tests.services.test_intake import order, run, stock
 from tests.services.test_picking import _race, clock, order_id, picker_of, started, status
 
@@ -534,3 +544,30 @@ def test_a_lead_releases_an_order_held_at_packing_back_to_packing(floor, setting
         assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "packing"
     back = packing.open_order(floor, OTHER, settings, "T-0900", by="tote", clock=clock)
     assert not back.resumed and packing.view(floor, v.order_id).lines[0].verified == 1
+
+
+def test_a_lead_cancelling_an_order_held_at_packing_puts_its_goods_back(floor, settings) -> None:
+    """The tote sits at the problem shelf with what was picked: cancelled, each unit goes back
+    to its bin — said to the lead, booked in the ledger — and the tote is free."""
+    from picker.domain.picking import PutBack
+    from tests.services.test_picking import bin_stock
+
+    v = opened(floor, settings, ("SKU-00001", 2))
+    packing.send_to_lead(floor, PACKER, v.order_id, "customer called", clock=clock)
+    with floor.read() as s:
+        code = s.scalar(
+            select(Bin.code).join(PickTask, PickTask.bin_id == Bin.id)
+            .where(PickTask.order_id == v.order_id)
+        )  # fmt: skip
+    on_hand, _ = bin_stock(floor, "SKU-00001", code)
+    change = intake.cancel_order(floor, LEAD, v.number, "customer withdrew", clock=clock)
+    assert change.put_back == (PutBack("SKU-00001", 2, code),)
+    assert bin_stock(floor, "SKU-00001", code) == (on_hand + 2, 0)
+    with floor.read() as s:
+        assert s.scalar(select(Tote.order_id).where(Tote.code == "T-0900")) is None
+        moves = s.execute(
+            select(StockMovement.reason, StockMovement.delta)
+            .where(StockMovement.order_id == v.order_id)
+            .order_by(StockMovement.id)
+        ).all()  # fmt: skip
+    assert [tuple(m) for m in moves] == [("pick", -2), ("put_back", 2)]

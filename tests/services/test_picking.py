@@ -242,6 +242,14 @@ def test_a_shortage_with_no_stock_holds_the_order_and_lists_the_put_back(floor, 
         assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "problem_shelf"
         assert s.scalar(select(func.sum(Stock.reserved))) == 0
     assert picking.pick_list(floor, who.operator_id) == []
+    # The units went back to their bin, in the ledger too: stock adds up, nothing picked stays.
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 0)
+    with floor.read() as s:
+        back = s.execute(
+            select(StockMovement.delta, StockMovement.pick_task_id)
+            .where(StockMovement.reason == "put_back")
+        ).all()  # fmt: skip
+    assert [tuple(r) for r in back] == [(2, lines["SKU-00001"].task_id)]
     # The lead cancels it: the emptied tote is free for the next order.
     intake.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
     with floor.read() as s:
@@ -630,3 +638,34 @@ def test_a_pick_sent_again_that_never_arrived_is_applied(floor, settings) -> Non
     assert done.left == 2 and bin_stock(floor, "SKU-00001", "A-01-01-1") == (9, 2)
     [journaled] = scans.recent(floor)
     assert journaled.raw == item.raw
+
+
+def test_a_shortage_held_order_released_is_reserved_afresh_and_picked_again_whole(
+    floor, settings
+) -> None:
+    """Stock arrives for the short line and the lead releases the order: all of it is reserved
+    again (the units put back included), it goes to a picker, and the new walk has only the
+    new lines — nothing of the stopped attempt."""
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    stock(floor, "SKU-00002", A_01_02_1=1)
+    number, who = started(floor, settings, ("SKU-00001", 2), ("SKU-00002", 1))
+    lines = {ln.sku: ln for ln in picking.pick_list(floor, who.operator_id)}
+    picking.pick(floor, who, lines["SKU-00001"].task_id, 2, clock=clock)
+    assert picking.report_shortage(floor, who, lines["SKU-00002"].task_id, 0, clock=clock).on_hold
+    stock(floor, "SKU-00002", B_02_03_1=4)  # a delivery, into another bin
+    assert intake.release_order(floor, LEAD, number, settings=settings, clock=clock).released
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 2)
+    assert bin_stock(floor, "SKU-00002", "B-02-03-1") == (4, 1)
+    intake.assign_ready_orders(floor, LEAD, settings=settings, clock=clock)
+    again = picker_of(floor, number)
+    picking.start_order(floor, again, order_id(floor, number), "T-0901", batch_size=4, clock=clock)
+    walk_again = picking.pick_list(floor, again.operator_id)
+    assert sorted((ln.sku, ln.bin_code, ln.left) for ln in walk_again) == [
+        ("SKU-00001", "A-01-01-1", 2),
+        ("SKU-00002", "B-02-03-1", 1),
+    ]
+    assert {ln.task_id for ln in walk_again}.isdisjoint({ln.task_id for ln in lines.values()})
+    for ln in walk_again:
+        picking.pick(floor, again, ln.task_id, ln.left, clock=clock)
+    assert status(floor, number) == "picked"
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (3, 0)

@@ -107,3 +107,12 @@ def check_short_count(line: PickLine, found: int) -> int:
             f"Scan the item."
         )
     return line.left - found
+
+
+@dataclass(frozen=True)
+class PutBack:
+    """Picked units that go back to the bin they came from (their order stopped)."""
+
+    sku: str
+    quantity: int
+    bin: str

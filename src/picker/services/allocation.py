@@ -12,9 +12,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
-from sqlalchemy import Connection, and_, case, delete, func, select, update
+from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from picker.domain.picking import PutBack
 from picker.domain.reservation import BinStock, Need, Plan, plan_reservation
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
@@ -22,12 +23,14 @@ from picker.services.common import Actor, Conflict
 from picker.services.orders import move_order
 from picker.store import statements as sql
 from picker.store.models import (
+    Bin,
     Courier,
     CourierService,
     Operator,
     OperatorRole,
     Order,
     PickTask,
+    Product,
     Stock,
     StockMovement,
 )
@@ -81,8 +84,9 @@ def reserve_order(
     return Plan((), tuple(sorted({n.sku for n in needs})))
 
 
-def release_reservation(s: Session, order_id: int) -> int:
+def release_reservation(s: Session, order_id: int, at: datetime) -> int:
     """Give back what an order still has reserved (its open pick quantities); returns units.
+    The tasks that stay (the ledger names them) are retired: closed, out of every pick list.
 
     The bins' stock rows are locked first, in the global order reservations lock in, then the
     tasks are read (and locked) afresh: a pick committing meanwhile on another terminal is
@@ -117,13 +121,49 @@ def release_reservation(s: Session, order_id: int) -> int:
         in_ledger = select(StockMovement.id).where(StockMovement.pick_task_id == PickTask.id)
         s.execute(delete(PickTask).where(PickTask.id.in_(untouched), ~in_ledger.exists()))
     # Tasks that stay are closed: what they did not pick is no longer to be picked (so open
-    # pick quantities keep matching stock.reserved).
+    # pick quantities keep matching stock.reserved), and retired.
     s.execute(
         update(PickTask)
-        .where(PickTask.order_id == order_id, PickTask.picked + PickTask.short < PickTask.quantity)
-        .values(short=PickTask.quantity - PickTask.picked)
+        .where(PickTask.order_id == order_id, PickTask.retired_at.is_(None))
+        .values(short=PickTask.quantity - PickTask.picked, retired_at=at)
     )
     return released
+
+
+def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tuple[PutBack, ...]:
+    """An order that stopped (held, cancelled) gives back the units it had picked, to the bins
+    they came from: each is booked in the ledger (``put_back``) and on the bin's stock, and its
+    task counts nothing picked any more. Returns what goes where, for the person who puts the
+    units back. Called after :func:`release_reservation`, which locked the bins' stock rows."""
+    rows = s.execute(
+        select(PickTask.id, PickTask.product_id, PickTask.bin_id, PickTask.picked, Product.sku,
+               Bin.code)
+        .join(Product, Product.id == PickTask.product_id)
+        .join(Bin, Bin.id == PickTask.bin_id)
+        .where(PickTask.order_id == order_id, PickTask.picked > 0)
+        .order_by(Bin.code, Product.sku, PickTask.id)
+    ).all()  # fmt: skip
+    back: dict[tuple[str, str], int] = defaultdict(int)
+    for r in rows:
+        s.execute(
+            update(Stock)
+            .where(Stock.product_id == r.product_id, Stock.bin_id == r.bin_id)
+            .values(on_hand=Stock.on_hand + r.picked)
+        )
+        s.execute(
+            insert(StockMovement).values(
+                at=at, product_id=r.product_id, bin_id=r.bin_id, delta=r.picked,
+                reason="put_back", operator_id=actor.operator_id, terminal_id=actor.terminal_id,
+                order_id=order_id, pick_task_id=r.id,
+            )
+        )  # fmt: skip
+        s.execute(
+            update(PickTask)
+            .where(PickTask.id == r.id)
+            .values(picked=0, short=PickTask.quantity, updated_at=at)
+        )
+        back[(r.code, r.sku)] += r.picked
+    return tuple(PutBack(sku, n, code) for (code, sku), n in sorted(back.items()))
 
 
 @dataclass(frozen=True)
@@ -165,7 +205,11 @@ def assign_ready(
     # tomorrow's), then age.
     now_time = now.astimezone(tz).time()  # cutoffs are the warehouse's local times
     next_cutoff = case((Courier.cutoff >= now_time, 0), else_=1)
-    reserved = select(PickTask.id).where(PickTask.order_id == Order.id).exists()
+    reserved = (
+        select(PickTask.id)
+        .where(PickTask.order_id == Order.id, PickTask.retired_at.is_(None))
+        .exists()
+    )
     ready = s.execute(
         select(Order.id, Order.number, Order.version)
         .outerjoin(CourierService, CourierService.id == Order.service_id)

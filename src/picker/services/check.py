@@ -66,6 +66,15 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         ),
     ),
     (
+        "an order that stopped being picked kept nothing picked (put back in the ledger)",
+        lambda: (
+            """
+        SELECT t.id, o.number, t.picked FROM pick_tasks t JOIN orders o ON o.id = t.order_id
+        WHERE t.retired_at IS NOT NULL AND t.picked > 0
+        """
+        ),
+    ),
+    (
         "0 <= reserved <= on hand in every bin",
         lambda: "SELECT id, reserved, on_hand FROM stock WHERE reserved < 0 OR reserved > on_hand",
     ),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
@@ -30,6 +30,7 @@ from picker.domain.validation import fixable_reasons, record_problems
 from picker.services.allocation import (
     Assignment,
     assign_ready,
+    put_back_picked,
     release_reservation,
     reserve_order,
 )
@@ -473,7 +474,9 @@ def _release(
     if not reasons and _all_picked(s, order.id):
         return _back_to_packing(s, actor, order, now, reason)
     reserved = s.scalar(
-        select(func.count()).select_from(PickTask).where(PickTask.order_id == order.id)
+        select(func.count())
+        .select_from(PickTask)
+        .where(PickTask.order_id == order.id, PickTask.retired_at.is_(None))
     )
     if not reasons and not reserved:
         plan = reserve_order(s.connection(), order.id, now)
@@ -484,9 +487,11 @@ def _release(
             update(Order).where(Order.id == order.id).values(hold_reasons=reasons, updated_at=now)
         )
         return Release(order.number, False, tuple(reasons))
+    # Its picker of before (a shortage held it mid-pick) is not kept: it is given out afresh.
     move_order(
         s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
         to=OrderStatus.UNHANDLED, actor=actor, reason=reason, at=now, hold_reasons=[],
+        assignee_id=None,
     )  # fmt: skip
     _free_tote(s, order.id)  # from the problem shelf: emptied (put back) when it was held
     return Release(order.number, True, ())
@@ -631,9 +636,12 @@ def _stop_order(
             to=to, actor=actor, reason=reason, at=clock(), assignee_id=None,
             **({"hold_reasons": reasons} if reasons is not None else {}),
         )  # fmt: skip
-        release_reservation(s, order.id)
-        _free_tote(s, order.id)  # a held order's tote, emptied at the problem shelf
-        return change
+        release_reservation(s, order.id, change.at)
+        # A held order's tote may still hold what was picked (held at packing): emptied at
+        # the problem shelf, each unit back to its bin.
+        back = put_back_picked(s, actor, order.id, change.at)
+        _free_tote(s, order.id)
+        return replace(change, put_back=back)
 
 
 def hold_order(
@@ -718,7 +726,9 @@ def assign_order(
             raise ServiceError(f"order {number} is {order.status.value}: only unhandled, "
                                "assigned or picking orders can be given to a picker")  # fmt: skip
         reserved = s.scalar(
-            select(func.count()).select_from(PickTask).where(PickTask.order_id == order.id)
+            select(func.count())
+            .select_from(PickTask)
+            .where(PickTask.order_id == order.id, PickTask.retired_at.is_(None))
         )
         if not reserved:
             raise ServiceError(f"order {number} has no stock reserved yet")

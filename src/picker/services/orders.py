@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import Connection, insert, update
 from sqlalchemy.orm import Session
 
+from picker.domain.picking import PutBack
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.services.common import Actor, Conflict
 from picker.store.models import Order, OrderEvent
@@ -20,6 +21,8 @@ class StatusChange:
     from_status: OrderStatus | None
     to_status: OrderStatus
     at: datetime
+    put_back: tuple[PutBack, ...] = ()
+    """Picked units the stop gave back to their bins (a held order's tote, emptied)."""
 
 
 def move_order(

@@ -18,11 +18,11 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from picker.domain.picking import PickLine, zones
+from picker.domain.picking import PickLine, PutBack, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
 from picker.services import scans
-from picker.services.allocation import release_reservation, reserve_order
+from picker.services.allocation import put_back_picked, release_reservation, reserve_order
 from picker.services.common import Actor, Clock, Conflict, NotFound, ServiceError, system_clock
 from picker.services.orders import move_order
 from picker.services.scans import ScanOutcome
@@ -125,7 +125,7 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
         for order_id, code in s.execute(
             select(PickTask.order_id, Bin.code)
             .join(Bin, Bin.id == PickTask.bin_id)
-            .where(PickTask.order_id.in_(ids))
+            .where(PickTask.order_id.in_(ids), PickTask.retired_at.is_(None))
         ):
             visits[order_id].append(code)
         totes = {
@@ -221,7 +221,7 @@ def start_order(
         )
         s.execute(
             update(PickTask)
-            .where(PickTask.order_id == order.id)
+            .where(PickTask.order_id == order.id, PickTask.retired_at.is_(None))
             .values(tote_id=tote_id, picker_id=operator_id, updated_at=now)
         )
         if scan is not None:
@@ -276,7 +276,8 @@ def pick_list(db: Database, operator_id: int) -> list[PickLine]:
             .join(Bin, Bin.id == PickTask.bin_id)
             .join(Product, Product.id == PickTask.product_id)
             .outerjoin(Tote, Tote.order_id == Order.id)
-            .where(Order.assignee_id == operator_id, Order.status == OrderStatus.PICKING.value)
+            .where(Order.assignee_id == operator_id, Order.status == OrderStatus.PICKING.value,
+                   PickTask.retired_at.is_(None))
         ).all()  # fmt: skip
         codes: dict[int, set[str]] = defaultdict(set)
         for product_id, barcode in s.execute(
@@ -446,13 +447,6 @@ def undo_last_pick(
 
 
 @dataclass(frozen=True)
-class PutBack:
-    sku: str
-    quantity: int
-    bin: str
-
-
-@dataclass(frozen=True)
 class Held:
     """An order a shortage put on hold: its tote (if it was being picked) goes to the problem
     shelf, and what was picked into it goes back to its bins."""
@@ -601,8 +595,11 @@ def _cover_elsewhere(
     reason = "short: " + ", ".join(sorted({n.sku for n in needs}))
     picking = order.status == OrderStatus.PICKING.value
     tote = s.scalar(select(Tote.code).where(Tote.order_id == order_id)) if picking else None
-    put_back = _to_problem_shelf(s, order_id) if picking else ()
-    release_reservation(s, order_id)
+    release_reservation(s, order_id, now)
+    put_back: tuple[PutBack, ...] = ()
+    if picking:  # the picker puts back what was picked, then takes the tote to the shelf
+        put_back = put_back_picked(s, actor, order_id, now)
+        s.execute(update(Tote).where(Tote.order_id == order_id).values(location=PROBLEM_SHELF))
     move_order(
         s,
         order_id=order_id,
@@ -617,19 +614,6 @@ def _cover_elsewhere(
         held_by_terminal=None,
     )
     return (), Held(order.number, tote, put_back, order.assignee_id if picking else None)
-
-
-def _to_problem_shelf(s: Session, order_id: int) -> tuple[PutBack, ...]:
-    s.execute(update(Tote).where(Tote.order_id == order_id).values(location=PROBLEM_SHELF))
-    rows = s.execute(
-        select(Product.sku, func.sum(PickTask.picked), Bin.code)
-        .join(Product, Product.id == PickTask.product_id)
-        .join(Bin, Bin.id == PickTask.bin_id)
-        .where(PickTask.order_id == order_id, PickTask.picked > 0)
-        .group_by(Product.sku, Bin.code)
-        .order_by(Bin.code, Product.sku)
-    ).all()
-    return tuple(PutBack(sku, int(n), code) for sku, n, code in rows)
 
 
 # --- shared ----------------------------------------------------------------------------------

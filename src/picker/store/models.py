@@ -480,6 +480,10 @@ class PickTask(Base):
     tote_id: Mapped[int | None] = mapped_column(ForeignKey("totes.id"))
     picker_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set when the order stopped being picked (held or cancelled): the task is closed, kept
+    #: only because the ledger names it, and left out of pick lists; whatever it had picked was
+    #: put back in its bin (a ``put_back`` movement). A release reserves the order afresh.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 # --- packing and handoff ---------------------------------------------------------------------
