@@ -282,3 +282,30 @@ def test_packing_a_customer_with_markup_and_escapes_shows_them_literally(
         await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_lead_tools_list_hostile_hold_reasons_literally(snap_compare, app_factory, size) -> None:
+    """Hold reasons quote what the shop sent (an unknown shipping method, a country) and what a
+    packer keyed: markup, escapes and bidi marks in them are shown as text."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from sqlalchemy import select, update
+
+        from picker.store.models import Order
+        from tests.tui.test_lead import to_tools
+
+        with pilot.app.db.transaction() as s:
+            first = s.scalar(
+                select(Order.id).where(Order.status == "on_hold").order_by(Order.id).limit(1)
+            )
+            reasons = [
+                "unknown shipping method: '[bold]EXPRESS[/] [@click=app.quit]now[/]'",
+                f"packing: {HOSTILE['note']}",
+                f"address: country '{HOSTILE['ship_name'][-12:]}' is not a two-letter code",
+            ]
+            s.execute(update(Order).where(Order.id == first).values(hold_reasons=reasons))
+        await to_tools(pilot)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
