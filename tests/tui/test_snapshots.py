@@ -309,3 +309,33 @@ def test_lead_tools_list_hostile_hold_reasons_literally(snap_compare, app_factor
         await steady(pilot)
 
     assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_pick_screen_holding_a_scan_while_the_database_is_away(
+    snap_compare, app_factory, fresh_postgres_url, size
+) -> None:
+    """The server out of reach mid-pick: the item scan held in red, the line under the title
+    counting what waits."""
+    from tests.tui.test_database_lost import floor_with_a_picker, held, through_relay
+    from tests.tui.test_picking import to_queue
+
+    floor_with_a_picker(fresh_postgres_url)
+    relay, through = through_relay(fresh_postgres_url)
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from picker.tui.bench import type_scan
+
+        await to_queue(pilot)
+        await burst(pilot, "T-0990")
+        line = pilot.app.screen.line
+        await burst(pilot, line.bin_code)
+        relay.stop()
+        await type_scan(pilot.app, sorted(line.barcodes)[0])
+        await held(pilot)
+        await steady(pilot)
+
+    try:
+        assert snap_compare(app_factory(through), terminal_size=size, run_before=run)
+    finally:
+        relay.stop()

@@ -290,6 +290,7 @@ class PickerApp(App[None]):
                 "Database unreachable: this scan is held, not saved yet. It is sent by itself "
                 "when the database is back.",
                 scan=incoming.raw,
+                next_step="Wait, or go on: later scans are sent after it, in order",
             )
             await self._database_up.wait()
             self.held = None
