@@ -1471,6 +1471,7 @@ def _bench_floor(
         "crashed": _metric(run.crashed, "terminals", 0),
         "resumed": _metric(run.resumed, "terminals"),
         "resume_failures": _metric(len(run.resume_failures), "terminals", 0),
+        "connections_cut": _metric(run.dropped, "connections"),
         "scans_resent": _metric(run.resent, "scans"),
         "already_saved": _metric(run.already_saved, "scans"),
     }
