@@ -4,9 +4,11 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-11-22
 
-A nullable timestamp. Tasks of orders already held or cancelled are retired by the upgrade, so a
-release reserves those orders afresh. Units such tasks had picked before this release are not
-put back by the upgrade (the ledger cannot say where they are now): ``picker check`` lists them.
+A nullable timestamp. Tasks of orders already held or cancelled with nothing picked are retired
+by the upgrade, so a release reserves those orders afresh. Orders held with units picked are left
+as they are: held at packing, their goods really are in a tote or a parcel; held by a shortage
+before this release, the upgrade cannot tell whether their units went back (the ledger never
+said), and a lead releases or cancels them as before.
 """
 
 from collections.abc import Sequence
@@ -24,7 +26,8 @@ def upgrade() -> None:
     op.add_column("pick_tasks", sa.Column("retired_at", sa.DateTime(), nullable=True))
     op.execute(
         "UPDATE pick_tasks SET retired_at = updated_at WHERE order_id IN "
-        "(SELECT id FROM orders WHERE status IN ('on_hold', 'cancelled'))"
+        "(SELECT id FROM orders WHERE status IN ('on_hold', 'cancelled')) "
+        "AND order_id NOT IN (SELECT order_id FROM pick_tasks WHERE picked > 0)"
     )
 
 

@@ -284,3 +284,27 @@ def test_the_manifest_counts_cash_once_per_order_and_adds_the_weights(floor, set
     assert text.count(cash) == 2  # once in its parcel's row (parcel 1 of 2), once in the totals
     kg = sum(weights.values()) / 1000
     assert f"{kg:.2f}" in text and "1/2" in text and "2/2" in text and "1/1" in text
+
+
+def test_an_order_held_for_a_missing_parcel_is_not_cancelled_and_nothing_is_put_back(
+    floor, settings
+) -> None:
+    """Its goods are in a labelled parcel, not in a tote: cancelling is refused by name (void
+    the parcel first, or it is a return), and no stock moves."""
+    from sqlalchemy import func
+
+    from picker.services import intake
+    from picker.store.models import StockMovement
+
+    _, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    number, [b] = packed(floor, settings, ("SKU-00001", 1), tote="T-0902")
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, a, clock=clock)
+    handoff.close_pickup(floor, LEAD, settings, pickup.id, missing=[b], clock=clock)
+    with floor.read() as s:
+        moves = s.scalar(select(func.count()).select_from(StockMovement))
+    with pytest.raises(ServiceError, match="1 parcel\\(s\\) closed or with the courier"):
+        intake.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
+    with floor.read() as s:
+        assert s.scalar(select(Order.status).where(Order.number == number)) == "on_hold"
+        assert s.scalar(select(func.count()).select_from(StockMovement)) == moves

@@ -553,6 +553,7 @@ def test_a_lead_cancelling_an_order_held_at_packing_puts_its_goods_back(floor, s
     from tests.services.test_picking import bin_stock
 
     v = opened(floor, settings, ("SKU-00001", 2))
+    packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)  # 1 in the box
     packing.send_to_lead(floor, PACKER, v.order_id, "customer called", clock=clock)
     with floor.read() as s:
         code = s.scalar(
@@ -571,3 +572,5 @@ def test_a_lead_cancelling_an_order_held_at_packing_puts_its_goods_back(floor, s
             .order_by(StockMovement.id)
         ).all()  # fmt: skip
     assert [tuple(m) for m in moves] == [("pick", -2), ("put_back", 2)]
+    with floor.read() as s:  # the box it was being packed into is gone with the order
+        assert s.scalar(select(Parcel.id).where(Parcel.order_id == v.order_id)) is None

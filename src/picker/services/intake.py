@@ -17,12 +17,13 @@ from decimal import Decimal
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingLine, IncomingOrder, RecordError
+from picker.domain.picking import PutBack
 from picker.domain.reservation import Need
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, check_order_transition
@@ -53,6 +54,8 @@ from picker.store.models import (
     CourierService,
     Order,
     OrderLine,
+    Parcel,
+    ParcelItem,
     PickTask,
     Product,
     Tote,
@@ -515,8 +518,6 @@ def _all_picked(s: Session, order_id: int) -> bool:
 def _all_in_parcels(s: Session, order_id: int) -> bool:
     """Every unit of the order is in closed (or handed over) parcels and none is open: held
     after packing (a parcel missing at a pickup, since found)."""
-    from picker.store.models import Parcel, ParcelItem
-
     ordered = s.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
     packed = s.scalar(
         select(func.sum(ParcelItem.quantity))
@@ -630,6 +631,9 @@ def _stop_order(
                 f"order {number} is {order.status.value}: picked goods must be put back first, "
                 "which the picking and packing stations do"
             )
+        cancel = to is OrderStatus.CANCELLED
+        if cancel:
+            _refuse_packed_parcels(s, order)
         reasons = [*order.hold_reasons, reason] if to is OrderStatus.ON_HOLD else None
         change = move_order(
             s, order_id=order.id, number=order.number, from_=order.status, version=order.version,
@@ -637,11 +641,34 @@ def _stop_order(
             **({"hold_reasons": reasons} if reasons is not None else {}),
         )  # fmt: skip
         release_reservation(s, order.id, change.at)
-        # A held order's tote may still hold what was picked (held at packing): emptied at
-        # the problem shelf, each unit back to its bin.
-        back = put_back_picked(s, actor, order.id, change.at)
+        back: tuple[PutBack, ...] = ()
+        if cancel:
+            # A held order's tote (and the box it was being packed into) may still hold what
+            # was picked: emptied at the problem shelf, each unit back to its bin.
+            back = put_back_picked(s, actor, order.id, change.at)
+            open_parcel = select(Parcel.id).where(
+                Parcel.order_id == order.id, Parcel.status == "open"
+            )
+            s.execute(delete(ParcelItem).where(ParcelItem.parcel_id.in_(open_parcel)))
+            s.execute(delete(Parcel).where(Parcel.id.in_(open_parcel)))
         _free_tote(s, order.id)
         return replace(change, put_back=back)
+
+
+def _refuse_packed_parcels(s: Session, order: Order) -> None:
+    """An order with parcels closed (labelled) or with a courier is not cancelled here: its
+    goods are not in a tote. Void the closed ones first (the goods come back to the packing
+    table); one with the courier is a return."""
+    packed = s.scalar(
+        select(func.count())
+        .select_from(Parcel)
+        .where(Parcel.order_id == order.id, Parcel.status.in_(("closed", "handed_over")))
+    )
+    if packed:
+        raise ServiceError(
+            f"order {order.number} has {packed} parcel(s) closed or with the courier: void the "
+            "closed ones first (picker parcel void); one with the courier is a return"
+        )
 
 
 def hold_order(

@@ -395,6 +395,7 @@ def undo_last_pick(
                 Order.assignee_id == operator_id,
                 StockMovement.operator_id == operator_id,
                 StockMovement.reason.in_(("pick", "unpick")),
+                PickTask.retired_at.is_(None),  # picks of a stopped attempt went back already
             )
             .order_by(StockMovement.id.desc())
             .limit(UNDO_DEPTH)
@@ -689,12 +690,16 @@ class Gone:
     status: str
     tote: str | None
     reasons: tuple[str, ...]
+    put_back: tuple[PutBack, ...] = ()
+    """What its tote held, booked back to these bins when it was held: to be put there."""
 
     @property
     def words(self) -> str:
         why = "; ".join(self.reasons) or "by the shift lead"
         if self.status == OrderStatus.ON_HOLD.value:
-            where = f" Take tote {self.tote} to the problem shelf." if self.tote else ""
+            back = "; ".join(f"{p.quantity} × {p.sku} → {p.bin}" for p in self.put_back)
+            where = f" Put back {back}, then take" if back else " Take"
+            where = f"{where} tote {self.tote} to the problem shelf." if self.tote else ""
             return f"{self.number} was put on hold ({why}).{where}"
         if self.status in (OrderStatus.PICKING.value, OrderStatus.ASSIGNED.value):
             hand = f" Hand tote {self.tote} to them." if self.tote else ""
@@ -709,12 +714,27 @@ def gone(db: Database, order_ids: Sequence[int]) -> list[Gone]:
         return []
     with db.read() as s:
         rows = s.execute(
-            select(Order.number, Order.status, Order.hold_reasons, Tote.code)
+            select(Order.id, Order.number, Order.status, Order.hold_reasons, Tote.code)
             .outerjoin(Tote, Tote.order_id == Order.id)
             .where(Order.id.in_(order_ids), Order.status != OrderStatus.PICKED.value)
             .order_by(Order.number)
         ).all()
-    return [Gone(r.number, r.status, r.code, tuple(r.hold_reasons or ())) for r in rows]
+        # The put-back a shortage elsewhere booked for them: the units of their retired tasks.
+        back: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
+        for order_id, sku, code, n in s.execute(
+            select(PickTask.order_id, Product.sku, Bin.code, StockMovement.delta)
+            .join(PickTask, PickTask.id == StockMovement.pick_task_id)
+            .join(Product, Product.id == StockMovement.product_id)
+            .join(Bin, Bin.id == StockMovement.bin_id)
+            .where(StockMovement.order_id.in_(order_ids), StockMovement.reason == "put_back",
+                   PickTask.retired_at.is_not(None))
+        ):  # fmt: skip
+            back[order_id][(code, sku)] += n
+    return [
+        Gone(r.number, r.status, r.code, tuple(r.hold_reasons or ()),
+             tuple(PutBack(sku, n, code) for (code, sku), n in sorted(back[r.id].items())))
+        for r in rows
+    ]  # fmt: skip
 
 
 def _ledger(s: Session, actor: Actor, task: _Task, delta: int, reason: str, now: datetime) -> None:
