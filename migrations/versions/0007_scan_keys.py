@@ -4,8 +4,9 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-22
 
-A nullable column (scans journaled before have none) and a partial index on it: it is read
-only when a terminal sends a scan again after its database came back. Plain DROP COLUMN on the
+A nullable column (scans journaled before have none) and a unique partial index on it: it is
+read when a terminal sends a scan again after its database came back, and it refuses a second
+row with the same key (a first sending whose commit landed after the second's check). Plain DROP COLUMN on the
 way down, not a batch: a batch would rebuild the table on SQLite and drop the triggers that keep
 the journal append-only.
 """
@@ -29,6 +30,7 @@ def upgrade() -> None:
         INDEX,
         "scan_journal",
         ["scan_key"],
+        unique=True,
         sqlite_where=sa.text("scan_key IS NOT NULL"),
         postgresql_where=sa.text("scan_key IS NOT NULL"),
     )

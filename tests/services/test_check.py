@@ -67,10 +67,6 @@ BREAKS = [
     ("DELETE FROM print_jobs WHERE kind = 'label' AND id = (SELECT MIN(id) FROM print_jobs "
      "WHERE kind = 'label')",
      "every parcel closed at a packing table has its label job"),
-    ("INSERT INTO scan_journal (at, terminal_id, station, screen, raw, kind, fields, result, "
-     "message, scan_key) SELECT at, terminal_id, station, screen, raw, kind, fields, result, "
-     "message, scan_key FROM scan_journal WHERE scan_key = 'k-handover-0'",
-     "no scan applied twice"),
     ("INSERT INTO order_events (order_id, at, terminal_id, from_status, to_status, reason) "
      "SELECT id, updated_at, 'T99', status, 'delivered', 'a jump' FROM orders "
      "WHERE status = 'unhandled' AND id = (SELECT MIN(id) FROM orders WHERE status = 'unhandled')",

@@ -145,3 +145,19 @@ def test_outside_a_sending_a_scan_has_no_key(db) -> None:
     scans.record(db, Actor("T02"), "picking", "pick", ScanOutcome("A-01-01-1", "bin", "accepted"))
     with db.read() as s:
         assert s.execute(text("SELECT scan_key FROM scan_journal")).scalars().all() == [None]
+
+
+def test_the_database_refuses_a_scan_key_twice(db) -> None:
+    """What `picker check`'s "no scan applied twice" asks is also a unique index: a first
+    sending whose commit lands after the second sending looked for it cannot make two rows."""
+    with scans.sending(scans.ScanKey("k-once")):
+        scans.record(db, Actor("T02"), "picking", "pick", ScanOutcome("B-1", "bin", "accepted"))
+    with pytest.raises(DBAPIError), db.transaction() as s:
+        s.execute(
+            text(
+                "INSERT INTO scan_journal (at, terminal_id, station, screen, raw, kind, fields, "
+                "result, message, scan_key) SELECT at, terminal_id, station, screen, raw, kind, "
+                "fields, result, message, scan_key FROM scan_journal"
+            )
+        )
+    assert [e.raw for e in scans.recent(db)] == ["B-1"]

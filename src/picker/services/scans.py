@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from picker.domain.scanning import Scan, ScanError
@@ -141,22 +142,28 @@ def journal(
         _not_saved(s, sent)
     # A Core INSERT, not a unit-of-work object: a scan is journaled on every screen, and the
     # ORM's flush costs a terminal about a millisecond of Python each time.
-    s.execute(
-        insert(ScanJournal).values(
-            at=at,
-            terminal_id=actor.terminal_id,
-            operator_id=actor.operator_id,
-            station=station[:16],
-            screen=screen[:24],
-            raw=_storable(outcome.raw),
-            kind=outcome.kind[:16],
-            fields=dict(outcome.fields or {}),
-            result=outcome.result,
-            message=outcome.message,
-            order_id=outcome.order_id,
-            scan_key=outcome.key,
-        )
+    row = insert(ScanJournal).values(
+        at=at,
+        terminal_id=actor.terminal_id,
+        operator_id=actor.operator_id,
+        station=station[:16],
+        screen=screen[:24],
+        raw=_storable(outcome.raw),
+        kind=outcome.kind[:16],
+        fields=dict(outcome.fields or {}),
+        result=outcome.result,
+        message=outcome.message,
+        order_id=outcome.order_id,
+        scan_key=outcome.key,
     )
+    try:
+        s.execute(row)
+    except IntegrityError as exc:
+        if sent is None or not sent.resent or "scan_key" not in str(exc.orig):
+            raise
+        # The first sending committed after this one looked for it (the unique key waited for
+        # it): the same as found before.
+        raise AlreadySaved("accepted", "") from None
 
 
 def record(

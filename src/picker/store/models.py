@@ -574,10 +574,12 @@ class ScanJournal(Base):
         _one_of("result", ("accepted", "refused", "misread"), "result_known"),
         Index(None, "terminal_id", "id"),
         Index(None, "order_id"),
-        # A scan sent again after the database came back is looked up by its key.
+        # A scan sent again after the database came back is looked up by its key, and the
+        # database itself refuses a key twice.
         Index(
             "ix_scan_journal_scan_key",
             "scan_key",
+            unique=True,
             sqlite_where=text("scan_key IS NOT NULL"),
             postgresql_where=text("scan_key IS NOT NULL"),
         ),

@@ -110,6 +110,9 @@ class PickerApp(App[None]):
         self.held: IncomingScan | None = None
         """The scan that failed for want of the database: sent again, under the same key, once
         it is back; the scans after it wait their turn."""
+        self._left_at = 0.0
+        """When a held scan was found to belong to a screen left meanwhile: scans queued before
+        then, made for that screen, are not sent either."""
         self.printer_alert: str | None = None
         """This terminal's printer trouble in words ("printer T01 down, 3 labels queued"), shown
         under every screen's title; None while it prints."""
@@ -264,7 +267,10 @@ class PickerApp(App[None]):
         screen = self.screen
         if not isinstance(screen, PickerScreen):
             return
-        if incoming.held_on is not None and incoming.held_on is not screen:
+        stamped = incoming.held_on
+        if (stamped is not None and stamped is not screen) or (
+            stamped is None and incoming.arrived < self._left_at
+        ):
             self._not_sent(incoming)
             return
         key = scans.ScanKey(incoming.key)
@@ -295,6 +301,7 @@ class PickerApp(App[None]):
             await self._database_up.wait()
             self.held = None
             if self.screen is not screen:
+                self._left_at = time.monotonic()
                 self._not_sent(incoming)
                 return
             key = scans.ScanKey(incoming.key, resent=True)
