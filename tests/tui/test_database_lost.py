@@ -242,3 +242,46 @@ async def test_a_held_scan_whose_first_sending_was_saved_is_not_applied_twice(
     finally:
         check.dispose()
     assert picks == 1 and journaled == 1
+
+
+async def test_a_scan_held_on_a_screen_left_meanwhile_is_not_sent(
+    fresh_postgres_url, app_factory
+) -> None:
+    """The picker gives up waiting and leaves the pick screen (Esc) while the server is away:
+    when it is back, the held item scan is not applied on the queue screen — it is said, and
+    nothing is picked."""
+    from tests.tui.test_picking import to_queue
+
+    floor_with_a_picker(fresh_postgres_url)
+    relay, through = through_relay(fresh_postgres_url)
+    app = app_factory(through)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await to_queue(pilot)
+            await burst(pilot, "T-0990")
+            line = app.screen.line
+            await burst(pilot, line.bin_code)
+            relay.stop()
+            code = sorted(line.barcodes)[0]
+            await type_scan(app, code)
+            await held(pilot)
+            assert app.held is not None
+            await pilot.press("escape")
+            await pilot.pause(0.2)
+            assert type(app.screen).__name__ == "QueueScreen"
+            relay.start()
+            await settle(pilot)
+            kind, message = feedback(pilot)
+            assert kind == "error" and f"Not sent: '{code}'" in message, message
+    finally:
+        relay.stop()
+    check = Database(fresh_postgres_url)
+    try:
+        with check.read() as s:
+            picks = s.scalar(
+                text("SELECT COUNT(*) FROM stock_movements WHERE pick_task_id = :task"),
+                {"task": line.task_id},
+            )
+    finally:
+        check.dispose()
+    assert picks == 0

@@ -73,8 +73,11 @@ class HomeScreen(PickerScreen):
             step = f"Enter: {STATION_TITLES[station]} · F10: log out"
         self.query_one(Feedback).info("F2: scanner test", next_step=step)
         self.query_one("#scan", Input).focus()
-        # Back after a logout, a crash or a power cut: straight on with the same totes, or
-        # the same order at the packing table (any table).
+        await self.locked(self._resume, station)  # the database away: said, never a crash
+
+    async def _resume(self, station: Station | None) -> None:
+        """Back after a logout, a crash or a power cut: straight on with the same totes, or
+        the same order at the packing table (any table)."""
         if station is Station.PICKING and await self._has_started_orders():
             self.picker.open_queue(resume=True)
         elif station is Station.PACKING:

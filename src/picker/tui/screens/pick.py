@@ -77,7 +77,7 @@ class PickScreen(PickerScreen):
 
     async def on_mount(self) -> None:
         self.query_one("#qty", Input).display = False
-        await self.reload()
+        await self.locked(self.reload)  # the database away: said in words, never a crash
         self.query_one("#scan", Input).focus()
 
     # --- state ---------------------------------------------------------------------------

@@ -85,14 +85,14 @@ class QueueScreen(PickerScreen):
     async def on_screen_resume(self) -> None:
         """Shown (first time or again: the screen is kept for the shift, not rebuilt)."""
         self.query_one("#scan", Input).focus()
-        await self.reload()
+        await self.locked(self.reload)  # the database away: said in words, never a crash
         if self.resume and any(e.started for e in self.entries):
             self.resume = False
             self.action_pick()
 
     async def _refresh_if_shown(self) -> None:
-        if self.is_current:
-            await self.reload()
+        if self.is_current and not self.picker.database_down:  # the title line says it is away
+            await self.locked(self.reload)
 
     async def resync(self) -> None:
         await self.reload()
@@ -219,7 +219,7 @@ class QueueScreen(PickerScreen):
         self.app.push_screen(PickScreen())
 
     async def action_refresh(self) -> None:
-        await self.reload()
+        await self.locked(self.reload)
 
     def action_back(self) -> None:
         self.app.pop_screen()
