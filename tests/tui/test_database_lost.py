@@ -100,6 +100,36 @@ async def held(pilot) -> None:  # type: ignore[no-untyped-def]
             return
 
 
+async def item_scan_held(pilot, cut) -> tuple:  # type: ignore[no-untyped-def]
+    """From login to the first line's bin on the pick screen, then ``cut()`` the database
+    away and scan the item: returns (the line, the item's code) with the scan held."""
+    from tests.tui.test_picking import to_queue
+
+    await to_queue(pilot)
+    await burst(pilot, "T-0990")
+    line = pilot.app.screen.line
+    await burst(pilot, line.bin_code)
+    cut()
+    code = sorted(line.barcodes)[0]
+    await type_scan(pilot.app, code)  # no settling: the scan is held
+    await held(pilot)
+    assert pilot.app.held is not None
+    return line, code
+
+
+def count(url: str, sql: str, **params: object) -> int:
+    """One number read straight from the database (the terminal's own way to it may be cut)."""
+    db = Database(url)
+    try:
+        with db.read() as s:
+            return int(s.scalar(text(sql), params) or 0)
+    finally:
+        db.dispose()
+
+
+PICKS = "SELECT COUNT(*) FROM stock_movements WHERE reason = 'pick' AND pick_task_id = :task"
+
+
 async def test_a_lost_database_is_said_retried_and_the_held_scan_answered_when_back(
     fresh_postgres_url, settings
 ) -> None:
@@ -139,19 +169,11 @@ async def test_a_scan_held_through_a_server_restart_is_sent_by_itself_once(
     """PostgreSQL stops (as in a crash) between the bin and the item: the item scan is held in
     red with the bell, a second scan waits behind it, the title line counts them, and when the
     server is back both are applied in order by themselves: the unit is picked once."""
-    from tests.tui.test_picking import to_queue
-
     server = restartable_postgres
     floor_with_a_picker(server.url)
     app = app_factory(server.url)
     async with app.run_test(size=(80, 24)) as pilot:
-        await to_queue(pilot)
-        await burst(pilot, "T-0990")
-        line = app.screen.line
-        await burst(pilot, line.bin_code)
-        server.stop("immediate")
-        await type_scan(app, sorted(line.barcodes)[0])  # no settling: the scan is held
-        await held(pilot)
+        line, code = await item_scan_held(pilot, lambda: server.stop("immediate"))
         kind, message = feedback(pilot)
         assert kind == "error" and "this scan is held, not saved yet" in message
         await type_scan(app, line.bin_code)  # the next scan waits behind it
@@ -175,14 +197,10 @@ async def test_a_scan_held_through_a_server_restart_is_sent_by_itself_once(
                     "ORDER BY id"
                 )
             ).all()
-            picks = s.scalar(
-                text("SELECT COUNT(*) FROM stock_movements WHERE reason = 'pick' AND "
-                     "pick_task_id = :task"), {"task": line.task_id},
-            )  # fmt: skip
     finally:
         check.dispose()
     raws = [r.raw for r in rows]
-    assert raws.count(sorted(line.barcodes)[0]) == 1 and picks == 1
+    assert raws.count(code) == 1 and count(server.url, PICKS, task=line.task_id) == 1
     assert raws[-1] == line.bin_code  # the scan that waited came after, as scanned
     assert all(r.scan_key for r in rows) and len({r.scan_key for r in rows}) == len(rows)
 
@@ -196,21 +214,13 @@ async def test_a_held_scan_whose_first_sending_was_saved_is_not_applied_twice(
     "already saved", the screen reads the walk again, and the unit counts once."""
     from picker.services import picking, scans
     from picker.services.scans import ScanOutcome
-    from tests.tui.test_picking import to_queue
 
     floor_with_a_picker(fresh_postgres_url)
     relay, through = through_relay(fresh_postgres_url)
     app = app_factory(through)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await to_queue(pilot)
-            await burst(pilot, "T-0990")
-            line = app.screen.line
-            await burst(pilot, line.bin_code)
-            code = sorted(line.barcodes)[0]
-            relay.stop()
-            await type_scan(app, code)
-            await held(pilot)
+            line, code = await item_scan_held(pilot, relay.stop)
             assert app.held is not None
             direct = Database(fresh_postgres_url)  # the first sending, as the server saw it
             try:
@@ -230,18 +240,9 @@ async def test_a_held_scan_whose_first_sending_was_saved_is_not_applied_twice(
             assert now.picked == line.picked + 1  # read again: the unit the screen never saw
     finally:
         relay.stop()
-    check = Database(fresh_postgres_url)
-    try:
-        with check.read() as s:
-            picks = s.scalar(
-                text("SELECT COUNT(*) FROM stock_movements WHERE pick_task_id = :task"),
-                {"task": line.task_id},
-            )
-            journaled = s.scalar(text("SELECT COUNT(*) FROM scan_journal WHERE raw = :raw"),
-                                 {"raw": code})  # fmt: skip
-    finally:
-        check.dispose()
-    assert picks == 1 and journaled == 1
+    assert count(fresh_postgres_url, PICKS, task=line.task_id) == 1
+    assert count(fresh_postgres_url, "SELECT COUNT(*) FROM scan_journal WHERE raw = :raw",
+                 raw=code) == 1  # fmt: skip
 
 
 async def test_a_scan_held_on_a_screen_left_meanwhile_is_not_sent(
@@ -250,22 +251,12 @@ async def test_a_scan_held_on_a_screen_left_meanwhile_is_not_sent(
     """The picker gives up waiting and leaves the pick screen (Esc) while the server is away:
     when it is back, the held item scan is not applied on the queue screen — it is said, and
     nothing is picked."""
-    from tests.tui.test_picking import to_queue
-
     floor_with_a_picker(fresh_postgres_url)
     relay, through = through_relay(fresh_postgres_url)
     app = app_factory(through)
     try:
         async with app.run_test(size=(80, 24)) as pilot:
-            await to_queue(pilot)
-            await burst(pilot, "T-0990")
-            line = app.screen.line
-            await burst(pilot, line.bin_code)
-            relay.stop()
-            code = sorted(line.barcodes)[0]
-            await type_scan(app, code)
-            await held(pilot)
-            assert app.held is not None
+            line, code = await item_scan_held(pilot, relay.stop)
             await pilot.press("escape")
             await pilot.pause(0.2)
             assert type(app.screen).__name__ == "QueueScreen"
@@ -275,13 +266,4 @@ async def test_a_scan_held_on_a_screen_left_meanwhile_is_not_sent(
             assert kind == "error" and f"Not sent: '{code}'" in message, message
     finally:
         relay.stop()
-    check = Database(fresh_postgres_url)
-    try:
-        with check.read() as s:
-            picks = s.scalar(
-                text("SELECT COUNT(*) FROM stock_movements WHERE pick_task_id = :task"),
-                {"task": line.task_id},
-            )
-    finally:
-        check.dispose()
-    assert picks == 0
+    assert count(fresh_postgres_url, PICKS, task=line.task_id) == 0

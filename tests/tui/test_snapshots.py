@@ -317,22 +317,13 @@ def test_pick_screen_holding_a_scan_while_the_database_is_away(
 ) -> None:
     """The server out of reach mid-pick: the item scan held in red, the line under the title
     counting what waits."""
-    from tests.tui.test_database_lost import floor_with_a_picker, held, through_relay
-    from tests.tui.test_picking import to_queue
+    from tests.tui.test_database_lost import floor_with_a_picker, item_scan_held, through_relay
 
     floor_with_a_picker(fresh_postgres_url)
     relay, through = through_relay(fresh_postgres_url)
 
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
-        from picker.tui.bench import type_scan
-
-        await to_queue(pilot)
-        await burst(pilot, "T-0990")
-        line = pilot.app.screen.line
-        await burst(pilot, line.bin_code)
-        relay.stop()
-        await type_scan(pilot.app, sorted(line.barcodes)[0])
-        await held(pilot)
+        await item_scan_held(pilot, relay.stop)
         await steady(pilot)
 
     try:
