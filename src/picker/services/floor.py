@@ -216,21 +216,19 @@ class _Terminal:
 
     def run(self, deadline: float, expected: tuple[int, int] | None) -> None:
         loop = {"picker": self.picker, "packer": self.packer, "lead": self.lead}[self.t.role]
-        first = True
         self.check_resume(expected)
         while time.time() < deadline:
             try:
-                loop(first)
+                loop()
             except (ServiceError, DBAPIError):
                 # Taken elsewhere, the database busy, or the connection cut (the pool opens a
                 # new one): look again, as the operator scans again.
                 time.sleep(0.05)
-            first = False
         self.timings.flush()
 
     # --- pickers: start an order into a tote, pick every line, now and then a shortage ------
 
-    def picker(self, first: bool) -> None:
+    def picker(self) -> None:
         op = self.t.operator_id
         mine = picking.queue(self.db, op, now=datetime.now(UTC), tz=self.settings.warehouse.tz)
         started = [e for e in mine if e.started]
@@ -255,7 +253,7 @@ class _Terminal:
 
     # --- packers: open a picked tote, verify, box, weigh, confirm, close (sometimes 2 parcels)
 
-    def packer(self, first: bool) -> None:
+    def packer(self) -> None:
         op = self.t.operator_id
         order_id = packing.mine(self.db, op)
         if order_id is not None:  # ours already (a restart): taken up at this terminal
@@ -301,7 +299,7 @@ class _Terminal:
 
     # --- the lead: give out orders, hand each lane's parcels to its courier -----------------
 
-    def lead(self, first: bool) -> None:
+    def lead(self) -> None:
         self.call(intake.assign_ready_orders, self.db, self.actor, settings=self.settings)
         for lane in handoff.lanes(self.db, self.settings, now=datetime.now(UTC)):
             if lane.parcels < 3:
