@@ -42,10 +42,13 @@ class PickerScreen(Screen[None]):
     def show(self) -> None:
         """Draw what the screen works on as it now stands (stations override this)."""
 
+    async def reload(self) -> None:
+        """Read what the screen works on from the database (stations override this)."""
+
     async def resync(self) -> None:
         """Read again what the screen works on: a scan sent twice (its first answer lost with
         the database connection) had been saved, and the screen did not see it happen."""
-        self.show()
+        await self.locked(self.reload)
 
     async def locked(self, fn: Callable[..., object], *args: object) -> None:
         """Run a key's action under the screen's lock, a failure said in words (never a crash),

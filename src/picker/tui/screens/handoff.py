@@ -82,7 +82,7 @@ class HandoffScreen(PickerScreen):
     async def on_mount(self) -> None:
         self.query_one("#handoff-body").can_focus = False
         self.query_one("#scan", Input).focus()
-        await self.locked(self._refresh)
+        await self.locked(self.reload)
         try:
             changes = await asyncio.to_thread(handoff.lane_changes, self.picker.db)
         except Exception:  # no LISTEN connection: polling alone keeps the lanes fresh
@@ -119,12 +119,9 @@ class HandoffScreen(PickerScreen):
         due = time.monotonic() - self._read_at > FALLBACK_S
         if self._stale or not self._listening or due:
             self._stale = False
-            await self.locked(self._refresh)
+            await self.locked(self.reload)
 
-    async def resync(self) -> None:
-        await self.locked(self._refresh)
-
-    async def _refresh(self) -> None:
+    async def reload(self) -> None:
         app = self.picker
         now = app.clock()
         pickup_id = self.pickup.id if self.pickup else None
@@ -224,7 +221,7 @@ class HandoffScreen(PickerScreen):
         except PickupClosed as exc:
             self.pickup = None
             await self.refuse(scan, str(exc))
-            await self._refresh()
+            await self.reload()
             return
         except ServiceError as exc:
             await self.refuse(scan, str(exc))
@@ -326,7 +323,7 @@ class HandoffScreen(PickerScreen):
         if closed.missing:
             words += f" {len(closed.missing)} missing: their orders are on hold."
         self.feedback.ok(words)
-        await self._refresh()
+        await self.reload()
 
     def action_cancel(self) -> None:
         if self.closing:

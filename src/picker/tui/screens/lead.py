@@ -162,14 +162,10 @@ class LeadScreen(PickerScreen):
 
     async def on_mount(self) -> None:
         self.query_one("#lead-body").can_focus = False
-        await self._reload()
+        await self.reload()
         self.show()
 
-    async def resync(self) -> None:
-        await self._reload()
-        self.show()
-
-    async def _reload(self) -> None:
+    async def reload(self) -> None:
         try:
             self.held = await asyncio.to_thread(
                 queries.list_orders, self.picker.db, status="on_hold", limit=LISTED
@@ -263,5 +259,5 @@ class LeadScreen(PickerScreen):
                 self.picker.report_failure(exc)
             else:
                 self.feedback.ok(words)
-            await self._reload()
+            await self.reload()
             self.show()

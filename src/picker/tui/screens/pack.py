@@ -116,7 +116,7 @@ class PackScreen(PickerScreen):
             clock=app.clock,
         )  # fmt: skip
         self.order_id = opened.order_id
-        await self._reload()
+        await self.reload()
         self.feedback.info(f"Back to {opened.number}: verified so far is kept")
 
     # --- the database, off the event loop -------------------------------------------------
@@ -152,11 +152,7 @@ class PackScreen(PickerScreen):
             return None
         return result
 
-    async def resync(self) -> None:
-        await self._reload()
-        self.show()
-
-    async def _reload(self) -> None:
+    async def reload(self) -> None:
         if self.order_id is None:
             self.view = None
             return
@@ -327,7 +323,7 @@ class PackScreen(PickerScreen):
             return
         self.order_id, self.lane, self.qty_line, self.last = opened.order_id, None, None, None
         self.entry = None
-        await self._reload()
+        await self.reload()
         words = "again: verified so far is kept" if opened.resumed else "open"
         slip = " · packing slip printing" if opened.slip_job else ""
         self.feedback.ok(f"{opened.number} {words}{slip}", scan=scan.raw)

@@ -106,9 +106,9 @@ class PickScreen(PickerScreen):
         self._next_step()
 
     async def resync(self) -> None:
-        self.pending, self.pending_scans, self.pending_task = 0, [], None
+        self.pending, self.pending_scans, self.pending_task = 0, [], None  # saved before
         self.step = Step.BIN
-        await self.reload()
+        await super().resync()
 
     def _picked(self, task_id: int, count: int) -> None:
         """A committed pick, counted in the walk on screen without reading it again (the

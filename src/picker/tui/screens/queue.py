@@ -94,9 +94,6 @@ class QueueScreen(PickerScreen):
         if self.is_current and not self.picker.database_down:  # the title line says it is away
             await self.locked(self.reload)
 
-    async def resync(self) -> None:
-        await self.reload()
-
     async def reload(self) -> None:
         app = self.picker
         if app.operator is None:
