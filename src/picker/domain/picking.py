@@ -116,3 +116,11 @@ class PutBack:
     sku: str
     quantity: int
     bin: str
+
+
+def put_backs(units: Iterable[tuple[str, str, int]]) -> tuple[PutBack, ...]:
+    """(bin, SKU, units) summed per bin and product, in bin order: what to put back where."""
+    summed: dict[tuple[str, str], int] = {}
+    for code, sku, n in units:
+        summed[(code, sku)] = summed.get((code, sku), 0) + n
+    return tuple(PutBack(sku, n, code) for (code, sku), n in sorted(summed.items()))

@@ -15,7 +15,7 @@ from datetime import datetime, tzinfo
 from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from picker.domain.picking import PutBack
+from picker.domain.picking import PutBack, put_backs
 from picker.domain.reservation import BinStock, Need, Plan, plan_reservation
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
@@ -143,7 +143,6 @@ def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tu
         .where(PickTask.order_id == order_id, PickTask.picked > 0)
         .order_by(Bin.code, Product.sku, PickTask.id)
     ).all()  # fmt: skip
-    back: dict[tuple[str, str], int] = defaultdict(int)
     for r in rows:
         s.execute(
             update(Stock)
@@ -162,8 +161,7 @@ def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tu
             .where(PickTask.id == r.id)
             .values(picked=0, short=PickTask.quantity, updated_at=at)
         )
-        back[(r.code, r.sku)] += r.picked
-    return tuple(PutBack(sku, n, code) for (code, sku), n in sorted(back.items()))
+    return put_backs((r.code, r.sku, r.picked) for r in rows)
 
 
 @dataclass(frozen=True)

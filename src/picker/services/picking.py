@@ -18,7 +18,7 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from picker.domain.picking import PickLine, PutBack, zones
+from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
 from picker.services import scans
@@ -720,21 +720,20 @@ def gone(db: Database, order_ids: Sequence[int]) -> list[Gone]:
             .order_by(Order.number)
         ).all()
         # The put-back a shortage elsewhere booked for them: the units of their retired tasks.
-        back: dict[int, dict[tuple[str, str], int]] = defaultdict(lambda: defaultdict(int))
-        for order_id, sku, code, n in s.execute(
-            select(PickTask.order_id, Product.sku, Bin.code, StockMovement.delta)
+        back: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+        for order_id, code, sku, n in s.execute(
+            select(PickTask.order_id, Bin.code, Product.sku, StockMovement.delta)
             .join(PickTask, PickTask.id == StockMovement.pick_task_id)
             .join(Product, Product.id == StockMovement.product_id)
             .join(Bin, Bin.id == StockMovement.bin_id)
             .where(StockMovement.order_id.in_(order_ids), StockMovement.reason == "put_back",
                    PickTask.retired_at.is_not(None))
         ):  # fmt: skip
-            back[order_id][(code, sku)] += n
+            back[order_id].append((code, sku, n))
     return [
-        Gone(r.number, r.status, r.code, tuple(r.hold_reasons or ()),
-             tuple(PutBack(sku, n, code) for (code, sku), n in sorted(back[r.id].items())))
+        Gone(r.number, r.status, r.code, tuple(r.hold_reasons or ()), put_backs(back[r.id]))
         for r in rows
-    ]  # fmt: skip
+    ]
 
 
 def _ledger(s: Session, actor: Actor, task: _Task, delta: int, reason: str, now: datetime) -> None:
