@@ -116,6 +116,9 @@ class FloorRun:
         return self.executed * 3600 / self.seconds if self.seconds else 0.0
 
 
+#: The status of an order a picker or a packer has started.
+_STARTED = {"picker": OrderStatus.PICKING.value, "packer": OrderStatus.PACKING.value}
+
 # --- one terminal ----------------------------------------------------------------------------
 
 
@@ -328,33 +331,22 @@ def _terminal_main(
 def progress_of(db: Database, t: Terminal) -> tuple[int, int] | None:
     """The order this terminal's operator has started, and how far it got: units picked (or
     found short) for a picker, units verified into parcels for a packer. None: no such order."""
+    if t.role not in _STARTED:
+        return None
+    holder = Order.assignee_id if t.role == "picker" else Order.packer_id
     with db.read() as s:
-        if t.role == "picker":
-            order_id = s.scalar(
-                select(Order.id).where(
-                    Order.assignee_id == t.operator_id,
-                    Order.status == OrderStatus.PICKING.value,
-                )
-            )
-            done = select(func.sum(PickTask.picked + PickTask.short)).where(
-                PickTask.order_id == order_id
-            )
-        elif t.role == "packer":
-            order_id = s.scalar(
-                select(Order.id).where(
-                    Order.packer_id == t.operator_id,
-                    Order.status == OrderStatus.PACKING.value,
-                )
-            )
-            done = (
-                select(func.sum(ParcelItem.quantity))
-                .join(Parcel, Parcel.id == ParcelItem.parcel_id)
-                .where(Parcel.order_id == order_id, Parcel.status != "voided")
-            )
-        else:
-            return None
+        order_id = s.scalar(
+            select(Order.id).where(holder == t.operator_id, Order.status == _STARTED[t.role])
+        )
         if order_id is None:
             return None
+        done = (
+            select(func.sum(PickTask.picked + PickTask.short)).where(PickTask.order_id == order_id)
+            if t.role == "picker"
+            else select(func.sum(ParcelItem.quantity))
+            .join(Parcel, Parcel.id == ParcelItem.parcel_id)
+            .where(Parcel.order_id == order_id, Parcel.status != "voided")
+        )
         return order_id, int(s.scalar(done) or 0)
 
 
@@ -535,9 +527,6 @@ def run_floor(
         findings=findings,
     )
 
-
-#: The status of an order a picker or a packer has started.
-_STARTED = {"picker": OrderStatus.PICKING.value, "packer": OrderStatus.PACKING.value}
 
 #: The station whose scans each kind of terminal times.
 STATIONS = {"picker": "picking", "packer": "packing", "lead": "handoff"}
