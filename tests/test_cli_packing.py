@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from picker.store.engine import Database
 from picker.store.models import Operator, Order, Parcel, PrintJob
+from tests.services.test_packing import a_packed_parcel
 from tests.test_cli import run
 from tests.test_cli_labels import labelled
 
@@ -17,13 +18,7 @@ def test_a_lead_voids_a_closed_parcel_from_the_command_line(
     assert run(capsys, config, "demo", "--orders", "40")[0] == 0
     db = Database(db_url)
     try:
-        with db.read() as s:
-            tracking, number = s.execute(
-                select(Parcel.tracking_no, Order.number)
-                .join(Order, Order.id == Parcel.order_id)
-                .where(Parcel.status == "closed", Order.status == "packed")
-                .limit(1)
-            ).one()
+        tracking, number = a_packed_parcel(db)
         code, _, err = run(capsys, config, "parcel", "void", tracking, "--reason", " ")
         assert code != 0 and "say why the parcel is voided" in err
         code, out, err = run(capsys, config, "parcel", "void", tracking, "--reason", "box wet")

@@ -546,6 +546,19 @@ def test_a_lead_releases_an_order_held_at_packing_back_to_packing(floor, setting
     assert not back.resumed and packing.view(floor, v.order_id).lines[0].verified == 1
 
 
+def a_packed_parcel(db: Database) -> tuple[str, str]:
+    """(tracking number, order number) of the first closed parcel of a packed order."""
+    with db.read() as s:
+        found = s.execute(
+            select(Parcel.tracking_no, Order.number)
+            .join(Order, Order.id == Parcel.order_id)
+            .where(Parcel.status == "closed", Order.status == "packed")
+            .order_by(Parcel.id)
+            .limit(1)
+        ).one()
+    return found.tracking_no, found.number
+
+
 def test_a_lead_cancelling_an_order_held_at_packing_puts_its_goods_back(floor, settings) -> None:
     """The tote sits at the problem shelf with what was picked: cancelled, each unit goes back
     to its bin — said to the lead, booked in the ledger — and the tote is free."""

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, Parcel, PrintJob, Tote
 from picker.tui.screens.pack import PackScreen
+from tests.services.test_packing import a_packed_parcel
 from tests.tui.conftest import PACKER
 from tests.tui.helpers import burst, feedback, scan, settle, text_of
 
@@ -268,14 +269,7 @@ async def test_a_voided_parcels_label_brings_its_order_back_to_the_table(
 
     db = Database(floor_url)
     try:
-        with db.read() as s:
-            tracking, number = s.execute(
-                select(Parcel.tracking_no, Order.number)
-                .join(Order, Order.id == Parcel.order_id)
-                .where(Parcel.status == "closed", Order.status == "packed")
-                .order_by(Parcel.id)
-                .limit(1)
-            ).one()
+        tracking, number = a_packed_parcel(db)
         packing.void_parcel(db, Actor("T00"), tracking, "label torn")
     finally:
         db.dispose()
