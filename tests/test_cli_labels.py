@@ -82,7 +82,7 @@ def test_bench_labels_reports_rates_against_the_target(capsys, config) -> None:
 def test_print_queue_run_reprint_and_retry(capsys, config, tmp_path, db_url, monkeypatch) -> None:
     from sqlalchemy import select
 
-    from picker.services import print_queue
+    from picker.services.printjobs import print_queue
     from picker.store.engine import Database
     from picker.store.models import Parcel
 

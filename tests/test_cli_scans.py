@@ -6,7 +6,7 @@ import io
 import json
 
 from picker.services import scans
-from picker.services.common import Actor
+from picker.services.actors import Actor
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from tests.test_cli import run

@@ -298,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("picker: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: words, not a traceback
-        from picker.services.common import describe_failure
+        from picker.services.errors import describe_failure
 
         message = describe_failure(exc)
         if message is None:
@@ -438,7 +438,7 @@ class ProgressBar:
 
 
 def _demo(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.demo import build_demo
+    from picker.demo.builder import build_demo
     from picker.store.engine import describe_url
 
     db = _database(settings)
@@ -460,7 +460,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     (settings.var_dir / "demo-badges.txt").write_text(badges + "\n", encoding="utf-8")
     print("\nDemo operators (also in var/demo-badges.txt):\n" + badges)
     if not args.no_sheet:
-        from picker.services.floor_sheet import write_floor_sheet
+        from picker.demo.floor_sheet import write_floor_sheet
 
         path = write_floor_sheet(db, settings.var_dir / "floor-sheet.pdf", result.operators)
         print(f"\nFloor sheet with badges, bins, products, totes and commands: {path}")
@@ -490,7 +490,7 @@ def _ask_pin(given: str | None) -> str:
 
 def _operator(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services import auth
-    from picker.services.common import Actor
+    from picker.services.actors import Actor
 
     db = _database(settings)
     _require_head(db)
@@ -554,10 +554,10 @@ def _print_report(report: Any, labels: Sequence[tuple[str, str]], shown: int = 5
 
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.common import Actor
-    from picker.services.formats import parse_orders
-    from picker.services.intake import import_orders
-    from picker.services.reports import FileRefused
+    from picker.channels.files import FileRefused
+    from picker.channels.orders import parse_orders
+    from picker.services.actors import Actor
+    from picker.services.intake.order_import import import_orders
 
     path = Path(args.file)
     data = _read_input(path)
@@ -596,8 +596,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _retry_short(db: Any, settings: Settings) -> None:
-    from picker.services.common import Actor
-    from picker.services.intake import retry_short_orders
+    from picker.services.actors import Actor
+    from picker.services.intake.order_import import retry_short_orders
 
     results = retry_short_orders(db, Actor(terminal_id=settings.terminal.id), settings=settings)
     released = [r.number for r in results if r.released]
@@ -608,9 +608,9 @@ def _retry_short(db: Any, settings: Settings) -> None:
 
 
 def _product(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.catalogue import import_products
-    from picker.services.common import Actor
-    from picker.services.reports import FileRefused
+    from picker.channels.files import FileRefused
+    from picker.services.actors import Actor
+    from picker.services.intake.catalogue import import_products
 
     path = Path(args.file)
     data = _read_input(path)
@@ -637,9 +637,9 @@ def _product(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _stock(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.catalogue import import_stock, set_stock
-    from picker.services.common import Actor
-    from picker.services.reports import FileRefused
+    from picker.channels.files import FileRefused
+    from picker.services.actors import Actor
+    from picker.services.intake.catalogue import import_stock, set_stock
 
     db = _database(settings)
     _require_head(db)
@@ -678,8 +678,9 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _order(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services import intake, queries
-    from picker.services.common import Actor
+    from picker.services.actors import Actor
+    from picker.services.intake import order_import as intake
+    from picker.services.orders import views as queries
 
     db = _database(settings)
     _require_head(db)
@@ -795,13 +796,13 @@ def _print(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int:
-    from picker.services import print_queue
-    from picker.services.common import Actor
+    from picker.services.actors import Actor
+    from picker.services.printjobs import print_queue
 
     actor = Actor(terminal_id=settings.terminal.id)
     command = args.print_command
     if command == "picklist":
-        from picker.services.pick_lists import write_pick_lists
+        from picker.services.printjobs.pick_lists import write_pick_lists
 
         default = settings.var_dir / "print" / f"picklist-{args.numbers[0]}.pdf"
         path = Path(args.output) if args.output else default
@@ -853,7 +854,7 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
     import time
 
     from picker.printing.backends import backend_for
-    from picker.services import print_queue
+    from picker.services.printjobs import print_queue
 
     name = settings.printer.name
     backend = backend_for(settings.printer, name)
@@ -891,8 +892,9 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _manifest(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services import handoff
-    from picker.services.common import Actor, NotFound
+    from picker.services.actors import Actor
+    from picker.services.errors import NotFound
+    from picker.services.floor import handoff
 
     db = _database(settings)
     _require_head(db)
@@ -927,8 +929,8 @@ def _day(text: str) -> Any:
 
 
 def _parcel(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services import packing
-    from picker.services.common import Actor
+    from picker.services.actors import Actor
+    from picker.services.floor import packing
 
     db = _database(settings)
     _require_head(db)
@@ -948,7 +950,7 @@ def _parcel(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _label(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.labels import preview
+    from picker.services.printjobs.labels import preview
 
     db = None
     if args.courier or args.parcel:
@@ -1089,7 +1091,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         return _bench_all(args, settings)
     db = _bench_database(args, settings, args.bench_command)
     if args.bench_command == "demo":
-        from picker.services.demo import build_demo
+        from picker.demo.builder import build_demo
 
         result = build_demo(db, orders=args.orders, progress=progress, reset=True)
         orders, seconds = result.orders, result.seconds
@@ -1108,7 +1110,7 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
         except RuntimeError as exc:  # the app did not do what the benchmark expected
             raise CliError(f"bench {args.bench_command} stopped: {exc}") from None
     else:
-        from picker.services.benchmarks import bench_import
+        from picker.bench.drivers import bench_import
 
         run = bench_import(db, settings, args.orders, settings.var_dir / "bench", progress)
         orders = run.orders
@@ -1146,7 +1148,7 @@ def _report_bench(
 
 
 def _bench_labels(args: argparse.Namespace, settings: Settings, progress: Any) -> dict:
-    from picker.services.benchmarks import bench_labels
+    from picker.bench.drivers import bench_labels
 
     run = bench_labels(settings, args.labels, progress, layout_name=args.layout)
     metrics = {
@@ -1174,13 +1176,13 @@ def _bench_scan(
 
     from sqlalchemy import select
 
+    from picker.bench.terminal import measure_scan_latency
+    from picker.demo.builder import build_demo
     from picker.domain.ean import with_check_digit
     from picker.services import auth
-    from picker.services.common import Actor
-    from picker.services.demo import build_demo
+    from picker.services.actors import Actor
     from picker.store.models import Bin, ProductBarcode
     from picker.tui.app import make_app
-    from picker.tui.bench import measure_scan_latency
 
     orders = args.orders
     build_demo(db, orders=orders, progress=progress, reset=True)
@@ -1223,18 +1225,13 @@ def _bench_pick(
 
     from sqlalchemy import select
 
-    from picker.services import intake
-    from picker.services.benchmarks import (
-        bench_operator,
-        import_fresh,
-        settle,
-        shopify_export,
-        stock_up,
-    )
-    from picker.services.common import Actor, ServiceError
+    from picker.bench.drivers import bench_operator, import_fresh, settle, shopify_export, stock_up
+    from picker.bench.terminal import measure_picking
+    from picker.services.actors import Actor
+    from picker.services.errors import ServiceError
+    from picker.services.intake import order_import as intake
     from picker.store.models import Order, PickTask
     from picker.tui.app import make_app
-    from picker.tui.bench import measure_picking
 
     lead = Actor("BENCH")
     held = _demo_floor(args, db, progress)
@@ -1297,10 +1294,10 @@ def _bench_pack(
 
     from sqlalchemy import select
 
-    from picker.services.benchmarks import bench_operator, pick_fresh_orders, settle
+    from picker.bench.drivers import bench_operator, pick_fresh_orders, settle
+    from picker.bench.terminal import measure_packing
     from picker.store.models import Order, Tote
     from picker.tui.app import make_app
-    from picker.tui.bench import measure_packing
 
     _demo_floor(args, db, progress)
     with db.read() as s:
@@ -1352,12 +1349,12 @@ def _bench_handoff(
 
     from sqlalchemy import select
 
-    from picker.services import handoff
-    from picker.services.benchmarks import bench_operator, pack_fresh_orders, settle
-    from picker.services.common import system_clock
+    from picker.bench.drivers import bench_operator, pack_fresh_orders, settle
+    from picker.bench.terminal import measure_handoff
+    from picker.services.actors import system_clock
+    from picker.services.floor import handoff
     from picker.store.models import Order, Parcel
     from picker.tui.app import make_app
-    from picker.tui.bench import measure_handoff
 
     _demo_floor(args, db, progress)
     waiting = sum(ln.parcels for ln in handoff.lanes(db, settings, now=system_clock()))
@@ -1405,8 +1402,8 @@ def _bench_terminal(
 ) -> tuple[int, dict]:
     """``picker run`` itself on a pseudo-terminal against the floor: command → login screen,
     then a lead logs in and opens the station; the process's peak memory."""
-    from picker.services.benchmarks import bench_operator
-    from picker.tui.bench import measure_terminal
+    from picker.bench.drivers import bench_operator
+    from picker.bench.terminal import measure_terminal
 
     _demo_floor(args, db, progress)
     badge = bench_operator(db, 95, "Bench Lead", "lead").badge
@@ -1432,7 +1429,7 @@ def _bench_terminal(
 def _bench_floor(
     args: argparse.Namespace, settings: Settings, db: Any, progress: Any
 ) -> tuple[int, dict]:
-    from picker.services.floor import run_floor
+    from picker.bench.floor import run_floor
 
     _demo_floor(args, db, progress)
     url = db.url
@@ -1557,7 +1554,7 @@ def _demo_floor(args: argparse.Namespace, db: Any, progress: Any) -> int:
     database holds one that big already, else built afresh. Returns the orders it holds."""
     held = _floor_orders(db) if args.reuse else 0
     if held < args.orders:
-        from picker.services.demo import build_demo
+        from picker.demo.builder import build_demo
 
         build_demo(db, orders=args.orders, progress=progress, reset=True)
         held = args.orders

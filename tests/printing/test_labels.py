@@ -30,7 +30,7 @@ from picker.printing.labels import (
     routing_code,
 )
 from picker.printing.layouts import LayoutError, layout_names, load_layout
-from picker.services.labels import SAMPLE_RECIPIENT as VIETNAMESE
+from picker.services.printjobs.labels import SAMPLE_RECIPIENT as VIETNAMESE
 from tests.printing.zpl_raster import rasterize
 
 LABELS = Path(__file__).resolve().parents[2] / "labels"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from picker.config import Settings, load_settings
-from picker.services.demo import build_demo
+from picker.demo.builder import build_demo
 from picker.store.engine import Database
 from tests.conftest import NOW
 

@@ -7,7 +7,8 @@ import pytest
 from picker.domain.pins import LockoutPolicy
 from picker.domain.roles import NotAllowed, Role, Station
 from picker.services import auth
-from picker.services.common import Actor, Conflict, NotFound, ServiceError
+from picker.services.actors import Actor
+from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.store.engine import Database
 from tests.conftest import NOW
 

@@ -9,11 +9,12 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
+from picker.channels.files import FileRefused
 from picker.domain.pickpath import BinAddress, walking_order
 from picker.domain.roles import NotAllowed
-from picker.services import auth, catalogue
-from picker.services.common import Actor
-from picker.services.reports import FileRefused
+from picker.services import auth
+from picker.services.actors import Actor
+from picker.services.intake import catalogue
 from picker.store.engine import Database
 from picker.store.models import Bin, Product, Stock, StockMovement
 from tests.conftest import NOW

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 
-from picker.services import auth, check, handoff, scans
-from picker.services.benchmarks import stock_up
-from picker.services.common import Actor
+from picker.bench.drivers import stock_up
+from picker.services import auth, check, scans
+from picker.services.actors import Actor
+from picker.services.floor import handoff
 from picker.store.engine import Database
 from tests.services.test_handoff import packed
 from tests.services.test_packing import LEAD
@@ -18,7 +19,7 @@ from tests.services.test_picking import clock
 def worked(db: Database, settings) -> None:  # type: ignore[no-untyped-def]
     """The demo floor's orders plus a day's work through the services: picked, packed in two
     parcels, one handed over to a courier on a closed pickup."""
-    from picker.services.demo import build_demo
+    from picker.demo.builder import build_demo
     from tests.conftest import NOW
 
     build_demo(db, orders=60, seed=5, now=NOW, reset=True)

@@ -6,10 +6,10 @@ import biip
 import pytest
 from sqlalchemy import func, select, text
 
+from picker.demo import builder as demo
+from picker.demo.builder import FloorNotEmpty, build_demo
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.domain.tracking import is_valid_mod10, is_valid_s10
-from picker.services import demo
-from picker.services.demo import FloorNotEmpty, build_demo
 from picker.store.engine import Database
 from picker.store.models import (
     Base,

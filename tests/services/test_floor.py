@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from picker.services.demo import build_demo
-from picker.services.floor import run_floor
+from picker.bench.floor import run_floor
+from picker.demo.builder import build_demo
 from picker.store.engine import Database
 from picker.store.models import Order, Parcel
 from tests.conftest import NOW

@@ -16,15 +16,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
-from picker.services.formats import (
+from picker.channels.files import FileRefused
+from picker.channels.orders import (
     CSV_OPTIONAL,
     CSV_REQUIRED,
     ParsedFile,
     detect_format,
     parse_orders,
 )
-from picker.services.reports import FileRefused
+from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "intake"
 CET = timezone(timedelta(hours=1))

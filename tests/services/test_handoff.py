@@ -11,9 +11,10 @@ from sqlalchemy import func, select, update
 
 from picker.domain.roles import NotAllowed, Role
 from picker.printing.labels import cod_text
-from picker.services import handoff, packing, picking
-from picker.services.common import Actor, OperatorInfo, ServiceError
-from picker.services.handoff import HandoffRefused
+from picker.services.actors import Actor, OperatorInfo
+from picker.services.errors import ServiceError
+from picker.services.floor import handoff, packing, picking
+from picker.services.floor.handoff import HandoffRefused
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Order, OrderEvent, Parcel, PrintJob
 from tests.printing.test_floor_sheet import _decode
@@ -247,7 +248,7 @@ def test_a_parcel_closed_elsewhere_wakes_a_listening_handoff_screen(floor, setti
 
 
 def test_a_missing_parcel_found_again_goes_back_to_its_lane_on_release(floor, settings) -> None:
-    from picker.services import intake
+    from picker.services.intake import order_import as intake
 
     number, [a, b] = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0901",
                             parcels=2)  # fmt: skip
@@ -293,7 +294,7 @@ def test_an_order_held_for_a_missing_parcel_is_not_cancelled_and_nothing_is_put_
     the parcel first, or it is a return), and no stock moves."""
     from sqlalchemy import func
 
-    from picker.services import intake
+    from picker.services.intake import order_import as intake
     from picker.store.models import StockMovement
 
     _, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")

@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from picker.channels.orders import ParsedFile
 from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
 from picker.domain.roles import NotAllowed
-from picker.services import auth, intake, queries
-from picker.services.common import Actor, NotFound, ServiceError
-from picker.services.formats import ParsedFile
+from picker.services import auth
+from picker.services.actors import Actor
+from picker.services.errors import NotFound, ServiceError
+from picker.services.intake import order_import as intake
+from picker.services.orders import views as queries
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent, PickTask, Product, Stock
 from tests.conftest import NOW

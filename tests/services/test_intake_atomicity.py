@@ -18,13 +18,13 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError
 
+from picker.bench.drivers import shopify_export
+from picker.channels.orders import ParsedFile, parse_orders
 from picker.config import Settings, load_settings
+from picker.demo.builder import build_demo
 from picker.domain.intake import Address, IncomingLine, IncomingOrder
-from picker.services import intake
-from picker.services.benchmarks import shopify_export
-from picker.services.common import Actor
-from picker.services.demo import build_demo
-from picker.services.formats import ParsedFile, parse_orders
+from picker.services.actors import Actor
+from picker.services.intake import order_import as intake
 from picker.store import statements
 from picker.store.engine import Database, GroupCommit
 from picker.store.models import Order, OrderEvent, OrderLine, PickTask, Product, Stock

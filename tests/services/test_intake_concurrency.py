@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
+from picker.channels.orders import ParsedFile
 from picker.config import load_settings
+from picker.demo.builder import build_demo
 from picker.domain.intake import Address, IncomingLine, IncomingOrder
-from picker.services.common import Actor
-from picker.services.demo import build_demo
-from picker.services.formats import ParsedFile
+from picker.services.actors import Actor
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, PickTask, Stock
 from tests.conftest import NOW
@@ -55,7 +55,7 @@ def _orders(worker: int) -> list[IncomingOrder]:
 
 
 def _import_worker(url: str, worker: int, start: Any) -> None:
-    from picker.services.intake import import_orders
+    from picker.services.intake.order_import import import_orders
 
     settings = load_settings(REPO / "config.toml", environ={})
     db = Database(url, busy_timeout_s=30)

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from picker.services.demo import build_demo
-from picker.services.labels import parcel_label, parcel_label_data
+from picker.demo.builder import build_demo
+from picker.services.printjobs.labels import parcel_label, parcel_label_data
 from picker.store.engine import Database
 from picker.store.models import Order, Parcel
 from tests.conftest import NOW

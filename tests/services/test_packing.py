@@ -12,9 +12,13 @@ from sqlalchemy import func, select
 
 from picker.domain.roles import NotAllowed, Role
 from picker.printing.backends import SpoolBackend
-from picker.services import intake, labels, packing, picking, print_queue, scans
-from picker.services.common import Actor, Conflict, NotFound, OperatorInfo, ServiceError
-from picker.services.packing import PackRefused
+from picker.services import scans
+from picker.services.actors import Actor, OperatorInfo
+from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.floor import packing, picking
+from picker.services.floor.packing import PackRefused
+from picker.services.intake import order_import as intake
+from picker.services.printjobs import labels, print_queue
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import (
@@ -533,7 +537,7 @@ def test_a_lead_takes_a_stuck_pack_off_its_packer(floor, settings) -> None:
 
 
 def test_a_lead_releases_an_order_held_at_packing_back_to_packing(floor, settings) -> None:
-    from picker.services import intake
+    from picker.services.intake import order_import as intake
 
     v = opened(floor, settings, ("SKU-00001", 2))
     packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)

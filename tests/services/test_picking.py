@@ -10,9 +10,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from picker.domain.roles import Role
-from picker.services import intake, picking, scans
-from picker.services.common import Actor, Conflict, OperatorInfo, ServiceError
-from picker.services.picking import PickRefused
+from picker.services import scans
+from picker.services.actors import Actor, OperatorInfo
+from picker.services.errors import Conflict, ServiceError
+from picker.services.floor import picking
+from picker.services.floor.picking import PickRefused
+from picker.services.intake import order_import as intake
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import (
@@ -365,8 +368,8 @@ def test_two_orders_racing_for_one_tote_only_one_gets_it(floor, settings) -> Non
 
 
 def test_the_printed_pick_list_has_what_is_left_in_walking_order(floor, settings, tmp_path):
-    from picker.services import pick_lists
-    from picker.services.common import NotFound, ServiceError
+    from picker.services.errors import NotFound, ServiceError
+    from picker.services.printjobs import pick_lists
 
     stock(floor, "SKU-00001", B_01_01_1=10)
     stock(floor, "SKU-00002", A_02_01_1=10)

@@ -11,9 +11,10 @@ from sqlalchemy import func, select, update
 
 from picker.domain.roles import NotAllowed, Role
 from picker.printing.backends import SpoolBackend, TcpBackend
-from picker.services import print_queue
-from picker.services.common import Actor, OperatorInfo, ServiceError
-from picker.services.print_queue import (
+from picker.services.actors import Actor, OperatorInfo
+from picker.services.errors import ServiceError
+from picker.services.printjobs import print_queue
+from picker.services.printjobs.print_queue import (
     STALE_AFTER,
     PrinterStatus,
     PrintWorker,

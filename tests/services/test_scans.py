@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError
 from picker.config import DEFAULT_PATTERNS
 from picker.domain.scanning import ScanError, ScanRouter
 from picker.services import auth, scans
-from picker.services.common import Actor
+from picker.services.actors import Actor
 from picker.services.scans import ScanOutcome
 from picker.store import migrate
 from picker.store.engine import Database

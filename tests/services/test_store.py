@@ -246,7 +246,7 @@ def test_orders_of_an_uncommitted_group_are_invisible_to_others(tmp_path) -> Non
 def test_a_writer_that_waits_too_long_gets_a_clear_database_error(tmp_path) -> None:
     from sqlalchemy.exc import OperationalError
 
-    from picker.services.common import describe_failure
+    from picker.services.errors import describe_failure
 
     url = f"sqlite:///{tmp_path / 'locked.db'}"
     holder, waiter = Database(url), Database(url, busy_timeout_s=0.1)
@@ -317,7 +317,8 @@ def test_a_full_disk_is_said_in_words_and_leaves_the_database_whole(tmp_path) ->
     from sqlalchemy.exc import OperationalError
 
     from picker.services import scans
-    from picker.services.common import Actor, describe_failure
+    from picker.services.actors import Actor
+    from picker.services.errors import describe_failure
     from picker.services.scans import ScanOutcome
     from picker.store.models import ScanJournal
 

@@ -8,10 +8,10 @@ import threading
 import pytest
 from sqlalchemy import select, update
 
+from picker.demo.builder import build_demo
 from picker.domain.tracking import RangeExhausted, Scheme
-from picker.services.common import NotFound, ServiceError, describe_failure
-from picker.services.demo import build_demo
-from picker.services.tracking import (
+from picker.services.errors import NotFound, ServiceError, describe_failure
+from picker.services.printjobs.tracking_numbers import (
     Allocated,
     SchemeNotUsable,
     TrackingExhausted,

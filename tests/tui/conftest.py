@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from picker.config import load_settings
+from picker.demo.builder import build_demo
 from picker.services import auth
-from picker.services.common import Actor
-from picker.services.demo import build_demo
+from picker.services.actors import Actor
 from picker.store.engine import Database
 from picker.tui.app import PickerApp, make_app
 from tests.conftest import NOW

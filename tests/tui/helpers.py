@@ -19,7 +19,7 @@ async def scan(pilot: Pilot, text: str) -> None:
 
 async def burst(pilot: Pilot, text: str) -> None:
     """Scan ``text`` as a scanner does (key events 2 ms apart, GS as its key, then Enter)."""
-    from picker.tui.bench import type_scan
+    from picker.bench.terminal import type_scan
 
     await type_scan(pilot.app, text)  # type: ignore[arg-type]
     await settle(pilot)

@@ -15,8 +15,8 @@ import time
 from textual.app import ComposeResult
 from textual.widgets import Input
 
+from picker.bench.terminal import type_like_a_terminal
 from picker.tui.app import IncomingScan, PickerApp
-from picker.tui.bench import type_like_a_terminal
 from picker.tui.screens.base import PickerScreen
 from picker.tui.widgets.feedback import Feedback
 

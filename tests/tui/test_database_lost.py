@@ -12,12 +12,12 @@ from contextlib import suppress
 
 from sqlalchemy import text
 
+from picker.bench.terminal import type_scan
+from picker.demo.builder import build_demo
 from picker.services import auth
-from picker.services.common import Actor
-from picker.services.demo import build_demo
+from picker.services.actors import Actor
 from picker.store.engine import Database
 from picker.tui.app import make_app
-from picker.tui.bench import type_scan
 from tests.conftest import NOW
 from tests.printing.test_backends import free_port
 from tests.tui.helpers import burst, feedback, scan, settle
@@ -212,7 +212,8 @@ async def test_a_held_scan_whose_first_sending_was_saved_is_not_applied_twice(
     back (here: the first sending is written straight to the server, under the held scan's key,
     while the terminal's own way to it is cut). Sent again, the scan is found in the journal:
     "already saved", the screen reads the walk again, and the unit counts once."""
-    from picker.services import picking, scans
+    from picker.services import scans
+    from picker.services.floor import picking
     from picker.services.scans import ScanOutcome
 
     floor_with_a_picker(fresh_postgres_url)

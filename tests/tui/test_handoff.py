@@ -140,8 +140,8 @@ async def test_the_lanes_refresh_by_themselves_when_a_parcel_arrives(
 async def test_a_pickup_closed_on_another_terminal_lets_the_lead_open_a_new_one(
     app_factory, floor_url
 ) -> None:
-    from picker.services import handoff
-    from picker.services.common import Actor
+    from picker.services.actors import Actor
+    from picker.services.floor import handoff
     from tests.conftest import NOW
 
     app = app_factory(station="handoff")

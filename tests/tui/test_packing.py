@@ -264,8 +264,8 @@ async def test_after_the_first_unit_the_rest_of_a_line_may_be_keyed(app_factory,
 async def test_a_voided_parcels_label_brings_its_order_back_to_the_table(
     app_factory, floor_url
 ) -> None:
-    from picker.services import packing
-    from picker.services.common import Actor
+    from picker.services.actors import Actor
+    from picker.services.floor import packing
 
     db = Database(floor_url)
     try:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from picker.services import intake
-from picker.services.common import Actor
+from picker.services.actors import Actor
+from picker.services.intake import order_import as intake
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, Tote
 from picker.tui.screens.pick import PickScreen

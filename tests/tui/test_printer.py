@@ -9,8 +9,8 @@ import pytest
 from textual.widgets import Static
 
 from picker.config import load_settings
-from picker.services import print_queue
-from picker.services.common import Actor
+from picker.services.actors import Actor
+from picker.services.printjobs import print_queue
 from picker.store.engine import Database
 from tests.conftest import NOW
 from tests.printing.test_backends import Listener, free_port

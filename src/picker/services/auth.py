@@ -11,16 +11,8 @@ from sqlalchemy.exc import IntegrityError
 
 from picker.domain.pins import LockoutPolicy, hash_pin, validate_pin, verify_pin
 from picker.domain.roles import NotAllowed, Role, Station, parse_roles
-from picker.services.common import (
-    Actor,
-    Clock,
-    Conflict,
-    NotFound,
-    OperatorInfo,
-    ServiceError,
-    require_lead,
-    system_clock,
-)
+from picker.services.actors import Actor, Clock, OperatorInfo, require_lead, system_clock
+from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Operator, OperatorRole
 

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from picker.domain.scanning import Scan, ScanError
-from picker.services.common import Actor, Clock, system_clock
+from picker.services.actors import Actor, Clock, system_clock
 from picker.store.engine import Database
 from picker.store.models import Operator, ScanJournal
 

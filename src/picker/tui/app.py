@@ -21,14 +21,10 @@ from textual.timer import Timer
 from picker.config import Settings
 from picker.domain.pins import LockoutPolicy
 from picker.domain.scanning import ScanRouter
-from picker.services import print_queue, scans
-from picker.services.common import (
-    Clock,
-    OperatorInfo,
-    database_unreachable,
-    describe_failure,
-    system_clock,
-)
+from picker.services import scans
+from picker.services.actors import Clock, OperatorInfo, system_clock
+from picker.services.errors import database_unreachable, describe_failure
+from picker.services.printjobs import print_queue
 from picker.store.engine import Database
 from picker.tui.capture import ENTER_KEYS, TAB_KEYS, Burst, BurstCapture, StallMonitor
 from picker.tui.messages import LoggedIn, LoggedOut

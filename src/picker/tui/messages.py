@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from picker.services.common import OperatorInfo
+from picker.services.actors import OperatorInfo
 
 
 class LoggedIn(Message):

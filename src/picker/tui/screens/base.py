@@ -19,7 +19,7 @@ from textual.widgets import Input
 from picker.domain.commands import COMMANDS
 from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import scans
-from picker.services.common import Actor
+from picker.services.actors import Actor
 from picker.services.scans import ScanOutcome
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar

@@ -23,9 +23,9 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from picker.domain.scanning import Scan, ScanKind
-from picker.services import handoff
-from picker.services.common import ServiceError
-from picker.services.handoff import Lane, Listener, PickupClosed, PickupState
+from picker.services.errors import ServiceError
+from picker.services.floor import handoff
+from picker.services.floor.handoff import Lane, Listener, PickupClosed, PickupState
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe

@@ -12,8 +12,8 @@ from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, Station, stations_for
 from picker.domain.scanning import Scan
-from picker.services import packing, picking
-from picker.services.common import OperatorInfo
+from picker.services.actors import OperatorInfo
+from picker.services.floor import packing, picking
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
 from picker.tui.screens.handoff import HandoffScreen

@@ -20,8 +20,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Input, Static
 
 from picker.domain.scanning import Scan
-from picker.services import intake, packing, print_queue, queries
-from picker.services.common import ServiceError
+from picker.services.errors import ServiceError
+from picker.services.floor import packing
+from picker.services.intake import order_import as intake
+from picker.services.orders import views as queries
+from picker.services.printjobs import print_queue
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe

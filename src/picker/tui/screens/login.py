@@ -13,7 +13,7 @@ from textual.widgets import Input, Static
 
 from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import auth
-from picker.services.common import OperatorInfo
+from picker.services.actors import OperatorInfo
 from picker.services.scans import ScanOutcome
 from picker.tui.messages import LoggedIn
 from picker.tui.screens.base import PickerScreen

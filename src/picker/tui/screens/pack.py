@@ -25,9 +25,9 @@ from textual.widgets import Input, Static
 from picker.domain.packing import check_count, match_line, parse_weight
 from picker.domain.picking import WrongScan
 from picker.domain.scanning import Scan, ScanKind
-from picker.services import packing
-from picker.services.common import ServiceError
-from picker.services.packing import PackView
+from picker.services.errors import ServiceError
+from picker.services.floor import packing
+from picker.services.floor.packing import PackView
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe

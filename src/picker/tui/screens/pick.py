@@ -31,8 +31,8 @@ from picker.domain.picking import (
     walk,
 )
 from picker.domain.scanning import Scan, ScanKind
-from picker.services import picking
-from picker.services.common import ServiceError
+from picker.services.errors import ServiceError
+from picker.services.floor import picking
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe

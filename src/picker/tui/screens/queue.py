@@ -17,9 +17,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from picker.domain.scanning import Scan, ScanKind
-from picker.services import picking
-from picker.services.common import Conflict, ServiceError
-from picker.services.picking import QueueEntry
+from picker.services.errors import Conflict, ServiceError
+from picker.services.floor import picking
+from picker.services.floor.picking import QueueEntry
 from picker.services.scans import ScanOutcome
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen

@@ -16,7 +16,7 @@ from babel.numbers import get_currency_precision
 from sqlalchemy import func, select
 
 from picker.domain.statuses import OrderStatus
-from picker.services.common import NotFound, ServiceError
+from picker.services.errors import NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Courier, Operator, Order, OrderEvent, OrderLine, PickTask
 

@@ -22,9 +22,10 @@ from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
 from picker.services import scans
-from picker.services.allocation import put_back_picked, release_reservation, reserve_order
-from picker.services.common import Actor, Clock, Conflict, NotFound, ServiceError, system_clock
-from picker.services.orders import move_order
+from picker.services.actors import Actor, Clock, system_clock
+from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.intake.allocation import put_back_picked, release_reservation, reserve_order
+from picker.services.orders.status import move_order
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import (

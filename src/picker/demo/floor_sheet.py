@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from picker.demo.builder import DemoOperator
 from picker.domain.commands import COMMANDS
 from picker.printing.floor_sheet import SheetCode, SheetSection, render_floor_sheet
-from picker.services.demo import DemoOperator
 from picker.store.engine import Database
 from picker.store.models import Bin, Courier, PackagingType, Product, ProductBarcode, Tote
 

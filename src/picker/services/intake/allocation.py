@@ -19,8 +19,9 @@ from picker.domain.picking import PutBack, put_backs
 from picker.domain.reservation import BinStock, Need, Plan, plan_reservation
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
-from picker.services.common import Actor, Conflict
-from picker.services.orders import move_order
+from picker.services.actors import Actor
+from picker.services.errors import Conflict
+from picker.services.orders.status import move_order
 from picker.store import statements as sql
 from picker.store.models import (
     Bin,

@@ -31,7 +31,7 @@ from picker.domain.pickpath import BinAddress, pick_sequence, walking_order
 from picker.domain.pins import hash_pin
 from picker.domain.statuses import OrderStatus, order_path
 from picker.domain.tracking import Scheme
-from picker.services.common import ServiceError
+from picker.services.errors import ServiceError
 from picker.store import migrate
 from picker.store.bulk import BulkWriter, money, ts
 from picker.store.engine import Database

@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from picker.printing.pick_list import PickListLine, PickListOrder, render_pick_lists
-from picker.services.common import Clock, NotFound, ServiceError, system_clock
+from picker.services.actors import Clock, system_clock
+from picker.services.errors import NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Bin, Courier, Order, PickTask, Product, ProductBarcode, Tote
 

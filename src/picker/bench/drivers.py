@@ -12,12 +12,13 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from picker.channels.orders import parse_orders
 from picker.config import Settings
-from picker.services.common import Actor, OperatorInfo, ServiceError
-from picker.services.demo import build_demo
-from picker.services.formats import parse_orders
-from picker.services.intake import import_orders
-from picker.services.reports import ImportReport
+from picker.demo.builder import build_demo
+from picker.services.actors import Actor, OperatorInfo
+from picker.services.errors import ServiceError
+from picker.services.intake.order_import import import_orders
+from picker.services.intake.reports import ImportReport
 from picker.store.engine import Database
 from picker.store.models import Operator, Order, Product, Tote
 
@@ -173,7 +174,7 @@ def bench_labels(
 ) -> LabelBench:
     """Labels per second through each renderer, in this process, each label its own data."""
     from picker.printing.labels import compose, raster, render_pdf, render_zpl
-    from picker.services.labels import layout, random_data
+    from picker.services.printjobs.labels import layout, random_data
 
     chosen = layout(settings, layout_name)
     rng = random.Random(1)
@@ -194,7 +195,7 @@ def bench_labels(
     png = rate("png", lambda i: raster(compose(chosen, data[i])), min(labels, 50))
     weasy = None
     try:
-        from picker.services.html_label import render_html_pdf
+        from picker.bench.html_label import render_html_pdf
     except ImportError:  # WeasyPrint is only in the ``bench`` extra
         pass
     else:
@@ -221,7 +222,8 @@ def pick_fresh_orders(
 ) -> list[str]:
     """``n`` new orders from the shop, imported, given to a picker of the benchmark's own and
     picked whole through the picking services; returns their totes, waiting at packing."""
-    from picker.services import intake, picking
+    from picker.services.floor import picking
+    from picker.services.intake import order_import as intake
 
     with db.read() as s:
         before = s.scalar(select(func.max(Order.id))) or 0
@@ -264,7 +266,7 @@ def pack_fresh_orders(
     services, one parcel each, by a packer of the benchmark's own: parcels waiting in their
     couriers' lanes. Returns how many were packed."""
     from picker.domain.roles import Role
-    from picker.services import packing
+    from picker.services.floor import packing
 
     totes = pick_fresh_orders(db, settings, n, first=first, progress=progress)
     info = bench_operator(db, 97, "Bench Packer", "packer")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
-from picker.services.reports import FileRefused
+
+class FileRefused(Exception):
+    """A whole file refused (not UTF-8, not JSON/CSV, missing columns): nothing was changed."""
+
 
 Row = tuple[int, list[str]]  # (line number where the row starts, cells)
 

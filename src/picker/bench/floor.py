@@ -32,14 +32,17 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import DBAPIError
 
+from picker.bench.drivers import import_fresh, shopify_export, stock_up
 from picker.config import Settings
 from picker.domain.picking import walk
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
-from picker.services import auth, handoff, intake, packing, picking, scans
-from picker.services.benchmarks import import_fresh, shopify_export, stock_up
+from picker.services import auth, scans
+from picker.services.actors import Actor, OperatorInfo
 from picker.services.check import Finding, check
-from picker.services.common import Actor, OperatorInfo, ServiceError, database_unreachable
+from picker.services.errors import ServiceError, database_unreachable
+from picker.services.floor import handoff, packing, picking
+from picker.services.intake import order_import as intake
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import (

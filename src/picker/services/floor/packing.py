@@ -30,17 +30,12 @@ from picker.domain.packing import (
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_transition
 from picker.printing.labels import cod_text
-from picker.services import labels, print_queue, scans, tracking
-from picker.services.common import (
-    Actor,
-    Clock,
-    Conflict,
-    NotFound,
-    ServiceError,
-    require_lead,
-    system_clock,
-)
-from picker.services.orders import move_order, record_event
+from picker.services import scans
+from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.orders.status import move_order, record_event
+from picker.services.printjobs import labels, print_queue
+from picker.services.printjobs import tracking_numbers as tracking
 from picker.services.scans import ScanOutcome
 from picker.store.engine import LANES, Database, announce
 from picker.store.models import (

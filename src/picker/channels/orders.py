@@ -81,10 +81,9 @@ from typing import Any, Literal, get_args, overload
 
 from babel.numbers import get_currency_precision, is_currency
 
+from picker.channels.files import FileRefused, Row, read_rows
 from picker.config import DEFAULT_COD_GATEWAYS
 from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
-from picker.services.csvfile import Row, read_rows
-from picker.services.reports import FileRefused
 
 Format = Literal["shopify", "woocommerce", "csv"]
 FORMATS: tuple[Format, ...] = get_args(Format)

@@ -23,18 +23,12 @@ from picker.config import Settings
 from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.printing.labels import cod_text
 from picker.printing.manifest import Manifest, ManifestLine, render_manifest
-from picker.services import labels, print_queue, scans
-from picker.services.common import (
-    Actor,
-    Clock,
-    Conflict,
-    NotFound,
-    ServiceError,
-    require_lead,
-    system_clock,
-)
-from picker.services.orders import move_order, move_orders
-from picker.services.picking import next_cutoff
+from picker.services import scans
+from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.floor.picking import next_cutoff
+from picker.services.orders.status import move_order, move_orders
+from picker.services.printjobs import labels, print_queue
 from picker.services.scans import ScanOutcome
 from picker.store.engine import LANES, Database, Listener, announce, listener
 from picker.store.models import Courier, CourierPickup, Operator, Order, OrderEvent, Parcel

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from picker.domain.picking import PutBack
 from picker.domain.statuses import OrderStatus, check_order_transition
-from picker.services.common import Actor, Conflict
+from picker.services.actors import Actor
+from picker.services.errors import Conflict
 from picker.store.models import Order, OrderEvent
 
 

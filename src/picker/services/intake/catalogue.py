@@ -20,19 +20,12 @@ from sqlalchemy import and_, delete, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from picker.channels.files import FileRefused, read_rows
 from picker.domain.ean import is_valid_gtin
 from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code, pick_sequence
-from picker.services.common import (
-    Actor,
-    Clock,
-    Conflict,
-    ServiceError,
-    describe_failure,
-    require_lead,
-    system_clock,
-)
-from picker.services.csvfile import read_rows
-from picker.services.reports import FileRefused, ImportProblem, ImportReport
+from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.errors import Conflict, ServiceError, describe_failure
+from picker.services.intake.reports import ImportProblem, ImportReport
 from picker.store.engine import Database
 from picker.store.models import Bin, Product, ProductBarcode, Stock, StockMovement
 

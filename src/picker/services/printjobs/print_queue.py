@@ -30,16 +30,8 @@ from sqlalchemy.orm import Session, aliased
 
 from picker.config import Settings
 from picker.printing.backends import Backend, PrinterDown, backend_for
-from picker.services.common import (
-    Actor,
-    Clock,
-    Conflict,
-    NotFound,
-    ServiceError,
-    describe_failure,
-    require_lead,
-    system_clock,
-)
+from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.errors import Conflict, NotFound, ServiceError, describe_failure
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Operator, Order, Parcel, PrintJob
 

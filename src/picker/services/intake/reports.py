@@ -6,10 +6,6 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 
-class FileRefused(Exception):
-    """A whole file refused (not UTF-8, not JSON/CSV, missing columns): nothing was changed."""
-
-
 @dataclass(frozen=True)
 class ImportProblem:
     file: str

@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from picker.domain.tracking import RangeExhausted, Scheme, TrackingError, usage_warning
-from picker.services.common import NotFound, ServiceError
+from picker.services.errors import NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Courier
 

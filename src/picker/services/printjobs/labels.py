@@ -30,9 +30,9 @@ from picker.printing.labels import (
     routing_code,
 )
 from picker.printing.layouts import Layout, LayoutError, load_layout
-from picker.services.common import NotFound, ServiceError
-from picker.services.print_queue import find_parcel
-from picker.services.tracking import scheme_of
+from picker.services.errors import NotFound, ServiceError
+from picker.services.printjobs.print_queue import find_parcel
+from picker.services.printjobs.tracking_numbers import scheme_of
 from picker.store.engine import Database
 from picker.store.models import Courier, CourierService, Order, Parcel
 

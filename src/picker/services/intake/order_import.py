@@ -21,6 +21,7 @@ from sqlalchemy import Connection, delete, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from picker.channels.orders import ParsedFile
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingLine, IncomingOrder, RecordError
 from picker.domain.picking import PutBack
@@ -28,25 +29,17 @@ from picker.domain.reservation import Need
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.domain.validation import fixable_reasons, record_problems
-from picker.services.allocation import (
+from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.errors import NotFound, ServiceError, describe_failure
+from picker.services.intake.allocation import (
     Assignment,
     assign_ready,
     put_back_picked,
     release_reservation,
     reserve_order,
 )
-from picker.services.common import (
-    Actor,
-    Clock,
-    NotFound,
-    ServiceError,
-    describe_failure,
-    require_lead,
-    system_clock,
-)
-from picker.services.formats import ParsedFile
-from picker.services.orders import StatusChange, hand_over, move_order
-from picker.services.reports import ImportProblem, ImportReport
+from picker.services.intake.reports import ImportProblem, ImportReport
+from picker.services.orders.status import StatusChange, hand_over, move_order
 from picker.store import statements as sql
 from picker.store.engine import Database, GroupCommit, must_retry
 from picker.store.models import (

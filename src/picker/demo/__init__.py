@@ -1,0 +1,2 @@
+"""The demo floor: a whole warehouse of made-up products, bins, stock, operators and orders, and
+its floor sheet."""
