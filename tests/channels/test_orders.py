@@ -16,14 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from picker.channels.csv_orders import CSV_OPTIONAL, CSV_REQUIRED
 from picker.channels.files import FileRefused
-from picker.channels.orders import (
-    CSV_OPTIONAL,
-    CSV_REQUIRED,
-    ParsedFile,
-    detect_format,
-    parse_orders,
-)
+from picker.channels.orders import ParsedFile, detect_format, parse_orders
 from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "intake"

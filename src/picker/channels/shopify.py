@@ -1,0 +1,115 @@
+"""Shopify orders (the Admin REST ``Order`` resource, as exported or sent by webhook) read into
+:class:`~picker.domain.intake.IncomingOrder` records.
+
+Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``financial_status``
+``paid`` or ``partially_refunded`` (goods still owed) is paid; ``pending``, ``authorized``,
+``partially_paid`` are unpaid; ``refunded``, ``voided``, ``expired`` or a set ``cancelled_at``
+(state ``cancelled``) are dead: neither paid nor COD. COD: any of ``payment_gateway_names`` (or
+``gateway``), lower-cased, is a COD gateway and the order is neither paid nor dead.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from picker.channels.reading import (
+    Context,
+    JsonObject,
+    first_item,
+    joined,
+    read_currency,
+    read_lines,
+    read_text,
+    read_timestamp,
+)
+from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
+
+SHOPIFY_PAID = frozenset({"paid", "partially_refunded"})
+SHOPIFY_DEAD = frozenset({"refunded", "voided", "expired", "cancelled"})
+
+
+def read_order(raw: Any, ctx: Context) -> IncomingOrder:
+    o = JsonObject.record(raw)
+    number = o.text("name").removeprefix("#").strip() or o.text("id")
+    if not number:
+        raise RecordError("name", "missing: the order has neither a name nor an id")
+    currency, quantum = read_currency(o.get("currency"), "currency")
+    placed_at = read_timestamp(o.get("created_at"), "created_at")
+    total = o.money("total_price", quantum, required=True)
+    lines = read_lines(o, quantum, _shopify_line)
+
+    ship = _shopify_address(o.obj("shipping_address"), fallback_phone=o.text("phone"))
+    customer = o.obj("customer")
+    billing = o.obj("billing_address")
+    customer_name = (
+        (joined(customer.text("first_name"), customer.text("last_name")) if customer else "")
+        or (_shopify_address(billing, fallback_phone="").name if billing else "")
+        or ship.name
+    )
+    email = (
+        o.text("email") or o.text("contact_email") or (customer.text("email") if customer else "")
+    )
+    shipping = first_item(o, "shipping_lines")
+
+    state = o.text("financial_status")
+    if o.get("cancelled_at"):
+        state = "cancelled"
+    gateways = _gateways(o)
+    paid = state.lower() in SHOPIFY_PAID
+    dead = state.lower() in SHOPIFY_DEAD
+    cod = not paid and not dead and any(g.lower() in ctx.cod_gateways for g in gateways)
+    return IncomingOrder(
+        channel=ctx.channel,
+        shop_order_no=number,
+        customer_name=customer_name,
+        customer_email=email,
+        ship=ship,
+        shipping_code=shipping.text("code") if shipping else "",
+        shipping_title=shipping.text("title") if shipping else "",
+        currency=currency,
+        total=total,
+        cod=cod,
+        paid=paid,
+        payment_state=state,
+        placed_at=placed_at,
+        note=o.text("note"),
+        lines=lines,
+    )
+
+
+def _gateways(o: JsonObject) -> list[str]:
+    """payment_gateway_names (a single text accepted), else the older single ``gateway``."""
+    names = o.get("payment_gateway_names")
+    if names is None:
+        return [o.text("gateway")]
+    if isinstance(names, str):
+        return [o.text("payment_gateway_names")]
+    return [
+        read_text(name, f"payment_gateway_names[{i}]")
+        for i, name in enumerate(o.items("payment_gateway_names"))
+    ]
+
+
+def _shopify_address(a: JsonObject | None, *, fallback_phone: str) -> Address:
+    if a is None:
+        return Address(phone=fallback_phone)
+    return Address(
+        name=a.text("name") or joined(a.text("first_name"), a.text("last_name")),
+        street=a.text("address1"),
+        street2=a.text("address2"),
+        postal_code=a.text("zip"),
+        city=a.text("city"),
+        region=a.text("province") or a.text("province_code"),
+        country=a.text("country_code").upper(),
+        phone=a.text("phone") or fallback_phone,
+    )
+
+
+def _shopify_line(item: JsonObject, quantum: Decimal) -> IncomingLine:
+    return IncomingLine(
+        sku=item.text("sku"),
+        name=item.text("name") or item.text("title"),
+        quantity=item.quantity("quantity"),
+        unit_price=item.money("price", quantum),
+    )
