@@ -15,6 +15,7 @@ from picker.services.actors import Actor, OperatorInfo
 from picker.services.errors import ServiceError
 from picker.services.floor import handoff, packing, picking
 from picker.services.floor.handoff import HandoffRefused
+from picker.services.floor.parcels import close_parcel, void_parcel
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Order, OrderEvent, Parcel, PrintJob
 from tests.printing.test_floor_sheet import _decode
@@ -58,7 +59,7 @@ def packed(  # type: ignore[no-untyped-def]
         for line in group:
             packing.verify(db, packer, v.order_id, line.line_id, line.quantity, clock=clock)
         ready(db, settings, v, packer=packer)
-        closed = packing.close_parcel(
+        closed = close_parcel(
             db, packer, settings, v.order_id, more_to_come=i < len(groups) - 1, clock=clock
         )
         tracking.append(closed.tracking_no)
@@ -119,7 +120,7 @@ def test_only_a_lead_hands_parcels_over(floor, settings) -> None:
 
 def test_void_open_and_unpacked_parcels_are_refused(floor, settings) -> None:
     _, [tracking] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
-    packing.void_parcel(floor, Actor("T01"), tracking, "label smudged", clock=clock)
+    void_parcel(floor, Actor("T01"), tracking, "label smudged", clock=clock)
     pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
     with pytest.raises(HandoffRefused, match="is VOID"):
         handoff.hand_over_parcel(floor, LEAD, pickup.id, tracking, clock=clock)
@@ -248,7 +249,7 @@ def test_a_parcel_closed_elsewhere_wakes_a_listening_handoff_screen(floor, setti
 
 
 def test_a_missing_parcel_found_again_goes_back_to_its_lane_on_release(floor, settings) -> None:
-    from picker.services.intake import order_import as intake
+    from picker.services.orders import lead_actions
 
     number, [a, b] = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0901",
                             parcels=2)  # fmt: skip
@@ -257,7 +258,7 @@ def test_a_missing_parcel_found_again_goes_back_to_its_lane_on_release(floor, se
     handoff.close_pickup(floor, LEAD, settings, pickup.id, missing=[b], clock=clock)
     assert status(floor, number) == "on_hold"
     assert lane_of(floor, settings, "POST").parcels == 0  # a held order's parcel is not in a lane
-    released = intake.release_order(floor, LEAD, number, settings=settings, clock=clock)
+    released = lead_actions.release_order(floor, LEAD, number, settings=settings, clock=clock)
     assert released.released and status(floor, number) == "packed"
     later = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
     handoff.hand_over_parcel(floor, LEAD, later.id, b, clock=clock)
@@ -294,7 +295,7 @@ def test_an_order_held_for_a_missing_parcel_is_not_cancelled_and_nothing_is_put_
     the parcel first, or it is a return), and no stock moves."""
     from sqlalchemy import func
 
-    from picker.services.intake import order_import as intake
+    from picker.services.orders import lead_actions
     from picker.store.models import StockMovement
 
     _, [a] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
@@ -305,7 +306,7 @@ def test_an_order_held_for_a_missing_parcel_is_not_cancelled_and_nothing_is_put_
     with floor.read() as s:
         moves = s.scalar(select(func.count()).select_from(StockMovement))
     with pytest.raises(ServiceError, match="1 parcel\\(s\\) closed or with the courier"):
-        intake.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
+        lead_actions.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
     with floor.read() as s:
         assert s.scalar(select(Order.status).where(Order.number == number)) == "on_hold"
         assert s.scalar(select(func.count()).select_from(StockMovement)) == moves

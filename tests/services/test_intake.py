@@ -18,6 +18,7 @@ from picker.services import auth
 from picker.services.actors import Actor
 from picker.services.errors import NotFound, ServiceError
 from picker.services.intake import order_import as intake
+from picker.services.orders import lead_actions
 from picker.services.orders import views as queries
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent, PickTask, Product, Stock
@@ -162,7 +163,9 @@ def test_impossible_quantities_hold_the_order_and_a_release_cannot_fix_them(
         f"line 3 (SKU-00003): quantity {10**12} is more than 10000",
     )
     assert [ln.sku for ln in detail.lines] == ["SKU-00001"]  # the bad lines are not stored
-    result = intake.release_order(floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW)
+    result = lead_actions.release_order(
+        floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW
+    )
     assert not result.released and result.reasons == detail.intake_problems
     assert reserved(floor, "SKU-00001") == 0
 
@@ -207,7 +210,9 @@ def test_release_after_the_catalogue_is_fixed_reserves_and_assigns(floor, settin
         s.execute(text("INSERT INTO products (sku, name, weight_g, fragile, active) "
                        "VALUES ('NEW-SKU', 'New', 100, false, true)"))  # fmt: skip
     stock(floor, "NEW-SKU", C_01_01_1=3)
-    result = intake.release_order(floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW)
+    result = lead_actions.release_order(
+        floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW
+    )
     assert result.released
     detail = queries.order_detail(floor, "PO-0000001")
     assert detail.summary.status == "assigned" and detail.lines[0].reserved == 1
@@ -218,7 +223,7 @@ def test_orders_held_for_stock_are_retried_when_stock_arrives(floor, settings) -
     stock(floor, "SKU-00001", A_01_01_1=0)
     run(floor, settings, order("1008", ("SKU-00001", 2)), order("1009", ("SKU-00001", 2)))
     stock(floor, "SKU-00001", A_01_01_1=3)
-    results = intake.retry_short_orders(floor, CLI, settings=settings, clock=lambda: NOW)
+    results = lead_actions.retry_short_orders(floor, CLI, settings=settings, clock=lambda: NOW)
     assert [(r.number, r.released) for r in results] == [
         ("PO-0000001", True),
         ("PO-0000002", False),
@@ -231,7 +236,7 @@ def test_cancelling_gives_the_reservation_back(floor, settings) -> None:
     stock(floor, "SKU-00001", A_01_01_1=10)
     run(floor, settings, order("1010", ("SKU-00001", 4)))
     assert reserved(floor, "SKU-00001") == 4
-    intake.cancel_order(floor, CLI, "PO-0000001", "customer changed their mind")
+    lead_actions.cancel_order(floor, CLI, "PO-0000001", "customer changed their mind")
     assert reserved(floor, "SKU-00001") == 0
     assert queries.list_orders(floor)[0].status == "cancelled"
 
@@ -261,10 +266,10 @@ def test_a_lead_can_give_an_order_to_a_named_picker(floor, settings) -> None:
     run(floor, limited, order("3001"), order("3002"), order("3003"))
     waiting = queries.list_orders(floor, status="unhandled")
     assert len(waiting) == 1
-    intake.assign_order(floor, CLI, waiting[0].number, "EMP-0003", clock=lambda: NOW)
+    lead_actions.assign_order(floor, CLI, waiting[0].number, "EMP-0003", clock=lambda: NOW)
     assert queries.order_detail(floor, waiting[0].number).summary.assignee == "EMP-0003"
     with pytest.raises(NotFound, match="no picker has badge EMP-0004"):
-        intake.assign_order(floor, CLI, waiting[0].number, "EMP-0004")
+        lead_actions.assign_order(floor, CLI, waiting[0].number, "EMP-0004")
 
 
 def test_a_dry_run_reports_and_writes_nothing(floor, settings) -> None:
@@ -307,7 +312,7 @@ def test_only_a_lead_imports_or_cancels(floor, settings) -> None:
             floor, Actor("T02", picker), parsed(order()), settings=settings, file_name="x"
         )
     with pytest.raises(NotAllowed):
-        intake.cancel_order(floor, Actor("T02", picker), "PO-0000001", "no")
+        lead_actions.cancel_order(floor, Actor("T02", picker), "PO-0000001", "no")
 
 
 def test_hold_then_release_reserves_once_and_gives_the_order_to_a_picker_again(
@@ -315,10 +320,10 @@ def test_hold_then_release_reserves_once_and_gives_the_order_to_a_picker_again(
 ) -> None:
     stock(floor, "SKU-00001", A_01_01_1=10)
     run(floor, settings, order("7001", ("SKU-00001", 3)))
-    intake.hold_order(floor, CLI, "PO-0000001", "customer asked to wait", clock=lambda: NOW)
+    lead_actions.hold_order(floor, CLI, "PO-0000001", "customer asked to wait", clock=lambda: NOW)
     held = queries.order_detail(floor, "PO-0000001")
     assert held.summary.assignee is None and reserved(floor, "SKU-00001") == 0
-    assert intake.release_order(floor, CLI, "PO-0000001", settings=settings).released
+    assert lead_actions.release_order(floor, CLI, "PO-0000001", settings=settings).released
     again = queries.order_detail(floor, "PO-0000001")
     assert again.summary.status == "assigned" and again.summary.assignee is not None
     assert reserved(floor, "SKU-00001") == 3 and again.lines[0].reserved == 3
@@ -331,7 +336,7 @@ def test_orders_with_goods_out_are_not_held_or_cancelled_from_the_command_line(
     run(floor, settings, order("7002"))
     with floor.transaction() as s:
         s.execute(text("UPDATE orders SET status = 'picking'"))
-    for action in (intake.hold_order, intake.cancel_order):
+    for action in (lead_actions.hold_order, lead_actions.cancel_order):
         with pytest.raises(ServiceError, match="picked goods must be put back first"):
             action(floor, CLI, "PO-0000001", "no")
     assert reserved(floor, "SKU-00001") == 1
@@ -344,7 +349,7 @@ def test_a_shipping_method_known_by_its_title_is_still_known_on_release(floor, s
     assert queries.list_orders(floor)[0].hold_reasons == ("unknown SKU: NEW-1",)
     with floor.transaction() as s:
         s.execute(text("UPDATE order_lines SET sku = 'SKU-00001'"))
-    assert intake.release_order(floor, CLI, "PO-0000001", settings=settings).released
+    assert lead_actions.release_order(floor, CLI, "PO-0000001", settings=settings).released
     assert queries.list_orders(floor)[0].courier == "SWIFT"
 
 

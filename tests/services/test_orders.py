@@ -11,9 +11,9 @@ from picker.domain.statuses import IllegalTransition, OrderStatus
 from picker.services import auth
 from picker.services.actors import Actor
 from picker.services.errors import Conflict
-from picker.services.intake.order_import import cancel_order, hold_order
 from picker.services.orders import status as orders
 from picker.services.orders import views as queries
+from picker.services.orders.lead_actions import cancel_order, hold_order
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent
 from tests.conftest import NOW

@@ -17,7 +17,8 @@ from picker.services.actors import Actor, OperatorInfo
 from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.services.floor import packing, picking
 from picker.services.floor.packing import PackRefused
-from picker.services.intake import order_import as intake
+from picker.services.floor.parcels import close_parcel, void_parcel
+from picker.services.orders import lead_actions
 from picker.services.printjobs import labels, print_queue
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
@@ -197,12 +198,10 @@ def test_closing_the_last_parcel_allocates_tracking_queues_a_printable_label_and
     verify_all(floor, v)
     before = counts(floor)
     with pytest.raises(PackRefused, match="scan the box, key the weight, confirm the address"):
-        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+        close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
     assert counts(floor) == before
     grams = ready(floor, settings, v)
-    closed = packing.close_parcel(
-        floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
-    )
+    closed = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
     assert closed.order_packed and closed.lane == v.lane and closed.next_parcel is None
     assert status(floor, v.number) == "packed"
     with floor.read() as s:
@@ -237,7 +236,7 @@ def test_no_close_without_its_label(floor, settings) -> None:
         s.execute(Courier.__table__.update().values(label_layout="no-such-layout"))
     before = counts(floor)
     with pytest.raises(ServiceError, match="label layout"):
-        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+        close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
     assert counts(floor) == before  # no parcel closed, no job, no tracking number used
     assert packing.view(floor, v.order_id).open_parcel.tracking_no is None  # type: ignore[union-attr]
     assert status(floor, v.number) == "packing"
@@ -249,14 +248,14 @@ def test_two_parcels_each_get_their_own_tracking_number_and_label(floor, setting
     packing.verify(floor, PACKER, v.order_id, first.line_id, 1, clock=clock)
     ready(floor, settings, v, "BOX-S")
     with pytest.raises(PackRefused, match="2 units still to verify"):
-        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
-    one = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+        close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    one = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
     assert (one.parcel_seq, one.next_parcel, one.order_packed) == (1, 2, False)
     packing.verify(floor, PACKER, v.order_id, second.line_id, 2, clock=clock)
     with pytest.raises(PackRefused, match="Every unit is verified"):
-        packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+        close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
     ready(floor, settings, v, "BOX-M")
-    two = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    two = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
     assert two.order_packed and one.tracking_no != two.tracking_no
     with floor.read() as s:
         ids = s.scalars(select(Parcel.id).order_by(Parcel.seq)).all()
@@ -278,17 +277,15 @@ def test_a_lead_voids_a_parcel_its_items_return_and_the_order_is_repacked(floor,
     v = opened(floor, settings, ("SKU-00001", 2))
     verify_all(floor, v)
     ready(floor, settings, v)
-    closed = packing.close_parcel(
-        floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
-    )
+    closed = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
     with pytest.raises(NotAllowed):
-        packing.void_parcel(floor, PACKER, closed.tracking_no, "box crushed", clock=clock)
+        void_parcel(floor, PACKER, closed.tracking_no, "box crushed", clock=clock)
     with pytest.raises(ServiceError, match="say why"):
-        packing.void_parcel(floor, LEAD, closed.tracking_no, " ", clock=clock)
-    voided = packing.void_parcel(floor, LEAD, closed.tracking_no, "box crushed", clock=clock)
+        void_parcel(floor, LEAD, closed.tracking_no, " ", clock=clock)
+    voided = void_parcel(floor, LEAD, closed.tracking_no, "box crushed", clock=clock)
     assert (voided.order_status, voided.cancelled_jobs) == ("packing", 1)
     with pytest.raises(ServiceError, match="only a closed parcel is voided"):
-        packing.void_parcel(floor, LEAD, closed.tracking_no, "again", clock=clock)
+        void_parcel(floor, LEAD, closed.tracking_no, "again", clock=clock)
     back = packing.view(floor, v.order_id)
     assert back.verified == 0 and back.packer_id == LEAD.operator_id
     with floor.read() as s:
@@ -303,7 +300,7 @@ def test_a_lead_voids_a_parcel_its_items_return_and_the_order_is_repacked(floor,
     view = packing.view(floor, v.order_id)
     grams = sum(ln.weight_g * ln.quantity for ln in view.lines) + view.open_parcel.tare_g  # type: ignore[union-attr]
     packing.set_weight(floor, LEAD, settings, v.order_id, grams, clock=clock)
-    again = packing.close_parcel(floor, LEAD, settings, v.order_id, more_to_come=False, clock=clock)
+    again = close_parcel(floor, LEAD, settings, v.order_id, more_to_come=False, clock=clock)
     assert again.tracking_no != closed.tracking_no and status(floor, v.number) == "packed"
     with floor.read() as s:
         parcel = s.execute(select(Parcel.id).where(Parcel.tracking_no == again.tracking_no)).one()
@@ -421,10 +418,10 @@ def test_every_refusal_changes_nothing(floor, settings) -> None:
         "too light": lambda: packing.set_weight(
             floor, PACKER, settings, v.order_id, 1, clock=clock
         ),
-        "key the weight": lambda: packing.close_parcel(
+        "key the weight": lambda: close_parcel(
             floor, PACKER, settings, v.order_id, more_to_come=True, scans_=[item], clock=clock
         ),
-        "1 unit still to verify": lambda: packing.close_parcel(
+        "1 unit still to verify": lambda: close_parcel(
             floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
         ),
         "Say why": lambda: packing.send_to_lead(floor, PACKER, v.order_id, "", clock=clock),
@@ -434,7 +431,7 @@ def test_every_refusal_changes_nothing(floor, settings) -> None:
         "Nothing to undo": lambda: packing.unverify(
             floor, PACKER, v.order_id, second.line_id, 1, clock=clock
         ),
-        "only a closed parcel is voided": lambda: packing.void_parcel(
+        "only a closed parcel is voided": lambda: void_parcel(
             floor, LEAD, str(open_parcel.id), "x", clock=clock
         ),
         "Take another tote": lambda: packing.confirm_address(floor, OTHER, v.order_id, clock=clock),
@@ -456,18 +453,18 @@ def test_a_replacement_parcel_takes_the_voided_ones_number_and_the_cash(floor, s
     first, second = v.lines
     packing.verify(floor, PACKER, v.order_id, first.line_id, 1, clock=clock)
     ready(floor, settings, v, "BOX-S")
-    one = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+    one = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
     packing.verify(floor, PACKER, v.order_id, second.line_id, 1, clock=clock)
     ready(floor, settings, v, "BOX-S")
-    two = packing.close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
-    packing.void_parcel(floor, LEAD, one.tracking_no, "box crushed", clock=clock)
+    two = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    void_parcel(floor, LEAD, one.tracking_no, "box crushed", clock=clock)
     # The lead repacks parcel 1's item; the voided label's number comes back with the cash.
     packing.verify(floor, LEAD, v.order_id, first.line_id, 1, clock=clock)
     packing.set_packaging(floor, LEAD, v.order_id, "BOX-S", clock=clock)
     now = packing.view(floor, v.order_id)
     grams = first.weight_g + now.open_parcel.tare_g  # type: ignore[union-attr]
     packing.set_weight(floor, LEAD, settings, v.order_id, grams, clock=clock)
-    three = packing.close_parcel(floor, LEAD, settings, v.order_id, more_to_come=False, clock=clock)
+    three = close_parcel(floor, LEAD, settings, v.order_id, more_to_come=False, clock=clock)
     with floor.read() as s:
 
         def label(tracking: str):  # type: ignore[no-untyped-def]
@@ -487,9 +484,7 @@ def test_sending_to_the_lead_voids_closed_parcels_and_asks_for_the_address_again
     v = opened(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1))
     packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
     ready(floor, settings, v, "BOX-S")
-    closed = packing.close_parcel(
-        floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock
-    )
+    closed = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
     sent = packing.send_to_lead(floor, PACKER, v.order_id, "item damaged", clock=clock)
     assert sent.voided == (closed.tracking_no,)
     with floor.read() as s:
@@ -504,10 +499,8 @@ def test_a_voided_parcels_label_opens_its_order_again(floor, settings) -> None:
     v = opened(floor, settings, ("SKU-00001", 1))
     verify_all(floor, v)
     ready(floor, settings, v)
-    closed = packing.close_parcel(
-        floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock
-    )
-    packing.void_parcel(floor, Actor("T01"), closed.tracking_no, "label smudged", clock=clock)
+    closed = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    void_parcel(floor, Actor("T01"), closed.tracking_no, "label smudged", clock=clock)
     again = packing.open_order(floor, OTHER, settings, closed.tracking_no, by="parcel", clock=clock)
     assert again.order_id == v.order_id and again.resumed
     assert packing.view(floor, v.order_id).packer_id == OTHER.operator_id
@@ -537,12 +530,11 @@ def test_a_lead_takes_a_stuck_pack_off_its_packer(floor, settings) -> None:
 
 
 def test_a_lead_releases_an_order_held_at_packing_back_to_packing(floor, settings) -> None:
-    from picker.services.intake import order_import as intake
 
     v = opened(floor, settings, ("SKU-00001", 2))
     packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)
     packing.send_to_lead(floor, PACKER, v.order_id, "address incomplete", clock=clock)
-    released = intake.release_order(floor, LEAD, v.number, settings=settings, clock=clock)
+    released = lead_actions.release_order(floor, LEAD, v.number, settings=settings, clock=clock)
     assert released.released and status(floor, v.number) == "picked"
     with floor.read() as s:
         assert s.scalar(select(Tote.location).where(Tote.code == "T-0900")) == "packing"
@@ -578,7 +570,7 @@ def test_a_lead_cancelling_an_order_held_at_packing_puts_its_goods_back(floor, s
             .where(PickTask.order_id == v.order_id)
         )  # fmt: skip
     on_hand, _ = bin_stock(floor, "SKU-00001", code)
-    change = intake.cancel_order(floor, LEAD, v.number, "customer withdrew", clock=clock)
+    change = lead_actions.cancel_order(floor, LEAD, v.number, "customer withdrew", clock=clock)
     assert change.put_back == (PutBack("SKU-00001", 2, code),)
     assert bin_stock(floor, "SKU-00001", code) == (on_hand + 2, 0)
     with floor.read() as s:

@@ -15,7 +15,7 @@ from picker.services.actors import Actor, OperatorInfo
 from picker.services.errors import Conflict, ServiceError
 from picker.services.floor import picking
 from picker.services.floor.picking import PickRefused
-from picker.services.intake import order_import as intake
+from picker.services.orders import lead_actions
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import (
@@ -254,7 +254,7 @@ def test_a_shortage_with_no_stock_holds_the_order_and_lists_the_put_back(floor, 
         ).all()  # fmt: skip
     assert [tuple(r) for r in back] == [(2, lines["SKU-00001"].task_id)]
     # The lead cancels it: the emptied tote is free for the next order.
-    intake.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
+    lead_actions.cancel_order(floor, LEAD, number, "customer withdrew", clock=clock)
     with floor.read() as s:
         tote = s.execute(select(Tote.order_id, Tote.location).where(Tote.code == "T-0900")).one()
     assert tuple(tote) == (None, None)
@@ -449,7 +449,7 @@ def mine_too(db: Database, who: Actor, *numbers: str) -> None:
     """A lead gives ``numbers`` to ``who`` (so one picker holds them all, for a batch)."""
     for number in numbers:
         if picker_of(db, number) != who:
-            intake.assign_order(db, LEAD, number, who.operator.badge, clock=clock)
+            lead_actions.assign_order(db, LEAD, number, who.operator.badge, clock=clock)
 
 
 def test_a_shortage_holds_a_batch_mate_and_sends_its_tote_to_the_problem_shelf(floor, settings):
@@ -506,7 +506,7 @@ def test_a_pick_and_a_shortage_in_one_bin_at_once_both_settle_and_stock_adds_up(
     run(floor, settings, order("1001", ("SKU-00001", 2)), order("1002", ("SKU-00001", 2)))
     pickers = [picker_of(floor, n) for n in ("PO-0000001", "PO-0000002")]
     if pickers[0] == pickers[1]:  # one picker holds both: give the second to the other picker
-        intake.assign_order(floor, LEAD, "PO-0000002", "EMP-0003" if pickers[0].operator.badge
+        lead_actions.assign_order(floor, LEAD, "PO-0000002", "EMP-0003" if pickers[0].operator.badge
                             != "EMP-0003" else "EMP-0002", clock=clock)  # fmt: skip
         pickers[1] = picker_of(floor, "PO-0000002")
     tasks = []
@@ -550,7 +550,7 @@ def test_a_lead_takes_over_a_started_order_and_the_new_picker_resumes_its_counts
     [line] = picking.pick_list(floor, who.operator_id)
     picking.pick(floor, who, line.task_id, 2, clock=clock)
     other = "EMP-0003" if who.operator.badge != "EMP-0003" else "EMP-0002"
-    intake.assign_order(floor, LEAD, number, other, reason="Ann went home", clock=clock)
+    lead_actions.assign_order(floor, LEAD, number, other, reason="Ann went home", clock=clock)
     taker = picker_of(floor, number)
     assert taker.operator.badge == other
     [entry] = picking.queue(floor, taker.operator_id, now=clock(), tz=TZ)
@@ -580,7 +580,7 @@ def test_a_shortage_that_holds_another_pickers_order_is_explained_on_their_next_
         order("1002", ("SKU-00001", 2), ("SKU-00002", 1)))  # fmt: skip
     mine = picker_of(floor, "PO-0000001")
     other = "EMP-0003" if mine.operator.badge != "EMP-0003" else "EMP-0002"
-    intake.assign_order(floor, LEAD, "PO-0000002", other, clock=clock)
+    lead_actions.assign_order(floor, LEAD, "PO-0000002", other, clock=clock)
     theirs = picker_of(floor, "PO-0000002")
     for who, number, tote in ((mine, "PO-0000001", "T-0900"), (theirs, "PO-0000002", "T-0901")):
         picking.start_order(floor, who, order_id(floor, number), tote, batch_size=4, clock=clock)
@@ -658,10 +658,10 @@ def test_a_shortage_held_order_released_is_reserved_afresh_and_picked_again_whol
     picking.pick(floor, who, lines["SKU-00001"].task_id, 2, clock=clock)
     assert picking.report_shortage(floor, who, lines["SKU-00002"].task_id, 0, clock=clock).on_hold
     stock(floor, "SKU-00002", B_02_03_1=4)  # a delivery, into another bin
-    assert intake.release_order(floor, LEAD, number, settings=settings, clock=clock).released
+    assert lead_actions.release_order(floor, LEAD, number, settings=settings, clock=clock).released
     assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 2)
     assert bin_stock(floor, "SKU-00002", "B-02-03-1") == (4, 1)
-    intake.assign_ready_orders(floor, LEAD, settings=settings, clock=clock)
+    lead_actions.assign_ready_orders(floor, LEAD, settings=settings, clock=clock)
     again = picker_of(floor, number)
     picking.start_order(floor, again, order_id(floor, number), "T-0901", batch_size=4, clock=clock)
     walk_again = picking.pick_list(floor, again.operator_id)

@@ -223,7 +223,7 @@ def pick_fresh_orders(
     """``n`` new orders from the shop, imported, given to a picker of the benchmark's own and
     picked whole through the picking services; returns their totes, waiting at packing."""
     from picker.services.floor import picking
-    from picker.services.intake import order_import as intake
+    from picker.services.orders import lead_actions
 
     with db.read() as s:
         before = s.scalar(select(func.max(Order.id))) or 0
@@ -242,7 +242,7 @@ def pick_fresh_orders(
     for i, number in enumerate(numbers):
         progress("picking", i + 1, len(numbers))
         try:
-            intake.assign_order(db, lead, number, badge)
+            lead_actions.assign_order(db, lead, number, badge)
         except ServiceError:
             continue  # held at intake: not one to pack
         tote = next(free)
@@ -267,6 +267,7 @@ def pack_fresh_orders(
     couriers' lanes. Returns how many were packed."""
     from picker.domain.roles import Role
     from picker.services.floor import packing
+    from picker.services.floor.parcels import close_parcel
 
     totes = pick_fresh_orders(db, settings, n, first=first, progress=progress)
     info = bench_operator(db, 97, "Bench Packer", "packer")
@@ -282,5 +283,5 @@ def pack_fresh_orders(
         grams = box.tare_g + sum(ln.weight_g * ln.quantity for ln in view.lines)
         packing.set_weight(db, packer, settings, view.order_id, grams)
         packing.confirm_address(db, packer, view.order_id)
-        packing.close_parcel(db, packer, settings, view.order_id, more_to_come=False)
+        close_parcel(db, packer, settings, view.order_id, more_to_come=False)
     return len(totes)

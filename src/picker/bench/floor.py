@@ -42,7 +42,8 @@ from picker.services.actors import Actor, OperatorInfo
 from picker.services.check import Finding, check
 from picker.services.errors import ServiceError, database_unreachable
 from picker.services.floor import handoff, packing, picking
-from picker.services.intake import order_import as intake
+from picker.services.floor.parcels import close_parcel
+from picker.services.orders import lead_actions
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import (
@@ -300,13 +301,13 @@ class _Terminal:
         self.call(packing.set_weight, self.db, self.actor, self.settings, order_id, grams)
         if not view.address_confirmed:
             self.call(packing.confirm_address, self.db, self.actor, order_id)
-        self.call(packing.close_parcel, self.db, self.actor, self.settings, order_id,
+        self.call(close_parcel, self.db, self.actor, self.settings, order_id,
                   more_to_come=more_to_come)  # fmt: skip
 
     # --- the lead: give out orders, hand each lane's parcels to its courier -----------------
 
     def lead(self) -> None:
-        self.call(intake.assign_ready_orders, self.db, self.actor, settings=self.settings)
+        self.call(lead_actions.assign_ready_orders, self.db, self.actor, settings=self.settings)
         for lane in handoff.lanes(self.db, self.settings, now=datetime.now(UTC)):
             if lane.parcels < 3:
                 continue
@@ -390,7 +391,7 @@ def prepare(db: Database, settings: Settings, terminals: int, orders: int) -> li
         made.append(Terminal(i, role, existing[badge], badge))
     skus = stock_up(db, 1000)
     import_fresh(db, settings, shopify_export(skus, orders, seed=7, first=held), lambda d, t: None)
-    intake.assign_ready_orders(db, lead, settings=settings)
+    lead_actions.assign_ready_orders(db, lead, settings=settings)
     return made
 
 

@@ -1,5 +1,6 @@
 """The packing table: open a picked order, verify every unit by scan, box, weigh, confirm the
-address, close parcels (tracking number, label, print job in one transaction), void and repack.
+address (parcels are closed and voided in :mod:`picker.services.floor.parcels`), send to the
+lead, a pack taken over by the lead.
 
 Every packing transaction locks the order's row first, so one order is changed by one terminal
 at a time on PostgreSQL (SQLite's writers take turns anyway). An order being packed belongs to
@@ -14,30 +15,41 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Literal
 
-from sqlalchemy import case, delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
 from picker.domain.packing import (
     CheckLine,
     ParcelState,
-    expected_weight,
     missing_for_close,
     weight_problem,
 )
 from picker.domain.roles import Role
-from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_transition
+from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.printing.labels import cod_text
 from picker.services import scans
 from picker.services.actors import Actor, Clock, require_lead, system_clock
-from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.errors import NotFound, ServiceError
+from picker.services.floor.packing_rows import (
+    PROBLEM_SHELF,
+    STATION,
+    PackRefused,
+    expected_g,
+    lock_order,
+    my_order,
+    not_packable,
+    open_parcel,
+    operator_id_of,
+    verified_counts,
+)
+from picker.services.floor.parcels import void_closed
 from picker.services.orders.status import move_order, record_event
 from picker.services.printjobs import labels, print_queue
-from picker.services.printjobs import tracking_numbers as tracking
 from picker.services.scans import ScanOutcome
-from picker.store.engine import LANES, Database, announce
+from picker.store.engine import Database
 from picker.store.models import (
     Courier,
     CourierService,
@@ -48,19 +60,10 @@ from picker.store.models import (
     PackagingType,
     Parcel,
     ParcelItem,
-    PrintJob,
     Product,
     ProductBarcode,
     Tote,
 )
-
-STATION = "packing"
-PROBLEM_SHELF = "problem_shelf"
-
-
-class PackRefused(ServiceError):
-    """A packing action refused: nothing changed, the message says what to do."""
-
 
 # --- what the packer sees --------------------------------------------------------------------
 
@@ -171,7 +174,7 @@ def _view(s: Session, order_id: int) -> PackView:
     ).one_or_none()  # fmt: skip
     if o is None:
         raise NotFound(f"order {order_id} does not exist")
-    counts = _verified(s, order_id)
+    counts = verified_counts(s, order_id)
     rows = s.execute(
         select(
             OrderLine.id, OrderLine.line_no, OrderLine.product_id, Product.sku, Product.name,
@@ -226,20 +229,6 @@ def _view(s: Session, order_id: int) -> PackView:
     )  # fmt: skip
 
 
-def _verified(s: Session, order_id: int) -> dict[int, tuple[int, int]]:
-    """Line id → (units verified into live parcels, of those in the open parcel)."""
-    in_open = case((Parcel.status == ParcelStatus.OPEN.value, ParcelItem.quantity), else_=0)
-    return {
-        line_id: (int(total), int(open_ or 0))
-        for line_id, total, open_ in s.execute(
-            select(ParcelItem.order_line_id, func.sum(ParcelItem.quantity), func.sum(in_open))
-            .join(Parcel, Parcel.id == ParcelItem.parcel_id)
-            .where(Parcel.order_id == order_id, Parcel.status != ParcelStatus.VOIDED.value)
-            .group_by(ParcelItem.order_line_id)
-        )
-    }
-
-
 def mine(db: Database, operator_id: int) -> int | None:
     """The order this packer has open (to resume after a logout or a crash), if any."""
     with db.read() as s:
@@ -282,7 +271,7 @@ def open_order(
     was packing already; an order another packer holds is refused by name, as is a second order
     while this packer has one open. Two packers racing for one order: exactly one gets it.
     """
-    operator_id = _operator_id(actor)
+    operator_id = operator_id_of(actor)
     now = clock()
 
     def work(s: Session) -> Opened:
@@ -290,7 +279,7 @@ def open_order(
         # one packer opening two orders on two tables at once takes turns.
         s.execute(select(Operator.id).where(Operator.id == operator_id).with_for_update())
         order_id = _find(s, reference, by)
-        order = _lock_order(s, order_id)
+        order = lock_order(s, order_id)
         other = s.scalar(
             select(Order.number).where(
                 Order.packer_id == operator_id,
@@ -326,7 +315,7 @@ def open_order(
                 )  # fmt: skip
             resumed = True
         else:
-            raise PackRefused(_not_packable(s, order))
+            raise PackRefused(not_packable(s, order))
         if scan is not None:
             scans.journal(s, actor, STATION, "pack", scan.for_order(order_id), at=now)
         return Opened(order_id, order.number, resumed, slip)
@@ -349,33 +338,6 @@ def _find(s: Session, reference: str, by: str) -> int:
     if found is None:
         raise NotFound(f"There is no order {reference}.")
     return int(found)
-
-
-def _lock_order(s: Session, order_id: int) -> Any:
-    return s.execute(
-        select(
-            Order.id, Order.number, Order.status, Order.version, Order.packer_id,
-            Order.held_by_terminal, Order.courier_id, Order.hold_reasons,
-            Order.address_confirmed_at,
-        )
-        .where(Order.id == order_id)
-        .with_for_update()
-    ).one()  # fmt: skip
-
-
-def _not_packable(s: Session, order: Any) -> str:
-    status = OrderStatus(order.status)
-    if status is OrderStatus.PACKING:
-        who = s.scalar(select(Operator.name).where(Operator.id == order.packer_id))
-        return f"{order.number} is being packed by {who}. Take another tote."
-    if status is OrderStatus.ON_HOLD:
-        why = "; ".join(order.hold_reasons or ()) or "by the lead"
-        return f"{order.number} is on hold ({why}). Take the tote to the problem shelf."
-    if status in (OrderStatus.ASSIGNED, OrderStatus.PICKING):
-        return f"{order.number} is not picked yet (it is {status.value}). It cannot be packed."
-    if status is OrderStatus.PACKED:
-        return f"{order.number} is packed already. Its parcels go to the handoff lane."
-    return f"{order.number} is {status.value}: there is nothing to pack."
 
 
 # --- verifying items -------------------------------------------------------------------------
@@ -411,7 +373,7 @@ def verify(
         raise PackRefused("Verify 1 unit or more.")
 
     def work(s: Session) -> Verified:
-        order = _my_order(s, order_id, actor)
+        order = my_order(s, order_id, actor)
         line = s.execute(
             select(OrderLine.quantity, OrderLine.sku).where(
                 OrderLine.id == line_id, OrderLine.order_id == order_id
@@ -419,13 +381,13 @@ def verify(
         ).one_or_none()
         if line is None:
             raise NotFound(f"line {line_id} is not in {order.number}")
-        counts = _verified(s, order_id)
+        counts = verified_counts(s, order_id)
         done = counts.get(line_id, (0, 0))[0]
         if done + count > line.quantity:
             raise PackRefused(
                 f"Only {line.quantity - done} of {line.sku} left to verify; {count} is too many."
             )
-        parcel_id, seq = _open_parcel(s, order_id, order.courier_id, actor, now)
+        parcel_id, seq = open_parcel(s, order_id, order.courier_id, actor, now)
         added = s.execute(
             update(ParcelItem)
             .where(ParcelItem.parcel_id == parcel_id, ParcelItem.order_line_id == line_id)
@@ -464,7 +426,7 @@ def unverify(
     now = clock()
 
     def work(s: Session) -> int:
-        _my_order(s, order_id, actor)
+        my_order(s, order_id, actor)
         parcel = s.scalar(
             select(Parcel.id).where(
                 Parcel.order_id == order_id, Parcel.status == ParcelStatus.OPEN.value
@@ -497,29 +459,6 @@ def _weigh_again(s: Session, parcel_id: int) -> None:
         .where(Parcel.id == parcel_id, Parcel.weight_g.is_not(None))
         .values(weight_g=None)
     )
-
-
-def _open_parcel(
-    s: Session, order_id: int, courier_id: int | None, actor: Actor, now: datetime
-) -> tuple[int, int]:
-    """(id, seq) of the order's open parcel, opened now when there is none."""
-    found = s.execute(
-        select(Parcel.id, Parcel.seq).where(
-            Parcel.order_id == order_id, Parcel.status == ParcelStatus.OPEN.value
-        )
-    ).one_or_none()
-    if found is not None:
-        return found.id, found.seq
-    if courier_id is None:
-        raise PackRefused("This order has no courier; it cannot be packed. Send it to the lead.")
-    seq = (s.scalar(select(func.max(Parcel.seq)).where(Parcel.order_id == order_id)) or 0) + 1
-    parcel_id = s.execute(
-        insert(Parcel)
-        .values(order_id=order_id, seq=seq, courier_id=courier_id,
-                status=ParcelStatus.OPEN.value, opened_by=actor.operator_id)
-        .returning(Parcel.id)
-    ).scalar_one()  # fmt: skip
-    return int(parcel_id), seq
 
 
 # --- box, weight, address --------------------------------------------------------------------
@@ -558,7 +497,7 @@ def set_packaging(
     now = clock()
 
     def work(s: Session) -> tuple[Packaging, int]:
-        order = _my_order(s, order_id, actor)
+        order = my_order(s, order_id, actor)
         row = s.execute(
             select(PackagingType.id, PackagingType.code, PackagingType.barcode,
                    PackagingType.name, PackagingType.tare_g)
@@ -567,7 +506,7 @@ def set_packaging(
         if row is None:
             known = ", ".join(s.scalars(select(PackagingType.code).order_by(PackagingType.code)))
             raise NotFound(f"{code} is not a box we know. Boxes: {known or 'none registered'}.")
-        parcel_id, seq = _open_parcel(s, order_id, order.courier_id, actor, now)
+        parcel_id, seq = open_parcel(s, order_id, order.courier_id, actor, now)
         s.execute(
             update(Parcel)
             .where(Parcel.id == parcel_id)
@@ -600,7 +539,7 @@ def set_weight(
     lighter than its contents and box by more than the tolerance ("check contents")."""
 
     def work(s: Session) -> Weighed:
-        _my_order(s, order_id, actor)
+        my_order(s, order_id, actor)
         parcel = s.execute(
             select(Parcel.id, Parcel.seq, PackagingType.tare_g)
             .outerjoin(PackagingType, PackagingType.id == Parcel.packaging_type_id)
@@ -610,7 +549,7 @@ def set_weight(
             raise PackRefused("Nothing to weigh yet: scan the items, then the box.")
         if parcel.tare_g is None:
             raise PackRefused("Scan the box first: its weight counts.")
-        expected = _expected(s, parcel.id, parcel.tare_g)
+        expected = expected_g(s, parcel.id, parcel.tare_g)
         packing = settings.packing
         problem = weight_problem(
             grams, expected, packing.weight_tolerance_pct, packing.weight_tolerance_g
@@ -621,16 +560,6 @@ def set_weight(
         return Weighed(grams, expected, parcel.seq)
 
     return db.run(work)
-
-
-def _expected(s: Session, parcel_id: int, tare_g: int) -> int:
-    contents = s.execute(
-        select(Product.weight_g, ParcelItem.quantity)
-        .join(OrderLine, OrderLine.id == ParcelItem.order_line_id)
-        .join(Product, Product.id == OrderLine.product_id)
-        .where(ParcelItem.parcel_id == parcel_id)
-    ).all()
-    return expected_weight(((w, n) for w, n in contents), tare_g)
 
 
 def confirm_address(
@@ -646,7 +575,7 @@ def confirm_address(
     now = clock()
 
     def work(s: Session) -> str:
-        order = _my_order(s, order_id, actor)
+        order = my_order(s, order_id, actor)
         s.execute(
             update(Order)
             .where(Order.id == order_id)
@@ -659,134 +588,7 @@ def confirm_address(
     return db.run(work)
 
 
-# --- closing parcels -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Closed:
-    parcel_seq: int
-    tracking_no: str
-    label_job: int
-    order_packed: bool
-    """That was the last parcel: the order is ``packed``."""
-    lane: str
-    courier: str
-    next_parcel: int | None
-    """The parcel opened after this one (CMD-NEWPARCEL), else None."""
-    warnings: tuple[str, ...]
-    """The label's own (a name cut short, a letter the font lacks) and the tracking range's."""
-
-
-def close_parcel(
-    db: Database,
-    actor: Actor,
-    settings: Settings,
-    order_id: int,
-    *,
-    more_to_come: bool,
-    scans_: Sequence[ScanOutcome] = (),
-    screen: str = "pack",
-    clock: Clock = system_clock,
-) -> Closed:
-    """Close the open parcel: tracking number, label rendered and queued for this station's
-    printer, all in one transaction with the close (a label that cannot be rendered closes
-    nothing). ``more_to_come`` (CMD-NEWPARCEL) opens the next parcel at once and needs units
-    still to verify; otherwise (CMD-CLOSE) every unit must be verified and the order becomes
-    ``packed`` (its tote free again)."""
-    now = clock()
-
-    def work(s: Session) -> Closed:
-        order = _my_order(s, order_id, actor)
-        parcel = s.execute(
-            select(Parcel.id, Parcel.seq, Parcel.weight_g, PackagingType.code,
-                   PackagingType.tare_g)
-            .outerjoin(PackagingType, PackagingType.id == Parcel.packaging_type_id)
-            .where(Parcel.order_id == order_id, Parcel.status == ParcelStatus.OPEN.value)
-        ).one_or_none()  # fmt: skip
-        counts = _verified(s, order_id)
-        in_open = sum(o for _, o in counts.values())
-        state = ParcelState(in_open, parcel.code if parcel else None,
-                            parcel.weight_g if parcel else None)  # fmt: skip
-        total = s.scalar(select(func.sum(OrderLine.quantity)).where(OrderLine.order_id == order_id))
-        left = int(total or 0) - sum(v for v, _ in counts.values())
-        if more_to_come and left == 0:
-            raise PackRefused("Every unit is verified: CMD-CLOSE closes this last parcel.")
-        if not more_to_come and left > 0:
-            raise PackRefused(
-                f"{left} unit{'s' if left != 1 else ''} still to verify. Scan them, or "
-                "CMD-NEWPARCEL to close this parcel and start another."
-            )
-        missing = missing_for_close(state, order.address_confirmed_at is not None)
-        if parcel is None or missing:
-            raise PackRefused("Before this parcel can close: " + ", ".join(missing) + ".")
-        packing = settings.packing
-        problem = weight_problem(
-            parcel.weight_g, _expected(s, parcel.id, parcel.tare_g),
-            packing.weight_tolerance_pct, packing.weight_tolerance_g,
-        )  # fmt: skip
-        if problem:
-            raise PackRefused(problem)
-        check_parcel_transition(ParcelStatus.OPEN, ParcelStatus.CLOSED)
-        number = tracking.allocate(s, order.courier_id)
-        s.execute(
-            update(Parcel)
-            .where(Parcel.id == parcel.id, Parcel.status == ParcelStatus.OPEN.value)
-            .values(status=ParcelStatus.CLOSED.value, tracking_no=number.number,
-                    closed_by=actor.operator_id, closed_at=now,
-                    label_no=_label_no(s, order_id, parcel.id))
-        )  # fmt: skip
-        next_seq = None
-        if more_to_come:  # opened now, so this label counts it: parcel 1 of 2
-            _, next_seq = _open_parcel(s, order_id, order.courier_id, actor, now)
-        label = labels.parcel_label(s, settings, parcel.id)
-        job = print_queue.enqueue(
-            s, kind="label", printer=settings.printer.name, content=label.content,
-            content_type=label.content_type, terminal_id=actor.terminal_id,
-            parcel_id=parcel.id, order_id=order_id, title=number.number, at=now,
-        )  # fmt: skip
-        courier = s.execute(
-            select(Courier.lane, Courier.name).where(Courier.id == order.courier_id)
-        ).one()
-        if not more_to_come:
-            move_order(
-                s, order_id=order_id, number=order.number, from_=OrderStatus.PACKING,
-                version=order.version, to=OrderStatus.PACKED, actor=actor,
-                reason=f"packed, parcels to lane {courier.lane}", at=now, held_by_terminal=None,
-            )  # fmt: skip
-            s.execute(
-                update(Tote)
-                .where(Tote.order_id == order_id)
-                .values(order_id=None, bound_at=None, location=None)
-            )
-        for outcome in scans_:
-            scans.journal(s, actor, STATION, screen, outcome.for_order(order_id), at=now)
-        announce(s, LANES)  # a new parcel in its courier's lane
-        warnings = (*label.warnings, *((number.warning,) if number.warning else ()))
-        return Closed(
-            parcel.seq, number.number, job, not more_to_come, courier.lane, courier.name,
-            next_seq, warnings,
-        )  # fmt: skip
-
-    return db.run(work)
-
-
-def _label_no(s: Session, order_id: int, parcel_id: int) -> int:
-    """The lowest parcel number no other live closed parcel of the order carries on its label
-    (one closed before label numbers were kept counts by its place among them)."""
-    others = s.execute(
-        select(Parcel.label_no)
-        .where(
-            Parcel.order_id == order_id,
-            Parcel.id != parcel_id,
-            Parcel.status.in_((ParcelStatus.CLOSED.value, ParcelStatus.HANDED_OVER.value)),
-        )
-        .order_by(Parcel.seq)
-    ).scalars()
-    used = {n or place for place, n in enumerate(others, start=1)}
-    return next(n for n in range(1, len(used) + 2) if n not in used)
-
-
-# --- sending to the lead, voiding ------------------------------------------------------------
+# --- sending to the lead, a pack taken over ------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -814,7 +616,7 @@ def send_to_lead(
     now = clock()
 
     def work(s: Session) -> SentToLead:
-        order = _my_order(s, order_id, actor)
+        order = my_order(s, order_id, actor)
         held = f"packing: {why}"
         closed = s.execute(
             select(Parcel.id, Parcel.tracking_no).where(
@@ -822,7 +624,7 @@ def send_to_lead(
             )
         ).all()
         for parcel in closed:
-            _void(s, parcel.id, parcel.tracking_no, f"order sent to the lead: {why}", actor)
+            void_closed(s, parcel.id, parcel.tracking_no, f"order sent to the lead: {why}", actor)
         move_order(
             s, order_id=order_id, number=order.number, from_=OrderStatus.PACKING,
             version=order.version, to=OrderStatus.ON_HOLD, actor=actor, reason=held, at=now,
@@ -835,94 +637,6 @@ def send_to_lead(
         return SentToLead(str(order.number), tuple(p.tracking_no for p in closed))
 
     return db.run(work)
-
-
-@dataclass(frozen=True)
-class Voided:
-    order_number: str
-    tracking_no: str
-    order_status: str
-    """The order's status now: ``packing`` again when it was packed."""
-    cancelled_jobs: int
-    """Label jobs of the parcel that had not printed yet, now cancelled."""
-    printing_jobs: int
-    """Label jobs being sent at this moment: the label may still come out (take it off)."""
-
-
-def void_parcel(
-    db: Database,
-    actor: Actor,
-    reference: str,
-    reason: str,
-    *,
-    clock: Clock = system_clock,
-) -> Voided:
-    """A lead voids a closed parcel (tracking number or id): its label is void (a label job
-    still waiting is cancelled), its items are back on the order's checklist, and a packed order
-    goes back to the packing table (the lead's, or any packer's from the command line). Refused,
-    nothing changed, for a parcel open, voided or already handed to the courier."""
-    require_lead(actor, "void a parcel")
-    why = " ".join((reason or "").split())
-    if not why:
-        raise ServiceError("say why the parcel is voided (e.g. 'box damaged')")
-    now = clock()
-
-    def work(s: Session) -> Voided:
-        found = print_queue.find_parcel(s, reference)
-        order = _lock_order(
-            s, s.execute(select(Parcel.order_id).where(Parcel.id == found.id)).scalar_one()
-        )
-        status = s.scalar(select(Parcel.status).where(Parcel.id == found.id))
-        name = found.tracking_no or f"#{found.id}"
-        if status == ParcelStatus.HANDED_OVER.value:
-            raise ServiceError(f"parcel {name} is with the courier already; it cannot be voided")
-        if status != ParcelStatus.CLOSED.value:
-            raise ServiceError(f"parcel {name} is {status}: only a closed parcel is voided")
-        cancelled, printing = _void(s, found.id, name, why, actor)
-        words = f"parcel {name} voided: {why}"
-        if order.status == OrderStatus.PACKED.value:
-            move_order(
-                s, order_id=order.id, number=order.number, from_=OrderStatus.PACKED,
-                version=order.version, to=OrderStatus.PACKING, actor=actor,
-                reason=f"{words}; to repack", at=now, packer_id=actor.operator_id,
-                held_by_terminal=actor.terminal_id if actor.operator else None,
-            )  # fmt: skip
-            now_status = OrderStatus.PACKING.value
-        else:
-            record_event(
-                s, order_id=order.id, status=OrderStatus(order.status), actor=actor,
-                reason=words, at=now,
-            )  # fmt: skip
-            now_status = order.status
-        return Voided(order.number, name, now_status, cancelled, printing)
-
-    return db.run(work)
-
-
-def _void(s: Session, parcel_id: int, name: str, why: str, actor: Actor) -> tuple[int, int]:
-    """A closed parcel becomes voided (refused if it is not closed any more) and its label jobs
-    that wait are cancelled; returns (jobs cancelled, jobs being sent right now)."""
-    check_parcel_transition(ParcelStatus.CLOSED, ParcelStatus.VOIDED)
-    done = s.execute(
-        update(Parcel)
-        .where(Parcel.id == parcel_id, Parcel.status == ParcelStatus.CLOSED.value)
-        .values(status=ParcelStatus.VOIDED.value)
-    )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(f"parcel {name} changed on another terminal; look again")
-    who = f" by {actor.operator.name}" if actor.operator else ""
-    cancelled = s.execute(
-        update(PrintJob)
-        .where(PrintJob.parcel_id == parcel_id, PrintJob.status.in_(("queued", "failed")))
-        .values(status="cancelled", last_error=f"parcel voided{who}: {why}")
-    ).rowcount  # type: ignore[attr-defined]
-    printing = s.scalar(
-        select(func.count())
-        .select_from(PrintJob)
-        .where(PrintJob.parcel_id == parcel_id, PrintJob.status == "printing")
-    )
-    announce(s, LANES)  # it leaves its lane
-    return int(cancelled or 0), int(printing or 0)
 
 
 def hand_over_pack(
@@ -947,7 +661,7 @@ def hand_over_pack(
         order_id = s.scalar(select(Order.id).where(Order.number == number.strip()))
         if order_id is None:
             raise NotFound(f"There is no order {number}.")
-        order = _lock_order(s, int(order_id))
+        order = lock_order(s, int(order_id))
         if order.status != OrderStatus.PACKING.value:
             raise ServiceError(f"{order.number} is {order.status}, not being packed")
         to, words = None, "any packer (scan its order number at a packing table)"
@@ -1008,29 +722,3 @@ def _queue_packing_slip(
         content_type="application/pdf", terminal_id=actor.terminal_id, order_id=order_id,
         at=now,
     )  # fmt: skip
-
-
-# --- shared ----------------------------------------------------------------------------------
-
-
-def _my_order(s: Session, order_id: int, actor: Actor) -> Any:
-    """The order's row, locked, if this packer is packing it; else refused in words."""
-    operator_id = _operator_id(actor)
-    order = _lock_order(s, order_id)
-    if (
-        order.status != OrderStatus.PACKING.value
-        or order.packer_id != operator_id
-        or order.held_by_terminal != actor.terminal_id
-    ):
-        if order.status == OrderStatus.PACKING.value and order.packer_id == operator_id:
-            raise Conflict(f"{order.number} was taken over on another terminal.")
-        if order.status == OrderStatus.PACKING.value:
-            raise Conflict(_not_packable(s, order))
-        raise Conflict(f"{order.number} is no longer yours to pack (it is {order.status}).")
-    return order
-
-
-def _operator_id(actor: Actor) -> int:
-    if actor.operator_id is None:
-        raise PackRefused("log in to pack")
-    return actor.operator_id

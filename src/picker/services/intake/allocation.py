@@ -15,11 +15,12 @@ from datetime import datetime, tzinfo
 from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from picker.config import Settings
 from picker.domain.picking import PutBack, put_backs
 from picker.domain.reservation import BinStock, Need, Plan, plan_reservation
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
-from picker.services.actors import Actor
+from picker.services.actors import Actor, Clock
 from picker.services.errors import Conflict
 from picker.services.orders.status import move_order
 from picker.store import statements as sql
@@ -251,3 +252,16 @@ def assign_ready(
         loads[picker] += 1
         done.append(Assignment(order.number, badges[picker]))
     return done
+
+
+def assign_with_settings(
+    s: Session, actor: Actor, settings: Settings, clock: Clock
+) -> list[Assignment]:
+    """Assign every ready order as the settings say (pickers' limit, the warehouse time zone)."""
+    return assign_ready(
+        s,
+        actor,
+        now=clock(),
+        max_per_picker=settings.intake.max_orders_per_picker,
+        tz=settings.warehouse.tz,
+    )
