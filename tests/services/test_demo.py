@@ -8,6 +8,7 @@ from sqlalchemy import func, select, text
 
 from picker.demo import builder as demo
 from picker.demo.builder import FloorNotEmpty, build_demo
+from picker.demo.floor_data import FLOOR_MIX, LIVE_ORDERS
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.domain.tracking import is_valid_mod10, is_valid_s10
 from picker.store.engine import Database
@@ -157,9 +158,9 @@ def test_a_floor_is_never_built_over_another_unless_reset(db, floor) -> None:
 
 def test_history_orders_are_delivered_executed_returned_or_cancelled(tmp_path) -> None:
     db = Database(f"sqlite:///{tmp_path / 'h.db'}")
-    result = build_demo(db, orders=demo.LIVE_ORDERS + 3000, seed=2, now=NOW)
+    result = build_demo(db, orders=LIVE_ORDERS + 3000, seed=2, now=NOW)
     history = {"delivered", "executed", "returned", "cancelled"}
-    assert sum(n for s, n in result.by_status.items() if s not in history) < demo.LIVE_ORDERS
+    assert sum(n for s, n in result.by_status.items() if s not in history) < LIVE_ORDERS
     assert result.by_status["delivered"] > 1000 and result.by_status["returned"] > 0
     db.dispose()
 
@@ -191,4 +192,4 @@ def test_event_times_never_go_back_nor_pass_now(tmp_path, seed) -> None:
 
 
 def test_the_floor_mix_adds_up_to_the_whole() -> None:
-    assert abs(sum(share for _, share in demo.FLOOR_MIX) - 1.0) < 1e-9
+    assert abs(sum(share for _, share in FLOOR_MIX) - 1.0) < 1e-9

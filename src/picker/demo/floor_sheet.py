@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from picker.demo.builder import DemoOperator
+from picker.demo.floor_data import DemoOperator
 from picker.domain.commands import COMMANDS
 from picker.printing.floor_sheet import SheetCode, SheetSection, render_floor_sheet
 from picker.store.engine import Database
