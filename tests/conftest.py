@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from picker.config import Settings, load_settings
+from picker.demo.builder import build_demo
 from picker.store import migrate
 from picker.store.engine import Database
 from tests.pgserver import PrivateServer
@@ -25,6 +27,8 @@ from tests.pgserver import PrivateServer
 PG_ADMIN_URL = os.environ.get(
     "PICKER_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
+#: The repository, for its config.toml and labels/.
+REPO = Path(__file__).resolve().parents[1]
 #: A fixed moment for tests that need a clock.
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 
@@ -160,3 +164,16 @@ def restartable_postgres() -> Iterator[PrivateServer]:
         pytest.fail(f"a PostgreSQL server of the test's own could not be made: {exc}")
     yield server
     server.destroy()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    """The repository's config.toml (the TUI tests have their own, pointing at their floor)."""
+    return load_settings(REPO / "config.toml", environ={})
+
+
+@pytest.fixture
+def floor(db: Database) -> Database:
+    """The demo catalogue, bins, couriers and operators, with no orders."""
+    build_demo(db, orders=0, seed=1, now=NOW)
+    return db

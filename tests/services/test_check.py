@@ -11,9 +11,9 @@ from picker.services import auth, check, scans
 from picker.services.actors import Actor
 from picker.services.floor import handoff
 from picker.store.engine import Database
-from tests.services.test_handoff import packed
-from tests.services.test_packing import LEAD
-from tests.services.test_picking import clock
+from tests.services.floor.test_handoff import packed
+from tests.services.floor.test_packing import LEAD
+from tests.services.floor.test_picking import clock
 
 
 def worked(db: Database, settings) -> None:  # type: ignore[no-untyped-def]

@@ -27,7 +27,7 @@ from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, PickTask, Stock
 from tests.conftest import NOW
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SCARCE = ["SKU-00001", "SKU-00002", "SKU-00003", "SKU-00004", "SKU-00005"]
 ORDERS_PER_PROCESS = 24
 

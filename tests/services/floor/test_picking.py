@@ -29,7 +29,7 @@ from picker.store.models import (
     Tote,
 )
 from tests.conftest import NOW
-from tests.services.test_intake import order, run, stock
+from tests.services.intake.test_order_import import order, run, stock
 
 TZ = ZoneInfo("Europe/Warsaw")
 LEAD = Actor("T01")  # the command line on the server: a lead

@@ -19,9 +19,9 @@ from picker.services.floor.parcels import close_parcel, void_parcel
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Order, OrderEvent, Parcel, PrintJob
 from tests.printing.test_floor_sheet import _decode
-from tests.services.test_intake import order, run, stock
-from tests.services.test_packing import LEAD, PACKER, ready
-from tests.services.test_picking import _race, clock, order_id, picker_of, status
+from tests.services.floor.test_packing import LEAD, PACKER, ready
+from tests.services.floor.test_picking import _race, clock, order_id, picker_of, status
+from tests.services.intake.test_order_import import order, run, stock
 
 OTHER_LEAD = Actor("T24", OperatorInfo(1, "EMP-0001", "Lead One", frozenset({Role.LEAD})))
 

@@ -24,7 +24,7 @@ from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent, PickTask, Product, Stock
 from tests.conftest import NOW
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CLI = Actor("T01")
 
 

@@ -30,7 +30,7 @@ from picker.store.engine import Database, GroupCommit
 from picker.store.models import Order, OrderEvent, OrderLine, PickTask, Product, Stock
 from tests.conftest import NOW
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CLI = Actor("T01")
 
 

@@ -25,7 +25,7 @@ from picker.store.engine import Database
 from picker.store.models import Courier, Operator, Order, Parcel, PrintJob
 from tests.conftest import NOW
 from tests.printing.test_backends import Listener, free_port
-from tests.services.test_intake import order, run
+from tests.services.intake.test_order_import import order, run
 
 CLI = Actor("T01")
 PDF = b"%PDF-1.4 label of EE123456785PL %%EOF"

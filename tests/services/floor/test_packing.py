@@ -33,8 +33,8 @@ from picker.store.models import (
     StockMovement,
     Tote,
 )
-from tests.services.test_intake import order, run, stock
-from tests.services.test_picking import _race, clock, order_id, picker_of, started, status
+from tests.services.floor.test_picking import _race, clock, order_id, picker_of, started, status
+from tests.services.intake.test_order_import import order, run, stock
 
 PACKER = Actor("T21", OperatorInfo(4, "EMP-0004", "Packer Four", frozenset({Role.PACKER})))
 OTHER = Actor("T22", OperatorInfo(5, "EMP-0005", "Packer Five", frozenset({Role.PACKER})))
@@ -559,7 +559,7 @@ def test_a_lead_cancelling_an_order_held_at_packing_puts_its_goods_back(floor, s
     """The tote sits at the problem shelf with what was picked: cancelled, each unit goes back
     to its bin — said to the lead, booked in the ledger — and the tote is free."""
     from picker.domain.picking import PutBack
-    from tests.services.test_picking import bin_stock
+    from tests.services.floor.test_picking import bin_stock
 
     v = opened(floor, settings, ("SKU-00001", 2))
     packing.verify(floor, PACKER, v.order_id, v.lines[0].line_id, 1, clock=clock)  # 1 in the box
