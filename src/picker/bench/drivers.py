@@ -12,12 +12,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from picker.channels.orders import parse_orders
 from picker.config import Settings
 from picker.demo.builder import build_demo
 from picker.services.actors import Actor, OperatorInfo
 from picker.services.errors import ServiceError
-from picker.services.intake.order_import import import_orders
+from picker.services.intake.order_import import import_orders, read_export
 from picker.services.intake.reports import ImportReport
 from picker.store.engine import Database
 from picker.store.models import Operator, Order, Product, Tote
@@ -126,9 +125,7 @@ def import_fresh(
     db: Database, settings: Settings, data: bytes, progress: Callable[[int, int], None]
 ) -> ImportReport:
     """A Shopify export (see :func:`shopify_export`) imported as the shop's new orders."""
-    parsed = parse_orders(
-        data, file_name="orders.jsonl", format="shopify", cod_gateways=settings.intake.cod_gateways
-    )
+    parsed = read_export(data, settings=settings, file_name="orders.jsonl", format="shopify")
     return import_orders(
         db,
         Actor(terminal_id=settings.terminal.id),

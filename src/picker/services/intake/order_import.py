@@ -22,7 +22,7 @@ from sqlalchemy import Connection, select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from picker.channels.orders import ParsedFile
+from picker.channels.orders import Format, ParsedFile, parse_orders
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingLine, IncomingOrder, RecordError
 from picker.domain.reservation import Need
@@ -116,6 +116,26 @@ class _Checked:
 
 
 _Outcome = str | ImportProblem  # what became of a record: how it was imported, or why not
+
+
+def read_export(
+    data: bytes,
+    *,
+    settings: Settings,
+    file_name: str,
+    format: Format | None = None,
+    channel: str | None = None,
+) -> ParsedFile:
+    """A shop's export read by its channel adapter (the format detected when None), with this
+    floor's cash-on-delivery gateways. Raises :class:`~picker.channels.files.FileRefused`,
+    before anything is read into the database, when the file as a whole cannot be used."""
+    return parse_orders(
+        data,
+        file_name=file_name,
+        format=format,
+        channel=channel,
+        cod_gateways=settings.intake.cod_gateways,
+    )
 
 
 def import_orders(
