@@ -3,7 +3,8 @@
 A courier hands a warehouse a scheme (its S10 service letters and country, a numeric prefix, or a
 block of numbers) and the warehouse hands out its numbers one by one. :class:`Scheme` says what
 the ``index``-th number of a scheme is, so the number itself is never stored ahead of use: the
-courier row keeps only how many numbers were handed out (see ``picker.services.printjobs.tracking_numbers``).
+courier row keeps only how many numbers were handed out (see
+``picker.services.printjobs.tracking_numbers``).
 """
 
 from __future__ import annotations
