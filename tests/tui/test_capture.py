@@ -16,7 +16,8 @@ from textual.app import ComposeResult
 from textual.widgets import Input
 
 from picker.bench.terminal import type_like_a_terminal
-from picker.tui.app import IncomingScan, PickerApp
+from picker.tui.app import PickerApp
+from picker.tui.incoming import IncomingScan
 from picker.tui.screens.base import PickerScreen
 from picker.tui.widgets.feedback import Feedback
 

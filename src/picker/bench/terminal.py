@@ -21,7 +21,8 @@ from textual import events
 from textual._xterm_parser import XTermParser
 from textual.pilot import Pilot
 
-from picker.tui.app import IncomingScan, PickerApp
+from picker.tui.app import PickerApp
+from picker.tui.incoming import IncomingScan
 from picker.tui.screens.home import HomeScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
 

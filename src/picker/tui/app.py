@@ -1,4 +1,4 @@
-"""The Picker terminal application."""
+"""The Picker terminal application: scans in, screens opened by name, the database watched."""
 
 from __future__ import annotations
 
@@ -6,11 +6,10 @@ import asyncio
 import contextlib
 import gc
 import time
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, ClassVar
 
 from textual import events, on
 from textual.app import App
@@ -27,27 +26,19 @@ from picker.services.errors import database_unreachable, describe_failure
 from picker.services.printjobs import print_queue
 from picker.store.engine import Database
 from picker.tui.capture import ENTER_KEYS, TAB_KEYS, Burst, BurstCapture, StallMonitor
+from picker.tui.incoming import IncomingScan
 from picker.tui.messages import LoggedIn, LoggedOut
 from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.handoff import HandoffScreen
 from picker.tui.screens.home import HomeScreen
+from picker.tui.screens.lead import LeadScreen
 from picker.tui.screens.login import LoginScreen
+from picker.tui.screens.pack import PackScreen
+from picker.tui.screens.pick import PickScreen
 from picker.tui.screens.queue import QueueScreen
+from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
-
-
-@dataclass(frozen=True)
-class IncomingScan:
-    """A scan waiting to be applied: its raw text, whether it was typed, when it arrived, its
-    key in the journal, and — for a scan that came while the database was away — the screen it
-    was scanned on (it is applied there or not at all)."""
-
-    raw: str
-    manual: bool
-    arrived: float
-    key: str = field(default_factory=lambda: uuid.uuid4().hex)
-    held_on: object | None = None
-
 
 #: Seconds between looks for a database that stopped answering.
 DATABASE_RETRY_S = 2.0
@@ -69,6 +60,15 @@ class PickerApp(App[None]):
     TITLE = "Picker"
     ENABLE_COMMAND_PALETTE = False
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit")]
+    #: The screens a screen opens by name (:meth:`open_screen`): each opening pushes a new one,
+    #: built with the arguments given (unlike Textual's ``SCREENS``, which keeps one of each).
+    STATIONS: ClassVar[dict[str, Callable[..., PickerScreen]]] = {
+        "pick": PickScreen,
+        "pack": PackScreen,
+        "handoff": HandoffScreen,
+        "lead": LeadScreen,
+        "scanner-test": ScannerTestScreen,
+    }
 
     def __init__(self, settings: Settings, db: Database, *, clock: Clock = system_clock) -> None:
         super().__init__()
@@ -318,6 +318,11 @@ class PickerApp(App[None]):
         self.operator = message.operator
         self.push_screen(HomeScreen(message.operator))
         self.call_after_refresh(settle_memory)
+
+    def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Push a new screen of the station ``name`` (a key of :attr:`STATIONS`), built with
+        ``args`` and ``kwargs``."""
+        self.push_screen(self.STATIONS[name](*args, **kwargs))
 
     def open_queue(self, *, resume: bool = False) -> None:
         """Show the picker queue. It is built once per login and kept (installed): opening it

@@ -1,0 +1,1 @@
+"""The screens of the terminal, one module per screen; each imports only ``base`` of them."""

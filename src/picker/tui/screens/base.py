@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar, cast
 
 from textual import events, on
 from textual.screen import Screen
@@ -21,11 +21,10 @@ from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import scans
 from picker.services.actors import Actor
 from picker.services.scans import ScanOutcome
+from picker.tui.incoming import IncomingScan
+from picker.tui.terminal import Terminal
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
-
-if TYPE_CHECKING:
-    from picker.tui.app import IncomingScan, PickerApp
 
 
 class PickerScreen(Screen[None]):
@@ -64,9 +63,10 @@ class PickerScreen(Screen[None]):
                 self.show()
 
     @property
-    def picker(self) -> PickerApp:
-        """The running app, typed (``self.app`` is a plain ``App`` to the type checker)."""
-        return cast("PickerApp", self.app)
+    def picker(self) -> Terminal:
+        """The running app, typed as what screens may use of it (``self.app`` is a plain
+        ``App`` to the type checker)."""
+        return cast(Terminal, self.app)
 
     @on(events.ScreenResume)
     def _printer_line_again(self) -> None:

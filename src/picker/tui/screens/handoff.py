@@ -1,5 +1,7 @@
-"""The handoff zone: lanes per courier, and a pickup scanned parcel by parcel into the courier's
-hands, closed with its manifest.
+"""The handoff zone: parcels scanned into the courier's hands, lane by lane.
+
+Lanes per courier, and a pickup scanned parcel by parcel into the courier's hands, closed with
+its manifest.
 
 Scan the courier's code or lane (from the station sheet) to open its pickup, then each parcel
 the courier takes: accepted with the count, refused by name when it is another courier's, void,
@@ -332,9 +334,7 @@ class HandoffScreen(PickerScreen):
             self.show()
 
     def action_lead_tools(self) -> None:
-        from picker.tui.screens.lead import LeadScreen
-
-        self.app.push_screen(LeadScreen())
+        self.picker.open_screen("lead")
 
     def action_leave(self) -> None:
         if self.closing:

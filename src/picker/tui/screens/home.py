@@ -16,9 +16,6 @@ from picker.services.actors import OperatorInfo
 from picker.services.floor import packing, picking
 from picker.tui.messages import LoggedOut
 from picker.tui.screens.base import PickerScreen
-from picker.tui.screens.handoff import HandoffScreen
-from picker.tui.screens.pack import PackScreen
-from picker.tui.screens.scanner_test import ScannerTestScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
@@ -83,7 +80,7 @@ class HomeScreen(PickerScreen):
         elif station is Station.PACKING:
             packing_now = await asyncio.to_thread(packing.mine, self.picker.db, self.operator.id)
             if packing_now is not None:
-                self.app.push_screen(PackScreen(packing_now))
+                self.picker.open_screen("pack", packing_now)
 
     def _station(self) -> Station | None:
         """The station Enter opens: the one this terminal stands at (config [terminal]
@@ -104,9 +101,9 @@ class HomeScreen(PickerScreen):
         if station is Station.PICKING:
             self.picker.open_queue()
         elif station is Station.PACKING:
-            self.app.push_screen(PackScreen())
+            self.picker.open_screen("pack")
         elif station is Station.HANDOFF:
-            self.app.push_screen(HandoffScreen())
+            self.picker.open_screen("handoff")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
@@ -116,7 +113,7 @@ class HomeScreen(PickerScreen):
         await self.refuse(scan, f"{scan.text}: nothing to do with this scan here. {then}".strip())
 
     def action_scanner_test(self) -> None:
-        self.app.push_screen(ScannerTestScreen())
+        self.picker.open_screen("scanner-test")
 
     def action_logout(self) -> None:
         self.post_message(LoggedOut())

@@ -1,8 +1,10 @@
-"""The shift lead's tools, at the handoff station: held orders with their reasons, and the
-actions that put the floor right — release a hold, reassign or take over a pick, take over a
-pack, void a parcel, reprint a label. Each asks for what it needs (scan the order, badge or
-parcel; key the reason) and is journaled with the lead's name and the reason. Only a lead
-reaches this screen, and every service behind it checks the role again.
+"""The shift lead's tools: held orders and the actions that put the floor right.
+
+At the handoff station: held orders with their reasons, and the actions that put the floor
+right — release a hold, reassign or take over a pick, take over a pack, void a parcel, reprint
+a label. Each asks for what it needs (scan the order, badge or parcel; key the reason) and is
+journaled with the lead's name and the reason. Only a lead reaches this screen, and every
+service behind it checks the role again.
 """
 
 from __future__ import annotations

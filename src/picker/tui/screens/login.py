@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,13 +14,11 @@ from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import auth
 from picker.services.actors import OperatorInfo
 from picker.services.scans import ScanOutcome
+from picker.tui.incoming import IncomingScan
 from picker.tui.messages import LoggedIn
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import plain
 from picker.tui.widgets.feedback import Feedback, Kind
-
-if TYPE_CHECKING:
-    from picker.tui.app import IncomingScan
 from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 

@@ -1,5 +1,7 @@
-"""The packing table: open an order by its tote, verify every unit by scan, box, weigh, confirm
-the address, close parcels (the label prints), and the courier's lane in large letters.
+"""The packing table: an order verified unit by unit, boxed, weighed and labelled.
+
+Open an order by its tote, verify every unit by scan, box, weigh, confirm the address, close
+parcels (the label prints), and the courier's lane in large letters.
 
 Scans do everything: a tote or order number opens the order; each product scan verifies a unit
 (a GS1 count verifies that many, and after the first the quantity may be keyed); a box barcode

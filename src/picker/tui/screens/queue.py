@@ -211,9 +211,7 @@ class QueueScreen(PickerScreen):
             )
             self.feedback.error(what)
             return
-        from picker.tui.screens.pick import PickScreen
-
-        self.app.push_screen(PickScreen())
+        self.picker.open_screen("pick")
 
     async def action_refresh(self) -> None:
         await self.locked(self.reload)

@@ -7,8 +7,6 @@ looks mis-set (missing suffix, doubled value, keyboard layout).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,13 +15,11 @@ from textual.widgets import Input, Static
 
 from picker.domain.scanning import Explanation, explain, visible
 from picker.services.scans import ScanOutcome
+from picker.tui.incoming import IncomingScan
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
-
-if TYPE_CHECKING:
-    from picker.tui.app import IncomingScan
 
 
 def describe(explained: Explanation) -> Text:

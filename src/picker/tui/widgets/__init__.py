@@ -1,0 +1,1 @@
+"""Widgets the screens share: the title bar, the feedback bar, the key bar."""

@@ -1,7 +1,9 @@
-"""The top of every screen: Picker, the terminal and its station, who is logged in — and, only
-while something is wrong, a red line saying so: this terminal's printer ("printer T01 down, 3
-labels queued": the jobs wait in the queue and print later) or the database ("database
-unreachable, retrying": the terminal looks every few seconds and says when it is back)."""
+"""The top of every screen: the terminal, its station, who is logged in, and any alert.
+
+Picker, the terminal and its station, who is logged in — and, only while something is wrong, a
+red line saying so: this terminal's printer ("printer T01 down, 3 labels queued": the jobs wait
+in the queue and print later) or the database ("database unreachable, retrying": the terminal
+looks every few seconds and says when it is back)."""
 
 from __future__ import annotations
 
