@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, Parcel, PrintJob, Tote
 from picker.tui.screens.pack import PackScreen
-from tests.services.test_packing import a_packed_parcel
+from tests.services.floor.test_packing import a_packed_parcel
 from tests.tui.conftest import PACKER
 from tests.tui.helpers import burst, feedback, scan, settle, text_of
 
@@ -265,12 +265,12 @@ async def test_a_voided_parcels_label_brings_its_order_back_to_the_table(
     app_factory, floor_url
 ) -> None:
     from picker.services.actors import Actor
-    from picker.services.floor import packing
+    from picker.services.floor.parcels import void_parcel
 
     db = Database(floor_url)
     try:
         tracking, number = a_packed_parcel(db)
-        packing.void_parcel(db, Actor("T00"), tracking, "label torn")
+        void_parcel(db, Actor("T00"), tracking, "label torn")
     finally:
         db.dispose()
     app = app_factory()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from picker.services.actors import Actor
-from picker.services.intake import order_import as intake
+from picker.services.orders import lead_actions
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, Tote
 from picker.tui.screens.pick import PickScreen
@@ -35,7 +35,7 @@ def give_orders(url: str, n: int, *, min_units: int = 1) -> list[str]:
             )
         assert len(numbers) == n
         for number in numbers:
-            intake.assign_order(db, Actor("T00"), number, PICKER[0], clock=lambda: NOW)
+            lead_actions.assign_order(db, Actor("T00"), number, PICKER[0], clock=lambda: NOW)
         return numbers
     finally:
         db.dispose()

@@ -24,7 +24,8 @@ from textual.widgets import Input, Static
 from picker.domain.scanning import Scan
 from picker.services.errors import ServiceError
 from picker.services.floor import packing
-from picker.services.intake import order_import as intake
+from picker.services.floor.parcels import void_parcel
+from picker.services.orders import lead_actions
 from picker.services.orders import views as queries
 from picker.services.printjobs import print_queue
 from picker.services.scans import ScanOutcome
@@ -57,7 +58,7 @@ class Tool:
 
 def _release(screen: LeadScreen, a: dict[str, str]) -> str:
     app = screen.picker
-    done = intake.release_order(
+    done = lead_actions.release_order(
         app.db, screen.actor, a["order"], settings=app.settings,
         reason=f"released by {screen.lead_name}: {a['reason']}", clock=app.clock,
     )  # fmt: skip
@@ -68,7 +69,7 @@ def _release(screen: LeadScreen, a: dict[str, str]) -> str:
 
 def _reassign(screen: LeadScreen, a: dict[str, str]) -> str:
     app = screen.picker
-    intake.assign_order(
+    lead_actions.assign_order(
         app.db, screen.actor, a["order"], a["badge"], reason=a["reason"], clock=app.clock
     )
     return f"{a['order']} given to {a['badge']}"
@@ -85,7 +86,7 @@ def _take_pack(screen: LeadScreen, a: dict[str, str]) -> str:
 
 def _void(screen: LeadScreen, a: dict[str, str]) -> str:
     app = screen.picker
-    done = packing.void_parcel(app.db, screen.actor, a["parcel"], a["reason"], clock=app.clock)
+    done = void_parcel(app.db, screen.actor, a["parcel"], a["reason"], clock=app.clock)
     printing = " Its label is printing right now: take it off." if done.printing_jobs else ""
     return (
         f"Parcel {done.tracking_no} of {done.order_number} voided: take its label off. "

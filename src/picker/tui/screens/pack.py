@@ -30,6 +30,7 @@ from picker.domain.scanning import Scan, ScanKind
 from picker.services.errors import ServiceError
 from picker.services.floor import packing
 from picker.services.floor.packing import PackView
+from picker.services.floor.parcels import close_parcel
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
@@ -487,7 +488,7 @@ class PackScreen(PickerScreen):
         self.qty_line = None
         app = self.picker
         closed = await self._call(
-            packing.close_parcel, app.db, self.actor, app.settings, self.order_id,
+            close_parcel, app.db, self.actor, app.settings, self.order_id,
             more_to_come=more_to_come, clock=app.clock,
         )  # fmt: skip
         if closed is None:
