@@ -7,9 +7,9 @@ import pypdfium2
 import zxingcpp
 from PIL import Image
 
+from tests.cli.test_main import run
 from tests.printing.test_labels import LABELS
 from tests.printing.zpl_raster import rasterize
-from tests.test_cli import run
 
 
 def labelled(config: Path) -> Path:

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Order, PrintJob
-from tests.test_cli import run
-from tests.test_cli_labels import labelled
+from tests.cli.test_labels import labelled
+from tests.cli.test_main import run
 
 
 def test_a_days_manifests_are_printed_again_or_written_out(

@@ -7,7 +7,7 @@ import pytest
 
 from picker.cli import main
 
-FIXTURES = Path(__file__).parent / "fixtures" / "intake"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "intake"
 
 
 @pytest.fixture

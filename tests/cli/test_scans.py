@@ -9,7 +9,7 @@ from picker.services import scans
 from picker.services.actors import Actor
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
-from tests.test_cli import run
+from tests.cli.test_main import run
 
 
 def test_explain_shows_every_field_of_a_gs1_code_with_gs_written_visibly(capsys, config) -> None:

@@ -1,0 +1,74 @@
+"""The ``picker`` command: the terminal, the demo floor, the database, operators, benchmarks."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from picker import __version__
+from picker.cli import bench, check, db, demo, documents, intake, operator, order, run, scans
+from picker.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError
+from picker.config import ConfigError, load_settings
+
+#: The commands, in the order ``picker --help`` lists them: each adds its parser and handler.
+_COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
+    run.add_run,
+    db.add_db,
+    demo.add_demo,
+    operator.add_operator,
+    intake.add_import,
+    intake.add_product,
+    intake.add_stock,
+    order.add_order,
+    documents.add_print,
+    documents.add_parcel,
+    check.add_check,
+    documents.add_manifest,
+    documents.add_label,
+    scans.add_scans,
+    scans.add_scan,
+    bench.add_bench,
+)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="picker",
+        description="Picker, the warehouse floor terminal. Without a command: start the terminal.",
+    )
+    p.add_argument("--version", action="version", version=f"picker {__version__}")
+    p.add_argument(
+        "--config",
+        metavar="PATH",
+        help="configuration file (default: $PICKER_CONFIG, else ./config.toml)",
+    )
+    p.set_defaults(handler=run.start_terminal)  # no command: the terminal
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add in _COMMANDS:
+        add(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        return args.handler(args, settings)
+    except ConfigError as exc:
+        print(f"picker: configuration: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CliError as exc:
+        print(f"picker: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("picker: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # the last line of defence: words, not a traceback
+        from picker.services.errors import describe_failure
+
+        message = describe_failure(exc)
+        if message is None:
+            raise
+        print(f"picker: {message}", file=sys.stderr)
+        return EXIT_FAILED

@@ -1,0 +1,184 @@
+"""Intake: ``picker import`` (orders), ``picker product`` (the catalogue), ``picker stock``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from picker.cli.arguments import count
+from picker.cli.database import open_database, require_head
+from picker.cli.errors import EXIT_FAILED, EXIT_OK, CliError
+from picker.cli.progress import ProgressBar
+from picker.config import Settings
+from picker.domain.text import printable
+
+
+def add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    imp = sub.add_parser("import", help="import orders (Shopify / WooCommerce JSON, CSV)")
+    imp.add_argument("file", help="the export file")
+    imp.add_argument("--format", choices=("shopify", "woocommerce", "csv"), help="default: detect")
+    imp.add_argument("--channel", help="sales channel name (default: the format)")
+    imp.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
+    imp.set_defaults(handler=_import)
+
+
+def add_product(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("product", help="the catalogue")
+    parser.set_defaults(handler=_product)
+    product = parser.add_subparsers(dest="product_command", metavar="ACTION", required=True)
+    product.add_parser("import", help="create or update products from a CSV").add_argument("file")
+
+
+def add_stock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("stock", help="stock in bins")
+    parser.set_defaults(handler=_stock)
+    stock = parser.add_subparsers(dest="stock_command", metavar="ACTION", required=True)
+    stock.add_parser("import", help="set stock from a count CSV (sku, bin, on_hand)").add_argument(
+        "file"
+    )
+    st = stock.add_parser("set", help="set the stock of one product in one bin")
+    st.add_argument("sku")
+    st.add_argument("bin")
+    st.add_argument("quantity", type=count)
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+
+
+def _print_report(report: Any, labels: Sequence[tuple[str, str]], shown: int = 50) -> None:
+    for problem in report.problems[:shown]:
+        print(f"  {printable(str(problem))}", file=sys.stderr)
+    if len(report.problems) > shown:
+        print(f"  … and {len(report.problems) - shown} more problems", file=sys.stderr)
+    print(", ".join(f"{label} {report.counts[key]:,}" for key, label in labels))
+
+
+def _import(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.channels.files import FileRefused
+    from picker.channels.orders import parse_orders
+    from picker.services.actors import Actor
+    from picker.services.intake.order_import import import_orders
+
+    path = Path(args.file)
+    data = _read_input(path)
+    db = open_database(settings)
+    require_head(db)
+    try:
+        parsed = parse_orders(
+            data,
+            file_name=path.name,
+            format=args.format,
+            channel=args.channel,
+            cod_gateways=settings.intake.cod_gateways,
+        )
+    except FileRefused as exc:
+        raise CliError(f"{path}: {exc}; nothing imported") from None
+    bar = ProgressBar()
+    report = import_orders(
+        db,
+        Actor(terminal_id=settings.terminal.id),
+        parsed,
+        settings=settings,
+        file_name=path.name,
+        dry_run=args.dry_run,
+        progress=lambda done, total: bar("orders", done, total),
+    )
+    if args.dry_run:
+        print("Dry run: nothing was changed. It would have been:")
+    _print_report(
+        report,
+        [("imported", "imported"), ("on_hold", "on hold"), ("already_imported",
+         "already imported"), ("failed", "failed")] + ([] if args.dry_run else
+         [("assigned", "assigned to pickers")]),
+    )  # fmt: skip
+    db.dispose()
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _retry_short(db: Any, settings: Settings) -> None:
+    from picker.services.actors import Actor
+    from picker.services.intake.order_import import retry_short_orders
+
+    results = retry_short_orders(db, Actor(terminal_id=settings.terminal.id), settings=settings)
+    released = [r.number for r in results if r.released]
+    if results:
+        print(f"orders held for stock: {len(released)} of {len(results)} released"
+              + (f" ({', '.join(released[:10])}{' …' if len(released) > 10 else ''})"
+                 if released else ""))  # fmt: skip
+
+
+def _product(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.channels.files import FileRefused
+    from picker.services.actors import Actor
+    from picker.services.intake.catalogue import import_products
+
+    path = Path(args.file)
+    data = _read_input(path)
+    db = open_database(settings)
+    require_head(db)
+    bar = ProgressBar()
+    try:
+        report = import_products(
+            db,
+            Actor(terminal_id=settings.terminal.id),
+            data,
+            file_name=path.name,
+            progress=lambda done, total: bar("products", done, total),
+        )
+    except FileRefused as exc:
+        raise CliError(f"{path}: {exc}; nothing imported") from None
+    _print_report(
+        report,
+        [("created", "created"), ("updated", "updated"), ("unchanged", "unchanged"),
+         ("failed", "failed")],
+    )  # fmt: skip
+    db.dispose()
+    return EXIT_FAILED if report.failed else EXIT_OK
+
+
+def _stock(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.channels.files import FileRefused
+    from picker.services.actors import Actor
+    from picker.services.intake.catalogue import import_stock, set_stock
+
+    db = open_database(settings)
+    require_head(db)
+    actor = Actor(terminal_id=settings.terminal.id)
+    pattern = settings.scanner.patterns["bin"]
+    code = EXIT_OK
+    if args.stock_command == "set":
+        change = set_stock(db, actor, args.sku, args.bin, args.quantity, bin_pattern=pattern)
+        print(f"{printable(change.sku)} in {change.bin}: {change.before} → {change.after}")
+        increased = change.after > change.before
+    else:
+        path = Path(args.file)
+        data = _read_input(path)
+        bar = ProgressBar()
+        try:
+            result = import_stock(
+                db,
+                actor,
+                data,
+                file_name=path.name,
+                bin_pattern=pattern,
+                progress=lambda done, total: bar("stock", done, total),
+            )
+        except FileRefused as exc:
+            raise CliError(f"{path}: {exc}; nothing changed") from None
+        _print_report(result, [("changed", "changed"), ("unchanged", "unchanged"),
+                               ("failed", "failed")])  # fmt: skip
+        if result.bins_created:
+            print(f"new bins: {', '.join(result.bins_created)}")
+        increased = bool(result.increased)
+        code = EXIT_FAILED if result.failed else EXIT_OK
+    if increased:
+        _retry_short(db, settings)
+    db.dispose()
+    return code

@@ -1,0 +1,87 @@
+"""``picker operator``: add, list, disable and enable operators, reset a PIN."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from picker.cli.database import open_database, require_head
+from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
+from picker.config import Settings
+from picker.domain.text import printable
+
+
+def add_operator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("operator", help="manage operators")
+    parser.set_defaults(handler=_operator)
+    op = parser.add_subparsers(dest="op_command", metavar="ACTION", required=True)
+    add = op.add_parser("add", help="add an operator")
+    add.add_argument("badge", help="badge number, e.g. EMP-0042")
+    add.add_argument("name", help="full name")
+    add.add_argument("--roles", required=True, help="comma-separated: picker, packer, lead")
+    add.add_argument("--pin", help="4-8 digits (asked for when not given)")
+    op.add_parser("list", help="list operators")
+    for name, text in (("disable", "disable a badge"), ("enable", "enable a badge, lift its lock")):
+        op.add_parser(name, help=text).add_argument("badge")
+    reset = op.add_parser("reset-pin", help="set a new PIN and lift any lock")
+    reset.add_argument("badge")
+    reset.add_argument("--pin", help="4-8 digits (asked for when not given)")
+
+
+def _ask_pin(given: str | None) -> str:
+    if given is not None:
+        return given
+    if not sys.stdin.isatty():
+        raise CliError("give the PIN with --pin (no terminal to ask on)", EXIT_USAGE)
+    first = getpass.getpass("New PIN (4-8 digits): ")
+    if getpass.getpass("Again: ") != first:
+        raise CliError("the two PINs differ; nothing changed")
+    return first
+
+
+def _operator(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services import auth
+    from picker.services.actors import Actor
+
+    db = open_database(settings)
+    require_head(db)
+    actor = Actor(terminal_id=settings.terminal.id)
+    if args.op_command == "add":
+        op = auth.add_operator(
+            db,
+            actor,
+            args.badge,
+            args.name,
+            args.roles,
+            _ask_pin(args.pin),
+            badge_pattern=settings.scanner.patterns["badge"],
+        )
+        print(f"added {op.badge} {op.name} ({', '.join(sorted(op.roles))})")
+    elif args.op_command == "list":
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        rows = auth.list_operators(db)
+        print(f"{'badge':<12} {'roles':<20} {'state':<22} name")
+        for r in rows:
+            if not r.active:
+                state = "disabled"
+            elif r.locked_until and r.locked_until > now:
+                state = f"locked until {r.locked_until:%H:%M} UTC"
+            else:
+                state = "active"
+            roles = ",".join(sorted(r.roles))
+            print(f"{r.badge:<12} {roles:<20} {state:<22} {printable(r.name)}")
+        print(f"{len(rows)} operator(s)")
+    elif args.op_command == "disable":
+        auth.disable_operator(db, actor, args.badge)
+        print(f"{args.badge} disabled")
+    elif args.op_command == "enable":
+        auth.enable_operator(db, actor, args.badge)
+        print(f"{args.badge} enabled")
+    else:
+        auth.reset_pin(db, actor, args.badge, _ask_pin(args.pin))
+        print(f"{args.badge}: new PIN set, lock lifted")
+    db.dispose()
+    return EXIT_OK

@@ -1,0 +1,144 @@
+"""``picker order``: list and show orders, release, hold, cancel and assign them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from picker.cli.arguments import count
+from picker.cli.database import open_database, require_head
+from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
+from picker.cli.output import to_json
+from picker.config import Settings
+from picker.domain.text import printable
+
+
+def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("order", help="orders")
+    parser.set_defaults(handler=_order)
+    order = parser.add_subparsers(dest="order_command", metavar="ACTION", required=True)
+    ol = order.add_parser("list", help="list orders, oldest first")
+    ol.add_argument("--status", help="only orders of this status")
+    ol.add_argument("--format", choices=("table", "csv", "json"), default="table")
+    ol.add_argument("--limit", type=count, help="at most this many")
+    os_ = order.add_parser("show", help="one order: lines, status, hold reasons, events")
+    os_.add_argument("number")
+    os_.add_argument("--format", choices=("table", "json"), default="table")
+    order.add_parser("release", help="re-check a held order and release it").add_argument("number")
+    for name, text in (("hold", "put an order on hold"), ("cancel", "cancel an order")):
+        cmd = order.add_parser(name, help=text)
+        cmd.add_argument("number")
+        cmd.add_argument("--reason", required=True)
+    oa = order.add_parser("assign", help="give orders to pickers (one to a named picker)")
+    oa.add_argument("number", nargs="?", help="the order (default: assign all that are ready)")
+    oa.add_argument("--to", metavar="BADGE", help="the picker's badge")
+    oa.add_argument(
+        "--reason", default="", help="why (journaled); an order being picked is taken over"
+    )
+
+
+def _order(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.actors import Actor
+    from picker.services.intake import order_import as intake
+    from picker.services.orders import views as queries
+
+    db = open_database(settings)
+    require_head(db)
+    actor = Actor(terminal_id=settings.terminal.id)
+    command = args.order_command
+    if command == "list":
+        found = queries.list_orders(db, status=args.status, limit=args.limit)
+        _print_orders(found, args.format)
+    elif command == "show":
+        detail = queries.order_detail(db, args.number)
+        if args.format == "json":
+            print(to_json(detail.as_json()))
+        else:
+            _print_detail(detail)
+    elif command == "release":
+        result = intake.release_order(db, actor, args.number, settings=settings)
+        if not result.released:
+            reasons = "; ".join(printable(r) for r in result.reasons)
+            raise CliError(f"{args.number} stays on hold: {reasons}")
+        print(f"{args.number} released")
+    elif command == "hold":
+        change = intake.hold_order(db, actor, args.number, args.reason)
+        print(f"{args.number} on hold")
+        _print_put_back(change.put_back)
+    elif command == "cancel":
+        change = intake.cancel_order(db, actor, args.number, args.reason)
+        print(f"{args.number} cancelled; its reserved stock is free again")
+        _print_put_back(change.put_back)
+    elif args.number and args.to:
+        intake.assign_order(db, actor, args.number, args.to, reason=args.reason)
+        print(f"{args.number} assigned to {args.to.upper()}")
+    elif args.number or args.to:
+        raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
+    else:
+        done = intake.assign_ready_orders(db, actor, settings=settings)
+        for a in done:
+            print(f"{a.order_number} → {a.badge}")
+        print(f"{len(done)} order(s) assigned")
+    db.dispose()
+    return EXIT_OK
+
+
+def _print_put_back(put_back: Sequence[Any]) -> None:
+    """What a stopped order's tote held, and the bin each unit goes back to (booked already)."""
+    for p in put_back:
+        print(f"put back {p.quantity} × {printable(p.sku)} → {printable(p.bin)}")
+
+
+_LIST_COLUMNS = ("number", "status", "placed_at", "customer", "country", "courier", "lines",
+                 "units", "total", "currency", "cod", "assignee", "hold_reasons")  # fmt: skip
+
+
+def _print_orders(found: Sequence[Any], fmt: str) -> None:
+    if fmt == "json":
+        print(to_json({"orders": [o.as_json() for o in found]}))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(_LIST_COLUMNS)
+        for o in found:
+            row = o.as_json()
+            row["hold_reasons"] = "; ".join(row["hold_reasons"])
+            # Data for scripts, but it may land on a terminal: control characters escaped.
+            writer.writerow([printable(str(row[c])) if row[c] is not None else "" for c in
+                             _LIST_COLUMNS])  # fmt: skip
+        return
+    print(f"{'number':<11} {'status':<10} {'placed (UTC)':<16} {'customer':<22} {'cc':<2} "
+          f"{'courier':<6} {'units':>5} {'total':>12} {'picker':<9} hold")  # fmt: skip
+    for o in found:
+        name = printable(o.customer)
+        name = name if len(name) <= 22 else name[:21] + "…"
+        total = f"{o.total} {o.currency}"
+        print(f"{o.number:<11} {o.status:<10} {o.placed_at:%Y-%m-%d %H:%M} {name:<22} "
+              f"{printable(o.country):<2} {o.courier or '-':<6} {o.units:>5} {total:>12} "
+              f"{o.assignee or '-':<9} {printable('; '.join(o.hold_reasons))}")  # fmt: skip
+    print(f"{len(found)} order(s)")
+
+
+def _print_detail(d: Any) -> None:
+    o = d.summary
+    print(f"{o.number}  {o.status}  ({o.channel} {printable(o.shop_order_no)})")
+    print(f"placed {o.placed_at:%Y-%m-%d %H:%M} UTC; courier {o.courier or '-'} "
+          f"({printable(d.shipping_method)}); picker {o.assignee or '-'}")  # fmt: skip
+    print(f"total {o.total} {o.currency}" + (f"; COD {o.cod} {o.currency}" if o.cod else ""))
+    print("ship to: " + " / ".join(printable(p) for p in d.ship_address))
+    if d.note:
+        print(f"note: {printable(d.note)}")
+    for reason in o.hold_reasons:
+        print(f"ON HOLD: {printable(reason)}")
+    print("lines:")
+    for ln in d.lines:
+        print(f"  {ln.line_no:>2}. {printable(ln.sku):<14} x{ln.quantity:<4} reserved "
+              f"{ln.reserved:<4} {ln.unit_price:>10}  {printable(ln.name)}")  # fmt: skip
+    print("events:")
+    for e in d.events:
+        print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.from_status or '-':>9} → {e.to_status:<9} "
+              f"{e.operator or '-':<9} {e.terminal:<5} {printable(e.reason)}")  # fmt: skip
