@@ -8,7 +8,7 @@ from picker.store.engine import Database
 from picker.store.models import Operator, Order, Parcel, PrintJob
 from tests.cli.test_labels import labelled
 from tests.cli.test_main import run
-from tests.services.test_packing import a_packed_parcel
+from tests.services.floor.test_packing import a_packed_parcel
 
 
 def test_a_lead_voids_a_closed_parcel_from_the_command_line(

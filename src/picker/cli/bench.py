@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from picker.bench.runs import FLOOR_RUNS, labels_metrics, metric
 from picker.cli.arguments import count
-from picker.cli.bench_runs import FLOOR_RUNS, labels_metrics, metric
 from picker.cli.database import open_database
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.progress import ProgressBar

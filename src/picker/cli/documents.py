@@ -176,12 +176,12 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
 
 def _parcel(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.actors import Actor
-    from picker.services.floor import packing
+    from picker.services.floor.parcels import void_parcel
 
     db = open_database(settings)
     require_head(db)
     try:
-        done = packing.void_parcel(db, Actor(settings.terminal.id), args.parcel, args.reason)
+        done = void_parcel(db, Actor(settings.terminal.id), args.parcel, args.reason)
     finally:
         db.dispose()
     jobs = ""

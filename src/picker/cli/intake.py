@@ -62,21 +62,16 @@ def _print_report(report: Any, labels: Sequence[tuple[str, str]], shown: int = 5
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from picker.channels.files import FileRefused
-    from picker.channels.orders import parse_orders
     from picker.services.actors import Actor
-    from picker.services.intake.order_import import import_orders
+    from picker.services.intake.order_import import import_orders, read_export
 
     path = Path(args.file)
     data = _read_input(path)
     db = open_database(settings)
     require_head(db)
     try:
-        parsed = parse_orders(
-            data,
-            file_name=path.name,
-            format=args.format,
-            channel=args.channel,
-            cod_gateways=settings.intake.cod_gateways,
+        parsed = read_export(
+            data, settings=settings, file_name=path.name, format=args.format, channel=args.channel
         )
     except FileRefused as exc:
         raise CliError(f"{path}: {exc}; nothing imported") from None
@@ -104,7 +99,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
 
 def _retry_short(db: Any, settings: Settings) -> None:
     from picker.services.actors import Actor
-    from picker.services.intake.order_import import retry_short_orders
+    from picker.services.orders.lead_actions import retry_short_orders
 
     results = retry_short_orders(db, Actor(terminal_id=settings.terminal.id), settings=settings)
     released = [r.number for r in results if r.released]

@@ -41,7 +41,7 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _order(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.actors import Actor
-    from picker.services.intake import order_import as intake
+    from picker.services.orders import lead_actions
     from picker.services.orders import views as queries
 
     db = open_database(settings)
@@ -58,26 +58,26 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         else:
             _print_detail(detail)
     elif command == "release":
-        result = intake.release_order(db, actor, args.number, settings=settings)
+        result = lead_actions.release_order(db, actor, args.number, settings=settings)
         if not result.released:
             reasons = "; ".join(printable(r) for r in result.reasons)
             raise CliError(f"{args.number} stays on hold: {reasons}")
         print(f"{args.number} released")
     elif command == "hold":
-        change = intake.hold_order(db, actor, args.number, args.reason)
+        change = lead_actions.hold_order(db, actor, args.number, args.reason)
         print(f"{args.number} on hold")
         _print_put_back(change.put_back)
     elif command == "cancel":
-        change = intake.cancel_order(db, actor, args.number, args.reason)
+        change = lead_actions.cancel_order(db, actor, args.number, args.reason)
         print(f"{args.number} cancelled; its reserved stock is free again")
         _print_put_back(change.put_back)
     elif args.number and args.to:
-        intake.assign_order(db, actor, args.number, args.to, reason=args.reason)
+        lead_actions.assign_order(db, actor, args.number, args.to, reason=args.reason)
         print(f"{args.number} assigned to {args.to.upper()}")
     elif args.number or args.to:
         raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
     else:
-        done = intake.assign_ready_orders(db, actor, settings=settings)
+        done = lead_actions.assign_ready_orders(db, actor, settings=settings)
         for a in done:
             print(f"{a.order_number} → {a.badge}")
         print(f"{len(done)} order(s) assigned")

@@ -1,4 +1,4 @@
-"""The measuring of ``picker bench``: each benchmark's run, as rows of its report."""
+"""The measuring behind ``picker bench NAME``: each run on its floor, as rows of its report."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ def _bench_pick(
     from picker.bench.terminal import measure_picking
     from picker.services.actors import Actor
     from picker.services.errors import ServiceError
-    from picker.services.intake import order_import as intake
+    from picker.services.orders import lead_actions
     from picker.store.models import Order, PickTask
     from picker.tui.app import make_app
 
@@ -138,7 +138,7 @@ def _bench_pick(
         given = 0
         for number in numbers:
             try:
-                intake.assign_order(db, lead, number, badge)
+                lead_actions.assign_order(db, lead, number, badge)
                 given += 1
             except ServiceError:
                 continue
