@@ -19,7 +19,6 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 
 from picker.config import Settings, load_settings
-from picker.demo.builder import build_demo
 from picker.store import migrate
 from picker.store.engine import Database
 from tests.pgserver import PrivateServer
@@ -175,5 +174,7 @@ def settings() -> Settings:
 @pytest.fixture
 def floor(db: Database) -> Database:
     """The demo catalogue, bins, couriers and operators, with no orders."""
+    from picker.demo.builder import build_demo
+
     build_demo(db, orders=0, seed=1, now=NOW)
     return db

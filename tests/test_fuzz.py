@@ -1,6 +1,6 @@
 """Bad input everywhere, by hypothesis (a fixed example budget): configuration files and
 courier labels. Nothing crashes; every refusal is in words. (The scan router and the importers
-have theirs in tests/domain/test_scanning_properties.py and tests/services/test_formats.py.)"""
+have theirs in tests/domain/test_scanning_properties.py and tests/channels/test_orders.py.)"""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import biip
 import pytest
 from sqlalchemy import func, select, text
 
-from picker.demo import builder as demo
+from picker.demo import builder
 from picker.demo.builder import FloorNotEmpty, build_demo
 from picker.demo.floor_data import FLOOR_MIX, LIVE_ORDERS
 from picker.domain.statuses import OrderStatus, check_order_transition
@@ -30,7 +30,7 @@ from tests.conftest import NOW
 
 
 @pytest.fixture
-def floor(db: Database) -> demo.DemoResult:
+def floor(db: Database) -> builder.DemoResult:
     return build_demo(db, orders=60, seed=7, now=NOW)
 
 
@@ -168,7 +168,7 @@ def test_history_orders_are_delivered_executed_returned_or_cancelled(tmp_path) -
 def test_generating_in_a_second_process_builds_the_same_floor(tmp_path, monkeypatch) -> None:
     here, there = (Database(f"sqlite:///{tmp_path / n}") for n in ("a.db", "b.db"))
     build_demo(here, orders=300, seed=5, now=NOW)
-    monkeypatch.setattr(demo, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(builder, "PARALLEL_FROM", 1)
     seen: list[tuple[str, int, int]] = []
     build_demo(there, orders=300, seed=5, now=NOW, progress=lambda *a: seen.append(a))
     assert _dump(here) == _dump(there)

@@ -1,7 +1,9 @@
-"""A whole floor at once (``picker bench floor``): terminal processes working the real services
-concurrently — pickers (with shortages), packers (with multi-parcel orders), a lead handing
-parcels to couriers — each as its operator would, optionally killed with SIGKILL at random and
-restarted; then the invariant check and the scans every terminal saw acknowledged.
+"""A whole floor at once (``picker bench floor``): many terminals, kills and cuts.
+
+Terminal processes working the real services concurrently — pickers (with shortages),
+packers (with multi-parcel orders), a lead handing parcels to couriers — each as its operator
+would, optionally killed with SIGKILL at random and restarted; then the invariant check and the
+scans every terminal saw acknowledged.
 
 A terminal appends each acknowledged scan (its raw text, unique to the run) to a file of its own
 after the service call returned, so "acknowledged" means what a screen would have shown: every

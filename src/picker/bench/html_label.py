@@ -1,5 +1,8 @@
-"""The same courier label as HTML rendered by WeasyPrint — only for ``picker bench labels``, to
-compare with the HTML-to-PDF route some peer systems take. Needs the ``bench`` extra."""
+"""The courier label as HTML through WeasyPrint, to compare with ReportLab.
+
+Only for ``picker bench labels``, to compare with the HTML-to-PDF route some peer systems
+take. Needs the ``bench`` extra.
+"""
 
 from __future__ import annotations
 

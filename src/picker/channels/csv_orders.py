@@ -1,5 +1,7 @@
-"""Orders in our own CSV format, one row per order line, read into
-:class:`~picker.domain.intake.IncomingOrder` records.
+"""Orders in our own CSV format, one row per order line.
+
+Each order becomes an :class:`~picker.domain.intake.IncomingOrder` record, or a record error
+naming the line and the column.
 
 Format: UTF-8 (a byte-order mark is allowed), comma-separated (a semicolon or tab is used
 instead when the header line has no comma but one of those), a header row first; column names are

@@ -1,5 +1,8 @@
-"""Reading export files whole: UTF-8 text, CSV rows (one reader for every import: orders,
-products, stock), JSON documents and JSON Lines; a file that cannot be read is refused whole."""
+"""Reading an export file whole: UTF-8 text, CSV rows, JSON and JSON Lines.
+
+One CSV reader for every import (orders, products, stock); a file that cannot be read is
+refused whole (:class:`FileRefused`), before any record is looked at.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""What every shop format shares: the parse context and result, and field readers (text, money,
-quantities, timestamps, JSON objects) whose every error names the field.
+"""What every shop format shares: the parse context and result, the field readers.
+
+The field readers (text, money, quantities, timestamps, JSON objects) raise a record error
+that names the field.
 
 Money is ``Decimal`` (JSON numbers are read as Decimal, never float; strings such as Shopify's
 ``"199.00"`` are accepted), rounded ROUND_HALF_UP to the currency's minor units from Babel (JPY and

@@ -1,5 +1,7 @@
-"""Shopify orders (the Admin REST ``Order`` resource, as exported or sent by webhook) read into
-:class:`~picker.domain.intake.IncomingOrder` records.
+"""Shopify orders read into order records.
+
+The Admin REST ``Order`` resource, as exported or sent by webhook, becomes an
+:class:`~picker.domain.intake.IncomingOrder` record.
 
 Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``financial_status``
 ``paid`` or ``partially_refunded`` (goods still owed) is paid; ``pending``, ``authorized``,

@@ -1,5 +1,7 @@
-"""WooCommerce orders (the REST API v3 ``orders`` resource) read into
-:class:`~picker.domain.intake.IncomingOrder` records.
+"""WooCommerce orders read into order records.
+
+The REST API v3 ``orders`` resource becomes an :class:`~picker.domain.intake.IncomingOrder`
+record.
 
 Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``status``
 ``processing`` / ``completed`` is paid; ``pending`` / ``on-hold`` unpaid; ``refunded``,

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from picker.bench.runs import FLOOR_RUNS, labels_metrics, metric
 from picker.cli.arguments import count
 from picker.cli.database import open_database
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
@@ -136,6 +135,7 @@ def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> 
 
 
 def _bench(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.bench.runs import FLOOR_RUNS, labels_metrics, metric
     from picker.store.engine import describe_url
 
     progress = ProgressBar() if not args.json else (lambda *a: None)

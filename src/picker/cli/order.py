@@ -41,18 +41,17 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _order(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.actors import Actor
-    from picker.services.orders import lead_actions
-    from picker.services.orders import views as queries
+    from picker.services.orders import lead_actions, views
 
     db = open_database(settings)
     require_head(db)
     actor = Actor(terminal_id=settings.terminal.id)
     command = args.order_command
     if command == "list":
-        found = queries.list_orders(db, status=args.status, limit=args.limit)
+        found = views.list_orders(db, status=args.status, limit=args.limit)
         _print_orders(found, args.format)
     elif command == "show":
-        detail = queries.order_detail(db, args.number)
+        detail = views.order_detail(db, args.number)
         if args.format == "json":
             print(to_json(detail.as_json()))
         else:

@@ -1,5 +1,8 @@
-"""What the demo floor is made of: the status mix, locales and currencies, product kinds, bins,
-couriers and packaging, notes, hostile names, and the people orders are addressed to."""
+"""What the demo floor is made of: status mix, locales, products, couriers, people.
+
+The status mix, locales and currencies, product kinds, bins, couriers and packaging, notes,
+hostile names, and the people orders are addressed to.
+"""
 
 from __future__ import annotations
 

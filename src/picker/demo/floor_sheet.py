@@ -1,5 +1,8 @@
-"""The floor sheet of the floor in the database: badges, commands, bins, products, totes,
-packaging and the couriers' lanes."""
+"""The floor sheet of the floor in the database, to try Picker with a real scanner.
+
+Badges, commands, bins, products, totes, packaging and the couriers' lanes of the floor in
+the database.
+"""
 
 from __future__ import annotations
 

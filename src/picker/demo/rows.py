@@ -1,5 +1,8 @@
-"""The demo floor's rows, generated as plain tuples from a seed: catalogue, couriers, people,
-orders in every status with their events, parcels and pickups, stock and its ledger."""
+"""The demo floor's rows, generated as plain tuples from a seed.
+
+Catalogue, couriers, people, orders in every status with their events, parcels and pickups,
+stock and its ledger.
+"""
 
 from __future__ import annotations
 
@@ -52,7 +55,8 @@ Progress = Callable[[str, int, int], None]
 
 
 class Sink(Protocol):
-    """Where generated rows go: a :class:`BulkWriter`, or a queue to the process that writes."""
+    """Where generated rows go: a :class:`~picker.store.bulk.BulkWriter`, or a queue to the
+    process that writes."""
 
     def insert(self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None: ...
 

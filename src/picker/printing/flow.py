@@ -1,6 +1,9 @@
-"""Documents laid out top to bottom over as many pages as they need (packing slips,
-manifests): text and rules placed first, page by page, then drawn — so every page can say
-"page n of N" and a block that must not be split moves whole to the next page."""
+"""Documents laid out top to bottom over as many pages as they need.
+
+Packing slips and manifests: text and rules placed first, page by page, then drawn — so
+every page can say "page n of N" and a block that must not be split moves whole to the next
+page.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The floor's invariants, checked in the database (``picker check``): what must hold whatever
-terminals did, crashed or raced — stock conserved, nothing held twice, nothing executed that did
-not leave, every status reached by a legal walk.
+"""The floor's invariants, checked in the database (``picker check``).
+
+What must hold whatever terminals did, crashed or raced — stock conserved, nothing held twice,
+nothing executed that did not leave, every status reached by a legal walk.
 
 Each invariant is one query that returns the rows breaking it (none on a healthy floor), so a
 check of a 1,000,000-order floor is a handful of scans the database does itself.

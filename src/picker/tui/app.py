@@ -31,17 +31,28 @@ from picker.tui.messages import LoggedIn, LoggedOut
 from picker.tui.screens.base import PickerScreen
 from picker.tui.screens.handoff import HandoffScreen
 from picker.tui.screens.home import HomeScreen
-from picker.tui.screens.lead import LeadScreen
 from picker.tui.screens.login import LoginScreen
 from picker.tui.screens.pack import PackScreen
-from picker.tui.screens.pick import PickScreen
 from picker.tui.screens.queue import QueueScreen
 from picker.tui.screens.scanner_test import ScannerTestScreen
+from picker.tui.terminal import ScreenName
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Seconds between looks for a database that stopped answering.
 DATABASE_RETRY_S = 2.0
+
+
+def _pick_screen() -> type[PickerScreen]:
+    from picker.tui.screens.pick import PickScreen
+
+    return PickScreen
+
+
+def _lead_screen() -> type[PickerScreen]:
+    from picker.tui.screens.lead import LeadScreen
+
+    return LeadScreen
 
 
 class _CaptureDue(Message):
@@ -62,11 +73,13 @@ class PickerApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit")]
     #: The screens a screen opens by name (:meth:`open_screen`): each opening pushes a new one,
     #: built with the arguments given (unlike Textual's ``SCREENS``, which keeps one of each).
-    STATIONS: ClassVar[dict[str, Callable[..., PickerScreen]]] = {
-        "pick": PickScreen,
+    #: The pick screen and the lead's tools are imported when first opened, as they always were:
+    #: the terminal starts without them.
+    OPENABLE_SCREENS: ClassVar[dict[ScreenName, Callable[..., PickerScreen]]] = {
+        "pick": lambda *args, **kwargs: _pick_screen()(*args, **kwargs),
         "pack": PackScreen,
         "handoff": HandoffScreen,
-        "lead": LeadScreen,
+        "lead": lambda *args, **kwargs: _lead_screen()(*args, **kwargs),
         "scanner-test": ScannerTestScreen,
     }
 
@@ -319,10 +332,10 @@ class PickerApp(App[None]):
         self.push_screen(HomeScreen(message.operator))
         self.call_after_refresh(settle_memory)
 
-    def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Push a new screen of the station ``name`` (a key of :attr:`STATIONS`), built with
-        ``args`` and ``kwargs``."""
-        self.push_screen(self.STATIONS[name](*args, **kwargs))
+    def open_screen(self, name: ScreenName, *args: Any, **kwargs: Any) -> None:
+        """Push a new screen ``name`` (a key of :attr:`OPENABLE_SCREENS`), built with ``args``
+        and ``kwargs``."""
+        self.push_screen(self.OPENABLE_SCREENS[name](*args, **kwargs))
 
     def open_queue(self, *, resume: bool = False) -> None:
         """Show the picker queue. It is built once per login and kept (installed): opening it

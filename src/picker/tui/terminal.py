@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from picker.config import Settings
 from picker.domain.pins import LockoutPolicy
@@ -13,6 +13,9 @@ from picker.services.printjobs.print_queue import PrintWorker
 from picker.store.engine import Database
 
 _R = TypeVar("_R")
+
+#: The screens a screen may open by name (:meth:`Terminal.open_screen`).
+ScreenName = Literal["pick", "pack", "handoff", "lead", "scanner-test"]
 
 
 class Terminal(Protocol):
@@ -51,9 +54,9 @@ class Terminal(Protocol):
         """Show the picker queue (built once per login and kept)."""
         ...
 
-    def open_screen(self, name: str, *args: Any, **kwargs: Any) -> None:
-        """Push a new screen of the station ``name`` ("pick", "pack", "handoff", "lead",
-        "scanner-test"), built with ``args`` and ``kwargs``."""
+    def open_screen(self, name: ScreenName, *args: Any, **kwargs: Any) -> None:
+        """Push a new screen ``name`` (a :data:`ScreenName`), built with ``args`` and
+        ``kwargs``."""
         ...
 
     def call_from_thread(

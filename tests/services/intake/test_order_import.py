@@ -16,10 +16,8 @@ from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordErr
 from picker.domain.roles import NotAllowed
 from picker.services import auth
 from picker.services.actors import Actor
-from picker.services.errors import NotFound, ServiceError
-from picker.services.intake import order_import as intake
-from picker.services.orders import lead_actions
-from picker.services.orders import views as queries
+from picker.services.intake import order_import
+from picker.services.orders import lead_actions, views
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent, PickTask, Product, Stock
 from tests.conftest import NOW
@@ -29,7 +27,7 @@ CLI = Actor("T01")
 
 
 # settings and floor (the demo catalogue, bins, couriers and operators, no orders) are in
-# tests/services/conftest.py.
+# tests/conftest.py.
 
 
 def stock(db: Database, sku: str, **bins: int) -> None:
@@ -78,7 +76,7 @@ def parsed(*items: IncomingOrder | RecordError) -> ParsedFile:
 
 
 def run(db, settings, *items, **kw):  # type: ignore[no-untyped-def]
-    return intake.import_orders(
+    return order_import.import_orders(
         db, CLI, parsed(*items), settings=settings, file_name="orders.json",
         clock=lambda: NOW, **kw,
     )  # fmt: skip
@@ -97,7 +95,7 @@ def test_a_valid_order_is_reserved_and_assigned_with_its_events(floor, settings)
     stock(floor, "SKU-00001", A_01_01_1=10)
     report = run(floor, settings, order("1001", ("SKU-00001", 3)))
     assert (report.counts["imported"], report.counts["assigned"], report.failed) == (1, 1, 0)
-    detail = queries.order_detail(floor, "PO-0000001")
+    detail = views.order_detail(floor, "PO-0000001")
     assert detail.summary.status == "assigned" and detail.summary.assignee in (
         "EMP-0002",
         "EMP-0003",
@@ -135,7 +133,7 @@ def test_every_reason_is_listed_when_an_order_goes_on_hold(floor, settings) -> N
     )
     report = run(floor, settings, bad)
     assert report.counts["on_hold"] == 1
-    held = queries.list_orders(floor, status="on_hold")[0]
+    held = views.list_orders(floor, status="on_hold")[0]
     assert list(held.hold_reasons) == [
         "unknown SKU: NO-SUCH-SKU",
         "address incomplete: no street, no postal code",
@@ -147,7 +145,7 @@ def test_every_reason_is_listed_when_an_order_goes_on_hold(floor, settings) -> N
 def test_cash_on_delivery_is_accepted_unpaid_with_the_amount_to_collect(floor, settings) -> None:
     stock(floor, "SKU-00001", A_01_01_1=10)
     run(floor, settings, order("1003", paid=False, cod=True, payment_state="pending"))
-    summary = queries.list_orders(floor)[0]
+    summary = views.list_orders(floor)[0]
     assert summary.status == "assigned" and summary.cod == Decimal("450000")
 
 
@@ -156,7 +154,7 @@ def test_impossible_quantities_hold_the_order_and_a_release_cannot_fix_them(
 ) -> None:
     stock(floor, "SKU-00001", A_01_01_1=10)
     run(floor, settings, order("1004", ("SKU-00001", 1), ("SKU-00002", 0), ("SKU-00003", 10**12)))
-    detail = queries.order_detail(floor, "PO-0000001")
+    detail = views.order_detail(floor, "PO-0000001")
     assert detail.summary.status == "on_hold"
     assert detail.intake_problems == (
         "line 2 (SKU-00002): quantity 0 is not positive",
@@ -174,7 +172,7 @@ def test_short_stock_holds_the_order_naming_the_skus_and_reserves_nothing(floor,
     stock(floor, "SKU-00001", A_01_01_1=10)
     stock(floor, "SKU-00002", A_01_01_2=1)
     run(floor, settings, order("1005", ("SKU-00001", 2), ("SKU-00002", 2)))
-    summary = queries.list_orders(floor)[0]
+    summary = views.list_orders(floor)[0]
     assert summary.status == "on_hold" and summary.hold_reasons == ("short: SKU-00002",)
     assert reserved(floor, "SKU-00001") == 0 and reserved(floor, "SKU-00002") == 0
     with floor.read() as s:
@@ -204,43 +202,6 @@ def test_a_line_comes_from_one_bin_when_one_has_enough_else_from_the_fewest(
     )
 
 
-def test_release_after_the_catalogue_is_fixed_reserves_and_assigns(floor, settings) -> None:
-    run(floor, settings, order("1007", ("NEW-SKU", 1)))
-    with floor.transaction() as s:
-        s.execute(text("INSERT INTO products (sku, name, weight_g, fragile, active) "
-                       "VALUES ('NEW-SKU', 'New', 100, false, true)"))  # fmt: skip
-    stock(floor, "NEW-SKU", C_01_01_1=3)
-    result = lead_actions.release_order(
-        floor, CLI, "PO-0000001", settings=settings, clock=lambda: NOW
-    )
-    assert result.released
-    detail = queries.order_detail(floor, "PO-0000001")
-    assert detail.summary.status == "assigned" and detail.lines[0].reserved == 1
-    assert [e.to_status for e in detail.events] == ["on_hold", "unhandled", "assigned"]
-
-
-def test_orders_held_for_stock_are_retried_when_stock_arrives(floor, settings) -> None:
-    stock(floor, "SKU-00001", A_01_01_1=0)
-    run(floor, settings, order("1008", ("SKU-00001", 2)), order("1009", ("SKU-00001", 2)))
-    stock(floor, "SKU-00001", A_01_01_1=3)
-    results = lead_actions.retry_short_orders(floor, CLI, settings=settings, clock=lambda: NOW)
-    assert [(r.number, r.released) for r in results] == [
-        ("PO-0000001", True),
-        ("PO-0000002", False),
-    ]
-    assert reserved(floor, "SKU-00001") == 2
-    assert queries.list_orders(floor, status="on_hold")[0].hold_reasons == ("short: SKU-00001",)
-
-
-def test_cancelling_gives_the_reservation_back(floor, settings) -> None:
-    stock(floor, "SKU-00001", A_01_01_1=10)
-    run(floor, settings, order("1010", ("SKU-00001", 4)))
-    assert reserved(floor, "SKU-00001") == 4
-    lead_actions.cancel_order(floor, CLI, "PO-0000001", "customer changed their mind")
-    assert reserved(floor, "SKU-00001") == 0
-    assert queries.list_orders(floor)[0].status == "cancelled"
-
-
 def test_express_first_then_the_next_cutoff_then_age_within_the_pickers_limits(
     floor, settings
 ) -> None:
@@ -251,32 +212,20 @@ def test_express_first_then_the_next_cutoff_then_age_within_the_pickers_limits(
     city = order("2003", shipping_code="city_nextday", placed_at=NOW - timedelta(hours=2))
     report = run(floor, limited, old, express, city)
     assert report.counts["assigned"] == 2  # two pickers, one order each
-    assigned = {o.shop_order_no for o in queries.list_orders(floor, status="assigned")}
+    assigned = {o.shop_order_no for o in views.list_orders(floor, status="assigned")}
     # 09:30 UTC is 10:30 in Warsaw: POST (15:00) is before CITY (18:00) today; express beats both.
     assert assigned == {"2002", "2001"}
-    assert {o.assignee for o in queries.list_orders(floor, status="assigned")} == {
+    assert {o.assignee for o in views.list_orders(floor, status="assigned")} == {
         "EMP-0002",
         "EMP-0003",
     }
-
-
-def test_a_lead_can_give_an_order_to_a_named_picker(floor, settings) -> None:
-    stock(floor, "SKU-00001", A_01_01_1=10)
-    limited = replace(settings, intake=replace(settings.intake, max_orders_per_picker=1))
-    run(floor, limited, order("3001"), order("3002"), order("3003"))
-    waiting = queries.list_orders(floor, status="unhandled")
-    assert len(waiting) == 1
-    lead_actions.assign_order(floor, CLI, waiting[0].number, "EMP-0003", clock=lambda: NOW)
-    assert queries.order_detail(floor, waiting[0].number).summary.assignee == "EMP-0003"
-    with pytest.raises(NotFound, match="no picker has badge EMP-0004"):
-        lead_actions.assign_order(floor, CLI, waiting[0].number, "EMP-0004")
 
 
 def test_a_dry_run_reports_and_writes_nothing(floor, settings) -> None:
     stock(floor, "SKU-00001", A_01_01_1=10)
     report = run(floor, settings, order("4001"), order("4002", ("NOPE", 1)), dry_run=True)
     assert (report.counts["imported"], report.counts["on_hold"]) == (1, 1)
-    assert queries.list_orders(floor) == [] and reserved(floor, "SKU-00001") == 0
+    assert views.list_orders(floor) == [] and reserved(floor, "SKU-00001") == 0
 
 
 def test_a_bad_record_is_reported_and_the_rest_import(floor, settings) -> None:
@@ -299,7 +248,7 @@ def test_a_bad_record_is_reported_and_the_rest_import(floor, settings) -> None:
 def test_markup_and_sql_in_customer_text_are_stored_as_given(floor, settings) -> None:
     name = "[bold red]Robert'); DROP TABLE orders;--\x1b[31m"
     run(floor, settings, order("6001", ("SKU-00001'; --", 1), customer_name=name))
-    held = queries.order_detail(floor, "PO-0000001")
+    held = views.order_detail(floor, "PO-0000001")
     assert held.summary.customer == name
     assert held.lines[0].sku == "SKU-00001'; --"
     assert held.summary.hold_reasons == ("unknown SKU: SKU-00001'; --",)
@@ -308,52 +257,14 @@ def test_markup_and_sql_in_customer_text_are_stored_as_given(floor, settings) ->
 def test_only_a_lead_imports_or_cancels(floor, settings) -> None:
     picker = auth.add_operator(floor, CLI, "EMP-0101", "Pat", "picker", "1234")
     with pytest.raises(NotAllowed):
-        intake.import_orders(
+        order_import.import_orders(
             floor, Actor("T02", picker), parsed(order()), settings=settings, file_name="x"
         )
     with pytest.raises(NotAllowed):
         lead_actions.cancel_order(floor, Actor("T02", picker), "PO-0000001", "no")
 
 
-def test_hold_then_release_reserves_once_and_gives_the_order_to_a_picker_again(
-    floor, settings
-) -> None:
-    stock(floor, "SKU-00001", A_01_01_1=10)
-    run(floor, settings, order("7001", ("SKU-00001", 3)))
-    lead_actions.hold_order(floor, CLI, "PO-0000001", "customer asked to wait", clock=lambda: NOW)
-    held = queries.order_detail(floor, "PO-0000001")
-    assert held.summary.assignee is None and reserved(floor, "SKU-00001") == 0
-    assert lead_actions.release_order(floor, CLI, "PO-0000001", settings=settings).released
-    again = queries.order_detail(floor, "PO-0000001")
-    assert again.summary.status == "assigned" and again.summary.assignee is not None
-    assert reserved(floor, "SKU-00001") == 3 and again.lines[0].reserved == 3
-
-
-def test_orders_with_goods_out_are_not_held_or_cancelled_from_the_command_line(
-    floor, settings
-) -> None:
-    stock(floor, "SKU-00001", A_01_01_1=10)
-    run(floor, settings, order("7002"))
-    with floor.transaction() as s:
-        s.execute(text("UPDATE orders SET status = 'picking'"))
-    for action in (lead_actions.hold_order, lead_actions.cancel_order):
-        with pytest.raises(ServiceError, match="picked goods must be put back first"):
-            action(floor, CLI, "PO-0000001", "no")
-    assert reserved(floor, "SKU-00001") == 1
-
-
-def test_a_shipping_method_known_by_its_title_is_still_known_on_release(floor, settings) -> None:
-    stock(floor, "SKU-00001", A_01_01_1=10)
-    titled = order("7003", ("NEW-1", 1), shipping_code="dpd_custom_42", shipping_title="Express")
-    run(floor, settings, titled)
-    assert queries.list_orders(floor)[0].hold_reasons == ("unknown SKU: NEW-1",)
-    with floor.transaction() as s:
-        s.execute(text("UPDATE order_lines SET sku = 'SKU-00001'"))
-    assert lead_actions.release_order(floor, CLI, "PO-0000001", settings=settings).released
-    assert queries.list_orders(floor)[0].courier == "SWIFT"
-
-
 def test_amounts_no_shop_could_charge_are_a_record_problem(floor, settings) -> None:
     report = run(floor, settings, order("7004", total=Decimal("100000000000000000")))
     assert report.failed == 1 and report.problems[0].field == "total"
-    assert queries.list_orders(floor) == []
+    assert views.list_orders(floor) == []

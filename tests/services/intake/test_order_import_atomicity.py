@@ -24,7 +24,7 @@ from picker.config import Settings, load_settings
 from picker.demo.builder import build_demo
 from picker.domain.intake import Address, IncomingLine, IncomingOrder
 from picker.services.actors import Actor
-from picker.services.intake import order_import as intake
+from picker.services.intake import order_import
 from picker.store import statements
 from picker.store.engine import Database, GroupCommit
 from picker.store.models import Order, OrderEvent, OrderLine, PickTask, Product, Stock
@@ -69,7 +69,7 @@ def order(no: str, *lines: tuple[str, int]) -> IncomingOrder:
 
 def run(db: Database, settings: Settings, *orders: IncomingOrder, **kw: Any) -> Any:
     parsed = ParsedFile(format="shopify", total=len(orders), records=iter(enumerate(orders, 1)))
-    return intake.import_orders(
+    return order_import.import_orders(
         db, CLI, parsed, settings=settings, file_name="orders.json", clock=lambda: NOW, **kw
     )
 
@@ -191,7 +191,7 @@ def test_when_sqlite_gives_up_the_shared_transaction_the_other_orders_are_writte
         return real(conn, **kw)
 
     monkeypatch.setattr(statements, "insert_event", disk_full_on_the_third_order)
-    monkeypatch.setattr(intake, "GROUP_SECONDS", 60)  # one group, however slow the machine
+    monkeypatch.setattr(order_import, "GROUP_SECONDS", 60)  # one group, however slow the machine
     before = reserved(sqlite_floor, "SKU-00001")
     report = run(sqlite_floor, settings, *[order(f"{n}", ("SKU-00001", 1)) for n in range(1, 6)])
 
@@ -218,7 +218,7 @@ def test_a_group_whose_commit_fails_is_written_again_order_by_order(
         real(self)
 
     monkeypatch.setattr(GroupCommit, "commit", fail_the_first_shared_commit)
-    monkeypatch.setattr(intake, "GROUP_SECONDS", 60)  # one group, however slow the machine
+    monkeypatch.setattr(order_import, "GROUP_SECONDS", 60)  # one group, however slow the machine
     before = reserved(sqlite_floor, "SKU-00001")
     report = run(sqlite_floor, settings, *[order(f"{n}", ("SKU-00001", 1)) for n in range(1, 6)])
 
@@ -250,7 +250,7 @@ def _import_file(url: str, path: str) -> None:
     settings = load_settings(REPO / "config.toml", environ={})
     db = Database(url, busy_timeout_s=30)
     parsed = parse_orders(Path(path).read_bytes(), file_name="big.jsonl", format="shopify")
-    intake.import_orders(db, CLI, parsed, settings=settings, file_name="big.jsonl")
+    order_import.import_orders(db, CLI, parsed, settings=settings, file_name="big.jsonl")
 
 
 def _reserved_lines(db: Database) -> list[tuple[str, bool]]:
@@ -299,7 +299,7 @@ def test_a_killed_import_leaves_whole_orders_and_running_it_again_completes_it(
     _assert_whole(db, sent)
     settings = load_settings(REPO / "config.toml", environ={})
     parsed = parse_orders(data, file_name="big.jsonl", format="shopify")
-    report = intake.import_orders(db, CLI, parsed, settings=settings, file_name="big.jsonl")
+    report = order_import.import_orders(db, CLI, parsed, settings=settings, file_name="big.jsonl")
     assert report.counts["already_imported"] == killed_with and report.failed == 0
     assert report.counts["imported"] + report.counts["on_hold"] == ORDERS_IN_FILE - killed_with
     assert counts(db)[0] == ORDERS_IN_FILE

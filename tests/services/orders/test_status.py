@@ -12,7 +12,7 @@ from picker.services import auth
 from picker.services.actors import Actor
 from picker.services.errors import Conflict
 from picker.services.orders import status as orders
-from picker.services.orders import views as queries
+from picker.services.orders import views
 from picker.services.orders.lead_actions import cancel_order, hold_order
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent
@@ -114,7 +114,7 @@ def test_only_a_lead_may_hold_or_release(db, lead) -> None:
 def test_history_lists_the_events_in_order(db, lead) -> None:
     number = _order(db)
     hold_order(db, lead, number, "payment pending", clock=lambda: NOW)
-    events = queries.order_detail(db, number).events
+    events = views.order_detail(db, number).events
     assert [(e.from_status, e.to_status, e.terminal, e.reason) for e in events] == [
         ("unhandled", "on_hold", "T09", "payment pending")
     ]

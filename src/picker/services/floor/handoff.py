@@ -1,5 +1,7 @@
-"""The courier handoff zone: lanes of closed parcels per courier, pickups scanned into the
-courier's hands, the manifest, and orders ``executed`` once all their parcels have left.
+"""The courier handoff zone: lanes, pickups, manifests.
+
+Lanes of closed parcels per courier, pickups scanned into the courier's hands, the manifest,
+and orders ``executed`` once all their parcels have left.
 
 A parcel scanned into a pickup is ``handed_over`` at once (a conditional UPDATE on ``closed``,
 so two leads scanning one parcel into two pickups cannot both have it); undoing the scan puts it

@@ -1,6 +1,8 @@
-"""The packing table: open a picked order, verify every unit by scan, box, weigh, confirm the
-address (parcels are closed and voided in :mod:`picker.services.floor.parcels`), send to the
-lead, a pack taken over by the lead.
+"""The packing table: open an order, verify, box, weigh, confirm the address.
+
+Open a picked order, verify every unit by scan, box, weigh, confirm the address, send it to
+the lead, a pack taken over by the lead. Parcels are closed and voided in
+:mod:`picker.services.floor.parcels`.
 
 Every packing transaction locks the order's row first, so one order is changed by one terminal
 at a time on PostgreSQL (SQLite's writers take turns anyway). An order being packed belongs to
@@ -33,7 +35,7 @@ from picker.printing.labels import cod_text
 from picker.services import scans
 from picker.services.actors import Actor, Clock, require_lead, system_clock
 from picker.services.errors import NotFound, ServiceError
-from picker.services.floor.packing_rows import (
+from picker.services.floor.pack_state import (
     PROBLEM_SHELF,
     STATION,
     PackRefused,

@@ -1,5 +1,8 @@
-"""Parcels at the packing table: closing one (tracking number, label rendered and queued, in one
-transaction) and voiding a closed one (label void, items back on the checklist)."""
+"""Parcels at the packing table: one closed (tracking number, label), one voided.
+
+Closing one gives it a tracking number and a rendered, queued label in the same transaction;
+voiding a closed one voids its label and puts its items back on the checklist.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,7 @@ from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_trans
 from picker.services import scans
 from picker.services.actors import Actor, Clock, require_lead, system_clock
 from picker.services.errors import Conflict, ServiceError
-from picker.services.floor.packing_rows import (
+from picker.services.floor.pack_state import (
     STATION,
     PackRefused,
     expected_g,
@@ -29,8 +32,7 @@ from picker.services.floor.packing_rows import (
     verified_counts,
 )
 from picker.services.orders.status import move_order, record_event
-from picker.services.printjobs import labels, print_queue
-from picker.services.printjobs import tracking_numbers as tracking
+from picker.services.printjobs import labels, print_queue, tracking_numbers
 from picker.services.scans import ScanOutcome
 from picker.store.engine import LANES, Database, announce
 from picker.store.models import (
@@ -108,7 +110,7 @@ def close_parcel(
         if problem:
             raise PackRefused(problem)
         check_parcel_transition(ParcelStatus.OPEN, ParcelStatus.CLOSED)
-        number = tracking.allocate(s, order.courier_id)
+        number = tracking_numbers.allocate(s, order.courier_id)
         s.execute(
             update(Parcel)
             .where(Parcel.id == parcel.id, Parcel.status == ParcelStatus.OPEN.value)

@@ -1,5 +1,6 @@
-"""Order intake: import, validate, reserve, assign (the lead's release, hold and cancel are in
-:mod:`picker.services.orders.lead_actions`).
+"""Order intake: import, validate, reserve, assign.
+
+The lead's release, hold and cancel are in :mod:`picker.services.orders.lead_actions`.
 
 Each order is all or nothing: the order, its lines, its events and its reservation are written
 together or not at all (on SQLite, under a savepoint in a group of orders that commit together;

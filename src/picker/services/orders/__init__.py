@@ -1,2 +1,5 @@
-"""Orders as a whole: the one path by which a status changes, and read-only views for leads and
-scripts."""
+"""Orders as a whole: status changes, the lead's actions, read-only views.
+
+status.py (the one path by which a status changes), lead_actions.py (release, hold, cancel,
+assign), views.py (read-only views for leads and scripts).
+"""

@@ -1,5 +1,8 @@
-"""The lead's actions on an order: release from hold (checked again), retry the orders held
-short, hold, cancel, and give an order to a named picker. One transaction each."""
+"""The lead's actions on an order: release, retry short, hold, cancel, assign.
+
+Release from hold (checked again), retry the orders held short, hold, cancel, and give an
+order to a named picker. One transaction each.
+"""
 
 from __future__ import annotations
 

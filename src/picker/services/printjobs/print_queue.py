@@ -1,5 +1,7 @@
-"""The persisted print queue: every document to print is a stored job, sent when its printer
-answers, retried with back-off while it does not, never lost.
+"""The persisted print queue: every document a stored job, never lost.
+
+Every document to print is a stored job, sent when its printer answers, retried with
+back-off while it does not, never lost.
 
 How a job travels. :func:`enqueue` stores it ``queued`` inside the caller's transaction (a
 parcel's label commits with the parcel). :func:`deliver_due` claims one due job at a time with a

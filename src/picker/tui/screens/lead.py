@@ -25,8 +25,7 @@ from picker.domain.scanning import Scan
 from picker.services.errors import ServiceError
 from picker.services.floor import packing
 from picker.services.floor.parcels import void_parcel
-from picker.services.orders import lead_actions
-from picker.services.orders import views as queries
+from picker.services.orders import lead_actions, views
 from picker.services.printjobs import print_queue
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
@@ -174,7 +173,7 @@ class LeadScreen(PickerScreen):
     async def reload(self) -> None:
         try:
             self.held = await asyncio.to_thread(
-                queries.list_orders, self.picker.db, status="on_hold", limit=LISTED
+                views.list_orders, self.picker.db, status="on_hold", limit=LISTED
             )
         except Exception as exc:  # the database, for one: said in words, never a crash
             self.picker.report_failure(exc)

@@ -1,5 +1,8 @@
-"""What the packing table's use-cases share: the order locked for its packer, the units verified
-per line, the open parcel, its expected weight, and the refusal they raise."""
+"""What the packing use-cases share: the order locked for its packer, its counts.
+
+The order locked for its packer, the units verified per line, the open parcel, its expected
+weight, and the refusal they raise.
+"""
 
 from __future__ import annotations
 
