@@ -490,6 +490,26 @@ def test_woocommerce_missing_number_names_the_number_field() -> None:
     assert isinstance(error, RecordError) and (n, error.field) == (1, "number")
 
 
+@pytest.mark.parametrize("moment", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-12:00"])
+def test_a_date_with_no_time_in_utc_is_a_record_error_and_the_next_order_still_reads(
+    moment: str,
+) -> None:
+    """Valid ISO 8601 at either end of the calendar, but not storable: UTC has no such moment."""
+    shopify = _records(
+        parse_orders(
+            _shopify_file(_shopify(name="#1", created_at=moment), _shopify(name="#2")),
+            file_name="s.json",
+        )
+    )
+    csv_row = _csv_row("B-1").replace("2026-11-20T10:00:00+01:00", moment)
+    csv = _records(parse_orders(_csv(csv_row, _csv_row("B-2")), file_name="o.csv"))
+    for records, field in ((shopify, "created_at"), (csv, "placed_at")):
+        error = records[0][1]
+        assert isinstance(error, RecordError) and error.field == field
+        assert "out of range" in error.reason and moment in error.reason
+        assert isinstance(records[1][1], IncomingOrder)
+
+
 def test_nul_and_lone_surrogates_in_text_are_record_errors() -> None:
     # JSON may spell a lone surrogate as an escape; no database can store it.
     data = json.dumps({"orders": [_shopify(note="a\x00b"), _shopify(note="\ud800")]}).encode()

@@ -175,7 +175,15 @@ def read_timestamp(value: Any, field: str) -> datetime:
         raise RecordError(
             field, f"{quoted(value)} is not an ISO 8601 date and time (2026-11-20T14:05:00+01:00)"
         ) from None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    try:  # stored in UTC: a moment at either end of the calendar may have no UTC time
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(
+            field, f"{quoted(value)} is out of range: it has no date and time in UTC"
+        ) from None
+    return moment
 
 
 def joined(*parts: str) -> str:

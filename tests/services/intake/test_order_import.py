@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -268,3 +269,41 @@ def test_amounts_no_shop_could_charge_are_a_record_problem(floor, settings) -> N
     report = run(floor, settings, order("7004", total=Decimal("100000000000000000")))
     assert report.failed == 1 and report.problems[0].field == "total"
     assert views.list_orders(floor) == []
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:30:00+01:00", "9999-12-31T23:59:59-12:00"])
+def test_one_date_out_of_range_fails_its_order_and_the_rest_of_the_file_imports(
+    floor, settings, moment
+) -> None:
+    """A 200-order Shopify file with an impossible date at position 101: that order is a record
+    problem, the 199 others are imported, and importing the file again changes nothing."""
+    stock(floor, "SKU-00001", A_01_01_1=1000)
+    orders = [
+        {
+            "id": 7_000 + n, "name": f"#{7_000 + n}", "email": f"c{n}@example.com",
+            "created_at": moment if n == 101 else "2026-11-20T10:00:00+01:00",
+            "currency": "PLN", "financial_status": "paid", "total_price": "19.90",
+            "shipping_address": {"name": "Jan Kowalski", "address1": "Kwiatowa 1",
+                                 "zip": "00-950", "city": "Warszawa", "country_code": "PL"},
+            "shipping_lines": [{"code": "standard", "title": "Standard"}],
+            "line_items": [{"sku": "SKU-00001", "quantity": 1, "price": "19.90"}],
+        }
+        for n in range(1, 201)
+    ]  # fmt: skip
+    data = json.dumps({"orders": orders}).encode()
+
+    def import_file():  # type: ignore[no-untyped-def]
+        parsed = order_import.read_export(data, settings=settings, file_name="shop.json")
+        return order_import.import_orders(
+            floor, CLI, parsed, settings=settings, file_name="shop.json", clock=lambda: NOW
+        )
+
+    first = import_file()
+    assert first.failed == 1 and first.counts["imported"] + first.counts["on_hold"] == 199
+    [problem] = first.problems
+    assert (problem.record, problem.field) == (101, "created_at")
+    assert "out of range" in problem.reason
+    again = import_file()
+    assert again.failed == 1 and again.counts["already_imported"] == 199
+    with floor.read() as s:
+        assert s.scalar(select(func.count()).select_from(Order)) == 199
