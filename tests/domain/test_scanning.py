@@ -277,6 +277,16 @@ def test_bare_digits_that_are_not_valid_gs1_stay_codes() -> None:
     assert classify(bad_gtin).kind is ScanKind.CODE
 
 
+def test_a_bare_sscc_with_its_ai_and_a_wrong_check_digit_is_a_misread_not_a_code() -> None:
+    """The scanner dropped ]C1: 00 + 18 digits is an SSCC and nothing else, so a wrong check
+    digit means "scan again", as for an EAN (the GS1 example 00106141411234567890)."""
+    with pytest.raises(Misread, match=r"SSCC 106141411234567890 in \(00\).*scan again"):
+        classify("00106141411234567890")
+    assert classify("00106141411234567897").sscc == "106141411234567897"
+    # Longer or shorter digit runs starting 00 are not whole SSCCs: still someone's code.
+    assert classify("001061414112345678901").kind is ScanKind.CODE
+
+
 def test_parentheses_form_is_read() -> None:
     scan = classify(f"(01){GTIN14}(10)ABC123(17)270300")
     assert (scan.kind, scan.gtin) == (ScanKind.PRODUCT, GTIN14)

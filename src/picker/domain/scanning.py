@@ -27,7 +27,8 @@ The order of the questions asked, and the decisions behind it:
    UPC-A spellings, and a note says so (a catalogue that stores the UPC-A still finds it).
 6. **Bare GS1 data** — the scanner dropped ``]C1``: text starting ``00``/``01``/``02`` and long
    enough is tried as GS1, and kept only if it parses completely with a valid GTIN or SSCC.
-   Otherwise it falls through (it may be someone's SKU).
+   Otherwise it falls through (it may be someone's SKU) — but an SSCC with its AI and nothing
+   else (``00`` + 18 digits) with a wrong check digit is a Misread: nothing else has that shape.
 7. **UPU S10** tracking numbers (``RR473124829GB``): a PARCEL; a wrong check digit is a Misread.
 8. **Anything else clean is CODE** — including digits of other lengths (6 or 7 digits read as a
    SKU far more often than as an unchecked UPC-E; 18 bare digits are more often a courier's number
@@ -221,6 +222,8 @@ _SYMBOLOGY_SHAPE = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 _HRI_START = re.compile(r"\(\s*[0-9]{2,4}\s*\)")
 _HRI_WHOLE = re.compile(r"(?:\([0-9]{2,4}\)[^()]+)+")
 _BARE_GS1 = re.compile(r"0[0-2][0-9]{14}")
+#: A whole SSCC with its AI and nothing else: 00 + 18 digits.
+_BARE_SSCC = re.compile(r"00[0-9]{18}")
 
 _FIELD_NAMES = {
     "00": "SSCC",
@@ -612,7 +615,9 @@ class ScanRouter:
             code = element.ai.ai
             bad = element.gtin_error or element.sscc_error or element.gln_error
             if bad:
-                if not strict:
+                # Bare, a wrong check digit means "not GS1" — except for a whole SSCC with its
+                # AI (00 + 18 digits): nothing else has that shape, so it is a misread SSCC.
+                if not strict and not (element.sscc_error and _BARE_SSCC.fullmatch(body)):
                     return None
                 label = "SSCC" if element.sscc_error else "GLN" if element.gln_error else "GTIN"
                 raise Misread(
