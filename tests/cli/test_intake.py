@@ -155,6 +155,31 @@ def test_cancel_and_assign_by_hand(picker) -> None:
     assert code == 1 and "cannot go from cancelled to cancelled" in err
 
 
+def test_order_list_csv_keeps_formulas_in_customer_text_as_text(picker, tmp_path) -> None:
+    """Spreadsheet formula injection: a customer named =HYPERLINK(…) or +cmd|… must not become
+    a live formula when the lead opens the CSV; the JSON keeps the names exactly."""
+    import csv
+    import io
+
+    evil = ['=HYPERLINK("http://evil.example","x")', "+cmd|' /C calc'!A0"]
+    path = tmp_path / "formulas.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        for i, row in enumerate(csv.reader((FIXTURES / "orders.csv").open(encoding="utf-8-sig"))):
+            if i and row[0] == "PL-3001":
+                row[2] = evil[0]
+            elif i and row[0] == "PL-3003":
+                row[2] = evil[1]
+            out.writerow(row)
+    assert picker("import", str(path))[0] == 0
+    code, out_text, _ = picker("order", "list", "--format", "csv")
+    customers = [row["customer"] for row in csv.DictReader(io.StringIO(out_text))]
+    assert code == 0 and {"'" + evil[0], "'" + evil[1]} <= set(customers)
+    assert not any(c.startswith(("=", "+", "-", "@")) for c in customers)
+    exported = json.loads(picker("order", "list", "--format", "json")[1])["orders"]
+    assert set(evil) <= {o["customer"] for o in exported}  # stored exactly, made safe on export
+
+
 def test_control_characters_in_customer_text_never_reach_the_terminal(picker, tmp_path) -> None:
     rows = (FIXTURES / "orders.csv").read_text(encoding="utf-8-sig").splitlines()
     rows[1] = rows[1].replace("Katarzyna Wójcik,kasia", "Kasia \x1b]0;pwned\x07\x9b31m,kasia")

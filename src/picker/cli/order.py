@@ -12,7 +12,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import printable, spreadsheet_cell
 
 
 def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -106,9 +106,10 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
         for o in found:
             row = o.as_json()
             row["hold_reasons"] = "; ".join(row["hold_reasons"])
-            # Data for scripts, but it may land on a terminal: control characters escaped.
-            writer.writerow([printable(str(row[c])) if row[c] is not None else "" for c in
-                             _LIST_COLUMNS])  # fmt: skip
+            # Data for scripts, but it may land on a terminal (control characters escaped) or
+            # in a spreadsheet (a cell that starts like a formula stays text).
+            writer.writerow([spreadsheet_cell(printable(str(row[c]))) if row[c] is not None
+                             else "" for c in _LIST_COLUMNS])  # fmt: skip
         return
     print(f"{'number':<11} {'status':<10} {'placed (UTC)':<16} {'customer':<22} {'cc':<2} "
           f"{'courier':<6} {'units':>5} {'total':>12} {'picker':<9} hold")  # fmt: skip

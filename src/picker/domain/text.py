@@ -15,3 +15,14 @@ def printable(text: str | None) -> str:
         c if c.isprintable() else " " if unicodedata.category(c) == "Zs" else repr(c)[1:-1]
         for c in text
     )
+
+
+#: A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, shifts
+#: it into one): ``=HYPERLINK(…)``, ``+cmd|' /C calc'!A0``, ``@SUM(…)``, ``-2+3``.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(text: str) -> str:
+    """``text`` as a CSV cell a spreadsheet shows as text: one starting like a formula gets a
+    leading apostrophe (OWASP's advice against CSV injection), everything else is unchanged."""
+    return "'" + text if text.startswith(FORMULA_START) else text
