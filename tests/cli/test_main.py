@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 import pypdfium2
+import pytest
 import zxingcpp
 
 from picker.cli import main
@@ -72,6 +73,20 @@ def test_operator_errors_are_one_line_and_change_nothing(capsys, config, db_url,
     assert code == 1 and err.strip() == "picker: no operator has badge EMP-0999"
     code, out, _ = run(capsys, config, "operator", "list")
     assert "0 operator(s)" in out
+
+
+def test_arguments_echoed_in_errors_cannot_drive_the_terminal(capsys, config, db_url, monkeypatch):
+    """An argument carrying an OSC title sequence (ESC ] … BEL) or a CSI comes back escaped, in
+    the command's own refusal and in argparse's usage errors alike."""
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    code, _, err = run(capsys, config, "order", "show", "PO-1\x1b]0;pwned\x07")
+    assert code == 1 and err.strip() == "picker: no order PO-1\\x1b]0;pwned\\x07"
+    code, _, err = run(capsys, config, "operator", "disable", "EMP-\x9b31m")
+    assert code == 1 and "\x9b" not in err and "EMP-\\x9b31M" in err
+    with pytest.raises(SystemExit):
+        main(["--config", str(config), "bench", "pick", "--picks", "9\x1b[2J"])
+    _, err = capsys.readouterr()
+    assert "\x1b" not in err and "\\x1b[2J" in err
 
 
 def test_a_database_from_a_newer_picker_is_named_as_such(capsys, config, db_url, monkeypatch):

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from picker import __version__
 from picker.cli import bench, check, db, demo, documents, intake, operator, order, run, scans
 from picker.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError
 from picker.config import ConfigError, load_settings
+from picker.domain.text import printable_lines
 
 #: The commands, in the order ``picker --help`` lists them: each adds its parser and handler.
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
@@ -32,8 +34,16 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]],
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, whose usage errors echo arguments: shown as safely as data (its subcommands'
+    parsers are of the same class)."""
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        super()._print_message(printable_lines(message) if message else message, file)
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    p = _Parser(
         prog="picker",
         description="Picker, the warehouse floor terminal. Without a command: start the terminal.",
     )
@@ -56,10 +66,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings(args.config)
         return args.handler(args, settings)
     except ConfigError as exc:
-        print(f"picker: configuration: {exc}", file=sys.stderr)
+        print(f"picker: configuration: {printable_lines(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
-    except CliError as exc:
-        print(f"picker: {exc}", file=sys.stderr)
+    except CliError as exc:  # messages echo arguments: shown as safely as data
+        print(f"picker: {printable_lines(str(exc))}", file=sys.stderr)
         return exc.code
     except KeyboardInterrupt:
         print("picker: interrupted", file=sys.stderr)
@@ -70,5 +80,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = describe_failure(exc)
         if message is None:
             raise
-        print(f"picker: {message}", file=sys.stderr)
+        print(f"picker: {printable_lines(message)}", file=sys.stderr)
         return EXIT_FAILED

@@ -17,6 +17,12 @@ def printable(text: str | None) -> str:
     )
 
 
+def printable_lines(text: str | None) -> str:
+    """:func:`printable`, line by line: a message's own line breaks stay, every other control
+    character (an OSC title sequence in an argument echoed back) is shown as an escape."""
+    return "\n".join(printable(line) for line in (text or "").split("\n"))
+
+
 #: A spreadsheet reads a cell starting with one of these as a formula (or, for tab and CR, shifts
 #: it into one): ``=HYPERLINK(…)``, ``+cmd|' /C calc'!A0``, ``@SUM(…)``, ``-2+3``.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
