@@ -44,7 +44,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print("Orders by status: " + ", ".join(f"{k} {v:,}" for k, v in result.by_status.items()))
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     badges = _badge_table(result.operators)
-    (settings.var_dir / "demo-badges.txt").write_text(badges + "\n", encoding="utf-8")
+    from picker.demo.private_files import write_private
+
+    write_private(settings.var_dir / "demo-badges.txt", (badges + "\n").encode())
     print("\nDemo operators (also in var/demo-badges.txt):\n" + badges)
     if not args.no_sheet:
         from picker.demo.floor_sheet import write_floor_sheet

@@ -12,6 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from picker.demo.floor_data import DemoOperator
+from picker.demo.private_files import write_private
 from picker.domain.commands import COMMANDS
 from picker.printing.floor_sheet import SheetCode, SheetSection, render_floor_sheet
 from picker.store.engine import Database
@@ -67,5 +68,5 @@ def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> lis
 def write_floor_sheet(db: Database, path: Path, operators: Sequence[DemoOperator]) -> Path:
     pdf = render_floor_sheet("Picker floor sheet", floor_sheet_sections(db, operators))
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(pdf)
+    write_private(path, pdf)  # it shows every badge's PIN
     return path
