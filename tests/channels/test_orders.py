@@ -7,6 +7,7 @@ REST "Order" and WooCommerce REST v3 "Orders" documentation.
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -508,6 +509,43 @@ def test_a_date_with_no_time_in_utc_is_a_record_error_and_the_next_order_still_r
         assert isinstance(error, RecordError) and error.field == field
         assert "out of range" in error.reason and moment in error.reason
         assert isinstance(records[1][1], IncomingOrder)
+
+
+def test_woocommerce_behind_the_jetpack_envelope_is_read_with_its_html_entities_decoded() -> None:
+    """The WordPress.com / Jetpack proxy wraps the answer in {"data": …}; WooCommerce names are
+    HTML-escaped (&ndash;, &times;, &#8211;, &quot;): decoded once, at intake."""
+    parsed = parse_orders(_fixture("woocommerce_jetpack_envelope.json"), file_name="woo.json")
+    assert parsed.format == "woocommerce" and parsed.total == 1
+    [(_, order)] = _records(parsed)
+    assert isinstance(order, IncomingOrder) and order.shop_order_no == "5127"
+    assert [line.name for line in order.lines] == [
+        "Ship Your Idea – Color: Black, Size: M",
+        'Poster 30 × 40 cm – "Morskie Oko"',
+    ]
+    assert order.shipping_title == "Kurier – DPD"
+
+
+def test_a_name_decoded_once_keeps_an_escaped_ampersand_as_written() -> None:
+    """&amp;ndash; is the text "&ndash;" as the shop meant it: decoded once, not twice."""
+    raw = json.loads(_fixture("woocommerce_jetpack_envelope.json"))["data"][0]
+    raw["line_items"][0]["name"] = "R&amp;D mug &amp;ndash; blue"
+    [(_, order)] = _records(parse_orders(json.dumps([raw]).encode(), file_name="w.json"))
+    assert isinstance(order, IncomingOrder) and order.lines[0].name == "R&D mug &ndash; blue"
+
+
+@pytest.mark.parametrize(
+    ("data", "said"), [(b"", "is empty (0 bytes)"), (b" \n\t\n", "holds only white space")]
+)
+def test_an_empty_json_file_is_refused_as_empty_not_as_a_csv_without_header(
+    data: bytes, said: str
+) -> None:
+    for name in ("orders.json", "orders.jsonl", "export"):
+        with pytest.raises(FileRefused, match=re.escape(f"no orders: the file {said}")):
+            parse_orders(data, file_name=name)
+        with pytest.raises(FileRefused, match="no orders"):
+            detect_format(data, name)
+    with pytest.raises(FileRefused, match="a CSV file needs a header row"):
+        parse_orders(data, file_name="orders.csv")  # meant as CSV: its own words
 
 
 def test_nul_and_lone_surrogates_in_text_are_record_errors() -> None:

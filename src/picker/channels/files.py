@@ -103,6 +103,7 @@ def load_json(text: str) -> Sequence[tuple[int, Any]]:
         ) from None
     except RecursionError:
         raise FileRefused("not valid JSON: nested too deeply") from None
+    document = _unwrapped(document)
     if isinstance(document, list):
         return list(enumerate(document, start=1))
     if isinstance(document, dict):
@@ -115,6 +116,19 @@ def load_json(text: str) -> Sequence[tuple[int, Any]]:
         if _ORDER_KEYS & document.keys():
             return [(1, document)]
     raise FileRefused(_NOT_ORDERS)
+
+
+def _unwrapped(document: Any) -> Any:
+    """What a ``{"data": …}`` envelope holds (the WordPress.com / Jetpack REST proxy wraps
+    WooCommerce's answer so); anything else as it is."""
+    if (
+        isinstance(document, dict)
+        and isinstance(document.get("data"), dict | list)
+        and not _ORDER_KEYS & document.keys()
+        and "orders" not in document
+    ):
+        return document["data"]
+    return document
 
 
 class _JsonLines(Sequence[tuple[int, Any]]):

@@ -42,6 +42,7 @@ def detect_format(data: bytes, file_name: str) -> Format:
     if file_name.lower().endswith(".csv"):
         return "csv"
     text = decode(data)
+    _refuse_empty(text, file_name, None)
     if not text.lstrip().startswith(("{", "[")):
         return "csv"
     return _detect_json(load_json(text))
@@ -64,6 +65,7 @@ def parse_orders(
     if format is not None and format not in FORMATS:
         raise FileRefused(f"unknown format {format!r}: use one of {', '.join(FORMATS)}")
     text = decode(data)
+    _refuse_empty(text, file_name, format)
     items: Sequence[tuple[int, Any]] | None = None
     if format is None:
         if file_name.lower().endswith(".csv") or not text.lstrip().startswith(("{", "[")):
@@ -84,6 +86,15 @@ def parse_orders(
 
 
 # --- whole-file reading --------------------------------------------------------------------------
+
+
+def _refuse_empty(text: str, file_name: str, format: Format | None) -> None:
+    """A file with nothing in it is refused as what it is, not as a CSV without a header
+    (unless it was meant to be CSV)."""
+    if text.strip() or format == "csv" or file_name.lower().endswith(".csv"):
+        return
+    what = "holds only white space" if text else "is empty (0 bytes)"
+    raise FileRefused(f"no orders: the file {what}; export the orders again")
 
 
 def _detect_json(items: Sequence[tuple[int, Any]]) -> Format:

@@ -8,10 +8,14 @@ Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``statu
 ``cancelled``, ``failed``, ``trash`` dead. COD: ``payment_method`` (or its title) is a COD gateway
 and the order is not dead; a COD order is never paid (Woo moves COD orders to ``processing``
 before any money is collected), so the courier collects ``total``.
+
+Names come HTML-escaped (WordPress texturizes product names: ``Ship Your Idea &ndash; Color:
+Black``, ``2 &times; 3``): a line's name and the shipping method's title are decoded once, here.
 """
 
 from __future__ import annotations
 
+import html
 from dataclasses import replace
 from decimal import Decimal
 from typing import Any
@@ -65,7 +69,7 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         customer_email=billing.text("email") if billing else "",
         ship=ship,
         shipping_code=shipping.text("method_id") if shipping else "",
-        shipping_title=shipping.text("method_title") if shipping else "",
+        shipping_title=html.unescape(shipping.text("method_title")) if shipping else "",
         currency=currency,
         total=total,
         cod=cod,
@@ -95,7 +99,7 @@ def _woo_address(a: JsonObject | None) -> Address:
 def _woo_line(item: JsonObject, quantum: Decimal) -> IncomingLine:
     return IncomingLine(
         sku=item.text("sku"),
-        name=item.text("name"),
+        name=html.unescape(item.text("name")),
         quantity=item.quantity("quantity"),
         unit_price=item.money("price", quantum),
     )
