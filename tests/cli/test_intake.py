@@ -1,6 +1,7 @@
 """Intake from the command line, end to end, on real export files and both databases."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -88,6 +89,19 @@ def test_order_show_and_its_stable_json(picker) -> None:
     assert [e["to"] for e in detail["events"]] == ["unhandled", "assigned"]
     code, out, _ = picker("order", "show", number)
     assert code == 0 and "MUG-CER-350" in out and "events:" in out
+
+
+def test_money_in_tables_has_the_currencys_own_digits(picker) -> None:
+    """Stored to 1/10,000; shown as the currency writes it: 121.70 PLN, 899.00 CZK, 11100 JPY."""
+    assert picker("import", str(FIXTURES / "orders.csv"))[0] == 0
+    code, table, _ = picker("order", "list")
+    assert code == 0
+    for shown in ("121.70 PLN", "899.00 CZK", "11100 JPY"):
+        assert shown in table
+    assert not re.search(r"\.\d{3,} [A-Z]{3}", table) and ".00 JPY" not in table
+    number = next(o["number"] for o in orders(picker) if o["shop_order_no"] == "PL-3004")
+    code, detail, _ = picker("order", "show", number)
+    assert code == 0 and "total 11100 JPY" in detail and ".0000" not in detail
 
 
 def test_a_release_that_cannot_work_says_why_and_changes_nothing(picker) -> None:

@@ -95,6 +95,8 @@ _LIST_COLUMNS = ("number", "status", "placed_at", "customer", "country", "courie
 
 
 def _print_orders(found: Sequence[Any], fmt: str) -> None:
+    from picker.services.orders.views import amount
+
     if fmt == "json":
         print(to_json({"orders": [o.as_json() for o in found]}))
         return
@@ -116,7 +118,7 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
     for o in found:
         name = printable(o.customer)
         name = name if len(name) <= 22 else name[:21] + "…"
-        total = f"{o.total} {o.currency}"
+        total = f"{amount(o.total, o.currency)} {o.currency}"
         print(f"{o.number:<11} {o.status:<10} {o.placed_at:%Y-%m-%d %H:%M} {name:<22} "
               f"{printable(o.country):<2} {o.courier or '-':<6} {o.units:>5} {total:>12} "
               f"{o.assignee or '-':<9} {printable('; '.join(o.hold_reasons))}")  # fmt: skip
@@ -124,11 +126,14 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
 
 
 def _print_detail(d: Any) -> None:
+    from picker.services.orders.views import amount
+
     o = d.summary
     print(f"{o.number}  {o.status}  ({o.channel} {printable(o.shop_order_no)})")
     print(f"placed {o.placed_at:%Y-%m-%d %H:%M} UTC; courier {o.courier or '-'} "
           f"({printable(d.shipping_method)}); picker {o.assignee or '-'}")  # fmt: skip
-    print(f"total {o.total} {o.currency}" + (f"; COD {o.cod} {o.currency}" if o.cod else ""))
+    cod = f"; COD {amount(o.cod, o.currency)} {o.currency}" if o.cod else ""
+    print(f"total {amount(o.total, o.currency)} {o.currency}{cod}")
     print("ship to: " + " / ".join(printable(p) for p in d.ship_address))
     if d.note:
         print(f"note: {printable(d.note)}")
@@ -137,7 +142,8 @@ def _print_detail(d: Any) -> None:
     print("lines:")
     for ln in d.lines:
         print(f"  {ln.line_no:>2}. {printable(ln.sku):<14} x{ln.quantity:<4} reserved "
-              f"{ln.reserved:<4} {ln.unit_price:>10}  {printable(ln.name)}")  # fmt: skip
+              f"{ln.reserved:<4} {amount(ln.unit_price, o.currency):>10}  "
+              f"{printable(ln.name)}")  # fmt: skip
     print("events:")
     for e in d.events:
         print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.from_status or '-':>9} → {e.to_status:<9} "
