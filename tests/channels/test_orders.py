@@ -126,6 +126,7 @@ def test_shopify_orders_file_maps_every_field_of_a_multi_line_order() -> None:
             IncomingLine("TEA-EARL-100", "Herbata Earl Grey 100 g", 1, Decimal("24.50")),
             IncomingLine("SPOON-SS", "Łyżeczka stalowa", 4, Decimal("6.00")),
         ),
+        customer_locale="en",  # kept: what the customer is told comes in their language
     )
 
 
@@ -546,6 +547,38 @@ def test_an_empty_json_file_is_refused_as_empty_not_as_a_csv_without_header(
             detect_format(data, name)
     with pytest.raises(FileRefused, match="a CSV file needs a header row"):
         parse_orders(data, file_name="orders.csv")  # meant as CSV: its own words
+
+
+def test_shopify_ships_what_is_still_to_ship_and_records_the_rest() -> None:
+    """Refunded and restocked units (current_quantity), older exports (fulfillable_quantity),
+    gift cards and downloads (requires_shipping: false): the floor gets only what ships."""
+    orders = _orders(_fixture("shopify_refunds_and_gift_cards.json"))
+    one = orders["3001"]
+    assert [(ln.sku, ln.quantity) for ln in one.lines] == [("SKU-00001", 1)]
+    assert [(n.sku, n.quantity, n.reason) for n in one.not_shipped] == [
+        ("SKU-00001", 1, "not to ship: refunded, removed or fulfilled in the shop"),
+        ("GIFT-50", 1, "does not ship (requires_shipping: false)"),
+    ]
+    assert orders["3002"].lines == () and orders["3002"].not_shipped[0].quantity == 1
+    assert orders["3003"].lines == () and orders["3003"].not_shipped[0].sku == "EBOOK-1"
+    assert [(ln.sku, ln.quantity) for ln in orders["3004"].lines] == [("SKU-00001", 1)]
+    assert orders["3004"].not_shipped[0].quantity == 2
+    assert [(ln.sku, ln.quantity) for ln in orders["3005"].lines] == [("SKU-00002", 2)]
+    assert orders["3005"].not_shipped == ()
+    assert (one.customer_locale, orders["3005"].customer_locale) == ("pl", "en-GB")
+    assert (one.customer_name, one.ship.name) == ("Anna Nowak", "Piotr Nowak")
+
+
+def test_a_current_quantity_that_is_not_a_number_is_a_record_error_naming_it() -> None:
+    raw = _shopify(line_items=[{"sku": "A", "quantity": 2, "price": "1", "current_quantity": "x"}])
+    [(_, error)] = _records(parse_orders(_shopify_file(raw), file_name="s.json"))
+    assert isinstance(error, RecordError) and error.field == "line_items[0].current_quantity"
+
+
+def test_woocommerce_completed_is_fulfilled_in_the_shop_and_processing_is_floor_work() -> None:
+    orders = _orders(_fixture("woocommerce_orders.json"))
+    assert orders["5123"].fulfilled_in_shop  # completed
+    assert not any(orders[n].fulfilled_in_shop for n in ("5120", "5121", "5122"))
 
 
 def test_nul_and_lone_surrogates_in_text_are_record_errors() -> None:

@@ -45,7 +45,8 @@ def test_the_four_export_formats_import_with_the_right_outcomes(picker) -> None:
     code, out, _ = picker("import", str(FIXTURES / "shopify_orders.jsonl"))
     assert "imported 2, on hold 1" in out
     code, out, _ = picker("import", str(FIXTURES / "woocommerce_orders.json"))
-    assert "imported 3, on hold 1" in out
+    # 5123 is "completed": fulfilled in the shop already, no work for the floor.
+    assert "imported 2, on hold 1, already imported 0, fulfilled in the shop 1, failed 0" in out
     code, out, _ = picker("import", str(FIXTURES / "orders.csv"), "--channel", "wholesale")
     assert "imported 3, on hold 1" in out
     held = {o["shop_order_no"]: o["hold_reasons"] for o in orders(picker, "--status", "on_hold")}
@@ -56,8 +57,9 @@ def test_the_four_export_formats_import_with_the_right_outcomes(picker) -> None:
         "PL-3003": ["not paid (pending)"],
     }
     assigned = orders(picker, "--status", "assigned")
-    assert len(assigned) == 12
+    assert len(assigned) == 11  # the completed WooCommerce order never reached the floor
     by_shop = {o["shop_order_no"]: o for o in assigned}
+    assert "5123" not in by_shop
     assert by_shop["1002"]["currency"] == "JPY" and by_shop["1002"]["total"] == "12800"
     assert by_shop["1003"]["cod"] == "1250000"  # VND cash on delivery, whole units
     assert by_shop["1001"]["total"] == "148.29"
@@ -102,6 +104,20 @@ def test_money_in_tables_has_the_currencys_own_digits(picker) -> None:
     number = next(o["number"] for o in orders(picker) if o["shop_order_no"] == "PL-3004")
     code, detail, _ = picker("order", "show", number)
     assert code == 0 and "total 11100 JPY" in detail and ".0000" not in detail
+
+
+def test_import_names_orders_with_nothing_to_ship_and_show_lists_what_is_not_shipped(
+    picker,
+) -> None:
+    code, out, _ = picker("import", str(FIXTURES / "shopify_refunds_and_gift_cards.json"))
+    assert code == 0 and "nothing to ship 2" in out
+    number = next(o["number"] for o in orders(picker) if o["shop_order_no"] == "3001")
+    code, out, _ = picker("order", "show", number)
+    assert code == 0
+    assert "customer: Anna Nowak <anna@example.pl> (pl)" in out  # the buyer, not the recipient
+    assert "ship to: Piotr Nowak" in out
+    assert "not shipped (recorded, not picked):" in out
+    assert "GIFT-50" in out and "does not ship (requires_shipping: false)" in out
 
 
 def test_a_release_that_cannot_work_says_why_and_changes_nothing(picker) -> None:
@@ -154,7 +170,8 @@ def test_a_file_with_some_bad_records_imports_the_rest_and_exits_1(picker, tmp_p
 
 def test_a_dry_run_reports_what_would_happen_and_writes_nothing(picker) -> None:
     code, out, _ = picker("import", str(FIXTURES / "woocommerce_orders.json"), "--dry-run")
-    assert code == 0 and "Dry run" in out and "imported 3, on hold 1" in out
+    assert code == 0 and "Dry run" in out and "imported 2, on hold 1" in out
+    assert "fulfilled in the shop 1" in out
     assert orders(picker) == []
 
 

@@ -8,10 +8,16 @@ Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``finan
 ``partially_paid`` are unpaid; ``refunded``, ``voided``, ``expired`` or a set ``cancelled_at``
 (state ``cancelled``) are dead: neither paid nor COD. COD: any of ``payment_gateway_names`` (or
 ``gateway``), lower-cased, is a COD gateway and the order is neither paid nor dead.
+
+Lines: the floor ships what is still to ship (``current_quantity``, else
+``fulfillable_quantity``, else ``quantity``) of lines that need shipping; the rest — refunded,
+removed, fulfilled by the shop, gift cards and downloads (``requires_shipping: false``) — is
+recorded on the order, never picked. ``customer_locale`` is kept for what the customer is told.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +31,13 @@ from picker.channels.reading import (
     read_text,
     read_timestamp,
 )
-from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordError
+from picker.domain.intake import (
+    Address,
+    IncomingLine,
+    IncomingOrder,
+    LineNotShipped,
+    RecordError,
+)
 
 SHOPIFY_PAID = frozenset({"paid", "partially_refunded"})
 SHOPIFY_DEAD = frozenset({"refunded", "voided", "expired", "cancelled"})
@@ -39,7 +51,7 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
     currency, quantum = read_currency(o.get("currency"), "currency")
     placed_at = read_timestamp(o.get("created_at"), "created_at")
     total = o.money("total_price", quantum, required=True)
-    lines = read_lines(o, quantum, _shopify_line)
+    lines, not_shipped = _to_ship(o, read_lines(o, quantum, _shopify_line))
 
     ship = _shopify_address(o.obj("shipping_address"), fallback_phone=o.text("phone"))
     customer = o.obj("customer")
@@ -77,7 +89,45 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         placed_at=placed_at,
         note=o.text("note"),
         lines=lines,
+        not_shipped=not_shipped,
+        customer_locale=o.text("customer_locale"),
     )
+
+
+def _to_ship(
+    o: JsonObject, sent: tuple[IncomingLine, ...]
+) -> tuple[tuple[IncomingLine, ...], tuple[LineNotShipped, ...]]:
+    """What the floor ships of each line, and what it records but does not ship.
+
+    A line that does not need shipping (``requires_shipping: false``: a gift card, a download)
+    ships nothing. Otherwise it ships what is still to ship: ``current_quantity`` (the quantity
+    less what was refunded or removed in the shop), else ``fulfillable_quantity``, else
+    ``quantity``. A quantity that is not positive as sent is left for validation to judge.
+    """
+    ship: list[IncomingLine] = []
+    aside: list[LineNotShipped] = []
+    for i, line in enumerate(sent):
+        item = JsonObject(o.items("line_items")[i], f"line_items[{i}]")
+        if item.get("requires_shipping") is False:
+            aside.append(LineNotShipped(line.sku, line.name, line.quantity, _NO_SHIPPING))
+            continue
+        left = line.quantity
+        for key in ("current_quantity", "fulfillable_quantity"):
+            if item.get(key) is not None:
+                left = min(max(item.quantity(key), 0), line.quantity)
+                break
+        if line.quantity > 0 and left < line.quantity:
+            gone = line.quantity - left
+            aside.append(LineNotShipped(line.sku, line.name, gone, _REFUNDED))
+            if left == 0:
+                continue
+            line = replace(line, quantity=left)
+        ship.append(line)
+    return tuple(ship), tuple(aside)
+
+
+_NO_SHIPPING = "does not ship (requires_shipping: false)"
+_REFUNDED = "not to ship: refunded, removed or fulfilled in the shop"
 
 
 def _gateways(o: JsonObject) -> list[str]:

@@ -7,7 +7,8 @@ Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``statu
 ``processing`` / ``completed`` is paid; ``pending`` / ``on-hold`` unpaid; ``refunded``,
 ``cancelled``, ``failed``, ``trash`` dead. COD: ``payment_method`` (or its title) is a COD gateway
 and the order is not dead; a COD order is never paid (Woo moves COD orders to ``processing``
-before any money is collected), so the courier collects ``total``.
+before any money is collected), so the courier collects ``total``. A ``completed`` order was
+fulfilled in the shop already: it is reported as such and nothing goes to the floor.
 
 Names come HTML-escaped (WordPress texturizes product names: ``Ship Your Idea &ndash; Color:
 Black``, ``2 &times; 3``): a line's name and the shipping method's title are decoded once, here.
@@ -33,6 +34,8 @@ from picker.domain.intake import Address, IncomingLine, IncomingOrder, RecordErr
 
 WOO_PAID = frozenset({"processing", "completed"})
 WOO_DEAD = frozenset({"refunded", "cancelled", "failed", "trash"})
+#: The shop marked it done (shipped from the shop, or nothing to ship): no work for the floor.
+WOO_FULFILLED = frozenset({"completed"})
 
 
 def read_order(raw: Any, ctx: Context) -> IncomingOrder:
@@ -78,6 +81,7 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         placed_at=placed_at,
         note=o.text("customer_note"),
         lines=lines,
+        fulfilled_in_shop=state.lower() in WOO_FULFILLED,
     )
 
 

@@ -87,10 +87,13 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     )
     if args.dry_run:
         print("Dry run: nothing was changed. It would have been:")
+    # Records that are no work for the floor are named only when there are some.
+    quiet = [(key, label) for key, label in (("fulfilled_in_shop", "fulfilled in the shop"),
+             ("nothing_to_ship", "nothing to ship")) if report.counts[key]]  # fmt: skip
     _print_report(
         report,
         [("imported", "imported"), ("on_hold", "on hold"), ("already_imported",
-         "already imported"), ("failed", "failed")] + ([] if args.dry_run else
+         "already imported"), *quiet, ("failed", "failed")] + ([] if args.dry_run else
          [("assigned", "assigned to pickers")]),
     )  # fmt: skip
     db.dispose()

@@ -134,6 +134,11 @@ def _print_detail(d: Any) -> None:
           f"({printable(d.shipping_method)}); picker {o.assignee or '-'}")  # fmt: skip
     cod = f"; COD {amount(o.cod, o.currency)} {o.currency}" if o.cod else ""
     print(f"total {amount(o.total, o.currency)} {o.currency}{cod}")
+    locale = f" ({printable(d.customer_locale)})" if d.customer_locale else ""
+    email = f" <{printable(d.customer_email)}>" if d.customer_email else ""
+    ship_name = d.ship_address[0] if d.ship_address else ""
+    if o.customer != ship_name or email or locale:  # the buyer, apart from the recipient
+        print(f"customer: {printable(o.customer)}{email}{locale}")
     print("ship to: " + " / ".join(printable(p) for p in d.ship_address))
     if d.note:
         print(f"note: {printable(d.note)}")
@@ -144,6 +149,11 @@ def _print_detail(d: Any) -> None:
         print(f"  {ln.line_no:>2}. {printable(ln.sku):<14} x{ln.quantity:<4} reserved "
               f"{ln.reserved:<4} {amount(ln.unit_price, o.currency):>10}  "
               f"{printable(ln.name)}")  # fmt: skip
+    if d.lines_not_shipped:
+        print("not shipped (recorded, not picked):")
+        for ln in d.lines_not_shipped:
+            sku, name, why = (printable(str(ln.get(k, ""))) for k in ("sku", "name", "reason"))
+            print(f"      {sku:<14} x{ln.get('quantity', 0):<4} {why}  {name}")
     print("events:")
     for e in d.events:
         print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.from_status or '-':>9} → {e.to_status:<9} "

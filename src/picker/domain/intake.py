@@ -42,6 +42,20 @@ class IncomingLine:
 
 
 @dataclass(frozen=True)
+class LineNotShipped:
+    """A line the shop sent that is not the floor's to ship: recorded on the order, never picked."""
+
+    sku: str
+    name: str
+    quantity: int
+    reason: str  # e.g. "refunded or removed in the shop", "does not ship (requires_shipping)"
+
+    def as_json(self) -> dict[str, object]:
+        return {"sku": self.sku, "name": self.name, "quantity": self.quantity,
+                "reason": self.reason}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class IncomingOrder:
     channel: str  # e.g. "shopify", or --channel NAME
     shop_order_no: str  # the shop's order number (idempotency key with the channel)
@@ -58,3 +72,8 @@ class IncomingOrder:
     placed_at: datetime  # timezone-aware
     note: str = ""
     lines: tuple[IncomingLine, ...] = field(default_factory=tuple)
+    #: What the shop sent but the floor must not ship (refunded, removed, not shippable).
+    not_shipped: tuple[LineNotShipped, ...] = ()
+    #: The shop fulfilled the order itself (WooCommerce ``completed``): nothing for the floor.
+    fulfilled_in_shop: bool = False
+    customer_locale: str = ""  # the customer's language as the shop sent it ("pl", "en-GB")

@@ -141,6 +141,9 @@ class Product(Base):
     weight_g: Mapped[int] = mapped_column(Integer)
     fragile: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Goods that travel in a parcel; False for a gift card, a download, a service: an order's
+    #: line of it is recorded (``orders.lines_not_shipped``), never picked or weighed.
+    ships: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     barcodes: Mapped[list[ProductBarcode]] = relationship(back_populates="product")
 
@@ -387,6 +390,15 @@ class Order(Base):
     intake_problems: Mapped[list[str]] = mapped_column(
         JSON, default=list, server_default=text("'[]'")
     )
+    #: Lines the shop sent that are not the floor's to ship — refunded or removed, already
+    #: fulfilled, or goods that do not ship — each {sku, name, quantity, reason}: recorded, not
+    #: picked.
+    lines_not_shipped: Mapped[list[dict[str, object]]] = mapped_column(
+        JSON, default=list, server_default=text("'[]'")
+    )
+    #: The customer's language as the shop sent it (Shopify ``customer_locale``: "pl", "en-GB"),
+    #: for what Picker tells the customer.
+    customer_locale: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     gift_message: Mapped[str | None] = mapped_column(Text)
     #: Bumped by every status change; a conditional UPDATE on it settles races.

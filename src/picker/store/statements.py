@@ -28,7 +28,7 @@ ORDER_COLUMNS = (
     "ship_street2", "ship_postal_code", "ship_city", "ship_region", "ship_country", "ship_phone",
     "shipping_method", "shipping_title", "courier_id", "service_id", "currency", "total_amount",
     "cod_amount", "paid", "payment_state", "placed_at", "priority", "status", "hold_reasons",
-    "intake_problems", "note",
+    "intake_problems", "note", "lines_not_shipped", "customer_locale",
 )  # fmt: skip
 _COLUMNS = ", ".join((*ORDER_COLUMNS, "version", "created_at", "updated_at"))
 _VALUES = ", ".join(["?"] * len(ORDER_COLUMNS) + ["1", "?", "?"])
@@ -124,10 +124,11 @@ def order_row(**values: Any) -> tuple[Any, ...]:
     values["placed_at"] = ts(values["placed_at"])
     values["hold_reasons"] = _json_list(values["hold_reasons"])
     values["intake_problems"] = _json_list(values["intake_problems"])
+    values["lines_not_shipped"] = _json_list(values["lines_not_shipped"])
     return tuple([values[column] for column in ORDER_COLUMNS])
 
 
-def _json_list(items: list[str]) -> str:
+def _json_list(items: Sequence[object]) -> str:
     return json.dumps(items, ensure_ascii=False) if items else "[]"
 
 

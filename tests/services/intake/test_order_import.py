@@ -307,3 +307,57 @@ def test_one_date_out_of_range_fails_its_order_and_the_rest_of_the_file_imports(
     assert again.failed == 1 and again.counts["already_imported"] == 199
     with floor.read() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 199
+
+
+def test_refunded_units_gift_cards_and_downloads_are_recorded_never_put_on_the_floor(
+    floor, settings
+) -> None:
+    """Shopify's own shapes (current_quantity, fulfillable_quantity, requires_shipping): the
+    floor reserves and picks only what is still to ship; an order with nothing left to ship is
+    no floor work at all; importing again changes nothing."""
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    stock(floor, "SKU-00002", A_01_01_2=10)
+    data = (REPO / "tests/fixtures/intake/shopify_refunds_and_gift_cards.json").read_bytes()
+
+    def import_file():  # type: ignore[no-untyped-def]
+        parsed = order_import.read_export(data, settings=settings, file_name="refunds.json")
+        return order_import.import_orders(
+            floor, CLI, parsed, settings=settings, file_name="refunds.json", clock=lambda: NOW
+        )
+
+    report = import_file()
+    assert (report.counts["imported"], report.counts["nothing_to_ship"], report.failed) == (3, 2, 0)
+    assert reserved(floor, "SKU-00001") == 2 and reserved(floor, "SKU-00002") == 2
+    with floor.read() as s:
+        stored = {o.shop_order_no: o for o in s.scalars(select(Order))}
+    assert sorted(stored) == ["3001", "3004", "3005"]
+    one = views.order_detail(floor, stored["3001"].number)
+    assert [(ln.sku, ln.quantity) for ln in one.lines] == [("SKU-00001", 1)]
+    assert [(n["sku"], n["quantity"]) for n in one.lines_not_shipped] == [
+        ("SKU-00001", 1),
+        ("GIFT-50", 1),
+    ]
+    assert one.summary.status == "assigned" and one.customer_locale == "pl"
+    assert one.as_json()["lines_not_shipped"][1]["reason"].startswith("does not ship")
+    again = import_file()
+    assert (again.counts["already_imported"], again.counts["nothing_to_ship"]) == (3, 2)
+    assert reserved(floor, "SKU-00001") == 2
+
+
+def test_a_product_the_catalogue_says_does_not_ship_is_recorded_not_picked(floor, settings) -> None:
+    from picker.services.intake.catalogue import import_products
+
+    csv = b"sku,name,barcodes,weight_g,fragile,ships\nGIFT-CARD,Gift card,,0,false,false\n"
+    assert import_products(floor, CLI, csv, file_name="p.csv").counts["created"] == 1
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    report = run(floor, settings, order("8001", ("SKU-00001", 1), ("GIFT-CARD", 1)),
+                 order("8002", ("GIFT-CARD", 2)))  # fmt: skip
+    assert (report.counts["imported"], report.counts["nothing_to_ship"]) == (1, 1)
+    with floor.read() as s:
+        number = s.scalar(select(Order.number).where(Order.shop_order_no == "8001"))
+    detail = views.order_detail(floor, number)
+    assert [ln.sku for ln in detail.lines] == ["SKU-00001"] and detail.summary.status == "assigned"
+    assert detail.lines_not_shipped == (
+        {"sku": "GIFT-CARD", "name": "item", "quantity": 1,
+         "reason": "does not ship (catalogue)"},
+    )  # fmt: skip

@@ -30,6 +30,9 @@ from picker.store.engine import Database
 from picker.store.models import Bin, Product, ProductBarcode, Stock, StockMovement
 
 PRODUCT_COLUMNS = ("sku", "name", "barcodes", "weight_g", "fragile")
+#: Optional: ``ships`` false for goods that never travel in a parcel (gift cards, downloads,
+#: services); empty or absent means it ships.
+PRODUCT_OPTIONAL = ("ships",)
 STOCK_COLUMNS = ("sku", "bin", "on_hand")
 #: How often (in rows) an import calls its ``progress(done, total)``.
 PROGRESS_EVERY = 1000
@@ -117,6 +120,7 @@ class _ProductRow:
     barcodes: tuple[str, ...]
     weight_g: int
     fragile: bool
+    ships: bool = True
 
 
 def import_products(
@@ -127,7 +131,8 @@ def import_products(
     file_name: str,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Create or update products by SKU from a CSV file (sku, name, barcodes, weight_g, fragile).
+    """Create or update products by SKU from a CSV file (sku, name, barcodes, weight_g, fragile,
+    and optionally ships).
 
     Counts: ``created``, ``updated`` (anything differed, the barcode set included), ``unchanged``
     and ``failed`` (rows skipped; each has a problem). On update a product's barcodes become
@@ -135,7 +140,7 @@ def import_products(
     read as a whole.
     """
     require_lead(actor, "importing products")
-    rows = _read_csv(data, file_name, PRODUCT_COLUMNS)
+    rows = _read_csv(data, file_name, PRODUCT_COLUMNS, PRODUCT_OPTIONAL)
     report = ImportReport()
     for done, row in enumerate(rows, start=1):
         _import_product_row(db, file_name, row, report)
@@ -176,11 +181,12 @@ def _parse_product(cells: dict[str, str]) -> _ProductRow | list[RowRefused]:
     barcodes = check(lambda: _barcodes(cells["barcodes"]))
     weight = check(lambda: _whole_number(cells["weight_g"], "weight_g", MAX_WEIGHT_G, "grams"))
     fragile = check(lambda: _flag(cells["fragile"], "fragile"))
+    ships = check(lambda: not cells["ships"].strip() or _flag(cells["ships"], "ships"))
     if errors:
         return errors
     assert sku is not None and name is not None and barcodes is not None
-    assert weight is not None and fragile is not None
-    return _ProductRow(sku, name, barcodes, weight, fragile)
+    assert weight is not None and fragile is not None and ships is not None
+    return _ProductRow(sku, name, barcodes, weight, fragile, ships)
 
 
 def _save_product(s: Session, row: _ProductRow) -> str:
@@ -190,8 +196,9 @@ def _save_product(s: Session, row: _ProductRow) -> str:
     _check_no_clash(s, row)
     if product is None:
         product = Product(
-            sku=row.sku, name=row.name, weight_g=row.weight_g, fragile=row.fragile, active=True
-        )
+            sku=row.sku, name=row.name, weight_g=row.weight_g, fragile=row.fragile,
+            ships=row.ships, active=True,
+        )  # fmt: skip
         s.add(product)
         s.flush()
         s.add_all(ProductBarcode(product_id=product.id, barcode=b) for b in row.barcodes)
@@ -201,14 +208,16 @@ def _save_product(s: Session, row: _ProductRow) -> str:
         s.scalars(select(ProductBarcode.barcode).where(ProductBarcode.product_id == product.id))
     )
     wanted = set(row.barcodes)
-    same = (product.name, product.weight_g, product.fragile) == (
+    same = (product.name, product.weight_g, product.fragile, product.ships) == (
         row.name,
         row.weight_g,
         row.fragile,
+        row.ships,
     )
     if same and current == wanted:
         return "unchanged"
     product.name, product.weight_g, product.fragile = row.name, row.weight_g, row.fragile
+    product.ships = row.ships
     if current - wanted:
         s.execute(
             delete(ProductBarcode).where(
@@ -492,8 +501,11 @@ class _CsvRow:
     error: str | None = None  # the record as a whole cannot be read
 
 
-def _read_csv(data: bytes, file_name: str, columns: tuple[str, ...]) -> list[_CsvRow]:
-    """The data rows of a whole CSV file, or :class:`FileRefused` with one line saying why."""
+def _read_csv(
+    data: bytes, file_name: str, columns: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> list[_CsvRow]:
+    """The data rows of a whole CSV file, or :class:`FileRefused` with one line saying why.
+    An ``optional`` column the file lacks reads as empty in every row."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -514,10 +526,11 @@ def _read_csv(data: bytes, file_name: str, columns: tuple[str, ...]) -> list[_Cs
             f"{file_name} has no column {', '.join(missing)}: "
             f"the first line must name the columns {', '.join(columns)}"
         )
-    twice = sorted({c for c in columns if header.count(c) > 1})
+    twice = sorted({c for c in (*columns, *optional) if header.count(c) > 1})
     if twice:
         raise FileRefused(f"{file_name} names the column {', '.join(twice)} more than once")
-    where = {c: header.index(c) for c in columns}
+    where = {c: header.index(c) for c in (*columns, *optional) if c in header}
+    absent = {c: "" for c in optional if c not in header}
     rows = []
     for line, cells in records[1:]:
         if len(cells) != len(header):
@@ -527,7 +540,7 @@ def _read_csv(data: bytes, file_name: str, columns: tuple[str, ...]) -> list[_Cs
             )
             rows.append(_CsvRow(line, {}, error))
         else:
-            rows.append(_CsvRow(line, {c: cells[i] for c, i in where.items()}))
+            rows.append(_CsvRow(line, {**absent, **{c: cells[i] for c, i in where.items()}}))
     return rows
 
 

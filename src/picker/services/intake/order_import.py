@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from itertools import islice
@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from picker.channels.orders import Format, ParsedFile, parse_orders
 from picker.config import IntakeSettings, Settings
-from picker.domain.intake import IncomingLine, IncomingOrder, RecordError
+from picker.domain.intake import IncomingLine, IncomingOrder, LineNotShipped, RecordError
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus, check_order_transition
 from picker.domain.validation import fixable_reasons, record_problems
@@ -55,10 +55,15 @@ class Lookups:
 
     products: dict[str, int]  # SKU → product id
     services: dict[tuple[str, str], tuple[int, int, bool]]  # (courier, service) → ids, express
+    #: SKUs of products that do not travel in a parcel (gift cards, downloads).
+    not_shipping: frozenset[str] = frozenset()
 
     @classmethod
     def load(cls, s: Session) -> Lookups:
         products = dict(s.execute(select(Product.sku, Product.id).where(Product.active)).all())
+        not_shipping = frozenset(
+            s.scalars(select(Product.sku).where(Product.active, Product.ships.is_(False)))
+        )
         services = {
             (code, service): (courier_id, service_id, express)
             for code, service, courier_id, service_id, express in s.execute(
@@ -73,7 +78,7 @@ class Lookups:
                 .where(Courier.active)
             )
         }
-        return cls(products, services)
+        return cls(products, services, not_shipping)
 
     def shipping(
         self, intake: IntakeSettings, code: str, title: str
@@ -116,6 +121,15 @@ class _Checked:
     reason: str  # of the first event
 
 
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """A record that is no work for the floor (fulfilled by the shop, nothing left to ship):
+    counted under ``outcome``, nothing written."""
+
+    record: int
+    outcome: str
+
+
 _Outcome = str | ImportProblem  # what became of a record: how it was imported, or why not
 
 
@@ -150,8 +164,9 @@ def import_orders(
     clock: Clock = system_clock,
     progress: Progress | None = None,
 ) -> ImportReport:
-    """Import every record of ``parsed``; counts imported / on_hold / already_imported / failed
-    (and ``assigned`` for the orders given to pickers at the end).
+    """Import every record of ``parsed``; counts imported / on_hold / already_imported / failed,
+    fulfilled_in_shop and nothing_to_ship (no work for the floor: nothing written), and
+    ``assigned`` for the orders given to pickers at the end.
 
     Every order is all or nothing. On SQLite consecutive orders share a COMMIT (a group of up to
     :data:`GROUP_ORDERS` orders, or :data:`GROUP_SECONDS` of holding the write lock); records
@@ -164,7 +179,7 @@ def import_orders(
     with db.read() as s:
         lookups = Lookups.load(s)
     records = iter(parsed.records)
-    waiting: deque[_Checked | ImportProblem] = deque()
+    waiting: deque[_Checked | _Settled | ImportProblem] = deque()
     solo = 0  # orders to write again one per transaction (their group was lost)
     done = 0
     with db.writer() as conn:
@@ -204,19 +219,41 @@ def _check(
     file_name: str,
     lookups: Lookups,
     intake: IntakeSettings,
-) -> _Checked | ImportProblem:
+) -> _Checked | _Settled | ImportProblem:
     if isinstance(item, RecordError):
         return ImportProblem(file_name, record, item.field, item.reason)
+    if item.fulfilled_in_shop:
+        return _Settled(record, "fulfilled_in_shop")
+    item = _floor_part(item, lookups)
+    if not item.lines and item.not_shipped:
+        return _Settled(record, "nothing_to_ship")
     try:
         return _judge(record, item, lookups, intake)
     except RecordError as exc:
         return ImportProblem(file_name, record, exc.field, exc.reason)
 
 
+def _floor_part(order: IncomingOrder, lookups: Lookups) -> IncomingOrder:
+    """The order with the lines of products that do not ship (the catalogue says so) moved to
+    what is recorded but not shipped."""
+    if not lookups.not_shipping or not any(ln.sku in lookups.not_shipping for ln in order.lines):
+        return order
+    aside = tuple(
+        LineNotShipped(ln.sku, ln.name, ln.quantity, "does not ship (catalogue)")
+        for ln in order.lines
+        if ln.sku in lookups.not_shipping
+    )
+    return replace(
+        order,
+        lines=tuple(ln for ln in order.lines if ln.sku not in lookups.not_shipping),
+        not_shipped=order.not_shipped + aside,
+    )
+
+
 def _write_group(
     conn: Connection,
     group: GroupCommit,
-    waiting: deque[_Checked | ImportProblem],
+    waiting: deque[_Checked | _Settled | ImportProblem],
     limit: int,
     actor: Actor,
     clock: Clock,
@@ -235,6 +272,9 @@ def _write_group(
         item = waiting.popleft()
         if isinstance(item, ImportProblem):
             outcomes.append((item.record, item))
+            continue
+        if isinstance(item, _Settled):
+            outcomes.append((item.record, item.outcome))
             continue
         try:
             written.append((item, _write_retrying(conn, group, item, actor, now, dry_run)))
@@ -283,6 +323,7 @@ _TEXTS: tuple[tuple[str, int, Callable[[IncomingOrder], str]], ...] = tuple(
     (label, _width(column), read)
     for label, column, read in (
         ("shop order number", "shop_order_no", lambda o: o.shop_order_no),
+        ("customer locale", "customer_locale", lambda o: o.customer_locale),
         ("channel", "channel", lambda o: o.channel),
         ("customer name", "customer_name", lambda o: o.customer_name),
         ("customer email", "customer_email", lambda o: o.customer_email),
@@ -371,6 +412,8 @@ def _judge(record: int, order: IncomingOrder, lookups: Lookups, intake: IntakeSe
         hold_reasons=[*problems, *reasons],
         intake_problems=problems,
         note=order.note or None,
+        lines_not_shipped=[line.as_json() for line in order.not_shipped],
+        customer_locale=order.customer_locale or None,
     )
     return _Checked(
         record=record,

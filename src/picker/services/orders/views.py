@@ -97,10 +97,16 @@ class OrderDetail:
     intake_problems: tuple[str, ...]
     lines: tuple[LineView, ...]
     events: tuple[EventView, ...]
+    #: What the shop sent that the floor does not ship: {sku, name, quantity, reason} each.
+    lines_not_shipped: tuple[dict[str, Any], ...] = ()
+    customer_email: str | None = None
+    customer_locale: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         data = self.summary.as_json()
         data.update(
+            customer_email=self.customer_email,
+            customer_locale=self.customer_locale,
             ship_address=list(self.ship_address),
             shipping_method=self.shipping_method,
             note=self.note,
@@ -116,6 +122,7 @@ class OrderDetail:
                 }
                 for ln in self.lines
             ],
+            lines_not_shipped=[dict(line) for line in self.lines_not_shipped],
             events=[
                 {
                     "at": e.at.isoformat(),
@@ -248,4 +255,7 @@ def order_detail(db: Database, number: str) -> OrderDetail:
             intake_problems=tuple(order.intake_problems),
             lines=lines,
             events=events,
+            lines_not_shipped=tuple(order.lines_not_shipped or ()),
+            customer_email=order.customer_email,
+            customer_locale=order.customer_locale,
         )
