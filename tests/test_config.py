@@ -88,6 +88,8 @@ def test_a_parcel_pattern_makes_a_courier_number_a_parcel_not_a_product(tmp_path
         ('[terminal]\nid = "a b"\n', "[terminal] id: 'a b' must be 1-16 letters"),
         ("[login]\nmax_failed_pins = 0\n", "[login] max_failed_pins: 0 is out of range (1 to 100)"),
         ("[login]\nlockout_minutes = true\n", "[login] lockout_minutes: must be a whole number"),
+        ("[login]\npin_length = 3\n", "[login] pin_length: 3 is out of range (4 to 8)"),
+        ("[login]\npin_length = 9\n", "[login] pin_length: 9 is out of range (4 to 8)"),
         ("[scanner.patterns]\nbadge = '(EMP'\n", "[scanner.patterns] badge: '(EMP' is not a valid"),
         ('[printer]\nbackend = "tcp"\n', "[printer] host: must name the printer's host"),
         ("[printer]\nport = 70000\n", "[printer] port: 70000 is out of range"),

@@ -57,6 +57,8 @@ class TerminalSettings:
 class LoginSettings:
     max_failed_pins: int = 5
     lockout_minutes: int = 5
+    #: The fewest digits a new PIN may have (4 to 8): a site asks for longer PINs here.
+    pin_length: int = 4
 
 
 @dataclass(frozen=True)
@@ -341,6 +343,7 @@ def _settings_from(
     login = LoginSettings(
         max_failed_pins=r.integer("max_failed_pins", 5, 1, 100),
         lockout_minutes=r.integer("lockout_minutes", 5, 1, 24 * 60),
+        pin_length=r.integer("pin_length", 4, 4, 8),
     )
     r.done()
 

@@ -89,6 +89,24 @@ def test_arguments_echoed_in_errors_cannot_drive_the_terminal(capsys, config, db
     assert "\x1b" not in err and "\\x1b[2J" in err
 
 
+def test_a_site_asking_for_six_digit_pins_refuses_four(capsys, config, db_url, monkeypatch):
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    config.write_text(config.read_text() + "[login]\npin_length = 6\n", encoding="utf-8")
+    add = ("operator", "add", "EMP-0042", "Ewa", "--roles", "packer", "--pin")
+    code, _, err = run(capsys, config, *add, "2468")
+    assert code == 1 and err.strip() == "picker: a PIN is 6 to 8 digits"
+    assert run(capsys, config, *add, "246813")[0] == 0
+    code, _, err = run(capsys, config, "operator", "reset-pin", "EMP-0042", "--pin", "1357")
+    assert code == 1 and "6 to 8 digits" in err
+    from picker.domain.pins import LockoutPolicy
+    from picker.services.auth import login
+    from picker.store.engine import Database
+
+    db = Database(db_url)
+    assert login(db, "T05", "EMP-0042", "246813", policy=LockoutPolicy()).badge == "EMP-0042"
+    db.dispose()
+
+
 def test_a_database_from_a_newer_picker_is_named_as_such(capsys, config, db_url, monkeypatch):
     from sqlalchemy import text
 

@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from picker.domain.pins import BadPin, LockoutPolicy, hash_pin, verify_pin
+from picker.domain.pins import BadPin, LockoutPolicy, hash_pin, validate_pin, verify_pin
 from picker.domain.roles import NotAllowed, Role, Station, parse_roles, require, stations_for
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
@@ -30,6 +30,12 @@ def test_a_malformed_stored_hash_never_verifies_and_never_raises(stored: str) ->
 def test_a_pin_must_be_4_to_8_digits(pin: str) -> None:
     with pytest.raises(BadPin):
         hash_pin(pin)
+
+
+def test_a_site_may_ask_for_longer_pins() -> None:
+    with pytest.raises(BadPin, match="a PIN is 6 to 8 digits"):
+        validate_pin("12345", 6)
+    assert validate_pin("123456", 6) == "123456" and validate_pin("12345678", 8) == "12345678"
 
 
 def test_the_fifth_wrong_pin_locks_for_five_minutes() -> None:

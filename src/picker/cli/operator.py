@@ -20,21 +20,21 @@ def add_operator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     add.add_argument("badge", help="badge number, e.g. EMP-0042")
     add.add_argument("name", help="full name")
     add.add_argument("--roles", required=True, help="comma-separated: picker, packer, lead")
-    add.add_argument("--pin", help="4-8 digits (asked for when not given)")
+    add.add_argument("--pin", help="[login] pin_length to 8 digits (asked for when not given)")
     op.add_parser("list", help="list operators")
     for name, text in (("disable", "disable a badge"), ("enable", "enable a badge, lift its lock")):
         op.add_parser(name, help=text).add_argument("badge")
     reset = op.add_parser("reset-pin", help="set a new PIN and lift any lock")
     reset.add_argument("badge")
-    reset.add_argument("--pin", help="4-8 digits (asked for when not given)")
+    reset.add_argument("--pin", help="[login] pin_length to 8 digits (asked for when not given)")
 
 
-def _ask_pin(given: str | None) -> str:
+def _ask_pin(given: str | None, length: int) -> str:
     if given is not None:
         return given
     if not sys.stdin.isatty():
         raise CliError("give the PIN with --pin (no terminal to ask on)", EXIT_USAGE)
-    first = getpass.getpass("New PIN (4-8 digits): ")
+    first = getpass.getpass(f"New PIN ({length}-8 digits): ")
     if getpass.getpass("Again: ") != first:
         raise CliError("the two PINs differ; nothing changed")
     return first
@@ -54,8 +54,9 @@ def _operator(args: argparse.Namespace, settings: Settings) -> int:
             args.badge,
             args.name,
             args.roles,
-            _ask_pin(args.pin),
+            _ask_pin(args.pin, settings.login.pin_length),
             badge_pattern=settings.scanner.patterns["badge"],
+            pin_length=settings.login.pin_length,
         )
         print(f"added {op.badge} {op.name} ({', '.join(sorted(op.roles))})")
     elif args.op_command == "list":
@@ -81,7 +82,8 @@ def _operator(args: argparse.Namespace, settings: Settings) -> int:
         auth.enable_operator(db, actor, args.badge)
         print(f"{args.badge} enabled")
     else:
-        auth.reset_pin(db, actor, args.badge, _ask_pin(args.pin))
+        length = settings.login.pin_length
+        auth.reset_pin(db, actor, args.badge, _ask_pin(args.pin, length), pin_length=length)
         print(f"{args.badge}: new PIN set, lock lifted")
     db.dispose()
     return EXIT_OK

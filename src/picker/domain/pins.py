@@ -20,9 +20,11 @@ class BadPin(ValueError):
     """A PIN that cannot be set (not 4-8 digits)."""
 
 
-def validate_pin(pin: str) -> str:
-    if not PIN_RE.fullmatch(pin):
-        raise BadPin("a PIN is 4 to 8 digits")
+def validate_pin(pin: str, min_length: int = 4) -> str:
+    """``pin`` if it may be set: digits only, ``min_length`` (a site's ``[login] pin_length``)
+    to 8 of them."""
+    if not PIN_RE.fullmatch(pin) or len(pin) < min_length:
+        raise BadPin(f"a PIN is {min_length} to 8 digits")
     return pin
 
 

@@ -149,8 +149,10 @@ def add_operator(
     pin: str,
     *,
     badge_pattern: re.Pattern[str] = BADGE_RE,
+    pin_length: int = 4,
 ) -> OperatorInfo:
-    """Add an operator; ``badge_pattern`` is the one the login screen accepts scans by."""
+    """Add an operator; ``badge_pattern`` is the one the login screen accepts scans by,
+    ``pin_length`` the fewest digits a PIN may have here (``[login] pin_length``)."""
     require_lead(actor, "managing operators")
     badge = badge.strip().upper()
     if not badge_pattern.fullmatch(badge):
@@ -162,7 +164,7 @@ def add_operator(
         role_set = parse_roles(roles)
     except ValueError as exc:
         raise ServiceError(str(exc)) from None
-    pin_hash = hash_pin(validate_pin(pin))
+    pin_hash = hash_pin(validate_pin(pin, pin_length))
     try:
         with db.transaction() as s:
             op = Operator(badge=badge, name=name, pin_hash=pin_hash, active=True, failed_pins=0)
@@ -207,8 +209,8 @@ def enable_operator(db: Database, actor: Actor, badge: str) -> None:
     _update_operator(db, badge.strip().upper(), active=True, failed_pins=0, locked_until=None)
 
 
-def reset_pin(db: Database, actor: Actor, badge: str, pin: str) -> None:
-    """Set a new PIN and lift any lock."""
+def reset_pin(db: Database, actor: Actor, badge: str, pin: str, *, pin_length: int = 4) -> None:
+    """Set a new PIN (``pin_length`` to 8 digits) and lift any lock."""
     require_lead(actor, "managing operators")
-    pin_hash = hash_pin(validate_pin(pin))
+    pin_hash = hash_pin(validate_pin(pin, pin_length))
     _update_operator(db, badge.strip().upper(), pin_hash=pin_hash, failed_pins=0, locked_until=None)
