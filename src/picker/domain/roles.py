@@ -70,3 +70,55 @@ def require(roles: Iterable[Role], needed: Role, action: str) -> None:
     roles = set(roles)
     if Role.LEAD not in roles and needed not in roles:
         raise NotAllowed(f"{action} needs the {needed.value} role")
+
+
+#: Every use-case that changes the floor: the words a refusal names it by, and the role it needs
+#: (a lead may run them all; None: any operator). The command line on the server acts without an
+#: operator, as the machine's own integration, and is not refused here.
+USE_CASES: dict[str, tuple[str, Role | None]] = {
+    "auth.add_operator": ("managing operators", Role.LEAD),
+    "auth.disable_operator": ("managing operators", Role.LEAD),
+    "auth.enable_operator": ("managing operators", Role.LEAD),
+    "auth.reset_pin": ("managing operators", Role.LEAD),
+    "intake.order_import.import_orders": ("importing orders", Role.LEAD),
+    "intake.catalogue.import_products": ("importing products", Role.LEAD),
+    "intake.catalogue.import_stock": ("importing stock", Role.LEAD),
+    "intake.catalogue.set_stock": ("setting stock", Role.LEAD),
+    "orders.lead_actions.release_order": ("releasing an order", Role.LEAD),
+    "orders.lead_actions.retry_short_orders": ("retrying orders held short", Role.LEAD),
+    "orders.lead_actions.hold_order": ("putting an order on hold", Role.LEAD),
+    "orders.lead_actions.cancel_order": ("cancelling an order", Role.LEAD),
+    "orders.lead_actions.assign_ready_orders": ("assigning orders", Role.LEAD),
+    "orders.lead_actions.assign_order": ("assigning an order", Role.LEAD),
+    "floor.picking.start_order": ("starting an order to pick", Role.PICKER),
+    "floor.picking.pick": ("picking", Role.PICKER),
+    "floor.picking.undo_last_pick": ("undoing a pick", Role.PICKER),
+    "floor.picking.report_shortage": ("reporting a shortage", Role.PICKER),
+    "floor.packing.open_order": ("opening an order at the packing table", Role.PACKER),
+    "floor.packing.verify": ("verifying items", Role.PACKER),
+    "floor.packing.unverify": ("taking an item out of a parcel", Role.PACKER),
+    "floor.packing.set_packaging": ("choosing the packaging", Role.PACKER),
+    "floor.packing.set_weight": ("weighing a parcel", Role.PACKER),
+    "floor.packing.confirm_address": ("confirming the address", Role.PACKER),
+    "floor.packing.send_to_lead": ("sending an order to the lead", Role.PACKER),
+    "floor.packing.hand_over_pack": ("take over a pack", Role.LEAD),
+    "floor.parcels.close_parcel": ("closing a parcel", Role.PACKER),
+    "floor.parcels.void_parcel": ("void a parcel", Role.LEAD),
+    "floor.handoff.open_pickup": ("open a courier pickup", Role.LEAD),
+    "floor.handoff.hand_over_parcel": ("hand parcels to a courier", Role.LEAD),
+    "floor.handoff.undo_last": ("undo a handoff scan", Role.LEAD),
+    "floor.handoff.close_pickup": ("close a courier pickup", Role.LEAD),
+    "floor.handoff.reprint_manifests": ("reprinting manifests", Role.LEAD),
+    "printjobs.print_queue.retry": ("sending a print job again", Role.PACKER),
+    "printjobs.print_queue.reprint": ("reprinting a label", Role.PACKER),
+    "printjobs.print_queue.cancel": ("cancel a print job", Role.LEAD),
+    "scans.record": ("recording a scan", None),
+}
+
+
+def check_use_case(roles: Iterable[Role], use_case: str) -> None:
+    """Raise :class:`NotAllowed` unless ``roles`` may run ``use_case`` (a key of
+    :data:`USE_CASES`; an unknown one is a programming error: ``KeyError``)."""
+    action, needed = USE_CASES[use_case]
+    if needed is not None:
+        require(roles, needed, action)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from picker.domain.roles import Role, Station, may_work
+from picker.domain.roles import Role, Station, check_use_case, may_work
 
 Clock = Callable[[], datetime]
 
@@ -40,10 +40,9 @@ class Actor:
         return self.operator.id if self.operator else None
 
 
-def require_lead(actor: Actor, action: str) -> None:
-    """Lead-only actions: the command line on the server is trusted, an operator must be a lead
-    (raises :class:`~picker.domain.roles.NotAllowed` naming the action)."""
-    from picker.domain.roles import Role, require
-
+def allow(actor: Actor, use_case: str) -> None:
+    """Refuse an operator whose roles may not run ``use_case`` (a key of
+    :data:`~picker.domain.roles.USE_CASES`) with :class:`~picker.domain.roles.NotAllowed`
+    naming it. The command line on the server (no operator) is trusted."""
     if actor.operator is not None:
-        require(actor.operator.roles, Role.LEAD, action)
+        check_use_case(actor.operator.roles, use_case)

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from picker.domain.pins import LockoutPolicy, hash_pin, validate_pin, verify_pin
 from picker.domain.roles import NotAllowed, Role, Station, parse_roles
-from picker.services.actors import Actor, Clock, OperatorInfo, require_lead, system_clock
+from picker.services.actors import Actor, Clock, OperatorInfo, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Operator, OperatorRole
@@ -153,7 +153,7 @@ def add_operator(
 ) -> OperatorInfo:
     """Add an operator; ``badge_pattern`` is the one the login screen accepts scans by,
     ``pin_length`` the fewest digits a PIN may have here (``[login] pin_length``)."""
-    require_lead(actor, "managing operators")
+    allow(actor, "auth.add_operator")
     badge = badge.strip().upper()
     if not badge_pattern.fullmatch(badge):
         raise ServiceError(f"{badge!r} does not match the badge pattern {badge_pattern.pattern!r}")
@@ -200,17 +200,17 @@ def _update_operator(db: Database, badge: str, **values: object) -> None:
 
 
 def disable_operator(db: Database, actor: Actor, badge: str) -> None:
-    require_lead(actor, "managing operators")
+    allow(actor, "auth.disable_operator")
     _update_operator(db, badge.strip().upper(), active=False)
 
 
 def enable_operator(db: Database, actor: Actor, badge: str) -> None:
-    require_lead(actor, "managing operators")
+    allow(actor, "auth.enable_operator")
     _update_operator(db, badge.strip().upper(), active=True, failed_pins=0, locked_until=None)
 
 
 def reset_pin(db: Database, actor: Actor, badge: str, pin: str, *, pin_length: int = 4) -> None:
     """Set a new PIN (``pin_length`` to 8 digits) and lift any lock."""
-    require_lead(actor, "managing operators")
+    allow(actor, "auth.reset_pin")
     pin_hash = hash_pin(validate_pin(pin, pin_length))
     _update_operator(db, badge.strip().upper(), pin_hash=pin_hash, failed_pins=0, locked_until=None)

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from picker.domain.scanning import Scan, ScanError
-from picker.services.actors import Actor, Clock, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.store.engine import Database
 from picker.store.models import Operator, ScanJournal
 
@@ -177,6 +177,7 @@ def record(
 ) -> None:
     """Journal a scan that changes nothing else, in a transaction of its own (a scan sent
     again that was journaled the first time is not journaled twice)."""
+    allow(actor, "scans.record")
     try:
         with db.transaction() as s:
             journal(s, actor, station, screen, outcome, at=clock())

@@ -26,7 +26,7 @@ from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.printing.labels import cod_text
 from picker.printing.manifest import Manifest, ManifestLine, render_manifest
 from picker.services import scans
-from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.services.floor.picking import next_cutoff
 from picker.services.orders.status import move_order, move_orders
@@ -179,7 +179,7 @@ class Pickup:
 def open_pickup(db: Database, actor: Actor, courier: str, *, clock: Clock = system_clock) -> Pickup:
     """Open a pickup for a courier named by its code (POST) or its lane (LANE-1); a pickup of
     that courier already open goes on instead (one open pickup per courier)."""
-    require_lead(actor, "open a courier pickup")
+    allow(actor, "floor.handoff.open_pickup")
     now = clock()
     wanted = courier.strip().upper()
 
@@ -307,7 +307,7 @@ def hand_over_parcel(
     """A parcel scanned into the courier's hands on this pickup. Refused by name, nothing
     changed: another courier's parcel (its lane named), one handed over already, voided, not
     closed, of an order not packed, or unknown."""
-    require_lead(actor, "hand parcels to a courier")
+    allow(actor, "floor.handoff.hand_over_parcel")
     now = clock()
     wanted = tracking_no.strip()
 
@@ -392,7 +392,7 @@ def undo_last(
 ) -> str | None:
     """The pickup's last scanned parcel goes back to its lane; its tracking number, or None
     when nothing is on the pickup."""
-    require_lead(actor, "undo a handoff scan")
+    allow(actor, "floor.handoff.undo_last")
 
     def work(s: Session) -> str | None:
         _open(s, pickup_id)
@@ -443,7 +443,7 @@ def close_pickup(
     ``missing`` (their orders go on hold, the reason naming the parcel and the pickup). Every
     order whose live parcels have all left becomes ``executed``; the manifest is rendered and
     queued for this station's printer; all in one transaction. Refused with nothing scanned."""
-    require_lead(actor, "close a courier pickup")
+    allow(actor, "floor.handoff.close_pickup")
     now = clock()
 
     def work(s: Session) -> ClosedPickup:
@@ -644,6 +644,7 @@ def reprint_manifests(
 ) -> list[tuple[str, int]]:
     """Queue the day's manifests (one courier's, or all) again for this terminal's printer;
     (pickup number, job id) each. Refused in words when there is none."""
+    allow(actor, "floor.handoff.reprint_manifests")
     found = manifests(db, settings, day, courier)
     if not found:
         whose = f" of {courier.upper()}" if courier else ""

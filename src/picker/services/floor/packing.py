@@ -33,7 +33,7 @@ from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.printing.labels import cod_text
 from picker.services import scans
-from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound, ServiceError
 from picker.services.floor.pack_state import (
     PROBLEM_SHELF,
@@ -273,6 +273,7 @@ def open_order(
     was packing already; an order another packer holds is refused by name, as is a second order
     while this packer has one open. Two packers racing for one order: exactly one gets it.
     """
+    allow(actor, "floor.packing.open_order")
     operator_id = operator_id_of(actor)
     now = clock()
 
@@ -370,6 +371,7 @@ def verify(
 ) -> Verified:
     """``count`` units of an order line are in the open parcel (opened if there is none).
     Refused, nothing changed, beyond the line's quantity or when the order is not the packer's."""
+    allow(actor, "floor.packing.verify")
     now = clock()
     if count < 1:
         raise PackRefused("Verify 1 unit or more.")
@@ -425,6 +427,7 @@ def unverify(
 ) -> int:
     """Take ``count`` units of a line out of the open parcel again (the packer's undo); returns
     the units of the line still in it. Refused when the open parcel holds fewer."""
+    allow(actor, "floor.packing.unverify")
     now = clock()
 
     def work(s: Session) -> int:
@@ -496,6 +499,7 @@ def set_packaging(
 ) -> tuple[Packaging, int]:
     """The open parcel (opened if none) goes in this box (its barcode or code); returns the box
     and the parcel's number. A weight keyed before is cleared: the box changes it."""
+    allow(actor, "floor.packing.set_packaging")
     now = clock()
 
     def work(s: Session) -> tuple[Packaging, int]:
@@ -539,6 +543,7 @@ def set_weight(
 ) -> Weighed:
     """The open parcel weighs ``grams``. Refused (nothing changed) without items or box, or when
     lighter than its contents and box by more than the tolerance ("check contents")."""
+    allow(actor, "floor.packing.set_weight")
 
     def work(s: Session) -> Weighed:
         my_order(s, order_id, actor)
@@ -574,6 +579,7 @@ def confirm_address(
 ) -> str:
     """The packer read the ship address on screen and it is fit to ship to; returns the order's
     number."""
+    allow(actor, "floor.packing.confirm_address")
     now = clock()
 
     def work(s: Session) -> str:
@@ -612,6 +618,7 @@ def send_to_lead(
     """The packer puts the order on hold for the lead (``packing: REASON``); its tote goes to
     the problem shelf. Parcels already closed are voided (their labels must not leave with a
     courier while the order is on hold) and the address is to be confirmed again."""
+    allow(actor, "floor.packing.send_to_lead")
     why = " ".join((reason or "").split())
     if not why:
         raise PackRefused("Say why the order goes to the lead.")
@@ -653,7 +660,7 @@ def hand_over_pack(
     """A lead takes a stuck pack off its packer: it goes to the packer with ``badge``, or (none
     named) to whichever packer next scans it; its verified counts stay. Journaled with the
     reason. Returns whom it went to, in words."""
-    require_lead(actor, "take over a pack")
+    allow(actor, "floor.packing.hand_over_pack")
     why = " ".join((reason or "").split())
     if not why:
         raise ServiceError(f"say why {number} is taken off its packer")

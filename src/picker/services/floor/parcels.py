@@ -20,7 +20,7 @@ from picker.domain.packing import (
 )
 from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_transition
 from picker.services import scans
-from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, ServiceError
 from picker.services.floor.pack_state import (
     STATION,
@@ -76,6 +76,7 @@ def close_parcel(
     nothing). ``more_to_come`` (CMD-NEWPARCEL) opens the next parcel at once and needs units
     still to verify; otherwise (CMD-CLOSE) every unit must be verified and the order becomes
     ``packed`` (its tote free again)."""
+    allow(actor, "floor.parcels.close_parcel")
     now = clock()
 
     def work(s: Session) -> Closed:
@@ -193,7 +194,7 @@ def void_parcel(
     still waiting is cancelled), its items are back on the order's checklist, and a packed order
     goes back to the packing table (the lead's, or any packer's from the command line). Refused,
     nothing changed, for a parcel open, voided or already handed to the courier."""
-    require_lead(actor, "void a parcel")
+    allow(actor, "floor.parcels.void_parcel")
     why = " ".join((reason or "").split())
     if not why:
         raise ServiceError("say why the parcel is voided (e.g. 'box damaged')")

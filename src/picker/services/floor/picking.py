@@ -22,7 +22,7 @@ from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
 from picker.services import scans
-from picker.services.actors import Actor, Clock, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.services.intake.allocation import put_back_picked, release_reservation, reserve_order
 from picker.services.orders.status import move_order
@@ -179,6 +179,7 @@ def start_order(
     another order, or the picker already has ``batch_size`` orders started. Two terminals racing
     for one order or one tote: the database lets exactly one through.
     """
+    allow(actor, "floor.picking.start_order")
     operator_id = _operator_id(actor)
     now = clock()
 
@@ -324,6 +325,7 @@ def pick(
     """Take ``quantity`` units for a pick task, in one transaction: the task, the bin's stock
     (on hand and reserved), the ledger, the scan journal and — after the order's last unit —
     the order (``picked``) and its tote (to packing)."""
+    allow(actor, "floor.picking.pick")
     operator_id = _operator_id(actor)
     now = clock()
     if quantity < 1:
@@ -384,6 +386,7 @@ def undo_last_pick(
     """Put back the operator's last pick that is not undone yet; None when there is nothing to
     undo. If that pick finished its order (now picked, gone to packing) it is refused by name —
     never silently replaced by an earlier pick of another order."""
+    allow(actor, "floor.picking.undo_last_pick")
     operator_id = _operator_id(actor)
     now = clock()
 
@@ -500,6 +503,7 @@ def report_shortage(
     that had units reserved in this bin are moved to other bins the same way, or held (their
     totes, if started, to the problem shelf too).
     """
+    allow(actor, "floor.picking.report_shortage")
     operator_id = _operator_id(actor)
     now = clock()
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from picker.channels.files import FileRefused, read_rows
 from picker.domain.ean import is_valid_gtin
 from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code, pick_sequence
-from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, ServiceError, describe_failure
 from picker.services.intake.reports import ImportProblem, ImportReport
 from picker.store.engine import Database
@@ -139,7 +139,7 @@ def import_products(
     exactly the row's. Raises :class:`FileRefused` (nothing written) for a file that cannot be
     read as a whole.
     """
-    require_lead(actor, "importing products")
+    allow(actor, "intake.catalogue.import_products")
     rows = _read_csv(data, file_name, PRODUCT_COLUMNS, PRODUCT_OPTIONAL)
     report = ImportReport()
     for done, row in enumerate(rows, start=1):
@@ -279,7 +279,7 @@ def import_stock(
     ``bin_pattern`` is created the first time it is seen. Raises :class:`FileRefused` (nothing
     written) for a file that cannot be read as a whole.
     """
-    require_lead(actor, "importing stock")
+    allow(actor, "intake.catalogue.import_stock")
     rows = _read_csv(data, file_name, STOCK_COLUMNS)
     report = StockReport()
     for done, row in enumerate(rows, start=1):
@@ -317,7 +317,7 @@ def set_stock(
     Raises a :class:`RowRefused` subclass (unknown SKU, bad bin, below reserved, bad number)
     with a message for the user, or :class:`Conflict` if another terminal kept interfering.
     """
-    require_lead(actor, "setting stock")
+    allow(actor, "intake.catalogue.set_stock")
     if isinstance(on_hand, bool) or not 0 <= on_hand <= MAX_ON_HAND:
         raise BadValue(f"on_hand must be a whole number from 0 to {MAX_ON_HAND:,}", "on_hand")
     return _count(db, actor, sku, bin_code, on_hand, bin_pattern, clock)[1]

@@ -17,7 +17,7 @@ from picker.domain.picking import PutBack
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
 from picker.domain.validation import fixable_reasons
-from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound, ServiceError
 from picker.services.intake.allocation import (
     Assignment,
@@ -181,7 +181,7 @@ def release_order(
 ) -> Release:
     """A lead releases a hold: validation and reservation run again; still wrong → stays held
     with the reasons of now."""
-    require_lead(actor, "releasing an order")
+    allow(actor, "orders.lead_actions.release_order")
     with db.transaction() as s:
         lookups = Lookups.load(s)
         result = _release(s, actor, _load(s, number), lookups, settings.intake, clock(), reason)
@@ -194,6 +194,7 @@ def retry_short_orders(
     db: Database, actor: Actor, *, settings: Settings, clock: Clock = system_clock
 ) -> list[Release]:
     """After stock arrived: every order held only for shortage is tried again, oldest first."""
+    allow(actor, "orders.lead_actions.retry_short_orders")
     with db.read() as s:
         held = s.execute(
             select(Order.number, Order.hold_reasons)
@@ -284,7 +285,7 @@ def hold_order(
     db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
 ) -> StatusChange:
     """A lead puts an order on hold, with the reason; its stock and picker are freed."""
-    require_lead(actor, "putting an order on hold")
+    allow(actor, "orders.lead_actions.hold_order")
     return _stop_order(db, actor, number, OrderStatus.ON_HOLD, _reason(reason, "goes on hold"),
                        clock)  # fmt: skip
 
@@ -293,7 +294,7 @@ def cancel_order(
     db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
 ) -> StatusChange:
     """A lead cancels an order before picking; what it had reserved is given back."""
-    require_lead(actor, "cancelling an order")
+    allow(actor, "orders.lead_actions.cancel_order")
     return _stop_order(db, actor, number, OrderStatus.CANCELLED, _reason(reason, "is cancelled"),
                        clock)  # fmt: skip
 
@@ -302,7 +303,7 @@ def assign_ready_orders(
     db: Database, actor: Actor, *, settings: Settings, clock: Clock = system_clock
 ) -> list[Assignment]:
     """Give every reserved, unassigned order to a picker, as far as the pickers' limits go."""
-    require_lead(actor, "assigning orders")
+    allow(actor, "orders.lead_actions.assign_ready_orders")
     with db.transaction() as s:
         return assign_with_settings(s, actor, settings, clock)
 
@@ -325,7 +326,7 @@ def assign_order(
     """
     from picker.store.models import Operator, OperatorRole
 
-    require_lead(actor, "assigning an order")
+    allow(actor, "orders.lead_actions.assign_order")
     badge = badge.strip().upper()
     why = f": {reason}" if reason else ""
 

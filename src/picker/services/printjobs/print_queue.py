@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, aliased
 
 from picker.config import Settings
 from picker.printing.backends import Backend, PrinterDown, backend_for
-from picker.services.actors import Actor, Clock, require_lead, system_clock
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError, describe_failure
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Operator, Order, Parcel, PrintJob
@@ -543,6 +543,7 @@ def _waiting_job(s: Session, job_id: int, verb: str) -> None:
 def retry(db: Database, actor: Actor, job_id: int, *, clock: Clock = system_clock) -> JobRow:
     """A queued or failed job is due now again (its attempts are kept). Refused in words, and
     nothing changed, when the job is printed, cancelled, being sent, or unknown."""
+    allow(actor, "printjobs.print_queue.retry")
 
     def work(s: Session) -> None:
         _waiting_job(s, job_id, "retried")
@@ -602,6 +603,7 @@ def reprint(
     ``reason`` and the operator who asked (the journal of who and why). ``parcel`` is a tracking
     number or a parcel id. Refused in words, nothing queued, without a reason, for an unknown
     or voided parcel, or one that has no label yet."""
+    allow(actor, "printjobs.print_queue.reprint")
     why = " ".join((reason or "").split())
     if not why:
         raise ServiceError("say why the label is printed again (e.g. 'label jammed')")
@@ -639,7 +641,7 @@ def cancel(
 ) -> JobRow:
     """A lead cancels a job that waits (queued or failed): it is never printed. Refused in
     words, nothing changed, without a reason or for a job printed, being sent or unknown."""
-    require_lead(actor, "cancel a print job")
+    allow(actor, "printjobs.print_queue.cancel")
     why = " ".join((reason or "").split())
     if not why:
         raise ServiceError(f"say why print job {job_id} is cancelled; nothing was changed")
