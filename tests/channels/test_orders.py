@@ -535,7 +535,8 @@ def test_a_name_decoded_once_keeps_an_escaped_ampersand_as_written() -> None:
 
 
 @pytest.mark.parametrize(
-    ("data", "said"), [(b"", "is empty (0 bytes)"), (b" \n\t\n", "holds only white space")]
+    ("data", "said"),
+    [(b"", "is empty"), (b"\xef\xbb\xbf", "is empty"), (b" \n\t\n", "holds only white space")],
 )
 def test_an_empty_json_file_is_refused_as_empty_not_as_a_csv_without_header(
     data: bytes, said: str
@@ -567,6 +568,31 @@ def test_shopify_ships_what_is_still_to_ship_and_records_the_rest() -> None:
     assert orders["3005"].not_shipped == ()
     assert (one.customer_locale, orders["3005"].customer_locale) == ("pl", "en-GB")
     assert (one.customer_name, one.ship.name) == ("Anna Nowak", "Piotr Nowak")
+
+
+def test_units_the_shop_fulfilled_itself_are_not_shipped_again() -> None:
+    """current_quantity says 2 are still owed, fulfillable_quantity that the shop sent both:
+    the smaller wins, so nothing ships twice."""
+    line = {"sku": "A", "quantity": 2, "price": "1", "current_quantity": 2,
+            "fulfillable_quantity": 0}  # fmt: skip
+    [(_, order)] = _records(parse_orders(_shopify_file(_shopify(line_items=[line])), file_name="s"))
+    assert isinstance(order, IncomingOrder) and order.lines == ()
+    assert [(n.sku, n.quantity) for n in order.not_shipped] == [("A", 2)]
+
+
+def test_a_refunded_order_owes_its_current_total_and_a_long_locale_is_cut_not_refused() -> None:
+    orders = _orders(_fixture("shopify_refunds_and_gift_cards.json"))
+    assert orders["3001"].total == Decimal("50.00")  # current_total_price, after the refund
+    assert orders["3005"].total == Decimal("75.00")  # total_price when nothing changed
+    raw = _shopify(customer_locale="zh-Hant-TW-x-private")
+    [(_, order)] = _records(parse_orders(_shopify_file(raw), file_name="s.json"))
+    assert isinstance(order, IncomingOrder) and order.customer_locale == "zh-Hant-TW"
+
+
+def test_an_order_object_beside_a_data_key_is_still_the_order() -> None:
+    wrapped = {"order": _shopify(name="#77"), "data": {"shop": "example"}}
+    [(_, order)] = _records(parse_orders(json.dumps(wrapped).encode(), file_name="s.json"))
+    assert isinstance(order, IncomingOrder) and order.shop_order_no == "77"
 
 
 def test_a_current_quantity_that_is_not_a_number_is_a_record_error_naming_it() -> None:

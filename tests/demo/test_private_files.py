@@ -15,3 +15,16 @@ def test_a_secret_is_written_0600_even_over_a_world_readable_file(tmp_path) -> N
     fresh = tmp_path / "floor-sheet.pdf"
     write_private(fresh, b"%PDF")
     assert fresh.stat().st_mode & 0o777 == 0o600
+
+
+def test_a_link_left_in_its_place_is_replaced_never_written_through(tmp_path) -> None:
+    victim = tmp_path / "someone-elses.txt"
+    victim.write_text("theirs")
+    victim.chmod(0o644)
+    link = tmp_path / "demo-badges.txt"
+    link.symlink_to(victim)
+    write_private(link, b"EMP-0001 1234\n")
+    assert victim.read_text() == "theirs" and victim.stat().st_mode & 0o777 == 0o644
+    assert not link.is_symlink() and link.read_bytes() == b"EMP-0001 1234\n"
+    assert link.stat().st_mode & 0o777 == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".tmp")] == []

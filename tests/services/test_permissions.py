@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from picker.domain.roles import USE_CASES, NotAllowed, Role, check_use_case
-from picker.services.actors import Actor, OperatorInfo
+from picker.domain.roles import USE_CASES, NotAllowed, Role
+from picker.services.actors import Actor, OperatorInfo, allow
 from picker.store.engine import Database
 
 SERVICES = Path(__file__).resolve().parents[2] / "src" / "picker" / "services"
@@ -72,9 +72,38 @@ def test_each_use_case_refuses_each_role_it_does_not_list_before_touching_anythi
     assert not path.exists()
 
 
+def _first_statements() -> dict[str, ast.stmt]:
+    """Each use-case's first statement after its docstring."""
+    firsts = {}
+    for path in SERVICES.rglob("*.py"):
+        module = ".".join(path.relative_to(SERVICES).with_suffix("").parts)
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.FunctionDef) and f"{module}.{node.name}" in USE_CASES:
+                body = node.body
+                docstring = isinstance(body[0], ast.Expr) and isinstance(
+                    body[0].value, ast.Constant
+                )
+                firsts[f"{module}.{node.name}"] = body[1 if docstring else 0]
+    return firsts
+
+
+def test_each_use_case_checks_its_own_entry_first() -> None:
+    """``allow(actor, "<its own name>")`` before anything else: a use-case checking another's
+    entry (with the same words in its refusal) would pass the refusal test above."""
+    for use_case, first in _first_statements().items():
+        assert ast.unparse(first) == f"allow(actor, '{use_case}')", use_case
+
+
 @pytest.mark.parametrize("use_case", sorted(USE_CASES))
-def test_a_lead_and_the_listed_role_may_run_it_and_the_command_line_too(use_case: str) -> None:
+def test_a_lead_the_listed_role_and_the_command_line_may_run_it(use_case: str) -> None:
+    """allow() as the services call it: a lead, an operator of the listed role (any role where
+    none is listed) and the command line (no operator) pass; the other roles do not."""
     _, needed = USE_CASES[use_case]
-    check_use_case({Role.LEAD}, use_case)
-    for role in Role if needed is None else (needed,):
-        check_use_case({role}, use_case)
+    allow(Actor("T00"), use_case)  # the command line on the server
+    allow(_operator(Role.LEAD), use_case)
+    for role in Role:
+        if needed is None or role in (needed, Role.LEAD):
+            allow(_operator(role), use_case)
+        else:
+            with pytest.raises(NotAllowed):
+                allow(_operator(role), use_case)

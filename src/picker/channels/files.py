@@ -126,6 +126,7 @@ def _unwrapped(document: Any) -> Any:
         and isinstance(document.get("data"), dict | list)
         and not _ORDER_KEYS & document.keys()
         and "orders" not in document
+        and "order" not in document
     ):
         return document["data"]
     return document

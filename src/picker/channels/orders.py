@@ -93,7 +93,7 @@ def _refuse_empty(text: str, file_name: str, format: Format | None) -> None:
     (unless it was meant to be CSV)."""
     if text.strip() or format == "csv" or file_name.lower().endswith(".csv"):
         return
-    what = "holds only white space" if text else "is empty (0 bytes)"
+    what = "holds only white space" if text else "is empty"
     raise FileRefused(f"no orders: the file {what}; export the orders again")
 
 

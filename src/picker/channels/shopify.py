@@ -9,8 +9,8 @@ Paid and cash on delivery (``payment_state`` keeps the shop's own word): ``finan
 (state ``cancelled``) are dead: neither paid nor COD. COD: any of ``payment_gateway_names`` (or
 ``gateway``), lower-cased, is a COD gateway and the order is neither paid nor dead.
 
-Lines: the floor ships what is still to ship (``current_quantity``, else
-``fulfillable_quantity``, else ``quantity``) of lines that need shipping; the rest — refunded,
+Lines: the floor ships what is still to ship (``current_quantity`` and no more than
+``fulfillable_quantity``; else ``quantity``) of lines that need shipping; the rest — refunded,
 removed, fulfilled by the shop, gift cards and downloads (``requires_shipping: false``) — is
 recorded on the order, never picked. ``customer_locale`` is kept for what the customer is told.
 """
@@ -50,7 +50,11 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         raise RecordError("name", "missing: the order has neither a name nor an id")
     currency, quantum = read_currency(o.get("currency"), "currency")
     placed_at = read_timestamp(o.get("created_at"), "created_at")
-    total = o.money("total_price", quantum, required=True)
+    # After refunds and edits the shop sends what is owed now (what a courier collects on COD).
+    if o.get("current_total_price") is not None:
+        total = o.money("current_total_price", quantum, required=True)
+    else:
+        total = o.money("total_price", quantum, required=True)
     lines, not_shipped = _to_ship(o, read_lines(o, quantum, _shopify_line))
 
     ship = _shopify_address(o.obj("shipping_address"), fallback_phone=o.text("phone"))
@@ -90,7 +94,7 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         note=o.text("note"),
         lines=lines,
         not_shipped=not_shipped,
-        customer_locale=o.text("customer_locale"),
+        customer_locale=_locale(o.text("customer_locale")),
     )
 
 
@@ -101,8 +105,9 @@ def _to_ship(
 
     A line that does not need shipping (``requires_shipping: false``: a gift card, a download)
     ships nothing. Otherwise it ships what is still to ship: ``current_quantity`` (the quantity
-    less what was refunded or removed in the shop), else ``fulfillable_quantity``, else
-    ``quantity``. A quantity that is not positive as sent is left for validation to judge.
+    less what was refunded or removed in the shop), and no more than ``fulfillable_quantity``
+    (less what the shop fulfilled itself), else ``quantity``. A quantity that is not positive
+    as sent is left for validation to judge.
     """
     ship: list[IncomingLine] = []
     aside: list[LineNotShipped] = []
@@ -112,10 +117,9 @@ def _to_ship(
             aside.append(LineNotShipped(line.sku, line.name, line.quantity, _NO_SHIPPING))
             continue
         left = line.quantity
-        for key in ("current_quantity", "fulfillable_quantity"):
+        for key in ("current_quantity", "fulfillable_quantity"):  # each can only take away
             if item.get(key) is not None:
-                left = min(max(item.quantity(key), 0), line.quantity)
-                break
+                left = min(max(item.quantity(key), 0), left)
         if line.quantity > 0 and left < line.quantity:
             gone = line.quantity - left
             aside.append(LineNotShipped(line.sku, line.name, gone, _REFUNDED))
@@ -124,6 +128,17 @@ def _to_ship(
             line = replace(line, quantity=left)
         ship.append(line)
     return tuple(ship), tuple(aside)
+
+
+def _locale(tag: str, width: int = 16) -> str:
+    """A BCP 47 tag as long as the order keeps (16): longer ones lose whole subtags from the end
+    (``zh-Hant-TW-x-private`` → ``zh-Hant-TW``), never the order."""
+    cut = len(tag) > width
+    while len(tag) > width and "-" in tag:
+        tag = tag.rsplit("-", 1)[0]
+    while cut and "-" in tag and len(tag.rsplit("-", 1)[1]) == 1:  # a bare singleton ("-x")
+        tag = tag.rsplit("-", 1)[0]
+    return tag[:width]
 
 
 _NO_SHIPPING = "does not ship (requires_shipping: false)"

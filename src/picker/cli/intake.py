@@ -89,7 +89,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
         print("Dry run: nothing was changed. It would have been:")
     # Records that are no work for the floor are named only when there are some.
     quiet = [(key, label) for key, label in (("fulfilled_in_shop", "fulfilled in the shop"),
-             ("nothing_to_ship", "nothing to ship")) if report.counts[key]]  # fmt: skip
+             ("nothing_to_ship", "nothing to ship"), ("changed_in_shop",
+             "still on the floor though the shop changed them")) if report.counts[key]]  # fmt: skip
     _print_report(
         report,
         [("imported", "imported"), ("on_hold", "on hold"), ("already_imported",
@@ -97,7 +98,8 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
          [("assigned", "assigned to pickers")]),
     )  # fmt: skip
     db.dispose()
-    return EXIT_FAILED if report.failed else EXIT_OK
+    # An order the shop took back while it is on the floor needs the lead: not a clean import.
+    return EXIT_FAILED if report.failed or report.counts["changed_in_shop"] else EXIT_OK
 
 
 def _retry_short(db: Any, settings: Settings) -> None:

@@ -77,13 +77,13 @@ def _operator(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{len(rows)} operator(s)")
     elif args.op_command == "disable":
         auth.disable_operator(db, actor, args.badge)
-        print(f"{args.badge} disabled")
+        print(f"{printable(args.badge)} disabled")
     elif args.op_command == "enable":
         auth.enable_operator(db, actor, args.badge)
-        print(f"{args.badge} enabled")
+        print(f"{printable(args.badge)} enabled")
     else:
         length = settings.login.pin_length
         auth.reset_pin(db, actor, args.badge, _ask_pin(args.pin, length), pin_length=length)
-        print(f"{args.badge}: new PIN set, lock lifted")
+        print(f"{printable(args.badge)}: new PIN set, lock lifted")
     db.dispose()
     return EXIT_OK

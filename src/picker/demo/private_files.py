@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import tempfile
 from pathlib import Path
 
 
 def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` with mode 0600, also over a file that was readable before:
-    the mode is set before a byte is written, so no other user can open it meanwhile."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    """Write ``data`` to ``path`` with mode 0600: into a new file of our own (created 0600, never
+    through a link someone left there), synced, then moved over ``path`` in one step — what was
+    at ``path`` (a readable file, a symlink) is replaced, never written through."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as f:
-            fd = -1
             f.write(data)
-    finally:
-        if fd != -1:
-            os.close(fd)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise

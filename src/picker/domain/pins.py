@@ -17,7 +17,7 @@ PIN_RE = re.compile(r"[0-9]{4,8}")
 
 
 class BadPin(ValueError):
-    """A PIN that cannot be set (not 4-8 digits)."""
+    """A PIN that cannot be set (not digits, or fewer than the site's length, or over 8)."""
 
 
 def validate_pin(pin: str, min_length: int = 4) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 
@@ -28,7 +29,13 @@ def printable_lines(text: str | None) -> str:
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
+_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?")
+
+
 def spreadsheet_cell(text: str) -> str:
     """``text`` as a CSV cell a spreadsheet shows as text: one starting like a formula gets a
-    leading apostrophe (OWASP's advice against CSV injection), everything else is unchanged."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+    leading apostrophe (OWASP's advice against CSV injection), everything else is unchanged —
+    a plain number such as ``-5.00`` too, which is no formula and stays a number for scripts."""
+    if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text

@@ -8,6 +8,7 @@ from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
@@ -361,3 +362,60 @@ def test_a_product_the_catalogue_says_does_not_ship_is_recorded_not_picked(floor
         {"sku": "GIFT-CARD", "name": "item", "quantity": 1,
          "reason": "does not ship (catalogue)"},
     )  # fmt: skip
+
+
+def test_an_order_on_the_floor_that_the_shop_takes_back_is_named_for_the_lead_not_hidden(
+    floor, settings
+) -> None:
+    """Imported and assigned, then exported again fully refunded (or, for WooCommerce,
+    completed): counted as already imported, and a problem names the order still on the floor;
+    nothing on the floor changes by itself. A new order in that state is simply no work."""
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    line = {"sku": "SKU-00001", "quantity": 2, "price": "19.90"}
+    shop = {
+        "id": 9005, "name": "#9005", "created_at": "2026-11-20T10:00:00+01:00",
+        "currency": "PLN", "financial_status": "paid", "total_price": "39.80",
+        "shipping_address": {"name": "Jan Kowalski", "address1": "Kwiatowa 1", "zip": "00-950",
+                             "city": "Warszawa", "country_code": "PL"},
+        "shipping_lines": [{"code": "standard", "title": "Standard"}], "line_items": [line],
+    }  # fmt: skip
+
+    def import_(*orders: dict) -> Any:
+        data = json.dumps({"orders": list(orders)}).encode()
+        parsed = order_import.read_export(data, settings=settings, file_name="again.json")
+        return order_import.import_orders(
+            floor, CLI, parsed, settings=settings, file_name="again.json", clock=lambda: NOW
+        )
+
+    assert import_(shop).counts["imported"] == 1
+    refunded = {**shop, "financial_status": "refunded",
+                "line_items": [{**line, "current_quantity": 0}]}  # fmt: skip
+    fresh = {**refunded, "id": 9006, "name": "#9006"}
+    report = import_(refunded, fresh)
+    assert report.counts["already_imported"] == 1 and report.counts["changed_in_shop"] == 1
+    assert report.counts["nothing_to_ship"] == 1 and report.failed == 0
+    [problem] = report.problems
+    assert (
+        problem.record == 1 and "is assigned on the floor but the shop now says" in problem.reason
+    )
+    with floor.read() as s:
+        assert s.scalar(select(Order.status).where(Order.shop_order_no == "9005")) == "assigned"
+        assert s.scalar(select(func.count()).select_from(Order)) == 1  # 9006 written nowhere
+    assert reserved(floor, "SKU-00001") == 2  # untouched: the lead holds or cancels it
+
+
+def test_a_product_file_without_the_ships_column_keeps_what_the_catalogue_says(floor) -> None:
+    from picker.services.intake.catalogue import import_products
+
+    with_ships = b"sku,name,barcodes,weight_g,fragile,ships\nGIFT-X,Gift card,,0,false,false\n"
+    assert import_products(floor, CLI, with_ships, file_name="a.csv").counts["created"] == 1
+    without = b"sku,name,barcodes,weight_g,fragile\nGIFT-X,Gift card,,0,false\n"
+    assert import_products(floor, CLI, without, file_name="b.csv").counts["unchanged"] == 1
+    blank = b"sku,name,barcodes,weight_g,fragile,ships\nGIFT-X,Gift card,,0,false,\n"
+    assert import_products(floor, CLI, blank, file_name="c.csv").counts["unchanged"] == 1
+    with floor.read() as s:
+        assert s.scalar(select(Product.ships).where(Product.sku == "GIFT-X")) is False
+    new = b"sku,name,barcodes,weight_g,fragile\nMUG-NEW,Mug,,300,false\n"
+    import_products(floor, CLI, new, file_name="d.csv")
+    with floor.read() as s:
+        assert s.scalar(select(Product.ships).where(Product.sku == "MUG-NEW")) is True

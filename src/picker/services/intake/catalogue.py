@@ -31,7 +31,7 @@ from picker.store.models import Bin, Product, ProductBarcode, Stock, StockMoveme
 
 PRODUCT_COLUMNS = ("sku", "name", "barcodes", "weight_g", "fragile")
 #: Optional: ``ships`` false for goods that never travel in a parcel (gift cards, downloads,
-#: services); empty or absent means it ships.
+#: services). Empty or absent: a new product ships, an existing one keeps what it was.
 PRODUCT_OPTIONAL = ("ships",)
 STOCK_COLUMNS = ("sku", "bin", "on_hand")
 #: How often (in rows) an import calls its ``progress(done, total)``.
@@ -120,7 +120,7 @@ class _ProductRow:
     barcodes: tuple[str, ...]
     weight_g: int
     fragile: bool
-    ships: bool = True
+    ships: bool | None = None  # None: the file does not say (a new product ships)
 
 
 def import_products(
@@ -181,11 +181,11 @@ def _parse_product(cells: dict[str, str]) -> _ProductRow | list[RowRefused]:
     barcodes = check(lambda: _barcodes(cells["barcodes"]))
     weight = check(lambda: _whole_number(cells["weight_g"], "weight_g", MAX_WEIGHT_G, "grams"))
     fragile = check(lambda: _flag(cells["fragile"], "fragile"))
-    ships = check(lambda: not cells["ships"].strip() or _flag(cells["ships"], "ships"))
+    ships = check(lambda: _flag(cells["ships"], "ships") if cells["ships"].strip() else None)
     if errors:
         return errors
     assert sku is not None and name is not None and barcodes is not None
-    assert weight is not None and fragile is not None and ships is not None
+    assert weight is not None and fragile is not None
     return _ProductRow(sku, name, barcodes, weight, fragile, ships)
 
 
@@ -197,7 +197,7 @@ def _save_product(s: Session, row: _ProductRow) -> str:
     if product is None:
         product = Product(
             sku=row.sku, name=row.name, weight_g=row.weight_g, fragile=row.fragile,
-            ships=row.ships, active=True,
+            ships=row.ships is not False, active=True,
         )  # fmt: skip
         s.add(product)
         s.flush()
@@ -208,16 +208,17 @@ def _save_product(s: Session, row: _ProductRow) -> str:
         s.scalars(select(ProductBarcode.barcode).where(ProductBarcode.product_id == product.id))
     )
     wanted = set(row.barcodes)
+    ships = product.ships if row.ships is None else row.ships  # not said: kept as it was
     same = (product.name, product.weight_g, product.fragile, product.ships) == (
         row.name,
         row.weight_g,
         row.fragile,
-        row.ships,
+        ships,
     )
     if same and current == wanted:
         return "unchanged"
     product.name, product.weight_g, product.fragile = row.name, row.weight_g, row.fragile
-    product.ships = row.ships
+    product.ships = ships
     if current - wanted:
         s.execute(
             delete(ProductBarcode).where(

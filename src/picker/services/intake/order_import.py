@@ -124,13 +124,24 @@ class _Checked:
 @dataclass(frozen=True, slots=True)
 class _Settled:
     """A record that is no work for the floor (fulfilled by the shop, nothing left to ship):
-    counted under ``outcome``, nothing written."""
+    counted under ``outcome``, nothing written — unless the order was imported before, when it
+    is already on the floor and the lead is told (see :func:`_settle`)."""
 
     record: int
     outcome: str
+    channel: str
+    shop_order_no: str
 
 
-_Outcome = str | ImportProblem  # what became of a record: how it was imported, or why not
+@dataclass(frozen=True, slots=True)
+class _Changed:
+    """An order imported before that the shop now says is no work for the floor: counted as
+    already imported, and a problem the lead reads (nothing on the floor is changed)."""
+
+    problem: ImportProblem
+
+
+_Outcome = str | ImportProblem | _Changed  # how a record was imported, or why not
 
 
 def read_export(
@@ -165,8 +176,10 @@ def import_orders(
     progress: Progress | None = None,
 ) -> ImportReport:
     """Import every record of ``parsed``; counts imported / on_hold / already_imported / failed,
-    fulfilled_in_shop and nothing_to_ship (no work for the floor: nothing written), and
-    ``assigned`` for the orders given to pickers at the end.
+    fulfilled_in_shop and nothing_to_ship (no work for the floor: nothing written),
+    changed_in_shop (imported before and still on the floor, though the shop now says it is no
+    work: a problem names each, nothing is changed), and ``assigned`` for the orders given to
+    pickers at the end.
 
     Every order is all or nothing. On SQLite consecutive orders share a COMMIT (a group of up to
     :data:`GROUP_ORDERS` orders, or :data:`GROUP_SECONDS` of holding the write lock); records
@@ -201,6 +214,10 @@ def import_orders(
             for _, outcome in sorted(outcomes, key=lambda o: o[0]):
                 if isinstance(outcome, ImportProblem):
                     report.fail(outcome)
+                elif isinstance(outcome, _Changed):
+                    report.add("already_imported")
+                    report.add("changed_in_shop")
+                    report.problems.append(outcome.problem)
                 else:
                     report.add(outcome)
             before, done = done, done + len(outcomes)
@@ -223,14 +240,41 @@ def _check(
     if isinstance(item, RecordError):
         return ImportProblem(file_name, record, item.field, item.reason)
     if item.fulfilled_in_shop:
-        return _Settled(record, "fulfilled_in_shop")
+        return _Settled(record, "fulfilled_in_shop", item.channel, item.shop_order_no)
     item = _floor_part(item, lookups)
     if not item.lines and item.not_shipped:
-        return _Settled(record, "nothing_to_ship")
+        return _Settled(record, "nothing_to_ship", item.channel, item.shop_order_no)
     try:
         return _judge(record, item, lookups, intake)
     except RecordError as exc:
         return ImportProblem(file_name, record, exc.field, exc.reason)
+
+
+_SHOP_SAYS = {
+    "fulfilled_in_shop": "the shop now says it is fulfilled",
+    "nothing_to_ship": "the shop now says nothing is left to ship (refunded or removed)",
+}
+
+
+def _settle(conn: Connection, item: _Settled, file_name: str) -> str | _Changed:
+    """A record with no work for the floor: its outcome, or — when the order was imported
+    before and is on the floor — a problem naming it, for the lead to hold or cancel."""
+    found = conn.execute(
+        select(Order.number, Order.status).where(
+            Order.channel == item.channel, Order.shop_order_no == item.shop_order_no
+        )
+    ).one_or_none()
+    if found is None:
+        return item.outcome
+    status = OrderStatus(found.status)
+    if status in (OrderStatus.EXECUTED, OrderStatus.DELIVERED, OrderStatus.CANCELLED,
+                  OrderStatus.RETURNED):  # fmt: skip
+        return "already_imported"  # it left the floor (or never will): nothing to tell
+    why = (
+        f"{found.number} is {status.value} on the floor but {_SHOP_SAYS[item.outcome]}: "
+        "hold or cancel it (picker order hold|cancel); nothing was changed"
+    )
+    return _Changed(ImportProblem(file_name, item.record, "", why))
 
 
 def _floor_part(order: IncomingOrder, lookups: Lookups) -> IncomingOrder:
@@ -274,7 +318,7 @@ def _write_group(
             outcomes.append((item.record, item))
             continue
         if isinstance(item, _Settled):
-            outcomes.append((item.record, item.outcome))
+            outcomes.append((item.record, _settle(conn, item, file_name)))
             continue
         try:
             written.append((item, _write_retrying(conn, group, item, actor, now, dry_run)))

@@ -324,9 +324,9 @@ def assign_order(
     picker's next login resumes it where the last one stopped. Each is an event naming the
     lead, both pickers and the reason.
     """
+    allow(actor, "orders.lead_actions.assign_order")
     from picker.store.models import Operator, OperatorRole
 
-    allow(actor, "orders.lead_actions.assign_order")
     badge = badge.strip().upper()
     why = f": {reason}" if reason else ""
 
