@@ -256,14 +256,15 @@ _SHOP_SAYS = {
 }
 
 
-def _settle(conn: Connection, item: _Settled, file_name: str) -> str | _Changed:
+def _settle(conn: Connection, group: GroupCommit, item: _Settled, file_name: str) -> str | _Changed:
     """A record with no work for the floor: its outcome, or — when the order was imported
     before and is on the floor — a problem naming it, for the lead to hold or cancel."""
-    found = conn.execute(
-        select(Order.number, Order.status).where(
-            Order.channel == item.channel, Order.shop_order_no == item.shop_order_no
-        )
-    ).one_or_none()
+    with group.unit():  # read in the group's transaction (SQLite) or one of its own (PostgreSQL)
+        found = conn.execute(
+            select(Order.number, Order.status).where(
+                Order.channel == item.channel, Order.shop_order_no == item.shop_order_no
+            )
+        ).one_or_none()
     if found is None:
         return item.outcome
     status = OrderStatus(found.status)
@@ -318,7 +319,7 @@ def _write_group(
             outcomes.append((item.record, item))
             continue
         if isinstance(item, _Settled):
-            outcomes.append((item.record, _settle(conn, item, file_name)))
+            outcomes.append((item.record, _settle(conn, group, item, file_name)))
             continue
         try:
             written.append((item, _write_retrying(conn, group, item, actor, now, dry_run)))
