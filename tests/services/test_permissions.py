@@ -17,9 +17,10 @@ from picker.store.engine import Database
 SERVICES = Path(__file__).resolve().parents[2] / "src" / "picker" / "services"
 
 
-def _use_cases_in_code() -> set[str]:
-    """Every public service function that takes (db, actor): a use-case someone acts through."""
-    found = set()
+def _use_cases_in_code() -> dict[str, ast.FunctionDef]:
+    """Every public service function that takes (db, actor), by its table name: a use-case
+    someone acts through."""
+    found = {}
     for path in SERVICES.rglob("*.py"):
         module = ".".join(path.relative_to(SERVICES).with_suffix("").parts)
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
@@ -28,12 +29,12 @@ def _use_cases_in_code() -> set[str]:
                 and not node.name.startswith("_")
                 and [a.arg for a in node.args.args[:2]] == ["db", "actor"]
             ):
-                found.add(f"{module}.{node.name}")
+                found[f"{module}.{node.name}"] = node
     return found
 
 
 def test_the_table_names_every_use_case_and_nothing_else() -> None:
-    assert _use_cases_in_code() == set(USE_CASES)
+    assert set(_use_cases_in_code()) == set(USE_CASES)
 
 
 def _function(use_case: str):  # type: ignore[no-untyped-def]
@@ -72,25 +73,13 @@ def test_each_use_case_refuses_each_role_it_does_not_list_before_touching_anythi
     assert not path.exists()
 
 
-def _first_statements() -> dict[str, ast.stmt]:
-    """Each use-case's first statement after its docstring."""
-    firsts = {}
-    for path in SERVICES.rglob("*.py"):
-        module = ".".join(path.relative_to(SERVICES).with_suffix("").parts)
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, ast.FunctionDef) and f"{module}.{node.name}" in USE_CASES:
-                body = node.body
-                docstring = isinstance(body[0], ast.Expr) and isinstance(
-                    body[0].value, ast.Constant
-                )
-                firsts[f"{module}.{node.name}"] = body[1 if docstring else 0]
-    return firsts
-
-
 def test_each_use_case_checks_its_own_entry_first() -> None:
     """``allow(actor, "<its own name>")`` before anything else: a use-case checking another's
     entry (with the same words in its refusal) would pass the refusal test above."""
-    for use_case, first in _first_statements().items():
+    for use_case, node in _use_cases_in_code().items():
+        head = node.body[0]
+        docstring = isinstance(head, ast.Expr) and isinstance(head.value, ast.Constant)
+        first = node.body[1 if docstring else 0]
         assert ast.unparse(first) == f"allow(actor, '{use_case}')", use_case
 
 

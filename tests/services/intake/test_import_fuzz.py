@@ -14,13 +14,12 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, example, given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from picker.channels.csv_orders import CSV_OPTIONAL, CSV_REQUIRED
-from picker.services.actors import Actor
-from picker.services.intake import order_import
-from tests.conftest import NOW
+from tests.services.intake.test_order_import import import_export
 
 _numbers = itertools.count(1)
 
@@ -95,14 +94,12 @@ WRITERS = {"shopify": (_shopify, "f.json"), "woocommerce": (_woo, "f.json"), "cs
 
 
 @pytest.mark.parametrize("fmt", sorted(WRITERS))
-def test_extreme_dates_amounts_and_quantities_never_stop_an_import(floor, fmt: str) -> None:
-    from picker.config import load_settings
-    from tests.conftest import REPO
-
-    config = load_settings(REPO / "config.toml", environ={})
+def test_extreme_dates_amounts_and_quantities_never_stop_an_import(
+    floor, settings, fmt: str
+) -> None:
     write, name = WRITERS[fmt]
 
-    @settings(
+    @hypothesis_settings(
         max_examples=40,
         deadline=None,
         derandomize=True,
@@ -115,10 +112,7 @@ def test_extreme_dates_amounts_and_quantities_never_stop_an_import(floor, fmt: s
     @example(when="2026-11-20T10:00:00Z", total="19.90", price="19.90", quantity=1)
     def one_order(when: Any, total: Any, price: Any, quantity: Any) -> None:
         data = write(next(_numbers), when, total, price, quantity)
-        parsed = order_import.read_export(data, settings=config, file_name=name, format=fmt)
-        report = order_import.import_orders(
-            floor, Actor("T01"), parsed, settings=config, file_name=name, clock=lambda: NOW
-        )
+        report = import_export(floor, settings, data, name, format=fmt)
         outcomes = report.counts["imported"] + report.counts["on_hold"] + report.failed
         assert outcomes == 1, report
         seen.update(k for k in ("imported", "on_hold", "failed") if report.counts[k])

@@ -84,6 +84,27 @@ def run(db, settings, *items, **kw):  # type: ignore[no-untyped-def]
     )  # fmt: skip
 
 
+def import_export(db, settings, data: bytes, file_name: str = "shop.json", **kw):  # type: ignore[no-untyped-def]
+    """A shop's export imported as ``picker import`` does: read by its channel, then imported."""
+    parsed = order_import.read_export(data, settings=settings, file_name=file_name, **kw)
+    return order_import.import_orders(
+        db, CLI, parsed, settings=settings, file_name=file_name, clock=lambda: NOW
+    )
+
+
+def shopify_order(n: int, **fields: Any) -> dict[str, Any]:
+    """A paid Shopify order of one SKU-00001 to a Warsaw address; ``fields`` replace its own."""
+    return {
+        "id": n, "name": f"#{n}", "created_at": "2026-11-20T10:00:00+01:00",
+        "currency": "PLN", "financial_status": "paid", "total_price": "19.90",
+        "shipping_address": {"name": "Jan Kowalski", "address1": "Kwiatowa 1", "zip": "00-950",
+                             "city": "Warszawa", "country_code": "PL"},
+        "shipping_lines": [{"code": "standard", "title": "Standard"}],
+        "line_items": [{"sku": "SKU-00001", "quantity": 1, "price": "19.90"}],
+        **fields,
+    }  # fmt: skip
+
+
 def reserved(db: Database, sku: str) -> int:
     with db.read() as s:
         return s.scalar(
@@ -280,31 +301,16 @@ def test_one_date_out_of_range_fails_its_order_and_the_rest_of_the_file_imports(
     problem, the 199 others are imported, and importing the file again changes nothing."""
     stock(floor, "SKU-00001", A_01_01_1=1000)
     orders = [
-        {
-            "id": 7_000 + n, "name": f"#{7_000 + n}", "email": f"c{n}@example.com",
-            "created_at": moment if n == 101 else "2026-11-20T10:00:00+01:00",
-            "currency": "PLN", "financial_status": "paid", "total_price": "19.90",
-            "shipping_address": {"name": "Jan Kowalski", "address1": "Kwiatowa 1",
-                                 "zip": "00-950", "city": "Warszawa", "country_code": "PL"},
-            "shipping_lines": [{"code": "standard", "title": "Standard"}],
-            "line_items": [{"sku": "SKU-00001", "quantity": 1, "price": "19.90"}],
-        }
+        shopify_order(7_000 + n, **({"created_at": moment} if n == 101 else {}))
         for n in range(1, 201)
-    ]  # fmt: skip
+    ]
     data = json.dumps({"orders": orders}).encode()
-
-    def import_file():  # type: ignore[no-untyped-def]
-        parsed = order_import.read_export(data, settings=settings, file_name="shop.json")
-        return order_import.import_orders(
-            floor, CLI, parsed, settings=settings, file_name="shop.json", clock=lambda: NOW
-        )
-
-    first = import_file()
+    first = import_export(floor, settings, data)
     assert first.failed == 1 and first.counts["imported"] + first.counts["on_hold"] == 199
     [problem] = first.problems
     assert (problem.record, problem.field) == (101, "created_at")
     assert "out of range" in problem.reason
-    again = import_file()
+    again = import_export(floor, settings, data)
     assert again.failed == 1 and again.counts["already_imported"] == 199
     with floor.read() as s:
         assert s.scalar(select(func.count()).select_from(Order)) == 199
@@ -319,14 +325,7 @@ def test_refunded_units_gift_cards_and_downloads_are_recorded_never_put_on_the_f
     stock(floor, "SKU-00001", A_01_01_1=10)
     stock(floor, "SKU-00002", A_01_01_2=10)
     data = (REPO / "tests/fixtures/intake/shopify_refunds_and_gift_cards.json").read_bytes()
-
-    def import_file():  # type: ignore[no-untyped-def]
-        parsed = order_import.read_export(data, settings=settings, file_name="refunds.json")
-        return order_import.import_orders(
-            floor, CLI, parsed, settings=settings, file_name="refunds.json", clock=lambda: NOW
-        )
-
-    report = import_file()
+    report = import_export(floor, settings, data, "refunds.json")
     assert (report.counts["imported"], report.counts["nothing_to_ship"], report.failed) == (3, 2, 0)
     assert reserved(floor, "SKU-00001") == 2 and reserved(floor, "SKU-00002") == 2
     with floor.read() as s:
@@ -340,7 +339,7 @@ def test_refunded_units_gift_cards_and_downloads_are_recorded_never_put_on_the_f
     ]
     assert one.summary.status == "assigned" and one.customer_locale == "pl"
     assert one.as_json()["lines_not_shipped"][1]["reason"].startswith("does not ship")
-    again = import_file()
+    again = import_export(floor, settings, data, "refunds.json")
     assert (again.counts["already_imported"], again.counts["nothing_to_ship"]) == (3, 2)
     assert reserved(floor, "SKU-00001") == 2
 
@@ -372,20 +371,10 @@ def test_an_order_on_the_floor_that_the_shop_takes_back_is_named_for_the_lead_no
     nothing on the floor changes by itself. A new order in that state is simply no work."""
     stock(floor, "SKU-00001", A_01_01_1=5)
     line = {"sku": "SKU-00001", "quantity": 2, "price": "19.90"}
-    shop = {
-        "id": 9005, "name": "#9005", "created_at": "2026-11-20T10:00:00+01:00",
-        "currency": "PLN", "financial_status": "paid", "total_price": "39.80",
-        "shipping_address": {"name": "Jan Kowalski", "address1": "Kwiatowa 1", "zip": "00-950",
-                             "city": "Warszawa", "country_code": "PL"},
-        "shipping_lines": [{"code": "standard", "title": "Standard"}], "line_items": [line],
-    }  # fmt: skip
+    shop = shopify_order(9005, total_price="39.80", line_items=[line])
 
     def import_(*orders: dict) -> Any:
-        data = json.dumps({"orders": list(orders)}).encode()
-        parsed = order_import.read_export(data, settings=settings, file_name="again.json")
-        return order_import.import_orders(
-            floor, CLI, parsed, settings=settings, file_name="again.json", clock=lambda: NOW
-        )
+        return import_export(floor, settings, json.dumps({"orders": list(orders)}).encode())
 
     assert import_(shop).counts["imported"] == 1
     refunded = {**shop, "financial_status": "refunded",
