@@ -111,8 +111,8 @@ def _to_ship(
     """
     ship: list[IncomingLine] = []
     aside: list[LineNotShipped] = []
-    for i, line in enumerate(sent):
-        item = JsonObject(o.items("line_items")[i], f"line_items[{i}]")
+    for i, (line, raw) in enumerate(zip(sent, o.items("line_items"), strict=True)):
+        item = JsonObject(raw, f"line_items[{i}]")
         if item.get("requires_shipping") is False:
             aside.append(LineNotShipped(line.sku, line.name, line.quantity, _NO_SHIPPING))
             continue

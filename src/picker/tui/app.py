@@ -43,16 +43,16 @@ from picker.tui.widgets.title_bar import TitleBar
 DATABASE_RETRY_S = 2.0
 
 
-def _pick_screen() -> type[PickerScreen]:
+def _pick_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     from picker.tui.screens.pick import PickScreen
 
-    return PickScreen
+    return PickScreen(*args, **kwargs)
 
 
-def _lead_screen() -> type[PickerScreen]:
+def _lead_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     from picker.tui.screens.lead import LeadScreen
 
-    return LeadScreen
+    return LeadScreen(*args, **kwargs)
 
 
 class _CaptureDue(Message):
@@ -76,10 +76,10 @@ class PickerApp(App[None]):
     #: The pick screen and the lead's tools are imported when first opened, as they always were:
     #: the terminal starts without them.
     OPENABLE_SCREENS: ClassVar[dict[ScreenName, Callable[..., PickerScreen]]] = {
-        "pick": lambda *args, **kwargs: _pick_screen()(*args, **kwargs),
+        "pick": _pick_screen,
         "pack": PackScreen,
         "handoff": HandoffScreen,
-        "lead": lambda *args, **kwargs: _lead_screen()(*args, **kwargs),
+        "lead": _lead_screen,
         "scanner-test": ScannerTestScreen,
     }
 
