@@ -163,6 +163,10 @@ class ProductBarcode(Base):
     product: Mapped[Product] = relationship(back_populates="barcodes")
 
 
+#: What a bin is for (``bins.role``).
+BIN_ROLES = ("pick", "reserve")
+
+
 class Bin(Base):
     """A bin location: zone-aisle-bay-level, with its place in the walking order."""
 
@@ -170,6 +174,7 @@ class Bin(Base):
     __table_args__ = (
         UniqueConstraint("zone", "aisle", "bay", "level"),
         CheckConstraint("aisle >= 0 AND bay >= 0 AND level >= 0", name="coordinates_not_negative"),
+        _one_of("role", BIN_ROLES, "role_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -180,6 +185,19 @@ class Bin(Base):
     level: Mapped[int] = mapped_column(Integer)
     pick_seq: Mapped[int] = mapped_column(Integer, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: "pick" (a pick face, picked from) or "reserve" (stock kept back to refill pick faces).
+    role: Mapped[str] = mapped_column(String(16), default="pick", server_default="pick")
+
+
+class Zone(Base):
+    """A zone of the floor (bins' first code part): named, retired rather than deleted."""
+
+    __tablename__ = "zones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class Stock(Base):
@@ -217,6 +235,8 @@ class StockMovement(Base):
     reason: Mapped[str] = mapped_column(String(32))
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     terminal_id: Mapped[str | None] = mapped_column(String(16))
+    #: A change no operator made (a data feed): the OS user and host that ran it.
+    source: Mapped[str | None] = mapped_column(String(64))
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     #: The pick task a pick, an undo or a shortage belongs to (such a task is never deleted).
     pick_task_id: Mapped[int | None] = mapped_column(ForeignKey("pick_tasks.id"), index=True)
@@ -252,6 +272,10 @@ class Courier(Base):
     label_layout: Mapped[str] = mapped_column(String(64))
     lane: Mapped[str] = mapped_column(String(16), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Where a customer follows a parcel: a URL with ``{tracking}`` in it.
+    tracking_url: Mapped[str | None] = mapped_column(String(300))
+    #: mod10: the number's whole length (prefix, serial, check digit); None = serial of 11.
+    tracking_length: Mapped[int | None] = mapped_column(Integer)
 
     services: Mapped[list[CourierService]] = relationship(back_populates="courier")
 
@@ -265,6 +289,10 @@ class CourierService(Base):
     code: Mapped[str] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(100))
     express: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Local pickup times ("HH:MM", [warehouse] timezone), earliest first.
+    cutoffs: Mapped[list[str]] = mapped_column(JSON, default=list, server_default=text("'[]'"))
+    promised_days: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
     courier: Mapped[Courier] = relationship(back_populates="services")
 
@@ -286,6 +314,8 @@ class PackagingType(Base):
     length_mm: Mapped[int] = mapped_column(Integer)
     width_mm: Mapped[int] = mapped_column(Integer)
     height_mm: Mapped[int] = mapped_column(Integer)
+    max_weight_g: Mapped[int | None] = mapped_column(Integer)
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 # --- people ----------------------------------------------------------------------------------
@@ -448,6 +478,8 @@ class OrderEvent(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     terminal_id: Mapped[str] = mapped_column(String(16))
+    #: A change no operator made (a data feed): the OS user and host that ran it.
+    source: Mapped[str | None] = mapped_column(String(64))
     from_status: Mapped[OrderStatus | None] = mapped_column(_enum(OrderStatus, "from_status"))
     to_status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "to_status"))
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -466,6 +498,7 @@ class Tote(Base):
     bound_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Where it stands when not on a trolley: None, "packing", "problem_shelf".
     location: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
 
 
 class PickTask(Base):
@@ -613,6 +646,17 @@ class ScanJournal(Base):
     #: The terminal's key for this scan (None before keys were kept): a scan sent again after a
     #: lost connection is recognised by it.
     scan_key: Mapped[str | None] = mapped_column(String(32))
+
+
+class SetupLog(Base):
+    """One ``picker setup apply`` that changed something: who ran it and what it changed."""
+
+    __tablename__ = "setup_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    source: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text)
 
 
 class PrintJob(Base):
