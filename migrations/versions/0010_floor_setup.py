@@ -12,7 +12,8 @@ Create Date: 2026-12-04
   history is retired, never deleted;
 - where a change came from when no operator made it (a data feed: OS user and host), on order
   events and stock movements, and a log of every set-up applied.
-Every existing service takes its courier's cutoff as its one cutoff.
+Every existing service takes its courier's cutoff as its one cutoff; the courier's column goes
+(a downgrade gives couriers 15:00 back).
 """
 
 from collections.abc import Sequence
@@ -86,6 +87,9 @@ def upgrade() -> None:
         conn.execute(
             services.update().where(services.c.courier_id == courier_id).values(cutoffs=[text])
         )
+    # The courier's one cutoff now lives on its services.
+    with op.batch_alter_table("couriers", schema=None) as batch_op:
+        batch_op.drop_column("cutoff")
 
 
 def downgrade() -> None:
@@ -102,6 +106,11 @@ def downgrade() -> None:
         batch_op.drop_column("promised_days")
         batch_op.drop_column("cutoffs")
     with op.batch_alter_table("couriers", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("cutoff", sa.Time(), server_default=sa.text("'15:00:00'"), nullable=False)
+        )
+    with op.batch_alter_table("couriers", schema=None) as batch_op:
+        batch_op.alter_column("cutoff", server_default=None)
         batch_op.drop_column("tracking_length")
         batch_op.drop_column("tracking_url")
     with op.batch_alter_table("bins", schema=None) as batch_op:

@@ -162,7 +162,6 @@ class RowBuilder:
                     c.range_start,
                     c.range_end,
                     0,
-                    c.cutoff.strftime("%H:%M:%S.%f"),
                     c.layout,
                     c.lane,
                     True,
@@ -170,7 +169,9 @@ class RowBuilder:
             )
             for code, name, express in c.services:
                 service_id += 1
-                services.append((service_id, i, code, name, express))
+                services.append(
+                    (service_id, i, code, name, express, json.dumps([f"{c.cutoff:%H:%M}"]))
+                )
                 self.services.append((service_id, i, code, name, express))
         w.insert(
             "couriers",
@@ -184,14 +185,15 @@ class RowBuilder:
                 "range_start",
                 "range_end",
                 "next_number",
-                "cutoff",
                 "label_layout",
                 "lane",
                 "active",
             ),
             couriers,
         )
-        w.insert("courier_services", ("id", "courier_id", "code", "name", "express"), services)
+        w.insert(
+            "courier_services", ("id", "courier_id", "code", "name", "express", "cutoffs"), services
+        )
         w.insert(
             "packaging_types",
             ("id", "code", "barcode", "name", "tare_g", "length_mm", "width_mm", "height_mm"),

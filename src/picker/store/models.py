@@ -7,7 +7,7 @@ UTC and always come back timezone-aware.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,7 +25,6 @@ from sqlalchemy import (
     MetaData,
     String,
     Text,
-    Time,
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
@@ -268,7 +267,6 @@ class Courier(Base):
     range_end: Mapped[int | None] = mapped_column(BigInteger)
     #: Counter row for allocation: the next serial to hand out (UPDATE … RETURNING).
     next_number: Mapped[int] = mapped_column(BigInteger, default=0)
-    cutoff: Mapped[time] = mapped_column(Time)
     label_layout: Mapped[str] = mapped_column(String(64))
     lane: Mapped[str] = mapped_column(String(16), unique=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

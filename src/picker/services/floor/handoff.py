@@ -22,18 +22,26 @@ from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
 from picker.config import Settings
+from picker.domain.cutoffs import last_cutoff, next_cutoff, parse_cutoffs
 from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.printing.labels import cod_text
 from picker.printing.manifest import Manifest, ManifestLine, render_manifest
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
-from picker.services.floor.picking import next_cutoff
 from picker.services.orders.status import move_order, move_orders
 from picker.services.printjobs import labels, print_queue
 from picker.services.scans import ScanOutcome
 from picker.store.engine import LANES, Database, Listener, announce, listener
-from picker.store.models import Courier, CourierPickup, Operator, Order, OrderEvent, Parcel
+from picker.store.models import (
+    Courier,
+    CourierPickup,
+    CourierService,
+    Operator,
+    Order,
+    OrderEvent,
+    Parcel,
+)
 
 STATION = "handoff"
 
@@ -63,12 +71,15 @@ class Lane:
     weight_g: int
     cod: tuple[str, ...]
     """Cash to collect from the lane's parcels, one text per currency (``1 234,50 zł``)."""
-    next_cutoff: datetime
+    next_cutoff: datetime | None
+    """The earliest next cutoff of the courier's active services; None when it has none."""
     late: int
     """Parcels closed before the courier's last pickup time that are still here."""
     open_pickup: str | None
 
-    def minutes_to_cutoff(self, now: datetime) -> int:
+    def minutes_to_cutoff(self, now: datetime) -> int | None:
+        if self.next_cutoff is None:
+            return None
         return int((self.next_cutoff - now).total_seconds() // 60)
 
 
@@ -97,10 +108,18 @@ def lanes(db: Database, settings: Settings, *, now: datetime) -> list[Lane]:
     country = settings.warehouse.country
     with db.read() as s:
         couriers = s.execute(
-            select(Courier.id, Courier.code, Courier.name, Courier.lane, Courier.cutoff)
+            select(Courier.id, Courier.code, Courier.name, Courier.lane)
             .where(Courier.active.is_(True))
             .order_by(Courier.lane)
         ).all()
+        pickup_times: dict[int, list[str]] = defaultdict(list)
+        for courier_id, cutoffs in s.execute(
+            select(CourierService.courier_id, CourierService.cutoffs).where(
+                CourierService.active.is_(True)
+            )
+        ):
+            pickup_times[courier_id].extend(cutoffs or ())
+        times = {c.id: parse_cutoffs(pickup_times[c.id]) for c in couriers}
         totals = {
             r.courier_id: r
             for r in s.execute(
@@ -125,7 +144,10 @@ def lanes(db: Database, settings: Settings, *, now: datetime) -> list[Lane]:
             cash[courier_id].append(cod_text(amount or Decimal(0), currency, country))
         late: dict[int, int] = {}
         for c in couriers:
-            last = next_cutoff(c.cutoff, now, tz) - timedelta(days=1)
+            last = last_cutoff(times[c.id], now, tz)
+            if last is None:
+                late[c.id] = 0
+                continue
             late[c.id] = int(
                 s.scalar(
                     select(func.count())
@@ -148,7 +170,7 @@ def lanes(db: Database, settings: Settings, *, now: datetime) -> list[Lane]:
             int(totals[c.id].parcels) if c.id in totals else 0,
             int(totals[c.id].weight) if c.id in totals else 0,
             tuple(cash[c.id]),
-            next_cutoff(c.cutoff, now, tz), late[c.id], open_pickups.get(c.id),
+            next_cutoff(times[c.id], now, tz), late[c.id], open_pickups.get(c.id),
         )
         for c in couriers
     ]  # fmt: skip

@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import datetime, tzinfo
 
 from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from picker.domain.cutoffs import next_cutoff, parse_cutoffs
 from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
@@ -67,7 +68,7 @@ class QueueEntry:
     service: str | None
     express: bool
     cutoff_at: datetime | None
-    """The courier's next cutoff (UTC), today's or, when it has passed, tomorrow's."""
+    """The service's next cutoff (UTC), later today or, when all went by, tomorrow's first."""
     placed_at: datetime
     zones: tuple[str, ...]
     tote: str | None
@@ -82,18 +83,9 @@ class QueueEntry:
         return int((self.cutoff_at - now).total_seconds() // 60)
 
 
-def next_cutoff(cutoff: time, now: datetime, tz: tzinfo) -> datetime:
-    """The next moment the local ``cutoff`` time comes round, as an aware UTC datetime."""
-    local = now.astimezone(tz)
-    at = datetime.combine(local.date(), cutoff, tzinfo=tz)
-    if at < local:
-        at = datetime.combine(local.date() + timedelta(days=1), cutoff, tzinfo=tz)
-    return at.astimezone(now.tzinfo)
-
-
 def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[QueueEntry]:
     """The operator's orders: started ones first (to go on with), then most urgent first —
-    express, then the courier's next cutoff, then age."""
+    express, then the service's next cutoff, then age."""
     mine = and_(
         Order.assignee_id == operator_id,
         Order.status.in_([OrderStatus.ASSIGNED.value, OrderStatus.PICKING.value]),
@@ -102,7 +94,7 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
         orders = s.execute(
             select(
                 Order.id, Order.number, Order.status, Order.placed_at, Order.priority,
-                Courier.code.label("courier"), Courier.cutoff,
+                Courier.code.label("courier"), CourierService.cutoffs,
                 CourierService.code.label("service"), CourierService.express,
             )
             .outerjoin(Courier, Courier.id == Order.courier_id)
@@ -136,7 +128,7 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
     entries = []
     for o in orders:
         lines, units = sizes.get(o.id, (0, 0))
-        cutoff = next_cutoff(o.cutoff, now, tz) if o.cutoff is not None else None
+        cutoff = next_cutoff(parse_cutoffs(o.cutoffs or ()), now, tz)
         entries.append(
             (
                 (o.status != OrderStatus.PICKING.value, not o.express, -o.priority,

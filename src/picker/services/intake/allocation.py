@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, case, delete, func, insert, select, upd
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
+from picker.domain.cutoffs import next_cutoff, parse_cutoffs
 from picker.domain.picking import PutBack, put_backs
 from picker.domain.reservation import BinStock, Need, Plan, plan_reservation
 from picker.domain.roles import Role
@@ -26,7 +27,6 @@ from picker.services.orders.status import move_order
 from picker.store import statements as sql
 from picker.store.models import (
     Bin,
-    Courier,
     CourierService,
     Operator,
     OperatorRole,
@@ -172,6 +172,17 @@ class Assignment:
     badge: str
 
 
+def _cutoff_ranks(s: Session, now: datetime, tz: tzinfo) -> dict[int, int]:
+    """Service id → its rank by next cutoff (0 = soonest); services without one are left out."""
+    nexts = {}
+    for service_id, cutoffs in s.execute(select(CourierService.id, CourierService.cutoffs)):
+        at = next_cutoff(parse_cutoffs(cutoffs or ()), now, tz)
+        if at is not None:
+            nexts[service_id] = at
+    rank = {at: n for n, at in enumerate(sorted(set(nexts.values())))}  # equal times tie
+    return {service_id: rank[at] for service_id, at in nexts.items()}
+
+
 def assign_ready(
     s: Session, actor: Actor, *, now: datetime, max_per_picker: int, tz: tzinfo
 ) -> list[Assignment]:
@@ -201,10 +212,11 @@ def assign_ready(
     if capacity == 0:
         return []
     badges = {p.id: p.badge for p in pickers}
-    # Most urgent: express service, then the courier's next cutoff (later today before
-    # tomorrow's), then age.
-    now_time = now.astimezone(tz).time()  # cutoffs are the warehouse's local times
-    next_cutoff = case((Courier.cutoff >= now_time, 0), else_=1)
+    # Most urgent: express service, then the service's next cutoff (later today before
+    # tomorrow's), then age. Services are few: their next cutoffs are ranked here and the
+    # ranks handed to the query as a CASE on the order's service.
+    soonest = _cutoff_ranks(s, now, tz)
+    by_cutoff = [case(soonest, value=Order.service_id, else_=len(soonest))] if soonest else []
     reserved = (
         select(PickTask.id)
         .where(PickTask.order_id == Order.id, PickTask.retired_at.is_(None))
@@ -213,7 +225,6 @@ def assign_ready(
     ready = s.execute(
         select(Order.id, Order.number, Order.version)
         .outerjoin(CourierService, CourierService.id == Order.service_id)
-        .outerjoin(Courier, Courier.id == Order.courier_id)
         .where(
             and_(Order.status == OrderStatus.UNHANDLED.value, Order.assignee_id.is_(None)),
             reserved,
@@ -221,8 +232,7 @@ def assign_ready(
         .order_by(
             CourierService.express.desc(),
             Order.priority.desc(),
-            next_cutoff,
-            Courier.cutoff,
+            *by_cutoff,
             Order.placed_at,
             Order.id,
         )

@@ -150,11 +150,12 @@ class HandoffScreen(PickerScreen):
                 f"{safe(lane.courier)} {lane.parcels} parcels {lane.weight_g / 1000:.1f} kg"
             )
             minutes = lane.minutes_to_cutoff(now)
-            local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
-            text.append(
-                f" · cutoff {local:%H:%M} in {minutes // 60}h{minutes % 60:02d}",
-                style="red" if minutes < 30 else "",
-            )
+            if lane.next_cutoff is not None and minutes is not None:
+                local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
+                text.append(
+                    f" · cutoff {local:%H:%M} in {minutes // 60}h{minutes % 60:02d}",
+                    style="red" if minutes < 30 else "",
+                )
             if late:
                 text.append(f" · {lane.late} LATE", style="bold red")
             if lane.open_pickup:
