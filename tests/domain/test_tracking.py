@@ -204,3 +204,35 @@ def test_warning_starts_exactly_at_ninety_percent() -> None:
     assert "99% used (499,999 of 500,000)" in (
         usage_warning(499_999, 500_000, "CITY", "CityRun Couriers") or ""
     )
+
+
+# --- blocks a courier gives ----------------------------------------------------------------
+
+
+def test_an_s10_block_numbers_from_its_first_serial_to_its_last() -> None:
+    block = Scheme("s10", "RR", "PL", range_start=47312482, range_end=47312491)
+    assert block.capacity == 10
+    assert block.number(0) == "RR473124829PL"  # the published worked example's serial
+    assert block.number(9)[2:10] == "47312491"
+    with pytest.raises(RangeExhausted, match="RR473124829PL to RR"):
+        block.number(10)
+
+
+def test_a_mod10_block_and_length_give_numbers_of_that_length() -> None:
+    block = Scheme("mod10", "7300011", range_start=1, range_end=99, width=5)
+    assert block.number(0) == "7300011000017"
+    assert block.capacity == 99
+
+
+@pytest.mark.parametrize(
+    ("scheme", "words"),
+    [
+        (Scheme("s10", "RR", "PL", range_start=0), "s10 serials run from 1 to 99999999"),
+        (Scheme("s10", "RR", "PL", range_end=100_000_000), "s10 serials run from 1 to 99999999"),
+        (Scheme("s10", "RR", "PL", range_start=9, range_end=3), "range start 9 is after"),
+        (Scheme("mod10", "73", range_end=10**11), "mod10 serials run from 1 to 99999999999"),
+    ],
+)
+def test_a_block_outside_its_scheme_is_refused_in_words(scheme: Scheme, words: str) -> None:
+    with pytest.raises(TrackingError, match=words):
+        scheme.validate()

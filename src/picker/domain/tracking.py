@@ -111,18 +111,16 @@ class Scheme:
     kind: str  # "s10" | "mod10" | "range"
     prefix: str  # s10: 2 service letters; mod10: leading digits; range: text prefix
     country: str | None = None  # s10 only
+    #: The block of serials the courier gave: required for a range; for s10 and mod10 optional
+    #: (all of them: s10 1..99999999, mod10 1..10**width - 1).
     range_start: int | None = None
     range_end: int | None = None
     width: int = 11  # mod10 serial width (as mod10_number)
 
     @property
     def capacity(self) -> int:
-        """How many numbers the scheme can ever give (s10 serials 1..99999999, mod10 serials
-        1..10**width - 1: serial 0 is left out, couriers read an all-zero serial as "none")."""
-        if self.kind == "s10":
-            return _S10_LAST_SERIAL
-        if self.kind == "mod10":
-            return 10**self.width - 1
+        """How many numbers the scheme can ever give: its block, by default every serial from 1
+        (serial 0 is left out, couriers read an all-zero serial as "none")."""
         start, end = self._bounds()
         return end - start + 1
 
@@ -133,13 +131,13 @@ class Scheme:
             raise TrackingError(f"tracking number index {index} must be 0 or more")
         if index >= self.capacity:
             raise RangeExhausted.of(self)
+        start, _ = self._bounds()
         if self.kind == "s10":
-            serial = f"{index + 1:08d}"  # validate() checked the letters: no s10_number() again
+            serial = f"{start + index:08d}"  # validate() checked the letters: no s10_number()
             return f"{self.prefix}{serial}{s10_check_digit(serial)}{self.country}"
         if self.kind == "mod10":
-            body = f"{self.prefix}{index + 1:0{self.width}d}"
+            body = f"{self.prefix}{start + index:0{self.width}d}"
             return body + str(gs1_standard_check_digit(body))
-        start, _ = self._bounds()
         return range_number(self.prefix, start + index)
 
     def is_valid(self, number: str) -> bool:
@@ -199,8 +197,7 @@ class Scheme:
                 raise TrackingError(f"mod10 prefix {self.prefix!r} must be digits")
             if self.width < 1:
                 raise TrackingError(f"mod10 serial width {self.width} must be 1 or more")
-        else:
-            self._bounds()
+        self._bounds()
 
     def span(self) -> str:
         """First to last number, e.g. ``CR500000 to CR999999``: the range a courier knows."""
@@ -215,8 +212,18 @@ class Scheme:
             return f"{self.kind} {self.prefix!r} (not usable: {exc})"
 
     def _bounds(self) -> tuple[int, int]:
+        """The first and last serial handed out."""
         start, end = self.range_start, self.range_end
-        if start is None or end is None:
+        if self.kind in ("s10", "mod10"):
+            last = _S10_LAST_SERIAL if self.kind == "s10" else 10 ** max(self.width, 1) - 1
+            start = 1 if start is None else start
+            end = last if end is None else end
+            if not 1 <= start <= last or not 1 <= end <= last:
+                raise TrackingError(
+                    f"{self.kind} serials run from 1 to {last}: first {start} and last {end} "
+                    "must lie between"
+                )
+        elif start is None or end is None:
             raise TrackingError("a range scheme needs both a range start and a range end")
         if start < 0:
             raise TrackingError(f"range start {start} must be 0 or more")

@@ -236,6 +236,7 @@ def test_scheme_of_reads_a_courier_row(floor: Database) -> None:
                 Courier.tracking_country,
                 Courier.range_start,
                 Courier.range_end,
+                Courier.tracking_length,
             ).where(Courier.code == "POST")
         ).one()
     assert scheme_of(post) == scheme_of(row) == Scheme("s10", "EE", "PL")

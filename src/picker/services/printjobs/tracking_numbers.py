@@ -55,6 +55,9 @@ class CourierScheme(Protocol):
     @property
     def range_end(self) -> int | None: ...
 
+    @property
+    def tracking_length(self) -> int | None: ...
+
 
 @dataclass(frozen=True)
 class Allocated:
@@ -78,13 +81,17 @@ class Usage:
 
 
 def scheme_of(courier: CourierScheme) -> Scheme:
-    """The scheme a courier row describes (not validated: a broken row is reported when used)."""
+    """The scheme a courier row describes (not validated: a broken row is reported when used).
+    A mod10 row's length is the whole number's: prefix, serial and check digit."""
+    prefix = courier.tracking_prefix or ""
+    length = courier.tracking_length
     return Scheme(
         kind=courier.tracking_scheme,
-        prefix=courier.tracking_prefix or "",
+        prefix=prefix,
         country=courier.tracking_country,
         range_start=courier.range_start,
         range_end=courier.range_end,
+        width=length - len(prefix) - 1 if length is not None else 11,
     )
 
 
@@ -96,6 +103,7 @@ _COLUMNS = (
     Courier.tracking_country,
     Courier.range_start,
     Courier.range_end,
+    Courier.tracking_length,
     Courier.next_number,
 )
 
