@@ -8,7 +8,19 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from picker import __version__
-from picker.cli import bench, check, db, demo, documents, intake, operator, order, run, scans
+from picker.cli import (
+    bench,
+    check,
+    db,
+    demo,
+    documents,
+    intake,
+    operator,
+    order,
+    run,
+    scans,
+    setup,
+)
 from picker.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError
 from picker.config import ConfigError, load_settings
 from picker.domain.text import printable_lines
@@ -17,6 +29,7 @@ from picker.domain.text import printable_lines
 _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None], ...] = (
     run.add_run,
     db.add_db,
+    setup.add_setup,
     demo.add_demo,
     operator.add_operator,
     intake.add_import,

@@ -507,10 +507,17 @@ def set_packaging(
         row = s.execute(
             select(PackagingType.id, PackagingType.code, PackagingType.barcode,
                    PackagingType.name, PackagingType.tare_g)
-            .where((PackagingType.barcode == code) | (PackagingType.code == code))
+            .where((PackagingType.barcode == code) | (PackagingType.code == code),
+                   PackagingType.active.is_(True))
         ).first()  # fmt: skip
         if row is None:
-            known = ", ".join(s.scalars(select(PackagingType.code).order_by(PackagingType.code)))
+            known = ", ".join(
+                s.scalars(
+                    select(PackagingType.code)
+                    .where(PackagingType.active.is_(True))
+                    .order_by(PackagingType.code)
+                )
+            )
             raise NotFound(f"{code} is not a box we know. Boxes: {known or 'none registered'}.")
         parcel_id, seq = open_parcel(s, order_id, order.courier_id, actor, now)
         s.execute(
@@ -548,7 +555,13 @@ def set_weight(
     def work(s: Session) -> Weighed:
         my_order(s, order_id, actor)
         parcel = s.execute(
-            select(Parcel.id, Parcel.seq, PackagingType.tare_g)
+            select(
+                Parcel.id,
+                Parcel.seq,
+                PackagingType.tare_g,
+                PackagingType.max_weight_g,
+                PackagingType.name,
+            )
             .outerjoin(PackagingType, PackagingType.id == Parcel.packaging_type_id)
             .where(Parcel.order_id == order_id, Parcel.status == ParcelStatus.OPEN.value)
         ).one_or_none()
@@ -563,6 +576,11 @@ def set_weight(
         )
         if problem:
             raise PackRefused(problem)
+        if parcel.max_weight_g is not None and grams > parcel.max_weight_g:
+            raise PackRefused(
+                f"{grams / 1000:.1f} kg is more than {parcel.name} carries "
+                f"({parcel.max_weight_g / 1000:.1f} kg): take a bigger box, or split the parcel."
+            )
         s.execute(update(Parcel).where(Parcel.id == parcel.id).values(weight_g=grams))
         return Weighed(grams, expected, parcel.seq)
 

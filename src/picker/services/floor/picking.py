@@ -227,7 +227,9 @@ def start_order(
 
 def _bind_tote(s: Session, code: str, order_id: int, number: str, now: datetime) -> int:
     """The tote's id, now bound to the order; refused when it carries another order."""
-    row = s.execute(select(Tote.id, Tote.order_id).where(Tote.code == code)).one_or_none()
+    row = s.execute(
+        select(Tote.id, Tote.order_id, Tote.active).where(Tote.code == code)
+    ).one_or_none()
     if row is None:
         # A new tote is registered by its first use; a second terminal doing the same at the
         # same moment hits the unique code and is told to scan again.
@@ -241,6 +243,8 @@ def _bind_tote(s: Session, code: str, order_id: int, number: str, now: datetime)
         assert tote_id is not None
     else:
         tote_id = row.id
+        if not row.active:
+            raise PickRefused(f"Tote {code} is retired. Take another tote.")
         if row.order_id is not None:
             holder = s.scalar(select(Order.number).where(Order.id == row.order_id))
             raise PickRefused(f"Tote {code} is in use for {holder}. Take an empty tote.")

@@ -75,7 +75,7 @@ class Lookups:
                     CourierService.express,
                 )
                 .join(CourierService, CourierService.courier_id == Courier.id)
-                .where(Courier.active)
+                .where(Courier.active, CourierService.active)
             )
         }
         return cls(products, services, not_shipping)
