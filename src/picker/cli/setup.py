@@ -72,6 +72,7 @@ def _apply(args: argparse.Namespace, settings: Settings) -> int:
         layouts=frozenset(layout_names(settings.labels.dir)),
         packaging_pattern=patterns.get("packaging", ""),
         tote_pattern=patterns.get("tote", ""),
+        layouts_dir=str(settings.labels.dir),
     )
     try:
         spec = read_spec(data, rules)

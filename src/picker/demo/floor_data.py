@@ -105,6 +105,7 @@ STEP_MINUTES = {
 }
 
 ZONES = [("A", 4, 6, 3), ("B", 4, 5, 3), ("C", 4, 6, 3)]  # zone, aisles, bays, levels
+ZONE_NAMES = {"A": "Fast movers", "B": "Medium movers", "C": "Slow movers"}
 
 NOTES = [
     "Please leave at the door.",

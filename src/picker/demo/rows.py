@@ -37,6 +37,7 @@ from picker.demo.floor_data import (
     PRODUCT_KINDS,
     SIZES,
     STEP_MINUTES,
+    ZONE_NAMES,
     ZONES,
     DemoOperator,
     Person,
@@ -142,6 +143,11 @@ class RowBuilder:
             self.bin_seq[bin_id] = seq
         w.insert(
             "bins", ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active"), bins
+        )
+        w.insert(
+            "zones",
+            ("id", "code", "name", "active"),
+            [(n, zone, ZONE_NAMES[zone], True) for n, (zone, *_) in enumerate(ZONES, start=1)],
         )
         bin_ids = [b[0] for b in self.bins]
         for pid, *_ in self.products:

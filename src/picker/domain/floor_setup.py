@@ -116,6 +116,7 @@ class Rules:
     layouts: frozenset[str] = frozenset()
     packaging_pattern: str = ""
     tote_pattern: str = ""
+    layouts_dir: str = "labels/"
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -266,11 +267,9 @@ def _couriers(r: _Reader, value: Any, rules: Rules) -> tuple[CourierSpec, ...]:
             where, t, "lane", limit=16, pattern=_LANE, shape="capitals, digits, '-' or '_'"
         )
         label = r.text(where, t, "label", limit=64)
-        if label and rules.layouts and label not in rules.layouts:
-            r.fail(
-                where,
-                f"label {label!r} is not a layout in labels/ ({', '.join(sorted(rules.layouts))})",
-            )
+        if label and label not in rules.layouts:
+            there = ", ".join(sorted(rules.layouts)) or "none there"
+            r.fail(where, f"label {label!r} is not a layout in {rules.layouts_dir} ({there})")
         tracking = _tracking(r, f"{where} tracking", t.get("tracking"))
         url = r.text(where, t, "tracking_url", limit=300, required=False)
         if url and (not re.match(r"^https?://", url) or "{tracking}" not in url):
@@ -290,6 +289,7 @@ def _tracking(r: _Reader, where: str, value: Any) -> TrackingSpec | None:
         r.fail(where, 'is missing (e.g. { scheme = "s10", prefix = "RR", country = "PL" })')
         return None
     t = r.table(where, value, _TRACKING)
+    found = len(r.problems)
     scheme = r.text(where, t, "scheme", limit=8)
     if scheme is None:
         return None
@@ -316,6 +316,8 @@ def _tracking(r: _Reader, where: str, value: Any) -> TrackingSpec | None:
         r.fail(where, f"length {length} leaves no room for a serial after prefix {prefix!r}")
         return None
     spec = TrackingSpec(scheme, prefix, country, first, last, length)
+    if len(r.problems) > found:  # said already: the scheme's own check would say it again
+        return None
     try:
         spec.as_scheme().validate()
     except TrackingError as exc:
