@@ -1,5 +1,6 @@
 """The schema refuses what must never be stored, on both databases."""
 
+import json
 from contextlib import nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -350,3 +351,29 @@ def test_a_full_disk_is_said_in_words_and_leaves_the_database_whole(tmp_path) ->
             assert conn.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
     finally:
         db.dispose()
+
+
+def test_a_couriers_one_cutoff_becomes_its_services_cutoffs_and_comes_back(blank_db) -> None:
+    migrate.upgrade(blank_db.engine, "0009")
+    with blank_db.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO couriers (id, code, name, tracking_scheme, tracking_prefix, next_number, "
+            "cutoff, label_layout, lane, active) VALUES "
+            "(1, 'POST', 'Post', 's10', 'EE', 0, '15:30:00', 'post-4x6', 'LANE-1', true)"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO courier_services (id, courier_id, code, name, express) VALUES "
+            "(1, 1, 'standard', 'Standard', false), (2, 1, 'ems', 'EMS', true)"
+        )
+    migrate.upgrade(blank_db.engine, "0010")
+    with blank_db.engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT code, cutoffs, active FROM courier_services ORDER BY id"
+        ).all()
+    assert [(code, json.loads(c) if isinstance(c, str) else c, bool(a)) for code, c, a in rows] == [
+        ("standard", ["15:30"], True),
+        ("ems", ["15:30"], True),
+    ]
+    migrate.downgrade(blank_db.engine, "0009")
+    with blank_db.engine.connect() as conn:
+        assert str(conn.exec_driver_sql("SELECT cutoff FROM couriers").scalar()).startswith("15:00")
