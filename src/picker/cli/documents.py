@@ -43,10 +43,10 @@ def add_print(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "labels",
         help="label sheets for the floor: bins, totes, lanes, packaging, badges",
         description="Scannable Code 128 labels of what is in use on the floor, each with its "
-        "code in words and a caption: bins in walking order (their place), totes, each "
-        "courier's handoff lane (its name), packaging (its name), badges (the operator's name; "
-        "never a PIN). a4: 24 labels of 70 x 37 mm a page; 4x6: one label a page, for a "
-        "thermal printer.",
+        "code written under the bars and a caption: bins in walking order (their place), "
+        "totes, each courier's handoff lane (its name), packaging (its name), badges (the "
+        "operator's name; never a PIN). a4: 24 labels of 70 x 37 mm a page; 4x6: one label "
+        "a page, for a thermal printer.",
     )
     lb.add_argument("kind", choices=("bins", "totes", "lanes", "packaging", "badges"))
     lb.add_argument(
