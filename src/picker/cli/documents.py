@@ -39,6 +39,22 @@ def add_print(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pc.add_argument("--reason", required=True)
     prn = pr.add_parser("run", help="send this printer's waiting jobs (once, or --watch)")
     prn.add_argument("--watch", action="store_true", help="keep sending until Ctrl+C")
+    lb = pr.add_parser(
+        "labels",
+        help="label sheets for the floor: bins, totes, lanes, packaging, badges",
+        description="Scannable Code 128 labels of what is in use on the floor, each with its "
+        "code written under the bars and a caption: bins in walking order (their place), "
+        "totes, each courier's handoff lane (its name), packaging (its name), badges (the "
+        "operator's name; never a PIN). a4: 24 labels of 70 x 37 mm a page; 4x6: one label "
+        "a page, for a thermal printer.",
+    )
+    lb.add_argument("kind", choices=("bins", "totes", "lanes", "packaging", "badges"))
+    lb.add_argument(
+        "--from", dest="first", metavar="CODE", help="the first code (bins: by place), inclusive"
+    )
+    lb.add_argument("--to", dest="last", metavar="CODE", help="the last code, inclusive")
+    lb.add_argument("--format", choices=("a4", "4x6"), default="a4", help="default a4")
+    lb.add_argument("--out", metavar="FILE", required=True, help="the PDF file to write")
 
 
 def add_parcel(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -122,6 +138,13 @@ def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int
         printer = args.printer or settings.printer.name
         job_id = print_queue.reprint(db, actor, args.parcel, args.reason, printer)
         print(f"label of {printable(args.parcel)} queued again as job {job_id} on {printer}")
+    elif command == "labels":
+        from picker.services.printjobs.floor_labels import write_floor_labels
+
+        done = write_floor_labels(db, args.kind, Path(args.out), sheet=args.format,
+                                  first=args.first, last=args.last)  # fmt: skip
+        print(f"{done.count} {args.kind} label(s) on {done.pages} page(s) ({args.format}) "
+              f"written to {done.path}")  # fmt: skip
     else:
         return _print_run(args, settings, db)
     return EXIT_OK

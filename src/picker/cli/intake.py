@@ -1,4 +1,5 @@
-"""Intake: ``picker import`` (orders), ``picker product`` (the catalogue), ``picker stock``."""
+"""Intake: ``picker import`` (orders), ``picker bin`` (the shelves), ``picker product`` (the
+catalogue), ``picker stock``."""
 
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ def add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     imp.add_argument("--channel", help="sales channel name (default: the format)")
     imp.add_argument("--dry-run", action="store_true", help="check and report, change nothing")
     imp.set_defaults(handler=_import)
+
+
+def add_bin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser("bin", help="bin locations")
+    parser.set_defaults(handler=_bin)
+    action = parser.add_subparsers(dest="bin_command", metavar="ACTION", required=True)
+    action.add_parser(
+        "import",
+        help="create or update bins from a CSV (code, zone, role)",
+        description="Each row a bin: its code (zone-aisle-bay-level, as the scanner's bin pattern "
+        "says), its zone, and optionally its role, pick (default) or reserve. Bins take their "
+        "place in the walking order from their code. Importing the same file again changes "
+        "nothing.",
+    ).add_argument("file")
 
 
 def add_product(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,6 +127,37 @@ def _retry_short(db: Any, settings: Settings) -> None:
         print(f"orders held for stock: {len(released)} of {len(results)} released"
               + (f" ({', '.join(released[:10])}{' …' if len(released) > 10 else ''})"
                  if released else ""))  # fmt: skip
+
+
+def _bin(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.channels.files import FileRefused
+    from picker.services.actors import Actor
+    from picker.services.intake.catalogue import import_bins
+
+    path = Path(args.file)
+    data = _read_input(path)
+    db = open_database(settings)
+    require_head(db)
+    bar = ProgressBar()
+    try:
+        report = import_bins(
+            db,
+            Actor(terminal_id=settings.terminal.id),
+            data,
+            file_name=path.name,
+            bin_pattern=settings.scanner.patterns["bin"],
+            progress=lambda done, total: bar("bins", done, total),
+        )
+    except FileRefused as exc:
+        raise CliError(f"{path}: {exc}; nothing imported") from None
+    finally:
+        db.dispose()
+    _print_report(
+        report,
+        [("added", "added"), ("changed", "changed"), ("unchanged", "unchanged"),
+         ("failed", "failed")],
+    )  # fmt: skip
+    return EXIT_FAILED if report.failed else EXIT_OK
 
 
 def _product(args: argparse.Namespace, settings: Settings) -> int:

@@ -82,6 +82,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "auth.reset_pin": ("managing operators", Role.LEAD),
     "intake.order_import.import_orders": ("importing orders", Role.LEAD),
     "intake.catalogue.import_products": ("importing products", Role.LEAD),
+    "intake.catalogue.import_bins": ("importing bins", Role.LEAD),
     "intake.catalogue.import_stock": ("importing stock", Role.LEAD),
     "intake.catalogue.set_stock": ("setting stock", Role.LEAD),
     "orders.lead_actions.release_order": ("releasing an order", Role.LEAD),

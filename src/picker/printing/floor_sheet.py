@@ -14,18 +14,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from picker.printing.barcodes import MODULE_203DPI_3, draw_bars, modules, symbol_width
-from picker.printing.fonts import BOLD, REGULAR, fit, one_document_at_a_time, register_fonts
+from picker.printing.code_cells import SheetCode, draw_code_cell
+from picker.printing.fonts import BOLD, one_document_at_a_time, register_fonts
 
-
-@dataclass(frozen=True)
-class SheetCode:
-    """One barcode on the sheet: what it is (caption), the code, and its symbology."""
-
-    caption: str
-    code: str
-    symbology: str = "code128"
-    note: str = ""
+__all__ = ["SheetCode", "SheetSection", "render_floor_sheet"]
 
 
 @dataclass(frozen=True)
@@ -70,21 +62,8 @@ def render_floor_sheet(title: str, sections: Sequence[SheetSection]) -> bytes:
                     c.showPage()
                     y = header()
                 y -= CELL_H
-            _cell(c, code, MARGIN + col * cell_w, y, cell_w)
+            draw_code_cell(c, code, MARGIN + col * cell_w, y, cell_w, CELL_H)
         y -= 4 * mm
     c.showPage()
     c.save()
     return out.getvalue()
-
-
-def _cell(c: Canvas, code: SheetCode, x: float, y: float, width: float) -> None:
-    pattern = modules(code.symbology, code.code)
-    module = MODULE_203DPI_3
-    if symbol_width(pattern, module) > width - 4 * mm:
-        module = (width - 4 * mm) / (len(pattern) + 20)
-    c.setFont(REGULAR, 9)
-    c.drawString(x + 2 * mm, y + CELL_H - 5 * mm, fit(c, code.caption, width - 4 * mm, 9))
-    draw_bars(c, pattern, x, y + 9 * mm, module=module, height=CELL_H - 16 * mm)
-    c.setFont(BOLD, 10)
-    text = code.code + (f"   {code.note}" if code.note else "")
-    c.drawString(x + 2 * mm + 10 * module, y + 4 * mm, text)

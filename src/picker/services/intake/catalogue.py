@@ -1,4 +1,5 @@
-"""The catalogue and the stock count: product and stock CSV imports, and one stock correction.
+"""The catalogue, the bins and the stock count: product, bin and stock CSV imports, and one
+stock correction.
 
 Every import reads the whole file first, so a file that is not UTF-8 CSV with the needed columns
 is refused before anything is written. Then each row is its own transaction: a bad row is
@@ -27,13 +28,27 @@ from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, ServiceError, describe_failure
 from picker.services.intake.reports import ImportProblem, ImportReport
 from picker.store.engine import Database
-from picker.store.models import Bin, Product, ProductBarcode, Stock, StockMovement
+from picker.store.models import (
+    BIN_ROLES,
+    Bin,
+    Product,
+    ProductBarcode,
+    Stock,
+    StockMovement,
+    Zone,
+)
 
 PRODUCT_COLUMNS = ("sku", "name", "barcodes", "weight_g", "fragile")
 #: Optional: ``ships`` false for goods that never travel in a parcel (gift cards, downloads,
 #: services). Empty or absent: a new product ships, an existing one keeps what it was.
 PRODUCT_OPTIONAL = ("ships",)
 STOCK_COLUMNS = ("sku", "bin", "on_hand")
+BIN_COLUMNS = ("code", "zone")
+#: Optional: ``role``, pick (a pick face) or reserve. Empty or absent: a new bin is a pick face,
+#: an existing one keeps what it was (so a file without roles never undoes a reserve bin).
+BIN_OPTIONAL = ("role",)
+#: The role of a bin nobody said otherwise of: picked from.
+PICK_ROLE = "pick"
 #: How often (in rows) an import calls its ``progress(done, total)``.
 PROGRESS_EVERY = 1000
 #: Above these a number is a typing slip, not a weight or a count (and would overflow INTEGER).
@@ -87,6 +102,10 @@ class BadBin(RowRefused):
 
 class BelowReserved(RowRefused):
     column = "on_hand"
+
+
+class UnknownZone(RowRefused):
+    column = "zone"
 
 
 @dataclass(frozen=True)
@@ -406,24 +425,39 @@ def _bin_address(code: str, pattern: re.Pattern[str]) -> BinAddress:
 
 def _find_or_create_bin(s: Session, code: str, address: BinAddress) -> tuple[int, bool]:
     """The bin's id, and whether it was created now (from the parts of its code)."""
-    found = s.execute(
-        select(Bin.id, Bin.code).where(
-            or_(
-                Bin.code == code,
-                and_(
-                    Bin.zone == address.zone,
-                    Bin.aisle == address.aisle,
-                    Bin.bay == address.bay,
-                    Bin.level == address.level,
-                ),
-            )
-        )
-    ).first()
+    found = _find_bin(s, code, address)
     if found is not None:
-        if found.code != code:
-            raise BadBin(f"bin code {code!r} names the same place as bin {found.code}; use that")
         return found.id, False
-    new = Bin(
+    new = _new_bin(code, address)
+    s.add(new)
+    s.flush()
+    return new.id, True
+
+
+def _find_bin(s: Session, code: str, address: BinAddress, *, lock: bool = False) -> Bin | None:
+    """The bin of ``code``, or None; a code naming the place of another bin (``A-1-1-1`` for
+    ``A-01-01-1`` under a looser pattern) is refused, so one shelf never has two codes."""
+    query = select(Bin).where(
+        or_(
+            Bin.code == code,
+            and_(
+                Bin.zone == address.zone,
+                Bin.aisle == address.aisle,
+                Bin.bay == address.bay,
+                Bin.level == address.level,
+            ),
+        )
+    )
+    found = s.scalars(query.with_for_update() if lock else query).first()
+    if found is not None and found.code != code:
+        raise BadBin(f"bin code {code!r} names the same place as bin {found.code}; use that")
+    return found
+
+
+def _new_bin(code: str, address: BinAddress, role: str = PICK_ROLE) -> Bin:
+    """A new bin placed by its code: every way a bin comes to be (a count, a bin file) places
+    it here, so its walking order is the same whichever came first."""
+    return Bin(
         code=code,
         zone=address.zone,
         aisle=address.aisle,
@@ -431,10 +465,126 @@ def _find_or_create_bin(s: Session, code: str, address: BinAddress) -> tuple[int
         level=address.level,
         pick_seq=pick_sequence(address),
         active=True,
+        role=role,
     )
-    s.add(new)
+
+
+# --- bins ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _BinRow:
+    code: str
+    address: BinAddress
+    role: str | None  # None: the file does not say (a new bin is a pick face)
+
+
+def import_bins(
+    db: Database,
+    actor: Actor,
+    data: bytes,
+    *,
+    file_name: str,
+    bin_pattern: re.Pattern[str],
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Create or update bins from a CSV file (code, zone, and optionally role: pick or reserve),
+    so a floor's shelves exist, in walking order, before any stock is counted into them.
+
+    Counts: ``added``, ``changed`` (its zone or role differed, or a retired bin is back),
+    ``unchanged`` and ``failed`` (rows skipped; each has a problem). A floor that declares its
+    zones (the ``zones`` table has rows) takes bins only in its active zones; a floor that
+    declares none takes any zone. Raises :class:`FileRefused` (nothing written) for a file that
+    cannot be read as a whole.
+    """
+    allow(actor, "intake.catalogue.import_bins")
+    rows = _read_csv(data, file_name, BIN_COLUMNS, BIN_OPTIONAL)
+    with db.read() as s:
+        zones = {code: active for code, active in s.execute(select(Zone.code, Zone.active))}
+    report = ImportReport()
+    for done, row in enumerate(rows, start=1):
+        _import_bin_row(db, file_name, row, bin_pattern, zones, report)
+        _tick(progress, done, len(rows))
+    return report
+
+
+def _import_bin_row(
+    db: Database,
+    file_name: str,
+    row: _CsvRow,
+    pattern: re.Pattern[str],
+    zones: dict[str, bool],
+    report: ImportReport,
+) -> None:
+    if row.error is not None:
+        report.fail(ImportProblem(file_name, row.line, "", row.error))
+        return
+    parsed = _parse_bin(row.cells, pattern, zones)
+    if isinstance(parsed, list):
+        report.problems.extend(ImportProblem(file_name, row.line, e.column, str(e)) for e in parsed)
+        report.add("failed")
+        return
+    try:
+        outcome = _in_transaction(db, lambda s: _save_bin(s, parsed))
+    except ServiceError as exc:
+        report.fail(_problem(file_name, row.line, exc))
+        return
+    report.add(outcome)
+
+
+def _parse_bin(
+    cells: dict[str, str], pattern: re.Pattern[str], zones: dict[str, bool]
+) -> _BinRow | list[RowRefused]:
+    """The row's values, or every problem with them."""
+    errors: list[RowRefused] = []
+    code = cells["code"].strip()
+    address: BinAddress | None = None
+    try:
+        address = _bin_address(code, pattern)
+    except BadBin as exc:
+        errors.append(BadBin(str(exc), "code"))
+    zone = cells["zone"].strip().upper()
+    if not zone:
+        errors.append(UnknownZone("the zone is missing"))
+    elif address is not None and address.zone != zone:
+        errors.append(
+            UnknownZone(
+                f"bin {code} is in zone {address.zone} by its code, not {zone}: "
+                "correct the code or the zone"
+            )
+        )
+    elif zones and zone not in zones:
+        declared = ", ".join(sorted(z for z, active in zones.items() if active))
+        errors.append(
+            UnknownZone(
+                f"zone {zone} is not one of the floor's zones ({declared}): "
+                "declare it in the floor's set-up first"
+            )
+        )
+    elif zones and not zones[zone]:
+        errors.append(UnknownZone(f"zone {zone} is retired: its bins are no longer used"))
+    role = cells["role"].strip().lower() or None
+    if role is not None and role not in BIN_ROLES:
+        shown = cells["role"].strip()
+        errors.append(BadValue(f"{shown!r} is not a bin role ({' or '.join(BIN_ROLES)})", "role"))
+    if errors:
+        return errors
+    assert address is not None
+    return _BinRow(code, address, role)
+
+
+def _save_bin(s: Session, row: _BinRow) -> str:
+    found = _find_bin(s, row.code, row.address, lock=True)
+    if found is None:
+        s.add(_new_bin(row.code, row.address, row.role or PICK_ROLE))
+        s.flush()
+        return "added"
+    role = found.role if row.role is None else row.role  # not said: kept as it was
+    if (found.zone, found.role, found.active) == (row.address.zone, role, True):
+        return "unchanged"
+    found.zone, found.role, found.active = row.address.zone, role, True
     s.flush()
-    return new.id, True
+    return "changed"
 
 
 # --- values ----------------------------------------------------------------------------------
