@@ -114,7 +114,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "printjobs.print_queue.reprint": ("reprinting a label", Role.PACKER),
     "printjobs.print_queue.cancel": ("cancel a print job", Role.LEAD),
     "scans.record": ("recording a scan", None),
-    "setup.apply": ("setting up the floor", Role.LEAD),
+    "setup.apply_setup": ("setting up the floor", Role.LEAD),
 }
 
 

@@ -112,7 +112,7 @@ def apply_setup(
     operator's badge or the machine's ``user@host``) goes into the set-up log with the changes.
     ``shipping`` ([shipping.methods]) is checked against the services there will be. Raises
     :class:`SetupRefused` (nothing changed) for anything that would break live work."""
-    allow(actor, "setup.apply")
+    allow(actor, "setup.apply_setup")
 
     def work(s: Session) -> SetupReport:
         plan = _Plan(s)
