@@ -368,3 +368,17 @@ def test_the_example_file_is_valid_toml_the_readme_names(settings) -> None:
     spec = example(settings)
     assert spec.totes is not None and len(spec.totes) == 200
     assert Path(EXAMPLE).name in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_a_stock_count_makes_no_bin_outside_the_declared_zones(db, settings) -> None:
+    apply(db, example(settings), settings)
+    catalogue.import_products(db, CLI, PRODUCTS, file_name="products.csv")
+    report = catalogue.import_stock(
+        db, CLI, b"sku,bin,on_hand\nMUG-01,A-01-01-1,5\nMUG-01,Q-01-01-1,5\n",
+        file_name="stock.csv", bin_pattern=re.compile(r"^[A-Z]-\d{2}-\d{2}-\d$"),
+    )  # fmt: skip
+    assert (report.counts["changed"], report.failed) == (1, 1)
+    assert (
+        "bin Q-01-01-1 would be new, in zone Q, which is not one of the floor's zones "
+        "(A, B, R)" in str(report.problems[0])
+    )

@@ -428,6 +428,13 @@ def _find_or_create_bin(s: Session, code: str, address: BinAddress) -> tuple[int
     found = _find_bin(s, code, address)
     if found is not None:
         return found.id, False
+    zones = dict(s.execute(select(Zone.code, Zone.active)).all())
+    if zones and not zones.get(address.zone):
+        declared = ", ".join(sorted(z for z, active in zones.items() if active))
+        raise BadBin(
+            f"bin {code} would be new, in zone {address.zone}, which is not one of the floor's "
+            f"zones ({declared}): declare the zone in the set-up, or correct the code"
+        )
     new = _new_bin(code, address)
     s.add(new)
     s.flush()
