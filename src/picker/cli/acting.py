@@ -71,7 +71,7 @@ def _authority_words(use_case: str) -> str:
 def refusal(command: str, use_case: str) -> CliError:
     """The refusal of an authority command run without an operator, naming the fix."""
     return CliError(
-        f"picker {command} acts with {_authority_words(use_case)}: name yourself with "
+        f"{command} acts with {_authority_words(use_case)}: name yourself with "
         f"--as BADGE (or {AS_ENV})",
         EXIT_USAGE,
     )
