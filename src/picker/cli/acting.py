@@ -104,7 +104,9 @@ def log_in(settings: Settings, db: Any, badge: str) -> Any:
         auth.identify_badge(db, badge)
         return auth.login(db, settings.terminal.id, badge, _pin(badge), policy=policy)
     except auth.LoginRefused as exc:
-        raise CliError(f"--as {badge}: {exc}; nothing changed", EXIT_FAILED) from None
+        raise CliError(
+            f"--as {badge}: {str(exc).rstrip('.')}; nothing changed", EXIT_FAILED
+        ) from None
 
 
 def operator_actor(
