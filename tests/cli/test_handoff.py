@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from picker.store.engine import Database
 from picker.store.models import CourierPickup, Order, PrintJob
+from tests.cli.people import as_demo
 from tests.cli.test_labels import labelled
 from tests.cli.test_main import run
 
@@ -18,6 +19,7 @@ def test_a_days_manifests_are_printed_again_or_written_out(
 ) -> None:
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     assert run(capsys, config, "demo", "--orders", "60")[0] == 0
+    lead = as_demo(monkeypatch, tmp_path / "var")
     db = Database(db_url)
     try:
         with db.read() as s:
@@ -29,6 +31,8 @@ def test_a_days_manifests_are_printed_again_or_written_out(
             ).one()
         day = closed_at.astimezone(ZoneInfo("Europe/Warsaw")).date()
         code, out, err = run(capsys, config, "manifest", "--date", day.isoformat())
+        assert code == 2 and "manifest acts with a lead's authority" in err  # printing: a lead's
+        code, out, err = run(capsys, config, *lead, "manifest", "--date", day.isoformat())
         assert code == 0, err
         assert f"{number} queued as job" in out
         with db.read() as s:
@@ -43,7 +47,7 @@ def test_a_days_manifests_are_printed_again_or_written_out(
         assert (
             pdf.exists() and number in pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range()
         )
-        code, _, err = run(capsys, config, "manifest", "--date", "1999-01-01")
+        code, _, err = run(capsys, config, *lead, "manifest", "--date", "1999-01-01")
         assert code != 0 and "no pickup was closed on 1999-01-01" in err
         with pytest.raises(SystemExit) as exit_:  # argparse: usage error, exit status 2
             run(capsys, config, "manifest", "--date", "yesterday")

@@ -7,14 +7,18 @@ from pathlib import Path
 import pytest
 
 from picker.cli import main
+from tests.cli.people import as_demo
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "intake"
+#: The demo floor's lead, whose PIN the ``picker`` fixture puts in PICKER_PIN.
+LEAD = ("--as", "EMP-0001")
 
 
 @pytest.fixture
 def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
     """``picker(*args)`` → (exit code, stdout, stderr), on a demo floor without orders whose
-    catalogue and stock were loaded from the fixture files."""
+    catalogue and stock were loaded from the fixture files; ``picker(*LEAD, …)`` acts as its
+    lead."""
     config = tmp_path / "config.toml"
     config.write_text('[terminal]\nid = "LEAD-1"\n', encoding="utf-8")
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
@@ -25,6 +29,7 @@ def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-de
         return code, out, err
 
     assert run("demo", "--orders", "0", "--no-sheet")[0] == 0
+    assert as_demo(monkeypatch, tmp_path / "var") == list(LEAD)
     code, out, err = run("product", "import", str(FIXTURES / "products.csv"))
     assert code == 0 and out.startswith("created 8, updated 0"), err
     code, out, _ = run("stock", "import", str(FIXTURES / "stock.csv"))
@@ -123,18 +128,18 @@ def test_import_names_orders_with_nothing_to_ship_and_show_lists_what_is_not_shi
 def test_a_release_that_cannot_work_says_why_and_changes_nothing(picker) -> None:
     picker("import", str(FIXTURES / "shopify_orders.json"))
     number = orders(picker, "--status", "on_hold")[0]["number"]
-    code, _, err = picker("order", "release", number)
+    code, _, err = picker(*LEAD, "order", "release", number)
     assert code == 1 and err.strip().endswith("stays on hold: not paid (refunded)")
     assert orders(picker, "--status", "on_hold")[0]["number"] == number
 
 
 def test_stock_arriving_releases_orders_held_for_it(picker) -> None:
-    code, out, _ = picker("stock", "set", "CAFE-PHIN-500", "A-02-05-1", "1")
+    code, out, _ = picker(*LEAD, "stock", "set", "CAFE-PHIN-500", "A-02-05-1", "1")
     assert code == 0 and "40 → 1" in out
     picker("import", str(FIXTURES / "shopify_orders.json"))  # 1003 wants 2 CAFE-PHIN-500
     held = {o["shop_order_no"]: o["hold_reasons"] for o in orders(picker, "--status", "on_hold")}
     assert held["1003"] == ["short: CAFE-PHIN-500"]
-    code, out, _ = picker("stock", "set", "CAFE-PHIN-500", "B-03-01-1", "5")
+    code, out, _ = picker(*LEAD, "stock", "set", "CAFE-PHIN-500", "B-03-01-1", "5")
     assert code == 0 and "orders held for stock: 1 of 1 released" in out
     assert "1003" not in {o["shop_order_no"] for o in orders(picker, "--status", "on_hold")}
 
@@ -178,11 +183,11 @@ def test_a_dry_run_reports_what_would_happen_and_writes_nothing(picker) -> None:
 def test_cancel_and_assign_by_hand(picker) -> None:
     picker("import", str(FIXTURES / "shopify_orders.json"))
     number = orders(picker, "--status", "assigned")[0]["number"]
-    code, out, _ = picker("order", "assign", number, "--to", "EMP-0003")
+    code, out, _ = picker(*LEAD, "order", "assign", number, "--to", "EMP-0003")
     assert code == 0 and orders(picker, "--status", "assigned")[0]["assignee"] == "EMP-0003"
-    code, out, _ = picker("order", "cancel", number, "--reason", "customer called")
+    code, out, _ = picker(*LEAD, "order", "cancel", number, "--reason", "customer called")
     assert code == 0 and "cancelled" in out
-    code, _, err = picker("order", "cancel", number, "--reason", "again")
+    code, _, err = picker(*LEAD, "order", "cancel", number, "--reason", "again")
     assert code == 1 and "cannot go from cancelled to cancelled" in err
 
 

@@ -7,6 +7,7 @@ import pypdfium2
 import zxingcpp
 from PIL import Image
 
+from tests.cli.people import as_demo
 from tests.cli.test_main import run
 from tests.printing.test_labels import LABELS
 from tests.printing.zpl_raster import rasterize
@@ -104,12 +105,16 @@ def test_print_queue_run_reprint_and_retry(capsys, config, tmp_path, db_url, mon
     assert code == 0 and f"job {job} printed on T05" in out
     spooled = list((tmp_path / "var" / "spool").iterdir())
     assert [p.read_bytes() for p in spooled] == [b"%PDF-1.4 label"]
-    code, out, _ = run(capsys, config, "print", "reprint", tracking, "--reason", "label jammed")
-    assert code == 0 and f"label of {tracking} queued again as job" in out
+    code, _, err = run(capsys, config, "print", "reprint", tracking, "--reason", "label jammed")
+    assert code == 2 and "print reprint acts with a packer's authority" in err
+    packer = as_demo(monkeypatch, tmp_path / "var", "EMP-0004")
+    code, out, err = run(capsys, config, *packer, "print", "reprint", tracking, "--reason",
+                         "label jammed")  # fmt: skip
+    assert code == 0 and f"label of {tracking} queued again as job" in out, err
     code, out, _ = run(capsys, config, "print", "queue", "--status", "queued", "--json")
     [again] = json.loads(out)["jobs"]
     assert again["reason"] == "label jammed" and again["tracking_no"] == tracking
-    code, _, err = run(capsys, config, "print", "retry", str(job))
+    code, _, err = run(capsys, config, *packer, "print", "retry", str(job))
     assert code != 0 and "printed" in err  # a printed job is not sent again by retry
-    code, _, err = run(capsys, config, "print", "reprint", tracking, "--reason", " ")
+    code, _, err = run(capsys, config, *packer, "print", "reprint", tracking, "--reason", " ")
     assert code != 0 and "say why the label is printed again" in err

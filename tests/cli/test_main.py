@@ -46,16 +46,21 @@ def test_the_terminal_refuses_a_database_behind_head_naming_the_command(
 
 def test_operator_add_list_disable_enable_reset(capsys, config, db_url, monkeypatch) -> None:
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    code, out, _ = run(capsys, config, "operator", "add", "EMP-0001", "Lea", "--roles", "lead",
+                       "--pin", "1111")  # fmt: skip
+    assert code == 0 and out.strip() == "added EMP-0001 Lea (lead)"  # the first lead
+    monkeypatch.setenv("PICKER_PIN", "1111")
+    lead = ("--as", "EMP-0001")
     code, out, _ = run(
-        capsys, config, "operator", "add", "EMP-0042", "Ewa Kąt", "--roles", "packer", "--pin",
-        "2468",
+        capsys, config, *lead, "operator", "add", "EMP-0042", "Ewa Kąt", "--roles", "packer",
+        "--pin", "2468",
     )  # fmt: skip
     assert code == 0 and out.strip() == "added EMP-0042 Ewa Kąt (packer)"
-    code, out, _ = run(capsys, config, "operator", "disable", "EMP-0042")
+    code, out, _ = run(capsys, config, *lead, "operator", "disable", "EMP-0042")
     code, out, _ = run(capsys, config, "operator", "list")
-    assert "EMP-0042" in out and "disabled" in out and "1 operator(s)" in out
-    run(capsys, config, "operator", "enable", "EMP-0042")
-    code, out, _ = run(capsys, config, "operator", "reset-pin", "EMP-0042", "--pin", "1357")
+    assert "EMP-0042" in out and "disabled" in out and "2 operator(s)" in out
+    run(capsys, config, *lead, "operator", "enable", "EMP-0042")
+    code, out, _ = run(capsys, config, *lead, "operator", "reset-pin", "EMP-0042", "--pin", "1357")
     assert code == 0 and "new PIN set" in out
     code, out, _ = run(capsys, config, "operator", "list")
     assert "active" in out and "disabled" not in out
@@ -67,12 +72,14 @@ def test_operator_errors_are_one_line_and_change_nothing(capsys, config, db_url,
         capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "chef", "--pin", "2468"
     )
     assert code == 1 and err.strip() == "picker: 'chef' is not a role (known: picker, packer, lead)"
-    code, _, err = run(capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "packer")
+    code, _, err = run(capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "lead")
     assert code == 2 and "give the PIN with --pin" in err
-    code, _, err = run(capsys, config, "operator", "disable", "EMP-0999")
-    assert code == 1 and err.strip() == "picker: no operator has badge EMP-0999"
     code, out, _ = run(capsys, config, "operator", "list")
     assert "0 operator(s)" in out
+    run(capsys, config, "operator", "add", "EMP-0001", "Lea", "--roles", "lead", "--pin", "1111")
+    monkeypatch.setenv("PICKER_PIN", "1111")
+    code, _, err = run(capsys, config, "--as", "EMP-0001", "operator", "disable", "EMP-0999")
+    assert code == 1 and err.strip() == "picker: no operator has badge EMP-0999"
 
 
 def test_arguments_echoed_in_errors_cannot_drive_the_terminal(capsys, config, db_url, monkeypatch):
@@ -81,7 +88,7 @@ def test_arguments_echoed_in_errors_cannot_drive_the_terminal(capsys, config, db
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     code, _, err = run(capsys, config, "order", "show", "PO-1\x1b]0;pwned\x07")
     assert code == 1 and err.strip() == "picker: no order PO-1\\x1b]0;pwned\\x07"
-    code, _, err = run(capsys, config, "operator", "disable", "EMP-\x9b31m")
+    code, _, err = run(capsys, config, "--as", "EMP-\x9b31m", "operator", "disable", "EMP-0001")
     assert code == 1 and "\x9b" not in err and "EMP-\\x9b31M" in err
     with pytest.raises(SystemExit):
         main(["--config", str(config), "bench", "pick", "--picks", "9\x1b[2J"])
@@ -92,11 +99,13 @@ def test_arguments_echoed_in_errors_cannot_drive_the_terminal(capsys, config, db
 def test_a_site_asking_for_six_digit_pins_refuses_four(capsys, config, db_url, monkeypatch):
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     config.write_text(config.read_text() + "[login]\npin_length = 6\n", encoding="utf-8")
-    add = ("operator", "add", "EMP-0042", "Ewa", "--roles", "packer", "--pin")
+    add = ("operator", "add", "EMP-0042", "Ewa", "--roles", "lead", "--pin")
     code, _, err = run(capsys, config, *add, "2468")
     assert code == 1 and err.strip() == "picker: a PIN is 6 to 8 digits"
     assert run(capsys, config, *add, "246813")[0] == 0
-    code, _, err = run(capsys, config, "operator", "reset-pin", "EMP-0042", "--pin", "1357")
+    monkeypatch.setenv("PICKER_PIN", "246813")
+    code, _, err = run(capsys, config, "--as", "EMP-0042", "operator", "reset-pin", "EMP-0042",
+                       "--pin", "1357")  # fmt: skip
     assert code == 1 and "6 to 8 digits" in err
     from picker.domain.pins import LockoutPolicy
     from picker.services.auth import login

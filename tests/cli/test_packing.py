@@ -6,31 +6,36 @@ from sqlalchemy import select
 
 from picker.store.engine import Database
 from picker.store.models import Operator, Order, Parcel, PrintJob
+from tests.cli.people import as_demo
 from tests.cli.test_labels import labelled
 from tests.cli.test_main import run
 from tests.services.floor.test_packing import a_packed_parcel
 
 
 def test_a_lead_voids_a_closed_parcel_from_the_command_line(
-    capsys, config, db_url, monkeypatch
+    capsys, config, db_url, monkeypatch, tmp_path
 ) -> None:
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     assert run(capsys, config, "demo", "--orders", "40")[0] == 0
     db = Database(db_url)
     try:
         tracking, number = a_packed_parcel(db)
-        code, _, err = run(capsys, config, "parcel", "void", tracking, "--reason", " ")
+        code, _, err = run(capsys, config, "parcel", "void", tracking, "--reason", "box wet")
+        assert code == 2 and "parcel void acts with a lead's authority: name yourself" in err
+        lead = as_demo(monkeypatch, tmp_path / "var")
+        code, _, err = run(capsys, config, *lead, "parcel", "void", tracking, "--reason", " ")
         assert code != 0 and "say why the parcel is voided" in err
-        code, out, err = run(capsys, config, "parcel", "void", tracking, "--reason", "box wet")
+        code, out, err = run(capsys, config, *lead, "parcel", "void", tracking, "--reason",
+                             "box wet")  # fmt: skip
         assert code == 0, err
         assert f"parcel {tracking} of {number} voided" in out and f"{number} is packing" in out
         with db.read() as s:
             status = s.scalar(select(Order.status).where(Order.number == number))
             parcel = s.scalar(select(Parcel.status).where(Parcel.tracking_no == tracking))
         assert (status, parcel) == ("packing", "voided")
-        code, _, err = run(capsys, config, "parcel", "void", tracking, "--reason", "again")
+        code, _, err = run(capsys, config, *lead, "parcel", "void", tracking, "--reason", "again")
         assert code != 0 and "only a closed parcel is voided" in err
-        code, _, err = run(capsys, config, "parcel", "void", "NOPE123", "--reason", "x")
+        code, _, err = run(capsys, config, *lead, "parcel", "void", "NOPE123", "--reason", "x")
         assert code != 0 and "there is no parcel 'NOPE123'" in err
     finally:
         db.dispose()

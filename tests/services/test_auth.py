@@ -156,3 +156,48 @@ def test_stations_follow_roles(db, anna) -> None:
     assert auth.enter_station(anna, "picking") is Station.PICKING
     with pytest.raises(NotAllowed, match="may not work at the handoff station"):
         auth.enter_station(anna, Station.HANDOFF)
+
+
+def test_a_first_lead_is_added_only_while_no_active_operator_is_a_lead(db, anna) -> None:
+    with pytest.raises(auth.FloorHasALead, match="only a lead"):
+        auth.add_operator(db, CLI, "EMP-0002", "Pat", "packer", "1111", first_lead=True)
+    lead = auth.add_operator(db, CLI, "EMP-0001", "Lea", "picker,lead", "1111", first_lead=True)
+    assert Role.LEAD in lead.roles and auth.has_active_lead(db)
+    with pytest.raises(auth.FloorHasALead, match="has a lead already"):
+        auth.add_operator(db, CLI, "EMP-0003", "Leo", "lead", "1111", first_lead=True)
+    auth.disable_operator(db, Actor("T01", lead), "EMP-0001")  # the only lead gone: a new first
+    assert not auth.has_active_lead(db)
+    auth.add_operator(db, CLI, "EMP-0003", "Leo", "lead", "1111", first_lead=True)
+    assert sorted(r.badge for r in auth.list_operators(db)) == ["EMP-0001", "EMP-0003", "EMP-0007"]
+
+
+def test_two_first_leads_added_at_once_cannot_both_pass(db, monkeypatch) -> None:
+    """Each add counts the leads, then dawdles before its insert: without the lock (PostgreSQL)
+    or the write lock (SQLite) taken before the count, both would count none and both insert."""
+    import threading
+    import time
+
+    counted = auth._active_leads
+
+    def slow_count(s):  # type: ignore[no-untyped-def]
+        n = counted(s)
+        time.sleep(0.3)
+        return n
+
+    monkeypatch.setattr(auth, "_active_leads", slow_count)
+    outcomes: list[str] = []
+
+    def add(badge: str) -> None:
+        try:
+            auth.add_operator(db, CLI, badge, "Lead", "lead", "1111", first_lead=True)
+            outcomes.append("added")
+        except auth.FloorHasALead:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=add, args=(f"EMP-000{i}",)) for i in (1, 2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["added", "refused"]
+    assert len(auth.list_operators(db)) == 1

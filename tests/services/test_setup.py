@@ -38,7 +38,7 @@ from tests.conftest import NOW, REPO
 from tests.services.floor.test_picking import clock
 from tests.services.intake.test_order_import import import_export, shopify_order
 
-CLI = Actor("T00")
+CLI = Actor("T00", source="ops@floor")
 EXAMPLE = REPO / "warehouse.example.toml"
 
 

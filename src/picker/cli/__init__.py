@@ -21,6 +21,7 @@ from picker.cli import (
     scans,
     setup,
 )
+from picker.cli.acting import add_as_option
 from picker.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError
 from picker.config import ConfigError, load_settings
 from picker.domain.text import printable_lines
@@ -67,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="configuration file (default: $PICKER_CONFIG, else ./config.toml)",
     )
+    add_as_option(p)
     p.set_defaults(handler=run.start_terminal)  # no command: the terminal
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for add in _COMMANDS:

@@ -1,4 +1,9 @@
-"""``picker print``, ``parcel``, ``manifest`` and ``label``: documents, parcels and their labels."""
+"""``picker print``, ``parcel``, ``manifest`` and ``label``: documents, parcels and their labels.
+
+Open to anyone: pick lists, the print queue, sending due jobs (``print run``, the printer's
+housekeeping), manifests written to a folder, label previews. With a role's authority
+(``--as``): ``print retry`` / ``reprint`` (a packer), ``print cancel``, ``parcel void`` and a
+manifest printed again (a lead)."""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from picker.cli.acting import operator_actor
 from picker.cli.arguments import count, day
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK
@@ -111,12 +117,21 @@ def _print(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
+#: The use-case of each ``picker print`` command that acts with a role's authority.
+_PRINT_ACTIONS = {
+    "retry": "printjobs.print_queue.retry",
+    "reprint": "printjobs.print_queue.reprint",
+    "cancel": "printjobs.print_queue.cancel",
+}
+
+
 def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int:
-    from picker.services.actors import Actor
     from picker.services.printjobs import print_queue
 
-    actor = Actor(terminal_id=settings.terminal.id)
     command = args.print_command
+    actor = None
+    if command in _PRINT_ACTIONS:
+        actor = operator_actor(args, settings, db, f"print {command}", _PRINT_ACTIONS[command])
     if command == "picklist":
         from picker.services.printjobs.pick_lists import write_pick_lists
 
@@ -198,13 +213,13 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
 
 
 def _parcel(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.actors import Actor
     from picker.services.floor.parcels import void_parcel
 
     db = open_database(settings)
     require_head(db)
     try:
-        done = void_parcel(db, Actor(settings.terminal.id), args.parcel, args.reason)
+        actor = operator_actor(args, settings, db, "parcel void", "floor.parcels.void_parcel")
+        done = void_parcel(db, actor, args.parcel, args.reason)
     finally:
         db.dispose()
     jobs = ""
@@ -219,7 +234,6 @@ def _parcel(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _manifest(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.actors import Actor
     from picker.services.errors import NotFound
     from picker.services.floor import handoff
 
@@ -236,9 +250,9 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
                 (folder / f"{number}.pdf").write_bytes(pdf)
                 print(f"{number} written to {folder / f'{number}.pdf'}")
             return EXIT_OK
-        queued = handoff.reprint_manifests(
-            db, Actor(settings.terminal.id), settings, args.date, args.courier
-        )
+        # Printing them again queues print jobs: a lead's; writing them out changes nothing.
+        actor = operator_actor(args, settings, db, "manifest", "floor.handoff.reprint_manifests")
+        queued = handoff.reprint_manifests(db, actor, settings, args.date, args.courier)
     finally:
         db.dispose()
     for number, job in queued:

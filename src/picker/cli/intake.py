@@ -1,5 +1,9 @@
 """Intake: ``picker import`` (orders), ``picker bin`` (the shelves), ``picker product`` (the
-catalogue), ``picker stock``."""
+catalogue), ``picker stock``.
+
+The imports (bins too) are data feeds: without ``--as`` they run as the machine's integration, named
+``OSUSER@HOST`` in the events and stock movements they write. ``stock set`` is a lead's
+correction by hand: it needs ``--as`` a lead."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from picker.cli.acting import feed_actor, operator_actor
 from picker.cli.arguments import count
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK, CliError
@@ -77,13 +82,13 @@ def _print_report(report: Any, labels: Sequence[tuple[str, str]], shown: int = 5
 
 def _import(args: argparse.Namespace, settings: Settings) -> int:
     from picker.channels.files import FileRefused
-    from picker.services.actors import Actor
     from picker.services.intake.order_import import import_orders, read_export
 
     path = Path(args.file)
     data = _read_input(path)
     db = open_database(settings)
     require_head(db)
+    actor = feed_actor(args, settings, db)
     try:
         parsed = read_export(
             data, settings=settings, file_name=path.name, format=args.format, channel=args.channel
@@ -93,7 +98,7 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     bar = ProgressBar()
     report = import_orders(
         db,
-        Actor(terminal_id=settings.terminal.id),
+        actor,
         parsed,
         settings=settings,
         file_name=path.name,
@@ -117,11 +122,12 @@ def _import(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED if report.failed or report.counts["changed_in_shop"] else EXIT_OK
 
 
-def _retry_short(db: Any, settings: Settings) -> None:
-    from picker.services.actors import Actor
+def _retry_short(db: Any, actor: Any, settings: Settings) -> None:
+    """Orders held for stock, tried again after stock arrived: by whoever brought it (the
+    operator of ``stock set``, or the stock feed)."""
     from picker.services.orders.lead_actions import retry_short_orders
 
-    results = retry_short_orders(db, Actor(terminal_id=settings.terminal.id), settings=settings)
+    results = retry_short_orders(db, actor, settings=settings)
     released = [r.number for r in results if r.released]
     if results:
         print(f"orders held for stock: {len(released)} of {len(results)} released"
@@ -131,18 +137,18 @@ def _retry_short(db: Any, settings: Settings) -> None:
 
 def _bin(args: argparse.Namespace, settings: Settings) -> int:
     from picker.channels.files import FileRefused
-    from picker.services.actors import Actor
     from picker.services.intake.catalogue import import_bins
 
     path = Path(args.file)
     data = _read_input(path)
     db = open_database(settings)
     require_head(db)
+    actor = feed_actor(args, settings, db)
     bar = ProgressBar()
     try:
         report = import_bins(
             db,
-            Actor(terminal_id=settings.terminal.id),
+            actor,
             data,
             file_name=path.name,
             bin_pattern=settings.scanner.patterns["bin"],
@@ -162,18 +168,18 @@ def _bin(args: argparse.Namespace, settings: Settings) -> int:
 
 def _product(args: argparse.Namespace, settings: Settings) -> int:
     from picker.channels.files import FileRefused
-    from picker.services.actors import Actor
     from picker.services.intake.catalogue import import_products
 
     path = Path(args.file)
     data = _read_input(path)
     db = open_database(settings)
     require_head(db)
+    actor = feed_actor(args, settings, db)
     bar = ProgressBar()
     try:
         report = import_products(
             db,
-            Actor(terminal_id=settings.terminal.id),
+            actor,
             data,
             file_name=path.name,
             progress=lambda done, total: bar("products", done, total),
@@ -191,12 +197,14 @@ def _product(args: argparse.Namespace, settings: Settings) -> int:
 
 def _stock(args: argparse.Namespace, settings: Settings) -> int:
     from picker.channels.files import FileRefused
-    from picker.services.actors import Actor
     from picker.services.intake.catalogue import import_stock, set_stock
 
     db = open_database(settings)
     require_head(db)
-    actor = Actor(terminal_id=settings.terminal.id)
+    if args.stock_command == "set":
+        actor = operator_actor(args, settings, db, "stock set", "intake.catalogue.set_stock")
+    else:
+        actor = feed_actor(args, settings, db)
     pattern = settings.scanner.patterns["bin"]
     code = EXIT_OK
     if args.stock_command == "set":
@@ -225,6 +233,6 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
         increased = bool(result.increased)
         code = EXIT_FAILED if result.failed else EXIT_OK
     if increased:
-        _retry_short(db, settings)
+        _retry_short(db, actor, settings)
     db.dispose()
     return code

@@ -1,4 +1,5 @@
-"""``picker order``: list and show orders, release, hold, cancel and assign them."""
+"""``picker order``: list and show orders (open to anyone); release, hold, cancel and assign
+them (with a lead's authority: ``--as`` a lead)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from picker.cli.acting import operator_actor
 from picker.cli.arguments import count
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
@@ -39,14 +41,29 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
 
+#: The use-case each lead's action of ``picker order`` runs, by its command.
+_LEAD_ACTIONS = {
+    "release": "orders.lead_actions.release_order",
+    "hold": "orders.lead_actions.hold_order",
+    "cancel": "orders.lead_actions.cancel_order",
+}
+
+
 def _order(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.actors import Actor
     from picker.services.orders import lead_actions, views
 
+    command = args.order_command
+    if command == "assign" and bool(args.number) != bool(args.to):
+        raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
     db = open_database(settings)
     require_head(db)
-    actor = Actor(terminal_id=settings.terminal.id)
-    command = args.order_command
+    actor = None
+    if command not in ("list", "show"):
+        use_case = _LEAD_ACTIONS.get(command) or (
+            "orders.lead_actions.assign_order" if args.number
+            else "orders.lead_actions.assign_ready_orders"
+        )  # fmt: skip
+        actor = operator_actor(args, settings, db, f"order {command}", use_case)
     if command == "list":
         found = views.list_orders(db, status=args.status, limit=args.limit)
         _print_orders(found, args.format)
@@ -70,11 +87,9 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         change = lead_actions.cancel_order(db, actor, args.number, args.reason)
         print(f"{args.number} cancelled; its reserved stock is free again")
         _print_put_back(change.put_back)
-    elif args.number and args.to:
+    elif args.number:
         lead_actions.assign_order(db, actor, args.number, args.to, reason=args.reason)
         print(f"{args.number} assigned to {args.to.upper()}")
-    elif args.number or args.to:
-        raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
     else:
         done = lead_actions.assign_ready_orders(db, actor, settings=settings)
         for a in done:
@@ -156,5 +171,7 @@ def _print_detail(d: Any) -> None:
             print(f"      {sku:<14} x{ln.get('quantity', 0):<4} {why}  {name}")
     print("events:")
     for e in d.events:
+        # Who: the operator, else the data feed that acted with none (OSUSER@HOST).
+        who = e.operator or (printable(e.source) if e.source else "-")
         print(f"  {e.at:%Y-%m-%d %H:%M:%S} {e.from_status or '-':>9} → {e.to_status:<9} "
-              f"{e.operator or '-':<9} {e.terminal:<5} {printable(e.reason)}")  # fmt: skip
+              f"{who:<9} {e.terminal:<5} {printable(e.reason)}")  # fmt: skip

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import getpass
 import os
-import socket
 import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from picker.cli.acting import feed_actor
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from picker.config import Settings
@@ -35,15 +34,6 @@ def add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     export.add_argument("--out", metavar="FILE", help="write to FILE (default: print it)")
 
 
-def machine_source() -> str:
-    """Who runs a command no operator names: the OS user and the host, ``user@host``."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    return f"{user}@{socket.gethostname()}"[:64]
-
-
 def _setup(args: argparse.Namespace, settings: Settings) -> int:
     if args.setup_command == "apply":
         return _apply(args, settings)
@@ -55,7 +45,6 @@ def _apply(args: argparse.Namespace, settings: Settings) -> int:
 
     from picker.domain.floor_setup import Rules, SetupError, read_spec
     from picker.printing.layouts import layout_names
-    from picker.services.actors import Actor
     from picker.services.setup import SetupRefused, apply_setup
 
     path = Path(args.file)
@@ -84,9 +73,8 @@ def _apply(args: argparse.Namespace, settings: Settings) -> int:
     try:
         report = apply_setup(
             db,
-            Actor(terminal_id=settings.terminal.id),
+            feed_actor(args, settings, db),
             spec,
-            source=machine_source(),
             shipping=settings.intake.shipping,
             dry_run=args.dry_run,
         )

@@ -73,8 +73,9 @@ def require(roles: Iterable[Role], needed: Role, action: str) -> None:
 
 
 #: Every use-case that changes the floor: the words a refusal names it by, and the role it needs
-#: (a lead may run them all; None: any operator). The command line on the server acts without an
-#: operator, as the machine's own integration, and is not refused here.
+#: (a lead may run them all; None: any operator). An actor without an operator (the terminal's
+#: housekeeping, a data feed) is not refused here: the ``picker`` command demands an operator
+#: (``--as BADGE``) for the commands that act with a role's authority.
 USE_CASES: dict[str, tuple[str, Role | None]] = {
     "auth.add_operator": ("managing operators", Role.LEAD),
     "auth.disable_operator": ("managing operators", Role.LEAD),

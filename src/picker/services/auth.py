@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from picker.domain.pins import LockoutPolicy, hash_pin, validate_pin, verify_pin
 from picker.domain.roles import NotAllowed, Role, Station, parse_roles
@@ -140,6 +141,43 @@ def enter_station(operator: OperatorInfo, station: Station | str) -> Station:
 # --- administration (the `picker operator` command; a lead on the floor later) ---------------
 
 
+class FloorHasALead(NotAllowed):
+    """A first lead was to be added without a lead's authority, but the floor has one."""
+
+
+def _active_leads(s: Session) -> int:
+    return (
+        s.scalar(
+            select(func.count())
+            .select_from(Operator)
+            .join(OperatorRole, OperatorRole.operator_id == Operator.id)
+            .where(Operator.active.is_(True), OperatorRole.role == Role.LEAD)
+        )
+        or 0
+    )
+
+
+def has_active_lead(db: Database) -> bool:
+    """Whether an active operator holds the lead role (a floor past its first day)."""
+    with db.read() as s:
+        return _active_leads(s) > 0
+
+
+def _refuse_unless_first_lead(s: Session, roles: frozenset[Role]) -> None:
+    """Inside the adding transaction: refuse unless ``roles`` include lead and no active
+    operator holds it yet. Two first leads added at once must not both pass: PostgreSQL locks
+    the operators table against other writers (SHARE ROW EXCLUSIVE conflicts with itself and
+    with every INSERT/UPDATE) until commit, and the count is read after the lock, so the second
+    waits and then counts the first; SQLite's writers are serialised already by the
+    transaction's BEGIN IMMEDIATE."""
+    if Role.LEAD not in roles:
+        raise FloorHasALead("only a lead may be added without a lead's authority (the first)")
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("LOCK TABLE operators IN SHARE ROW EXCLUSIVE MODE"))
+    if _active_leads(s):
+        raise FloorHasALead("the floor has a lead already: adding an operator needs a lead")
+
+
 def add_operator(
     db: Database,
     actor: Actor,
@@ -150,9 +188,15 @@ def add_operator(
     *,
     badge_pattern: re.Pattern[str] = BADGE_RE,
     pin_length: int = 4,
+    first_lead: bool = False,
 ) -> OperatorInfo:
     """Add an operator; ``badge_pattern`` is the one the login screen accepts scans by,
-    ``pin_length`` the fewest digits a PIN may have here (``[login] pin_length``)."""
+    ``pin_length`` the fewest digits a PIN may have here (``[login] pin_length``).
+
+    ``first_lead``: the floor's first lead, added by someone who is no lead (nobody is yet):
+    refused with :class:`FloorHasALead` unless the roles include lead and no active operator
+    holds it, checked in the same transaction as the insert (see
+    :func:`_refuse_unless_first_lead`), so of two such adds at once only one passes."""
     allow(actor, "auth.add_operator")
     badge = badge.strip().upper()
     if not badge_pattern.fullmatch(badge):
@@ -167,6 +211,8 @@ def add_operator(
     pin_hash = hash_pin(validate_pin(pin, pin_length))
     try:
         with db.transaction() as s:
+            if first_lead:
+                _refuse_unless_first_lead(s, role_set)
             op = Operator(badge=badge, name=name, pin_hash=pin_hash, active=True, failed_pins=0)
             op.roles = [OperatorRole(role=r) for r in sorted(role_set)]
             s.add(op)

@@ -104,12 +104,11 @@ def apply_setup(
     actor: Actor,
     spec: FloorSpec,
     *,
-    source: str,
     shipping: Mapping[str, tuple[str, str]] | None = None,
     dry_run: bool = False,
 ) -> SetupReport:
-    """Make the floor match ``spec`` (see the module's docstring). ``source`` (who ran it: an
-    operator's badge or the machine's ``user@host``) goes into the set-up log with the changes.
+    """Make the floor match ``spec`` (see the module's docstring). Who ran it (an operator's
+    badge, or a data feed's ``user@host``) goes into the set-up log with the changes.
     ``shipping`` ([shipping.methods]) is checked against the services there will be. Raises
     :class:`SetupRefused` (nothing changed) for anything that would break live work."""
     allow(actor, "setup.apply_setup")
@@ -132,7 +131,7 @@ def apply_setup(
             raise _DryRun(report)
         if report.changes:
             summary = "\n".join(str(c) for c in report.changes)
-            s.add(SetupLog(source=source[:64], summary=summary))
+            s.add(SetupLog(source=_who(actor)[:64], summary=summary))
         return report
 
     try:
@@ -525,6 +524,12 @@ def export_setup(db: Database) -> FloorSpec:
 
 
 # --- helpers ---------------------------------------------------------------------------------
+
+
+def _who(actor: Actor) -> str:
+    if actor.operator is not None:
+        return actor.operator.badge
+    return actor.source or f"terminal {actor.terminal_id}"
 
 
 def _tracking_columns(t: TrackingSpec) -> dict[str, Any]:

@@ -61,8 +61,9 @@ INSERT INTO order_lines (order_id, line_no, sku, product_id, name, quantity, uni
 VALUES {rows} RETURNING line_no, id
 """
 _INSERT_EVENT = """
-INSERT INTO order_events (order_id, at, operator_id, terminal_id, from_status, to_status, reason)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO order_events (
+    order_id, at, operator_id, terminal_id, source, from_status, to_status, reason
+) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 """
 _ORDER_LINES = """
 SELECT id, product_id, sku, quantity FROM order_lines
@@ -165,11 +166,13 @@ def insert_event(
     at: datetime,
     operator_id: int | None,
     terminal_id: str,
+    source: str | None,
     from_status: str | None,
     to_status: str,
     reason: str,
 ) -> None:
-    params = (order_id, ts(at), operator_id, terminal_id, from_status, to_status, reason)
+    """An order's event; ``source`` names a data feed that acted with no operator."""
+    params = (order_id, ts(at), operator_id, terminal_id, source, from_status, to_status, reason)
     _run(conn, _INSERT_EVENT, params)
 
 

@@ -741,7 +741,7 @@ def _ledger(s: Session, actor: Actor, task: _Task, delta: int, reason: str, now:
     s.execute(
         insert(StockMovement).values(
             at=now, product_id=task.product_id, bin_id=task.bin_id, delta=delta, reason=reason,
-            operator_id=actor.operator_id, terminal_id=actor.terminal_id,
+            operator_id=actor.operator_id, terminal_id=actor.terminal_id, source=actor.source,
             order_id=task.order_id, pick_task_id=task.id,
         )
     )  # fmt: skip

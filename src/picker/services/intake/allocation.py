@@ -155,7 +155,7 @@ def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tu
             insert(StockMovement).values(
                 at=at, product_id=r.product_id, bin_id=r.bin_id, delta=r.picked,
                 reason="put_back", operator_id=actor.operator_id, terminal_id=actor.terminal_id,
-                order_id=order_id, pick_task_id=r.id,
+                source=actor.source, order_id=order_id, pick_task_id=r.id,
             )
         )  # fmt: skip
         s.execute(

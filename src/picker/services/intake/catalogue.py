@@ -404,6 +404,7 @@ def _write_count(
                 reason=COUNT_REASON,
                 operator_id=actor.operator_id,
                 terminal_id=actor.terminal_id,
+                source=actor.source,
             )
         )
         s.flush()

@@ -485,8 +485,8 @@ def _write(conn: Connection, order: _Checked, actor: Actor, now: datetime, dry_r
     )  # fmt: skip
     sql.insert_event(
         conn, order_id=order_id, at=now, operator_id=actor.operator_id,
-        terminal_id=actor.terminal_id, from_status=None, to_status=order.status.value,
-        reason=order.reason,
+        terminal_id=actor.terminal_id, source=actor.source, from_status=None,
+        to_status=order.status.value, reason=order.reason,
     )  # fmt: skip
     valid = order.status is OrderStatus.UNHANDLED
     outcome = "imported" if valid else "on_hold"

@@ -64,6 +64,7 @@ def move_order(
             at=at,
             operator_id=actor.operator_id,
             terminal_id=actor.terminal_id,
+            source=actor.source,
             from_status=source.value if source else None,
             to_status=target.value,
             reason=reason,
@@ -101,7 +102,7 @@ def move_orders(
         insert(OrderEvent),
         [
             {"order_id": order_id, "at": at, "operator_id": actor.operator_id,
-             "terminal_id": actor.terminal_id, "from_status": from_.value,
+             "terminal_id": actor.terminal_id, "source": actor.source, "from_status": from_.value,
              "to_status": target.value, "reason": reason}
             for order_id in ids
         ],
@@ -147,6 +148,6 @@ def record_event(
     s.execute(
         insert(OrderEvent).values(
             order_id=order_id, at=at, operator_id=actor.operator_id, terminal_id=actor.terminal_id,
-            from_status=status.value, to_status=status.value, reason=reason,
+            source=actor.source, from_status=status.value, to_status=status.value, reason=reason,
         )
     )  # fmt: skip

@@ -86,6 +86,8 @@ class EventView:
     operator: str | None
     terminal: str
     reason: str
+    source: str | None = None
+    """The data feed (``OSUSER@HOST``) that made the change, when no operator did."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,7 @@ class OrderDetail:
                     "to": e.to_status,
                     "operator": e.operator,
                     "terminal": e.terminal,
+                    "source": e.source,
                     "reason": e.reason,
                 }
                 for e in self.events
@@ -226,7 +229,7 @@ def order_detail(db: Database, number: str) -> OrderDetail:
         )  # fmt: skip
         events = tuple(
             EventView(e.at, e.from_status.value if e.from_status else None, e.to_status.value,
-                      badge, e.terminal_id, e.reason)
+                      badge, e.terminal_id, e.reason, e.source)
             for e, badge in s.execute(
                 select(OrderEvent, Operator.badge)
                 .outerjoin(Operator, Operator.id == OrderEvent.operator_id)
