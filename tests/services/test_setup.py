@@ -52,7 +52,7 @@ def example(settings) -> FloorSpec:  # type: ignore[no-untyped-def]
 
 
 def apply(db: Database, spec: FloorSpec, settings, **kw):  # type: ignore[no-untyped-def]
-    return apply_setup(db, CLI, spec, source="ops@floor", shipping=settings.intake.shipping, **kw)
+    return apply_setup(db, CLI, spec, shipping=settings.intake.shipping, **kw)
 
 
 def said(report) -> list[str]:  # type: ignore[no-untyped-def]
@@ -380,5 +380,5 @@ def test_a_stock_count_makes_no_bin_outside_the_declared_zones(db, settings) -> 
     assert (report.counts["changed"], report.failed) == (1, 1)
     assert (
         "bin Q-01-01-1 would be new, in zone Q, which is not one of the floor's zones "
-        "(A, B, R)" in str(report.problems[0])
+        "(A, B, D, R)" in str(report.problems[0])
     )

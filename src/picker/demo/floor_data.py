@@ -105,7 +105,9 @@ STEP_MINUTES = {
 }
 
 ZONES = [("A", 4, 6, 3), ("B", 4, 5, 3), ("C", 4, 6, 3)]  # zone, aisles, bays, levels
-ZONE_NAMES = {"A": "Fast movers", "B": "Medium movers", "C": "Slow movers"}
+ZONE_NAMES = {"A": "Fast movers", "B": "Medium movers", "C": "Slow movers", "D": "Overflow"}
+#: Zones declared with no bins yet: room a stock count may fill (the intake fixtures use D).
+EMPTY_ZONES = ("D",)
 
 NOTES = [
     "Please leave at the door.",

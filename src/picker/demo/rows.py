@@ -21,6 +21,7 @@ from picker.demo.floor_data import (
     COURIERS,
     CURRENCY_DIGITS,
     CURRENCY_SCALE,
+    EMPTY_ZONES,
     GIFTS,
     GS1_PREFIXES,
     HISTORY_MIN_DAYS,
@@ -147,7 +148,10 @@ class RowBuilder:
         w.insert(
             "zones",
             ("id", "code", "name", "active"),
-            [(n, zone, ZONE_NAMES[zone], True) for n, (zone, *_) in enumerate(ZONES, start=1)],
+            [
+                (n, zone, ZONE_NAMES[zone], True)
+                for n, zone in enumerate([z for z, *_ in ZONES] + list(EMPTY_ZONES), start=1)
+            ],
         )
         bin_ids = [b[0] for b in self.bins]
         for pid, *_ in self.products:
