@@ -273,7 +273,7 @@ def _settle(conn: Connection, group: GroupCommit, item: _Settled, file_name: str
         return "already_imported"  # it left the floor (or never will): nothing to tell
     why = (
         f"{found.number} is {status.value} on the floor but {_SHOP_SAYS[item.outcome]}: "
-        "hold or cancel it (picker order hold|cancel); nothing was changed"
+        "hold or cancel it (picker --as BADGE order hold|cancel); nothing was changed"
     )
     return _Changed(ImportProblem(file_name, item.record, "", why))
 

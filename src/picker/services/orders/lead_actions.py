@@ -277,7 +277,7 @@ def _refuse_packed_parcels(s: Session, order: Order) -> None:
     if packed:
         raise ServiceError(
             f"order {order.number} has {packed} parcel(s) closed or with the courier: void the "
-            "closed ones first (picker parcel void); one with the courier is a return"
+            "closed ones first (picker --as BADGE parcel void); one with the courier is a return"
         )
 
 
