@@ -96,6 +96,14 @@ def test_arguments_echoed_in_errors_cannot_drive_the_terminal(capsys, config, db
     assert "\x1b" not in err and "\\x1b[2J" in err
 
 
+def test_an_argument_that_is_not_utf8_is_refused_in_words_not_a_traceback(capsys, config):
+    # The OS hands Python bytes it cannot decode as lone surrogates (PEP 383).
+    raw = b"PO-1\xff".decode("utf-8", "surrogateescape")
+    code, out, err = run(capsys, config, "order", "show", raw)
+    assert (code, out) == (2, "")
+    assert err == "picker: argument 5 (PO-1\\xff) is not UTF-8 text\n"
+
+
 def test_a_site_asking_for_six_digit_pins_refuses_four(capsys, config, db_url, monkeypatch):
     monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
     config.write_text(config.read_text() + "[login]\npin_length = 6\n", encoding="utf-8")

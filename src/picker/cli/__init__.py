@@ -77,7 +77,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    given = list(sys.argv[1:] if argv is None else argv)
+    for n, arg in enumerate(given, start=1):
+        try:
+            arg.encode("utf-8")
+        except UnicodeEncodeError:  # bytes the OS could not decode arrive as lone surrogates
+            shown = printable_lines(
+                arg.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+            )
+            print(f"picker: argument {n} ({shown}) is not UTF-8 text", file=sys.stderr)
+            return EXIT_USAGE
+    args = _parser().parse_args(given)
     try:
         settings = load_settings(args.config)
         return args.handler(args, settings)
