@@ -218,6 +218,8 @@ def test_breaking_live_work_is_refused_with_every_reason_and_changes_nothing(db,
     assert refused.value.problems == [
         "zone A cannot retire: 2 active bin(s) are in it (move their stock and retire them "
         "first, or keep the zone)",
+        "zone R cannot retire: 1 active bin(s) are in it (move their stock and retire them "
+        "first, or keep the zone)",
         "courier POST cannot move from LANE-1 to LANE-7: 1 parcel(s) wait in LANE-1 (hand "
         "them over first)",
         f"totes in use cannot retire: T-0002 carries {second.number}",
@@ -285,10 +287,13 @@ def _team(db: Database, settings) -> tuple[Actor, Actor, Actor]:  # type: ignore
 
 
 def _one_order_packed(db: Database, settings) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """On a floor set up by file: products, stock, a team, one Shopify order "standard"
+    """On a floor set up by file: bins, products, stock, a team, one Shopify order "standard"
     shipping, picked into T-0001 and packed in a BOX-S. Returns (order, tracking number)."""
-    for name, data in (("products.csv", PRODUCTS),):
-        assert catalogue.import_products(db, CLI, data, file_name=name).failed == 0
+    bins = b"code,zone,role\nA-01-01-1,A,pick\nA-01-02-1,A,pick\nR-01-01-1,R,reserve\n"
+    pattern = re.compile(settings.scanner.patterns["bin"])
+    added = catalogue.import_bins(db, CLI, bins, file_name="bins.csv", bin_pattern=pattern)
+    assert (added.counts["added"], added.failed) == (3, 0)
+    assert catalogue.import_products(db, CLI, PRODUCTS, file_name="products.csv").failed == 0
     report = catalogue.import_stock(
         db, CLI, STOCK, file_name="stock.csv",
         bin_pattern=re.compile(settings.scanner.patterns["bin"]),
