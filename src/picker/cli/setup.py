@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,6 +103,7 @@ def _problems(title: str, problems: list[str]) -> None:
 
 def _export(args: argparse.Namespace, settings: Settings) -> int:
     from picker.domain.floor_setup import to_toml
+    from picker.services.files import write_whole
     from picker.services.setup import export_setup
     from picker.store.engine import describe_url
 
@@ -124,15 +123,9 @@ def _export(args: argparse.Namespace, settings: Settings) -> int:
         sys.stdout.write(text)
         return EXIT_OK
     out = Path(args.out)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.")
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, out)
+        write_whole(out, text.encode("utf-8"))
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
         raise CliError(f"{out}: {exc.strerror or exc}") from None
     print(f"wrote {out}")
     return EXIT_OK

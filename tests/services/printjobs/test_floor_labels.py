@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select, update
 
 from picker.demo.builder import build_demo
+from picker.services import files as files_module
 from picker.services.errors import NotFound, ServiceError
-from picker.services.printjobs import floor_labels as floor_labels_module
 from picker.services.printjobs.floor_labels import floor_labels, write_floor_labels
 from picker.store.engine import Database
 from picker.store.models import Bin, Courier, Operator, PackagingType, Tote
@@ -82,7 +82,7 @@ def test_a_refused_or_failed_write_leaves_the_old_file_whole(floor, tmp_path, mo
     def disk_full(fd: int) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(floor_labels_module.os, "fsync", disk_full)
+    monkeypatch.setattr(files_module.os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space left"):
         write_floor_labels(floor, "totes", path)
     assert path.read_bytes() == b"old sheet"

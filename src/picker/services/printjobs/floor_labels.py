@@ -7,9 +7,6 @@ carry the badge code and the name, never anything of the PIN.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +18,7 @@ from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code
 from picker.printing.code_cells import SheetCode
 from picker.printing.label_sheets import SHEETS, UnprintableCode, render_label_sheets
 from picker.services.errors import NotFound, ServiceError
+from picker.services.files import write_whole
 from picker.store.engine import Database
 from picker.store.models import Bin, Courier, Operator, PackagingType, Tote
 
@@ -87,7 +85,7 @@ def write_floor_labels(
         pdf = render_label_sheets(title, labels, layout)
     except UnprintableCode as exc:
         raise ServiceError(f"{KINDS[kind]}: {exc}") from None
-    _write_whole(path, pdf)
+    write_whole(path, pdf)
     pages = -(-len(labels) // layout.per_page)
     return LabelsWritten(kind, len(labels), path, pages)
 
@@ -167,20 +165,3 @@ _QUERIES: dict[str, Callable[[Session], list[SheetCode]]] = {
     "packaging": _packaging,
     "badges": _badges,
 }
-
-
-def _write_whole(path: Path, data: bytes) -> None:
-    """Write ``data`` to a new file beside ``path`` (made as any new file, not through a link
-    left there), synced, then moved over ``path`` in one step."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
-    try:
-        with open(temp, "xb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
