@@ -387,3 +387,30 @@ def test_a_stock_count_makes_no_bin_outside_the_declared_zones(db, settings) -> 
         "bin Q-01-01-1 would be new, in zone Q, which is not one of the floor's zones "
         "(A, B, D, R)" in str(report.problems[0])
     )
+
+
+def test_a_block_or_a_new_courier_that_would_give_a_used_number_again_is_refused(
+    db, settings
+) -> None:
+    spec = example(settings)
+    apply(db, spec, settings)
+    _number, tracking = _one_order_packed(db, settings)  # RR000000014PL, serial 1
+    post, swift, city = spec.couriers  # type: ignore[misc]
+    later = replace(post, tracking=replace(post.tracking, first=2, last=100))
+    apply(db, replace(spec, couriers=(later, swift, city)), settings)  # from serial 2: fine
+    before = fingerprint(db)
+    with pytest.raises(SetupRefused, match=f"include {tracking}, which a parcel already"):
+        apply(db, spec, settings)  # back to serial 1, which the parcel carries
+    renamed = replace(post, code="POST2", lane="LANE-9")
+    with pytest.raises(SetupRefused, match=f"courier POST2: its numbers .* include {tracking}"):
+        apply(db, replace(spec, couriers=(renamed, swift, city)), settings)
+    assert fingerprint(db) == before
+
+
+def test_a_barcode_another_box_holds_is_refused_in_words(db, settings) -> None:
+    spec = example(settings)
+    apply(db, spec, settings)
+    env, box_s, *rest = spec.packaging  # type: ignore[misc]
+    swapped = (replace(env, barcode=box_s.barcode), replace(box_s, barcode=env.barcode), *rest)
+    with pytest.raises(SetupRefused, match="packaging ENV-M: barcode BOX-S is packaging BOX-S's"):
+        apply(db, replace(spec, packaging=swapped), settings)

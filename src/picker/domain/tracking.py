@@ -162,6 +162,20 @@ class Scheme:
         # Written without leading zeros (range_number), so "CR0500000" is not "CR500000".
         return str(int(rest)) == rest and self.range_start <= int(rest) <= self.range_end
 
+    def covers(self, number: str) -> bool:
+        """Whether ``number`` is one this scheme's block hands out (shape, check digit and the
+        block's serials): a number a new block must not give again."""
+        if not self.is_valid(number):
+            return False
+        start, end = self._bounds()
+        if self.kind == "s10":
+            serial = int(number[2:10])
+        elif self.kind == "mod10":
+            serial = int(number[len(self.prefix) : -1])
+        else:
+            serial = int(number[len(self.prefix) :])
+        return start <= serial <= end
+
     def pattern(self) -> str:
         """An anchored regex matching this scheme's numbers by shape only, check digit and range
         bounds left out: a misread must still be recognised as a parcel to be called a misread."""

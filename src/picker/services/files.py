@@ -7,6 +7,10 @@ import os
 import tempfile
 from pathlib import Path
 
+#: The process's umask, read once: setting it to read it is not thread-safe.
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+
 
 def write_whole(path: Path, data: bytes, *, private: bool = False) -> None:
     """Write ``data`` to ``path`` in one step: into a new file of our own beside it (never
@@ -17,9 +21,7 @@ def write_whole(path: Path, data: bytes, *, private: bool = False) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         if not private:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.fchmod(fd, 0o666 & ~umask)
+            os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()

@@ -246,8 +246,24 @@ class _Plan:
             )
             self.changes.append(Change("retire", f"courier {row.code}", row.name))
 
+    def _given_again(self, scheme: Scheme) -> str | None:
+        """A tracking number a parcel already carries that ``scheme``'s block would hand out
+        again (a duplicate would stop every close of that courier), or None. Set-up is rare:
+        the parcels of the block's prefix are read and checked one by one."""
+        numbers = self.s.scalars(
+            select(Parcel.tracking_no).where(Parcel.tracking_no.like(f"{scheme.prefix}%"))
+        )
+        return next((n for n in numbers if n is not None and scheme.covers(n)), None)
+
     def _add_courier(self, spec: CourierSpec) -> None:
         t = spec.tracking
+        given = self._given_again(t.as_scheme())
+        if given is not None:
+            self.refusals.append(
+                f"courier {spec.code}: its numbers {t.as_scheme().span()} include {given}, which "
+                "a parcel already carries; ask the courier for a block not used before"
+            )
+            return
         courier_id = self.s.scalar(
             insert(Courier)
             .values(
@@ -315,11 +331,11 @@ class _Plan:
             row.range_end = new.last
             return f"numbers now end at {scheme.number(scheme.capacity - 1)}"
         first = scheme.number(0)
-        used = self.s.scalar(select(Parcel.order_id).where(Parcel.tracking_no == first))
-        if used is not None:
+        given = self._given_again(scheme)
+        if given is not None:
             self.refusals.append(
-                f"courier {row.code}: the new numbers start at {first}, which a parcel already "
-                "carries; ask the courier for a block not used before"
+                f"courier {row.code}: the new numbers {scheme.span()} include {given}, which a "
+                "parcel already carries; ask the courier for a block not used before"
             )
             return ""
         for column, value in _tracking_columns(new).items():
@@ -397,6 +413,16 @@ class _Plan:
     def packaging(self, specs: Sequence[PackagingSpec]) -> None:
         s = self.s
         rows = {p.code: p for p in s.scalars(select(PackagingType).with_for_update())}
+        owner = {p.barcode: p.code for p in rows.values()}
+        taken = [
+            f"packaging {spec.code}: barcode {spec.barcode} is packaging {owner[spec.barcode]}'s;"
+            " give one of them another barcode (in two applies, to swap them)"
+            for spec in specs
+            if owner.get(spec.barcode, spec.code) != spec.code
+        ]
+        if taken:
+            self.refusals.extend(taken)
+            return
         for spec in specs:
             row = rows.get(spec.code)
             values = {
