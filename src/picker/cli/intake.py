@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,8 +136,36 @@ def _retry_short(db: Any, actor: Any, settings: Settings) -> None:
 
 
 def _bin(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.channels.files import FileRefused
     from picker.services.intake.catalogue import import_bins
+
+    def run(db: Any, actor: Any, data: bytes, name: str, progress: Any) -> Any:
+        pattern = settings.scanner.patterns["bin"]
+        return import_bins(
+            db, actor, data, file_name=name, bin_pattern=pattern, progress=progress
+        )  # fmt: skip
+
+    return _catalogue_file(args, settings, "bins", run, ("added", "changed"))
+
+
+def _product(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.intake.catalogue import import_products
+
+    def run(db: Any, actor: Any, data: bytes, name: str, progress: Any) -> Any:
+        return import_products(db, actor, data, file_name=name, progress=progress)
+
+    return _catalogue_file(args, settings, "products", run, ("created", "updated"))
+
+
+def _catalogue_file(
+    args: argparse.Namespace,
+    settings: Settings,
+    what: str,
+    run: Callable[[Any, Any, bytes, str, Any], Any],
+    counted: tuple[str, str],
+) -> int:
+    """A catalogue file (products, bins) imported as a data feed, with a progress bar: its
+    counts printed, every refused line on stderr, exit status 1 when a line was refused."""
+    from picker.channels.files import FileRefused
 
     path = Path(args.file)
     data = _read_input(path)
@@ -146,52 +174,12 @@ def _bin(args: argparse.Namespace, settings: Settings) -> int:
     actor = feed_actor(args, settings, db)
     bar = ProgressBar()
     try:
-        report = import_bins(
-            db,
-            actor,
-            data,
-            file_name=path.name,
-            bin_pattern=settings.scanner.patterns["bin"],
-            progress=lambda done, total: bar("bins", done, total),
-        )
+        report = run(db, actor, data, path.name, lambda done, total: bar(what, done, total))
     except FileRefused as exc:
         raise CliError(f"{path}: {exc}; nothing imported") from None
     finally:
         db.dispose()
-    _print_report(
-        report,
-        [("added", "added"), ("changed", "changed"), ("unchanged", "unchanged"),
-         ("failed", "failed")],
-    )  # fmt: skip
-    return EXIT_FAILED if report.failed else EXIT_OK
-
-
-def _product(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.channels.files import FileRefused
-    from picker.services.intake.catalogue import import_products
-
-    path = Path(args.file)
-    data = _read_input(path)
-    db = open_database(settings)
-    require_head(db)
-    actor = feed_actor(args, settings, db)
-    bar = ProgressBar()
-    try:
-        report = import_products(
-            db,
-            actor,
-            data,
-            file_name=path.name,
-            progress=lambda done, total: bar("products", done, total),
-        )
-    except FileRefused as exc:
-        raise CliError(f"{path}: {exc}; nothing imported") from None
-    _print_report(
-        report,
-        [("created", "created"), ("updated", "updated"), ("unchanged", "unchanged"),
-         ("failed", "failed")],
-    )  # fmt: skip
-    db.dispose()
+    _print_report(report, [(key, key) for key in (*counted, "unchanged", "failed")])
     return EXIT_FAILED if report.failed else EXIT_OK
 
 

@@ -162,22 +162,31 @@ def import_products(
     rows = _read_csv(data, file_name, PRODUCT_COLUMNS, PRODUCT_OPTIONAL)
     report = ImportReport()
     for done, row in enumerate(rows, start=1):
-        _import_product_row(db, file_name, row, report)
+        _import_row(db, file_name, row, report, _parse_product, _save_product)
         _tick(progress, done, len(rows))
     return report
 
 
-def _import_product_row(db: Database, file_name: str, row: _CsvRow, report: ImportReport) -> None:
+def _import_row(
+    db: Database,
+    file_name: str,
+    row: _CsvRow,
+    report: ImportReport,
+    parse: Callable[[dict[str, str]], T | list[RowRefused]],
+    save: Callable[[Session, T], str],
+) -> None:
+    """One CSV row of a catalogue file: every problem with its values reported, else saved in
+    a transaction of its own and counted by what ``save`` says it did."""
     if row.error is not None:
         report.fail(ImportProblem(file_name, row.line, "", row.error))
         return
-    parsed = _parse_product(row.cells)
+    parsed = parse(row.cells)
     if isinstance(parsed, list):
         report.problems.extend(ImportProblem(file_name, row.line, e.column, str(e)) for e in parsed)
         report.add("failed")
         return
     try:
-        outcome = _in_transaction(db, lambda s: _save_product(s, parsed))
+        outcome = _in_transaction(db, lambda s: save(s, parsed))
     except ServiceError as exc:
         report.fail(_problem(file_name, row.line, exc))
         return
@@ -511,33 +520,12 @@ def import_bins(
         zones = {code: active for code, active in s.execute(select(Zone.code, Zone.active))}
     report = ImportReport()
     for done, row in enumerate(rows, start=1):
-        _import_bin_row(db, file_name, row, bin_pattern, zones, report)
+        _import_row(
+            db, file_name, row, report,
+            lambda cells: _parse_bin(cells, bin_pattern, zones), _save_bin,
+        )  # fmt: skip
         _tick(progress, done, len(rows))
     return report
-
-
-def _import_bin_row(
-    db: Database,
-    file_name: str,
-    row: _CsvRow,
-    pattern: re.Pattern[str],
-    zones: dict[str, bool],
-    report: ImportReport,
-) -> None:
-    if row.error is not None:
-        report.fail(ImportProblem(file_name, row.line, "", row.error))
-        return
-    parsed = _parse_bin(row.cells, pattern, zones)
-    if isinstance(parsed, list):
-        report.problems.extend(ImportProblem(file_name, row.line, e.column, str(e)) for e in parsed)
-        report.add("failed")
-        return
-    try:
-        outcome = _in_transaction(db, lambda s: _save_bin(s, parsed))
-    except ServiceError as exc:
-        report.fail(_problem(file_name, row.line, exc))
-        return
-    report.add(outcome)
 
 
 def _parse_bin(
