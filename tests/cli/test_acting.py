@@ -21,17 +21,10 @@ REFUSAL = "acts with a lead's authority: name yourself with --as BADGE (or PICKE
 
 
 @pytest.fixture
-def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def picker(cli):  # type: ignore[no-untyped-def]
     """``picker(*args)`` → (exit code, stdout, stderr) on a demo floor without orders, its
     catalogue from the fixture files (stock comes with the test)."""
-    config = tmp_path / "config.toml"
-    config.write_text('[terminal]\nid = "T05"\n', encoding="utf-8")
-    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = cli('[terminal]\nid = "T05"\n')
 
     assert run("demo", "--orders", "0", "--no-sheet")[0] == 0
     assert run("product", "import", str(FIXTURES / "products.csv"))[0] == 0

@@ -2,21 +2,13 @@
 
 import pytest
 
-from picker.cli import main
 from tests.printing.pdf_reading import read_pages
 
 
 @pytest.fixture
-def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def picker(cli):  # type: ignore[no-untyped-def]
     """``picker(*args)`` → (exit code, stdout, stderr), on a demo floor without orders."""
-    config = tmp_path / "config.toml"
-    config.write_text('[terminal]\nid = "LEAD-1"\n', encoding="utf-8")
-    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = cli('[terminal]\nid = "LEAD-1"\n')
 
     assert run("demo", "--orders", "0", "--no-sheet")[0] == 0
     return run

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from picker.cli import main
 from tests.cli.people import as_demo
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "intake"
@@ -15,18 +14,11 @@ LEAD = ("--as", "EMP-0001")
 
 
 @pytest.fixture
-def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def picker(cli, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
     """``picker(*args)`` → (exit code, stdout, stderr), on a demo floor without orders whose
     catalogue and stock were loaded from the fixture files; ``picker(*LEAD, …)`` acts as its
     lead."""
-    config = tmp_path / "config.toml"
-    config.write_text('[terminal]\nid = "LEAD-1"\n', encoding="utf-8")
-    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = cli('[terminal]\nid = "LEAD-1"\n')
 
     assert run("demo", "--orders", "0", "--no-sheet")[0] == 0
     assert as_demo(monkeypatch, tmp_path / "var") == list(LEAD)

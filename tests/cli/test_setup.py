@@ -5,26 +5,15 @@ from pathlib import Path
 
 import pytest
 
-from picker.cli import main
-
 REPO = Path(__file__).parents[2]
 FIXTURES = REPO / "tests" / "fixtures" / "intake"
 EXAMPLE = REPO / "warehouse.example.toml"
 
 
 @pytest.fixture
-def picker(tmp_path, db_url, monkeypatch, capsys):  # type: ignore[no-untyped-def]
+def picker(cli):  # type: ignore[no-untyped-def]
     """``picker(*args)`` → (exit code, stdout, stderr) on an empty, migrated database."""
-    config = tmp_path / "config.toml"
-    config.write_text(
-        f'[terminal]\nid = "OFFICE"\n[labels]\ndir = "{REPO / "labels"}"\n', encoding="utf-8"
-    )
-    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
-
-    def run(*args: str) -> tuple[int, str, str]:
-        code = main(["--config", str(config), *args])
-        out, err = capsys.readouterr()
-        return code, out, err
+    run = cli(f'[terminal]\nid = "OFFICE"\n[labels]\ndir = "{REPO / "labels"}"\n')
 
     return run
 
