@@ -253,15 +253,30 @@ def _zones(r: _Reader, value: Any) -> tuple[ZoneSpec, ...]:
     return tuple(zones)
 
 
+def _entry(
+    r: _Reader,
+    at: str,
+    item: Any,
+    keys: Sequence[str],
+    *,
+    limit: int,
+    pattern: re.Pattern[str],
+    shape: str,
+) -> tuple[dict[str, Any], str | None, str]:
+    """One ``[[section]]`` table: its keys, its code, and where it is for the next messages
+    (``couriers[2] (SWIFT)``, or ``couriers[2]`` when the code is missing or bad)."""
+    t = r.table(at, item, keys)
+    code = r.text(at, t, "code", limit=limit, pattern=pattern, shape=shape)
+    return t, code, f"{at} ({code})" if code else at
+
+
 def _couriers(r: _Reader, value: Any, rules: Rules) -> tuple[CourierSpec, ...]:
     couriers = []
     for n, item in enumerate(r.items("couriers", value), start=1):
-        t = r.table(f"couriers[{n}]", item, _COURIER)
-        code = r.text(
-            f"couriers[{n}]", t, "code", limit=16, pattern=_COURIER_CODE,
+        t, code, where = _entry(
+            r, f"couriers[{n}]", item, _COURIER, limit=16, pattern=_COURIER_CODE,
             shape="capitals, digits, '-' or '_' (e.g. POST)",
         )  # fmt: skip
-        where = f"couriers[{n}] ({code})" if code else f"couriers[{n}]"
         name = r.text(where, t, "name", limit=100)
         lane = r.text(
             where, t, "lane", limit=16, pattern=_LANE, shape="capitals, digits, '-' or '_'"
@@ -367,12 +382,10 @@ def _packaging(r: _Reader, value: Any, rules: Rules) -> tuple[PackagingSpec, ...
     boxes = []
     pattern = re.compile(rules.packaging_pattern) if rules.packaging_pattern else None
     for n, item in enumerate(r.items("packaging", value), start=1):
-        t = r.table(f"packaging[{n}]", item, _PACKAGING)
-        code = r.text(
-            f"packaging[{n}]", t, "code", limit=32, pattern=_PACKAGING_CODE,
+        t, code, where = _entry(
+            r, f"packaging[{n}]", item, _PACKAGING, limit=32, pattern=_PACKAGING_CODE,
             shape="capitals, digits, '-' or '_'",
         )  # fmt: skip
-        where = f"packaging[{n}] ({code})" if code else f"packaging[{n}]"
         barcode = r.text(where, t, "barcode", limit=64)
         if barcode and pattern is not None and not pattern.search(barcode):
             r.fail(

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from picker.domain.cutoffs import parse_cutoffs
+from picker.domain.cutoffs import cutoff_text, parse_cutoffs
 from picker.domain.floor_setup import (
     CourierSpec,
     FloorSpec,
@@ -191,7 +191,13 @@ class _Plan:
         rows = {c.code: c for c in s.scalars(select(Courier).with_for_update())}
         wanted = {c.code: c for c in specs}
         waiting = self._waiting_by_courier()
-        on_floor = self._on_floor(Order.courier_id)
+        on_floor = dict(
+            s.execute(
+                select(Order.courier_id, func.count())
+                .where(Order.courier_id.is_not(None), Order.status.not_in(_DONE))
+                .group_by(Order.courier_id)
+            ).all()
+        )
         # Lanes are unique: every lane that moves is parked on a placeholder first, so two
         # couriers may swap lanes and a new courier may take a retired one's.
         lane_of = {c.lane: c.code for c in specs}
@@ -219,7 +225,7 @@ class _Plan:
             if existing is None:
                 self._add_courier(spec)
             else:
-                self._change_courier(existing, spec, on_floor)
+                self._change_courier(existing, spec)
         for row in rows.values():
             if row.code in wanted or not row.active:
                 continue
@@ -287,8 +293,8 @@ class _Plan:
                 Change("add", f"service {spec.code}/{service.code}", _service_words(service))
             )
 
-    def _change_courier(self, row: Courier, spec: CourierSpec, on_floor: Mapping[int, int]) -> None:
-        old_lane = self._original_lane(row, spec)
+    def _change_courier(self, row: Courier, spec: CourierSpec) -> None:
+        old_lane = self._lanes_before.get(row.id, row.lane)  # before this run parked it
         diff = _diff(
             ("name", row.name, spec.name),
             ("lane", old_lane, spec.lane),
@@ -306,10 +312,6 @@ class _Plan:
         elif diff:
             self.changes.append(Change("change", f"courier {spec.code}", diff))
         self._services(row, spec)
-
-    def _original_lane(self, row: Courier, spec: CourierSpec) -> str:
-        """The lane before this run parked it on a placeholder (``~id``)."""
-        return self._lanes_before.get(row.id, row.lane)
 
     def _tracking_change(self, row: Courier, new: TrackingSpec) -> str:
         """Words for a change of numbers (empty: none), the counter set; a block that would give
@@ -360,7 +362,7 @@ class _Plan:
                 s.add(_new_service(courier.id, service))
                 self.changes.append(Change("add", what, _service_words(service)))
                 continue
-            cutoffs = tuple(f"{t:%H:%M}" for t in parse_cutoffs(row.cutoffs or ()))
+            cutoffs = tuple(map(cutoff_text, parse_cutoffs(row.cutoffs or ())))
             diff = _diff(
                 ("name", row.name, service.name),
                 ("express", row.express, service.express),
@@ -396,15 +398,6 @@ class _Plan:
                 select(Parcel.courier_id, func.count())
                 .where(Parcel.status == ParcelStatus.CLOSED.value)
                 .group_by(Parcel.courier_id)
-            ).all()
-        )
-
-    def _on_floor(self, column: Any) -> dict[int, int]:
-        return dict(
-            self.s.execute(
-                select(column, func.count())
-                .where(column.is_not(None), Order.status.not_in(_DONE))
-                .group_by(column)
             ).all()
         )
 
@@ -521,7 +514,7 @@ def export_setup(db: Database) -> FloorSpec:
             services.setdefault(sv.courier_id, []).append(
                 ServiceSpec(
                     sv.code, sv.name, sv.express,
-                    tuple(f"{t:%H:%M}" for t in parse_cutoffs(sv.cutoffs or ())),
+                    tuple(map(cutoff_text, parse_cutoffs(sv.cutoffs or ()))),
                     sv.promised_days,
                 )
             )  # fmt: skip
