@@ -89,7 +89,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
     args = _parser().parse_args(given)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, choice=run.terminal_choice(args))
         return args.handler(args, settings)
     except ConfigError as exc:
         print(f"picker: configuration: {printable_lines(str(exc))}", file=sys.stderr)
