@@ -48,6 +48,9 @@ class ConfigError(Exception):
 class DatabaseSettings:
     url: str
     busy_timeout_s: float = 5.0
+    #: Where the URL was set ("PICKER_DATABASE_URL", "/etc/picker/config.toml: [database] url"),
+    #: for a message about a database that is not there.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -350,16 +353,26 @@ def _settings_from(
             raise ConfigError(f"{where}: [{key}]: unknown section")
 
     r = _Reader(where, "database", data.get("database", {}))
+    url_in_file = "url" in r.table
     url = r.text("url", "sqlite:///var/picker.db")
     busy = r.number("busy_timeout_s", 5.0, 0.0, 600.0)
     r.done()
     env_url = environ.get("PICKER_DATABASE_URL")
     if env_url:
         url, where_url = env_url, "PICKER_DATABASE_URL"
+        origin = "PICKER_DATABASE_URL"
     else:
         where_url = f"{where}: [database] url"
+        origin = f"[database] url in {where}" if url_in_file else f"the default url ({url})"
+        relative = url.strip().startswith("sqlite:///") and not Path(url.strip()[10:]).is_absolute()
+        if relative:  # where a relative path leads is what surprises (a config elsewhere)
+            origin += (
+                f", a path read from {base_dir}" if source is None else ", read next to that file"
+            )
+            if not url_in_file and source is not None:
+                origin = f"the default url ({url}) read next to {where}"
     database = DatabaseSettings(
-        url=normalise_database_url(url, base_dir, where_url), busy_timeout_s=busy
+        url=normalise_database_url(url, base_dir, where_url), busy_timeout_s=busy, origin=origin
     )
 
     r = _Reader(where, "terminal", data.get("terminal", {}))
