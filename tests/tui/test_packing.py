@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, Parcel, PrintJob, Tote
 from picker.tui.screens.pack import PackScreen
+from picker.tui.widgets.key_bar import KeyBar
 from tests.services.floor.test_packing import a_packed_parcel
 from tests.tui.conftest import PACKER
 from tests.tui.helpers import burst, feedback, scan, settle, text_of
@@ -67,6 +68,18 @@ async def to_table(pilot, tote: str | None = None) -> PackScreen:  # type: ignor
     if tote is not None:
         await burst(pilot, tote)
     return screen
+
+
+def keys_shown(pilot) -> str:  # type: ignore[no-untyped-def]
+    """The key bar's lines (spaces collapsed), checked to be whole on screen: every line within
+    the width, every line inside the terminal."""
+    bar = pilot.app.screen.query_one(KeyBar)
+    width, height = pilot.app.size
+    text = bar.lines(bar.region.width).plain
+    lines = text.split("\n")
+    assert bar.region.width == width and all(len(line) <= width for line in lines), lines
+    assert bar.region.height == len(lines) and bar.region.bottom == height
+    return "\n".join(" ".join(line.split()) for line in lines)
 
 
 async def verify_units(pilot, screen: PackScreen, units: int) -> None:  # type: ignore[no-untyped-def]
@@ -281,3 +294,27 @@ async def test_a_voided_parcels_label_brings_its_order_back_to_the_table(
         await burst(pilot, tracking)
         assert feedback(pilot)[0] == "ok", feedback(pilot)
         assert screen.view is not None and screen.view.number == number
+
+
+async def test_every_key_of_the_table_and_ctrl_q_are_shown_on_a_handheld(
+    app_factory, floor_url
+) -> None:
+    _, tote = picked_order(floor_url, units=1)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        assert "^Q Quit" in keys_shown(pilot)  # the login screen
+        await scan(pilot, PACKER[0])
+        await scan(pilot, PACKER[3])
+        assert "^Q Quit" in keys_shown(pilot)  # home
+        await to_table(pilot, tote)
+        shown = keys_shown(pilot)
+        for key in ("F3 Box", "F4 Undo", "F5 Addr OK", "F7 New parcel", "F8 Close",
+                    "F9 To lead", "Esc Back", "^Q Quit"):  # fmt: skip
+            assert key in shown, shown
+        assert len(shown.split("\n")) == 2  # wrapped onto a second line, not cut
+    async with app_factory().run_test(size=(80, 24)) as pilot:
+        assert "^Q Quit" in keys_shown(pilot)
+        assert " ^Q  Quit" in pilot.app.screen.query_one(KeyBar).lines(80).plain  # roomy
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not pilot.app.is_running
