@@ -6,6 +6,9 @@ last resort cut with a visible "…" and a warning (never silently) — and the 
 Code128 bars. The three renderers then draw the same composition, so a PNG preview shows exactly
 what the printer will print.
 
+Right-to-left text (Hebrew, Arabic) is shaped and put in visual order once, in the composition
+(:mod:`picker.printing.shaping`), so the three renderers draw the same row of glyphs.
+
 Customer text is data: control and bidi-control characters are dropped, and nothing in it is
 interpreted (ReportLab's drawString takes text literally; in ZPL all text is sent as graphics, so
 a ``^`` or ``~`` in a name can never become a printer command).
@@ -37,6 +40,7 @@ from picker.printing.barcodes import QUIET_MODULES, bar_runs, modules
 from picker.printing.font_chain import Face, FontChain, font_chain
 from picker.printing.fonts import one_document_at_a_time, prime, register_fonts, wrap
 from picker.printing.layouts import FLOOR_PT, MIN_MODULE_DOTS, Block, Box, Layout
+from picker.printing.shaping import shape, visual
 
 DPI = 203
 PT_PER_MM = 72 / 25.4
@@ -328,7 +332,7 @@ def compose(layout: Layout, data: LabelData, chain: FontChain | None = None) -> 
     items: list[Text | Frame | Bars] = []
     warnings: list[str] = []
     for name, block in layout.blocks.items():
-        paragraphs = _paragraphs(name, block, data)
+        paragraphs = [(shape(t), b) for t, b in _paragraphs(name, block, data)]
         if not paragraphs:
             continue  # a COD box on a prepaid parcel
         box = block.box
@@ -352,7 +356,8 @@ def compose(layout: Layout, data: LabelData, chain: FontChain | None = None) -> 
             warnings.append(f"{name}: no label font has a glyph for {glyph_names(missing)}")
         step = size * LEADING / PT_PER_MM
         baseline = top + size / PT_PER_MM
-        for text, bold in lines:
+        for logical, bold in lines:
+            text = visual(logical)
             width = _width_pt(text, size, bold, chain) / PT_PER_MM
             x = box.x + PAD_MM
             if block.align == "center":
