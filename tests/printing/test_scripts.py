@@ -14,7 +14,13 @@ from PIL import Image
 from picker.printing.labels import Address, Composed, compose, render_pdf, render_png, render_zpl
 from picker.printing.layouts import load_layout
 from picker.printing.shaping import shape, visual
-from tests.printing.scripts import assert_glyphs_drawn, chain, need_script, text_items
+from tests.printing.scripts import (
+    SCRIPT_FONTS,
+    assert_glyphs_drawn,
+    chain,
+    need_script,
+    text_items,
+)
 from tests.printing.test_labels import LABELS, data
 from tests.printing.zpl_raster import rasterize
 
@@ -85,8 +91,8 @@ def test_the_fallback_fonts_draw_right_to_left_when_dejavu_is_not_first(request,
     """The chain's own Hebrew and Arabic fonts shape the same (DejaVu draws them by default)."""
     from picker.printing.font_chain import font_chain
 
-    need_script(request, script)
     family = {"Hebrew": "Noto Sans Hebrew", "Arabic": "Noto Sans Arabic"}[script]
+    need_script(request, script, family)
     recipient = HEBREW if script == "Hebrew" else ARABIC
     fonts = font_chain((family, "DejaVu Sans"))
     label = compose(load_layout(LABELS, "4x6"), data(recipient), fonts)
@@ -96,3 +102,32 @@ def test_the_fallback_fonts_draw_right_to_left_when_dejavu_is_not_first(request,
     assert recipient.name in text
     png = Image.open(io.BytesIO(render_png(label)))
     assert_glyphs_drawn(png, label, name)
+
+
+#: A recipient in each script, with a street and a city in it.
+RECIPIENTS = {
+    "CJK": Address("張偉", "北京市朝阳区建国路88号", "100022", "北京", "CN"),
+    "Arabic": ARABIC,
+    "Hebrew": HEBREW,
+    "Thai": Address("สมชาย ใจดี", "123 ถนนสุขุมวิท แขวงคลองเตย", "10110", "กรุงเทพมหานคร", "TH"),
+    "Vietnamese": Address(
+        "Nguyễn Thị Hồng Nhung", "45 Đường Lê Lợi, Phường Bến Nghé", "700000", "Hồ Chí Minh", "VN"
+    ),
+}
+
+
+@pytest.mark.parametrize("script", sorted(RECIPIENTS))
+def test_a_recipient_in_each_script_is_drawn_in_pdf_png_and_zpl(request, script: str) -> None:
+    need_script(request, script)
+    recipient = RECIPIENTS[script]
+    label = label_of(recipient)
+    assert label.warnings == ()  # every character has a font, nothing cut
+    lines = text_items(label, "recipient")[1:]
+    fonts = {label.fonts.fonts[r.font].family for item in lines[:2] for r in item.runs}
+    assert SCRIPT_FONTS[script] in fonts
+    text, _ = pdf_read(label)
+    for part in (recipient.name, recipient.street, f"{recipient.postal_code} {recipient.city}"):
+        assert unicodedata.normalize("NFKC", part) in text
+    for _output, image in rasters(label):
+        for item in lines[:3]:
+            assert_glyphs_drawn(image, label, item)
