@@ -181,3 +181,22 @@ def floor(db: Database) -> Database:
 
     build_demo(db, orders=0, seed=1, now=NOW)
     return db
+
+
+# --- label scripts a run could not check (tests/printing/scripts.py) ---------------------------
+
+_UNCHECKED_SCRIPTS: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == "label_script_not_checked":
+            _UNCHECKED_SCRIPTS.add(str(value))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Say which label scripts were not checked (their font is not installed here)."""
+    if _UNCHECKED_SCRIPTS:
+        terminalreporter.write_sep("-", "label scripts not checked")
+        for line in sorted(_UNCHECKED_SCRIPTS):
+            terminalreporter.write_line(line)

@@ -94,11 +94,24 @@ class PrinterSettings:
     poll_s: float = 2.0
 
 
+#: The label's font fallback chain: DejaVu Sans is shipped, the others are found through
+#: fontconfig when installed (Debian: fonts-noto-cjk, fonts-noto-core).
+DEFAULT_LABEL_FONTS = (
+    "DejaVu Sans",
+    "Noto Sans CJK SC",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans Thai",
+)
+
+
 @dataclass(frozen=True)
 class LabelSettings:
     dir: Path = Path("labels")
     format: str = "4x6"
     output: str = "pdf"
+    #: Font families, in the order a character's font is chosen (see printing/font_chain.py).
+    fonts: tuple[str, ...] = DEFAULT_LABEL_FONTS
 
 
 @dataclass(frozen=True)
@@ -246,6 +259,19 @@ class _Reader:
     def done(self) -> None:
         for key in self.table:
             self.fail(key, "unknown key (check the spelling against the shipped config.toml)")
+
+
+def _font_families(r: _Reader) -> tuple[str, ...]:
+    value = r.table.pop("fonts", list(DEFAULT_LABEL_FONTS))
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v.strip() and v.isprintable() for v in value)
+    ):
+        r.fail("fonts", 'must be a list of font family names, e.g. ["DejaVu Sans", "Noto Sans"]')
+    if len(value) > 20 or any(len(v) > 100 or ":" in v for v in value):
+        r.fail("fonts", "at most 20 family names of at most 100 characters, without ':'")
+    return tuple(" ".join(v.split()) for v in value)
 
 
 def _kind(value: Any) -> str:
@@ -460,6 +486,7 @@ def _settings_from(
         dir=base_dir / r.text("dir", "labels"),
         format=r.text("format", "4x6", LABEL_FORMATS),
         output=r.text("output", "pdf", LABEL_OUTPUTS),
+        fonts=_font_families(r),
     )
     r.done()
 

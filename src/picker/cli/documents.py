@@ -290,8 +290,12 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _label_check(args: argparse.Namespace, settings: Settings) -> int:
-    from picker.services.printjobs.labels import check_layouts
+    from picker.services.printjobs.labels import check_layouts, fonts
 
+    chain = fonts(settings)
+    print(f"fonts: {', '.join(chain.families)}", file=sys.stderr)
+    for missing in chain.missing:
+        print(f"font not used: {printable(missing)}", file=sys.stderr)
     checks = check_layouts(settings, [Path(f) for f in args.files])
     if not checks:
         print(f"no layouts in {settings.labels.dir}", file=sys.stderr)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from picker.config import Settings
 from picker.domain.statuses import ParcelStatus
 from picker.domain.tracking import s10_number
+from picker.printing.font_chain import FontChain, font_chain
 from picker.printing.labels import (
     Address,
     Composed,
@@ -67,11 +68,16 @@ class LabelRefused(ServiceError):
     Nothing was closed or queued; the message names the layout and what is wrong."""
 
 
-def compose_label(chosen: Layout, data: LabelData) -> Composed:
+def fonts(settings: Settings) -> FontChain:
+    """The label's font chain, ``[labels] fonts`` (built once per process)."""
+    return font_chain(settings.labels.fonts)
+
+
+def compose_label(settings: Settings, chosen: Layout, data: LabelData) -> Composed:
     """The label composed, a layout that does not fit this parcel refused in words (never a
     crash at the packing table)."""
     try:
-        return compose(chosen, data)
+        return compose(chosen, data, fonts(settings))
     except LabelError as exc:
         raise LabelRefused(
             f"Label layout {chosen.name}: {exc}. Nothing was closed: ask a lead "
@@ -168,7 +174,7 @@ def parcel_label(
 ) -> ParcelLabel:
     """The parcel's label rendered for the printer (``[labels] output`` unless given)."""
     data, layout_name = parcel_label_data(s, settings, parcel_id)
-    composed = compose_label(layout(settings, layout_name), data)
+    composed = compose_label(settings, layout(settings, layout_name), data)
     content, content_type = render(composed, output or settings.labels.output)
     return ParcelLabel(composed, content, content_type)
 
@@ -283,7 +289,7 @@ def preview(
         data = sample_data(settings, info)
         courier_layout = info.layout if info else None
     chosen = layout(settings, layout_name or courier_layout)
-    composed = compose_label(chosen, data)
+    composed = compose_label(settings, chosen, data)
     content, _ = render(composed, output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
@@ -307,7 +313,7 @@ def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[Layout
     for path in paths:
         try:
             chosen = load_layout(path.parent, path.stem)
-            composed = compose(chosen, sample_data(settings))
+            composed = compose(chosen, sample_data(settings), fonts(settings))
         except LayoutError as exc:
             checks.append(LayoutCheck(path, exc.problems))
         except LabelError as exc:
