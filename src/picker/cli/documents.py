@@ -8,6 +8,7 @@ manifest printed again (a lead)."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK
 from picker.cli.output import to_json
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import plural, printable
 
 
 def add_print(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -117,6 +118,21 @@ def _print(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
 
 
+#: Order numbers a pick list file is named after; more are counted ("-and-3-more").
+_NAMED_IN_FILE = 3
+
+
+def picklist_file_name(numbers: Sequence[str]) -> str:
+    """The file name of the pick lists of ``numbers``, after all of them when they are few:
+    ``picklist-PO-1.pdf``, ``picklist-PO-1-PO-2.pdf``, ``picklist-PO-1-and-3-more.pdf``. An
+    order number is typed by a person: anything but letters, digits, '.', '_' and '-' becomes
+    '_', so it cannot lead the file elsewhere."""
+    safe = [re.sub(r"[^A-Za-z0-9._-]", "_", n).lstrip(".") or "_" for n in numbers]
+    if len(safe) <= _NAMED_IN_FILE:
+        return f"picklist-{'-'.join(safe)}.pdf"
+    return f"picklist-{safe[0]}-and-{len(safe) - 1}-more.pdf"
+
+
 #: The use-case of each ``picker print`` command that acts with a role's authority.
 _PRINT_ACTIONS = {
     "retry": "printjobs.print_queue.retry",
@@ -135,10 +151,11 @@ def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int
     if command == "picklist":
         from picker.services.printjobs.pick_lists import write_pick_lists
 
-        default = settings.var_dir / "print" / f"picklist-{args.numbers[0]}.pdf"
+        numbers = list(dict.fromkeys(args.numbers))  # an order named twice prints once
+        default = settings.var_dir / "print" / picklist_file_name(numbers)
         path = Path(args.output) if args.output else default
-        write_pick_lists(db, args.numbers, path)
-        print(f"{len(args.numbers)} pick list(s) written to {path}")
+        write_pick_lists(db, numbers, path)
+        print(f"{plural(len(numbers), 'pick list')} written to {path}")
     elif command == "queue":
         rows = print_queue.jobs(db, status=args.status, limit=args.last, printer=args.printer)
         _print_jobs(rows, args.json)
