@@ -175,8 +175,8 @@ def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int
 
         done = write_floor_labels(db, args.kind, Path(args.out), sheet=args.format,
                                   first=args.first, last=args.last)  # fmt: skip
-        print(f"{done.count} {args.kind} label(s) on {done.pages} page(s) ({args.format}) "
-              f"written to {done.path}")  # fmt: skip
+        print(f"{plural(done.count, _LABEL_KINDS[args.kind] + ' label')} on "
+              f"{plural(done.pages, 'page')} ({args.format}) written to {done.path}")  # fmt: skip
     else:
         return _print_run(args, settings, db)
     return EXIT_OK
@@ -201,7 +201,16 @@ def _print_jobs(rows: Sequence[Any], as_json: bool) -> None:
         print(f"{r.id:>6} {r.created_at:%Y-%m-%d %H:%M} {r.kind:<12} {printable(r.printer):<10} "
               f"{r.status:<9} {r.attempts:>5}  {document}"
               + (f" — {printable(why)}" if why else ""))  # fmt: skip
-    print(f"{len(rows)} job(s)")
+    print(plural(len(rows), "job"))
+
+
+def _waiting(jobs: int) -> str:
+    return f"{plural(jobs, 'job')} {'waits' if jobs == 1 else 'wait'}"
+
+
+#: ``print labels KIND``: what one label of the kind is called.
+_LABEL_KINDS = {"bins": "bin", "totes": "tote", "lanes": "lane", "packaging": "packaging",
+                "badges": "badge"}  # fmt: skip
 
 
 def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
@@ -218,10 +227,10 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
         for job_id in done.printed:
             print(f"job {job_id} printed on {name}")
         if done.down:
-            print(f"{printable(done.down)}; {done.queued} job(s) wait", file=sys.stderr)
+            print(f"{printable(done.down)}; {_waiting(done.queued)}", file=sys.stderr)
         if not args.watch:
             if not done.printed and not done.down:
-                print(f"nothing due for {name} ({done.queued} job(s) wait)")
+                print(f"nothing due for {name} ({_waiting(done.queued)})")
             return EXIT_OK if not done.down else EXIT_FAILED
         time.sleep(settings.printer.poll_s)
 
@@ -241,7 +250,7 @@ def _parcel(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
     jobs = ""
     if done.cancelled_jobs:
-        jobs += f"; {done.cancelled_jobs} label job(s) not yet printed cancelled"
+        jobs += f"; {plural(done.cancelled_jobs, 'label job')} not yet printed cancelled"
     if done.printing_jobs:
         jobs += "; its label is printing right now: take it off the parcel"
     print(f"parcel {printable(done.tracking_no)} of {done.order_number} voided{jobs}. "
