@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-import pytest
-
 from picker.domain.statuses import OrderStatus
 from picker.services.orders import views
 from picker.store.engine import Database
@@ -40,7 +38,6 @@ def _add(db: Database, n: int, currency: str, total: str, price: str, cod: str |
     return number
 
 
-@pytest.mark.db
 def test_amounts_are_shown_in_the_currencys_minor_units(db: Database) -> None:
     for n, (currency, total, price, cod, *_shown) in enumerate(MONEY, start=1):
         _add(db, n, currency, total, price, cod)
