@@ -18,7 +18,7 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from picker.domain.cutoffs import next_cutoff, parse_cutoffs
+from picker.domain.cutoffs import is_late, next_cutoff, parse_cutoffs
 from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
@@ -73,6 +73,8 @@ class QueueEntry:
     placed_at: datetime
     zones: tuple[str, ...]
     tote: str | None
+    late: bool = False
+    """The last pickup of the day it was placed for went without it."""
 
     @property
     def started(self) -> bool:
@@ -129,7 +131,8 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
     entries = []
     for o in orders:
         lines, units = sizes.get(o.id, (0, 0))
-        cutoff = next_cutoff(parse_cutoffs(o.cutoffs or ()), now, tz)
+        cutoffs = parse_cutoffs(o.cutoffs or ())
+        cutoff = next_cutoff(cutoffs, now, tz)
         entries.append(
             (
                 (o.status != OrderStatus.PICKING.value, not o.express, -o.priority,
@@ -137,7 +140,7 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
                 QueueEntry(
                     o.id, o.number, o.status, lines, int(units or 0), o.courier, o.service,
                     bool(o.express), cutoff, o.placed_at, tuple(zones(visits[o.id])),
-                    totes.get(o.id),
+                    totes.get(o.id), is_late(cutoffs, o.placed_at, now, tz),
                 ),
             )
         )  # fmt: skip
