@@ -35,7 +35,10 @@ NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _no_picker_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's PICKER_* settings must not steer the tests (they set their own)."""
-    for name in ("PICKER_CONFIG", "PICKER_DATABASE_URL", "PICKER_AS", "PICKER_PIN"):
+    for name in (
+        "PICKER_CONFIG", "PICKER_DATABASE_URL", "PICKER_AS", "PICKER_PIN",
+        "PICKER_STATION", "PICKER_TERMINAL", "PICKER_PRINTER",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
 

@@ -18,6 +18,11 @@ def run(capsys, config: Path, *args: str):  # type: ignore[no-untyped-def]
 
 def test_db_upgrade_current_and_check_on_both_databases(capsys, config, blank_db, monkeypatch):
     monkeypatch.setenv("PICKER_DATABASE_URL", blank_db.url)
+    if blank_db.dialect == "sqlite":  # no file yet: looking is refused and makes none
+        file = Path(blank_db.engine.url.database)
+        code, _, err = run(capsys, config, "db", "current")
+        assert code == 1 and f"no database at {file}" in err and not file.exists()
+        file.touch()  # an empty file: a database with no schema, as on PostgreSQL
     code, out, _ = run(capsys, config, "db", "current")
     assert code == 0 and "revision none" in out and "run picker db upgrade" in out
     code, _, err = run(capsys, config, "operator", "list")
@@ -37,6 +42,7 @@ def test_db_upgrade_current_and_check_on_both_databases(capsys, config, blank_db
 def test_the_terminal_refuses_a_database_behind_head_naming_the_command(
     capsys, config, tmp_path, monkeypatch
 ) -> None:
+    (tmp_path / "old.db").touch()  # a database with no schema
     monkeypatch.setenv("PICKER_DATABASE_URL", f"sqlite:///{tmp_path / 'old.db'}")
     code, _out, err = run(capsys, config)
     assert code == 2
@@ -145,7 +151,7 @@ def test_a_database_from_a_newer_picker_is_named_as_such(capsys, config, db_url,
 
 def test_a_database_file_that_cannot_be_made_is_one_line(capsys, config, monkeypatch) -> None:
     monkeypatch.setenv("PICKER_DATABASE_URL", "sqlite:////proc/picker/none.db")
-    code, out, err = run(capsys, config, "db", "current")
+    code, out, err = run(capsys, config, "db", "upgrade")  # the command that makes one
     assert code == 1 and out == ""
     assert err.startswith("picker: /proc/picker:") and "Traceback" not in err
 

@@ -28,7 +28,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from picker.demo.builder import build_demo
     from picker.store.engine import describe_url
 
-    db = open_database(settings)
+    db = open_database(settings, create=True)
     print(
         f"Building a demo floor of {args.orders:,} orders (seed {args.seed}) in "
         f"{describe_url(db.url)}"

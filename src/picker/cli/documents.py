@@ -103,6 +103,13 @@ def add_label(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which.add_argument("--sample", action="store_true", help="a realistic sample parcel (default)")
     which.add_argument("--parcel", metavar="ID", help="a real parcel: tracking number or id")
     lp.add_argument("--out", metavar="FILE", required=True, help="FILE.pdf, FILE.png or FILE.zpl")
+    lc = label.add_parser(
+        "check",
+        help="check layout files: each one's problems, or ok (exit 1 on problems)",
+        description="Read each layout as a parcel close would, and draw the sample parcel with "
+        "it: every problem named with its key. No file: every layout in [labels] dir.",
+    )
+    lc.add_argument("files", nargs="*", metavar="FILE", help="layout files (.toml)")
 
 
 # --- print -------------------------------------------------------------------------------------
@@ -263,6 +270,9 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
 def _label(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.printjobs.labels import preview
 
+    if args.label_command == "check":
+        return _label_check(args, settings)
+
     db = None
     if args.courier or args.parcel:
         db = open_database(settings)
@@ -277,3 +287,22 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"label {done.tracking} (layout {done.layout}) written to {done.path}")
     return EXIT_OK
+
+
+def _label_check(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.printjobs.labels import check_layouts
+
+    checks = check_layouts(settings, [Path(f) for f in args.files])
+    if not checks:
+        print(f"no layouts in {settings.labels.dir}", file=sys.stderr)
+        return EXIT_FAILED
+    for check in checks:
+        if not check.problems:
+            print(f"{printable(str(check.path))}: ok")
+        else:
+            print(f"{printable(str(check.path))}:")
+            for problem in check.problems:
+                print(f"  {printable(problem)}")
+        for warning in check.warnings:
+            print(f"  warning: {printable(warning)}")
+    return EXIT_FAILED if any(c.problems for c in checks) else EXIT_OK

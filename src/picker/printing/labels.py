@@ -16,9 +16,10 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import unicodedata
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -225,11 +226,29 @@ def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]
     raise AssertionError(name)
 
 
-def _sizes(top: float, bottom: float) -> Iterable[float]:
-    size = top
-    while size >= bottom - 1e-9:
-        yield size
-        size -= 0.5
+#: Text sizes are tried in steps of this many points.
+SIZE_STEP = 0.5
+
+
+def largest_size(top: float, bottom: float, fits: Callable[[float], bool]) -> float | None:
+    """The largest of ``top``, ``top - 0.5``, … down to ``bottom`` at which ``fits`` — found by
+    a binary search (whatever fits at a size fits at every smaller one), so even an absurd
+    ``top`` costs a few dozen tries; None when not even the smallest fits."""
+    last = math.floor((top - bottom) / SIZE_STEP + 1e-9)  # the smallest size: top - last steps
+    if last < 0 or not math.isfinite(top):
+        return None
+    if fits(top):
+        return top
+    if last == 0 or not fits(top - last * SIZE_STEP):
+        return None
+    too_big, small_enough = 0, last
+    while small_enough - too_big > 1:
+        middle = (too_big + small_enough) // 2
+        if fits(top - middle * SIZE_STEP):
+            small_enough = middle
+        else:
+            too_big = middle
+    return top - small_enough * SIZE_STEP
 
 
 def fit_block(
@@ -245,21 +264,26 @@ def fit_block(
     def tall(n: int, s: float) -> bool:
         return n * s * LEADING <= height + 1e-6
 
-    for s in _sizes(size, min_size):
-        if tall(len(paragraphs), s) and all(_width_pt(t, s, b) <= width for t, b in paragraphs):
-            return s, list(paragraphs), True
-    wrapped: list[tuple[str, bool]] = []
-    for s in _sizes(size, FLOOR_PT):
-        wrapped = [
+    def one_line_each(s: float) -> bool:
+        return tall(len(paragraphs), s) and all(_width_pt(t, s, b) <= width for t, b in paragraphs)
+
+    def wrapped(s: float) -> list[tuple[str, bool]]:
+        return [
             (line, b)
             for t, b in paragraphs
             for line in wrap(t, width, partial(_width_pt, size=s, bold=b))
         ]
-        if tall(len(wrapped), s):
-            return s, wrapped, True
+
+    found = largest_size(size, min_size, one_line_each)
+    if found is not None:
+        return found, list(paragraphs), True
+    found = largest_size(size, FLOOR_PT, lambda s: tall(len(wrapped(s)), s))
+    if found is not None:
+        return found, wrapped(found), True
+    smallest = size - max(0, math.floor((size - FLOOR_PT) / SIZE_STEP + 1e-9)) * SIZE_STEP
     s = FLOOR_PT
     room = max(1, int(height / (s * LEADING)))
-    kept = wrapped[:room]
+    kept = wrapped(smallest)[:room] or [("", False)]
     text, bold = kept[-1]
     while text and _width_pt(text + "…", s, bold) > width:
         text = text[:-1]
@@ -320,8 +344,8 @@ def _barcode(layout: Layout, tracking: str) -> list[Text | Frame | Bars]:
             break
     else:
         raise LabelError(
-            f"layout {layout.name}: tracking number {tracking} needs "
-            f"{width:.1f} mm for its barcode with quiet zones; the barcode box is {box.w:g} mm"
+            f"the barcode box is {box.w:g} mm wide; tracking number {tracking} needs "
+            f"{width:.1f} mm for its bars with their quiet zones (widen [barcode] box)"
         )
     text_h = spec.text_size * LEADING / PT_PER_MM if spec.text_size else 0.0
     bars_h = box.h - text_h
