@@ -1,5 +1,6 @@
 """The demo floor: counts, valid barcodes, a consistent floor, the same floor for the same seed."""
 
+import re
 from collections import Counter, defaultdict
 
 import biip
@@ -273,3 +274,17 @@ def test_a_stock_import_of_another_sku_releases_no_held_order(
     code, out, err = run(capsys, config, "stock", "import", str(csv))
     assert code == 0, err
     assert f"released ({number}" in out
+
+
+def test_each_box_is_listed_at_packing_by_what_its_floor_sheet_barcode_scans(db, floor) -> None:
+    """Issue 19: the box chooser said "ENV-M", the floor sheet's barcode "BOX-ENVM"."""
+    from picker.config import DEFAULT_PATTERNS
+    from picker.demo.floor_sheet import floor_sheet_sections
+    from picker.domain.scanning import ScanKind, ScanRouter
+    from picker.services.floor import packing
+
+    listed = [box.code for box in packing.packagings(db)]  # what F3 at the packing table lists
+    [sheet] = [s for s in floor_sheet_sections(db, floor.operators) if s.title == "Packaging"]
+    assert sorted(listed) == sorted(code.code for code in sheet.codes)
+    router = ScanRouter({k: re.compile(v) for k, v in DEFAULT_PATTERNS.items()})
+    assert all(router.classify(name).kind is ScanKind.PACKAGING for name in listed)
