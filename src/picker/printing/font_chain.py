@@ -9,8 +9,8 @@ label's text is drawn with the first font of the chain that has a glyph for it
 Two kinds of font files are met. TrueType outlines (DejaVu, Noto Sans Arabic/Hebrew/Thai) are
 registered with ReportLab as they are. PostScript (CFF) outlines (Debian's Noto Sans CJK, a
 ``.ttc`` collection) cannot be embedded by ReportLab: for each PDF the characters drawn with such
-a font are cut out of it with fontTools and converted to TrueType outlines, a few kilobytes
-(:meth:`Face.pdf_font`). Pillow draws both kinds directly.
+a font are drawn into a small TrueType font with fontTools (their outlines converted), a few
+kilobytes and milliseconds (:meth:`Face.pdf_font`). Pillow draws both kinds directly.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from PIL import ImageFont
 from reportlab.pdfbase import pdfmetrics
@@ -88,7 +89,8 @@ class Face:
                 return name
             digest = hashlib.sha1("".join(sorted(wanted)).encode("utf-8")).hexdigest()[:12]
             name = f"PickerCFF-{'b' if self.bold else 'r'}{self.index}-{digest}"
-            font = TTFont(name, io.BytesIO(_truetype_subset(self.path, self.index, wanted)))
+            data = _truetype_subset(self.path, self.index, wanted, name)
+            font = TTFont(name, io.BytesIO(data))
             pdfmetrics.registerFont(font)
             self._pdf_fonts[wanted] = name
             if len(self._pdf_fonts) > 64:
@@ -252,6 +254,8 @@ def _face(family: str, path: Path, index: int, bold: bool) -> Face:
         if "glyf" in tools:
             slug = hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:10]
             return _reportlab_face(family, path, index, bold, f"PickerFont-{slug}")
+        if "OS/2" in tools and tools["OS/2"].fsType & 0x0002:
+            raise ValueError("its licence does not allow it to be embedded in a document")
         cmap = tools.getBestCmap()
         upm = tools["head"].unitsPerEm
         metrics = tools["hmtx"].metrics
@@ -276,47 +280,54 @@ def _pil(path: Path, index: int, pixels: int) -> ImageFont.FreeTypeFont:
     )
 
 
-def _truetype_subset(path: Path, index: int, chars: frozenset[str]) -> bytes:
-    """A TrueType font holding just ``chars`` of a CFF font: subset by fontTools, its cubic
-    outlines turned into TrueType's quadratic ones (within 1 font unit)."""
-    from fontTools import subset
+#: CFF fonts opened once (their glyphs are read as needed): (path, index) → fontTools font.
+_SOURCES: dict[tuple[Path, int], Any] = {}
+
+
+def _truetype_subset(path: Path, index: int, chars: frozenset[str], name: str) -> bytes:
+    """A TrueType font named ``name`` holding just ``chars`` of a CFF font: each glyph's cubic
+    outlines turned into TrueType's quadratic ones (within 1 font unit), with the font's own
+    advance widths and vertical metrics. Built with fontTools in a few milliseconds; the CFF
+    font itself is opened once (under the caller's lock)."""
+    from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
     from fontTools.ttLib import TTFont as ToolsFont
-    from fontTools.ttLib import newTable
 
-    font = ToolsFont(str(path), fontNumber=index, lazy=True)
-    options = subset.Options()
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.layout_features = []
-    options.hinting = False
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(chars)))
-    subsetter.subset(font)
-    glyphs = font.getGlyphSet()
-    order = font.getGlyphOrder()
-    glyf = newTable("glyf")
-    glyf.glyphOrder = order
-    glyf.glyphs = {}
-    for name in order:
-        pen = TTGlyphPen(glyphs)
-        glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-        glyf[name] = pen.glyph()
-    font["glyf"] = glyf
-    font["loca"] = newTable("loca")
-    for table in ("CFF ", "VORG"):
-        if table in font:
-            del font[table]
-    maxp = font["maxp"]
-    maxp.tableVersion = 0x00010000
-    for key in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):  # fmt: skip
-        setattr(maxp, key, 0)
-    maxp.maxZones = 1
-    font["head"].glyphDataFormat = 0
-    font.sfntVersion = "\x00\x01\x00\x00"
+    source = _SOURCES.get((path, index))
+    if source is None:
+        source = _SOURCES[(path, index)] = ToolsFont(str(path), fontNumber=index, lazy=True)
+    cmap = source.getBestCmap()
+    order, mapping = [".notdef"], {}
+    for c in sorted(chars):
+        glyph = cmap.get(ord(c))
+        if glyph is not None:
+            mapping[ord(c)] = glyph
+            if glyph not in order:
+                order.append(glyph)
+    outlines = source.getGlyphSet()
+    glyphs = {}
+    for glyph in order:
+        pen = TTGlyphPen(None)
+        outlines[glyph].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyphs[glyph] = pen.glyph()
+    advances = source["hmtx"].metrics
+    hhea, os2 = source["hhea"], source["OS/2"]
+    built = FontBuilder(source["head"].unitsPerEm, isTTF=True)
+    built.setupGlyphOrder(order)
+    built.setupCharacterMap(mapping)
+    built.setupGlyf(glyphs)
+    glyf = built.font["glyf"]
+    built.setupHorizontalMetrics({g: (advances[g][0], getattr(glyf[g], "xMin", 0)) for g in order})
+    built.setupHorizontalHeader(ascent=hhea.ascent, descent=hhea.descent)
+    built.setupNameTable({"familyName": name, "styleName": "Regular", "psName": name})
+    built.setupOS2(
+        sTypoAscender=os2.sTypoAscender, sTypoDescender=os2.sTypoDescender,
+        usWinAscent=os2.usWinAscent, usWinDescent=os2.usWinDescent,
+        sCapHeight=getattr(os2, "sCapHeight", 0), usWeightClass=os2.usWeightClass,
+        fsType=0,  # the source's embedding rights were checked when it joined the chain
+    )  # fmt: skip
+    built.setupPost()
     out = io.BytesIO()
-    font.save(out)
-    font.close()
+    built.save(out)
     return out.getvalue()
