@@ -288,3 +288,28 @@ def test_each_box_is_listed_at_packing_by_what_its_floor_sheet_barcode_scans(db,
     assert sorted(listed) == sorted(code.code for code in sheet.codes)
     router = ScanRouter({k: re.compile(v) for k, v in DEFAULT_PATTERNS.items()})
     assert all(router.classify(name).kind is ScanKind.PACKAGING for name in listed)
+
+
+def test_every_operator_finds_work_at_their_station(db, floor) -> None:
+    """The builder's own check of what the pilot test (tests/tui/test_demo_operators.py) does
+    through the app: each demo operator has work on logging in, none is stuck."""
+    assert set(floor.work) == {o.badge for o in floor.operators}
+    assert all(floor.work.values()), floor.work
+    packers = [o.badge for o in floor.operators if o.roles == "packer"]
+    assert all("open at the packing table" in str(floor.work[b]) for b in packers)
+
+
+@pytest.mark.parametrize("orders", [60, 1000])
+def test_every_operator_finds_work_whatever_the_seed(tmp_path, orders) -> None:
+    for seed in range(1, 6):
+        db = Database(f"sqlite:///{tmp_path / f'{seed}.db'}")
+        result = build_demo(db, orders=orders, seed=seed, now=NOW)
+        db.dispose()
+        assert all(result.work.values()), (seed, result.work)
+
+
+def test_a_packer_with_two_orders_at_the_table_is_said_to_find_no_work(db, floor) -> None:
+    with db.transaction() as s:
+        s.execute(text("UPDATE orders SET packer_id = 4 WHERE status = 'packing'"))
+    work = builder.work_at_login(db, floor.operators)
+    assert work["EMP-0004"] is None and work["EMP-0005"] is not None  # a tote waits for her
