@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from picker.demo.builder import DemoResult, build_demo
 from picker.store.engine import Database
@@ -112,8 +113,8 @@ async def first_work(pilot: Pilot, url: str, who: str) -> str:
         # Every unit verified: the box next, scanned by the name the box chooser shows.
         await pilot.press("f3")
         await settle(pilot)
-        first = feedback(pilot)[1].split(" · ")[0]  # "1 BOX-ENVM 20 g"
-        box = first.split()[1]
+        choices = str(screen.query_one("#choices", Static).render()).splitlines()
+        box = choices[1].split()[1]  # line 1 reads "1 BOX-ENVM Bubble envelope M 20 g"
         await burst(pilot, box)
         return f"boxing {view.number} in {box}"
     if isinstance(screen, HandoffScreen):
