@@ -44,7 +44,9 @@ _LOCK = threading.RLock()
 
 @dataclass(eq=False)
 class Face:
-    """One font file (regular or bold) of a family in the chain."""
+    """One font file (regular or bold) of a family in the chain. Its glyphs are read when a
+    label first needs a character the fonts before it lack (a CJK font's character map takes
+    a good part of a second to read; a Latin label never pays it)."""
 
     family: str
     path: Path
@@ -52,7 +54,7 @@ class Face:
     bold: bool
     #: The ReportLab font name for TrueType outlines; empty for CFF (converted per document).
     reportlab: str
-    cmap: frozenset[int]
+    _cmap: frozenset[int] | None = field(default=None, repr=False)
     _advances: dict[int, float] = field(default_factory=dict, repr=False)
     """CFF only: advance width per character, in points at 1 pt."""
     _pdf_fonts: OrderedDict[frozenset[str], str] = field(default_factory=OrderedDict, repr=False)
@@ -61,13 +63,40 @@ class Face:
     def cff(self) -> bool:
         return not self.reportlab
 
+    @property
+    def cmap(self) -> frozenset[int]:
+        """The characters this face has a glyph for (none when its file cannot be read)."""
+        if self._cmap is None:
+            with _LOCK:
+                if self._cmap is None:
+                    try:
+                        self._cmap = self._load()
+                    except Exception:  # a broken file: the chain draws with the other fonts
+                        self._cmap = frozenset()
+        return self._cmap
+
+    def _load(self) -> frozenset[int]:
+        if self.reportlab:
+            if self.reportlab not in pdfmetrics.getRegisteredFontNames():
+                font = TTFont(self.reportlab, str(self.path), subfontIndex=self.index)
+                pdfmetrics.registerFont(font)
+            return frozenset(pdfmetrics.getFont(self.reportlab).face.charToGlyph)
+        tools = _source(self.path, self.index)
+        cmap = tools.getBestCmap()
+        upm = tools["head"].unitsPerEm
+        metrics = tools["hmtx"].metrics
+        self._advances = {cp: metrics[g][0] / upm for cp, g in cmap.items() if g in metrics}
+        return frozenset(cmap)
+
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
 
     def width(self, text: str) -> float:
         """Advance width of ``text`` at 1 pt."""
         if self.reportlab:
+            self.cmap  # noqa: B018 - registers the font with ReportLab on first use
             return pdfmetrics.stringWidth(text, self.reportlab, 1.0)
+        self.cmap  # noqa: B018 - reads the advances on first use
         return sum(self._advances.get(ord(c), 0.5) for c in text)
 
     def pil(self, size_pt: float) -> ImageFont.FreeTypeFont:
@@ -247,30 +276,34 @@ def _match(family: str, *, bold: bool) -> tuple[Path, int] | None:
 
 
 def _face(family: str, path: Path, index: int, bold: bool) -> Face:
+    """The face of a font file, its outlines' kind and licence looked at (quick: the table
+    directory and OS/2); its glyphs are read on first use."""
     from fontTools.ttLib import TTFont as ToolsFont
 
-    tools = ToolsFont(str(path), fontNumber=index, lazy=True)
-    try:
-        if "glyf" in tools:
-            slug = hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:10]
-            return _reportlab_face(family, path, index, bold, f"PickerFont-{slug}")
+    with ToolsFont(str(path), fontNumber=index, lazy=True) as tools:
         if "OS/2" in tools and tools["OS/2"].fsType & 0x0002:
             raise ValueError("its licence does not allow it to be embedded in a document")
-        cmap = tools.getBestCmap()
-        upm = tools["head"].unitsPerEm
-        metrics = tools["hmtx"].metrics
-        advances = {cp: metrics[glyph][0] / upm for cp, glyph in cmap.items() if glyph in metrics}
-        return Face(family, path, index, bold, "", frozenset(cmap), advances)
-    finally:
-        tools.close()
+        truetype = "glyf" in tools
+    if truetype:
+        slug = hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:10]
+        return Face(family, path, index, bold, f"PickerFont-{slug}")
+    return Face(family, path, index, bold, "")
 
 
 def _reportlab_face(family: str, path: Path, index: int, bold: bool, name: str) -> Face:
-    with _LOCK:
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=index))
-        font = pdfmetrics.getFont(name)
-    return Face(family, path, index, bold, name, frozenset(font.face.charToGlyph))
+    face = Face(family, path, index, bold, name)
+    face.cmap  # noqa: B018 - the shipped font: read at once
+    return face
+
+
+def _source(path: Path, index: int) -> Any:
+    """The fontTools font of a CFF face, opened once (its glyphs read as needed)."""
+    from fontTools.ttLib import TTFont as ToolsFont
+
+    source = _SOURCES.get((path, index))
+    if source is None:
+        source = _SOURCES[(path, index)] = ToolsFont(str(path), fontNumber=index, lazy=True)
+    return source
 
 
 @cache
@@ -292,11 +325,8 @@ def _truetype_subset(path: Path, index: int, chars: frozenset[str], name: str) -
     from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTFont as ToolsFont
 
-    source = _SOURCES.get((path, index))
-    if source is None:
-        source = _SOURCES[(path, index)] = ToolsFont(str(path), fontNumber=index, lazy=True)
+    source = _source(path, index)
     cmap = source.getBestCmap()
     order, mapping = [".notdef"], {}
     for c in sorted(chars):
