@@ -1,9 +1,11 @@
 """`picker label preview` and `picker bench labels`, run as a user would."""
 
 import json
+import time
 from pathlib import Path
 
 import pypdfium2
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -69,6 +71,68 @@ def test_a_broken_layout_or_a_wrong_file_type_is_refused_in_one_line(capsys, con
     assert not (tmp_path / "x.txt").exists() and not (tmp_path / "x.pdf").exists()
 
 
+def broken_layouts(tmp_path: Path) -> Path:
+    """A copy of the shipped layouts, two of them broken as a site might break them."""
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for source in LABELS.glob("*.toml"):
+        (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    huge = folder / "4x6.toml"
+    huge.write_text(huge.read_text(encoding="utf-8").replace("size = 14\n", "size = 1e9\n", 1))
+    narrow = folder / "a6.toml"
+    narrow.write_text(
+        narrow.read_text(encoding="utf-8").replace("box = [5, 98, 95, 36]", "box = [5, 98, 30, 36]")
+    )
+    return folder
+
+
+def test_label_check_says_ok_or_names_each_problem(capsys, config, tmp_path) -> None:
+    labelled(config)
+    code, out, err = run(capsys, config, "label", "check")
+    assert code == 0, err
+    assert out.splitlines() == [f"{LABELS / name}.toml: ok" for name in
+                                ("4x6", "a6", "city-a6", "post-4x6", "swift-4x6")]  # fmt: skip
+    folder = broken_layouts(tmp_path)
+    code, out, _ = run(capsys, config, "label", "check", *(str(folder / f"{n}.toml") for n in
+                       ("4x6", "a6", "post-4x6", "city-a6")))  # fmt: skip
+    assert code == 1
+    narrow = (
+        "  barcode.box: is 30 mm wide, too narrow for a tracking number's barcode: "
+        "EE123456785PL needs 44.0 mm with its quiet zones even at 2 dots a bar"
+    )
+    huge = "  blocks.recipient.size: must be at most 144 pt, not 1e+09"
+    assert out.splitlines() == [
+        f"{folder / '4x6.toml'}:", huge,
+        f"{folder / 'a6.toml'}:", narrow,
+        f"{folder / 'post-4x6.toml'}:", huge,  # it extends 4x6
+        f"{folder / 'city-a6.toml'}:", narrow,
+    ]  # fmt: skip
+    code, out, _ = run(capsys, config, "label", "check", str(tmp_path / "nowhere.toml"))
+    assert code == 1 and "no layout 'nowhere'" in out
+
+
+def test_a_preview_with_a_broken_layout_says_what_is_wrong_at_once(capsys, config, tmp_path):
+    folder = broken_layouts(tmp_path)
+    config.write_text(
+        config.read_text(encoding="utf-8") + f'\n[labels]\ndir = "{folder.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "x.png"
+    started = time.monotonic()
+    code, _, err = run(capsys, config, "label", "preview", "--layout", "4x6", "--out",
+                       str(out_file))  # fmt: skip
+    assert time.monotonic() - started < 5  # it once drew 1e9 pt text for minutes
+    assert code == 1 and err.strip() == (
+        f"picker: Label layout 4x6: {folder / '4x6.toml'}: blocks.recipient.size: must be at "
+        "most 144 pt, not 1e+09"
+    )
+    code, _, err = run(capsys, config, "label", "preview", "--layout", "a6", "--out",
+                       str(out_file))  # fmt: skip
+    assert code == 1 and err.startswith("picker: Label layout a6: ")
+    assert "barcode.box: is 30 mm wide" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not out_file.exists()
+
+
 def test_bench_labels_reports_rates_against_the_target(capsys, config) -> None:
     labelled(config)
     code, out, _ = run(capsys, config, "bench", "labels", "--labels", "20", "--json")
@@ -118,3 +182,49 @@ def test_print_queue_run_reprint_and_retry(capsys, config, tmp_path, db_url, mon
     assert code != 0 and "printed" in err  # a printed job is not sent again by retry
     code, _, err = run(capsys, config, *packer, "print", "reprint", tracking, "--reason", " ")
     assert code != 0 and "say why the label is printed again" in err
+
+
+def test_a_lead_chooses_what_an_orders_labels_print_for_undrawable_letters(
+    capsys, config, tmp_path, db_url, monkeypatch
+) -> None:
+    from sqlalchemy import select, update
+
+    from picker.store.engine import Database
+    from picker.store.models import Order
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    labelled(config)
+    assert run(capsys, config, "demo", "--orders", "10", "--no-sheet")[0] == 0
+    lead = as_demo(monkeypatch, tmp_path / "var")
+    db = Database(db_url)
+    try:
+        with db.transaction() as s:
+            number, other = s.scalars(
+                select(Order.number).where(Order.status == "assigned").order_by(Order.id).limit(2)
+            ).all()
+            s.execute(update(Order).where(Order.number == number).values(ship_name="ᚠᚢ Smith"))
+        code, _, err = run(capsys, config, "order", "label-text", number, "--transliterate")
+        assert code == 2 and "lead" in err  # a lead's choice
+        with pytest.raises(SystemExit) as usage:  # one of the two, named by argparse
+            run(capsys, config, *lead, "order", "label-text", number)
+        assert usage.value.code == 2 and "--transliterate --hand-write" in capsys.readouterr().err
+        code, out, err = run(capsys, config, *lead, "order", "label-text", number,
+                             "--transliterate")  # fmt: skip
+        assert code == 0, err
+        assert out.splitlines() == [
+            f"{number}: its labels print recipient letters no font has written in Latin letters",
+            "  the recipient's name: fu Smith",
+        ]
+        code, out, _ = run(capsys, config, *lead, "order", "label-text", other, "--hand-write")
+        assert code == 0 and "the labels print it as written" in out
+        with db.read() as s:
+            chosen = dict(
+                s.execute(
+                    select(Order.number, Order.label_text).where(Order.number.in_((number, other)))
+                ).all()
+            )
+        assert chosen == {number: "transliterate", other: "hand_write"}
+        code, out, _ = run(capsys, config, "order", "show", number)
+        assert "label text: written in Latin letters" in out
+    finally:
+        db.dispose()

@@ -33,3 +33,4 @@ def test_plural_says_one_parcel_and_two_parcels() -> None:
     assert plural(1, "box", "boxes") == "1 box"
     assert plural(3, "box", "boxes") == "3 boxes"
     assert plural(2, "pick list") == "2 pick lists"
+    assert plural(20_000, "order") == "20,000 orders"

@@ -215,6 +215,34 @@ def test_packing_closed_with_lane(snap_compare, app_factory, size) -> None:
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)
 
 
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_f9_names_the_order_and_lists_the_reasons(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _packing_in_progress(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_address_to_confirm(snap_compare, app_factory, size) -> None:
+    """Everything but the address done: the address, the step, F5 and F9 all in sight."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from tests.tui.test_packing import verify_units, weigh
+
+        await _packing_in_progress(pilot)
+        screen = pilot.app.screen
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-M")
+        await weigh(pilot, screen)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
 async def _handoff(pilot):  # type: ignore[no-untyped-def]
     from tests.tui.test_handoff import busiest, to_handoff
 
@@ -260,6 +288,18 @@ def test_handoff_closed_pickup(snap_compare, app_factory, size) -> None:
         await burst(pilot, lane.lane)
         for tracking, _ in list(screen.pickup.waiting_listed):
             await burst(pilot, tracking)
+        await burst(pilot, "CMD-CLOSE")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_closing_lists_what_stays_in_the_lane(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen, lane = await _handoff(pilot)
+        await burst(pilot, lane.lane)
+        await burst(pilot, screen.pickup.waiting_listed[0][0])
         await burst(pilot, "CMD-CLOSE")
         await steady(pilot)
 

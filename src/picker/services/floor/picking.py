@@ -22,6 +22,7 @@ from picker.domain.cutoffs import is_late, next_cutoff, parse_cutoffs
 from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
+from picker.domain.text import plural
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
@@ -200,7 +201,8 @@ def start_order(
         )
         if started and started >= batch_size:
             raise PickRefused(
-                f"You already have {started} orders started (at most {batch_size} at once). "
+                f"You already have {plural(started, 'order')} started (at most {batch_size} at "
+                "once). "
                 "Press Enter to pick them."
             )
         tote_id = _bind_tote(s, tote_code, order.id, order.number, now)

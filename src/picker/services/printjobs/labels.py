@@ -8,6 +8,7 @@ unchanged, so a close does not parse TOML, and an edited layout is used from the
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,20 +18,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
-from picker.domain.statuses import ParcelStatus
+from picker.domain.label_text import LabelText
+from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.domain.tracking import s10_number
+from picker.printing.font_chain import FontChain, font_chain
 from picker.printing.labels import (
+    RECIPIENT_FIELDS,
     Address,
     Composed,
     LabelData,
+    LabelError,
     compose,
+    glyph_names,
+    redrawn,
     render_pdf,
     render_png,
     render_zpl,
     routing_code,
+    undrawable,
 )
 from picker.printing.layouts import Layout, LayoutError, load_layout
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound, ServiceError
+from picker.services.orders.status import record_event
 from picker.services.printjobs.print_queue import find_parcel
 from picker.services.printjobs.tracking_numbers import scheme_of
 from picker.store.engine import Database
@@ -55,9 +65,31 @@ def layout(settings: Settings, name: str | None) -> Layout:
     try:
         loaded = load_layout(directory, name)
     except LayoutError as exc:
-        raise ServiceError(f"label layout: {exc}") from None
+        raise LabelRefused(f"Label layout {name}: {exc}") from None
     _layouts[key] = (stamps, loaded)
     return loaded
+
+
+class LabelRefused(ServiceError):
+    """A label that cannot be drawn: its layout is broken, or it does not fit this parcel.
+    Nothing was closed or queued; the message names the layout and what is wrong."""
+
+
+def fonts(settings: Settings) -> FontChain:
+    """The label's font chain, ``[labels] fonts`` (built once per process)."""
+    return font_chain(settings.labels.fonts)
+
+
+def compose_label(settings: Settings, chosen: Layout, data: LabelData) -> Composed:
+    """The label composed, a layout that does not fit this parcel refused in words (never a
+    crash at the packing table)."""
+    try:
+        return compose(chosen, data, fonts(settings))
+    except LabelError as exc:
+        raise LabelRefused(
+            f"Label layout {chosen.name}: {exc}. Nothing was closed: ask a lead "
+            "(`picker label check` names what to change)."
+        ) from None
 
 
 def _stamps(directory: Path) -> tuple[float, ...]:
@@ -91,6 +123,28 @@ def render(composed: Composed, output: str) -> tuple[bytes, str]:
     raise ServiceError(f"labels print as pdf, zpl or png, not {output!r}")
 
 
+class UndrawableRecipient(LabelRefused):
+    """The recipient has characters no label font can draw, and no lead has chosen what to
+    print instead (``picker order label-text``)."""
+
+
+def drawable(settings: Settings, recipient: Address, choice: LabelText | None) -> Address:
+    """The recipient as the label prints it: as written when every character can be drawn;
+    else as a lead chose for the order (transliterated, or with blanks to write in by hand);
+    else refused in words naming the characters — a label must not go out with empty boxes
+    where a name should be."""
+    chain = fonts(settings)
+    missing = undrawable(recipient, chain)
+    if not missing:
+        return recipient
+    if choice is not None:
+        return redrawn(recipient, chain, choice)
+    where = ", ".join(
+        f"{glyph_names(chars)} in {RECIPIENT_FIELDS[field]}" for field, chars in missing.items()
+    )
+    raise UndrawableRecipient(f"The label cannot draw {where}: ask a lead")
+
+
 def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[LabelData, str]:
     """What a parcel's label says, and the courier's layout name; inside the caller's
     transaction (the close that allocated its tracking number)."""
@@ -102,7 +156,7 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
             CourierService.name.label("service"),
             Order.number, Order.ship_name, Order.ship_street, Order.ship_street2,
             Order.ship_postal_code, Order.ship_city, Order.ship_country, Order.cod_amount,
-            Order.currency,
+            Order.currency, Order.label_text,
         )
         .join(Order, Order.id == Parcel.order_id)
         .join(Courier, Courier.id == Parcel.courier_id)
@@ -130,10 +184,15 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
         number = live.index(row.seq) + 1 if row.seq in live else row.seq
     count = max(len(live), number)
     closed = row.closed_at or datetime.now(settings.warehouse.tz)
+    recipient = drawable(
+        settings,
+        Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
+                row.ship_country, row.ship_street2 or ""),
+        LabelText(row.label_text) if row.label_text else None,
+    )  # fmt: skip
     data = LabelData(
         sender=sender(settings),
-        recipient=Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
-                          row.ship_country, row.ship_street2 or ""),
+        recipient=recipient,
         courier=row.courier, service=row.service or "", tracking=row.tracking_no,
         parcel_no=number, parcel_count=count, weight_g=row.weight_g,
         order_number=row.number, closed_on=closed.astimezone(settings.warehouse.tz).date(),
@@ -149,7 +208,7 @@ def parcel_label(
 ) -> ParcelLabel:
     """The parcel's label rendered for the printer (``[labels] output`` unless given)."""
     data, layout_name = parcel_label_data(s, settings, parcel_id)
-    composed = compose(layout(settings, layout_name), data)
+    composed = compose_label(settings, layout(settings, layout_name), data)
     content, content_type = render(composed, output or settings.labels.output)
     return ParcelLabel(composed, content, content_type)
 
@@ -264,8 +323,98 @@ def preview(
         data = sample_data(settings, info)
         courier_layout = info.layout if info else None
     chosen = layout(settings, layout_name or courier_layout)
-    composed = compose(chosen, data)
+    composed = compose_label(settings, chosen, data)
     content, _ = render(composed, output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     return Preview(out, chosen.name, data.tracking, composed.warnings)
+
+
+@dataclass(frozen=True)
+class LayoutCheck:
+    path: Path
+    #: What is wrong, one line each (the key, then the problem); empty when the layout is good.
+    problems: tuple[str, ...]
+    #: What the sample label shows that is not wrong but worth a look (text cut short).
+    warnings: tuple[str, ...] = ()
+
+
+def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[LayoutCheck]:
+    """Every layout file given (else every one in ``[labels] dir``) read as a close would read
+    it, then drawn with the sample parcel: what is wrong with each, in words."""
+    paths = list(files) or sorted(settings.labels.dir.glob("*.toml"))
+    checks = []
+    for path in paths:
+        try:
+            chosen = load_layout(path.parent, path.stem)
+            composed = compose(chosen, sample_data(settings), fonts(settings))
+        except LayoutError as exc:
+            checks.append(LayoutCheck(path, exc.problems))
+        except LabelError as exc:
+            checks.append(LayoutCheck(path, (f"with the sample parcel: {exc}",)))
+        else:
+            checks.append(LayoutCheck(path, (), composed.warnings))
+    return checks
+
+
+# --- a lead's choice for a recipient the fonts cannot draw -------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelTextChosen:
+    number: str
+    choice: LabelText
+    #: Each field that differs from what the shop sent: (how a person names it, as printed).
+    printed: tuple[tuple[str, str], ...]
+
+
+#: Orders whose labels are all printed: a choice would change nothing.
+_DONE = (OrderStatus.EXECUTED, OrderStatus.DELIVERED, OrderStatus.RETURNED, OrderStatus.CANCELLED)
+
+
+def choose_label_text(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    number: str,
+    choice: LabelText,
+    *,
+    clock: Clock = system_clock,
+) -> LabelTextChosen:
+    """A lead decides what the order's labels print for recipient characters no label font
+    can draw: ``transliterate`` (anyascii) or ``hand_write`` (blanks to write in). Kept on the
+    order and journaled as an event; the next close prints so. Refused in words, nothing
+    changed, for an unknown order or one whose parcels have all left."""
+    allow(actor, "printjobs.labels.choose_label_text")
+    choice = LabelText(choice)
+
+    def work(s: Session) -> LabelTextChosen:
+        order = s.scalars(
+            select(Order).where(Order.number == number.strip()).with_for_update()
+        ).one_or_none()
+        if order is None:
+            raise NotFound(f"There is no order {number.strip()}.")
+        status = OrderStatus(order.status)
+        if status in _DONE:
+            raise ServiceError(f"{order.number} is {status.value}: its labels are printed")
+        recipient = Address(
+            order.ship_name, order.ship_street, order.ship_postal_code, order.ship_city,
+            order.ship_country, order.ship_street2 or "",
+        )  # fmt: skip
+        chain = fonts(settings)
+        shown = redrawn(recipient, chain, choice)
+        printed = tuple(
+            (RECIPIENT_FIELDS[field], getattr(shown, field))
+            for field in undrawable(recipient, chain)
+        )
+        now = clock()
+        order.label_text = choice.value
+        order.updated_at = now
+        what = "; ".join(f"{words} prints as {text!r}" for words, text in printed)
+        record_event(
+            s, order_id=order.id, status=status, actor=actor, at=now,
+            reason=f"label text: {choice.words}" + (f" ({what})" if what else ""),
+        )  # fmt: skip
+        return LabelTextChosen(order.number, choice, printed)
+
+    return db.run(work)
