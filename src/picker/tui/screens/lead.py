@@ -155,13 +155,12 @@ class LeadScreen(PickerScreen):
     SCAN_COMMANDS = {"CMD-CANCEL": "cancel"}
     BINDINGS = [
         Binding("f3", "tool('release')", "Release", id="lead.release"),
+        # Answers the packing table's "The label cannot draw …: ask a lead".
+        Binding("f4", "tool('label_text')", "Label text", id="lead.label_text"),
         Binding("f5", "tool('reassign')", "Reassign", id="lead.reassign"),
         Binding("f6", "tool('take_pack')", "Take pack", id="lead.take_pack"),
         Binding("f7", "tool('void')", "Void", id="lead.void"),
         Binding("f9", "tool('reprint')", "Reprint", id="lead.reprint"),
-        # Answers the packing table's "The label cannot draw …: ask a lead". Not in the key bar
-        # yet (its snapshots are the TUI's to renew); named in the README.
-        Binding("f4", "tool('label_text')", "Label text", id="lead.label_text", show=False),
         Binding("escape", "leave", "Back", id="lead.leave"),
     ]
 
