@@ -84,7 +84,7 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.number} on hold")
         _print_put_back(change.put_back)
     elif command == "cancel":
-        change = lead_actions.cancel_order(db, actor, args.number, args.reason)
+        change = lead_actions.cancel_order(db, actor, args.number, args.reason, settings=settings)
         print(f"{args.number} cancelled; its reserved stock is free again")
         _print_put_back(change.put_back)
     elif args.number:
