@@ -124,7 +124,8 @@ def render(
         except TemplateNotFound:
             raise TemplateProblem(f"the template {name} is missing") from None
         except TemplateError as exc:
-            where = f" (line {exc.lineno})" if getattr(exc, "lineno", None) else ""
+            line = getattr(exc, "lineno", None)
+            where = f" (line {line})" if line else ""
             raise TemplateProblem(f"the template {name} cannot be used{where}: {exc}") from None
     subject, text, html = parts
     return Rendered(" ".join(subject.split()), text, html, language)
