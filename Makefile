@@ -27,10 +27,19 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 var/picker.db: | $(VENV)/.installed
 	$(BIN)/picker demo || (rm -f var/picker.db var/picker.db-wal var/picker.db-shm; exit 1)
 
+# Where the demo's badges and PINs are: the terminal's screen covers what was printed before it,
+# so this is said again once it quits.
+DEMO_BADGES = if [ -f var/demo-badges.txt ]; then \
+	  cat var/demo-badges.txt; \
+	  printf 'Demo badges and PINs: var/demo-badges.txt%s\n' \
+	    "$$( [ -f var/floor-sheet.pdf ] && echo ' (also on the floor sheet var/floor-sheet.pdf)')"; \
+	fi
+
 run: $(VENV)/.installed var/picker.db
 	$(BIN)/picker db upgrade
-	@cat var/demo-badges.txt 2>/dev/null || true
-	$(BIN)/picker
+	@$(DEMO_BADGES)
+	@echo "Starting the terminal; Ctrl+Q quits it."
+	@$(BIN)/picker; status=$$?; $(DEMO_BADGES); exit $$status
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

@@ -35,7 +35,10 @@ NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 @pytest.fixture(autouse=True)
 def _no_picker_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """A developer's PICKER_* settings must not steer the tests (they set their own)."""
-    for name in ("PICKER_CONFIG", "PICKER_DATABASE_URL", "PICKER_AS", "PICKER_PIN"):
+    for name in (
+        "PICKER_CONFIG", "PICKER_DATABASE_URL", "PICKER_AS", "PICKER_PIN",
+        "PICKER_STATION", "PICKER_TERMINAL", "PICKER_PRINTER",
+    ):  # fmt: skip
         monkeypatch.delenv(name, raising=False)
 
 
@@ -178,3 +181,22 @@ def floor(db: Database) -> Database:
 
     build_demo(db, orders=0, seed=1, now=NOW)
     return db
+
+
+# --- label scripts a run could not check (tests/printing/scripts.py) ---------------------------
+
+_UNCHECKED_SCRIPTS: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    for key, value in report.user_properties:
+        if key == "label_script_not_checked":
+            _UNCHECKED_SCRIPTS.add(str(value))
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # type: ignore[no-untyped-def]
+    """Say which label scripts were not checked (their font is not installed here)."""
+    if _UNCHECKED_SCRIPTS:
+        terminalreporter.write_sep("-", "label scripts not checked")
+        for line in sorted(_UNCHECKED_SCRIPTS):
+            terminalreporter.write_line(line)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from picker.config import ConfigError, load_settings
+from picker.config import ConfigError, TerminalChoice, load_settings
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -160,3 +160,47 @@ def test_a_bad_printer_name_or_timing_is_named_with_its_key(tmp_path, text, mess
     with pytest.raises(ConfigError) as err:
         load_settings(path, {})
     assert message in str(err.value)
+
+
+def test_the_terminal_is_chosen_by_flag_then_environment_then_file(tmp_path) -> None:
+    path = write(tmp_path, '[terminal]\nid = "T07"\nstation = "handoff"\n')
+    env = {"PICKER_STATION": "packing", "PICKER_TERMINAL": "PACK-2", "PICKER_PRINTER": "zebra-2"}
+    file = load_settings(path, {})
+    assert (file.terminal.id, file.terminal.station, file.printer.name) == ("T07", "handoff", "T07")
+    by_env = load_settings(path, env)
+    assert (by_env.terminal.id, by_env.terminal.station) == ("PACK-2", "packing")
+    assert by_env.printer.name == "zebra-2"
+    by_flag = load_settings(
+        path, env, TerminalChoice(station="picking", terminal="PICK-9", printer="laser-1")
+    )
+    assert (by_flag.terminal.id, by_flag.terminal.station) == ("PICK-9", "picking")
+    assert by_flag.printer.name == "laser-1"
+    # A terminal chosen without a printer keeps its own printer, named after it; an empty
+    # variable counts as unset.
+    own = load_settings(path, {"PICKER_PRINTER": ""}, TerminalChoice(terminal="PACK-3"))
+    assert (own.terminal.id, own.terminal.station, own.printer.name) == (
+        "PACK-3", "handoff", "PACK-3",
+    )  # fmt: skip
+    # A printer the file names stays shared unless overridden.
+    named = write(tmp_path, '[terminal]\nid = "T07"\n[printer]\nname = "zebra-1"\n')
+    assert load_settings(named, {"PICKER_TERMINAL": "T08"}).printer.name == "zebra-1"
+
+
+@pytest.mark.parametrize(
+    ("environ", "choice", "message"),
+    [
+        ({}, TerminalChoice(station="kitchen"),
+         "--station: 'kitchen' is not a station; the stations are picking, packing, handoff"),
+        ({"PICKER_STATION": "Packing"}, TerminalChoice(),
+         "PICKER_STATION: 'Packing' is not a station; the stations are picking, packing, handoff"),
+        ({}, TerminalChoice(terminal="T 1"), "--terminal: 'T 1' is no terminal id"),
+        ({"PICKER_TERMINAL": "x" * 17}, TerminalChoice(), "PICKER_TERMINAL: 'xxxxxxxxxxxxxxxxx'"),
+        ({"PICKER_PRINTER": "a/b"}, TerminalChoice(), "PICKER_PRINTER: 'a/b' is no printer name"),
+    ],
+)  # fmt: skip
+def test_a_bad_station_terminal_or_printer_is_refused_naming_where_it_came_from(
+    tmp_path, environ, choice, message
+) -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(write(tmp_path, ""), environ, choice)
+    assert str(err.value).startswith(message)

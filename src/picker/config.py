@@ -2,7 +2,10 @@
 
 Where the file comes from: ``--config PATH``, else ``PICKER_CONFIG``, else ``config.toml`` in the
 current directory, else the built-in defaults (the same values the shipped config.toml documents).
-``PICKER_DATABASE_URL`` overrides ``[database] url``. Any problem is a :class:`ConfigError` whose
+``PICKER_DATABASE_URL`` overrides ``[database] url``; ``PICKER_STATION``, ``PICKER_TERMINAL`` and
+``PICKER_PRINTER`` override ``[terminal] station``, ``[terminal] id`` and ``[printer] name``, and
+the command line's ``picker run --station/--terminal/--printer`` override those (flag > environment
+> file), so one config serves every terminal of a floor. Any problem is a :class:`ConfigError` whose
 message names the file, the key and what is wrong, in one line.
 """
 
@@ -12,7 +15,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -47,6 +50,9 @@ class ConfigError(Exception):
 class DatabaseSettings:
     url: str
     busy_timeout_s: float = 5.0
+    #: Where the URL was set ("PICKER_DATABASE_URL", "/etc/picker/config.toml: [database] url"),
+    #: for a message about a database that is not there.
+    origin: str = ""
 
 
 @dataclass(frozen=True)
@@ -90,11 +96,24 @@ class PrinterSettings:
     poll_s: float = 2.0
 
 
+#: The label's font fallback chain: DejaVu Sans is shipped, the others are found through
+#: fontconfig when installed (Debian: fonts-noto-cjk, fonts-noto-core).
+DEFAULT_LABEL_FONTS = (
+    "DejaVu Sans",
+    "Noto Sans CJK SC",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans Thai",
+)
+
+
 @dataclass(frozen=True)
 class LabelSettings:
     dir: Path = Path("labels")
     format: str = "4x6"
     output: str = "pdf"
+    #: Font families, in the order a character's font is chosen (see printing/font_chain.py).
+    fonts: tuple[str, ...] = DEFAULT_LABEL_FONTS
 
 
 @dataclass(frozen=True)
@@ -249,6 +268,19 @@ class _Reader:
             self.fail(key, "unknown key (check the spelling against the shipped config.toml)")
 
 
+def _font_families(r: _Reader) -> tuple[str, ...]:
+    value = r.table.pop("fonts", list(DEFAULT_LABEL_FONTS))
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v.strip() and v.isprintable() for v in value)
+    ):
+        r.fail("fonts", 'must be a list of font family names, e.g. ["DejaVu Sans", "Noto Sans"]')
+    if len(value) > 20 or any(len(v) > 100 or ":" in v for v in value):
+        r.fail("fonts", "at most 20 family names of at most 100 characters, without ':'")
+    return tuple(" ".join(v.split()) for v in value)
+
+
 def _kind(value: Any) -> str:
     return {
         bool: "true/false",
@@ -273,11 +305,25 @@ def find_config_file(
     return here if here.is_file() else None
 
 
+@dataclass(frozen=True)
+class TerminalChoice:
+    """What the command line says about this terminal (``picker run --station S --terminal ID
+    --printer NAME``); ``None`` leaves the environment's or the file's value."""
+
+    station: str | None = None
+    terminal: str | None = None
+    printer: str | None = None
+
+
 def load_settings(
     path: str | os.PathLike[str] | None = None,
     environ: Mapping[str, str] | None = None,
+    choice: TerminalChoice | None = None,
 ) -> Settings:
-    """Load and validate settings; raises :class:`ConfigError` with a one-line message."""
+    """Load and validate settings; raises :class:`ConfigError` with a one-line message.
+
+    This terminal's station, id and printer name come from ``choice`` (the command line), else
+    ``PICKER_STATION`` / ``PICKER_TERMINAL`` / ``PICKER_PRINTER``, else the file."""
     environ = os.environ if environ is None else environ
     source = find_config_file(path, environ)
     data: dict[str, Any] = {}
@@ -299,7 +345,19 @@ def load_settings(
     else:
         where = "built-in defaults"
         base_dir = Path.cwd()
-    return _settings_from(data, where, source, base_dir, environ)
+    return _settings_from(data, where, source, base_dir, environ, choice or TerminalChoice())
+
+
+def _chosen(
+    flag: str | None, flag_name: str, environ: Mapping[str, str], env_name: str
+) -> tuple[str, str] | None:
+    """The value given on the command line, else in the environment, with where it came from
+    (for the message that refuses it); ``None`` when neither gives one. An empty environment
+    variable counts as not set."""
+    if flag is not None:
+        return flag, flag_name
+    value = environ.get(env_name)
+    return (value, env_name) if value else None
 
 
 def _settings_from(
@@ -308,6 +366,7 @@ def _settings_from(
     source: Path | None,
     base_dir: Path,
     environ: Mapping[str, str],
+    choice: TerminalChoice,
 ) -> Settings:
     sections = {
         "database",
@@ -330,24 +389,50 @@ def _settings_from(
             raise ConfigError(f"{where}: [{key}]: unknown section")
 
     r = _Reader(where, "database", data.get("database", {}))
+    url_in_file = "url" in r.table
     url = r.text("url", "sqlite:///var/picker.db")
     busy = r.number("busy_timeout_s", 5.0, 0.0, 600.0)
     r.done()
     env_url = environ.get("PICKER_DATABASE_URL")
     if env_url:
         url, where_url = env_url, "PICKER_DATABASE_URL"
+        origin = "PICKER_DATABASE_URL"
     else:
         where_url = f"{where}: [database] url"
+        origin = f"[database] url in {where}" if url_in_file else f"the default url ({url})"
+        relative = url.strip().startswith("sqlite:///") and not Path(url.strip()[10:]).is_absolute()
+        if relative:  # where a relative path leads is what surprises (a config elsewhere)
+            origin += (
+                f", a path read from {base_dir}" if source is None else ", read next to that file"
+            )
+            if not url_in_file and source is not None:
+                origin = f"the default url ({url}) read next to {where}"
     database = DatabaseSettings(
-        url=normalise_database_url(url, base_dir, where_url), busy_timeout_s=busy
+        url=normalise_database_url(url, base_dir, where_url), busy_timeout_s=busy, origin=origin
     )
 
     r = _Reader(where, "terminal", data.get("terminal", {}))
     terminal_id = r.text("id", "T01")
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,16}", terminal_id):
         r.fail("id", f"{terminal_id!r} must be 1-16 letters, digits, '-', '_' or '.'")
-    terminal = TerminalSettings(id=terminal_id, station=r.text("station", "picking", STATIONS))
+    station = r.text("station", "picking", STATIONS)
     r.done()
+    given = _chosen(choice.terminal, "--terminal", environ, "PICKER_TERMINAL")
+    if given is not None:
+        terminal_id, origin = given
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,16}", terminal_id):
+            raise ConfigError(
+                f"{origin}: {terminal_id!r} is no terminal id: 1-16 letters, digits, '-', '_' "
+                "or '.'"
+            )
+    given = _chosen(choice.station, "--station", environ, "PICKER_STATION")
+    if given is not None:
+        station, origin = given
+        if station not in STATIONS:
+            raise ConfigError(
+                f"{origin}: {station!r} is not a station; the stations are {', '.join(STATIONS)}"
+            )
+    terminal = TerminalSettings(id=terminal_id, station=station)
 
     r = _Reader(where, "login", data.get("login", {}))
     login = LoginSettings(
@@ -385,7 +470,7 @@ def _settings_from(
         queue=r.text("queue", ""),
         host=r.text("host", ""),
         port=r.integer("port", 9100, 1, 65535),
-        name=r.text("name", "") or terminal.id,
+        name=r.text("name", "") or terminal.id,  # replaced below by --printer / PICKER_PRINTER
         # At most a minute: the print queue takes over a send still going after two.
         timeout_s=r.number("timeout_s", 10.0, 0.5, 60.0),
         poll_s=r.number("poll_s", 2.0, 0.2, 600.0),
@@ -393,6 +478,14 @@ def _settings_from(
     r.done()
     if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", printer.name):
         r.fail("name", f"{printer.name!r} must be 1-64 letters, digits, '-', '_' or '.'")
+    given = _chosen(choice.printer, "--printer", environ, "PICKER_PRINTER")
+    if given is not None:
+        name, origin = given
+        if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", name):
+            raise ConfigError(
+                f"{origin}: {name!r} is no printer name: 1-64 letters, digits, '-', '_' or '.'"
+            )
+        printer = replace(printer, name=name)
     if printer.backend == "lp" and not printer.queue:
         r.fail("queue", 'must name the CUPS queue when backend = "lp"')
     if printer.backend == "tcp" and not printer.host:
@@ -403,6 +496,7 @@ def _settings_from(
         dir=base_dir / r.text("dir", "labels"),
         format=r.text("format", "4x6", LABEL_FORMATS),
         output=r.text("output", "pdf", LABEL_OUTPUTS),
+        fonts=_font_families(r),
     )
     r.done()
 

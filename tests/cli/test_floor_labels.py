@@ -19,7 +19,7 @@ def test_bin_labels_of_a_range_on_4x6_pages(picker, tmp_path) -> None:
     code, out, err = picker("print", "labels", "bins", "--from", "B-01-01-1", "--to",
                             "B-01-02-1", "--format", "4x6", "--out", str(out_file))  # fmt: skip
     assert (code, err) == (0, "")
-    assert out == f"4 bins label(s) on 4 page(s) (4x6) written to {out_file}\n"
+    assert out == f"4 bin labels on 4 pages (4x6) written to {out_file}\n"
     pages = read_pages(out_file.read_bytes())
     assert [p.codes for p in pages] == [["B-01-01-1"], ["B-01-01-2"], ["B-01-01-3"], ["B-01-02-1"]]
     assert {p.size_mm for p in pages} == {(101.6, 152.4)}

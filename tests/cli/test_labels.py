@@ -1,6 +1,7 @@
 """`picker label preview` and `picker bench labels`, run as a user would."""
 
 import json
+import time
 from pathlib import Path
 
 import pypdfium2
@@ -67,6 +68,68 @@ def test_a_broken_layout_or_a_wrong_file_type_is_refused_in_one_line(capsys, con
     code, _, err = run(capsys, config, "label", "preview", "--out", str(tmp_path / "x.txt"))
     assert code != 0 and "give a file ending in .pdf, .png or .zpl" in err
     assert not (tmp_path / "x.txt").exists() and not (tmp_path / "x.pdf").exists()
+
+
+def broken_layouts(tmp_path: Path) -> Path:
+    """A copy of the shipped layouts, two of them broken as a site might break them."""
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for source in LABELS.glob("*.toml"):
+        (folder / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    huge = folder / "4x6.toml"
+    huge.write_text(huge.read_text(encoding="utf-8").replace("size = 14\n", "size = 1e9\n", 1))
+    narrow = folder / "a6.toml"
+    narrow.write_text(
+        narrow.read_text(encoding="utf-8").replace("box = [5, 98, 95, 36]", "box = [5, 98, 30, 36]")
+    )
+    return folder
+
+
+def test_label_check_says_ok_or_names_each_problem(capsys, config, tmp_path) -> None:
+    labelled(config)
+    code, out, err = run(capsys, config, "label", "check")
+    assert code == 0, err
+    assert out.splitlines() == [f"{LABELS / name}.toml: ok" for name in
+                                ("4x6", "a6", "city-a6", "post-4x6", "swift-4x6")]  # fmt: skip
+    folder = broken_layouts(tmp_path)
+    code, out, _ = run(capsys, config, "label", "check", *(str(folder / f"{n}.toml") for n in
+                       ("4x6", "a6", "post-4x6", "city-a6")))  # fmt: skip
+    assert code == 1
+    narrow = (
+        "  barcode.box: is 30 mm wide, too narrow for a tracking number's barcode: "
+        "EE123456785PL needs 44.0 mm with its quiet zones even at 2 dots a bar"
+    )
+    huge = "  blocks.recipient.size: must be at most 144 pt, not 1e+09"
+    assert out.splitlines() == [
+        f"{folder / '4x6.toml'}:", huge,
+        f"{folder / 'a6.toml'}:", narrow,
+        f"{folder / 'post-4x6.toml'}:", huge,  # it extends 4x6
+        f"{folder / 'city-a6.toml'}:", narrow,
+    ]  # fmt: skip
+    code, out, _ = run(capsys, config, "label", "check", str(tmp_path / "nowhere.toml"))
+    assert code == 1 and "no layout 'nowhere'" in out
+
+
+def test_a_preview_with_a_broken_layout_says_what_is_wrong_at_once(capsys, config, tmp_path):
+    folder = broken_layouts(tmp_path)
+    config.write_text(
+        config.read_text(encoding="utf-8") + f'\n[labels]\ndir = "{folder.as_posix()}"\n',
+        encoding="utf-8",
+    )
+    out_file = tmp_path / "x.png"
+    started = time.monotonic()
+    code, _, err = run(capsys, config, "label", "preview", "--layout", "4x6", "--out",
+                       str(out_file))  # fmt: skip
+    assert time.monotonic() - started < 5  # it once drew 1e9 pt text for minutes
+    assert code == 1 and err.strip() == (
+        f"picker: Label layout 4x6: {folder / '4x6.toml'}: blocks.recipient.size: must be at "
+        "most 144 pt, not 1e+09"
+    )
+    code, _, err = run(capsys, config, "label", "preview", "--layout", "a6", "--out",
+                       str(out_file))  # fmt: skip
+    assert code == 1 and err.startswith("picker: Label layout a6: ")
+    assert "barcode.box: is 30 mm wide" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1 and not out_file.exists()
 
 
 def test_bench_labels_reports_rates_against_the_target(capsys, config) -> None:

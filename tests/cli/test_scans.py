@@ -59,7 +59,7 @@ def test_scans_lists_the_journal_of_one_terminal_or_all(capsys, config, db_url, 
     )
     db.dispose()
     code, out, _ = run(capsys, config, "scans")
-    assert code == 0 and "T-0001" in out and "X<GS>Y<ESC>" in out and "2 scan(s)" in out
+    assert code == 0 and "T-0001" in out and "X<GS>Y<ESC>" in out and "2 scans" in out
     assert "\x1b" not in out
     code, out, _ = run(capsys, config, "scans", "--terminal", "T01", "--json")
     [entry] = json.loads(out)["scans"]

@@ -23,7 +23,7 @@ def test_a_new_warehouse_set_up_from_the_example_takes_shop_orders_onto_its_floo
 ) -> None:
     code, out, err = picker("setup", "apply", str(EXAMPLE))
     assert (code, err) == (0, "")
-    assert out.endswith("18 change(s) applied\n")
+    assert out.endswith("18 changes applied\n")
     for args in (
         ("product", "import", str(FIXTURES / "products.csv")),
         ("stock", "import", str(FIXTURES / "stock.csv")),
@@ -43,7 +43,7 @@ def test_a_new_warehouse_set_up_from_the_example_takes_shop_orders_onto_its_floo
 def test_a_dry_run_says_what_would_change_and_changes_nothing(picker) -> None:
     code, out, _ = picker("setup", "apply", "--dry-run", str(EXAMPLE))
     assert code == 0 and "  add 200 totes: T-0001..T-0200\n" in out
-    assert out.endswith("dry run: 18 change(s) would be made; nothing changed\n")
+    assert out.endswith("dry run: 18 changes would be made; nothing changed\n")
     code, out, _ = picker("setup", "export")
     assert "[[couriers]]" not in out and "codes = []" in out
 

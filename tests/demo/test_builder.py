@@ -100,7 +100,8 @@ def test_the_floor_is_consistent_with_itself(db, floor) -> None:
         # Reserved stock is exactly what open pick tasks still have to take.
         open_qty: dict[tuple[int, int], int] = defaultdict(int)
         for t in s.scalars(select(PickTask)):
-            if orders[t.order_id].status in (OrderStatus.ASSIGNED, OrderStatus.PICKING):
+            waiting = (OrderStatus.UNHANDLED, OrderStatus.ASSIGNED, OrderStatus.PICKING)
+            if orders[t.order_id].status in waiting:
                 open_qty[(t.product_id, t.bin_id)] += t.quantity - t.picked - t.short
         for st in s.scalars(select(Stock)):
             assert st.reserved == open_qty.get((st.product_id, st.bin_id), 0)

@@ -42,3 +42,20 @@ def test_many_codes_flow_over_several_pages() -> None:
     pdf.close()
     assert pages >= 3
     assert len(_decode(render_floor_sheet("x", sections))) == 40
+
+
+def test_a_section_of_three_columns_flows_over_pages_with_its_title_repeated() -> None:
+    from tests.printing.pdf_reading import read_pages
+
+    codes = [SheetCode(f"Product {i}", f"400638133{i:03d}"[:12], symbology="ean13")
+             for i in range(1, 61)]  # fmt: skip
+    codes = [SheetCode(c.caption, c.code + _check(c.code), symbology="ean13") for c in codes]
+    pages = read_pages(render_floor_sheet("x", [SheetSection("Products", codes, columns=3)]))
+    assert len(pages) >= 3
+    assert sorted(code for page in pages for code in page.codes) == sorted(c.code for c in codes)
+    assert all("Products (continued)" in page.text for page in pages[1:])
+
+
+def _check(digits: str) -> str:
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(digits))
+    return str(-total % 10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -16,13 +17,17 @@ import zxingcpp
 from PIL import Image
 
 from picker.domain.tracking import mod10_number, range_number, s10_number
+from picker.printing.fonts import register_fonts
 from picker.printing.labels import (
     Address,
     LabelData,
+    LabelError,
     Text,
     clean,
     cod_text,
     compose,
+    fit_block,
+    largest_size,
     raster,
     render_pdf,
     render_png,
@@ -225,10 +230,30 @@ BASE = (LABELS / "4x6.toml").read_text(encoding="utf-8")
         (BASE.replace("text_size = 11", "text_size = 3"), r"barcode\.text_size: must be 0"),
         (BASE.replace("box = [3, 101, 95.6, 37]", "box = [3, 101, 95.6, 12]"),
          r"barcode\.box: leaves .* mm for the bars"),
+        (BASE.replace("size = 14\n", "size = 1e9\n", 1),
+         r"blocks\.recipient\.size: must be at most 144 pt, not 1e\+09"),
+        (BASE.replace("size = 14\n", "size = 200000\n", 1),
+         r"blocks\.recipient\.size: must be at most 144 pt, not 200000"),
+        (BASE.replace("size = 14\n", "size = nan\n", 1),
+         r"blocks\.recipient\.size: must be a number, not nan"),
+        (BASE.replace("module_dots = 3", "module_dots = 200000"),
+         r"barcode\.module_dots: must be at most 10 dots, not 200000"),
+        (BASE.replace("text_size = 11", "text_size = 1e9"),
+         r"barcode\.text_size: must be at most 144 pt"),
+        (BASE.replace("frame_mm = 0.6", "frame_mm = 1e9", 1),
+         r"blocks\.recipient\.frame_mm: must be a line width of 0 to 10 mm"),
+        (BASE.replace("width_mm = 101.6", "width_mm = 1e9"),
+         r"width_mm: must be at most 600 mm, not 1e\+09"),
+        (BASE.replace('caption = "TO"', 'caption = "' + "T" * 500 + '"'),
+         r"blocks\.recipient\.caption: must be at most 20 characters"),
+        (BASE.replace("box = [3, 101, 95.6, 37]", "box = [3, 101, 30, 37]"),
+         r"barcode\.box: is 30 mm wide, too narrow for a tracking number's barcode: "
+         r"EE123456785PL needs 44\.0 mm with its quiet zones even at 2 dots a bar"),
     ],
     ids=["unknown-key", "off-the-label", "box-shape", "unknown-block", "negative-size",
          "thin-bars", "tiny-text", "bad-toml", "text-size-text", "text-size-tiny",
-         "no-room-for-bars"],
+         "no-room-for-bars", "size-1e9", "size-200000", "size-nan", "module-200000",
+         "text-size-1e9", "frame-1e9", "label-1e9", "long-caption", "narrow-barcode"],
 )  # fmt: skip
 def test_a_broken_layout_names_file_key_and_problem(tmp_path: Path, text: str, message: str):
     directory = _write(tmp_path, "mine", text)
@@ -277,3 +302,76 @@ def test_labels_written_by_several_threads_at_once_are_each_whole() -> None:
         [(page, text)] = pdf_pages(pdf)
         assert recipient.name in " ".join(text.split())
         assert decoded(page) == [tracking]
+
+
+def test_every_problem_of_a_layout_is_named_at_once(tmp_path: Path) -> None:
+    broken = (
+        BASE.replace("size = 14\n", "size = 1e9\n", 1)
+        .replace("module_dots = 3", "module_dots = 200000")
+        .replace("box = [3, 101, 95.6, 37]", "box = [3, 101, 30, 37]")
+    )
+    with pytest.raises(LayoutError) as caught:
+        load_layout(_write(tmp_path, "mine", broken), "mine")
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "blocks.recipient.size", "barcode.module_dots", "barcode.box",
+    ]  # fmt: skip
+    assert str(caught.value).count(str(tmp_path / "mine.toml")) == 1
+
+
+def stepped(paragraphs, width_mm, height_mm, size=14.0, min_size=9.0):  # type: ignore[no-untyped-def]
+    """The fitter as it was: every half point down from the size (slow, plainly right)."""
+    from functools import partial
+
+    from picker.printing.fonts import wrap
+    from picker.printing.labels import LEADING, PT_PER_MM, _width_pt
+
+    width, height = width_mm * PT_PER_MM, height_mm * PT_PER_MM
+    s = size
+    while s >= min_size - 1e-9:
+        if len(paragraphs) * s * LEADING <= height + 1e-6 and all(
+            _width_pt(t, s, b) <= width for t, b in paragraphs
+        ):
+            return s, list(paragraphs), True
+        s -= 0.5
+    s = size
+    while s >= 5.0 - 1e-9:
+        lines = [(ln, b) for t, b in paragraphs
+                 for ln in wrap(t, width, partial(_width_pt, size=s, bold=b))]  # fmt: skip
+        if len(lines) * s * LEADING <= height + 1e-6:
+            return s, lines, True
+        s -= 0.5
+    return None
+
+
+def test_text_is_fitted_by_a_bounded_search_whatever_size_is_asked() -> None:
+    street = [("ul. Księcia Janusza Pierwszego Starego 112", False), ("00-100 Łódź", False)]
+    calls: list[float] = []
+
+    def fits(size: float) -> bool:
+        calls.append(size)
+        return size <= 11.5
+
+    assert largest_size(1e9, 5.0, fits) == 11.5
+    assert len(calls) < 40  # a binary search, not two billion steps down from 1e9
+    assert largest_size(14.0, 5.0, lambda s: s <= 3) is None
+    assert largest_size(14.0, 9.0, lambda s: True) == 14.0
+    # The block fitter finds what stepping down half a point at a time finds.
+    register_fonts()
+    for width, height in ((40.0, 20.0), (60.0, 12.0), (90.0, 20.0), (25.0, 30.0), (15.0, 9.0)):
+        expected = stepped(street, width, height)
+        got = fit_block(street, width, height, 14.0, 9.0)
+        assert got == expected if expected is not None else got[2] is False
+    started = time.monotonic()
+    size, _, whole = fit_block(street, 90.0, 40.0, 1e9, 9.0)
+    assert time.monotonic() - started < 1.0 and whole and size < 100
+
+
+def test_a_tracking_number_too_long_for_the_barcode_box_is_refused_in_words() -> None:
+    layout = load_layout(LABELS, "4x6")
+    narrow = replace(layout, barcode=replace(layout.barcode, box=replace(layout.barcode.box, w=50)))
+    compose(narrow, data())  # the usual number fits at 2 dots a bar
+    with pytest.raises(LabelError) as caught:
+        compose(narrow, data(tracking="ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    assert str(caught.value).startswith(
+        "the barcode box is 50 mm wide; tracking number ABCDEFGHIJKLMNOPQRSTUVWXYZ needs"
+    )

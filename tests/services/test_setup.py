@@ -216,12 +216,12 @@ def test_breaking_live_work_is_refused_with_every_reason_and_changes_nothing(db,
     with pytest.raises(SetupRefused) as refused:
         apply(db, breaking, settings)
     assert refused.value.problems == [
-        "zone A cannot retire: 2 active bin(s) are in it (move their stock and retire them "
+        "zone A cannot retire: 2 active bins are in it (move their stock and retire them "
         "first, or keep the zone)",
-        "zone R cannot retire: 1 active bin(s) are in it (move their stock and retire them "
+        "zone R cannot retire: 1 active bin is in it (move their stock and retire them "
         "first, or keep the zone)",
-        "courier POST cannot move from LANE-1 to LANE-7: 1 parcel(s) wait in LANE-1 (hand "
-        "them over first)",
+        "courier POST cannot move from LANE-1 to LANE-7: 1 parcel waits in LANE-1 (hand "
+        "it over first)",
         f"totes in use cannot retire: T-0002 carries {second.number}",
     ]
     assert fingerprint(db) == before
@@ -230,12 +230,11 @@ def test_breaking_live_work_is_refused_with_every_reason_and_changes_nothing(db,
         apply(db, replace(spec, couriers=(replace(post, services=post.services[:1]), city)),
               settings)  # fmt: skip
     assert refused.value.problems == [
-        "service POST/ems cannot retire: 1 order(s) on the floor go with it (ship or move "
-        "them first)",
+        "service POST/ems cannot retire: 1 order on the floor goes with it (ship or move it first)",
     ]
     assert fingerprint(db) == before
-    with pytest.raises(SetupRefused, match=r"^courier POST cannot retire: 1 parcel\(s\) wait "
-                       r"in its lane; 2 order\(s\) on the floor go with it$"):  # fmt: skip
+    with pytest.raises(SetupRefused, match=r"^courier POST cannot retire: 1 parcel waits "
+                       r"in its lane; 2 orders on the floor go with it$"):  # fmt: skip
         apply(db, replace(spec, couriers=(swift, city)), settings)
     assert fingerprint(db) == before and tracking
 

@@ -168,3 +168,14 @@ async def test_a_pickup_closed_on_another_terminal_lets_the_lead_open_a_new_one(
         await burst(pilot, lane.lane)  # a new pickup, and the parcel goes on it
         await burst(pilot, second[0])
         assert feedback(pilot)[0] == "ok", feedback(pilot)
+
+
+async def test_every_key_of_the_handoff_zone_is_shown_on_a_handheld(app_factory) -> None:
+    from tests.tui.test_packing import keys_shown
+
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(40, 16)) as pilot:
+        await to_handoff(pilot)
+        shown = keys_shown(pilot)
+        for key in ("F2 Lead tools", "F4 Undo", "F6 Missing", "F8 Close", "Esc Back", "^Q Quit"):
+            assert key in shown, shown

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 from picker.store.engine import Database
 from picker.store.models import Order, OrderLine, Parcel, PrintJob, Tote
 from picker.tui.screens.pack import PackScreen
+from picker.tui.widgets.big_text import BigText
+from picker.tui.widgets.key_bar import KeyBar
 from tests.services.floor.test_packing import a_packed_parcel
 from tests.tui.conftest import PACKER
 from tests.tui.helpers import burst, feedback, scan, settle, text_of
@@ -69,6 +71,18 @@ async def to_table(pilot, tote: str | None = None) -> PackScreen:  # type: ignor
     return screen
 
 
+def keys_shown(pilot) -> str:  # type: ignore[no-untyped-def]
+    """The key bar's lines (spaces collapsed), checked to be whole on screen: every line within
+    the width, every line inside the terminal."""
+    bar = pilot.app.screen.query_one(KeyBar)
+    width, height = pilot.app.size
+    text = bar.lines(bar.region.width).plain
+    lines = text.split("\n")
+    assert bar.region.width == width and all(len(line) <= width for line in lines), lines
+    assert bar.region.height == len(lines) and bar.region.bottom == height
+    return "\n".join(" ".join(line.split()) for line in lines)
+
+
 async def verify_units(pilot, screen: PackScreen, units: int) -> None:  # type: ignore[no-untyped-def]
     """Scan ``units`` items of the checklist, each line's first barcode, in line order."""
     for _ in range(units):
@@ -101,7 +115,10 @@ async def test_a_single_parcel_order_from_tote_to_lane(app_factory, floor_url) -
         kind, message = feedback(pilot)
         assert kind == "ok", message
         assert f"{number} packed" in message and "lane LANE-" in message
-        assert "LANE LANE-" in text_of(pilot, "#lane")
+        lane = message.rsplit("lane ", 1)[1]
+        assert screen.query_one("#lane-code", BigText).text == lane
+        assert screen.query_one("#lane").display
+        assert f"lane {lane}" in text_of(pilot, "#lane-courier")
         assert "Scan a tote" in str(screen.feedback.render())
     status, parcels, jobs = order_state(floor_url, number)
     assert status == "packed" and [p[:2] for p in parcels] == [(1, "closed")] and jobs == 1
@@ -281,3 +298,149 @@ async def test_a_voided_parcels_label_brings_its_order_back_to_the_table(
         await burst(pilot, tracking)
         assert feedback(pilot)[0] == "ok", feedback(pilot)
         assert screen.view is not None and screen.view.number == number
+
+
+async def test_every_key_of_the_table_and_ctrl_q_are_shown_on_a_handheld(
+    app_factory, floor_url
+) -> None:
+    _, tote = picked_order(floor_url, units=1)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        assert "^Q Quit" in keys_shown(pilot)  # the login screen
+        await scan(pilot, PACKER[0])
+        await scan(pilot, PACKER[3])
+        assert "^Q Quit" in keys_shown(pilot)  # home
+        await to_table(pilot, tote)
+        shown = keys_shown(pilot)
+        for key in ("F3 Box", "F4 Undo", "F5 Addr OK", "F7 New parcel", "F8 Close",
+                    "F9 To lead", "Esc Back", "^Q Quit"):  # fmt: skip
+            assert key in shown, shown
+        assert len(shown.split("\n")) == 2  # wrapped onto a second line, not cut
+    async with app_factory().run_test(size=(80, 24)) as pilot:
+        assert "^Q Quit" in keys_shown(pilot)
+        assert " ^Q  Quit" in pilot.app.screen.query_one(KeyBar).lines(80).plain  # roomy
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert not pilot.app.is_running
+
+
+def screen_text(pilot) -> list[str]:  # type: ignore[no-untyped-def]
+    """The terminal's lines as the packer sees them (what is scrolled away or covered is not
+    there)."""
+    import io
+
+    from rich.console import Console
+
+    app = pilot.app
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text().split("\n")[:height]
+
+
+def on_screen(pilot, *texts: str) -> None:  # type: ignore[no-untyped-def]
+    """Each of ``texts`` is on one line of the screen, whole."""
+    lines = screen_text(pilot)
+    for text in texts:
+        assert any(text in line for line in lines), f"{text!r} not on screen:\n" + "\n".join(lines)
+
+
+def picked_with_most_lines(url: str) -> tuple[str, str]:
+    """(number, tote) of the picked order with the most lines."""
+    db = Database(url)
+    try:
+        with db.read() as s:
+            lines = (
+                select(func.count())
+                .where(OrderLine.order_id == Order.id)
+                .correlate(Order)
+                .scalar_subquery()
+            )
+            row = s.execute(
+                select(Order.number, Tote.code)
+                .join(Tote, Tote.order_id == Order.id)
+                .where(Order.status == "picked")
+                .order_by(lines.desc(), Order.id)
+                .limit(1)
+            ).one()
+        return row.number, row.code
+    finally:
+        db.dispose()
+
+
+async def test_on_a_handheld_the_address_stays_in_sight_and_the_checklist_follows_the_scans(
+    app_factory, floor_url
+) -> None:
+    number, tote = picked_with_most_lines(floor_url)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await to_table(pilot, tote)
+        view = screen.view
+        assert view is not None and len(view.lines) >= 3, "a checklist longer than the room"
+        address = [line[:30] for line in view.ship_to]
+        on_screen(pilot, number, *address, "? confirm: F5")
+        for _ in range(view.units):
+            nxt = next(ln for ln in screen.view.lines if ln.left)  # type: ignore[union-attr]
+            on_screen(pilot, f"{nxt.verified}/{nxt.quantity} {nxt.sku}", *address)
+            await verify_units(pilot, screen, 1)
+        await pilot.press("f3")  # the boxes listed by the barcode on the floor sheet, numbered
+        await settle(pilot)
+        on_screen(pilot, "1 BOX-ENVM Bubble envelope M 20 g", "3 BOX-M Carton M 250 g")
+        await pilot.press("3", "enter")
+        await settle(pilot)
+        assert feedback(pilot) == ("ok", "Parcel 1: Carton M (250 g)")
+        await weigh(pilot, screen)
+        on_screen(pilot, *address, "? confirm: F5", "Parcel 1:")
+        assert screen.feedback.next_step.startswith("Confirm the address")
+    assert order_state(floor_url, number)[0] == "packing"
+
+
+async def test_f9_names_the_order_and_lists_the_reasons_on_a_handheld(
+    app_factory, floor_url
+) -> None:
+    from picker.tui.screens.pack import REASONS
+
+    number, tote = picked_order(floor_url, units=2)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await to_table(pilot, tote)
+        await pilot.press("f9")
+        await settle(pilot)
+        on_screen(pilot, f"Send {number} to the lead?")
+        on_screen(pilot, *(f"{i} {reason}" for i, reason in enumerate(REASONS, 1)))
+        keys = screen_text(pilot)[-2:]
+        assert "Esc Back" in " ".join(" ".join(keys).split())  # how to go on packing instead
+        await pilot.press("escape")  # not after all: the order as it was, address in sight
+        await settle(pilot)
+        assert screen.entry is None and order_state(floor_url, number)[0] == "packing"
+        on_screen(pilot, screen.view.ship_to[0][:30])  # type: ignore[union-attr]
+        await pilot.press("f9")
+        await pilot.press("3", "enter")
+        await settle(pilot)
+        kind, message = feedback(pilot)
+        assert kind == "error" and f"{number} is on hold for the lead (item damaged)" in message
+    db = Database(floor_url)
+    try:
+        with db.read() as s:
+            reasons = s.scalar(select(Order.hold_reasons).where(Order.number == number))
+    finally:
+        db.dispose()
+    assert order_state(floor_url, number)[0] == "on_hold" and "item damaged" in str(reasons)
+
+
+async def test_the_lane_is_drawn_big_when_the_order_is_packed(app_factory, floor_url) -> None:
+    from picker.tui.widgets.big_text import big_lines
+
+    number, tote = picked_order(floor_url, units=1)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await to_table(pilot, tote)
+        lane, courier = screen.view.lane, screen.view.courier_name  # type: ignore[union-attr]
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-S")
+        await weigh(pilot, screen)
+        await burst(pilot, "CMD-OK")  # everything done: it closes by itself
+        assert f"{number} packed" in feedback(pilot)[1]
+        on_screen(pilot, *big_lines(lane), f"{courier} · lane {lane}")
+        await burst(pilot, "CMD-UNDO")  # a refusal keeps the lane in sight
+        on_screen(pilot, *big_lines(lane))

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from picker.services.actors import Actor
 from picker.services.orders import lead_actions
 from picker.store.engine import Database
-from picker.store.models import Order, OrderLine, Tote
+from picker.store.models import Operator, Order, OrderLine, Tote
 from picker.tui.screens.pick import PickScreen
 from picker.tui.screens.queue import QueueScreen
 from tests.conftest import NOW
 from tests.tui.conftest import PICKER
-from tests.tui.helpers import burst, feedback, scan, settle
+from tests.tui.helpers import burst, feedback, feedback_text, scan, settle, text_of
 
 
 def give_orders(url: str, n: int, *, min_units: int = 1) -> list[str]:
@@ -20,6 +22,7 @@ def give_orders(url: str, n: int, *, min_units: int = 1) -> list[str]:
     db = Database(url)
     try:
         with db.read() as s:
+            mine = select(Operator.id).where(Operator.badge == PICKER[0]).scalar_subquery()
             units = (
                 select(func.sum(OrderLine.quantity))
                 .where(OrderLine.order_id == Order.id)
@@ -29,6 +32,7 @@ def give_orders(url: str, n: int, *, min_units: int = 1) -> list[str]:
                 s.scalars(
                     select(Order.number)
                     .where(Order.status == "assigned", units >= min_units)
+                    .where(Order.assignee_id.is_distinct_from(mine))
                     .order_by(Order.id)
                     .limit(n)
                 )
@@ -241,3 +245,111 @@ async def test_enter_on_the_queue_picks_what_is_started_and_the_queue_is_kept(
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is queue  # the same screen, its list read again
+
+
+def screen_lines(pilot) -> list[str]:  # type: ignore[no-untyped-def]
+    """The screen as the operator sees it, line by line (what a snapshot would show)."""
+    import io
+
+    from rich.console import Console
+
+    app = pilot.app
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text(styles=False).splitlines()
+
+
+def queue_rows(pilot) -> list[str]:  # type: ignore[no-untyped-def]
+    """The lines of the picker queue's list, as drawn."""
+    region = pilot.app.screen.query_one("#orders").region
+    return screen_lines(pilot)[region.y : region.bottom]
+
+
+def highlighted(queue: QueueScreen) -> str | None:
+    from textual.widgets import OptionList
+
+    orders = queue.query_one("#orders", OptionList)
+    assert orders.highlighted is not None
+    return orders.get_option_at_index(orders.highlighted).id
+
+
+async def test_the_queue_on_a_handheld_shows_an_order_a_line_and_the_prompt(
+    app_factory, floor_url
+) -> None:
+    numbers = give_orders(floor_url, 6)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        await to_queue(pilot)
+        await burst(pilot, "T-0991")  # one started, five to start
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        lines, rows = screen_lines(pilot), queue_rows(pilot)
+        for number in numbers:
+            [row] = [ln for ln in rows if number in ln]  # one line each, all in sight
+            assert re.search(r"\d+/\d+u +(\d\d:\d\d|LATE)$", row.rstrip()), row
+        assert "6 orders for you, 1 started" in lines[1]
+        waiting = queue._next_to_start()
+        assert waiting is not None
+        assert any(f"Scan an empty tote for {waiting.number}" in ln for ln in lines)
+        assert "⏎ Pick" in lines[-1]  # Enter: what finishes the queue's part
+
+
+async def test_the_highlighted_order_is_the_one_the_prompt_names(app_factory, floor_url) -> None:
+    give_orders(floor_url, 4)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        await to_queue(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+
+        def named() -> str:
+            found = re.search(r"Scan an empty tote for (\S+)", feedback_text(pilot))
+            assert found, feedback_text(pilot)
+            return found.group(1)
+
+        assert highlighted(queue) == named() == queue.entries[0].number
+        await burst(pilot, "T-0991")  # the first starts and goes to the top, started
+        started = queue.entries[0]
+        assert started.started and highlighted(queue) == named() != started.number
+        for key in ("down", "down", "up", "up", "up", "up"):  # never onto the started order
+            await pilot.press(key)
+            assert highlighted(queue) == named() != started.number
+        await pilot.press("down", "down")
+        chosen = named()
+        await burst(pilot, "T-0992")  # the tote starts the order the prompt named
+        assert next(e for e in queue.entries if e.number == chosen).tote == "T-0992"
+        assert highlighted(queue) == named()
+
+
+async def test_after_the_last_pickup_of_the_day_the_queue_says_late_in_red(
+    app_factory, floor_url
+) -> None:
+    from picker.tui.screens.queue import LATE_STYLE, cutoff_words
+
+    numbers = give_orders(floor_url, 2)
+    app = app_factory()
+    tz = app.settings.warehouse.tz
+    app.clock = lambda: NOW.astimezone(tz).replace(hour=23, minute=0).astimezone(NOW.tzinfo)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await to_queue(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        for number in numbers:
+            [row] = [ln for ln in queue_rows(pilot) if number in ln]
+            assert row.rstrip().endswith("LATE") and " min" not in row
+        late = cutoff_words(queue.entries[0], app.clock(), tz)
+        assert late.plain == "LATE" and late.style == LATE_STYLE
+
+
+async def test_the_queue_counts_in_words_one_order_two_orders(app_factory, floor_url) -> None:
+    give_orders(floor_url, 1)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_queue(pilot)
+        assert text_of(pilot, "#summary") == "1 order for you"
+        assert feedback(pilot) == ("info", "1 order to start")
+        give_orders(floor_url, 1)  # the lead hands over another one
+        await pilot.press("f5")
+        await settle(pilot)
+        assert text_of(pilot, "#summary") == "2 orders for you"

@@ -113,6 +113,28 @@ def test_picker_queue(snap_compare, app_factory, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_picker_queue_of_six_after_the_last_pickup(snap_compare, app_factory, size) -> None:
+    """Six orders, one started, all LATE in red: each on one line, the prompt in sight."""
+    from tests.conftest import NOW
+    from tests.tui.test_picking import give_orders
+
+    app = app_factory()
+    tz = app.settings.warehouse.tz
+    app.clock = lambda: NOW.astimezone(tz).replace(hour=23, minute=0).astimezone(NOW.tzinfo)
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        give_orders(pilot.app.db.url, 6)
+        await scan(pilot, PICKER[0])
+        await scan(pilot, PICKER[3])
+        await pilot.press("enter")
+        await settle(pilot)
+        await burst(pilot, "T-0991")
+        await steady(pilot)
+
+    assert snap_compare(app, terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
 def test_pick_screen(snap_compare, app_factory, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         await _queue_of_three(pilot)
@@ -188,6 +210,34 @@ def test_packing_closed_with_lane(snap_compare, app_factory, size) -> None:
         await burst(pilot, "BOX-M")
         await weigh(pilot, screen)
         await burst(pilot, "CMD-OK")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_f9_names_the_order_and_lists_the_reasons(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _packing_in_progress(pilot)
+        await pilot.press("f9")
+        await settle(pilot)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_packing_address_to_confirm(snap_compare, app_factory, size) -> None:
+    """Everything but the address done: the address, the step, F5 and F9 all in sight."""
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        from tests.tui.test_packing import verify_units, weigh
+
+        await _packing_in_progress(pilot)
+        screen = pilot.app.screen
+        await verify_units(pilot, screen, 1)
+        await burst(pilot, "BOX-M")
+        await weigh(pilot, screen)
         await steady(pilot)
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=run)

@@ -76,7 +76,49 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+#: The exit status of a command whose output's reader went away (``picker order list | head
+#: -1``), as Unix tools killed by SIGPIPE report it (128 + 13).
+EXIT_PIPE_CLOSED = 141
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``picker`` command; its exit status."""
+    try:
+        try:
+            code = _main(argv)
+        finally:  # here, not at exit (also after --help): a reader gone is answered quietly
+            sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        if not _stdout_closed():
+            raise  # another pipe or socket (a printer): not ours to hush
+        return _pipe_closed()
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe nobody reads any more (poll says POLLERR)."""
+    import select
+
+    try:
+        poll = select.poll()
+        poll.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(event & select.POLLERR for _, event in poll.poll(0))
+    except (OSError, ValueError, AttributeError):  # no file behind it (a test's capture)
+        return False
+
+
+def _pipe_closed() -> int:
+    """Stop writing quietly, as ``head`` expects of a command it stopped reading: what is left
+    in the buffer goes to /dev/null (else Python's own flush at exit complains)."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_PIPE_CLOSED
+
+
+def _main(argv: Sequence[str] | None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     for n, arg in enumerate(given, start=1):
         try:
@@ -89,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_USAGE
     args = _parser().parse_args(given)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config, choice=run.terminal_choice(args))
         return args.handler(args, settings)
     except ConfigError as exc:
         print(f"picker: configuration: {printable_lines(str(exc))}", file=sys.stderr)
@@ -101,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("picker: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # the last line of defence: words, not a traceback
+        if isinstance(exc, BrokenPipeError) and _stdout_closed():
+            return _pipe_closed()  # the reader of our output went away (| head): no error
         from picker.services.errors import describe_failure
 
         message = describe_failure(exc)

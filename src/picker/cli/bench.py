@@ -116,7 +116,7 @@ def _bench_database(args: argparse.Namespace, settings: Settings, name: str) -> 
     if url.startswith("sqlite:///") and not from_env and not args.database and not reuse:
         for suffix in ("", "-wal", "-shm"):
             Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    db = open_database(settings, _normalise(url))
+    db = open_database(settings, _normalise(url), create=True)
     if from_env:
         from sqlalchemy import inspect, text
 

@@ -8,7 +8,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK
 from picker.cli.progress import ProgressBar
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import plural, printable
 
 
 def add_check(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,7 +30,7 @@ def _check(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
     for f in findings:
         print(f"{'ok ' if not f.broken else 'BROKEN'} {f.name}"
-              + (f": {f.broken} row(s)" if f.broken else ""))  # fmt: skip
+              + (f": {plural(f.broken, 'row')}" if f.broken else ""))  # fmt: skip
         for example in f.examples:
             print(f"       {printable(example)}")
     broken = sum(1 for f in findings if f.broken)

@@ -22,7 +22,8 @@ def _db(args: argparse.Namespace, settings: Settings) -> int:
     from picker.store import migrate
     from picker.store.engine import describe_url
 
-    db = open_database(settings)
+    # upgrade and check make the database they are pointed at; current only looks.
+    db = open_database(settings, create=args.db_command != "current")
     where = describe_url(db.url)
     if args.db_command == "upgrade":
         before = migrate.current_revision(db.engine)

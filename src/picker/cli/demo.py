@@ -11,6 +11,7 @@ from picker.cli.database import open_database
 from picker.cli.errors import EXIT_OK
 from picker.cli.progress import ProgressBar
 from picker.config import Settings
+from picker.domain.text import plural
 
 
 def add_demo(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,9 +29,9 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     from picker.demo.builder import build_demo
     from picker.store.engine import describe_url
 
-    db = open_database(settings)
+    db = open_database(settings, create=True)
     print(
-        f"Building a demo floor of {args.orders:,} orders (seed {args.seed}) in "
+        f"Building a demo floor of {plural(args.orders, 'order')} (seed {args.seed}) in "
         f"{describe_url(db.url)}"
     )
     result = build_demo(
@@ -39,7 +40,7 @@ def _demo(args: argparse.Namespace, settings: Settings) -> int:
     print(
         f"Done in {result.seconds:.1f} s: {result.products} products, {result.bins} bins, "
         f"{result.couriers} couriers, {result.packaging} packaging types, {result.totes} totes, "
-        f"{result.orders:,} orders."
+        f"{plural(result.orders, 'order')}."
     )
     print("Orders by status: " + ", ".join(f"{k} {v:,}" for k, v in result.by_status.items()))
     settings.var_dir.mkdir(parents=True, exist_ok=True)

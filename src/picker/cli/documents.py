@@ -8,6 +8,7 @@ manifest printed again (a lead)."""
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,7 +20,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK
 from picker.cli.output import to_json
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import plural, printable
 
 
 def add_print(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -103,6 +104,13 @@ def add_label(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     which.add_argument("--sample", action="store_true", help="a realistic sample parcel (default)")
     which.add_argument("--parcel", metavar="ID", help="a real parcel: tracking number or id")
     lp.add_argument("--out", metavar="FILE", required=True, help="FILE.pdf, FILE.png or FILE.zpl")
+    lc = label.add_parser(
+        "check",
+        help="check layout files: each one's problems, or ok (exit 1 on problems)",
+        description="Read each layout as a parcel close would, and draw the sample parcel with "
+        "it: every problem named with its key. No file: every layout in [labels] dir.",
+    )
+    lc.add_argument("files", nargs="*", metavar="FILE", help="layout files (.toml)")
 
 
 # --- print -------------------------------------------------------------------------------------
@@ -115,6 +123,21 @@ def _print(args: argparse.Namespace, settings: Settings) -> int:
         return _print_command(args, settings, db)
     finally:
         db.dispose()
+
+
+#: Order numbers a pick list file is named after; more are counted ("-and-3-more").
+_NAMED_IN_FILE = 3
+
+
+def picklist_file_name(numbers: Sequence[str]) -> str:
+    """The file name of the pick lists of ``numbers``, after all of them when they are few:
+    ``picklist-PO-1.pdf``, ``picklist-PO-1-PO-2.pdf``, ``picklist-PO-1-and-3-more.pdf``. An
+    order number is typed by a person: anything but letters, digits, '.', '_' and '-' becomes
+    '_', so it cannot lead the file elsewhere."""
+    safe = [re.sub(r"[^A-Za-z0-9._-]", "_", n).lstrip(".") or "_" for n in numbers]
+    if len(safe) <= _NAMED_IN_FILE:
+        return f"picklist-{'-'.join(safe)}.pdf"
+    return f"picklist-{safe[0]}-and-{len(safe) - 1}-more.pdf"
 
 
 #: The use-case of each ``picker print`` command that acts with a role's authority.
@@ -135,10 +158,11 @@ def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int
     if command == "picklist":
         from picker.services.printjobs.pick_lists import write_pick_lists
 
-        default = settings.var_dir / "print" / f"picklist-{args.numbers[0]}.pdf"
+        numbers = list(dict.fromkeys(args.numbers))  # an order named twice prints once
+        default = settings.var_dir / "print" / picklist_file_name(numbers)
         path = Path(args.output) if args.output else default
-        write_pick_lists(db, args.numbers, path)
-        print(f"{len(args.numbers)} pick list(s) written to {path}")
+        write_pick_lists(db, numbers, path)
+        print(f"{plural(len(numbers), 'pick list')} written to {path}")
     elif command == "queue":
         rows = print_queue.jobs(db, status=args.status, limit=args.last, printer=args.printer)
         _print_jobs(rows, args.json)
@@ -158,8 +182,8 @@ def _print_command(args: argparse.Namespace, settings: Settings, db: Any) -> int
 
         done = write_floor_labels(db, args.kind, Path(args.out), sheet=args.format,
                                   first=args.first, last=args.last)  # fmt: skip
-        print(f"{done.count} {args.kind} label(s) on {done.pages} page(s) ({args.format}) "
-              f"written to {done.path}")  # fmt: skip
+        print(f"{plural(done.count, _LABEL_KINDS[args.kind] + ' label')} on "
+              f"{plural(done.pages, 'page')} ({args.format}) written to {done.path}")  # fmt: skip
     else:
         return _print_run(args, settings, db)
     return EXIT_OK
@@ -184,7 +208,16 @@ def _print_jobs(rows: Sequence[Any], as_json: bool) -> None:
         print(f"{r.id:>6} {r.created_at:%Y-%m-%d %H:%M} {r.kind:<12} {printable(r.printer):<10} "
               f"{r.status:<9} {r.attempts:>5}  {document}"
               + (f" — {printable(why)}" if why else ""))  # fmt: skip
-    print(f"{len(rows)} job(s)")
+    print(plural(len(rows), "job"))
+
+
+def _waiting(jobs: int) -> str:
+    return f"{plural(jobs, 'job')} {'waits' if jobs == 1 else 'wait'}"
+
+
+#: ``print labels KIND``: what one label of the kind is called.
+_LABEL_KINDS = {"bins": "bin", "totes": "tote", "lanes": "lane", "packaging": "packaging",
+                "badges": "badge"}  # fmt: skip
 
 
 def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
@@ -201,10 +234,10 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
         for job_id in done.printed:
             print(f"job {job_id} printed on {name}")
         if done.down:
-            print(f"{printable(done.down)}; {done.queued} job(s) wait", file=sys.stderr)
+            print(f"{printable(done.down)}; {_waiting(done.queued)}", file=sys.stderr)
         if not args.watch:
             if not done.printed and not done.down:
-                print(f"nothing due for {name} ({done.queued} job(s) wait)")
+                print(f"nothing due for {name} ({_waiting(done.queued)})")
             return EXIT_OK if not done.down else EXIT_FAILED
         time.sleep(settings.printer.poll_s)
 
@@ -224,7 +257,7 @@ def _parcel(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
     jobs = ""
     if done.cancelled_jobs:
-        jobs += f"; {done.cancelled_jobs} label job(s) not yet printed cancelled"
+        jobs += f"; {plural(done.cancelled_jobs, 'label job')} not yet printed cancelled"
     if done.printing_jobs:
         jobs += "; its label is printing right now: take it off the parcel"
     print(f"parcel {printable(done.tracking_no)} of {done.order_number} voided{jobs}. "
@@ -263,6 +296,9 @@ def _manifest(args: argparse.Namespace, settings: Settings) -> int:
 def _label(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.printjobs.labels import preview
 
+    if args.label_command == "check":
+        return _label_check(args, settings)
+
     db = None
     if args.courier or args.parcel:
         db = open_database(settings)
@@ -277,3 +313,26 @@ def _label(args: argparse.Namespace, settings: Settings) -> int:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     print(f"label {done.tracking} (layout {done.layout}) written to {done.path}")
     return EXIT_OK
+
+
+def _label_check(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.printjobs.labels import check_layouts, fonts
+
+    chain = fonts(settings)
+    print(f"fonts: {', '.join(chain.families)}", file=sys.stderr)
+    for missing in chain.missing:
+        print(f"font not used: {printable(missing)}", file=sys.stderr)
+    checks = check_layouts(settings, [Path(f) for f in args.files])
+    if not checks:
+        print(f"no layouts in {settings.labels.dir}", file=sys.stderr)
+        return EXIT_FAILED
+    for check in checks:
+        if not check.problems:
+            print(f"{printable(str(check.path))}: ok")
+        else:
+            print(f"{printable(str(check.path))}:")
+            for problem in check.problems:
+                print(f"  {printable(problem)}")
+        for warning in check.warnings:
+            print(f"  warning: {printable(warning)}")
+    return EXIT_FAILED if any(c.problems for c in checks) else EXIT_OK

@@ -19,7 +19,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK, CliError
 from picker.cli.progress import ProgressBar
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import plural, printable
 
 
 def add_import(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +50,28 @@ def add_product(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     parser.set_defaults(handler=_product)
     product = parser.add_subparsers(dest="product_command", metavar="ACTION", required=True)
     product.add_parser("import", help="create or update products from a CSV").add_argument("file")
+    pl = product.add_parser(
+        "list",
+        help="products by SKU: barcodes, stock, bins, open orders",
+        description="Products by SKU, each with its barcodes, stock on hand and reserved (all "
+        "bins), the bins it lies in and how many open orders (not yet handed to the courier) "
+        "want it.",
+    )
+    pl.add_argument(
+        "--search", metavar="TEXT", help="only products whose SKU or name contains TEXT (any "
+        "case), or with the barcode TEXT",
+    )  # fmt: skip
+    pl.add_argument("--limit", type=count, help="at most this many")
+    pl.add_argument("--format", choices=("table", "json"), default="table")
+    ps = product.add_parser(
+        "show",
+        help="one product: barcodes, bins with stock and reserved, open orders",
+        description="One product, by its SKU or one of its barcodes: its barcodes, its pick "
+        "faces and other bins each with stock on hand and reserved, and the open orders that "
+        "want it.",
+    )
+    ps.add_argument("code", metavar="SKU|BARCODE")
+    ps.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def add_stock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -150,10 +172,82 @@ def _bin(args: argparse.Namespace, settings: Settings) -> int:
 def _product(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.intake.catalogue import import_products
 
+    if args.product_command in ("list", "show"):
+        return _product_view(args, settings)
+
     def run(db: Any, actor: Any, data: bytes, name: str, progress: Any) -> Any:
         return import_products(db, actor, data, file_name=name, progress=progress)
 
     return _catalogue_file(args, settings, "products", run, ("created", "updated"))
+
+
+def _product_view(args: argparse.Namespace, settings: Settings) -> int:
+    """``product list`` and ``product show``: reading only, open to anyone."""
+    from picker.cli.output import to_json
+    from picker.services import products
+
+    db = open_database(settings)
+    require_head(db)
+    try:
+        if args.product_command == "list":
+            found = products.list_products(db, search=args.search, limit=args.limit)
+            if args.format == "json":
+                print(to_json({"products": [p.as_json() for p in found]}))
+            else:
+                _print_products(found)
+        else:
+            detail = products.product_detail(db, args.code)
+            if args.format == "json":
+                print(to_json(detail.as_json()))
+            else:
+                _print_product(detail)
+    finally:
+        db.dispose()
+    return EXIT_OK
+
+
+def _cut(text: str, width: int) -> str:
+    text = printable(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _print_products(found: Sequence[Any]) -> None:
+    print(f"{'sku':<16} {'name':<28} {'barcode':<16} {'on hand':>7} {'reserved':>8} "
+          f"{'bins':>4} {'open orders':>11}")  # fmt: skip
+    for p in found:
+        barcode = p.barcodes[0] if p.barcodes else "-"
+        if len(p.barcodes) > 1:
+            barcode += f" +{len(p.barcodes) - 1}"
+        print(f"{_cut(p.sku, 16):<16} {_cut(p.name, 28):<28} {printable(barcode):<16} "
+              f"{p.on_hand:>7} {p.reserved:>8} {p.bins:>4} {p.open_orders:>11}")  # fmt: skip
+    print(plural(len(found), "product"))
+
+
+def _print_product(d: Any) -> None:
+    p = d.summary
+    print(f"{printable(p.sku)}  {printable(p.name)}")
+    traits = [f"{p.weight_g} g"]
+    traits += ["fragile"] if p.fragile else []
+    traits += [] if p.ships else ["does not ship (recorded on orders, never picked)"]
+    traits += [] if p.active else ["retired"]
+    print("; ".join(traits))
+    print("barcodes: " + (", ".join(printable(b) for b in p.barcodes) or "none"))
+    for title, bins in (("pick face", d.pick_faces), ("other bins", d.other_bins)):
+        if not bins:
+            print(f"{title}: none")
+            continue
+        print(f"{title}:")
+        for b in bins:
+            role = "" if b.role == "pick" else f"  ({b.role})"
+            retired = "  (bin retired)" if not b.active else ""
+            print(f"  {printable(b.bin):<14} on hand {b.on_hand:>5}  reserved {b.reserved:>5}"
+                  f"{role}{retired}")  # fmt: skip
+    free = p.on_hand - p.reserved
+    print(f"stock: {p.on_hand} on hand, {p.reserved} reserved, {free} free, in "
+          f"{plural(p.bins, 'bin')}")  # fmt: skip
+    numbers = ", ".join(d.open_order_numbers)
+    more = " …" if p.open_orders > len(d.open_order_numbers) else ""
+    print(f"open orders: {p.open_orders}" + (f" ({numbers}{more})" if numbers else ""))
 
 
 def _catalogue_file(

@@ -14,7 +14,7 @@ from picker.cli.acting import named_badge, operator_actor, refusal
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import plural, printable
 
 
 def add_operator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -67,7 +67,7 @@ def _operator(args: argparse.Namespace, settings: Settings) -> int:
                 state = "active"
             roles = ",".join(sorted(r.roles))
             print(f"{r.badge:<12} {roles:<20} {state:<22} {printable(r.name)}")
-        print(f"{len(rows)} operator(s)")
+        print(plural(len(rows), "operator"))
     elif args.op_command == "disable":
         actor = operator_actor(args, settings, db, "operator disable", "auth.disable_operator")
         auth.disable_operator(db, actor, args.badge)

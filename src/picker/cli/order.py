@@ -14,7 +14,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
-from picker.domain.text import printable, spreadsheet_cell
+from picker.domain.text import plural, printable, spreadsheet_cell
 
 
 def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -94,7 +94,7 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         done = lead_actions.assign_ready_orders(db, actor, settings=settings)
         for a in done:
             print(f"{a.order_number} → {a.badge}")
-        print(f"{len(done)} order(s) assigned")
+        print(f"{plural(len(done), 'order')} assigned")
     db.dispose()
     return EXIT_OK
 
@@ -137,7 +137,7 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
         print(f"{o.number:<11} {o.status:<10} {o.placed_at:%Y-%m-%d %H:%M} {name:<22} "
               f"{printable(o.country):<2} {o.courier or '-':<6} {o.units:>5} {total:>12} "
               f"{o.assignee or '-':<9} {printable('; '.join(o.hold_reasons))}")  # fmt: skip
-    print(f"{len(found)} order(s)")
+    print(plural(len(found), "order"))
 
 
 def _print_detail(d: Any) -> None:

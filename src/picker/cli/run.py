@@ -6,12 +6,45 @@ import argparse
 
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK
-from picker.config import Settings
+from picker.config import STATIONS, Settings, TerminalChoice
 
 
 def add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    sub.add_parser("run", help="start the terminal (the default)").set_defaults(
-        handler=start_terminal
+    p = sub.add_parser(
+        "run",
+        help="start the terminal (the default)",
+        description="Start the terminal. --station, --terminal and --printer choose this "
+        "terminal's station, id and printer over $PICKER_STATION, $PICKER_TERMINAL, "
+        "$PICKER_PRINTER and the config file, so one config serves every terminal: "
+        "picker run --station packing --terminal PACK-1",
+    )
+    p.add_argument(
+        "--station",
+        metavar="STATION",
+        help=f"the station this terminal stands at: {', '.join(STATIONS)} "
+        "(default: $PICKER_STATION, else [terminal] station)",
+    )
+    p.add_argument(
+        "--terminal",
+        metavar="ID",
+        help="this terminal's id, unique on the floor (default: $PICKER_TERMINAL, else "
+        "[terminal] id)",
+    )
+    p.add_argument(
+        "--printer",
+        metavar="NAME",
+        help="the printer's name its jobs are queued under (default: $PICKER_PRINTER, else "
+        "[printer] name, else the terminal's id)",
+    )
+    p.set_defaults(handler=start_terminal)
+
+
+def terminal_choice(args: argparse.Namespace) -> TerminalChoice:
+    """What ``picker run`` was told about this terminal (nothing, for other commands)."""
+    return TerminalChoice(
+        station=getattr(args, "station", None),
+        terminal=getattr(args, "terminal", None),
+        printer=getattr(args, "printer", None),
     )
 
 

@@ -10,7 +10,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK
 from picker.cli.output import to_json
 from picker.config import Settings
-from picker.domain.text import printable
+from picker.domain.text import plural, printable
 
 
 def add_scans(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -57,7 +57,7 @@ def _scans(args: argparse.Namespace, settings: Settings) -> int:
               f"{printable(e.screen):<12} {e.kind:<10} {e.result:<8} "
               f"{printable(visible(e.raw))}"
               + (f"  ({printable(e.message)})" if e.message else ""))  # fmt: skip
-    print(f"{len(entries)} scan(s)")
+    print(plural(len(entries), "scan"))
     return EXIT_OK
 
 

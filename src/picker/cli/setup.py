@@ -11,7 +11,7 @@ from picker.cli.acting import feed_actor
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from picker.config import Settings
-from picker.domain.text import printable, printable_lines
+from picker.domain.text import plural, printable, printable_lines
 
 
 def add_setup(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -87,9 +87,9 @@ def _apply(args: argparse.Namespace, settings: Settings) -> int:
     if not n:
         print(f"{path}: the floor already matches; nothing to change")
     elif report.dry_run:
-        print(f"dry run: {n} change(s) would be made; nothing changed")
+        print(f"dry run: {plural(n, 'change')} would be made; nothing changed")
     else:
-        print(f"{n} change(s) applied")
+        print(f"{plural(n, 'change')} applied")
     for warning in report.warnings:
         print(f"warning: {printable(warning)}", file=sys.stderr)
     return EXIT_OK

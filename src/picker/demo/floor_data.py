@@ -12,6 +12,7 @@ from datetime import time
 
 from faker import Faker
 
+from picker.config import IntakeSettings, PickingSettings
 from picker.domain.statuses import OrderStatus
 
 S = OrderStatus
@@ -117,12 +118,11 @@ NOTES = [
     "Gift — no invoice in the parcel please.",
 ]
 GIFTS = ["Happy birthday!", "All the best, from all of us.", "Wszystkiego najlepszego!"]
-HOLD_REASONS = [
-    "short: {sku} (none in stock)",
-    "address incomplete: no postal code",
-    "unknown shipping method: 'pickup_point_42'",
-    "payment pending",
-]
+#: Why a held order is held, each as the floor would have held it: short of stock (its first
+#: SKU has nothing free), no postal code, a shipping method no courier has, not paid.
+HOLDS = ["short", "address", "shipping", "payment"]
+#: The shipping method of an order held for an unknown one.
+UNKNOWN_SHIPPING = "pickup_point_42"
 # Customer text is stored raw and escaped on display: the demo carries a few hostile names.
 HOSTILE_NAMES = [
     "[bold red]Admin[/] \x1b[31mRed\x1b[0m",
@@ -232,7 +232,20 @@ def make_people(seed: int, size: int) -> list[list[Person]]:
     return people
 
 
-def live_counts(total: int) -> dict[OrderStatus, int]:
+def live_counts(total: int, *, pickers: int, packers: int) -> dict[OrderStatus, int]:
+    """How many live orders of each status, as the floor's people can hold them: a packer packs
+    one order at a time, a picker starts at most a batch and is given at most
+    ``max_orders_per_picker`` (the defaults of config.toml); what does not fit waits a step
+    earlier (picked at packing, assigned, reserved for the next picker with room)."""
     counts = {status: int(total * share) for status, share in FLOOR_MIX}
     counts[S.UNHANDLED] += total - sum(counts.values())
+
+    def fit(status: OrderStatus, most: int, back_to: OrderStatus) -> None:
+        extra = max(0, counts[status] - most)
+        counts[status] -= extra
+        counts[back_to] += extra
+
+    fit(S.PACKING, packers, S.PICKED)
+    fit(S.PICKING, pickers * PickingSettings.batch_size, S.ASSIGNED)
+    fit(S.ASSIGNED, pickers * IntakeSettings.max_orders_per_picker - counts[S.PICKING], S.UNHANDLED)
     return counts

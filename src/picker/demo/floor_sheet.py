@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from reportlab.lib.units import mm
 from sqlalchemy import select
 
 from picker.demo.floor_data import DemoOperator
@@ -22,11 +23,12 @@ from picker.store.models import Bin, Courier, PackagingType, Product, ProductBar
 def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> list[SheetSection]:
     with db.read() as s:
         bins = s.scalars(select(Bin).order_by(Bin.pick_seq).limit(12)).all()
+        # Every barcode of every product: a scanner can try any item of the floor.
         products = s.execute(
             select(Product.sku, Product.name, ProductBarcode.barcode)
             .join(ProductBarcode, ProductBarcode.product_id == Product.id)
-            .order_by(Product.id, ProductBarcode.id)
-            .limit(12)
+            .where(Product.active.is_(True))
+            .order_by(Product.sku, ProductBarcode.id)
         ).all()
         totes = s.scalars(
             select(Tote.code).where(Tote.order_id.is_(None)).order_by(Tote.id).limit(6)
@@ -52,9 +54,11 @@ def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> lis
             SheetSection(
                 "Products",
                 [
-                    SheetCode(f"{name} ({sku})", ean, symbology="ean13")
-                    for sku, name, ean in products
+                    SheetCode(f"{name} ({sku})", code, symbology=_symbology(code))
+                    for sku, name, code in products
                 ],
+                columns=3,
+                cell_h=30 * mm,
             ),
             SheetSection("Totes", [SheetCode("Tote", code) for code in totes]),
             SheetSection("Packaging", [SheetCode(p.name, p.barcode) for p in packaging]),
@@ -63,6 +67,14 @@ def floor_sheet_sections(db: Database, operators: Sequence[DemoOperator]) -> lis
                 [SheetCode(f"{name} — lane", lane) for name, lane in couriers],
             ),
         ]
+
+
+#: A product barcode's symbology by its length (GTIN-14 and internal codes as Code 128).
+_SYMBOLOGY = {8: "ean8", 12: "upca", 13: "ean13"}
+
+
+def _symbology(code: str) -> str:
+    return _SYMBOLOGY.get(len(code), "code128") if code.isdigit() else "code128"
 
 
 def write_floor_sheet(db: Database, path: Path, operators: Sequence[DemoOperator]) -> Path:

@@ -26,7 +26,7 @@ from picker.demo.floor_data import (
     GS1_PREFIXES,
     HISTORY_MIN_DAYS,
     HISTORY_PER_DAY,
-    HOLD_REASONS,
+    HOLDS,
     HOSTILE_NAMES,
     LIVE_ORDERS,
     LOCALE_CUM,
@@ -38,6 +38,7 @@ from picker.demo.floor_data import (
     PRODUCT_KINDS,
     SIZES,
     STEP_MINUTES,
+    UNKNOWN_SHIPPING,
     ZONE_NAMES,
     ZONES,
     DemoOperator,
@@ -51,6 +52,7 @@ from picker.domain.pickpath import BinAddress, pick_sequence, walking_order
 from picker.domain.pins import hash_pin
 from picker.domain.statuses import OrderStatus, order_path
 from picker.domain.tracking import Scheme
+from picker.domain.validation import fixable_reasons
 from picker.store.bulk import money, ts
 
 Progress = Callable[[str, int, int], None]
@@ -79,6 +81,8 @@ class RowBuilder:
         self.bins: list[tuple[int, str]] = []
         self.stock_reserved: dict[int, int] = {}  # product id -> reserved in its primary bin
         self.stock_picked: dict[int, int] = {}  # product id -> picked by live orders
+        #: Products orders are held short of: none of their stock is free.
+        self.short_products: set[int] = set()
         self.services: list[tuple[int, int, str, str, bool]] = []  # id, courier, code, name, exp
         self.serial: dict[str, int] = {}
         self.operators: list[DemoOperator] = []
@@ -242,8 +246,10 @@ class RowBuilder:
         live = min(self.n, LIVE_ORDERS)
         history = self.n - live
         pools = make_people(self.seed, 400 if self.n > 1000 else 40)
-        counts = live_counts(live)
+        counts = live_counts(live, pickers=len(self.pickers), packers=len(self.packers))
         # Further along the floor = placed earlier: the live statuses in reverse floor order.
+        # Held orders are the newest: every order that took stock is made before them, so an
+        # order held short is short of what the others left.
         progress_rank = [
             S.DELIVERED,
             S.EXECUTED,
@@ -253,8 +259,8 @@ class RowBuilder:
             S.PICKING,
             S.ASSIGNED,
             S.CANCELLED,
-            S.ON_HOLD,
             S.UNHANDLED,
+            S.ON_HOLD,
         ]
         live_statuses = [s for s in progress_rank for _ in range(counts.get(s, 0))]
         self.n_totes = 100 + sum(counts[s] for s in (S.PICKING, S.PICKED, S.PACKING))
@@ -326,6 +332,8 @@ class RowBuilder:
             name = rng.choice(HOSTILE_NAMES)
         service_id, courier_id, service_code, _sname, express = rng.choice(self.services)
         courier_code = COURIERS[courier_id - 1].code
+        method = f"{courier_code.lower()}_{service_code}"
+        known: tuple[int, int] | None = (courier_id, service_id)  # the order's courier, service
         n_lines = rng.choices((1, 2, 3, 4), cum_weights=(55, 80, 92, 100))[0]
         scale = CURRENCY_SCALE[currency]
         digits = CURRENCY_DIGITS[currency]
@@ -341,12 +349,29 @@ class RowBuilder:
             self.ids["line"] += 1
             lines.append((self.ids["line"], pid, sku, pname, qty, price, ln))
         cod = rng.random() < cod_share
+        paid = not cod
         hold: list[str] = []
-        if status is S.ON_HOLD:
-            hold = [rng.choice(HOLD_REASONS).format(sku=lines[0][2])]
         path = order_path(status)
         if status is S.ON_HOLD:
-            path = [S.ON_HOLD]
+            # Held as the floor holds: at intake for what a lead must fix (in the intake's own
+            # words), or short at reservation, its first SKU with nothing free (see stock()).
+            kind = rng.choice(HOLDS)
+            if kind == "short":
+                self.short_products.add(lines[0][1])
+                hold = [f"short: {lines[0][2]}"]
+                path = [S.UNHANDLED, S.ON_HOLD]
+            else:
+                if kind == "address":
+                    postcode = ""
+                elif kind == "shipping":
+                    method, known, express = UNKNOWN_SHIPPING, None, False
+                else:
+                    paid = cod = False
+                hold = fixable_reasons(
+                    skus=[], known_skus={}, name=name, street=street, city=city,
+                    postal_code=postcode, country=country, shipping_known=known is not None,
+                    shipping_method=method, paid=paid, cod=cod, payment_state="pending",
+                )  # fmt: skip
         # Event times: intake a minute after placing, then the floor's pace, squeezed when
         # that pace would run past now (a recent order further along than its age allows).
         t = placed + timedelta(minutes=1)
@@ -415,13 +440,13 @@ class RowBuilder:
                 None,
                 country,
                 phone,
-                f"{courier_code.lower()}_{service_code}",
-                courier_id,
-                service_id,
+                method,
+                *(known or (None, None)),
                 currency,
                 money(total),
                 money(total) if cod else None,
-                not cod,
+                paid,
+                "paid" if paid else "pending",
                 ts(placed),
                 10 if express else 0,
                 status.value,
@@ -451,7 +476,8 @@ class RowBuilder:
     ) -> None:
         """Pick tasks, totes, reservations and parcels that the order's status implies."""
         picker = self.pickers[oid % len(self.pickers)]
-        if status in (S.ASSIGNED, S.PICKING, S.PICKED, S.PACKING, S.PACKED):
+        # An unhandled order is reserved, waiting for a picker with room.
+        if status in (S.UNHANDLED, S.ASSIGNED, S.PICKING, S.PICKED, S.PACKING, S.PACKED):
             tote = None
             if status in (S.PICKING, S.PICKED, S.PACKING):
                 tote = len(self.tote_bindings) + 1
@@ -459,7 +485,7 @@ class RowBuilder:
                 self.tote_bindings.append((tote, oid, ts(times[S.PICKING]), location))
             ordered = sorted(lines, key=lambda ln: self.bin_seq[self.product_bin[ln[1]]])
             for seq, (lid, pid, _sku, _n, qty, _p, _ln) in enumerate(ordered, start=1):
-                if status is S.ASSIGNED:
+                if status in (S.UNHANDLED, S.ASSIGNED):
                     picked = 0
                 elif status is S.PICKING:
                     picked = qty if seq <= len(ordered) // 2 else 0
@@ -495,7 +521,7 @@ class RowBuilder:
                         picked,
                         0,
                         tote if status is not S.PACKED else None,
-                        picker if status is not S.ASSIGNED else None,
+                        picker if status not in (S.UNHANDLED, S.ASSIGNED) else None,
                         ts(times[status]),
                     )
                 )
@@ -610,6 +636,8 @@ class RowBuilder:
                 on_hand = max(on_hand, reserved)
                 if k == 0 and rng.random() < 0.03 and reserved == 0:
                     on_hand = 0  # an empty bin: the shortage flow has something to find
+                if pid in self.short_products:
+                    on_hand = reserved  # the last units promised: orders held short of it are
                 sid += 1
                 stock.append((sid, pid, bin_id, on_hand, reserved))
                 received = on_hand + (self.stock_picked.get(pid, 0) if k == 0 else 0)
@@ -686,6 +714,7 @@ class _Chunk:
                 "total_amount",
                 "cod_amount",
                 "paid",
+                "payment_state",
                 "placed_at",
                 "priority",
                 "status",

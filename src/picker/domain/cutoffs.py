@@ -3,6 +3,8 @@
 A service lists its cutoffs as ``"HH:MM"`` texts (``["11:00", "16:30"]``), in the warehouse's
 time zone. An order is urgent by its service's next cutoff; a lane shows its courier's next one
 (the earliest of its services'), and a parcel closed before the last one that went by is late.
+An order is late once the last cutoff of the day it was placed for went by without it (placed
+after a day's last cutoff, it is for the next day's).
 """
 
 from __future__ import annotations
@@ -67,3 +69,25 @@ def last_cutoff(cutoffs: Sequence[time], now: datetime, tz: tzinfo) -> datetime 
             if moment < local:
                 return moment.astimezone(now.tzinfo)
     raise AssertionError("unreachable: yesterday's last cutoff is always behind")
+
+
+def ship_by(cutoffs: Sequence[time], placed_at: datetime, tz: tzinfo) -> datetime | None:
+    """The last pickup an order placed at ``placed_at`` is meant to leave on: the last cutoff of
+    its local day, or, placed after that one, the next day's last; in ``placed_at``'s zone.
+    None without cutoffs."""
+    if not cutoffs:
+        return None
+    local = placed_at.astimezone(tz)
+    last = max(cutoffs)
+    for day in (local.date(), local.date() + timedelta(days=1)):
+        moment = datetime.combine(day, last, tzinfo=tz)
+        if moment >= local:
+            return moment.astimezone(placed_at.tzinfo)
+    raise AssertionError("unreachable: tomorrow's last cutoff is always ahead")
+
+
+def is_late(cutoffs: Sequence[time], placed_at: datetime, now: datetime, tz: tzinfo) -> bool:
+    """Whether the day's last pickup an order was meant for went by (at that very minute it is
+    still on time); never late without cutoffs."""
+    due = ship_by(cutoffs, placed_at, tz)
+    return due is not None and now > due

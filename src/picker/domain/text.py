@@ -39,3 +39,14 @@ def spreadsheet_cell(text: str) -> str:
     if text.startswith(FORMULA_START) and not _NUMBER.fullmatch(text):
         return "'" + text
     return text
+
+
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and ``word`` in the number they need: ``plural(1, "parcel")`` is ``"1 parcel"``,
+    ``plural(2, "parcel")`` is ``"2 parcels"``, ``plural(0, "box", "boxes")`` is ``"0 boxes"``,
+    ``plural(20000, "order")`` is ``"20,000 orders"`` (thousands grouped, as the command line
+    writes every count). The plural is ``word + "s"`` unless ``many`` names it (English has no
+    rule worth guessing: "boxes", "entries", "people")."""
+    if n == 1:
+        return f"{n} {word}"
+    return f"{n:,} {many if many is not None else word + 's'}"

@@ -20,15 +20,21 @@ from picker.printing.fonts import BOLD, one_document_at_a_time, register_fonts
 __all__ = ["SheetCode", "SheetSection", "render_floor_sheet"]
 
 
-@dataclass(frozen=True)
-class SheetSection:
-    title: str
-    codes: Sequence[SheetCode]
-
-
 COLUMNS = 2
 CELL_H = 34 * mm
 MARGIN = 12 * mm
+
+
+@dataclass(frozen=True)
+class SheetSection:
+    """A titled run of codes; a long one flows over as many pages as it needs, its title
+    repeated ("… continued") at the top of each."""
+
+    title: str
+    codes: Sequence[SheetCode]
+    #: Codes side by side: 3 fit an EAN-13 each on A4 (a whole catalogue on fewer pages).
+    columns: int = COLUMNS
+    cell_h: float = CELL_H
 
 
 @one_document_at_a_time
@@ -39,7 +45,6 @@ def render_floor_sheet(title: str, sections: Sequence[SheetSection]) -> bytes:
     page_w, page_h = A4
     c = Canvas(out, pagesize=A4, invariant=1)
     c.setTitle(title)
-    cell_w = (page_w - 2 * MARGIN) / COLUMNS
     y = page_h - MARGIN
 
     def header() -> float:
@@ -47,22 +52,26 @@ def render_floor_sheet(title: str, sections: Sequence[SheetSection]) -> bytes:
         c.drawString(MARGIN, page_h - MARGIN - 6 * mm, title)
         return page_h - MARGIN - 12 * mm
 
+    def section_title(text: str, y: float) -> float:
+        c.setFont(BOLD, 12)
+        c.drawString(MARGIN, y - 6 * mm, text)
+        return y - 9 * mm
+
     y = header()
     for section in sections:
-        if y - 10 * mm - CELL_H < MARGIN:
+        cell_w = (page_w - 2 * MARGIN) / section.columns
+        if y - 10 * mm - section.cell_h < MARGIN:
             c.showPage()
             y = header()
-        c.setFont(BOLD, 12)
-        c.drawString(MARGIN, y - 6 * mm, section.title)
-        y -= 9 * mm
+        y = section_title(section.title, y)
         for i, code in enumerate(section.codes):
-            col = i % COLUMNS
+            col = i % section.columns
             if col == 0:
-                if y - CELL_H < MARGIN:
+                if y - section.cell_h < MARGIN:
                     c.showPage()
-                    y = header()
-                y -= CELL_H
-            draw_code_cell(c, code, MARGIN + col * cell_w, y, cell_w, CELL_H)
+                    y = section_title(f"{section.title} (continued)", header())
+                y -= section.cell_h
+            draw_code_cell(c, code, MARGIN + col * cell_w, y, cell_w, section.cell_h)
         y -= 4 * mm
     c.showPage()
     c.save()

@@ -6,6 +6,9 @@ last resort cut with a visible "…" and a warning (never silently) — and the 
 Code128 bars. The three renderers then draw the same composition, so a PNG preview shows exactly
 what the printer will print.
 
+Right-to-left text (Hebrew, Arabic) is shaped and put in visual order once, in the composition
+(:mod:`picker.printing.shaping`), so the three renderers draw the same row of glyphs.
+
 Customer text is data: control and bidi-control characters are dropped, and nothing in it is
 interpreted (ReportLab's drawString takes text literally; in ZPL all text is sent as graphics, so
 a ``^`` or ``~`` in a name can never become a printer command).
@@ -16,9 +19,10 @@ from __future__ import annotations
 import base64
 import binascii
 import io
+import math
 import unicodedata
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -29,20 +33,14 @@ from babel.languages import get_official_languages
 from babel.numbers import format_currency
 from PIL import Image, ImageDraw, ImageFont
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
+from picker.config import DEFAULT_LABEL_FONTS
 from picker.printing.barcodes import QUIET_MODULES, bar_runs, modules
-from picker.printing.fonts import (
-    BOLD,
-    FONT_DIR,
-    REGULAR,
-    one_document_at_a_time,
-    prime,
-    register_fonts,
-    wrap,
-)
+from picker.printing.font_chain import Face, FontChain, font_chain
+from picker.printing.fonts import one_document_at_a_time, prime, register_fonts, wrap
 from picker.printing.layouts import FLOOR_PT, MIN_MODULE_DOTS, Block, Box, Layout
+from picker.printing.shaping import shape, visual
 
 DPI = 203
 PT_PER_MM = 72 / 25.4
@@ -146,6 +144,17 @@ class Text:
     """Points."""
     bold: bool
     text: str
+    runs: tuple[Placed, ...] = ()
+    """The text cut by font of the chain, each run placed: what every renderer draws."""
+
+
+@dataclass(frozen=True)
+class Placed:
+    font: int
+    """Index into the chain's fonts."""
+    text: str
+    dx: float
+    """Millimetres from the text's x."""
 
 
 @dataclass(frozen=True)
@@ -180,16 +189,38 @@ class Composed:
     data: LabelData
     items: tuple[Text | Frame | Bars, ...]
     warnings: tuple[str, ...]
+    chain: FontChain | None = None
+    """The fonts the text runs name (None: the default chain)."""
+
+    @property
+    def fonts(self) -> FontChain:
+        return self.chain or default_chain()
 
 
-def _width_pt(text: str, size: float, bold: bool) -> float:
+def default_chain() -> FontChain:
+    """The chain of the default ``[labels] fonts``."""
+    return font_chain(DEFAULT_LABEL_FONTS)
+
+
+def _width_pt(text: str, size: float, bold: bool, chain: FontChain | None = None) -> float:
     # Widths scale with the size: fitting tries many sizes of the same text, measured once.
-    return _width_1pt(text, bold) * size
+    return _width_1pt(chain or default_chain(), text, bold) * size
 
 
 @lru_cache(maxsize=8192)
-def _width_1pt(text: str, bold: bool) -> float:
-    return pdfmetrics.stringWidth(text, BOLD if bold else REGULAR, 1.0)
+def _width_1pt(chain: FontChain, text: str, bold: bool) -> float:
+    return chain.width(text, bold)
+
+
+def placed(
+    chain: FontChain, block: str, x: float, baseline: float, size: float, bold: bool, text: str
+) -> Text:
+    """A line of text at (``x``, ``baseline``), cut into runs by the font that draws them."""
+    runs, dx = [], 0.0
+    for run in chain.runs(text, bold):
+        runs.append(Placed(run.font, run.text, dx))
+        dx += chain.fonts[run.font].face(bold).width(run.text) * size / PT_PER_MM
+    return Text(block, x, baseline, size, bold, text, tuple(runs))
 
 
 def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]:
@@ -225,16 +256,34 @@ def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]
     raise AssertionError(name)
 
 
-def _sizes(top: float, bottom: float) -> Iterable[float]:
-    size = top
-    while size >= bottom - 1e-9:
-        yield size
-        size -= 0.5
+#: Text sizes are tried in steps of this many points.
+SIZE_STEP = 0.5
+
+
+def largest_size(top: float, bottom: float, fits: Callable[[float], bool]) -> float | None:
+    """The largest of ``top``, ``top - 0.5``, … down to ``bottom`` at which ``fits`` — found by
+    a binary search (whatever fits at a size fits at every smaller one), so even an absurd
+    ``top`` costs a few dozen tries; None when not even the smallest fits."""
+    last = math.floor((top - bottom) / SIZE_STEP + 1e-9)  # the smallest size: top - last steps
+    if last < 0 or not math.isfinite(top):
+        return None
+    if fits(top):
+        return top
+    if last == 0 or not fits(top - last * SIZE_STEP):
+        return None
+    too_big, small_enough = 0, last
+    while small_enough - too_big > 1:
+        middle = (too_big + small_enough) // 2
+        if fits(top - middle * SIZE_STEP):
+            small_enough = middle
+        else:
+            too_big = middle
+    return top - small_enough * SIZE_STEP
 
 
 def fit_block(
     paragraphs: Sequence[tuple[str, bool]], width_mm: float, height_mm: float,
-    size: float, min_size: float,
+    size: float, min_size: float, chain: FontChain | None = None,
 ) -> tuple[float, list[tuple[str, bool]], bool]:  # fmt: skip
     """(size, lines, whole): the largest size at which the paragraphs fit the box — first on
     one line each (shrinking down to ``min_size``), then wrapped (down to the readable floor).
@@ -245,35 +294,45 @@ def fit_block(
     def tall(n: int, s: float) -> bool:
         return n * s * LEADING <= height + 1e-6
 
-    for s in _sizes(size, min_size):
-        if tall(len(paragraphs), s) and all(_width_pt(t, s, b) <= width for t, b in paragraphs):
-            return s, list(paragraphs), True
-    wrapped: list[tuple[str, bool]] = []
-    for s in _sizes(size, FLOOR_PT):
-        wrapped = [
+    def one_line_each(s: float) -> bool:
+        return tall(len(paragraphs), s) and all(
+            _width_pt(t, s, b, chain) <= width for t, b in paragraphs
+        )
+
+    def wrapped(s: float) -> list[tuple[str, bool]]:
+        return [
             (line, b)
             for t, b in paragraphs
-            for line in wrap(t, width, partial(_width_pt, size=s, bold=b))
+            for line in wrap(t, width, partial(_width_pt, size=s, bold=b, chain=chain))
         ]
-        if tall(len(wrapped), s):
-            return s, wrapped, True
+
+    found = largest_size(size, min_size, one_line_each)
+    if found is not None:
+        return found, list(paragraphs), True
+    found = largest_size(size, FLOOR_PT, lambda s: tall(len(wrapped(s)), s))
+    if found is not None:
+        return found, wrapped(found), True
+    smallest = size - max(0, math.floor((size - FLOOR_PT) / SIZE_STEP + 1e-9)) * SIZE_STEP
     s = FLOOR_PT
     room = max(1, int(height / (s * LEADING)))
-    kept = wrapped[:room]
+    kept = wrapped(smallest)[:room] or [("", False)]
     text, bold = kept[-1]
-    while text and _width_pt(text + "…", s, bold) > width:
+    while text and _width_pt(text + "…", s, bold, chain) > width:
         text = text[:-1]
     kept[-1] = (text + "…", bold)
     return s, kept, False
 
 
-def compose(layout: Layout, data: LabelData) -> Composed:
-    """Place everything the label shows; the renderers only draw what this returns."""
+def compose(layout: Layout, data: LabelData, chain: FontChain | None = None) -> Composed:
+    """Place everything the label shows; the renderers only draw what this returns. Text is
+    drawn with ``chain`` (default: the default ``[labels] fonts``), each character with the
+    first of its fonts that has it."""
     register_fonts()
+    chain = chain or default_chain()
     items: list[Text | Frame | Bars] = []
     warnings: list[str] = []
     for name, block in layout.blocks.items():
-        paragraphs = _paragraphs(name, block, data)
+        paragraphs = [(shape(t), b) for t, b in _paragraphs(name, block, data)]
         if not paragraphs:
             continue  # a COD box on a prepaid parcel
         box = block.box
@@ -282,33 +341,38 @@ def compose(layout: Layout, data: LabelData) -> Composed:
         top = box.y + PAD_MM
         if block.caption:
             top += CAPTION_PT / PT_PER_MM
-            items.append(Text(name, box.x + PAD_MM, top - 0.4, CAPTION_PT, True, block.caption))
+            items.append(
+                placed(chain, name, box.x + PAD_MM, top - 0.4, CAPTION_PT, True, block.caption)
+            )
         inner_w = box.w - 2 * PAD_MM
         inner_h = box.y + box.h - PAD_MM - top
-        size, lines, whole = fit_block(paragraphs, inner_w, inner_h, block.size, block.min_size)
+        size, lines, whole = fit_block(
+            paragraphs, inner_w, inner_h, block.size, block.min_size, chain
+        )
         if not whole:
             warnings.append(f"{name}: too long for its box even at {FLOOR_PT:g} pt; cut at …")
-        missing = _missing_glyphs(t for t, _ in lines)
+        missing = chain.undrawable(" ".join(t for t, _ in lines))
         if missing:
-            warnings.append(f"{name}: the label font has no glyph for {missing}")
+            warnings.append(f"{name}: no label font has a glyph for {glyph_names(missing)}")
         step = size * LEADING / PT_PER_MM
         baseline = top + size / PT_PER_MM
-        for text, bold in lines:
-            width = _width_pt(text, size, bold) / PT_PER_MM
+        for logical, bold in lines:
+            text = visual(logical)
+            width = _width_pt(text, size, bold, chain) / PT_PER_MM
             x = box.x + PAD_MM
             if block.align == "center":
                 x = box.x + (box.w - width) / 2
             elif block.align == "right":
                 x = box.x + box.w - PAD_MM - width
-            items.append(Text(name, x, baseline, size, bold, text))
+            items.append(placed(chain, name, x, baseline, size, bold, text))
             baseline += step
-    items.extend(_barcode(layout, data.tracking))
+    items.extend(_barcode(layout, data.tracking, chain))
     for rule in layout.rules:
         items.append(Frame(rule.x0, rule.y - rule.width / 2, rule.x1 - rule.x0, rule.width, 0))
-    return Composed(layout, data, tuple(items), tuple(warnings))
+    return Composed(layout, data, tuple(items), tuple(warnings), chain)
 
 
-def _barcode(layout: Layout, tracking: str) -> list[Text | Frame | Bars]:
+def _barcode(layout: Layout, tracking: str, chain: FontChain) -> list[Text | Frame | Bars]:
     spec = layout.barcode
     box: Box = spec.box
     if not tracking or not tracking.isascii() or not tracking.isprintable():
@@ -320,31 +384,26 @@ def _barcode(layout: Layout, tracking: str) -> list[Text | Frame | Bars]:
             break
     else:
         raise LabelError(
-            f"layout {layout.name}: tracking number {tracking} needs "
-            f"{width:.1f} mm for its barcode with quiet zones; the barcode box is {box.w:g} mm"
+            f"the barcode box is {box.w:g} mm wide; tracking number {tracking} needs "
+            f"{width:.1f} mm for its bars with their quiet zones (widen [barcode] box)"
         )
     text_h = spec.text_size * LEADING / PT_PER_MM if spec.text_size else 0.0
     bars_h = box.h - text_h
     x = box.x + (box.w - width) / 2
     items: list[Text | Frame | Bars] = [Bars(x, box.y, bars_h, dots, pattern, tracking)]
     if spec.text_size:
-        text_w = _width_pt(tracking, spec.text_size, False) / PT_PER_MM
+        text_w = _width_pt(tracking, spec.text_size, False, chain) / PT_PER_MM
         items.append(
-            Text("tracking", box.x + (box.w - text_w) / 2, box.y + box.h - 0.5, spec.text_size,
-                 False, tracking)
+            placed(chain, "tracking", box.x + (box.w - text_w) / 2, box.y + box.h - 0.5,
+                   spec.text_size, False, tracking)
         )  # fmt: skip
     return items
 
 
-@cache
-def _glyphs(font: str) -> frozenset[int]:
-    return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
-
-
-def _missing_glyphs(texts: Iterable[str]) -> str:
-    known = _glyphs(REGULAR)
-    missing = sorted({c for t in texts for c in t if c != " " and ord(c) not in known})
-    return ", ".join(f"U+{ord(c):04X}" for c in missing[:5]) + ("…" if len(missing) > 5 else "")
+def glyph_names(chars: Sequence[str]) -> str:
+    """Characters as a person can look them up: ``'ꙮ' (U+A66E)``, the first five."""
+    named = ", ".join(f"'{c}' (U+{ord(c):04X})" for c in chars[:5])
+    return named + ("…" if len(chars) > 5 else "")
 
 
 # --- PDF -------------------------------------------------------------------------------------
@@ -358,13 +417,16 @@ def render_pdf(labels: Sequence[Composed], *, invariant: bool = False) -> bytes:
     c = Canvas(out, invariant=int(invariant))
     c.setTitle("Labels")
     prime(c)
+    names = _pdf_fonts(labels)
     for label in labels:
         width, height = label.layout.width * mm, label.layout.height * mm
         c.setPageSize((width, height))
         for item in label.items:
             if isinstance(item, Text):
-                c.setFont(BOLD if item.bold else REGULAR, item.size)
-                c.drawString(item.x * mm, height - item.baseline * mm, item.text)
+                for piece in item.runs:
+                    face = label.fonts.fonts[piece.font].face(item.bold)
+                    c.setFont(names[id(face)], item.size)
+                    c.drawString((item.x + piece.dx) * mm, height - item.baseline * mm, piece.text)
             elif isinstance(item, Frame):
                 if item.line == 0:
                     c.rect(item.x * mm, height - (item.y + item.h) * mm, item.w * mm,
@@ -386,6 +448,19 @@ def render_pdf(labels: Sequence[Composed], *, invariant: bool = False) -> bytes:
     return out.getvalue()
 
 
+def _pdf_fonts(labels: Sequence[Composed]) -> dict[int, str]:
+    """The ReportLab font of each face the labels draw with (by the face's id): a font that
+    can be embedded as it is, or one made of just the characters drawn (CFF outlines)."""
+    faces: dict[int, tuple[Face, set[str]]] = {}
+    for label in labels:
+        for item in label.items:
+            if isinstance(item, Text):
+                for run in item.runs:
+                    face = label.fonts.fonts[run.font].face(item.bold)
+                    faces.setdefault(id(face), (face, set()))[1].update(run.text)
+    return {key: face.pdf_font(chars) for key, (face, chars) in faces.items()}
+
+
 # --- raster: the PNG preview and ZPL's text ----------------------------------------------------
 
 
@@ -393,17 +468,18 @@ def dots(value_mm: float) -> int:
     return round(value_mm / DOT_MM)
 
 
-@cache
-def _font(bold: bool, size_pt: float) -> ImageFont.FreeTypeFont:
-    path = FONT_DIR / ("DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf")
-    return ImageFont.truetype(str(path), size=max(1, round(size_pt * DPI / 72)))
+def _runs(chain: FontChain, item: Text) -> Iterable[tuple[int, int, str, ImageFont.FreeTypeFont]]:
+    """(x, baseline) in dots, text and Pillow font of each run of ``item``."""
+    for run in item.runs:
+        face = chain.fonts[run.font].face(item.bold)
+        yield dots(item.x + run.dx), dots(item.baseline), run.text, face.pil(item.size)
 
 
-def _draw_text(draw: ImageDraw.ImageDraw, item: Text, ink: int, dx: int = 0, dy: int = 0) -> None:
-    draw.text(
-        (dots(item.x) - dx, dots(item.baseline) - dy), item.text, fill=ink,
-        font=_font(item.bold, item.size), anchor="ls",
-    )  # fmt: skip
+def _draw_text(
+    draw: ImageDraw.ImageDraw, chain: FontChain, item: Text, ink: int, dx: int = 0, dy: int = 0
+) -> None:
+    for x, y, text, font in _runs(chain, item):
+        draw.text((x - dx, y - dy), text, fill=ink, font=font, anchor="ls")
 
 
 def _draw_bars(draw: ImageDraw.ImageDraw, item: Bars, ink: int) -> None:
@@ -432,7 +508,7 @@ def raster(label: Composed) -> Image.Image:
     draw = ImageDraw.Draw(image)
     for item in label.items:
         if isinstance(item, Text):
-            _draw_text(draw, item, 0)
+            _draw_text(draw, label.fonts, item, 0)
         elif isinstance(item, Frame):
             _draw_frame(draw, item, 0)
         else:
@@ -472,24 +548,26 @@ def render_zpl(labels: Sequence[Composed]) -> bytes:
                 out.append(f"^BY{item.dots}^FO{left},{dots(item.y)}"
                            f"^BCN,{height},N,N,N,A^FD{item.data}^FS")  # fmt: skip
         for texts in blocks.values():
-            out.append(_graphic(texts))
+            out.append(_graphic(label.fonts, texts))
         out.append("^XZ")
     return ("\n".join(out) + "\n").encode("ascii")
 
 
-def _graphic(texts: list[Text]) -> str:
+def _graphic(chain: FontChain, texts: list[Text]) -> str:
     """One block's text as a ``^GF`` field (Zebra's Z64: deflate, base64, CRC-16)."""
-    boxes = [_font(t.bold, t.size).getbbox(t.text, anchor="ls") for t in texts]
-    x0 = min(dots(t.x) + b[0] for t, b in zip(texts, boxes, strict=True))
-    y0 = min(dots(t.baseline) + b[1] for t, b in zip(texts, boxes, strict=True))
-    x1 = max(dots(t.x) + b[2] for t, b in zip(texts, boxes, strict=True))
-    y1 = max(dots(t.baseline) + b[3] for t, b in zip(texts, boxes, strict=True))
-    x0, y0 = max(0, x0), max(0, y0)
+    boxes = [
+        (x + int(b[0]), y + int(b[1]), x + int(b[2]), y + int(b[3]))
+        for t in texts
+        for x, y, text, font in _runs(chain, t)
+        for b in (font.getbbox(text, anchor="ls"),)
+    ]
+    x0, y0 = max(0, min(b[0] for b in boxes)), max(0, min(b[1] for b in boxes))
+    x1, y1 = max(b[2] for b in boxes), max(b[3] for b in boxes)
     width = max(8, ((x1 - x0 + 7) // 8) * 8)
     image = Image.new("1", (width, max(1, y1 - y0)), 0)
     draw = ImageDraw.Draw(image)
     for t in texts:
-        _draw_text(draw, t, 1, x0, y0)  # 1 = a black dot in ZPL's bitmap
+        _draw_text(draw, chain, t, 1, x0, y0)  # 1 = a black dot in ZPL's bitmap
     raw = image.tobytes()
     encoded = base64.b64encode(zlib.compress(raw, 1))  # level 1: ~15% larger than 9, ~8x faster
     crc = binascii.crc_hqx(encoded, 0)

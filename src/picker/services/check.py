@@ -101,6 +101,40 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         ),
     ),
     (
+        # Only a reserved order is given to a picker: one without would wait for ever.
+        "an order waiting to be given to a picker has its stock reserved",
+        lambda: (
+            """
+        SELECT o.number FROM orders o
+        WHERE o.status = 'unhandled'
+          AND NOT EXISTS (
+            SELECT 1 FROM pick_tasks t WHERE t.order_id = o.id AND t.retired_at IS NULL)
+        """
+        ),
+    ),
+    (
+        "an order waiting for its picker or being picked has its picker",
+        lambda: (
+            """
+        SELECT o.number, o.status FROM orders o
+        WHERE o.status IN ('assigned', 'picking') AND o.assignee_id IS NULL
+        """
+        ),
+    ),
+    (
+        # A line's goods go into the tote its row names: another order's tote (or none) would
+        # send them to the wrong packing table.
+        "every pick line of an order being picked goes into that order's tote",
+        lambda: (
+            """
+        SELECT o.number, t.id, t.tote_id FROM orders o
+        JOIN pick_tasks t ON t.order_id = o.id AND t.retired_at IS NULL
+        LEFT JOIN totes tt ON tt.order_id = o.id
+        WHERE o.status = 'picking' AND (t.tote_id IS NULL OR tt.id IS NULL OR t.tote_id <> tt.id)
+        """
+        ),
+    ),
+    (
         "an order being packed has one packer, and at most one open parcel",
         lambda: (
             """
@@ -109,6 +143,55 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         WHERE o.status = 'packing'
         GROUP BY o.number, o.packer_id
         HAVING COUNT(p.id) > 1
+        """
+        ),
+    ),
+    (
+        # The packing table resumes a packer's one open order; with two, each one's opening
+        # is refused for the other and only a lead can free the packer.
+        "a packer has at most one order being packed",
+        lambda: (
+            """
+        SELECT op.badge, COUNT(*) AS orders, MIN(o.number), MAX(o.number) FROM orders o
+        JOIN operators op ON op.id = o.packer_id
+        WHERE o.status = 'packing'
+        GROUP BY op.badge
+        HAVING COUNT(*) > 1
+        """
+        ),
+    ),
+    (
+        # A hold is made when the reservation fails. Stock that arrives later (a receipt, a
+        # put-back) or is freed by another order's hold or cancellation may leave it stale until
+        # it is tried again: that is no break. Stock that covered it all along is.
+        "an order held short was short: what it needs was not free when it was held",
+        lambda: (
+            """
+        SELECT h.number, h.held_at FROM (
+          SELECT o.id, o.number, MAX(e.at) AS held_at FROM orders o
+          JOIN order_events e ON e.order_id = o.id
+          WHERE o.status = 'on_hold' AND CAST(o.hold_reasons AS TEXT) LIKE '%"short: %'
+          GROUP BY o.id, o.number) h
+        WHERE EXISTS (
+            SELECT 1 FROM order_lines l WHERE l.order_id = h.id AND l.product_id IS NOT NULL)
+          AND NOT EXISTS (
+            SELECT 1 FROM (
+              SELECT l.product_id, SUM(l.quantity) AS need FROM order_lines l
+              WHERE l.order_id = h.id AND l.product_id IS NOT NULL
+              GROUP BY l.product_id) n
+            WHERE n.need > (
+              SELECT COALESCE(SUM(st.on_hand - st.reserved), 0) FROM stock st
+              JOIN bins b ON b.id = st.bin_id
+              WHERE st.product_id = n.product_id AND b.active))
+          AND NOT EXISTS (
+            SELECT 1 FROM order_lines l JOIN stock_movements m ON m.product_id = l.product_id
+            WHERE l.order_id = h.id AND m.delta > 0 AND m.at >= h.held_at)
+          AND NOT EXISTS (
+            SELECT 1 FROM order_lines l
+            JOIN order_lines l2 ON l2.product_id = l.product_id AND l2.order_id <> h.id
+            JOIN order_events e2 ON e2.order_id = l2.order_id
+            WHERE l.order_id = h.id AND e2.to_status IN ('on_hold', 'cancelled')
+              AND e2.at >= h.held_at)
         """
         ),
     ),

@@ -31,6 +31,7 @@ from picker.domain.floor_setup import (
     compress_codes,
 )
 from picker.domain.statuses import OrderStatus, ParcelStatus
+from picker.domain.text import plural
 from picker.domain.tracking import Scheme, TrackingError
 from picker.services.actors import Actor, allow
 from picker.services.errors import ServiceError
@@ -56,6 +57,18 @@ _DONE = (
     OrderStatus.CANCELLED.value,
     OrderStatus.RETURNED.value,
 )
+
+
+def _wait(parcels: int) -> str:
+    """ "1 parcel waits", "2 parcels wait"."""
+    return f"{plural(parcels, 'parcel')} {'waits' if parcels == 1 else 'wait'}"
+
+
+def _on_floor(orders: int) -> str:
+    """ "1 order on the floor goes", "2 orders on the floor go"."""
+    return f"{plural(orders, 'order')} on the floor {'goes' if orders == 1 else 'go'}"
+
+
 #: How many of a kind a refusal names before it says "and N more".
 _NAMED = 5
 
@@ -177,7 +190,8 @@ class _Plan:
                 )
                 if bins:
                     self.refusals.append(
-                        f"zone {row.code} cannot retire: {bins} active bin(s) are in it "
+                        f"zone {row.code} cannot retire: {plural(bins, 'active bin')} "
+                        f"{'is' if bins == 1 else 'are'} in it "
                         "(move their stock and retire them first, or keep the zone)"
                     )
                     continue
@@ -209,7 +223,8 @@ class _Plan:
         ]
         blocked = [
             f"courier {row.code} cannot move from {row.lane} to {wanted[row.code].lane}: "
-            f"{waiting[row.id]} parcel(s) wait in {row.lane} (hand them over first)"
+            f"{_wait(waiting[row.id])} in {row.lane} (hand "
+            f"{'it' if waiting[row.id] == 1 else 'them'} over first)"
             for row in moving
             if row.code in wanted and row.active and waiting.get(row.id)
         ]
@@ -231,7 +246,7 @@ class _Plan:
                 continue
             blocking = []
             if waiting.get(row.id):
-                blocking.append(f"{waiting[row.id]} parcel(s) wait in its lane")
+                blocking.append(f"{_wait(waiting[row.id])} in its lane")
             pickup = s.scalar(
                 select(CourierPickup.number).where(
                     CourierPickup.courier_id == row.id, CourierPickup.status == "open"
@@ -240,7 +255,7 @@ class _Plan:
             if pickup:
                 blocking.append(f"pickup {pickup} is open")
             if on_floor.get(row.id):
-                blocking.append(f"{on_floor[row.id]} order(s) on the floor go with it")
+                blocking.append(f"{_on_floor(on_floor[row.id])} with it")
             if blocking:
                 self.refusals.append(f"courier {row.code} cannot retire: {'; '.join(blocking)}")
                 continue
@@ -384,8 +399,8 @@ class _Plan:
             )
             if n:
                 self.refusals.append(
-                    f"service {spec.code}/{row.code} cannot retire: {n} order(s) on the floor "
-                    "go with it (ship or move them first)"
+                    f"service {spec.code}/{row.code} cannot retire: {_on_floor(n)} with it "
+                    f"(ship or move {'it' if n == 1 else 'them'} first)"
                 )
                 continue
             row.active = False
@@ -448,7 +463,8 @@ class _Plan:
             )
             if n:
                 self.refusals.append(
-                    f"packaging {row.code} cannot retire: {n} open parcel(s) are packed in it"
+                    f"packaging {row.code} cannot retire: {plural(n, 'open parcel')} "
+                    f"{'is' if n == 1 else 'are'} packed in it"
                 )
                 continue
             row.active = False

@@ -30,13 +30,28 @@ def describe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str, *, busy_timeout_s: float = 5.0, **kwargs: Any) -> Engine:
-    """An engine with Picker's settings for the URL's back-end."""
+class MissingDatabase(Exception):
+    """The SQLite file a database URL names is not there, and this use must not create it
+    (SQLite would make an empty file, and its folders were made too)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(f"no database file {path}")
+        self.path = path
+
+
+def make_engine(
+    url: str, *, busy_timeout_s: float = 5.0, must_exist: bool = False, **kwargs: Any
+) -> Engine:
+    """An engine with Picker's settings for the URL's back-end. A SQLite file's folder is made
+    unless ``must_exist``, which refuses a file that is not there (:class:`MissingDatabase`)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            if must_exist and not Path(database).is_file():
+                raise MissingDatabase(Path(database))
+            if not must_exist:
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, busy_timeout_s)
         return engine
@@ -76,11 +91,21 @@ _WRITER_PRAGMAS = {"wal_autocheckpoint": 10_000, "temp_store": 2}
 
 
 class Database:
-    """One database: an engine plus read and write transactions."""
+    """One database: an engine plus read and write transactions. With ``must_exist`` a SQLite
+    file that is not there is refused (:class:`MissingDatabase`) instead of created empty."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 5.0, **engine_kwargs: Any) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        busy_timeout_s: float = 5.0,
+        must_exist: bool = False,
+        **engine_kwargs: Any,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url, busy_timeout_s=busy_timeout_s, **engine_kwargs)
+        self.engine = make_engine(
+            url, busy_timeout_s=busy_timeout_s, must_exist=must_exist, **engine_kwargs
+        )
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(
             self.engine.execution_options(picker_readonly=True), expire_on_commit=False

@@ -70,7 +70,7 @@ class PickerApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "Picker"
     ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", show=False, id="app.quit")]
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
     #: The screens a screen opens by name (:meth:`open_screen`): each opening pushes a new one,
     #: built with the arguments given (unlike Textual's ``SCREENS``, which keeps one of each).
     #: The pick screen and the lead's tools are imported when first opened, as they always were:

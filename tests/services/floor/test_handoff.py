@@ -113,6 +113,39 @@ def test_a_pickup_takes_its_couriers_parcels_and_refuses_others_by_name(floor, s
     assert lane_of(floor, settings, "POST").parcels == 0
 
 
+def test_a_lanes_count_drops_as_its_parcels_are_scanned_into_the_open_pickup(
+    floor, settings
+) -> None:
+    _, [one] = packed(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    _, [two, three] = packed(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1), tote="T-0902",
+                             parcels=2)  # fmt: skip
+    with floor.read() as s:
+        weight = dict(s.execute(select(Parcel.tracking_no, Parcel.weight_g)).all())
+    lane = lane_of(floor, settings, "POST")
+    assert (lane.parcels, lane.scanned, lane.weight_g) == (3, 0, sum(weight.values()))
+    pickup = handoff.open_pickup(floor, LEAD, "POST", clock=clock)
+    done = handoff.hand_over_parcel(floor, LEAD, pickup.id, two, clock=clock)
+    assert done.weight_g == weight[two]
+    lane = lane_of(floor, settings, "POST")
+    assert (lane.parcels, lane.scanned) == (2, 1) and lane.open_pickup == pickup.number
+    assert lane.weight_g == weight[one] + weight[three]
+    later = clock() + timedelta(seconds=1)
+    handoff.hand_over_parcel(floor, LEAD, pickup.id, one, clock=lambda: later)
+
+    def counts() -> tuple[int, int]:
+        lane = lane_of(floor, settings, "POST")
+        return lane.parcels, lane.scanned
+
+    assert counts() == (1, 2)
+    handoff.undo_last(floor, LEAD, pickup.id, clock=clock)  # the last one back to the lane
+    assert counts() == (2, 1)
+    others = [ln for ln in handoff.lanes(floor, settings, now=clock()) if ln.courier != "POST"]
+    assert all(ln.scanned == 0 and ln.open_pickup is None for ln in others)
+    handoff.close_pickup(floor, LEAD, settings, pickup.id, clock=clock)
+    lane = lane_of(floor, settings, "POST")  # the two left stay for the next pickup
+    assert (lane.parcels, lane.scanned, lane.open_pickup) == (2, 0, None)
+
+
 def test_only_a_lead_hands_parcels_over(floor, settings) -> None:
     with pytest.raises(NotAllowed):
         handoff.open_pickup(floor, PACKER, "POST", clock=clock)

@@ -235,10 +235,32 @@ def test_no_close_without_its_label(floor, settings) -> None:
     with floor.transaction() as s:
         s.execute(Courier.__table__.update().values(label_layout="no-such-layout"))
     before = counts(floor)
-    with pytest.raises(ServiceError, match="label layout"):
+    with pytest.raises(ServiceError, match="Label layout no-such-layout: no layout"):
         close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
     assert counts(floor) == before  # no parcel closed, no job, no tracking number used
     assert packing.view(floor, v.order_id).open_parcel.tracking_no is None  # type: ignore[union-attr]
+    assert status(floor, v.number) == "packing"
+
+
+def test_a_broken_layout_at_close_is_refused_in_words_and_closes_nothing(
+    floor, settings, tmp_path
+) -> None:
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for source in settings.labels.dir.glob("*.toml"):
+        text = source.read_text(encoding="utf-8").replace("size = 14\n", "size = 1e9\n", 1)
+        (folder / source.name).write_text(text, encoding="utf-8")
+    site = replace(settings, labels=replace(settings.labels, dir=folder))
+    v = opened(floor, settings, ("SKU-00001", 1))
+    verify_all(floor, v)
+    ready(floor, settings, v)
+    before = counts(floor)
+    with pytest.raises(ServiceError) as refused:
+        close_parcel(floor, PACKER, site, v.order_id, more_to_come=False, clock=clock)
+    # The courier's layout extends the generic 4x6, where the size is wrong.
+    assert str(refused.value).startswith("Label layout ")
+    assert "blocks.recipient.size: must be at most 144 pt, not 1e+09" in str(refused.value)
+    assert counts(floor) == before
     assert status(floor, v.number) == "packing"
 
 

@@ -95,6 +95,17 @@ def test_the_queue_shows_the_pickers_orders_with_size_zones_and_cutoff(floor, se
     assert entry.cutoff_at is not None and entry.minutes_to_cutoff(clock()) >= 0
 
 
+def test_an_order_left_after_its_days_last_pickup_is_listed_late(floor, settings) -> None:
+    """Not "1439 min" to tomorrow's pickup: late, since the day's last one went without it."""
+    stock(floor, "SKU-00001", A_01_01_1=10)
+    _, who = one_order(floor, settings, ("SKU-00001", 1))
+    [morning] = picking.queue(floor, who.operator_id, now=clock(), tz=TZ)
+    night = clock().astimezone(TZ).replace(hour=23, minute=0).astimezone(NOW.tzinfo)
+    [evening] = picking.queue(floor, who.operator_id, now=night, tz=TZ)
+    assert not morning.late and evening.late
+    assert evening.cutoff_at is not None and evening.cutoff_at.date() > morning.cutoff_at.date()
+
+
 def test_starting_binds_the_tote_and_a_second_start_or_a_busy_tote_is_refused(
     floor, settings
 ) -> None:

@@ -166,13 +166,17 @@ def test_after_an_outage_the_waiting_labels_print_first_and_in_the_order_queued(
     port = free_port()
     tcp = TcpBackend("T01", "127.0.0.1", port, timeout_s=2)
     waiting = [queue(db, f"label {n}".encode()) for n in range(3)]
-    for _ in range(6):  # the outage: each pass tries one label, their back-offs drift apart
+    for _ in range(6):  # the outage: tried at 0 s and 5 s, next at 15 s
         deliver_due(db, "T01", tcp, clock=clock)
-        clock.advance(seconds=2)
+        clock.advance(seconds=1)
     assert print_queue.status(db, "T01").down
     listener = Listener(port)
     try:
         newest = queue(db, b"label 3", at=clock())
+        # Queued while the printer is down: it waits for the printer's next try too.
+        assert row(db, newest).next_attempt_at == NOW + timedelta(seconds=15)
+        assert deliver_due(db, "T01", tcp, clock=clock).printed == []
+        clock.now = NOW + timedelta(seconds=15)
         printed = []
         for _ in range(4):  # one label a pass
             printed += deliver_due(db, "T01", tcp, clock=clock, limit=1).printed
@@ -190,6 +194,59 @@ def test_a_pass_stops_at_a_dead_printer_instead_of_hammering_it(db, clock) -> No
     assert delivery.printed == [] and delivery.queued == 3
     assert [row(db, i).attempts for i in ids] == [1, 0, 0]
     assert print_queue.status(db, "T01").words == "printer T01 down, 3 labels queued"
+
+
+class CountingBackend:
+    """A real back-end that counts how often the printer is tried."""
+
+    def __init__(self, backend: TcpBackend) -> None:
+        self.backend = backend
+        self.name = backend.name
+        self.tries: list[float] = []
+        self.clock: Clock | None = None
+
+    def send(self, data: bytes, *, content_type: str, title: str) -> str:
+        assert self.clock is not None
+        self.tries.append((self.clock.now - NOW).total_seconds())
+        return self.backend.send(data, content_type=content_type, title=title)
+
+
+def test_a_printer_that_is_down_is_tried_once_per_back_off_however_many_jobs_wait(
+    db, clock
+) -> None:
+    ids = [queue(db, f"label {n}".encode()) for n in range(3)]
+    dead = CountingBackend(TcpBackend("T01", "127.0.0.1", free_port(), timeout_s=2))
+    dead.clock = clock
+    worker = PrintWorker(db, "T01", dead, clock=clock, claimed_by="T01")
+    for _ in range(31):  # `picker print run --watch` looking every second for 30 s
+        worker.run_once()
+        clock.advance(seconds=1)
+    assert dead.tries == [0, 5, 15]  # the schedule: 0, +5 s, +10 s; the next at 35 s
+    assert [row(db, i).attempts for i in ids] == [3, 0, 0]
+    # Every job waits for the printer's next try, the first queued still first in line.
+    assert {row(db, i).next_attempt_at for i in ids} == {NOW + timedelta(seconds=35)}
+    assert worker.last_status is not None
+    assert worker.last_status.words == "printer T01 down, 3 labels queued"
+
+
+def test_a_job_queued_while_its_printer_is_down_waits_for_the_printers_next_try(db, clock) -> None:
+    first = queue(db)
+    deliver_due(db, "T01", TcpBackend("T01", "127.0.0.1", free_port()), clock=clock)
+    other_printer = queue(db, printer="PACK-2", at=NOW + timedelta(seconds=1))
+    later = queue(db, at=NOW + timedelta(seconds=1))
+    assert row(db, first).next_attempt_at == NOW + timedelta(seconds=5)
+    assert row(db, later).next_attempt_at == NOW + timedelta(seconds=5)
+    assert row(db, other_printer).next_attempt_at == NOW + timedelta(seconds=1)
+    clock.advance(seconds=2)
+    dead = CountingBackend(TcpBackend("T01", "127.0.0.1", free_port()))
+    dead.clock = clock
+    assert deliver_due(db, "T01", dead, clock=clock).printed == []
+    assert dead.tries == []  # the new label does not bring the printer's try forward
+    # A person who asks for one job to go now is heard.
+    print_queue.retry(db, CLI, later, clock=clock)
+    deliver_due(db, "T01", dead, clock=clock)
+    assert dead.tries == [2]
+    assert (row(db, later).attempts, row(db, first).attempts) == (1, 1)
 
 
 def test_the_back_off_doubles_from_five_seconds_and_stops_at_five_minutes(db, clock) -> None:

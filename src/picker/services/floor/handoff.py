@@ -4,8 +4,9 @@ Lanes of closed parcels per courier, pickups scanned into the courier's hands, t
 and orders ``executed`` once all their parcels have left.
 
 A parcel scanned into a pickup is ``handed_over`` at once (a conditional UPDATE on ``closed``,
-so two leads scanning one parcel into two pickups cannot both have it); undoing the scan puts it
-back in the lane. Closing the pickup prints the manifest through the print queue and moves every
+so two leads scanning one parcel into two pickups cannot both have it): it leaves the lane's
+count and counts as scanned on the courier's open pickup. Undoing the scan puts it back in the
+lane. Closing the pickup prints the manifest through the print queue and moves every
 order whose live parcels have all left to ``executed``, in one transaction.
 """
 
@@ -69,6 +70,7 @@ class Lane:
     name: str
     lane: str
     parcels: int
+    """Closed parcels waiting in the lane (those scanned into the open pickup have left it)."""
     weight_g: int
     cod: tuple[str, ...]
     """Cash to collect from the lane's parcels, one text per currency (``1 234,50 zł``)."""
@@ -77,6 +79,8 @@ class Lane:
     late: int
     """Parcels closed before the courier's last pickup time that are still here."""
     open_pickup: str | None
+    scanned: int = 0
+    """Parcels scanned into the courier's open pickup so far."""
 
     def minutes_to_cutoff(self, now: datetime) -> int | None:
         if self.next_cutoff is None:
@@ -165,6 +169,14 @@ def lanes(db: Database, settings: Settings, *, now: datetime) -> list[Lane]:
                 )
             ).all()
         )
+        scanned: dict[int, int] = dict(
+            s.execute(
+                select(CourierPickup.courier_id, func.count(Parcel.id))
+                .join(Parcel, Parcel.pickup_id == CourierPickup.id)
+                .where(CourierPickup.status == "open")
+                .group_by(CourierPickup.courier_id)
+            ).all()
+        )
     return [
         Lane(
             c.id, c.code, c.name, c.lane,
@@ -172,6 +184,7 @@ def lanes(db: Database, settings: Settings, *, now: datetime) -> list[Lane]:
             int(totals[c.id].weight) if c.id in totals else 0,
             tuple(cash[c.id]),
             next_cutoff(times[c.id], now, tz), late[c.id], open_pickups.get(c.id),
+            int(scanned.get(c.id, 0)),
         )
         for c in couriers
     ]  # fmt: skip
@@ -316,6 +329,8 @@ class Handed:
     """Parcels on this pickup now."""
     total: int
     """… of the parcels on it and still in the lane."""
+    weight_g: int = 0
+    """The parcel's weight: gone from the lane's."""
 
 
 def hand_over_parcel(
@@ -338,8 +353,8 @@ def hand_over_parcel(
         pickup = _open(s, pickup_id)
         parcel = s.execute(
             select(Parcel.id, Parcel.status, Parcel.courier_id, Parcel.pickup_id,
-                   Parcel.order_id, Order.number, Order.status.label("order_status"),
-                   Courier.code, Courier.lane)
+                   Parcel.order_id, Parcel.weight_g, Order.number,
+                   Order.status.label("order_status"), Courier.code, Courier.lane)
             .join(Order, Order.id == Parcel.order_id)
             .join(Courier, Courier.id == Parcel.courier_id)
             .where(Parcel.tracking_no == wanted)
@@ -359,7 +374,7 @@ def hand_over_parcel(
         if scan is not None:
             scans.journal(s, actor, STATION, "pickup", scan.for_order(parcel.order_id), at=now)
         count, waiting = _counts(s, pickup_id, pickup.courier_id)
-        return Handed(wanted, parcel.number, count, count + waiting)
+        return Handed(wanted, parcel.number, count, count + waiting, int(parcel.weight_g or 0))
 
     return db.run(work)
 

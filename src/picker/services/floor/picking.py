@@ -18,10 +18,11 @@ from sqlalchemy import and_, exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from picker.domain.cutoffs import next_cutoff, parse_cutoffs
+from picker.domain.cutoffs import is_late, next_cutoff, parse_cutoffs
 from picker.domain.picking import PickLine, PutBack, put_backs, zones
 from picker.domain.reservation import Need
 from picker.domain.statuses import OrderStatus
+from picker.domain.text import plural
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
@@ -72,6 +73,8 @@ class QueueEntry:
     placed_at: datetime
     zones: tuple[str, ...]
     tote: str | None
+    late: bool = False
+    """The last pickup of the day it was placed for went without it."""
 
     @property
     def started(self) -> bool:
@@ -128,7 +131,8 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
     entries = []
     for o in orders:
         lines, units = sizes.get(o.id, (0, 0))
-        cutoff = next_cutoff(parse_cutoffs(o.cutoffs or ()), now, tz)
+        cutoffs = parse_cutoffs(o.cutoffs or ())
+        cutoff = next_cutoff(cutoffs, now, tz)
         entries.append(
             (
                 (o.status != OrderStatus.PICKING.value, not o.express, -o.priority,
@@ -136,7 +140,7 @@ def queue(db: Database, operator_id: int, *, now: datetime, tz: tzinfo) -> list[
                 QueueEntry(
                     o.id, o.number, o.status, lines, int(units or 0), o.courier, o.service,
                     bool(o.express), cutoff, o.placed_at, tuple(zones(visits[o.id])),
-                    totes.get(o.id),
+                    totes.get(o.id), is_late(cutoffs, o.placed_at, now, tz),
                 ),
             )
         )  # fmt: skip
@@ -197,7 +201,8 @@ def start_order(
         )
         if started and started >= batch_size:
             raise PickRefused(
-                f"You already have {started} orders started (at most {batch_size} at once). "
+                f"You already have {plural(started, 'order')} started (at most {batch_size} at "
+                "once). "
                 "Press Enter to pick them."
             )
         tote_id = _bind_tote(s, tote_code, order.id, order.number, now)

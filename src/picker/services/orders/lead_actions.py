@@ -16,6 +16,7 @@ from picker.config import IntakeSettings, Settings
 from picker.domain.picking import PutBack
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
+from picker.domain.text import plural
 from picker.domain.validation import fixable_reasons
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound, ServiceError
@@ -280,7 +281,8 @@ def _refuse_packed_parcels(s: Session, order: Order) -> None:
     )
     if packed:
         raise ServiceError(
-            f"order {order.number} has {packed} parcel(s) closed or with the courier: void the "
+            f"order {order.number} has {plural(packed, 'parcel')} closed or with the courier: "
+            "void the "
             "closed ones first (picker --as BADGE parcel void); one with the courier is a return"
         )
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from babel.numbers import get_currency_precision
 from sqlalchemy import func, select
 
+from picker.channels.reading import minor_unit
 from picker.domain.statuses import OrderStatus
 from picker.services.errors import NotFound, ServiceError
 from picker.store.engine import Database
@@ -22,12 +22,14 @@ from picker.store.models import Courier, Operator, Order, OrderEvent, OrderLine,
 
 
 def amount(value: Decimal, currency: str) -> str:
-    """An exact amount in its currency's minor units (Babel): 91.79 PLN, 12800 JPY."""
-    try:
-        digits = get_currency_precision(currency)
-    except Exception:  # an unknown code: show what is stored
-        return str(value.normalize())
-    return str(value.quantize(Decimal(1).scaleb(-digits)))
+    """An exact amount in its currency's minor units, as intake rounds it (one definition,
+    Babel's currency data): 299.99 PLN, 15579000 VND, 1500 JPY, 12.345 KWD. Stored amounts
+    carry four decimals whatever the currency. A code Babel does not know: the stored value
+    without trailing zeros."""
+    quantum = minor_unit(currency)
+    if quantum is None:
+        return format(value.normalize(), "f")
+    return format(value.quantize(quantum, rounding=ROUND_HALF_UP), "f")  # as intake rounds
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ unchanged, so a close does not parse TOML, and an edited layout is used from the
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -19,10 +20,12 @@ from sqlalchemy.orm import Session
 from picker.config import Settings
 from picker.domain.statuses import ParcelStatus
 from picker.domain.tracking import s10_number
+from picker.printing.font_chain import FontChain, font_chain
 from picker.printing.labels import (
     Address,
     Composed,
     LabelData,
+    LabelError,
     compose,
     render_pdf,
     render_png,
@@ -55,9 +58,31 @@ def layout(settings: Settings, name: str | None) -> Layout:
     try:
         loaded = load_layout(directory, name)
     except LayoutError as exc:
-        raise ServiceError(f"label layout: {exc}") from None
+        raise LabelRefused(f"Label layout {name}: {exc}") from None
     _layouts[key] = (stamps, loaded)
     return loaded
+
+
+class LabelRefused(ServiceError):
+    """A label that cannot be drawn: its layout is broken, or it does not fit this parcel.
+    Nothing was closed or queued; the message names the layout and what is wrong."""
+
+
+def fonts(settings: Settings) -> FontChain:
+    """The label's font chain, ``[labels] fonts`` (built once per process)."""
+    return font_chain(settings.labels.fonts)
+
+
+def compose_label(settings: Settings, chosen: Layout, data: LabelData) -> Composed:
+    """The label composed, a layout that does not fit this parcel refused in words (never a
+    crash at the packing table)."""
+    try:
+        return compose(chosen, data, fonts(settings))
+    except LabelError as exc:
+        raise LabelRefused(
+            f"Label layout {chosen.name}: {exc}. Nothing was closed: ask a lead "
+            "(`picker label check` names what to change)."
+        ) from None
 
 
 def _stamps(directory: Path) -> tuple[float, ...]:
@@ -149,7 +174,7 @@ def parcel_label(
 ) -> ParcelLabel:
     """The parcel's label rendered for the printer (``[labels] output`` unless given)."""
     data, layout_name = parcel_label_data(s, settings, parcel_id)
-    composed = compose(layout(settings, layout_name), data)
+    composed = compose_label(settings, layout(settings, layout_name), data)
     content, content_type = render(composed, output or settings.labels.output)
     return ParcelLabel(composed, content, content_type)
 
@@ -264,8 +289,35 @@ def preview(
         data = sample_data(settings, info)
         courier_layout = info.layout if info else None
     chosen = layout(settings, layout_name or courier_layout)
-    composed = compose(chosen, data)
+    composed = compose_label(settings, chosen, data)
     content, _ = render(composed, output)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(content)
     return Preview(out, chosen.name, data.tracking, composed.warnings)
+
+
+@dataclass(frozen=True)
+class LayoutCheck:
+    path: Path
+    #: What is wrong, one line each (the key, then the problem); empty when the layout is good.
+    problems: tuple[str, ...]
+    #: What the sample label shows that is not wrong but worth a look (text cut short).
+    warnings: tuple[str, ...] = ()
+
+
+def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[LayoutCheck]:
+    """Every layout file given (else every one in ``[labels] dir``) read as a close would read
+    it, then drawn with the sample parcel: what is wrong with each, in words."""
+    paths = list(files) or sorted(settings.labels.dir.glob("*.toml"))
+    checks = []
+    for path in paths:
+        try:
+            chosen = load_layout(path.parent, path.stem)
+            composed = compose(chosen, sample_data(settings), fonts(settings))
+        except LayoutError as exc:
+            checks.append(LayoutCheck(path, exc.problems))
+        except LabelError as exc:
+            checks.append(LayoutCheck(path, (f"with the sample parcel: {exc}",)))
+        else:
+            checks.append(LayoutCheck(path, (), composed.warnings))
+    return checks

@@ -8,7 +8,9 @@ parcel's label commits with the parcel). :func:`deliver_due` claims one due job 
 conditional UPDATE (``queued`` → ``printing``), so two terminals or workers never both send it;
 sends it *outside* any transaction (a printer may take seconds); then marks it ``done`` — or, when
 the printer is down, puts it back ``queued`` with the error in words and the next attempt 5 s,
-10 s, 20 s … at most 5 minutes later.
+10 s, 20 s … at most 5 minutes later. Each job keeps its own schedule (``next_attempt_at``), and
+a printer that is down holds every job waiting for it until its next try: it is tried once per
+back-off, by the job queued first, however many jobs wait.
 
 At least once, on purpose. A terminal that dies between sending and marking the job done leaves
 it ``printing``; after :data:`STALE_AFTER` any terminal queues it again and it is sent again. The
@@ -218,7 +220,8 @@ def _insert(
             created_at=at, kind=kind, printer=printer, content_type=content_type,
             content=content, path=path, status="queued", attempts=0, terminal_id=terminal_id,
             parcel_id=parcel_id, order_id=order_id, pickup_id=pickup_id, reason=reason,
-            requested_by=requested_by, title=title[:100] if title else None, next_attempt_at=at,
+            requested_by=requested_by, title=title[:100] if title else None,
+            next_attempt_at=_next_try(s, printer, at),
         )
         .returning(PrintJob.id)
     ).scalar_one()  # fmt: skip
@@ -310,7 +313,7 @@ def deliver_due(
             backend.send(data, content_type=job.content_type, title=job.document_title)
         except PrinterDown as exc:
             down = str(exc)
-            db.run(partial(_settle_retry, job=job, me=me, error=down, now=clock()))
+            db.run(partial(_settle_retry, job=job, me=me, error=down, now=clock(), printer=printer))
             break
         except Exception as exc:
             # Not a printer that is down but a fault of ours: keep the job, then let it be seen.
@@ -332,17 +335,18 @@ def _claim_next(
     _requeue_stale(s, printer, now, stale_after)
     due = or_(PrintJob.next_attempt_at.is_(None), PrintJob.next_attempt_at <= now)
     for _ in range(5):
-        # PostgreSQL: skip rows another terminal is claiming right now instead of waiting for
-        # them (SQLite has one writer at a time and ignores the clause).
-        waiting = select(PrintJob.id).where(
-            PrintJob.status == "queued", PrintJob.printer == printer
+        # The oldest job whose own schedule says it is due. While the printer is down every
+        # job waiting for it is due no sooner than the printer's next try (see _settle_retry
+        # and _insert), so that try takes the job queued first, and labels still come out in
+        # the order they were queued. PostgreSQL: skip rows another terminal is claiming right
+        # now instead of waiting for them (SQLite has one writer at a time and ignores it).
+        job_id = s.scalar(
+            select(PrintJob.id)
+            .where(PrintJob.status == "queued", PrintJob.printer == printer, due)
+            .order_by(PrintJob.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
         )
-        if s.scalar(waiting.where(due).limit(1)) is None:
-            return None
-        # The printer is to be tried now: with the job queued first, whatever its own back-off
-        # says, so labels come out in the order they were queued (never a new label before
-        # those that waited out an outage).
-        job_id = s.scalar(waiting.order_by(PrintJob.id).limit(1).with_for_update(skip_locked=True))
         if job_id is None:
             return None
         claimed = s.execute(
@@ -428,12 +432,53 @@ def _settle_done(s: Session, job: _Claimed, me: str, now: datetime, printer: str
     )
 
 
-def _settle_retry(s: Session, job: _Claimed, me: str, error: str, now: datetime) -> None:
+def _settle_retry(
+    s: Session, job: _Claimed, me: str, error: str, now: datetime, printer: str | None = None
+) -> None:
+    """The send failed: the job waits out its back-off. With ``printer`` (the printer is down)
+    the printer's whole queue waits for the same next try: a printer that is down is tried
+    once per back-off, not once per job waiting for it."""
+    attempts = job.attempts
+    if printer is not None:
+        # The printer's run of failures, also when the job tried first was cancelled meanwhile.
+        most = s.scalar(
+            select(func.max(PrintJob.attempts)).where(
+                PrintJob.printer == printer,
+                PrintJob.status == "queued",
+                PrintJob.last_error.is_not(None),
+            )
+        )
+        attempts = max(attempts, int(most or 0))
+    next_try = now + backoff(attempts)
     s.execute(
         update(PrintJob)
         .where(_mine(job, me))
-        .values(status="queued", last_error=error, next_attempt_at=now + backoff(job.attempts))
+        .values(status="queued", last_error=error, next_attempt_at=next_try)
     )
+    if printer is not None:
+        s.execute(
+            update(PrintJob)
+            .where(
+                PrintJob.printer == printer,
+                PrintJob.status == "queued",
+                or_(PrintJob.next_attempt_at.is_(None), PrintJob.next_attempt_at < next_try),
+            )
+            .values(next_attempt_at=next_try)
+        )
+
+
+def _next_try(s: Session | Connection, printer: str, at: datetime) -> datetime:
+    """When a job queued ``at`` for ``printer`` is first due: at once, or, while the printer
+    is down, at the printer's next try (a new label does not bring that try forward)."""
+    down_until = s.scalar(
+        select(func.min(PrintJob.next_attempt_at)).where(
+            PrintJob.printer == printer,
+            PrintJob.status == "queued",
+            PrintJob.attempts > 0,
+            PrintJob.last_error.is_not(None),
+        )
+    )
+    return max(at, down_until) if down_until is not None else at
 
 
 def _settle_failed(s: Session, job: _Claimed, me: str, error: str) -> None:

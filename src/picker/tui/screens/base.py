@@ -32,6 +32,10 @@ class PickerScreen(Screen[None]):
     SCREEN_NAME: ClassVar[str] = "screen"
     #: Command barcodes this screen obeys: code → action name (each has a key binding too).
     SCAN_COMMANDS: ClassVar[dict[str, str]] = {}
+    #: Classes the screen carries by its size, for styles that make room on a 40x16 handheld:
+    #: ``-narrow`` under 60 columns (else ``-wide``), ``-short`` under 20 rows (else ``-tall``).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
 
     def __init__(self) -> None:
         super().__init__()

@@ -3,6 +3,11 @@
 Open an order by its tote, verify every unit by scan, box, weigh, confirm the address, close
 parcels (the label prints), and the courier's lane in large letters.
 
+Laid out for a 40x16 handheld first: the order number and the ship address stay in sight (the
+packer reads the address to confirm it), the checklist scrolls beneath them to the next line to
+verify. Choosing a box (F3) or a reason to send the order to the lead (F9) lists the choices in
+place of the checklist, numbered.
+
 Scans do everything: a tote or order number opens the order; each product scan verifies a unit
 (a GS1 count verifies that many, and after the first the quantity may be keyed); a box barcode
 sets the packaging; the weight is keyed (grams or kg); CMD-OK confirms the address, CMD-CLOSE
@@ -21,7 +26,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
+from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
 from picker.domain.packing import check_count, match_line, parse_weight
@@ -29,11 +34,12 @@ from picker.domain.picking import WrongScan
 from picker.domain.scanning import Scan, ScanKind
 from picker.services.errors import ServiceError
 from picker.services.floor import packing
-from picker.services.floor.packing import PackView
+from picker.services.floor.packing import Packaging, PackView
 from picker.services.floor.parcels import close_parcel
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
+from picker.tui.widgets.big_text import BigText
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
 
@@ -48,6 +54,9 @@ REASONS = (
     "item missing or not the one ordered",
 )
 
+#: Below this many columns the screen is written for a handheld (shorter lines).
+NARROW = 60
+
 
 class PackScreen(PickerScreen):
     SCREEN_NAME = "pack"
@@ -58,6 +67,8 @@ class PackScreen(PickerScreen):
         "CMD-UNDO": "undo",
         "CMD-CANCEL": "cancel",
     }
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [
         Binding("f3", "choose_box", "Box", id="pack.box"),
         Binding("f4", "undo", "Undo", id="pack.undo"),
@@ -80,24 +91,29 @@ class PackScreen(PickerScreen):
         """(line id, units) of the last verify, for CMD-UNDO."""
         self.lane: tuple[str, str] | None = None
         """(lane, courier) of the order just packed, shown large until the next one opens."""
-        self._boxes: list[str] = []
-        """Box codes as numbered for choosing (F3)."""
+        self._boxes: list[Packaging] = []
+        """The boxes as numbered for choosing (F3)."""
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("packing")
-        with VerticalScroll(id="pack-body"):
-            yield Static("", id="lane")
+        with Vertical(id="pack-body"):
+            with Vertical(id="lane"):
+                yield BigText(id="lane-code")
+                yield Static("", id="lane-courier", markup=False)
             yield Static("", id="order")
-            yield Static("", id="checklist")
-            yield Static("", id="parcels")
             yield Static("", id="address")
+            yield Static("", id="choices")
+            with VerticalScroll(id="pack-list"):
+                yield Static("", id="checklist")
+                yield Static("", id="parcels")
+                yield Static("", id="notes")
         yield Input(placeholder="", id="entry", classes="entry")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
         yield KeyBar()
 
     async def on_mount(self) -> None:
-        self.query_one("#pack-body").can_focus = False
+        self.query_one("#pack-list").can_focus = False
         try:
             await self._resume()
         except Exception as exc:  # the database, for one: said in words, never a crash
@@ -163,47 +179,61 @@ class PackScreen(PickerScreen):
 
     # --- what the screen shows ------------------------------------------------------------
 
+    @property
+    def narrow(self) -> bool:
+        """A handheld: every line written short."""
+        return self.app.size.width < NARROW
+
+    def on_resize(self) -> None:
+        self.show()  # the lines are written for the width
+
     def show(self) -> None:
         v = self.view if self.order_id is not None else None
-        lane = self.query_one("#lane", Static)
+        lane = self.query_one("#lane")
         lane.display = self.lane is not None and v is None
         if self.lane is not None:
-            lane.update(Text(f"LANE {self.lane[0]}\n{safe(self.lane[1])}", style="bold"))
-        for part in ("#order", "#address", "#checklist", "#parcels"):
-            self.query_one(part, Static).display = v is not None
+            self.query_one("#lane-code", BigText).update(self.lane[0])
+            self.query_one("#lane-courier", Static).update(f"{self.lane[1]} · lane {self.lane[0]}")
+        self._show_entry(v)
+        asking = v is not None and self.entry in ("reason", "box")
+        self.query_one("#order").display = v is not None
+        self.query_one("#choices").display = asking
+        for part in ("#address", "#pack-list"):
+            self.query_one(part).display = v is not None and not asking
         if v is not None:
             self._show_order(v)
-        self._show_entry(v)
+            if asking:
+                self._show_choices(v)
         self.feedback.set_next_step(self.next_step(v))
 
     def _show_order(self, v: PackView) -> None:
         head = Text()
-        head.append(f"{v.number}", style="bold")
-        head.append(f" · {safe(v.courier_name)} {safe(v.service)}".rstrip())
-        if v.tote:
-            head.append(f" · tote {v.tote}")
+        head.append(f" {v.number} ", style="bold reverse")
+        if self.narrow:  # one line: the courier by its code, the lane says the rest at the end
+            head.append(f" {safe(v.courier)}")
+            if v.tote:
+                head.append(f" · {v.tote}")
+        else:
+            head.append(f" {safe(v.courier_name)} {safe(v.service)}".rstrip())
+            if v.tote:
+                head.append(f" · tote {v.tote}")
         if v.cod is not None:
             head.append("\n")
             head.append(f" COD {v.cod} ", style="bold reverse")
         if v.fragile:
             head.append("\n")
             head.append(f" FRAGILE: {', '.join(safe(s) for s in v.fragile)} ", style="bold red")
-        if v.note:
-            head.append(f"\nNote: {safe(v.note)}", style="italic")
-        if v.gift_message:
-            head.append(f"\nGift: {safe(v.gift_message)}", style="italic")
         self.query_one("#order", Static).update(head)
         address = Text()
         address.append("\n".join(safe(x) for x in v.ship_to), style="bold")
         if v.address_confirmed:
-            address.append("\n✔ address confirmed", style="green")
+            address.append("  ✔ confirmed", style="bold green")
         else:
-            address.append("\n? address not confirmed yet (CMD-OK)", style="italic")
+            address.append("  ? confirm: F5", style="italic")
         widget = self.query_one("#address", Static)
         widget.update(address)
-        if v.missing_for_close() == ["confirm the address"]:
-            widget.scroll_visible(animate=False)  # the one step left: in sight on a handheld
-        lines = Text()
+        widget.set_class(v.address_confirmed, "-confirmed")
+        lines = Text(no_wrap=True, overflow="ellipsis")
         for ln in v.lines:
             done = ln.left == 0
             lines.append("✔ " if done else "· ", style="green" if done else "bold")
@@ -214,14 +244,50 @@ class PackScreen(PickerScreen):
         parcels = Text()
         for p in v.live_parcels:
             if p.status == "open":
-                parcels.append(f"Parcel {p.seq} open: {_units(p.units)}", style="bold")
+                parcels.append(f"Parcel {p.seq}: {_units(p.units)}", style="bold")
                 parcels.append(f" · {p.packaging or 'no box'}")
-                parcels.append(f" · {p.weight_g} g" if p.weight_g else " · not weighed")
+                parcels.append(f" · {p.weight_g} g" if p.weight_g else " · no weight")
             else:
                 parcels.append(f"Parcel {p.seq} closed {p.tracking_no} · {p.weight_g} g")
             parcels.append("\n")
         parcels.rstrip()
         self.query_one("#parcels", Static).update(parcels)
+        notes = Text()
+        if v.note:
+            notes.append(f"Note: {safe(v.note)}\n", style="italic")
+        if v.gift_message:
+            notes.append(f"Gift: {safe(v.gift_message)}", style="italic")
+        notes.rstrip()
+        self.query_one("#notes", Static).update(notes)
+        self.query_one("#notes").display = bool(notes.plain)
+        next_line = next((i for i, ln in enumerate(v.lines) if ln.left), None)
+        self.call_after_refresh(self._scroll_to_line, next_line)
+
+    def _scroll_to_line(self, index: int | None) -> None:
+        """The checklist scrolled to the next line to verify (one checklist row per line);
+        all verified: down to the parcels."""
+        scroll = self.query_one("#pack-list", VerticalScroll)
+        if index is None:
+            scroll.scroll_end(animate=False, immediate=True)
+        else:
+            scroll.scroll_to(y=max(0, index - 1), animate=False, immediate=True)
+
+    def _show_choices(self, v: PackView) -> None:
+        """The numbered choices of F9 (why to the lead) or F3 (which box)."""
+        text = Text()
+        if self.entry == "reason":
+            text.append("Why? Key its number, or words:", style="bold")
+            for i, reason in enumerate(REASONS, 1):
+                text.append(f"\n{i}", style="bold reverse")
+                text.append(f" {reason}")
+        else:
+            text.append("Key its number, or scan the box:", style="bold")
+            for i, box in enumerate(self._boxes, 1):
+                text.append(f"\n{i}", style="bold reverse")
+                text.append(f" {safe(box.barcode)} {safe(box.name)} {box.tare_g} g")
+            if not self._boxes:
+                text.append("\nNo boxes registered (picker setup)", style="italic")
+        self.query_one("#choices", Static).update(text)
 
     def _show_entry(self, v: PackView | None) -> None:
         if self.entry not in ("reason", "box"):  # asked for by a key: kept until answered
@@ -251,14 +317,15 @@ class PackScreen(PickerScreen):
         if v is None:
             return "Scan a tote or an order number"
         if self.entry == "reason":
-            return "Why to the lead? " + " ".join(f"{i}={r}" for i, r in enumerate(REASONS, 1))
+            return "Enter sends it · Esc: go on packing"
         if self.entry == "box":
-            return "Key the box's number, then Enter"
+            return "Key the number, Enter · Esc: back"
         if self.entry == "qty":
-            return "Scan the next item, or key how many more of it"
+            return "Scan an item, or key how many more"
         if v.units_left:
             parcel = v.open_parcel
-            more = " · box full? CMD-NEWPARCEL" if parcel is not None and parcel.units else ""
+            full = "F7" if self.narrow else "CMD-NEWPARCEL (F7)"
+            more = f" · box full? {full}" if parcel is not None and parcel.units else ""
             if self.entry == "weight":
                 return f"Key the weight, or scan the items ({v.units_left} left){more}"
             return f"Scan the items ({v.units_left} left){more}"
@@ -442,10 +509,8 @@ class PackScreen(PickerScreen):
             return
         self.qty_line = None
         self.entry = "box"
-        boxes = await asyncio.to_thread(packing.packagings, self.picker.db)
-        self._boxes = [b.code for b in boxes]
-        listed = " · ".join(f"{i} {b.code} {b.tare_g} g" for i, b in enumerate(boxes, 1))
-        self.feedback.info(listed or "No boxes registered")
+        self._boxes = await asyncio.to_thread(packing.packagings, self.picker.db)
+        self.feedback.info(f"Which box for parcel {self._parcel_seq()}?")  # listed above
 
     async def _chosen_box(self, text: str) -> None:
         boxes = self._boxes
@@ -453,7 +518,7 @@ class PackScreen(PickerScreen):
         if not text.isdigit() or not 1 <= int(text) <= len(boxes):
             self.feedback.error(f"{text!r} is not a box number (1 to {len(boxes)}).")
             return
-        await self._box(boxes[int(text) - 1], None)
+        await self._box(boxes[int(text) - 1].code, None)
 
     # --- commands ---------------------------------------------------------------------------
 
@@ -545,7 +610,8 @@ class PackScreen(PickerScreen):
             return
         self.entry = "reason"
         self.show()
-        self.feedback.info("Send the order to the lead? Key a reason, or Esc to go on packing")
+        number = self.view.number if self.view else ""
+        self.feedback.info(f"Send {number} to the lead?")
 
     async def _to_lead(self, text: str) -> None:
         chosen = text.isdigit() and 1 <= int(text) <= len(REASONS)
@@ -566,6 +632,15 @@ class PackScreen(PickerScreen):
         self.order_id, self.view = None, None
         self.feedback.error(words)
 
+    def _parcel_seq(self) -> int:
+        """The number of the parcel a box goes to: the open one, else the next."""
+        v = self.view
+        if v is None:
+            return 1
+        if v.open_parcel is not None:
+            return v.open_parcel.seq
+        return max((p.seq for p in v.parcels), default=0) + 1
+
     def action_leave(self) -> None:
         if self.entry in ("reason", "box"):
             self.action_cancel()
@@ -581,7 +656,7 @@ _PLACEHOLDERS = {
 }
 
 _HOW = {
-    "scan the box": " (BOX-… barcode, or F3 to choose)",
+    "scan the box": " (its BOX-… barcode, or F3)",
     "key the weight": " in grams or kg, then Enter",
     "confirm the address": ": read it. Right: CMD-OK (F5). Wrong: CMD-CANCEL (F9)",
 }

@@ -1,0 +1,41 @@
+"""``picker run``: one config, any terminal — the station, id and printer chosen at start."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+
+from picker.cli import main
+from tests.cli.terminal import on_a_terminal
+
+
+def start_on_a_terminal(args: list[str], env: dict[str, str], shown: str) -> tuple[int, str]:
+    code, screen, _ = on_a_terminal([sys.executable, "-m", "picker", *args], env, shown)
+    return code, screen
+
+
+def test_picker_run_starts_the_station_and_terminal_it_is_given(
+    tmp_path, config, sqlite_template
+) -> None:
+    database = tmp_path / "picker.db"
+    shutil.copyfile(sqlite_template, database)
+    env = {"PICKER_DATABASE_URL": f"sqlite:///{database}"}
+    args = ["--config", str(config), "run", "--station", "packing", "--terminal", "PACK-1"]
+    code, screen = start_on_a_terminal(args, env, "PACK-1 · packing")
+    assert "PACK-1 · packing" in screen and code == 0, screen[-2000:]
+    # Without a command it is the terminal too, and the environment chooses the station.
+    code, screen = start_on_a_terminal(
+        ["--config", str(config)], {**env, "PICKER_STATION": "handoff"}, "T05 · handoff"
+    )
+    assert "T05 · handoff" in screen and code == 0, screen[-2000:]
+
+
+def test_an_unknown_station_is_refused_listing_the_stations(capsys, config, tmp_path) -> None:
+    code = main(["--config", str(config), "run", "--station", "kitchen", "--terminal", "K-1"])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert err == (
+        "picker: configuration: --station: 'kitchen' is not a station; the stations are "
+        "picking, packing, handoff\n"
+    )
+    assert not (tmp_path / "var").exists()  # the config's database: nothing made
