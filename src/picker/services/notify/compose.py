@@ -9,7 +9,7 @@ message built twice (a resend after a crash) is the same message, Date and Messa
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from email.headerregistry import Address
@@ -23,9 +23,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
-from picker.domain.notify import MessageKind, header_text, idempotency_key, message_id
-from picker.services.errors import NotFound
+from picker.domain.notify import (
+    MessageKind,
+    header_text,
+    idempotency_key,
+    mail_address,
+    message_id,
+)
+from picker.services.errors import NotFound, ServiceError
 from picker.services.notify.templates import Rendered, render
+from picker.store.engine import Database
 from picker.store.models import (
     Courier,
     Order,
@@ -112,6 +119,46 @@ def load(s: Session, message_id_: int, settings: Settings) -> Letter:
         raise NotFound(f"no message {message_id_} in the outbox")
     o = s.get(Order, m.order_id)
     assert o is not None  # a foreign key
+    return _assemble(s, o, m, settings)
+
+
+def letter_for(
+    s: Session, number: str, event_name: str, settings: Settings, *, at: datetime
+) -> Letter:
+    """The mail ``event_name`` would send about order ``number`` now, whether or not it was
+    queued (``picker notify preview``): a shipment's parcels are the order's closed and
+    handed-over ones; a cancellation's reason is "other"; a hold's, the order's own."""
+    from picker.domain.notify import (
+        cancel_reason,
+        customer_fixable,
+        event,
+        missing_address_parts,
+        outbox_key,
+    )
+
+    event(event_name)  # known, or refused by name
+    o = s.scalars(select(Order).where(Order.number == number.strip())).one_or_none()
+    if o is None:
+        raise NotFound(f"no order {number}")
+    parcels: list[int] = []
+    detail: dict[str, Any] = {}
+    if event_name == "shipped":
+        parcels = sorted(s.scalars(select(Parcel.id).where(
+            Parcel.order_id == o.id, Parcel.status.in_(("closed", "handed_over")))))  # fmt: skip
+    elif event_name == "cancelled":
+        detail = {"reason": cancel_reason("")}
+    elif event_name == "on_hold_customer":
+        detail = {"missing": missing_address_parts(customer_fixable(o.hold_reasons or []))}
+    kind = MessageKind.EMAIL.value
+    m = OutboxMessage(
+        id=0, key=outbox_key(o.id, event_name, kind, parcels), order_id=o.id, event=event_name,
+        kind=kind, parcels=parcels, detail=detail, recipient=o.customer_email,
+        locale=o.customer_locale, status="preview", attempts=0, created_at=at,
+    )  # fmt: skip
+    return _assemble(s, o, m, settings)
+
+
+def _assemble(s: Session, o: Order, m: OutboxMessage, settings: Settings) -> Letter:
     lines = s.execute(
         select(OrderLine.id, OrderLine.sku, OrderLine.name, OrderLine.quantity,
                OrderLine.unit_price, OrderLine.line_no)
@@ -263,3 +310,25 @@ def preview(s: Session, message_id_: int, settings: Settings) -> tuple[Letter, b
     from picker.services.notify.shop import describe_requests
 
     return letter, describe_requests(letter, settings).encode()
+
+
+def show(db: Database, settings: Settings, message_id_: int) -> tuple[Letter, bytes]:
+    """A queued (or sent) message as it is sent: the .eml, or a shop message's requests."""
+    with db.read() as s:
+        return preview(s, message_id_, settings)
+
+
+def preview_event(
+    db: Database, settings: Settings, number: str, event_name: str, *, at: datetime
+) -> bytes:
+    """The .eml the event would send about order ``number``, rendered, sent nowhere."""
+    with db.read() as s:
+        letter = letter_for(s, number, event_name, settings, at=at)
+    address = mail_address(letter.recipient)
+    if address is None:
+        raise ServiceError(
+            f"order {letter.order_number} has no e-mail address a mail can go to; "
+            "nothing would be sent"
+        )
+    letter = replace(letter, recipient=address)
+    return email_message(letter, render_mail(letter, settings), settings).as_bytes()
