@@ -139,3 +139,25 @@ def test_preview_writes_the_mail_an_event_would_send(floor_cli, tmp_path) -> Non
     code, _, err = run("notify", "preview", number, "cancelled", "--out", str(out_file))
     assert code == 1 and "has no e-mail address a mail can go to; nothing would be sent" in err
     assert not Path(tmp_path / "var" / "mail").exists()  # a preview sends nothing
+
+
+def test_bench_notify_mails_shipped_events_to_a_local_server(capsys, config, tmp_path) -> None:
+    from tests.cli.test_main import run as picker
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    code, out, err = picker(capsys, config, "bench", "notify", "--messages", "25", "--orders",
+                            "400", "--database", url, "--json")  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    metrics = report["metrics"]
+    assert (report["bench"], report["database"], report["orders"]) == ("notify", "sqlite", 400)
+    assert metrics["mails_sent"]["median"] == 25 and metrics["mails_received"]["median"] == 25
+    assert metrics["mails_per_s"]["target"] == 200 and metrics["mails_per_s"]["unit"] == "per_s"
+    db = Database(url)
+    try:
+        with db.read() as s:
+            statuses = set(s.scalars(select(OutboxMessage.status).where(
+                OutboxMessage.kind == "email")))  # fmt: skip
+        assert statuses == {"sent"}
+    finally:
+        db.dispose()

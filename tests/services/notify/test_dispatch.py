@@ -4,6 +4,7 @@ loses nothing; two dispatchers racing send each message once."""
 
 from __future__ import annotations
 
+import email
 import multiprocessing
 import os
 import signal
@@ -12,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import pytest
@@ -255,4 +257,7 @@ def test_the_mail_folder_gets_one_eml_per_message(floor, settings, tmp_path: Pat
     assert len(done.sent) == 3
     files = sorted(folder.glob("*.eml"))
     assert len(files) == 3 and not list(folder.glob("*.part"))
-    assert all(f.read_bytes().startswith(b"From: ") for f in files)
+    mails = [email.message_from_bytes(f.read_bytes(), policy=policy.default) for f in files]
+    assert {str(m["To"]) for m in mails} == {f"Nguyễn Thị Hương <c{i}@example.com>"
+                                             for i in range(3)}  # fmt: skip
+    assert all(m["Message-ID"] and m.get_body(("plain",)) is not None for m in mails)

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import os
 import smtplib
+import socket
 import ssl
 from dataclasses import dataclass
-from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -46,9 +46,9 @@ class Permanent(SendFailed):
 
 
 class MailTransport(Protocol):
-    def send(self, message: EmailMessage, recipient: str, name: str) -> None:
-        """Send ``message`` to ``recipient``; ``name`` is a file-safe name for the message.
-        Raises :class:`Temporary` or :class:`Permanent`."""
+    def send(self, message: bytes, recipient: str, name: str) -> None:
+        """Send ``message`` (the whole MIME message, CRLF line ends) to ``recipient``; ``name``
+        is a file-safe name for it. Raises :class:`Temporary` or :class:`Permanent`."""
 
     def close(self) -> None: ...
 
@@ -127,16 +127,18 @@ class SmtpTransport:
 
     def _connect(self) -> smtplib.SMTP:
         a = self.address
-        context = ssl.create_default_context()
         smtp: smtplib.SMTP
         if a.scheme == "smtps":
-            smtp = smtplib.SMTP_SSL(a.host, a.port, timeout=self.timeout, context=context)
+            smtp = smtplib.SMTP_SSL(a.host, a.port, timeout=self.timeout,
+                                    context=ssl.create_default_context())  # fmt: skip
         else:
             smtp = smtplib.SMTP(a.host, a.port, timeout=self.timeout)
         try:
+            if smtp.sock is not None:  # commands are small and each waits for its reply
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if a.scheme == "smtp+starttls":
-                smtp.starttls(context=context)
+                smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if self.user:
                 smtp.login(self.user, self.password)
@@ -145,11 +147,11 @@ class SmtpTransport:
             raise
         return smtp
 
-    def send(self, message: EmailMessage, recipient: str, name: str) -> None:
+    def send(self, message: bytes, recipient: str, name: str) -> None:
         try:
             if self._smtp is None:
                 self._smtp = self._connect()
-            self._smtp.send_message(message, from_addr=self.sender, to_addrs=[recipient])
+            self._smtp.sendmail(self.sender, [recipient], message)
         except smtplib.SMTPRecipientsRefused as exc:
             self._reset()
             raise classify(exc) from None
@@ -186,12 +188,12 @@ class FolderTransport:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
 
-    def send(self, message: EmailMessage, recipient: str, name: str) -> None:
+    def send(self, message: bytes, recipient: str, name: str) -> None:
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             path = self.folder / f"{name}.eml"
             part = path.with_suffix(".eml.part")
-            part.write_bytes(message.as_bytes())
+            part.write_bytes(message)
             os.replace(part, path)
         except OSError as exc:
             raise Temporary(
