@@ -603,8 +603,8 @@ class NotifySettings:
     )
     #: A message that could not be sent for a passing reason is failed after this many hours.
     give_up_after_h: float = 24.0
-    #: Start a dispatcher in the background of the terminal (``picker`` with no command).
-    dispatch_in_terminal: bool = False
+    #: Run a dispatcher in the background of the terminal (``picker`` / ``picker run``).
+    dispatch_in_terminal: bool = True
     #: Seconds a dispatcher owns the messages it claimed; after that, another may send them.
     lease_s: float = 120.0
     #: Seconds to reach a mail server or shop and have its answer.
@@ -674,7 +674,7 @@ def _notify_settings(
         default_locale=r.text("default_locale", "en"),
         templates_dir=(base_dir / templates) if templates else None,
         give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
-        dispatch_in_terminal=r.flag("dispatch_in_terminal", False),
+        dispatch_in_terminal=r.flag("dispatch_in_terminal", True),
         lease_s=r.number("lease_s", 120.0, 1.0, 3600.0),
         timeout_s=r.number("timeout_s", 30.0, 0.5, 600.0),
         poll_s=r.number("poll_s", 5.0, 0.1, 3600.0),

@@ -384,8 +384,9 @@ class Dispatcher:
     """``dispatch_due`` in a daemon thread, every ``[notify] poll_s`` (at once while a pass
     found a full batch), until stopped. Never raises out of its thread: a database or server
     that cannot be used becomes :attr:`last_error` and the next pass tries again.
-    ``on_summary`` is called from the thread with the outbox :class:`Summary` after each pass
-    (a terminal hands it to its event loop for the title line)."""
+    ``on_summary`` is called from the thread with the outbox :class:`Summary` after the first
+    pass and whenever it changes (a terminal hands it to its event loop for the title line).
+    With ``dispatch`` False it only watches: the summary, nothing sent."""
 
     def __init__(
         self,
@@ -396,8 +397,10 @@ class Dispatcher:
         claimed_by: str | None = None,
         on_summary: Callable[[Summary], object] | None = None,
         on_pass: Callable[[Dispatched], object] | None = None,
+        dispatch: bool = True,
     ) -> None:
         self.db = db
+        self.dispatch = dispatch
         self.settings = settings
         self.clock = clock
         self.claimed_by = claimed_by or default_claimant()
@@ -409,13 +412,14 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> Dispatched:
+        done = Dispatched()
         try:
-            done = dispatch_due(self.db, self.settings, clock=self.clock,
-                                claimed_by=self.claimed_by)  # fmt: skip
+            if self.dispatch:
+                done = dispatch_due(self.db, self.settings, clock=self.clock,
+                                    claimed_by=self.claimed_by)  # fmt: skip
             self.last_error = None
         except Exception as exc:
             self.last_error = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
-            done = Dispatched()
         if self.on_pass is not None:
             self.on_pass(done)
         if self.on_summary is not None:
