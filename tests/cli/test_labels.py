@@ -5,6 +5,7 @@ import time
 from pathlib import Path
 
 import pypdfium2
+import pytest
 import zxingcpp
 from PIL import Image
 
@@ -181,3 +182,49 @@ def test_print_queue_run_reprint_and_retry(capsys, config, tmp_path, db_url, mon
     assert code != 0 and "printed" in err  # a printed job is not sent again by retry
     code, _, err = run(capsys, config, *packer, "print", "reprint", tracking, "--reason", " ")
     assert code != 0 and "say why the label is printed again" in err
+
+
+def test_a_lead_chooses_what_an_orders_labels_print_for_undrawable_letters(
+    capsys, config, tmp_path, db_url, monkeypatch
+) -> None:
+    from sqlalchemy import select, update
+
+    from picker.store.engine import Database
+    from picker.store.models import Order
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    labelled(config)
+    assert run(capsys, config, "demo", "--orders", "10", "--no-sheet")[0] == 0
+    lead = as_demo(monkeypatch, tmp_path / "var")
+    db = Database(db_url)
+    try:
+        with db.transaction() as s:
+            number, other = s.scalars(
+                select(Order.number).where(Order.status == "assigned").order_by(Order.id).limit(2)
+            ).all()
+            s.execute(update(Order).where(Order.number == number).values(ship_name="ᚠᚢ Smith"))
+        code, _, err = run(capsys, config, "order", "label-text", number, "--transliterate")
+        assert code == 2 and "lead" in err  # a lead's choice
+        with pytest.raises(SystemExit) as usage:  # one of the two, named by argparse
+            run(capsys, config, *lead, "order", "label-text", number)
+        assert usage.value.code == 2 and "--transliterate --hand-write" in capsys.readouterr().err
+        code, out, err = run(capsys, config, *lead, "order", "label-text", number,
+                             "--transliterate")  # fmt: skip
+        assert code == 0, err
+        assert out.splitlines() == [
+            f"{number}: its labels print recipient letters no font has written in Latin letters",
+            "  the recipient's name: fu Smith",
+        ]
+        code, out, _ = run(capsys, config, *lead, "order", "label-text", other, "--hand-write")
+        assert code == 0 and "the labels print it as written" in out
+        with db.read() as s:
+            chosen = dict(
+                s.execute(
+                    select(Order.number, Order.label_text).where(Order.number.in_((number, other)))
+                ).all()
+            )
+        assert chosen == {number: "transliterate", other: "hand_write"}
+        code, out, _ = run(capsys, config, "order", "show", number)
+        assert "label text: written in Latin letters" in out
+    finally:
+        db.dispose()

@@ -1,5 +1,6 @@
 """The demo floor: counts, valid barcodes, a consistent floor, the same floor for the same seed."""
 
+import re
 from collections import Counter, defaultdict
 
 import biip
@@ -194,3 +195,121 @@ def test_event_times_never_go_back_nor_pass_now(tmp_path, seed) -> None:
 
 def test_the_floor_mix_adds_up_to_the_whole() -> None:
     assert abs(sum(share for _, share in FLOOR_MIX) - 1.0) < 1e-9
+
+
+# --- a floor the floor could have reached ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args", [(), ("--orders", "1000", "--seed", "3")], ids=["as-make-run", "1000-orders"]
+)
+def test_picker_demo_then_picker_check_finds_every_invariant_holding(
+    capsys, config, db_url, monkeypatch, args
+) -> None:
+    from picker.services.check import INVARIANTS
+    from tests.cli.test_main import run
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    assert run(capsys, config, "demo", "--no-sheet", *args)[0] == 0
+    code, out, _ = run(capsys, config, "check")
+    assert (code, out.count("BROKEN")) == (0, 0), out
+    assert f"{len(INVARIANTS)} of {len(INVARIANTS)} invariants hold" in out
+
+
+def test_the_floors_people_hold_no_more_work_than_the_floor_gives_them(tmp_path) -> None:
+    """A full live floor (200 orders in flight, two pickers, two packers): each packer has one
+    order at the table at most, each picker at most a batch started and at most
+    max_orders_per_picker given; the rest waits a step earlier."""
+    from picker.config import IntakeSettings, PickingSettings
+
+    db = Database(f"sqlite:///{tmp_path / 'full.db'}")
+    result = build_demo(db, orders=LIVE_ORDERS + 800, seed=3, now=NOW)
+    with db.read() as s:
+        packing = Counter(s.scalars(select(Order.packer_id).where(Order.status == "packing")))
+        picking = Counter(s.scalars(select(Order.assignee_id).where(Order.status == "picking")))
+        load = Counter(
+            s.scalars(select(Order.assignee_id).where(Order.status.in_(("assigned", "picking"))))
+        )
+        holds = list(s.scalars(select(Order.hold_reasons).where(Order.status == "on_hold")))
+    db.dispose()
+    assert packing and max(packing.values()) == 1 and None not in packing
+    assert picking and max(picking.values()) <= PickingSettings.batch_size
+    assert max(load.values()) <= IntakeSettings.max_orders_per_picker
+    # Still every station busy, and held orders of both kinds: short, and for the lead to fix.
+    assert all(result.by_status[s] > 0 for s in ("unhandled", "picked", "packed", "on_hold"))
+    assert any(r[0].startswith("short: ") for r in holds)
+    assert any(not r[0].startswith("short: ") for r in holds)
+
+
+def test_a_stock_import_of_another_sku_releases_no_held_order(
+    capsys, config, db_url, monkeypatch, tmp_path
+) -> None:
+    """Issue 19: `picker stock import` of one unrelated SKU released the demo's orders held
+    "none in stock", whose stock had been there all along. Now they are short of what they
+    name, and only its own stock releases one."""
+    from tests.cli.test_main import run
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    assert run(capsys, config, "demo", "--no-sheet")[0] == 0
+    db = Database(db_url)
+    try:
+        with db.read() as s:
+            held = dict(s.execute(select(Order.number, Order.hold_reasons).where(
+                Order.status == "on_hold")).all())  # fmt: skip
+            needed = set(s.scalars(text(
+                "SELECT l.sku FROM order_lines l JOIN orders o ON o.id = l.order_id "
+                "WHERE o.status = 'on_hold'")))  # fmt: skip
+            other = s.scalar(text("SELECT MAX(sku) FROM products"))
+    finally:
+        db.dispose()
+    short = {n: r[0].removeprefix("short: ") for n, r in held.items() if r[0].startswith("short:")}
+    assert short and other not in needed
+    csv = tmp_path / "stock.csv"
+    csv.write_text(f"sku,bin,on_hand\n{other},A-01-01-1,50\n", encoding="utf-8")
+    code, out, err = run(capsys, config, "stock", "import", str(csv))
+    assert code == 0, err
+    assert f"orders held for stock: 0 of {len(short)} released" in out
+    number, sku = sorted(short.items())[0]
+    csv.write_text(f"sku,bin,on_hand\n{sku},A-01-01-2,50\n", encoding="utf-8")
+    code, out, err = run(capsys, config, "stock", "import", str(csv))
+    assert code == 0, err
+    assert f"released ({number}" in out
+
+
+def test_each_box_is_listed_at_packing_by_what_its_floor_sheet_barcode_scans(db, floor) -> None:
+    """Issue 19: the box chooser said "ENV-M", the floor sheet's barcode "BOX-ENVM"."""
+    from picker.config import DEFAULT_PATTERNS
+    from picker.demo.floor_sheet import floor_sheet_sections
+    from picker.domain.scanning import ScanKind, ScanRouter
+    from picker.services.floor import packing
+
+    listed = [box.code for box in packing.packagings(db)]  # what F3 at the packing table lists
+    [sheet] = [s for s in floor_sheet_sections(db, floor.operators) if s.title == "Packaging"]
+    assert sorted(listed) == sorted(code.code for code in sheet.codes)
+    router = ScanRouter({k: re.compile(v) for k, v in DEFAULT_PATTERNS.items()})
+    assert all(router.classify(name).kind is ScanKind.PACKAGING for name in listed)
+
+
+def test_every_operator_finds_work_at_their_station(db, floor) -> None:
+    """The builder's own check of what the pilot test (tests/tui/test_demo_operators.py) does
+    through the app: each demo operator has work on logging in, none is stuck."""
+    assert set(floor.work) == {o.badge for o in floor.operators}
+    assert all(floor.work.values()), floor.work
+    packers = [o.badge for o in floor.operators if o.roles == "packer"]
+    assert all("open at the packing table" in str(floor.work[b]) for b in packers)
+
+
+@pytest.mark.parametrize("orders", [60, 1000])
+def test_every_operator_finds_work_whatever_the_seed(tmp_path, orders) -> None:
+    for seed in range(1, 6):
+        db = Database(f"sqlite:///{tmp_path / f'{seed}.db'}")
+        result = build_demo(db, orders=orders, seed=seed, now=NOW)
+        db.dispose()
+        assert all(result.work.values()), (seed, result.work)
+
+
+def test_a_packer_with_two_orders_at_the_table_is_said_to_find_no_work(db, floor) -> None:
+    with db.transaction() as s:
+        s.execute(text("UPDATE orders SET packer_id = 4 WHERE status = 'packing'"))
+    work = builder.work_at_login(db, floor.operators)
+    assert work["EMP-0004"] is None and work["EMP-0005"] is not None  # a tote waits for her

@@ -411,5 +411,6 @@ def test_a_barcode_another_box_holds_is_refused_in_words(db, settings) -> None:
     apply(db, spec, settings)
     env, box_s, *rest = spec.packaging  # type: ignore[misc]
     swapped = (replace(env, barcode=box_s.barcode), replace(box_s, barcode=env.barcode), *rest)
-    with pytest.raises(SetupRefused, match="packaging ENV-M: barcode BOX-S is packaging BOX-S's"):
+    refused = "packaging BOX-ENVM: barcode BOX-S is packaging BOX-S's"
+    with pytest.raises(SetupRefused, match=refused):
         apply(db, replace(spec, packaging=swapped), settings)

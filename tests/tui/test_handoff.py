@@ -93,7 +93,7 @@ async def test_closing_with_parcels_left_lists_them_then_undo_and_missing(
         await burst(pilot, "CMD-UNDO")
         assert feedback(pilot)[0] == "ok" and second[0] in feedback(pilot)[1]
         await burst(pilot, "CMD-CLOSE")
-        assert screen.closing and "Still in lane" in text_of(pilot, "#pickup")
+        assert screen.closing and "Still in lane" in text_of(pilot, "#still-here")
         await pilot.press("f6")  # the rest cannot be found: missing
         await settle(pilot)
         kind, message = feedback(pilot)
@@ -179,3 +179,40 @@ async def test_every_key_of_the_handoff_zone_is_shown_on_a_handheld(app_factory)
         shown = keys_shown(pilot)
         for key in ("F2 Lead tools", "F4 Undo", "F6 Missing", "F8 Close", "Esc Back", "^Q Quit"):
             assert key in shown, shown
+
+
+async def test_on_a_handheld_every_lane_is_a_row_and_the_pickups_lane_counts_down(
+    app_factory,
+) -> None:
+    from textual.widgets import Digits
+
+    from tests.tui.test_packing import on_screen, screen_text
+
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(40, 16)) as pilot:
+
+        def row(ln) -> str:  # type: ignore[no-untyped-def]
+            """The lane's one row on screen (its code and courier start it)."""
+            start = f"{ln.lane} {ln.courier}"
+            found = [line for line in screen_text(pilot) if start in line]
+            assert len(found) == 1, f"{start!r} not on one row: {found}"
+            return found[0]
+
+        screen = await to_handoff(pilot)
+        lane = busiest(screen)
+        assert len(screen.lanes) >= 3 and lane.parcels >= 2
+        for ln in screen.lanes:  # code, parcels and cutoff on the lane's one row
+            parcels = f"{ln.parcels} parcel" if ln.parcels == 1 else f"{ln.parcels} parcels"
+            assert parcels in row(ln) and (ln.next_cutoff is None or ":" in row(ln)), row(ln)
+        await burst(pilot, lane.lane)
+        total = lane.parcels
+        waiting = list(screen.pickup.waiting_listed)  # type: ignore[union-attr]
+        for scanned, (tracking, _) in enumerate(waiting[:2], 1):
+            await burst(pilot, tracking)
+            assert screen.query_one("#scanned", Digits).value == str(scanned)
+            on_screen(pilot, f"of {total} scanned", "F8 Close")
+            assert f"{total - scanned} left · {scanned} scanned" in row(lane)
+            assert all(row(ln) for ln in screen.lanes)  # every lane still in sight
+        await burst(pilot, "CMD-UNDO")  # one back in the lane: it counts again
+        assert f"{total - 1} left · 1 scanned" in row(lane)
+        assert screen.query_one("#scanned", Digits).value == "1"

@@ -77,3 +77,35 @@ async def test_a_tool_can_be_stopped_before_it_changes_anything(app_factory, flo
         assert screen.tool is None and "nothing changed" in feedback(pilot)[1]
         await burst(pilot, "PO-0000001")  # no tool chosen: refused
         assert feedback(pilot)[0] == "error" and "Choose a tool first" in feedback(pilot)[1]
+
+
+async def test_a_lead_chooses_what_a_label_prints_for_letters_no_font_has(
+    app_factory, floor_url
+) -> None:
+    from sqlalchemy import update
+
+    db = Database(floor_url)
+    try:
+        with db.transaction() as s:
+            number = s.scalar(select(Order.number).where(Order.status == "assigned").limit(1))
+            s.execute(update(Order).where(Order.number == number).values(ship_name="ᚠᚢ Smith"))
+    finally:
+        db.dispose()
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_tools(pilot)
+        await pilot.press("f4")
+        await burst(pilot, number)
+        assert screen.step is not None and screen.step.keyed
+        await key(pilot, "x")  # neither T nor H: refused, nothing changed
+        assert feedback(pilot)[0] == "error" and "Key T" in feedback(pilot)[1]
+        await pilot.press("f4")
+        await burst(pilot, number)
+        await key(pilot, "h")
+        kind, message = feedback(pilot)
+        assert kind == "ok" and message.startswith(
+            f"{number}: labels print letters no font has printed with blanks to write in by hand"
+        )
+        assert "the recipient's name: __ Smith" in message
+    chosen = one(floor_url, select(Order.label_text).where(Order.number == number))
+    assert chosen.label_text == "hand_write"

@@ -353,3 +353,57 @@ async def test_the_queue_counts_in_words_one_order_two_orders(app_factory, floor
         await pilot.press("f5")
         await settle(pilot)
         assert text_of(pilot, "#summary") == "2 orders for you"
+
+
+async def _batch_at_the_first_bin(pilot) -> PickScreen:  # type: ignore[no-untyped-def]
+    await to_queue(pilot)
+    for tote in ("T-0991", "T-0992", "T-0993"):
+        await burst(pilot, tote)
+    screen = pilot.app.screen
+    assert isinstance(screen, PickScreen) and screen.line is not None
+    return screen
+
+
+async def test_the_pick_screen_on_a_handheld_shows_the_bin_large_and_the_next_bin(
+    app_factory, floor_url
+) -> None:
+    from picker.domain.picking import walk
+    from picker.tui.widgets.big_text import big_lines
+
+    give_orders(floor_url, 3)
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await _batch_at_the_first_bin(pilot)
+        line = screen.line
+        lines = [ln.strip() for ln in screen_lines(pilot)]
+        rows = big_lines(line.bin_code)
+        assert rows is not None
+        at = lines.index(rows[0].strip())  # the bin code, three rows high
+        assert lines[at + 1 : at + 3] == [r.strip() for r in rows[1:]]
+        shown = "\n".join(lines)
+        assert f"take {line.left}  of {line.quantity}" in shown and line.sku in shown
+        assert f"tote {line.tote} · {line.order_number}" in shown
+        ahead = [ln for ln in walk(screen.lines) if not ln.done and ln.task_id != line.task_id]
+        after = ahead[0]
+        assert any(  # the next bin, whole, on one line
+            ln.startswith(f"Next: {after.bin_code} {after.sku} ×{after.left}") for ln in lines
+        )
+        assert not app.screen.query_one("#bin").has_class("-confirmed")
+        await burst(pilot, line.bin_code)
+        assert app.screen.query_one("#bin").has_class("-confirmed")  # the bin done: green
+
+
+async def test_the_pick_screen_at_80x24_lists_more_of_the_walk(app_factory, floor_url) -> None:
+    from picker.domain.picking import walk
+
+    give_orders(floor_url, 3)
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await _batch_at_the_first_bin(pilot)
+        line = screen.line
+        ahead = [ln for ln in walk(screen.lines) if not ln.done and ln.task_id != line.task_id]
+        assert len(ahead) >= 2
+        lines = [ln.strip() for ln in screen_lines(pilot)]
+        assert f"Next ({len(ahead)} lines to go):" in lines
+        for ln in ahead[:4]:
+            assert f"{ln.bin_code}  {ln.sku} ×{ln.left}  tote {ln.tote}" in lines

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from textual.widgets import Input
+
 from picker.services import scans
 from picker.store.engine import Database
 from picker.tui.screens.home import HomeScreen
@@ -138,3 +140,64 @@ async def test_a_pin_typed_into_the_badge_field_is_neither_journaled_nor_shown(
         assert feedback(pilot)[0] == "error" and PICKER[3] not in feedback_text(pilot)
         assert all(PICKER[3] not in e.raw for e in journal(app))
         assert journal(app)[-1].raw == "(not a badge: not recorded)"
+
+
+async def test_an_accepted_result_fades_to_the_next_step_and_a_refusal_later(
+    app_factory, monkeypatch
+) -> None:
+    """Old news never passes for the answer to the scan just made: seconds stand for the 8 s
+    and 30 s of the floor, timed by the app's own timers."""
+    from picker.tui.widgets.feedback import Feedback
+    from tests.tui.test_picking import give_orders
+
+    monkeypatch.setattr(Feedback, "FADE_S", {"ok": 0.3, "error": 0.9, "info": None})
+    app = app_factory()
+    give_orders(app.settings.database.url, 1)
+    async with app.run_test(size=(40, 16)) as pilot:
+        await login(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await burst(pilot, "T-0990")
+        line = app.screen.line
+        await burst(pilot, line.bin_code)
+        assert feedback(pilot) == ("ok", f"Bin {line.bin_code}")
+        await pilot.pause(0.5)
+        assert feedback(pilot) == ("info", "")
+        assert feedback_text(pilot) == f"▶ Scan {line.sku}"  # the next step alone
+        await burst(pilot, "Z-99-99-9")  # not the item: refused
+        assert feedback(pilot)[0] == "error"
+        await pilot.pause(0.5)
+        assert feedback(pilot)[0] == "error"  # a refusal stays longer
+        await pilot.pause(0.6)
+        assert feedback(pilot) == ("info", "") and feedback_text(pilot) == f"▶ Scan {line.sku}"
+
+
+async def test_a_refusal_gives_way_to_the_next_step_at_the_next_key(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot)
+        await burst(pilot, "A-03-12-2")
+        assert feedback(pilot)[0] == "error"
+        await pilot.press("x")  # a person starts typing into the scan field
+        field = app.screen.query_one("#scan", Input)
+        for _ in range(50):  # a typed key is held a moment (is it a scanner's burst?)
+            if field.value:
+                break
+            await pilot.pause(0.02)
+        assert field.value == "x"
+        assert feedback(pilot) == ("info", "")
+        assert feedback_text(pilot).startswith("▶ Enter: Picker queue")
+        await burst(pilot, "A-03-12-2")  # a new refusal shows whole again, with the bell
+        assert feedback(pilot)[0] == "error" and "Scan: A-03-12-2" in feedback_text(pilot)
+
+
+async def test_a_refusal_with_no_next_step_stays(app_factory, monkeypatch) -> None:
+    from picker.tui.widgets.feedback import Feedback
+
+    monkeypatch.setattr(Feedback, "FADE_S", {"ok": 0.1, "error": 0.1, "info": None})
+    app = app_factory()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await burst(pilot, "A-03-12-2")  # at the badge step: not a badge
+        assert feedback(pilot) == ("error", "That was not a badge. Scan your badge.")
+        await pilot.pause(0.3)
+        assert feedback(pilot) == ("error", "That was not a badge. Scan your badge.")

@@ -295,6 +295,18 @@ def test_handoff_closed_pickup(snap_compare, app_factory, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_closing_lists_what_stays_in_the_lane(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        screen, lane = await _handoff(pilot)
+        await burst(pilot, lane.lane)
+        await burst(pilot, screen.pickup.waiting_listed[0][0])
+        await burst(pilot, "CMD-CLOSE")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
 def test_lead_tools_voiding_a_parcel(snap_compare, app_factory, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         from tests.tui.test_lead import to_tools

@@ -33,6 +33,18 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         cmd = order.add_parser(name, help=text)
         cmd.add_argument("number")
         cmd.add_argument("--reason", required=True)
+    lt = order.add_parser(
+        "label-text",
+        help="what the order's labels print for recipient letters no label font has (lead)",
+        description="A label whose recipient has characters no font of [labels] fonts can "
+        "draw is refused at the packing table. A lead chooses for the order: --transliterate "
+        "writes those characters in Latin letters, --hand-write prints a blank '_' for each, "
+        "to write in by hand. Journaled on the order; the packer then closes the parcel.",
+    )
+    lt.add_argument("number")
+    how = lt.add_mutually_exclusive_group(required=True)
+    how.add_argument("--transliterate", action="store_true", help="in Latin letters (anyascii)")
+    how.add_argument("--hand-write", action="store_true", help="blanks to write in by hand")
     oa = order.add_parser("assign", help="give orders to pickers (one to a named picker)")
     oa.add_argument("number", nargs="?", help="the order (default: assign all that are ready)")
     oa.add_argument("--to", metavar="BADGE", help="the picker's badge")
@@ -46,6 +58,7 @@ _LEAD_ACTIONS = {
     "release": "orders.lead_actions.release_order",
     "hold": "orders.lead_actions.hold_order",
     "cancel": "orders.lead_actions.cancel_order",
+    "label-text": "printjobs.labels.choose_label_text",
 }
 
 
@@ -87,6 +100,8 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         change = lead_actions.cancel_order(db, actor, args.number, args.reason, settings=settings)
         print(f"{args.number} cancelled; its reserved stock is free again")
         _print_put_back(change.put_back)
+    elif command == "label-text":
+        _label_text(args, settings, db, actor)
     elif args.number:
         lead_actions.assign_order(db, actor, args.number, args.to, reason=args.reason)
         print(f"{args.number} assigned to {args.to.upper()}")
@@ -97,6 +112,19 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{plural(len(done), 'order')} assigned")
     db.dispose()
     return EXIT_OK
+
+
+def _label_text(args: argparse.Namespace, settings: Settings, db: Any, actor: Any) -> None:
+    from picker.domain.label_text import LabelText
+    from picker.services.printjobs.labels import choose_label_text
+
+    choice = LabelText.TRANSLITERATE if args.transliterate else LabelText.HAND_WRITE
+    done = choose_label_text(db, actor, settings, args.number, choice)
+    print(f"{done.number}: its labels print recipient letters no font has {choice.words}")
+    for words, text in done.printed:
+        print(f"  {words}: {printable(text)}")
+    if not done.printed:
+        print("  (every letter of its recipient can be drawn: the labels print it as written)")
 
 
 def _print_put_back(put_back: Sequence[Any]) -> None:

@@ -14,12 +14,12 @@ from __future__ import annotations
 import multiprocessing
 import time as time_
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from queue import Empty
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from picker.demo.floor_data import COURIERS, PACKAGING, DemoOperator
 from picker.demo.rows import Progress, RowBuilder, Sink
@@ -41,6 +41,8 @@ class DemoResult:
     operators: list[DemoOperator]
     by_status: dict[str, int]
     seconds: float = 0.0
+    work: dict[str, str | None] = field(default_factory=dict)
+    """Per badge, the work its operator finds at their station on logging in (None: none)."""
 
 
 class FloorNotEmpty(ServiceError):
@@ -185,4 +187,46 @@ def build_demo(
         operators=b.operators,
         by_status=dict(sorted(b.by_status.items())),
         seconds=time_.perf_counter() - started,
+        work=work_at_login(db, b.operators),
     )
+
+
+def work_at_login(db: Database, operators: Sequence[DemoOperator]) -> dict[str, str | None]:
+    """What each operator finds at their station on logging in, in words; None when nothing,
+    or when what they find would stop them (a packer with two orders at the table cannot
+    open either). A picker: orders in the queue; a packer: the order they left open, or totes
+    waiting at the table; a lead: parcels in the handoff lanes and orders on hold."""
+    with db.read() as s:
+        ids: dict[str, int] = {b: i for b, i in s.execute(select(Operator.badge, Operator.id))}
+
+        def count(sql: str, **params: object) -> int:
+            return int(s.scalar(text(sql), params) or 0)
+
+        work: dict[str, str | None] = {}
+        waiting = count("SELECT COUNT(*) FROM orders o JOIN totes t ON t.order_id = o.id "
+                        "WHERE o.status = 'picked'")  # fmt: skip
+        for op in operators:
+            me = ids[op.badge]
+            found: str | None = None
+            if "picker" in op.roles:
+                queued = count("SELECT COUNT(*) FROM orders WHERE assignee_id = :me AND status "
+                               "IN ('assigned', 'picking')", me=me)  # fmt: skip
+                started = count("SELECT COUNT(*) FROM orders WHERE assignee_id = :me AND "
+                                "status = 'picking'", me=me)  # fmt: skip
+                if queued:
+                    found = f"{queued} orders in the queue, {started} of them started"
+            elif "packer" in op.roles:
+                open_ = s.scalars(
+                    select(Order.number).where(Order.packer_id == me, Order.status == "packing")
+                ).all()
+                if len(open_) == 1:
+                    found = f"{open_[0]} open at the packing table"
+                elif not open_ and waiting:
+                    found = f"{waiting} totes waiting at the packing table"
+            else:
+                parcels = count("SELECT COUNT(*) FROM parcels WHERE status = 'closed'")
+                held = count("SELECT COUNT(*) FROM orders WHERE status = 'on_hold'")
+                if parcels or held:
+                    found = f"{parcels} parcels in the handoff lanes, {held} orders on hold"
+            work[op.badge] = found
+    return work

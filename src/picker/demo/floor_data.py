@@ -197,8 +197,9 @@ COURIERS = [
 ]
 
 PACKAGING = [
-    # code, barcode, name, tare g, l, w, h mm
-    ("ENV-M", "BOX-ENVM", "Bubble envelope M", 20, 250, 180, 30),
+    # code, barcode, name, tare g, l, w, h mm. The code is what the packing table shows, the
+    # barcode what the packer scans: one name, so what is read off the screen scans.
+    ("BOX-ENVM", "BOX-ENVM", "Bubble envelope M", 20, 250, 180, 30),
     ("BOX-S", "BOX-S", "Carton S", 120, 200, 150, 100),
     ("BOX-M", "BOX-M", "Carton M", 250, 350, 250, 150),
     ("BOX-L", "BOX-L", "Carton L", 450, 500, 400, 300),

@@ -9,8 +9,8 @@ label's text is drawn with the first font of the chain that has a glyph for it
 Two kinds of font files are met. TrueType outlines (DejaVu, Noto Sans Arabic/Hebrew/Thai) are
 registered with ReportLab as they are. PostScript (CFF) outlines (Debian's Noto Sans CJK, a
 ``.ttc`` collection) cannot be embedded by ReportLab: for each PDF the characters drawn with such
-a font are cut out of it with fontTools and converted to TrueType outlines, a few kilobytes
-(:meth:`Face.pdf_font`). Pillow draws both kinds directly.
+a font are drawn into a small TrueType font with fontTools (their outlines converted), a few
+kilobytes and milliseconds (:meth:`Face.pdf_font`). Pillow draws both kinds directly.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from PIL import ImageFont
 from reportlab.pdfbase import pdfmetrics
@@ -43,7 +44,9 @@ _LOCK = threading.RLock()
 
 @dataclass(eq=False)
 class Face:
-    """One font file (regular or bold) of a family in the chain."""
+    """One font file (regular or bold) of a family in the chain. Its glyphs are read when a
+    label first needs a character the fonts before it lack (a CJK font's character map takes
+    a good part of a second to read; a Latin label never pays it)."""
 
     family: str
     path: Path
@@ -51,7 +54,7 @@ class Face:
     bold: bool
     #: The ReportLab font name for TrueType outlines; empty for CFF (converted per document).
     reportlab: str
-    cmap: frozenset[int]
+    _cmap: frozenset[int] | None = field(default=None, repr=False)
     _advances: dict[int, float] = field(default_factory=dict, repr=False)
     """CFF only: advance width per character, in points at 1 pt."""
     _pdf_fonts: OrderedDict[frozenset[str], str] = field(default_factory=OrderedDict, repr=False)
@@ -60,13 +63,40 @@ class Face:
     def cff(self) -> bool:
         return not self.reportlab
 
+    @property
+    def cmap(self) -> frozenset[int]:
+        """The characters this face has a glyph for (none when its file cannot be read)."""
+        if self._cmap is None:
+            with _LOCK:
+                if self._cmap is None:
+                    try:
+                        self._cmap = self._load()
+                    except Exception:  # a broken file: the chain draws with the other fonts
+                        self._cmap = frozenset()
+        return self._cmap
+
+    def _load(self) -> frozenset[int]:
+        if self.reportlab:
+            if self.reportlab not in pdfmetrics.getRegisteredFontNames():
+                font = TTFont(self.reportlab, str(self.path), subfontIndex=self.index)
+                pdfmetrics.registerFont(font)
+            return frozenset(pdfmetrics.getFont(self.reportlab).face.charToGlyph)
+        tools = _source(self.path, self.index)
+        cmap = tools.getBestCmap()
+        upm = tools["head"].unitsPerEm
+        metrics = tools["hmtx"].metrics
+        self._advances = {cp: metrics[g][0] / upm for cp, g in cmap.items() if g in metrics}
+        return frozenset(cmap)
+
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
 
     def width(self, text: str) -> float:
         """Advance width of ``text`` at 1 pt."""
         if self.reportlab:
+            self.cmap  # noqa: B018 - registers the font with ReportLab on first use
             return pdfmetrics.stringWidth(text, self.reportlab, 1.0)
+        self.cmap  # noqa: B018 - reads the advances on first use
         return sum(self._advances.get(ord(c), 0.5) for c in text)
 
     def pil(self, size_pt: float) -> ImageFont.FreeTypeFont:
@@ -88,7 +118,8 @@ class Face:
                 return name
             digest = hashlib.sha1("".join(sorted(wanted)).encode("utf-8")).hexdigest()[:12]
             name = f"PickerCFF-{'b' if self.bold else 'r'}{self.index}-{digest}"
-            font = TTFont(name, io.BytesIO(_truetype_subset(self.path, self.index, wanted)))
+            data = _truetype_subset(self.path, self.index, wanted, name)
+            font = TTFont(name, io.BytesIO(data))
             pdfmetrics.registerFont(font)
             self._pdf_fonts[wanted] = name
             if len(self._pdf_fonts) > 64:
@@ -245,28 +276,34 @@ def _match(family: str, *, bold: bool) -> tuple[Path, int] | None:
 
 
 def _face(family: str, path: Path, index: int, bold: bool) -> Face:
+    """The face of a font file, its outlines' kind and licence looked at (quick: the table
+    directory and OS/2); its glyphs are read on first use."""
     from fontTools.ttLib import TTFont as ToolsFont
 
-    tools = ToolsFont(str(path), fontNumber=index, lazy=True)
-    try:
-        if "glyf" in tools:
-            slug = hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:10]
-            return _reportlab_face(family, path, index, bold, f"PickerFont-{slug}")
-        cmap = tools.getBestCmap()
-        upm = tools["head"].unitsPerEm
-        metrics = tools["hmtx"].metrics
-        advances = {cp: metrics[glyph][0] / upm for cp, glyph in cmap.items() if glyph in metrics}
-        return Face(family, path, index, bold, "", frozenset(cmap), advances)
-    finally:
-        tools.close()
+    with ToolsFont(str(path), fontNumber=index, lazy=True) as tools:
+        if "OS/2" in tools and tools["OS/2"].fsType & 0x0002:
+            raise ValueError("its licence does not allow it to be embedded in a document")
+        truetype = "glyf" in tools
+    if truetype:
+        slug = hashlib.sha1(f"{path}#{index}".encode()).hexdigest()[:10]
+        return Face(family, path, index, bold, f"PickerFont-{slug}")
+    return Face(family, path, index, bold, "")
 
 
 def _reportlab_face(family: str, path: Path, index: int, bold: bool, name: str) -> Face:
-    with _LOCK:
-        if name not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(name, str(path), subfontIndex=index))
-        font = pdfmetrics.getFont(name)
-    return Face(family, path, index, bold, name, frozenset(font.face.charToGlyph))
+    face = Face(family, path, index, bold, name)
+    face.cmap  # noqa: B018 - the shipped font: read at once
+    return face
+
+
+def _source(path: Path, index: int) -> Any:
+    """The fontTools font of a CFF face, opened once (its glyphs read as needed)."""
+    from fontTools.ttLib import TTFont as ToolsFont
+
+    source = _SOURCES.get((path, index))
+    if source is None:
+        source = _SOURCES[(path, index)] = ToolsFont(str(path), fontNumber=index, lazy=True)
+    return source
 
 
 @cache
@@ -276,47 +313,51 @@ def _pil(path: Path, index: int, pixels: int) -> ImageFont.FreeTypeFont:
     )
 
 
-def _truetype_subset(path: Path, index: int, chars: frozenset[str]) -> bytes:
-    """A TrueType font holding just ``chars`` of a CFF font: subset by fontTools, its cubic
-    outlines turned into TrueType's quadratic ones (within 1 font unit)."""
-    from fontTools import subset
+#: CFF fonts opened once (their glyphs are read as needed): (path, index) → fontTools font.
+_SOURCES: dict[tuple[Path, int], Any] = {}
+
+
+def _truetype_subset(path: Path, index: int, chars: frozenset[str], name: str) -> bytes:
+    """A TrueType font named ``name`` holding just ``chars`` of a CFF font: each glyph's cubic
+    outlines turned into TrueType's quadratic ones (within 1 font unit), with the font's own
+    advance widths and vertical metrics. Built with fontTools in a few milliseconds; the CFF
+    font itself is opened once (under the caller's lock)."""
+    from fontTools.fontBuilder import FontBuilder
     from fontTools.pens.cu2quPen import Cu2QuPen
     from fontTools.pens.ttGlyphPen import TTGlyphPen
-    from fontTools.ttLib import TTFont as ToolsFont
-    from fontTools.ttLib import newTable
 
-    font = ToolsFont(str(path), fontNumber=index, lazy=True)
-    options = subset.Options()
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.layout_features = []
-    options.hinting = False
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(text="".join(sorted(chars)))
-    subsetter.subset(font)
-    glyphs = font.getGlyphSet()
-    order = font.getGlyphOrder()
-    glyf = newTable("glyf")
-    glyf.glyphOrder = order
-    glyf.glyphs = {}
-    for name in order:
-        pen = TTGlyphPen(glyphs)
-        glyphs[name].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
-        glyf[name] = pen.glyph()
-    font["glyf"] = glyf
-    font["loca"] = newTable("loca")
-    for table in ("CFF ", "VORG"):
-        if table in font:
-            del font[table]
-    maxp = font["maxp"]
-    maxp.tableVersion = 0x00010000
-    for key in ("maxTwilightPoints", "maxStorage", "maxFunctionDefs", "maxInstructionDefs",
-                "maxStackElements", "maxSizeOfInstructions", "maxComponentElements"):  # fmt: skip
-        setattr(maxp, key, 0)
-    maxp.maxZones = 1
-    font["head"].glyphDataFormat = 0
-    font.sfntVersion = "\x00\x01\x00\x00"
+    source = _source(path, index)
+    cmap = source.getBestCmap()
+    order, mapping = [".notdef"], {}
+    for c in sorted(chars):
+        glyph = cmap.get(ord(c))
+        if glyph is not None:
+            mapping[ord(c)] = glyph
+            if glyph not in order:
+                order.append(glyph)
+    outlines = source.getGlyphSet()
+    glyphs = {}
+    for glyph in order:
+        pen = TTGlyphPen(None)
+        outlines[glyph].draw(Cu2QuPen(pen, 1.0, reverse_direction=True))
+        glyphs[glyph] = pen.glyph()
+    advances = source["hmtx"].metrics
+    hhea, os2 = source["hhea"], source["OS/2"]
+    built = FontBuilder(source["head"].unitsPerEm, isTTF=True)
+    built.setupGlyphOrder(order)
+    built.setupCharacterMap(mapping)
+    built.setupGlyf(glyphs)
+    glyf = built.font["glyf"]
+    built.setupHorizontalMetrics({g: (advances[g][0], getattr(glyf[g], "xMin", 0)) for g in order})
+    built.setupHorizontalHeader(ascent=hhea.ascent, descent=hhea.descent)
+    built.setupNameTable({"familyName": name, "styleName": "Regular", "psName": name})
+    built.setupOS2(
+        sTypoAscender=os2.sTypoAscender, sTypoDescender=os2.sTypoDescender,
+        usWinAscent=os2.usWinAscent, usWinDescent=os2.usWinDescent,
+        sCapHeight=getattr(os2, "sCapHeight", 0), usWeightClass=os2.usWeightClass,
+        fsType=0,  # the source's embedding rights were checked when it joined the chain
+    )  # fmt: skip
+    built.setupPost()
     out = io.BytesIO()
-    font.save(out)
-    font.close()
+    built.save(out)
     return out.getvalue()

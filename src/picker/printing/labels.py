@@ -23,7 +23,7 @@ import math
 import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from functools import cache, lru_cache, partial
@@ -36,6 +36,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
 from picker.config import DEFAULT_LABEL_FONTS
+from picker.domain.label_text import LabelText
 from picker.printing.barcodes import QUIET_MODULES, bar_runs, modules
 from picker.printing.font_chain import Face, FontChain, font_chain
 from picker.printing.fonts import one_document_at_a_time, prime, register_fonts, wrap
@@ -96,6 +97,47 @@ def clean(text: str | None) -> str:
         if c.isspace() or unicodedata.category(c) not in ("Cc", "Cf", "Cs", "Co", "Cn")
     )
     return " ".join("".join(kept).split())
+
+
+#: The recipient's fields a label prints, and how a person names each.
+RECIPIENT_FIELDS = {
+    "name": "the recipient's name",
+    "street": "the street",
+    "street2": "the street's second line",
+    "postal_code": "the postal code",
+    "city": "the city",
+}
+
+
+def undrawable(recipient: Address, chain: FontChain) -> dict[str, list[str]]:
+    """The characters of each recipient field (by name) that no font of ``chain`` can draw,
+    as the label would print them; fields with none are left out."""
+    found = {}
+    for field, _ in RECIPIENT_FIELDS.items():
+        missing = chain.undrawable(shape(clean(getattr(recipient, field))))
+        if missing:
+            found[field] = missing
+    return found
+
+
+def redrawn(recipient: Address, chain: FontChain, choice: LabelText) -> Address:
+    """The recipient with each character no font can draw written in Latin letters
+    (``transliterate``, by anyascii) or left as a blank '_' to write in by hand."""
+    from anyascii import anyascii
+
+    def fix(text: str) -> str:
+        out = []
+        for c in clean(text):
+            if c.isspace() or chain.font_for(c, False) is not None:
+                out.append(c)
+            elif choice is LabelText.TRANSLITERATE:
+                out.append(anyascii(c) or "_")
+            else:
+                out.append("_")
+        return "".join(out)
+
+    fixed = {field: fix(getattr(recipient, field)) for field in RECIPIENT_FIELDS}
+    return replace(recipient, **fixed)
 
 
 @cache

@@ -18,18 +18,22 @@ the logical order again; joining forms read back as their letters under NFKC.
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-
-from arabic_reshaper import ArabicReshaper
-from bidi import get_display
+from functools import cache, lru_cache
+from typing import Any
 
 #: Hebrew, Arabic, Syriac, Thaana, NKo… and their presentation forms: text that needs the bidi
 #: algorithm. Anything else is drawn as it is (the usual case, kept fast).
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff]")
 
-#: Vowel marks (harakat) are kept: a name is printed as written, not simplified.
-_RESHAPER = ArabicReshaper(configuration={"delete_harakat": False, "support_ligatures": True})
+
+@cache
+def _reshaper() -> Any:
+    """Imported when first needed (a tenth of a second that a Latin label never pays). Vowel
+    marks (harakat) are kept: a name is printed as written, not simplified."""
+    from arabic_reshaper import ArabicReshaper
+
+    return ArabicReshaper(configuration={"delete_harakat": False, "support_ligatures": True})
 
 
 @lru_cache(maxsize=4096)
@@ -37,7 +41,7 @@ def shape(text: str) -> str:
     """``text`` in logical order with Arabic letters in their joining forms."""
     if not _ARABIC.search(text):
         return text
-    return str(_RESHAPER.reshape(text))
+    return str(_reshaper().reshape(text))
 
 
 @lru_cache(maxsize=4096)
@@ -46,4 +50,6 @@ def visual(line: str) -> str:
     sets its direction (a Hebrew street number stays on its right)."""
     if not _RTL.search(line):
         return line
+    from bidi import get_display
+
     return str(get_display(line))

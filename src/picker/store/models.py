@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
+from picker.domain.label_text import LabelText
 from picker.domain.notify import MessageKind, MessageStatus
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, ParcelStatus
@@ -364,6 +365,7 @@ class Order(Base):
         CheckConstraint("length(currency) = 3", name="currency_code"),
         CheckConstraint("version >= 1", name="version_positive"),
         _one_of("status", OrderStatus, "status_known"),
+        _one_of("label_text", LabelText, "label_text_known", nullable=True),
         # The picker queue: an operator's assigned orders; the lead's views: by status.
         Index(None, "assignee_id", "status"),
         # The packing table: the order a packer has open.
@@ -430,6 +432,9 @@ class Order(Base):
     customer_locale: Mapped[str | None] = mapped_column(String(16))
     note: Mapped[str | None] = mapped_column(Text)
     gift_message: Mapped[str | None] = mapped_column(Text)
+    #: A lead's choice for a recipient the label fonts cannot draw as written (transliterate,
+    #: or blanks to write in by hand); NULL: print as written, refused when it cannot be.
+    label_text: Mapped[str | None] = mapped_column(String(16))
     #: Bumped by every status change; a conditional UPDATE on it settles races.
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

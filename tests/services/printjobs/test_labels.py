@@ -8,9 +8,16 @@ import pytest
 from sqlalchemy import func, insert, select, update
 
 from picker.demo.builder import build_demo
-from picker.services.printjobs.labels import parcel_label, parcel_label_data
+from picker.domain.label_text import LabelText
+from picker.services.errors import NotFound, ServiceError
+from picker.services.printjobs.labels import (
+    UndrawableRecipient,
+    choose_label_text,
+    parcel_label,
+    parcel_label_data,
+)
 from picker.store.engine import Database
-from picker.store.models import Order, Parcel
+from picker.store.models import Order, Parcel, PrintJob
 from tests.conftest import NOW
 from tests.printing.test_labels import decoded, pdf_pages
 
@@ -69,3 +76,96 @@ def test_the_second_of_two_parcels_says_2_of_2_and_collects_nothing(shipped, set
         two, _ = parcel_label_data(s, settings, second)
     assert (one.parcel_no, one.parcel_count, one.cod_amount) == (1, 2, Decimal("99.50"))
     assert (two.parcel_no, two.parcel_count, two.cod_amount) == (2, 2, None)
+
+
+# --- a recipient the label fonts cannot draw ---------------------------------------------------
+
+
+def packed_up_to_close(floor, settings, name: str, city: str = "Hà Nội"):  # type: ignore[no-untyped-def]
+    """An order at the packing table, every unit verified, box, weight and address done, whose
+    recipient is ``name`` in ``city`` (as the shop sent it)."""
+    from tests.services.floor.test_packing import opened, ready, verify_all
+
+    v = opened(floor, settings, ("SKU-00001", 1))
+    with floor.transaction() as s:
+        done = update(Order).where(Order.id == v.order_id)
+        s.execute(done.values(ship_name=name, ship_city=city))
+    verify_all(floor, v)
+    ready(floor, settings, v)
+    return v
+
+
+def close(floor, settings, v):  # type: ignore[no-untyped-def]
+    from picker.services.floor.parcels import close_parcel
+    from tests.services.floor.test_packing import PACKER, clock
+
+    return close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+
+
+def label_text_of(floor, order_id: int) -> tuple[str | None, list[str]]:  # type: ignore[no-untyped-def]
+    from picker.store.models import OrderEvent
+
+    with floor.read() as s:
+        choice = s.scalar(select(Order.label_text).where(Order.id == order_id))
+        reasons = s.scalars(
+            select(OrderEvent.reason).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
+        ).all()
+    return choice, [r for r in reasons if r and r.startswith("label text")]
+
+
+def test_a_recipient_the_fonts_cannot_draw_is_refused_at_close_naming_the_characters(
+    floor, settings
+) -> None:
+    from tests.services.floor.test_packing import counts, status
+
+    v = packed_up_to_close(floor, settings, "ᚠᚢ Smith", city="ᏣᎳᎩ")
+    before = counts(floor)
+    with pytest.raises(UndrawableRecipient) as refused:
+        close(floor, settings, v)
+    assert str(refused.value) == (
+        "The label cannot draw 'ᚠ' (U+16A0), 'ᚢ' (U+16A2) in the recipient's name, 'Ꮳ' (U+13E3), "
+        "'Ꮃ' (U+13B3), 'Ꭹ' (U+13A9) in the city: ask a lead"
+    )
+    assert counts(floor) == before  # no parcel closed, no label queued, no number used
+    assert status(floor, v.number) == "packing"
+
+
+@pytest.mark.parametrize(
+    ("choice", "printed"),
+    [(LabelText.TRANSLITERATE, "fu Smith"), (LabelText.HAND_WRITE, "__ Smith")],
+)
+def test_a_leads_choice_is_kept_on_the_order_journaled_and_the_close_then_prints_it(
+    floor, settings, choice: LabelText, printed: str
+) -> None:
+    from tests.services.floor.test_packing import LEAD
+
+    v = packed_up_to_close(floor, settings, "ᚠᚢ Smith")
+    with pytest.raises(UndrawableRecipient):
+        close(floor, settings, v)
+    done = choose_label_text(floor, LEAD, settings, v.number, choice)
+    assert done.printed == (("the recipient's name", printed),)
+    assert label_text_of(floor, v.order_id) == (
+        choice.value, [f"label text: {choice.words} (the recipient's name prints as {printed!r})"],
+    )  # fmt: skip
+    closed = close(floor, settings, v)
+    assert closed.order_packed
+    with floor.read() as s:
+        pdf = s.scalar(select(PrintJob.content).where(PrintJob.id == closed.label_job))
+    [(_, text)] = pdf_pages(pdf)
+    assert printed in " ".join(text.split())
+
+
+def test_only_a_lead_chooses_and_an_unknown_or_shipped_order_is_refused(floor, settings) -> None:
+    from picker.domain.roles import NotAllowed
+    from tests.services.floor.test_packing import LEAD, PACKER
+
+    v = packed_up_to_close(floor, settings, "ᚠ Smith")
+    with pytest.raises(NotAllowed):
+        choose_label_text(floor, PACKER, settings, v.number, LabelText.HAND_WRITE)
+    with pytest.raises(NotFound, match="There is no order PO-9999999"):
+        choose_label_text(floor, LEAD, settings, "PO-9999999", LabelText.HAND_WRITE)
+    with floor.transaction() as s:
+        s.execute(update(Order).where(Order.id == v.order_id).values(status="executed"))
+    with pytest.raises(ServiceError, match="is executed: its labels are printed"):
+        choose_label_text(floor, LEAD, settings, v.number, LabelText.HAND_WRITE)
+    assert label_text_of(floor, v.order_id) == (None, [])

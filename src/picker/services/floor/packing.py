@@ -513,9 +513,9 @@ def set_packaging(
         if row is None:
             known = ", ".join(
                 s.scalars(
-                    select(PackagingType.code)
+                    select(PackagingType.barcode)  # what the packer scans
                     .where(PackagingType.active.is_(True))
-                    .order_by(PackagingType.code)
+                    .order_by(PackagingType.barcode)
                 )
             )
             raise NotFound(f"{code} is not a box we know. Boxes: {known or 'none registered'}.")

@@ -18,22 +18,29 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
-from picker.domain.statuses import ParcelStatus
+from picker.domain.label_text import LabelText
+from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.domain.tracking import s10_number
 from picker.printing.font_chain import FontChain, font_chain
 from picker.printing.labels import (
+    RECIPIENT_FIELDS,
     Address,
     Composed,
     LabelData,
     LabelError,
     compose,
+    glyph_names,
+    redrawn,
     render_pdf,
     render_png,
     render_zpl,
     routing_code,
+    undrawable,
 )
 from picker.printing.layouts import Layout, LayoutError, load_layout
+from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound, ServiceError
+from picker.services.orders.status import record_event
 from picker.services.printjobs.print_queue import find_parcel
 from picker.services.printjobs.tracking_numbers import scheme_of
 from picker.store.engine import Database
@@ -116,6 +123,28 @@ def render(composed: Composed, output: str) -> tuple[bytes, str]:
     raise ServiceError(f"labels print as pdf, zpl or png, not {output!r}")
 
 
+class UndrawableRecipient(LabelRefused):
+    """The recipient has characters no label font can draw, and no lead has chosen what to
+    print instead (``picker order label-text``)."""
+
+
+def drawable(settings: Settings, recipient: Address, choice: LabelText | None) -> Address:
+    """The recipient as the label prints it: as written when every character can be drawn;
+    else as a lead chose for the order (transliterated, or with blanks to write in by hand);
+    else refused in words naming the characters — a label must not go out with empty boxes
+    where a name should be."""
+    chain = fonts(settings)
+    missing = undrawable(recipient, chain)
+    if not missing:
+        return recipient
+    if choice is not None:
+        return redrawn(recipient, chain, choice)
+    where = ", ".join(
+        f"{glyph_names(chars)} in {RECIPIENT_FIELDS[field]}" for field, chars in missing.items()
+    )
+    raise UndrawableRecipient(f"The label cannot draw {where}: ask a lead")
+
+
 def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[LabelData, str]:
     """What a parcel's label says, and the courier's layout name; inside the caller's
     transaction (the close that allocated its tracking number)."""
@@ -127,7 +156,7 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
             CourierService.name.label("service"),
             Order.number, Order.ship_name, Order.ship_street, Order.ship_street2,
             Order.ship_postal_code, Order.ship_city, Order.ship_country, Order.cod_amount,
-            Order.currency,
+            Order.currency, Order.label_text,
         )
         .join(Order, Order.id == Parcel.order_id)
         .join(Courier, Courier.id == Parcel.courier_id)
@@ -155,10 +184,15 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
         number = live.index(row.seq) + 1 if row.seq in live else row.seq
     count = max(len(live), number)
     closed = row.closed_at or datetime.now(settings.warehouse.tz)
+    recipient = drawable(
+        settings,
+        Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
+                row.ship_country, row.ship_street2 or ""),
+        LabelText(row.label_text) if row.label_text else None,
+    )  # fmt: skip
     data = LabelData(
         sender=sender(settings),
-        recipient=Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
-                          row.ship_country, row.ship_street2 or ""),
+        recipient=recipient,
         courier=row.courier, service=row.service or "", tracking=row.tracking_no,
         parcel_no=number, parcel_count=count, weight_g=row.weight_g,
         order_number=row.number, closed_on=closed.astimezone(settings.warehouse.tz).date(),
@@ -321,3 +355,66 @@ def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[Layout
         else:
             checks.append(LayoutCheck(path, (), composed.warnings))
     return checks
+
+
+# --- a lead's choice for a recipient the fonts cannot draw -------------------------------------
+
+
+@dataclass(frozen=True)
+class LabelTextChosen:
+    number: str
+    choice: LabelText
+    #: Each field that differs from what the shop sent: (how a person names it, as printed).
+    printed: tuple[tuple[str, str], ...]
+
+
+#: Orders whose labels are all printed: a choice would change nothing.
+_DONE = (OrderStatus.EXECUTED, OrderStatus.DELIVERED, OrderStatus.RETURNED, OrderStatus.CANCELLED)
+
+
+def choose_label_text(
+    db: Database,
+    actor: Actor,
+    settings: Settings,
+    number: str,
+    choice: LabelText,
+    *,
+    clock: Clock = system_clock,
+) -> LabelTextChosen:
+    """A lead decides what the order's labels print for recipient characters no label font
+    can draw: ``transliterate`` (anyascii) or ``hand_write`` (blanks to write in). Kept on the
+    order and journaled as an event; the next close prints so. Refused in words, nothing
+    changed, for an unknown order or one whose parcels have all left."""
+    allow(actor, "printjobs.labels.choose_label_text")
+    choice = LabelText(choice)
+
+    def work(s: Session) -> LabelTextChosen:
+        order = s.scalars(
+            select(Order).where(Order.number == number.strip()).with_for_update()
+        ).one_or_none()
+        if order is None:
+            raise NotFound(f"There is no order {number.strip()}.")
+        status = OrderStatus(order.status)
+        if status in _DONE:
+            raise ServiceError(f"{order.number} is {status.value}: its labels are printed")
+        recipient = Address(
+            order.ship_name, order.ship_street, order.ship_postal_code, order.ship_city,
+            order.ship_country, order.ship_street2 or "",
+        )  # fmt: skip
+        chain = fonts(settings)
+        shown = redrawn(recipient, chain, choice)
+        printed = tuple(
+            (RECIPIENT_FIELDS[field], getattr(shown, field))
+            for field in undrawable(recipient, chain)
+        )
+        now = clock()
+        order.label_text = choice.value
+        order.updated_at = now
+        what = "; ".join(f"{words} prints as {text!r}" for words, text in printed)
+        record_event(
+            s, order_id=order.id, status=status, actor=actor, at=now,
+            reason=f"label text: {choice.words}" + (f" ({what})" if what else ""),
+        )  # fmt: skip
+        return LabelTextChosen(order.number, choice, printed)
+
+    return db.run(work)

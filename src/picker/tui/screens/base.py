@@ -108,6 +108,14 @@ class PickerScreen(Screen[None]):
         else:
             self.on_blank_enter()
 
+    @on(Input.Changed)
+    def _typing(self, event: Input.Changed) -> None:
+        """A key typed into a field (a scan never reaches one): a refusal shown has been read
+        and gives way to the next step."""
+        if event.value:
+            for feedback in self.query(Feedback):
+                feedback.key_typed()
+
     def keyed_or_scan(self, entry: Input, keyed: bool) -> None:
         """Show ``entry`` (a field a person keys a number into) or the scan field, never both,
         and put the focus there. Scans arrive whatever has the focus, so on a small screen the

@@ -8,6 +8,10 @@ the courier takes: accepted with the count, refused by name when it is another c
 already handed over or unknown. CMD-UNDO (F4) puts the last one back; CMD-CLOSE (F8) lists what
 is still in the lane, and a second CMD-CLOSE closes (they stay for the next pickup) — or F6
 marks them missing. The lanes refresh by themselves as packers close parcels elsewhere.
+
+Laid out for a 40x16 handheld first: every lane one row (code, courier, parcels, cutoff); with a
+pickup open, how many parcels are scanned in digits three lines tall, and the lanes still in
+sight, the courier's counting down as its parcels are scanned.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import asyncio
 import threading
 import time
 from dataclasses import replace
+from datetime import datetime
 from typing import TypeVar
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import VerticalScroll
-from textual.widgets import Input, Static
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.widgets import Digits, Input, Static
 
 from picker.domain.scanning import Scan, ScanKind
+from picker.domain.text import plural
 from picker.services.errors import ServiceError
 from picker.services.floor import handoff
 from picker.services.floor.handoff import Lane, Listener, PickupClosed, PickupState
@@ -42,10 +48,14 @@ REFRESH_S = 3.0
 FALLBACK_S = 30.0
 #: Parcels still in the lane listed when closing.
 LISTED = 8
+#: Below this many columns the screen is written for a handheld (shorter lines).
+NARROW = 60
 
 
 class HandoffScreen(PickerScreen):
     SCREEN_NAME = "handoff"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     SCAN_COMMANDS = {
         "CMD-UNDO": "undo",
         "CMD-CLOSE": "close",
@@ -75,7 +85,12 @@ class HandoffScreen(PickerScreen):
     def compose(self) -> ComposeResult:
         yield self.title_bar("handoff")
         with VerticalScroll(id="handoff-body"):
-            yield Static("", id="pickup")
+            with Vertical(id="pickup"):
+                yield Static("", id="pickup-head")
+                with Horizontal(id="pickup-count"):
+                    yield Digits("0", id="scanned")
+                    yield Static("", id="scanned-of")
+                yield Static("", id="still-here")
             yield Static("", id="lanes")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
@@ -140,59 +155,102 @@ class HandoffScreen(PickerScreen):
 
     # --- what the screen shows ------------------------------------------------------------
 
+    @property
+    def narrow(self) -> bool:
+        """A handheld: every lane written on one short row."""
+        return self.app.size.width < NARROW
+
+    def on_resize(self) -> None:
+        self.show()  # the rows are written for the width
+
     def show(self) -> None:
         now = self.picker.clock()
-        text = Text()
-        for lane in self.lanes:
-            late = lane.late > 0
-            text.append(f"{lane.lane} ", style="bold reverse" if late else "bold")
-            text.append(
-                f"{safe(lane.courier)} {lane.parcels} parcels {lane.weight_g / 1000:.1f} kg"
-            )
-            minutes = lane.minutes_to_cutoff(now)
-            if lane.next_cutoff is not None and minutes is not None:
-                local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
-                text.append(
-                    f" · cutoff {local:%H:%M} in {minutes // 60}h{minutes % 60:02d}",
-                    style="red" if minutes < 30 else "",
-                )
-            if late:
-                text.append(f" · {lane.late} LATE", style="bold red")
-            if lane.open_pickup:
-                text.append(f" · {lane.open_pickup} open", style="italic")
-            if lane.cod:
-                text.append(f"\n   COD {' + '.join(lane.cod)}")
-            text.append("\n")
-        text.rstrip()
-        self.query_one("#lanes", Static).update(text)
-        pickup = self.query_one("#pickup", Static)
-        pickup.display = self.pickup is not None
+        width = max(20, self.app.size.width - 2)
+        rows = [self._lane_row(lane, now, width) for lane in self.lanes]
+        lanes = self.query_one("#lanes", Static)
+        lanes.update(Text("\n", no_wrap=True, overflow="ellipsis").join(rows))
+        lanes.display = not (self.closing and self.narrow)  # the list of what stays needs the room
+        self.query_one("#pickup").display = self.pickup is not None
         if self.pickup is not None:
-            pickup.update(self._pickup_text(self.pickup))
+            self._show_pickup(self.pickup)
         self.feedback.set_next_step(self.next_step())
 
-    def _pickup_text(self, p: PickupState) -> Text:
-        text = Text()
-        text.append(f" {p.number} · {safe(p.courier)} · {p.lane} ", style="bold reverse")
-        text.append(f"\n{p.handed} of {p.handed + p.waiting} scanned", style="bold")
-        if p.last:
-            text.append(f" · last {safe(p.last[0])} ({p.last[1]})")
-        if self.closing and p.waiting:
-            text.append(f"\nStill in lane {p.lane}:", style="bold red")
+    def _lane_row(self, lane: Lane, now: datetime, width: int) -> Text:
+        """One lane on one row: code, courier, parcels waiting (and scanned into its open
+        pickup), the next cutoff; on a wide screen the weight, the cash to collect under it."""
+        late = lane.late > 0
+        lanes = self.lanes or [lane]  # the columns line up
+        code_w = max(len(ln.lane) for ln in lanes)
+        courier_w = min(8, max(len(ln.courier) for ln in lanes))
+        row = Text(no_wrap=True, overflow="ellipsis")
+        row.append(lane.lane.ljust(code_w), style="bold reverse" if late else "bold")
+        row.append(" " + safe(lane.courier)[:courier_w].ljust(courier_w))
+        here = self.pickup is not None and self.pickup.courier == lane.courier
+        waiting = plural(lane.parcels, "parcel")
+        if lane.open_pickup and lane.scanned:
+            waiting = f"{lane.parcels} left · {lane.scanned} scanned"
+        row.append(f" {waiting:>10}", style="bold")
+        if here and self.narrow:  # the courier is here: the cutoff can wait for the room
+            return row
+        if not self.narrow:
+            row.append(f" {lane.weight_g / 1000:5.1f} kg")
+        minutes = lane.minutes_to_cutoff(now)
+        if lane.next_cutoff is not None and minutes is not None:
+            local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
+            urgent = "bold red" if minutes < 30 else ""
+            left = f" in {minutes // 60}h{minutes % 60:02d}"
+            cutoff = f" · {local:%H:%M}" if self.narrow else f" · cutoff {local:%H:%M}"
+            row.append(cutoff, style=urgent)
+            if not self.narrow or row.cell_len + len(left) <= width:
+                row.append(left, style=urgent)
+        if late:
+            row.append(f" · {lane.late} LATE", style="bold red")
+        if lane.open_pickup and not self.narrow and not here:  # another lead's, elsewhere
+            row.append(f" · {lane.open_pickup} open", style="italic")
+        if lane.cod and not self.narrow:
+            row.append(f"\n   COD {' + '.join(lane.cod)}")
+        return row
+
+    def _show_pickup(self, p: PickupState) -> None:
+        head = Text()
+        head.append(f" {p.number} · {safe(p.courier)} · {p.lane} ", style="bold reverse")
+        self.query_one("#pickup-head", Static).update(head)
+        self.query_one("#scanned", Digits).update(str(p.handed))
+        side = Text()
+        side.append(f"of {p.handed + p.waiting} scanned", style="bold")
+        side.append(f"\n{p.waiting} left in {p.lane}")
+        if p.last and not self.narrow:
+            side.append(f"\nlast {safe(p.last[0])} ({p.last[1]})", style="italic")
+        self.query_one("#scanned-of", Static).update(side)
+        still = self.query_one("#still-here", Static)
+        still.display = self.closing and p.waiting > 0
+        if still.display:
+            text = Text()
+            text.append(f"Still in lane {p.lane}:", style="bold red")
             for tracking, order in p.waiting_listed[:LISTED]:
                 text.append(f"\n  {safe(tracking)} {order}")
             if p.waiting > LISTED:
                 text.append(f"\n  … and {p.waiting - LISTED} more")
-        return text
+            still.update(text)
+
+    def _lane_follows(self, courier: str, waiting: int, scanned: int, gone_g: int = 0) -> None:
+        """The pickup's lane as the last scan left it (the lanes are not read again during a
+        pickup): its parcels counting down, its scanned counting up."""
+        self.lanes = [
+            replace(ln, parcels=waiting, scanned=scanned, weight_g=max(0, ln.weight_g - gone_g))
+            if ln.courier == courier
+            else ln
+            for ln in self.lanes
+        ]
 
     def next_step(self) -> str:
         if self.pickup is None:
             return "Scan the courier's code or lane to open a pickup"
         if self.closing:
-            return "CMD-CLOSE: close, they stay · CMD-MISSING (F6): they are lost · CMD-CANCEL"
+            return "CMD-CLOSE (F8): close, they stay · F6: missing · Esc: go on"
         if self.pickup.waiting:
-            return "Scan each parcel the courier takes · CMD-CLOSE when done"
-        return "Lane empty: CMD-CLOSE (F8) closes the pickup and prints the manifest"
+            return "Scan each parcel, then CMD-CLOSE"
+        return "Lane empty: CMD-CLOSE (F8) prints the manifest"
 
     # --- scans ------------------------------------------------------------------------------
 
@@ -235,6 +293,7 @@ class HandoffScreen(PickerScreen):
             last=(done.tracking_no, done.order_number),
             waiting_listed=tuple(w for w in self.pickup.waiting_listed if w[0] != done.tracking_no),
         )  # fmt: skip
+        self._lane_follows(self.pickup.courier, done.total - done.count, done.count, done.weight_g)
         self.feedback.ok(
             f"{done.tracking_no} ({done.order_number}) · {done.count} of {done.total}",
             scan=scan.raw,
@@ -251,6 +310,7 @@ class HandoffScreen(PickerScreen):
             return
         await self.journal(ScanOutcome.of(scan, "accepted"))
         self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, opened.id)
+        await self.reload()  # its lane as it stands (a pickup joined may have parcels on it)
         words = "goes on" if opened.resumed else "open"
         self.feedback.ok(f"Pickup {opened.number} for {opened.name} {words}", scan=scan.raw)
 
@@ -272,8 +332,10 @@ class HandoffScreen(PickerScreen):
         except ServiceError as exc:
             self.feedback.error(str(exc))
             return
-        self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, pickup_id)
-        if back is None:
+        await self.reload()  # the parcel back in its lane
+        if self.pickup is None:
+            self.feedback.error("The pickup was closed on another terminal.")
+        elif back is None:
             self.feedback.error("Nothing scanned on this pickup yet.")
         else:
             self.feedback.ok(f"Undone: {back} back to lane {self.pickup.lane}")
@@ -296,7 +358,8 @@ class HandoffScreen(PickerScreen):
             self.pickup = await asyncio.to_thread(handoff.pickup_state, app.db, self.pickup.id)
         if self.pickup.waiting and not self.closing:
             self.closing = True
-            self.feedback.info(f"{self.pickup.waiting} parcels still in lane {self.pickup.lane}")
+            waiting = plural(self.pickup.waiting, "parcel")
+            self.feedback.info(f"{waiting} still in lane {self.pickup.lane}")
             return
         if missing and self.pickup.waiting > LISTED:
             self.feedback.error(
@@ -320,8 +383,9 @@ class HandoffScreen(PickerScreen):
         app.print_worker.wake()
         self.pickup, self.closing = None, False
         words = (
-            f"{closed.number} closed: {closed.parcels} parcels, {len(closed.executed)} orders "
-            "executed. Manifest printing: courier and lead sign it."
+            f"{closed.number} closed: {plural(closed.parcels, 'parcel')}, "
+            f"{plural(len(closed.executed), 'order')} executed. Manifest printing: courier and "
+            "lead sign it."
         )
         if closed.missing:
             words += f" {len(closed.missing)} missing: their orders are on hold."

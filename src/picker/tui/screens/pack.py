@@ -192,7 +192,7 @@ class PackScreen(PickerScreen):
         lane = self.query_one("#lane")
         lane.display = self.lane is not None and v is None
         if self.lane is not None:
-            self.query_one("#lane-code", BigText).update(self.lane[0])
+            self.query_one("#lane-code", BigText).text = self.lane[0]
             self.query_one("#lane-courier", Static).update(f"{self.lane[1]} · lane {self.lane[0]}")
         self._show_entry(v)
         asking = v is not None and self.entry in ("reason", "box")

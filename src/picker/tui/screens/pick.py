@@ -31,16 +31,20 @@ from picker.domain.picking import (
     walk,
 )
 from picker.domain.scanning import Scan, ScanKind
+from picker.domain.text import plural
 from picker.services.errors import ServiceError
 from picker.services.floor import picking
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
+from picker.tui.widgets.big_text import BigText
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
 
-#: Lines of the walk shown after the current one.
+#: Lines of the walk shown after the current one (on a handheld: the next one only).
 AHEAD = 4
+#: Under this many rows (a 40x16 handheld) the walk ahead is one line: the next bin.
+TALL = 20
 
 
 class PickScreen(PickerScreen):
@@ -68,6 +72,7 @@ class PickScreen(PickerScreen):
     def compose(self) -> ComposeResult:
         yield self.title_bar("picking")
         with Vertical(id="pick-body"):
+            yield BigText(id="bin")
             yield Static("", id="line")
             yield Static("", id="walk")
         yield Input(placeholder="quantity", id="qty", classes="entry")
@@ -133,41 +138,65 @@ class PickScreen(PickerScreen):
             self.step = Step.ITEM if line.bin_code == self.confirmed_bin else Step.BIN
         self.show()
 
+    def on_resize(self) -> None:
+        """The walk ahead gets the rows there are: redrawn when the screen changes size."""
+        if self.lines:
+            self.show(set_step=False)
+
     def show(self, *, set_step: bool = True) -> None:
         line = self.line
+        big = self.query_one("#bin", BigText)
         body = self.query_one("#line", Static)
         walk_view = self.query_one("#walk", Static)
         qty = self.query_one("#qty", Input)
         if line is None:
+            big.text = ""
             body.update(Text("Nothing left to pick", style="bold"))
             walk_view.update("")
             self.keyed_or_scan(qty, False)  # the scan field back, even after a keyed last unit
             return
-        text = Text()
-        text.append(f" BIN {line.bin_code} ", style="bold reverse")
-        text.append(f"\n{safe(line.name)}\n", style="bold")
-        text.append(f"{safe(line.sku)} · ")
-        text.append(f"take {line.left}", style="bold")
+        # The bin large, read at arm's length; green once scanned (then the item is next).
+        big.text = line.bin_code
+        big.set_class(self.step is not Step.BIN, "-confirmed")
+        text = Text(overflow="ellipsis")
+        text.append(f"{safe(line.name)}\n", style="bold")
+        text.append(f"{safe(line.sku)}  ")
+        text.append(f" take {line.left} ", style="bold reverse")
         text.append(f" of {line.quantity}")
         if self.pending:
-            text.append(f" · {self.pending} in hand")
-        text.append(f"\ntote {line.tote}", style="bold")
+            text.append(f" · {self.pending} in hand", style="bold")
+        text.append("\ntote ")
+        text.append(line.tote, style="bold")
         if self.is_batch:
-            text.append(f" ({line.order_number})")
+            text.append(f" · {line.order_number}")
         body.update(text)
         ahead = [ln for ln in walk(self.lines) if not ln.done and ln.task_id != line.task_id]
-        rest = Text()
-        if ahead:
-            rest.append("Next:\n", style="italic")
-        for ln in ahead[:AHEAD]:
-            rest.append(f"{ln.bin_code} {safe(ln.sku)} ×{ln.left} {ln.tote}\n")
-        if len(ahead) > AHEAD:
-            rest.append(f"… and {len(ahead) - AHEAD} more")
-        walk_view.update(rest)
+        walk_view.update(self._ahead(ahead))
         more = self.step is Step.ITEM and line.picked + self.pending > 0
         self.keyed_or_scan(qty, more or self.asking_short)
         if set_step:
             self.feedback.set_next_step(self.next_step(line))
+
+    def _ahead(self, ahead: list[PickLine]) -> Text:
+        """The walk after this line: on a handheld the next bin only (and how many lines
+        follow it), on a taller screen the next few."""
+        rest = Text(no_wrap=True, overflow="ellipsis")
+        if not ahead:
+            rest.append("Last line of the walk", style="italic")
+            return rest
+        if self.size.height < TALL:
+            ln = ahead[0]
+            rest.append("Next: ", style="italic")
+            rest.append(f"{ln.bin_code} {safe(ln.sku)} ×{ln.left}")
+            if len(ahead) > 1:
+                rest.append(f" +{len(ahead) - 1}", style="italic")
+            return rest
+        rest.append(f"Next ({plural(len(ahead), 'line')} to go):\n", style="italic")
+        for ln in ahead[:AHEAD]:
+            rest.append(f"{ln.bin_code}  {safe(ln.sku)} ×{ln.left}  tote {ln.tote}\n")
+        if len(ahead) > AHEAD:
+            rest.append(f"… and {len(ahead) - AHEAD} more", style="italic")
+        return rest
 
     def next_step(self, line: PickLine) -> str:
         if self.asking_short:

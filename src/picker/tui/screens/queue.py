@@ -270,6 +270,7 @@ class QueueScreen(PickerScreen):
         at = waiting.index(current)
         chosen = waiting[max(0, min(len(waiting) - 1, at + step))]
         self._highlight(chosen.number)
+        self.feedback.key_typed()
         self._set_next_step()
 
     def action_pick(self) -> None:

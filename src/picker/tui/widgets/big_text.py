@@ -1,121 +1,122 @@
-"""Text three lines tall, readable at arm's length: a lane code (``LANE-1``) at the packing table.
+"""The one thing to act on, drawn three rows high: a bin code, a lane, a count.
 
-Textual's ``Digits`` draws 0-9, A-F and a few signs only; a lane is named with any letter. This
-is a 3x3 font of the same box-drawing strokes for A-Z, 0-9, ``-``, ``/``, ``.`` and space. Text
-with a character the font lacks, or too wide for the widget even with the letters set close, is
-written once in plain bold instead: never cut, never guessed.
+Textual's ``Digits`` draws 0-9 and A-F only, and a bin code may start with any zone letter
+(``Z-99-99-9``), so this is a font of our own, in the same box-drawing style: A-Z, 0-9, ``-``,
+``.``, ``/`` and the space, three columns by three rows each. Zero is slashed, so it is never
+read as the letter O. A text with a character the font lacks, or too wide for the widget, is
+shown in plain bold letters instead: never cut, never a question mark.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
-from textual.geometry import Size
+from textual.reactive import reactive
 from textual.widget import Widget
 
-_GLYPHS: dict[str, tuple[str, str, str]] = {
-    "A": ("┏━┓", "┣━┫", "╹ ╹"),
-    "B": ("┳━┓", "┣━┫", "┻━┛"),
-    "C": ("┏━╸", "┃  ", "┗━╸"),
-    "D": ("┳━┓", "┃ ┃", "┻━┛"),
-    "E": ("┏━╸", "┣━╸", "┗━╸"),
-    "F": ("┏━╸", "┣━╸", "╹  "),
-    "G": ("┏━╸", "┃╺┓", "┗━┛"),
-    "H": ("╻ ╻", "┣━┫", "╹ ╹"),
-    "I": ("╺┳╸", " ┃ ", "╺┻╸"),
-    "J": ("  ╻", "  ┃", "┗━┛"),
-    "K": ("╻ ╱", "┣━ ", "╹ ╲"),
-    "L": ("╻  ", "┃  ", "┗━╸"),
-    "M": ("┏┳┓", "┃╹┃", "╹ ╹"),
-    "N": ("┏┓╻", "┃┃┃", "╹┗┛"),
-    "O": ("┏━┓", "┃ ┃", "┗━┛"),
-    "P": ("┏━┓", "┣━┛", "╹  "),
-    "Q": ("┏━┓", "┃ ┃", "┗━╋"),
-    "R": ("┏━┓", "┣┳┛", "╹┗╸"),
-    "S": ("┏━╸", "┗━┓", "╺━┛"),
-    "T": ("╺┳╸", " ┃ ", " ╹ "),
-    "U": ("╻ ╻", "┃ ┃", "┗━┛"),
-    "V": ("╻ ╻", "╲ ╱", " ╹ "),
-    "W": ("╻ ╻", "┃┃┃", "┗┻┛"),
-    "X": ("╲ ╱", " ╳ ", "╱ ╲"),
-    "Y": ("╻ ╻", "┗┳┛", " ╹ "),
-    "Z": ("╺━┓", " ╱ ", "┗━╸"),
-    "0": ("┏━┓", "┃╱┃", "┗━┛"),
-    "1": ("╺┓ ", " ┃ ", "╺┻╸"),
-    "2": ("╺━┓", "┏━┛", "┗━╸"),
-    "3": ("╺━┓", " ━┫", "╺━┛"),
-    "4": ("╻ ╻", "┗━┫", "  ╹"),
-    "5": ("┏━╸", "┗━┓", "╺━┛"),
-    "6": ("┏━╸", "┣━┓", "┗━┛"),
-    "7": ("╺━┓", "  ┃", "  ╹"),
-    "8": ("┏━┓", "┣━┫", "┗━┛"),
-    "9": ("┏━┓", "┗━┫", "╺━┛"),
-    "-": ("   ", "╺━╸", "   "),
-    "/": ("  ╱", " ╱ ", "╱  "),
-    ".": ("   ", "   ", " ╻ "),
-    " ": ("   ", "   ", "   "),
-}
+# Each glyph: three rows of three cells.
+_GLYPHS = """
+A ┏━┓|┣━┫|╹ ╹
+B ┏┓ |┣┻┓|┗━┛
+C ┏━╸|┃  |┗━╸
+D ┳━┓|┃ ┃|┻━┛
+E ┏━╸|┣━ |┗━╸
+F ┏━╸|┣━ |╹
+G ┏━╸|┃╺┓|┗━┛
+H ╻ ╻|┣━┫|╹ ╹
+I ╺┳╸| ┃ |╺┻╸
+J   ╻|  ┃|┗━┛
+K ╻ ╱|┣┫ |╹ ╲
+L ╻  |┃  |┗━╸
+M ┏┳┓|┃┃┃|╹╹╹
+N ┏┓╻|┃┃┃|╹┗┛
+O ┏━┓|┃ ┃|┗━┛
+P ┏━┓|┣━┛|╹
+Q ┏━┓|┃ ┃|┗━╲
+R ┏━┓|┣┳┛|╹┗╸
+S ┏━╸|┗━┓|╺━┛
+T ╺┳╸| ┃ | ╹
+U ╻ ╻|┃ ┃|┗━┛
+V ╻ ╻|┃ ┃|╰┳╯
+W ╻╻╻|┃┃┃|┗┻┛
+X ╲ ╱| ╳ |╱ ╲
+Y ╻ ╻|┗┳┛| ╹
+Z ━━┓| ╱ |┗━━
+0 ┏━┓|┃╱┃|┗━┛
+1 ╺┓ | ┃ |╺┻╸
+2 ╺━┓|┏━┛|┗━╸
+3 ╺━┓| ━┫|╺━┛
+4 ╻ ╻|┗━┫|  ╹
+5 ┏━╸|┗━┓|┗━┛
+6 ┏━╸|┣━┓|┗━┛
+7 ╺━┓|  ┃|  ╹
+8 ┏━┓|┣━┫|┗━┛
+9 ┏━┓|┗━┫|╺━┛
+- |╺━╸|
+. | | ╻
+/   ╱| ╱ |╱
+"""
 
-#: Columns of one letter.
-GLYPH_WIDTH = 3
-
-
-def drawable(text: str) -> bool:
-    """Whether the font has every character of ``text`` (letters in either case)."""
-    return all(c in _GLYPHS for c in text.upper())
+FONT: dict[str, tuple[str, str, str]] = {" ": ("   ", "   ", "   ")}
+for _entry in _GLYPHS.strip("\n").splitlines():
+    _top, _middle, _bottom = _entry[2:].split("|")
+    FONT[_entry[0]] = (_top.ljust(3), _middle.ljust(3), _bottom.ljust(3))
 
 
-def big_lines(text: str, gap: int = 1) -> tuple[str, str, str]:
-    """``text`` in the 3x3 font, ``gap`` columns between letters (KeyError: a character the
-    font lacks; see :func:`drawable`)."""
-    glyphs = [_GLYPHS[c] for c in text.upper()]
+def big_lines(text: str, gap: int = 1) -> tuple[str, str, str] | None:
+    """``text`` (letters in either case) as three rows of the font, ``gap`` cells between
+    characters; None when the font lacks one of its characters."""
+    glyphs = [FONT.get(c) for c in text.upper()]
+    if not text or any(g is None for g in glyphs):
+        return None
     space = " " * gap
-    return (
-        space.join(g[0] for g in glyphs),
-        space.join(g[1] for g in glyphs),
-        space.join(g[2] for g in glyphs),
-    )
+    rows = tuple(space.join(g[row] for g in glyphs if g is not None) for row in range(3))
+    return rows[0], rows[1], rows[2]
 
 
 def big_width(text: str, gap: int = 1) -> int:
-    return len(text) * GLYPH_WIDTH + max(0, len(text) - 1) * gap
+    """Cells ``text`` takes drawn large with ``gap`` between characters."""
+    return len(text) * (3 + gap) - gap if text else 0
 
 
 class BigText(Widget):
-    """``text`` three lines tall and centred; plain bold when it cannot be drawn so."""
+    """``text`` three rows high when it fits (with a cell between characters when that fits
+    too), else in plain bold letters. Centred; the widget's own colours apply."""
 
     DEFAULT_CSS = """
     BigText {
         width: 100%;
         height: auto;
-        text-style: bold;
         text-align: center;
+        text-style: bold;
     }
     """
 
-    def __init__(self, text: str = "", *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._text = text
+    text: reactive[str] = reactive("", layout=True)
+    """What is shown (a bin code, a lane)."""
 
-    @property
-    def text(self) -> str:
-        return self._text
+    def __init__(self, text: str = "", *, id: str | None = None, classes: str | None = None):
+        super().__init__(id=id, classes=classes)
+        self.text = text
 
-    def update(self, text: str) -> None:
-        if text != self._text:
-            self._text = text
-            self.refresh(layout=True)
-
-    def _lines(self, width: int) -> list[str]:
-        text = self._text
-        if text and drawable(text):
-            for gap in (1, 0):
-                if big_width(text, gap) <= width:
-                    return list(big_lines(text, gap))
-        return [text]
-
-    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
-        return len(self._lines(width))
+    def fits(self, width: int) -> int | None:
+        """The gap between characters that fits ``width`` (1, else 0), None when it does not
+        fit large at all."""
+        if big_lines(self.text) is None:
+            return None
+        for gap in (1, 0):
+            if big_width(self.text, gap) <= width:
+                return gap
+        return None
 
     def render(self) -> Text:
-        width = self.content_region.width or self.size.width
-        return Text("\n".join(self._lines(width)), no_wrap=True)
+        gap = self.fits(self.content_size.width or self.app.size.width)
+        if gap is None:
+            return Text(self.text)
+        lines = big_lines(self.text, gap)
+        assert lines is not None
+        return Text("\n".join(lines))
+
+    def get_content_height(self, container: object, viewport: object, width: int) -> int:
+        if not self.text:
+            return 0
+        return 3 if self.fits(width) is not None else 1
