@@ -58,7 +58,9 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_outbox_order_id"), "outbox", ["order_id"], unique=False)
     op.create_index(
-        op.f("ix_outbox_status_next_attempt_at"), "outbox", ["status", "next_attempt_at"],
+        op.f("ix_outbox_status_next_attempt_at"),
+        "outbox",
+        ["status", "next_attempt_at"],
         unique=False,
     )
 
