@@ -27,7 +27,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Digits, Input, Static
+from textual.widgets import Digits, Input
 
 from picker.domain.scanning import Scan, ScanKind
 from picker.domain.text import plural
@@ -39,6 +39,7 @@ from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
+from picker.tui.widgets.steady_text import SteadyText
 
 _T = TypeVar("_T")
 
@@ -86,12 +87,12 @@ class HandoffScreen(PickerScreen):
         yield self.title_bar("handoff")
         with VerticalScroll(id="handoff-body"):
             with Vertical(id="pickup"):
-                yield Static("", id="pickup-head")
+                yield SteadyText(id="pickup-head")
                 with Horizontal(id="pickup-count"):
                     yield Digits("0", id="scanned")
-                    yield Static("", id="scanned-of")
-                yield Static("", id="still-here")
-            yield Static("", id="lanes")
+                    yield SteadyText(id="scanned-of")
+                yield SteadyText(id="still-here")
+            yield SteadyText(id="lanes")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
         yield KeyBar()
@@ -167,8 +168,8 @@ class HandoffScreen(PickerScreen):
         now = self.picker.clock()
         width = max(20, self.app.size.width - 2)
         rows = [self._lane_row(lane, now, width) for lane in self.lanes]
-        lanes = self.query_one("#lanes", Static)
-        lanes.update(Text("\n", no_wrap=True, overflow="ellipsis").join(rows))
+        lanes = self.query_one("#lanes", SteadyText)
+        lanes.put(Text("\n").join(rows))
         lanes.display = not (self.closing and self.narrow)  # the list of what stays needs the room
         self.query_one("#pickup").display = self.pickup is not None
         if self.pickup is not None:
@@ -182,7 +183,7 @@ class HandoffScreen(PickerScreen):
         lanes = self.lanes or [lane]  # the columns line up
         code_w = max(len(ln.lane) for ln in lanes)
         courier_w = min(8, max(len(ln.courier) for ln in lanes))
-        row = Text(no_wrap=True, overflow="ellipsis")
+        row = Text()
         row.append(lane.lane.ljust(code_w), style="bold reverse" if late else "bold")
         row.append(" " + safe(lane.courier)[:courier_w].ljust(courier_w))
         here = self.pickup is not None and self.pickup.courier == lane.courier
@@ -214,15 +215,15 @@ class HandoffScreen(PickerScreen):
     def _show_pickup(self, p: PickupState) -> None:
         head = Text()
         head.append(f" {p.number} · {safe(p.courier)} · {p.lane} ", style="bold reverse")
-        self.query_one("#pickup-head", Static).update(head)
+        self.query_one("#pickup-head", SteadyText).put(head)
         self.query_one("#scanned", Digits).update(str(p.handed))
         side = Text()
         side.append(f"of {p.handed + p.waiting} scanned", style="bold")
         side.append(f"\n{p.waiting} left in {p.lane}")
         if p.last and not self.narrow:
             side.append(f"\nlast {safe(p.last[0])} ({p.last[1]})", style="italic")
-        self.query_one("#scanned-of", Static).update(side)
-        still = self.query_one("#still-here", Static)
+        self.query_one("#scanned-of", SteadyText).put(side)
+        still = self.query_one("#still-here", SteadyText)
         still.display = self.closing and p.waiting > 0
         if still.display:
             text = Text()
@@ -231,7 +232,7 @@ class HandoffScreen(PickerScreen):
                 text.append(f"\n  {safe(tracking)} {order}")
             if p.waiting > LISTED:
                 text.append(f"\n  … and {p.waiting - LISTED} more")
-            still.update(text)
+            still.put(text)
 
     def _lane_follows(self, courier: str, waiting: int, scanned: int, gone_g: int = 0) -> None:
         """The pickup's lane as the last scan left it (the lanes are not read again during a

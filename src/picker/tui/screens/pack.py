@@ -27,7 +27,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
 from picker.domain.packing import check_count, match_line, parse_weight
 from picker.domain.picking import WrongScan
@@ -42,6 +42,7 @@ from picker.tui.text import safe
 from picker.tui.widgets.big_text import BigText
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
+from picker.tui.widgets.steady_text import SteadyText
 
 _T = TypeVar("_T")
 Entry = Literal["qty", "weight", "box", "reason"]
@@ -99,14 +100,14 @@ class PackScreen(PickerScreen):
         with Vertical(id="pack-body"):
             with Vertical(id="lane"):
                 yield BigText(id="lane-code")
-                yield Static("", id="lane-courier", markup=False)
-            yield Static("", id="order")
-            yield Static("", id="address")
-            yield Static("", id="choices")
+                yield SteadyText(id="lane-courier")
+            yield SteadyText(id="order")
+            yield SteadyText(id="address")
+            yield SteadyText(id="choices")
             with VerticalScroll(id="pack-list"):
-                yield Static("", id="checklist")
-                yield Static("", id="parcels")
-                yield Static("", id="notes")
+                yield SteadyText(id="checklist")
+                yield SteadyText(id="parcels")
+                yield SteadyText(id="notes")
         yield Input(placeholder="", id="entry", classes="entry")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
@@ -193,7 +194,8 @@ class PackScreen(PickerScreen):
         lane.display = self.lane is not None and v is None
         if self.lane is not None:
             self.query_one("#lane-code", BigText).text = self.lane[0]
-            self.query_one("#lane-courier", Static).update(f"{self.lane[1]} · lane {self.lane[0]}")
+            courier = Text(f"{self.lane[1]} · lane {self.lane[0]}")
+            self.query_one("#lane-courier", SteadyText).put(courier)
         self._show_entry(v)
         asking = v is not None and self.entry in ("reason", "box")
         self.query_one("#order").display = v is not None
@@ -223,24 +225,24 @@ class PackScreen(PickerScreen):
         if v.fragile:
             head.append("\n")
             head.append(f" FRAGILE: {', '.join(safe(s) for s in v.fragile)} ", style="bold red")
-        self.query_one("#order", Static).update(head)
+        self.query_one("#order", SteadyText).put(head)
         address = Text()
         address.append("\n".join(safe(x) for x in v.ship_to), style="bold")
         if v.address_confirmed:
             address.append("  ✔ confirmed", style="bold green")
         else:
             address.append("  ? confirm: F5", style="italic")
-        widget = self.query_one("#address", Static)
-        widget.update(address)
+        widget = self.query_one("#address", SteadyText)
+        widget.put(address)
         widget.set_class(v.address_confirmed, "-confirmed")
-        lines = Text(no_wrap=True, overflow="ellipsis")
+        lines = Text()
         for ln in v.lines:
             done = ln.left == 0
             lines.append("✔ " if done else "· ", style="green" if done else "bold")
             lines.append(f"{ln.verified}/{ln.quantity} ", style="bold")
             lines.append(f"{safe(ln.sku)} {safe(ln.name)}\n", style="" if not done else "dim")
         lines.rstrip()
-        self.query_one("#checklist", Static).update(lines)
+        self.query_one("#checklist", SteadyText).put(lines)
         parcels = Text()
         for p in v.live_parcels:
             if p.status == "open":
@@ -251,14 +253,14 @@ class PackScreen(PickerScreen):
                 parcels.append(f"Parcel {p.seq} closed {p.tracking_no} · {p.weight_g} g")
             parcels.append("\n")
         parcels.rstrip()
-        self.query_one("#parcels", Static).update(parcels)
+        self.query_one("#parcels", SteadyText).put(parcels)
         notes = Text()
         if v.note:
             notes.append(f"Note: {safe(v.note)}\n", style="italic")
         if v.gift_message:
             notes.append(f"Gift: {safe(v.gift_message)}", style="italic")
         notes.rstrip()
-        self.query_one("#notes", Static).update(notes)
+        self.query_one("#notes", SteadyText).put(notes)
         self.query_one("#notes").display = bool(notes.plain)
         next_line = next((i for i, ln in enumerate(v.lines) if ln.left), None)
         self.call_after_refresh(self._scroll_to_line, next_line)
@@ -287,7 +289,7 @@ class PackScreen(PickerScreen):
                 text.append(f" {safe(box.barcode)} {safe(box.name)} {box.tare_g} g")
             if not self._boxes:
                 text.append("\nNo boxes registered (picker setup)", style="italic")
-        self.query_one("#choices", Static).update(text)
+        self.query_one("#choices", SteadyText).put(text)
 
     def _show_entry(self, v: PackView | None) -> None:
         if self.entry not in ("reason", "box"):  # asked for by a key: kept until answered
