@@ -224,7 +224,9 @@ class LeadScreen(PickerScreen):
         if step is not None:
             self.feedback.set_next_step(f"{step.prompt} · CMD-CANCEL / Esc: stop")
         else:
-            self.feedback.set_next_step("F3 release · F5 reassign · F6 pack · F7 void · F9 reprint")
+            self.feedback.set_next_step(
+                "F3 release · F4 label text · F5 reassign · F6 pack · F7 void · F9 reprint"
+            )
 
     def action_tool(self, name: str) -> None:
         self.tool, self.answers = TOOLS[name], {}
