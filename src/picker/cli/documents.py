@@ -20,7 +20,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK
 from picker.cli.output import to_json
 from picker.config import Settings
-from picker.domain.text import plural, printable
+from picker.domain.text import plural, printable, waiting
 
 
 def add_print(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -211,10 +211,6 @@ def _print_jobs(rows: Sequence[Any], as_json: bool) -> None:
     print(plural(len(rows), "job"))
 
 
-def _waiting(jobs: int) -> str:
-    return f"{plural(jobs, 'job')} {'waits' if jobs == 1 else 'wait'}"
-
-
 #: ``print labels KIND``: what one label of the kind is called.
 _LABEL_KINDS = {"bins": "bin", "totes": "tote", "lanes": "lane", "packaging": "packaging",
                 "badges": "badge"}  # fmt: skip
@@ -234,10 +230,10 @@ def _print_run(args: argparse.Namespace, settings: Settings, db: Any) -> int:
         for job_id in done.printed:
             print(f"job {job_id} printed on {name}")
         if done.down:
-            print(f"{printable(done.down)}; {_waiting(done.queued)}", file=sys.stderr)
+            print(f"{printable(done.down)}; {waiting(done.queued, 'job')}", file=sys.stderr)
         if not args.watch:
             if not done.printed and not done.down:
-                print(f"nothing due for {name} ({_waiting(done.queued)})")
+                print(f"nothing due for {name} ({waiting(done.queued, 'job')})")
             return EXIT_OK if not done.down else EXIT_FAILED
         time.sleep(settings.printer.poll_s)
 

@@ -72,6 +72,11 @@ ORDER_TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
 #: Where a new order may begin: valid orders are unhandled, invalid ones on hold.
 ORDER_INITIAL = frozenset({_O.UNHANDLED, _O.ON_HOLD})
 
+#: Done with the floor: shipped (and after), or cancelled. Any other order is open.
+ORDER_FINISHED = frozenset({_O.EXECUTED, _O.DELIVERED, _O.RETURNED, _O.CANCELLED})
+#: The same as the strings stored in ``orders.status`` (for SQL ``IN``).
+ORDER_FINISHED_VALUES = tuple(sorted(s.value for s in ORDER_FINISHED))
+
 _P = ParcelStatus
 PARCEL_TRANSITIONS: dict[ParcelStatus, frozenset[ParcelStatus]] = {
     _P.OPEN: frozenset({_P.CLOSED}),

@@ -50,3 +50,8 @@ def plural(n: int, word: str, many: str | None = None) -> str:
     if n == 1:
         return f"{n} {word}"
     return f"{n:,} {many if many is not None else word + 's'}"
+
+
+def waiting(n: int, word: str) -> str:
+    """``plural`` with its verb: ``"1 parcel waits"``, ``"2 parcels wait"``."""
+    return f"{plural(n, word)} {'waits' if n == 1 else 'wait'}"

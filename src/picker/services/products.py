@@ -12,19 +12,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
 
-from picker.domain.statuses import OrderStatus
+from picker.domain.ean import gtin_spellings
+from picker.domain.statuses import ORDER_FINISHED_VALUES
 from picker.services.errors import NotFound, ServiceError
 from picker.store.engine import Database
 from picker.store.models import Bin, Order, OrderLine, Product, ProductBarcode, Stock
 
 #: An order in one of these is done with the floor; any other status is an open order.
-_DONE = (
-    OrderStatus.EXECUTED.value,
-    OrderStatus.DELIVERED.value,
-    OrderStatus.CANCELLED.value,
-    OrderStatus.RETURNED.value,
-)
+_DONE = ORDER_FINISHED_VALUES
 
 
 @dataclass(frozen=True)
@@ -107,7 +104,7 @@ class ProductDetail:
 SHOWN_ORDERS = 10
 
 
-def _summaries(db: Database, where: list[Any], limit: int | None) -> list[ProductSummary]:
+def _summaries(s: Session, where: list[Any], limit: int | None) -> list[ProductSummary]:
     stock = (
         select(
             Stock.product_id,
@@ -140,17 +137,16 @@ def _summaries(db: Database, where: list[Any], limit: int | None) -> list[Produc
     )
     if limit is not None:
         query = query.limit(limit)
-    with db.read() as s:
-        rows = s.execute(query).all()
-        codes: dict[int, list[str]] = defaultdict(list)
-        ids = [p.id for p, *_ in rows]
-        for start in range(0, len(ids), 5000):  # bounded IN lists on a large catalogue
-            for product_id, barcode in s.execute(
-                select(ProductBarcode.product_id, ProductBarcode.barcode)
-                .where(ProductBarcode.product_id.in_(ids[start : start + 5000]))
-                .order_by(ProductBarcode.id)
-            ):
-                codes[product_id].append(barcode)
+    rows = s.execute(query).all()
+    codes: dict[int, list[str]] = defaultdict(list)
+    ids = [p.id for p, *_ in rows]
+    for start in range(0, len(ids), 5000):  # bounded IN lists on a large catalogue
+        for product_id, barcode in s.execute(
+            select(ProductBarcode.product_id, ProductBarcode.barcode)
+            .where(ProductBarcode.product_id.in_(ids[start : start + 5000]))
+            .order_by(ProductBarcode.id)
+        ):
+            codes[product_id].append(barcode)
     return [
         ProductSummary(
             sku=p.sku, name=p.name, barcodes=tuple(codes[p.id]), weight_g=p.weight_g,
@@ -181,7 +177,8 @@ def list_products(
                 Product.id.in_(by_barcode),
             )
         )
-    return _summaries(db, where, limit)
+    with db.read() as s:
+        return _summaries(s, where, limit)
 
 
 def product_detail(db: Database, code: str) -> ProductDetail:
@@ -225,18 +222,9 @@ def product_detail(db: Database, code: str) -> ProductDetail:
                 .limit(SHOWN_ORDERS)
             )
         )
-    summary = _summaries(db, [Product.id == product_id], 1)[0]
+        summary = _summaries(s, [Product.id == product_id], 1)[0]  # in the same read as the bins
     return ProductDetail(summary, bins, numbers)
 
 
 def _barcode_forms(code: str) -> list[str]:
-    """The ways one GTIN may be stored: 8, 12, 13 or 14 digits, the same number padded with
-    leading zeros (a UPC-A 036000291452 is the EAN-13 0036000291452). Else the text itself."""
-    if not (code.isascii() and code.isdigit() and len(code) <= 14):
-        return [code]
-    gtin = code.zfill(14)
-    forms = {code}
-    for length in (8, 12, 13, 14):
-        if set(gtin[: 14 - length]) <= {"0"}:
-            forms.add(gtin[14 - length :])
-    return sorted(forms)
+    return sorted(gtin_spellings(code))

@@ -30,8 +30,8 @@ from picker.domain.floor_setup import (
     ZoneSpec,
     compress_codes,
 )
-from picker.domain.statuses import OrderStatus, ParcelStatus
-from picker.domain.text import plural
+from picker.domain.statuses import ORDER_FINISHED_VALUES, ParcelStatus
+from picker.domain.text import plural, waiting
 from picker.domain.tracking import Scheme, TrackingError
 from picker.services.actors import Actor, allow
 from picker.services.errors import ServiceError
@@ -51,17 +51,7 @@ from picker.store.models import (
 )
 
 #: An order in one of these is done with the floor: its courier or service may retire.
-_DONE = (
-    OrderStatus.EXECUTED.value,
-    OrderStatus.DELIVERED.value,
-    OrderStatus.CANCELLED.value,
-    OrderStatus.RETURNED.value,
-)
-
-
-def _wait(parcels: int) -> str:
-    """ "1 parcel waits", "2 parcels wait"."""
-    return f"{plural(parcels, 'parcel')} {'waits' if parcels == 1 else 'wait'}"
+_DONE = ORDER_FINISHED_VALUES
 
 
 def _on_floor(orders: int) -> str:
@@ -204,7 +194,7 @@ class _Plan:
         s = self.s
         rows = {c.code: c for c in s.scalars(select(Courier).with_for_update())}
         wanted = {c.code: c for c in specs}
-        waiting = self._waiting_by_courier()
+        waits = self._waiting_by_courier()
         on_floor = dict(
             s.execute(
                 select(Order.courier_id, func.count())
@@ -223,10 +213,10 @@ class _Plan:
         ]
         blocked = [
             f"courier {row.code} cannot move from {row.lane} to {wanted[row.code].lane}: "
-            f"{_wait(waiting[row.id])} in {row.lane} (hand "
-            f"{'it' if waiting[row.id] == 1 else 'them'} over first)"
+            f"{waiting(waits[row.id], 'parcel')} in {row.lane} (hand "
+            f"{'it' if waits[row.id] == 1 else 'them'} over first)"
             for row in moving
-            if row.code in wanted and row.active and waiting.get(row.id)
+            if row.code in wanted and row.active and waits.get(row.id)
         ]
         if blocked:
             self.refusals.extend(blocked)
@@ -245,8 +235,8 @@ class _Plan:
             if row.code in wanted or not row.active:
                 continue
             blocking = []
-            if waiting.get(row.id):
-                blocking.append(f"{_wait(waiting[row.id])} in its lane")
+            if waits.get(row.id):
+                blocking.append(f"{waiting(waits[row.id], 'parcel')} in its lane")
             pickup = s.scalar(
                 select(CourierPickup.number).where(
                     CourierPickup.courier_id == row.id, CourierPickup.status == "open"
@@ -499,16 +489,16 @@ class _Plan:
             return
         if new:
             s.execute(insert(Tote), [{"code": c, "active": True} for c in new])
-            self.changes.append(Change("add", _count(len(new), "tote"), _codes(new)))
+            self.changes.append(Change("add", plural(len(new), "tote"), _codes(new)))
         if back:
             s.execute(update(Tote).where(Tote.code.in_(back)).values(active=True))
-            self.changes.append(Change("bring back", _count(len(back), "tote"), _codes(back)))
+            self.changes.append(Change("bring back", plural(len(back), "tote"), _codes(back)))
         if gone:
             ids = [r.id for r in gone]
             for at in range(0, len(ids), 1000):
                 s.execute(update(Tote).where(Tote.id.in_(ids[at : at + 1000])).values(active=False))
             codes_gone = [r.code for r in gone]
-            self.changes.append(Change("retire", _count(len(gone), "tote"), _codes(codes_gone)))
+            self.changes.append(Change("retire", plural(len(gone), "tote"), _codes(codes_gone)))
 
 
 # --- export ----------------------------------------------------------------------------------
@@ -620,10 +610,6 @@ def _shown(value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     return str(value)
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n:,} {what}{'' if n == 1 else 's'}"
 
 
 def _codes(codes: Sequence[str]) -> str:

@@ -20,6 +20,7 @@ from textual.timer import Timer
 from picker.config import Settings
 from picker.domain.pins import LockoutPolicy
 from picker.domain.scanning import ScanRouter
+from picker.domain.text import plural
 from picker.services import scans
 from picker.services.actors import Clock, OperatorInfo, system_clock
 from picker.services.errors import database_unreachable, describe_failure
@@ -190,7 +191,7 @@ class PickerApp(App[None]):
             found.append(f"✉ {self.notify_alert}")
         if self.database_down:
             waiting = self._scans.qsize() + (self.held is not None)
-            held = f" · {waiting} scan{'s' if waiting != 1 else ''} held" if waiting else ""
+            held = f" · {plural(waiting, 'scan')} held" if waiting else ""
             found.append(f"⚠ database unreachable, retrying…{held}")
         return found
 

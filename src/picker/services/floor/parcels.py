@@ -19,6 +19,7 @@ from picker.domain.packing import (
     weight_problem,
 )
 from picker.domain.statuses import OrderStatus, ParcelStatus, check_parcel_transition
+from picker.domain.text import plural
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, ServiceError
@@ -97,7 +98,7 @@ def close_parcel(
             raise PackRefused("Every unit is verified: CMD-CLOSE closes this last parcel.")
         if not more_to_come and left > 0:
             raise PackRefused(
-                f"{left} unit{'s' if left != 1 else ''} still to verify. Scan them, or "
+                f"{plural(left, 'unit')} still to verify. Scan them, or "
                 "CMD-NEWPARCEL to close this parcel and start another."
             )
         missing = missing_for_close(state, order.address_confirmed_at is not None)

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
 from picker.channels.files import FileRefused, read_rows
-from picker.domain.ean import is_valid_gtin
+from picker.domain.ean import GTIN_LENGTHS, gtin_spellings, is_valid_gtin
 from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code, pick_sequence
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, ServiceError, describe_failure
@@ -54,7 +54,6 @@ PROGRESS_EVERY = 1000
 #: Above these a number is a typing slip, not a weight or a count (and would overflow INTEGER).
 MAX_WEIGHT_G = 1_000_000
 MAX_ON_HAND = 1_000_000
-GTIN_LENGTHS = (8, 12, 13, 14)
 #: The ledger's reason for a change made by counting.
 COUNT_REASON = "count"
 
@@ -265,7 +264,7 @@ def _check_no_clash(s: Session, row: _ProductRow) -> None:
     """Refuse a barcode that another product has, in any of its GTIN spellings."""
     if not row.barcodes:
         return
-    spellings = {v for b in row.barcodes for v in _gtin_spellings(b)}
+    spellings = {v for b in row.barcodes for v in gtin_spellings(b)}
     taken = s.execute(
         select(ProductBarcode.barcode, Product.sku)
         .join(Product, ProductBarcode.product_id == Product.id)
@@ -280,12 +279,6 @@ def _check_no_clash(s: Session, row: _ProductRow) -> None:
                 clashes.append(f"{code} already belongs to {owner}{as_stored}")
     if clashes:
         raise BarcodeClash("; ".join(clashes))
-
-
-def _gtin_spellings(code: str) -> set[str]:
-    """The code with the leading zeros of every GTIN length (036000291452 is 0036000291452)."""
-    core = code.lstrip("0")
-    return {core.zfill(n) for n in GTIN_LENGTHS if len(core) <= n}
 
 
 # --- stock -----------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from picker.channels.orders import Format, ParsedFile, parse_orders
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingLine, IncomingOrder, LineNotShipped, RecordError
 from picker.domain.reservation import Need
-from picker.domain.statuses import OrderStatus, check_order_transition
+from picker.domain.statuses import ORDER_FINISHED, OrderStatus, check_order_transition
 from picker.domain.validation import fixable_reasons, record_problems
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import describe_failure
@@ -269,8 +269,7 @@ def _settle(conn: Connection, group: GroupCommit, item: _Settled, file_name: str
     if found is None:
         return item.outcome
     status = OrderStatus(found.status)
-    if status in (OrderStatus.EXECUTED, OrderStatus.DELIVERED, OrderStatus.CANCELLED,
-                  OrderStatus.RETURNED):  # fmt: skip
+    if status in ORDER_FINISHED:
         return "already_imported"  # it left the floor (or never will): nothing to tell
     why = (
         f"{found.number} is {status.value} on the floor but {_SHOP_SAYS[item.outcome]}: "

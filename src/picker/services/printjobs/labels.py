@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from picker.config import Settings
 from picker.domain.label_text import LabelText
-from picker.domain.statuses import OrderStatus, ParcelStatus
+from picker.domain.statuses import ORDER_FINISHED, OrderStatus, ParcelStatus
 from picker.domain.tracking import s10_number
 from picker.printing.font_chain import FontChain, font_chain
 from picker.printing.labels import (
@@ -369,7 +369,7 @@ class LabelTextChosen:
 
 
 #: Orders whose labels are all printed: a choice would change nothing.
-_DONE = (OrderStatus.EXECUTED, OrderStatus.DELIVERED, OrderStatus.RETURNED, OrderStatus.CANCELLED)
+_DONE = ORDER_FINISHED
 
 
 def choose_label_text(

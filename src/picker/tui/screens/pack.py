@@ -32,6 +32,7 @@ from textual.widgets import Input
 from picker.domain.packing import check_count, match_line, parse_weight
 from picker.domain.picking import WrongScan
 from picker.domain.scanning import Scan, ScanKind
+from picker.domain.text import plural
 from picker.services.errors import ServiceError
 from picker.services.floor import packing
 from picker.services.floor.packing import Packaging, PackView
@@ -246,7 +247,7 @@ class PackScreen(PickerScreen):
         parcels = Text()
         for p in v.live_parcels:
             if p.status == "open":
-                parcels.append(f"Parcel {p.seq}: {_units(p.units)}", style="bold")
+                parcels.append(f"Parcel {p.seq}: {plural(p.units, 'unit')}", style="bold")
                 parcels.append(f" · {p.packaging or 'no box'}")
                 parcels.append(f" · {p.weight_g} g" if p.weight_g else " · no weight")
             else:
@@ -662,10 +663,6 @@ _HOW = {
     "key the weight": " in grams or kg, then Enter",
     "confirm the address": ": read it. Right: CMD-OK (F5). Wrong: CMD-CANCEL (F9)",
 }
-
-
-def _units(n: int) -> str:
-    return f"{n} unit" if n == 1 else f"{n} units"
 
 
 def weight_of(text: str) -> int:
