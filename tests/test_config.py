@@ -3,6 +3,7 @@
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,9 @@ def test_the_shipped_config_is_the_built_in_default(tmp_path, monkeypatch) -> No
         k: p.pattern for k, p in builtin.scanner.patterns.items()
     }
     assert shipped.database.url == f"sqlite:///{REPO / 'var' / 'picker.db'}"
+    assert shipped.notify.events == builtin.notify.events
+    assert replace(shipped.notify, smtp_url="") == replace(builtin.notify, smtp_url="")
+    assert shipped.notify.smtp_url == f"file://{REPO / 'var' / 'mail'}"
 
 
 def test_a_relative_sqlite_path_is_relative_to_the_config_file(tmp_path) -> None:

@@ -23,6 +23,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from picker.domain.notify import EVENTS
+
 STATIONS = ("picking", "packing", "handoff")
 PRINTER_BACKENDS = ("spool", "lp", "tcp")
 LABEL_FORMATS = ("4x6", "a6")
@@ -203,6 +205,11 @@ class Settings:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     picking: PickingSettings = field(default_factory=PickingSettings)
     packing: PackingSettings = field(default_factory=PackingSettings)
+    notify: NotifySettings = field(default_factory=lambda: NotifySettings())
+    #: Courier code (upper case) → what config.toml says of it beyond the database.
+    couriers: Mapping[str, CourierSettings] = field(default_factory=dict)
+    #: Shop channel name (as orders carry it) → where its fulfilment goes.
+    channels: Mapping[str, ChannelSettings] = field(default_factory=dict)
 
     @property
     def var_dir(self) -> Path:
@@ -373,6 +380,9 @@ def _settings_from(
         "picking",
         "packing",
         "shipping",
+        "notify",
+        "couriers",
+        "channels",
     }
     for key in data:
         if key not in sections:
@@ -545,7 +555,12 @@ def _settings_from(
     )
     r.done()
 
+    notify, couriers, channels = _notify_settings(data, where, base_dir)
+
     return Settings(
+        notify=notify,
+        couriers=couriers,
+        channels=channels,
         source=source,
         base_dir=base_dir,
         database=database,
@@ -559,6 +574,149 @@ def _settings_from(
         warehouse=warehouse,
         intake=intake,
     )
+
+
+# --- telling customers and shops ([notify], [couriers.CODE], [channels.NAME]) ----------------
+
+NOTIFY_EVENTS = tuple(EVENTS)
+NOTIFY_EVENTS_ON = tuple(name for name, e in EVENTS.items() if e.default_on)
+SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps", "file")
+CHANNEL_KINDS = ("shopify", "woocommerce")
+
+
+@dataclass(frozen=True)
+class NotifySettings:
+    #: Where mail goes: smtp://host:port, smtp+starttls://host:port, smtps://host:port, or
+    #: file://FOLDER (one .eml file per message, relative to the config's folder).
+    smtp_url: str = "file://var/mail"
+    #: The mail's From: "Name <address>" or an address.
+    sender: str = "Picker Demo Warehouse <orders@picker.invalid>"
+    #: The SMTP login (the password only from $PICKER_SMTP_PASSWORD); empty = no login.
+    user: str = ""
+    #: Language of an order that names none (Shopify customer_locale), e.g. "en" or "pl".
+    default_locale: str = "en"
+    #: A folder of templates that take the place of the shipped ones of the same name.
+    templates_dir: Path | None = None
+    #: Event name → told or not.
+    events: Mapping[str, bool] = field(
+        default_factory=lambda: {e: e in NOTIFY_EVENTS_ON for e in NOTIFY_EVENTS}
+    )
+    #: A message that could not be sent for a passing reason is failed after this many hours.
+    give_up_after_h: float = 24.0
+    #: Run a dispatcher in the background of the terminal (``picker`` / ``picker run``).
+    dispatch_in_terminal: bool = True
+    #: Seconds a dispatcher owns the messages it claimed; after that, another may send them.
+    lease_s: float = 120.0
+    #: Seconds to reach a mail server or shop and have its answer.
+    timeout_s: float = 30.0
+    #: Seconds between a watching dispatcher's looks at the outbox.
+    poll_s: float = 5.0
+    #: Messages a dispatcher claims at once (sent over one connection).
+    batch: int = 50
+
+    @property
+    def folder(self) -> Path | None:
+        """The mail folder of a file:// smtp_url (None for a server)."""
+        if not self.smtp_url.startswith("file://"):
+            return None
+        return Path(self.smtp_url.removeprefix("file://"))
+
+
+@dataclass(frozen=True)
+class CourierSettings:
+    #: Where a customer follows a parcel: a URL with {tracking} in it (else the database's).
+    tracking_url: str = ""
+
+
+@dataclass(frozen=True)
+class ChannelSettings:
+    name: str
+    kind: str
+    #: Where the fulfilment goes; {shop_order_no} and {order} are filled in. Empty = none
+    #: (the shop message is skipped, saying so).
+    fulfilment_url: str = ""
+    #: The header that carries the shop's credential, e.g. X-Shopify-Access-Token or
+    #: Authorization; its value is read from the environment variable ``auth_env``.
+    auth_header: str = ""
+    auth_env: str = ""
+
+
+def _notify_settings(
+    data: dict[str, Any], where: str, base_dir: Path
+) -> tuple[NotifySettings, dict[str, CourierSettings], dict[str, ChannelSettings]]:
+    r = _Reader(where, "notify", data.get("notify", {}))
+    events_table = r.table.pop("events", {})
+    smtp_url = r.text("smtp_url", NotifySettings.smtp_url).strip()
+    scheme = smtp_url.partition("://")[0]
+    if "://" not in smtp_url or scheme not in SMTP_SCHEMES:
+        r.fail("smtp_url", f"{smtp_url!r} must start with one of "
+                           + ", ".join(f"{s}://" for s in SMTP_SCHEMES))  # fmt: skip
+    if scheme == "file":
+        folder = Path(smtp_url.removeprefix("file://"))
+        if not str(folder) or str(folder) == ".":
+            r.fail("smtp_url", "file:// must name a folder, e.g. file://var/mail")
+        smtp_url = "file://" + str(folder if folder.is_absolute() else base_dir / folder)
+    else:
+        host_port = smtp_url.partition("://")[2].rstrip("/")
+        host, _, port = host_port.rpartition(":") if ":" in host_port else (host_port, "", "")
+        if not host or (port and not port.isdigit()):
+            r.fail("smtp_url", f"{smtp_url!r} must name a host (and a port), e.g. "
+                               "smtp://mail.example.com:587")  # fmt: skip
+    templates = r.text("templates_dir", "")
+    e = _Reader(where, "notify.events", events_table)
+    events = {name: e.flag(name, name in NOTIFY_EVENTS_ON) for name in NOTIFY_EVENTS}
+    for key in e.table:
+        e.fail(key, f"is not an event Picker notifies ({', '.join(NOTIFY_EVENTS)})")
+    notify = NotifySettings(
+        smtp_url=smtp_url,
+        sender=r.text("sender", NotifySettings.sender),
+        user=r.text("user", ""),
+        default_locale=r.text("default_locale", "en"),
+        templates_dir=(base_dir / templates) if templates else None,
+        give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
+        dispatch_in_terminal=r.flag("dispatch_in_terminal", True),
+        lease_s=r.number("lease_s", 120.0, 1.0, 3600.0),
+        timeout_s=r.number("timeout_s", 30.0, 0.5, 600.0),
+        poll_s=r.number("poll_s", 5.0, 0.1, 3600.0),
+        batch=r.integer("batch", 50, 1, 10_000),
+        events=events,
+    )
+    if "@" not in notify.sender:
+        r.fail("sender", f"{notify.sender!r} must hold an e-mail address")
+    if not re.fullmatch(r"[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*", notify.default_locale):
+        r.fail("default_locale", f"{notify.default_locale!r} is not a language tag such as en")
+    r.done()
+
+    couriers: dict[str, CourierSettings] = {}
+    r = _Reader(where, "couriers", data.get("couriers", {}))
+    for code in list(r.table):
+        c = _Reader(where, f"couriers.{code}", r.table.pop(code))
+        url = c.text("tracking_url", "")
+        if url and "{tracking}" not in url:
+            c.fail("tracking_url", f"{url!r} must contain {{tracking}}")
+        c.done()
+        couriers[code.strip().upper()] = CourierSettings(tracking_url=url)
+
+    channels: dict[str, ChannelSettings] = {}
+    r = _Reader(where, "channels", data.get("channels", {}))
+    for name in list(r.table):
+        c = _Reader(where, f"channels.{name}", r.table.pop(name))
+        channel = ChannelSettings(
+            name=name,
+            kind=c.text("kind", "", CHANNEL_KINDS),
+            fulfilment_url=c.text("fulfilment_url", ""),
+            auth_header=c.text("auth_header", ""),
+            auth_env=c.text("auth_env", ""),
+        )
+        url = channel.fulfilment_url
+        if url and not url.startswith(("http://", "https://")):
+            c.fail("fulfilment_url", f"{url!r} must start with http:// or https://")
+        if bool(channel.auth_header) != bool(channel.auth_env):
+            c.fail("auth_header", "auth_header and auth_env go together (the header's value is "
+                                  "read from that environment variable)")  # fmt: skip
+        c.done()
+        channels[name] = channel
+    return notify, couriers, channels
 
 
 def normalise_database_url(url: str, base_dir: Path, where: str) -> str:

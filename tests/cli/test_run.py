@@ -39,3 +39,15 @@ def test_an_unknown_station_is_refused_listing_the_stations(capsys, config, tmp_
         "picking, packing, handoff\n"
     )
     assert not (tmp_path / "var").exists()  # the config's database: nothing made
+
+
+def test_other_commands_terminal_and_printer_options_are_filters_not_overrides(cli) -> None:
+    """`picker scans --terminal X` filters the journal by terminal; it does not become this
+    terminal's id (an id too long for one would refuse the command)."""
+    run = cli("")
+    assert run("db", "upgrade")[0] == 0
+    long_id = "SCANNER-TERMINAL-LONG-ID-OF-ANOTHER-FLOOR"
+    code, out, err = run("scans", "--terminal", long_id)
+    assert (code, err) == (0, ""), err
+    code, out, err = run("print", "queue", "--printer", "a printer with spaces")
+    assert (code, err) == (0, ""), err

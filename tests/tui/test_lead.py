@@ -7,7 +7,7 @@ from sqlalchemy import select
 from picker.store.engine import Database
 from picker.store.models import Order, OrderEvent, Parcel
 from picker.tui.screens.lead import LeadScreen
-from tests.tui.helpers import burst, feedback, settle, text_of
+from tests.tui.helpers import burst, feedback, feedback_text, settle, text_of
 from tests.tui.test_handoff import to_handoff
 
 
@@ -94,6 +94,9 @@ async def test_a_lead_chooses_what_a_label_prints_for_letters_no_font_has(
     app = app_factory(station="handoff")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_tools(pilot)
+        # The packer was told "ask a lead": the lead's standing prompt and key bar name the tool.
+        assert "F4 label text" in feedback_text(pilot)
+        assert "Label text" in str(pilot.app.screen.query_one("KeyBar").render())
         await pilot.press("f4")
         await burst(pilot, number)
         assert screen.step is not None and screen.step.keyed

@@ -351,6 +351,14 @@ def _bench_floor(
 
 
 #: The benchmarks through the real app on a demo floor: name → run, giving (orders, metrics).
+def _bench_notify(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    from picker.bench.notify import notify_metrics
+
+    return notify_metrics(args, settings, db, progress)
+
+
 FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[int, dict]]] = {
     "scan": _bench_scan,
     "pick": _bench_pick,
@@ -358,6 +366,7 @@ FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[i
     "handoff": _bench_handoff,
     "terminal": _bench_terminal,
     "floor": _bench_floor,
+    "notify": _bench_notify,
 }
 
 

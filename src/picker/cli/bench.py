@@ -88,6 +88,16 @@ def add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bl.add_argument("--labels", type=count, default=1000, help="labels per renderer")
     bl.add_argument("--layout", default="4x6", metavar="NAME", help="the layout (default 4x6)")
     bl.add_argument("--json", action="store_true", help="print one JSON object")
+    bn = bench.add_parser(
+        "notify",
+        help="shipped events queued in the outbox and mailed to a local SMTP server",
+        description="Enqueues --messages shipped events (the demo floor's shipped orders told "
+        "again) and sends them with the real dispatcher over SMTP to a local aiosmtpd server "
+        "(a process of its own). Needs aiosmtpd (pip install -e '.[dev]').",
+    )
+    bn.add_argument("--messages", type=count, default=2000, help="mails to send (2000)")
+    _floor_options(bn)
+    bn.set_defaults(orders=20_000)
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=count, default=1000)
     bs.add_argument("--orders", type=count, default=200, help="demo floor size (default 200)")

@@ -97,7 +97,7 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.number} on hold")
         _print_put_back(change.put_back)
     elif command == "cancel":
-        change = lead_actions.cancel_order(db, actor, args.number, args.reason)
+        change = lead_actions.cancel_order(db, actor, args.number, args.reason, settings=settings)
         print(f"{args.number} cancelled; its reserved stock is free again")
         _print_put_back(change.put_back)
     elif command == "label-text":
@@ -197,6 +197,18 @@ def _print_detail(d: Any) -> None:
         for ln in d.lines_not_shipped:
             sku, name, why = (printable(str(ln.get(k, ""))) for k in ("sku", "name", "reason"))
             print(f"      {sku:<14} x{ln.get('quantity', 0):<4} {why}  {name}")
+    if d.parcels:
+        print("parcels:")
+        for p in d.parcels:
+            weight = f"{p.weight_g} g" if p.weight_g else "-"
+            print(f"  {p.seq:>2}. {printable(p.tracking_no or '-'):<24} {p.courier:<6} "
+                  f"{p.status:<11} {weight}")  # fmt: skip
+    if d.messages:
+        from picker.cli.notify import message_line
+
+        print("messages (picker notify show ID):")
+        for m in d.messages:
+            print("  " + message_line(m).lstrip())
     print("events:")
     for e in d.events:
         # Who: the operator, else the data feed that acted with none (OSUSER@HOST).

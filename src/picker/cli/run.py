@@ -18,20 +18,24 @@ def add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "$PICKER_PRINTER and the config file, so one config serves every terminal: "
         "picker run --station packing --terminal PACK-1",
     )
+    # dest run_*: other commands have their own --terminal/--printer (filters), never overrides.
     p.add_argument(
         "--station",
+        dest="run_station",
         metavar="STATION",
         help=f"the station this terminal stands at: {', '.join(STATIONS)} "
         "(default: $PICKER_STATION, else [terminal] station)",
     )
     p.add_argument(
         "--terminal",
+        dest="run_terminal",
         metavar="ID",
         help="this terminal's id, unique on the floor (default: $PICKER_TERMINAL, else "
         "[terminal] id)",
     )
     p.add_argument(
         "--printer",
+        dest="run_printer",
         metavar="NAME",
         help="the printer's name its jobs are queued under (default: $PICKER_PRINTER, else "
         "[printer] name, else the terminal's id)",
@@ -42,9 +46,9 @@ def add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def terminal_choice(args: argparse.Namespace) -> TerminalChoice:
     """What ``picker run`` was told about this terminal (nothing, for other commands)."""
     return TerminalChoice(
-        station=getattr(args, "station", None),
-        terminal=getattr(args, "terminal", None),
-        printer=getattr(args, "printer", None),
+        station=getattr(args, "run_station", None),
+        terminal=getattr(args, "run_terminal", None),
+        printer=getattr(args, "run_printer", None),
     )
 
 

@@ -115,6 +115,8 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "printjobs.print_queue.reprint": ("reprinting a label", Role.PACKER),
     "printjobs.print_queue.cancel": ("cancel a print job", Role.LEAD),
     "printjobs.labels.choose_label_text": ("choosing what a label prints", Role.LEAD),
+    "notify.outbox.retry": ("sending a message again", Role.LEAD),
+    "notify.outbox.cancel": ("cancelling a message", Role.LEAD),
     "scans.record": ("recording a scan", None),
     "setup.apply_setup": ("setting up the floor", Role.LEAD),
 }

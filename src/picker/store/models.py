@@ -33,6 +33,7 @@ from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
 from picker.domain.label_text import LabelText
+from picker.domain.notify import MessageKind, MessageStatus
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, ParcelStatus
 
@@ -711,3 +712,55 @@ class PrintJob(Base):
     #: Why it was printed again, and who asked (a reprint); NULL for a first print.
     reason: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+
+
+# --- the outbox -------------------------------------------------------------------------------
+
+
+class OutboxMessage(Base):
+    """Something to tell the outside world (the customer by mail, the shop its fulfilment),
+    written in the same transaction as the change that causes it and sent later by a
+    dispatcher (:mod:`picker.services.notify`).
+
+    ``queued`` → ``sending`` (claimed by one dispatcher with a conditional UPDATE, until
+    ``lease_until``) → ``sent``; or ``failed`` (the reason in ``error``), ``cancelled`` (by a
+    lead, the reason in ``error``), ``skipped`` (nothing to send: no address, event switched
+    off; the reason in ``error``). ``key`` is the cause (order/event/kind/parcels): the same
+    cause is never queued twice, and the Message-ID is derived from it (with the sender's
+    domain), the same on every send.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        _one_of("status", MessageStatus, "status_known"),
+        _one_of("kind", MessageKind, "kind_known"),
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        # The dispatcher's look for due messages and for leases run out.
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "order_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    event: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(8))
+    #: The parcels the message is about (a shipment's), by id; empty for other events.
+    parcels: Mapped[list[int]] = mapped_column(JSON, default=list)
+    #: What the cause adds for the message (a cancellation's reason code, a hold's parts).
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: Who is told: the e-mail address, or the shop channel's name.
+    recipient: Mapped[str | None] = mapped_column(String(254))
+    locale: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(12))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A ``sending`` message belongs to ``claimed_by`` until then; after it, to anyone.
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When it was queued last (enqueued, or retried by a lead): a message that could not be
+    #: sent for a passing reason is failed ``[notify] give_up_after_h`` after this.
+    queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

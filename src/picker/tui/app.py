@@ -23,6 +23,8 @@ from picker.domain.scanning import ScanRouter
 from picker.services import scans
 from picker.services.actors import Clock, OperatorInfo, system_clock
 from picker.services.errors import database_unreachable, describe_failure
+from picker.services.notify import dispatcher
+from picker.services.notify.outbox import Summary
 from picker.services.printjobs import print_queue
 from picker.store.engine import Database
 from picker.tui.capture import ENTER_KEYS, TAB_KEYS, Burst, BurstCapture, StallMonitor
@@ -130,6 +132,15 @@ class PickerApp(App[None]):
         )
         """Sends this terminal's print jobs in the background (a printer that is down never
         blocks a screen: its jobs wait)."""
+        self.notify_alert: str | None = None
+        """Mail or shop messages that failed ("mail: 3 failed, 12 waiting"), shown under every
+        screen's title; None while none has."""
+        self.outbox = dispatcher.Dispatcher(
+            db, settings, clock=clock, claimed_by=settings.terminal.id,
+            on_summary=self._outbox_summary, dispatch=settings.notify.dispatch_in_terminal,
+        )  # fmt: skip
+        """Watches the outbox for the title line and, with ``[notify] dispatch_in_terminal``,
+        sends what is due, in the background."""
 
     def on_mount(self) -> None:
         self._event_loop = asyncio.get_running_loop()
@@ -137,11 +148,13 @@ class PickerApp(App[None]):
         self._tasks = [asyncio.create_task(self._apply_scans(), name="scan-consumer")]
         self.push_screen(LoginScreen())
         self.print_worker.start()
+        self.outbox.start()
         self.call_after_refresh(settle_memory)
 
     async def on_unmount(self) -> None:
         self.stalls.stop()
         await asyncio.to_thread(self.print_worker.stop)
+        await asyncio.to_thread(self.outbox.stop)
         for task in self._tasks:
             task.cancel()
 
@@ -158,9 +171,23 @@ class PickerApp(App[None]):
         self.printer_alert = alert
         self._show_alerts()
 
+    def _outbox_summary(self, current: Summary) -> None:
+        """From the outbox watcher's thread: hand the failed messages to the event loop."""
+        with contextlib.suppress(RuntimeError):  # the app is closing: nothing left to show
+            self.call_from_thread(self.show_outbox, current.words)
+
+    def show_outbox(self, alert: str | None) -> None:
+        if alert == self.notify_alert:
+            return
+        self.notify_alert = alert
+        self._show_alerts()
+
     def alerts(self) -> list[str]:
-        """What the red line under every title says: the printer's trouble, the database's."""
+        """What the red line under every title says: the printer's trouble, failed messages,
+        the database's."""
         found = [f"⎙ {self.printer_alert}"] if self.printer_alert else []
+        if self.notify_alert:
+            found.append(f"✉ {self.notify_alert}")
         if self.database_down:
             waiting = self._scans.qsize() + (self.held is not None)
             held = f" · {waiting} scan{'s' if waiting != 1 else ''} held" if waiting else ""

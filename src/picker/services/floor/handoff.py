@@ -30,6 +30,7 @@ from picker.printing.manifest import Manifest, ManifestLine, render_manifest
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.notify import outbox
 from picker.services.orders.status import move_order, move_orders
 from picker.services.printjobs import labels, print_queue
 from picker.services.scans import ScanOutcome
@@ -512,6 +513,7 @@ def close_pickup(
             to=OrderStatus.EXECUTED, actor=actor,
             reason=f"handed to {courier.code} on {pickup.number}", at=now,
         )  # fmt: skip
+        outbox.enqueue(s, [o.id for o in leaving], "shipped", settings=settings, at=now)
         s.execute(
             update(CourierPickup)
             .where(CourierPickup.id == pickup_id)

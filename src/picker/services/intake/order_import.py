@@ -36,6 +36,7 @@ from picker.services.intake.allocation import (
     reserve_order,
 )
 from picker.services.intake.reports import ImportProblem, ImportReport
+from picker.services.notify import outbox
 from picker.services.orders.status import move_order
 from picker.store import statements as sql
 from picker.store.engine import Database, GroupCommit, must_retry
@@ -204,7 +205,7 @@ def import_orders(
                 break
             limit = 1 if solo else group.max_units
             outcomes, unsettled = _write_group(
-                conn, group, waiting, limit, actor, clock, dry_run, file_name
+                conn, group, waiting, limit, actor, clock, dry_run, file_name, settings
             )
             if unsettled:  # written, then lost with their group: each again, on its own
                 solo = len(unsettled)
@@ -304,6 +305,7 @@ def _write_group(
     clock: Clock,
     dry_run: bool,
     file_name: str,
+    settings: Settings,
 ) -> tuple[list[tuple[int, _Outcome]], list[_Checked]]:
     """Write orders from ``waiting`` until the group is due, and commit them.
 
@@ -322,7 +324,9 @@ def _write_group(
             outcomes.append((item.record, _settle(conn, group, item, file_name)))
             continue
         try:
-            written.append((item, _write_retrying(conn, group, item, actor, now, dry_run)))
+            written.append(
+                (item, _write_retrying(conn, group, item, actor, now, dry_run, settings))
+            )
         except (DBAPIError, OverflowError) as exc:
             why = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
             outcomes.append((item.record, ImportProblem(file_name, item.record, "", why)))
@@ -348,13 +352,14 @@ def _write_retrying(
     actor: Actor,
     now: datetime,
     dry_run: bool,
+    settings: Settings,
 ) -> str:
     """One order as one unit of the group; a unit that lost a deadlock to another importer
     (PostgreSQL, where each order is its own transaction) is run again."""
     for attempt in range(3):
         try:
             with group.unit():
-                return _write(conn, order, actor, now, dry_run)
+                return _write(conn, order, actor, now, dry_run, settings)
         except _Rollback as stop:
             return stop.outcome
         except DBAPIError as exc:
@@ -473,7 +478,10 @@ def _judge(record: int, order: IncomingOrder, lookups: Lookups, intake: IntakeSe
     )
 
 
-def _write(conn: Connection, order: _Checked, actor: Actor, now: datetime, dry_run: bool) -> str:
+def _write(
+    conn: Connection, order: _Checked, actor: Actor, now: datetime, dry_run: bool,
+    settings: Settings,
+) -> str:  # fmt: skip
     """Write a checked order inside the caller's unit; its outcome, or :class:`_Rollback`."""
     created = sql.insert_order(conn, order.row, now)
     if created is None:
@@ -490,6 +498,8 @@ def _write(conn: Connection, order: _Checked, actor: Actor, now: datetime, dry_r
     )  # fmt: skip
     valid = order.status is OrderStatus.UNHANDLED
     outcome = "imported" if valid else "on_hold"
+    outbox.enqueue(conn, order_id, "accepted" if valid else "on_hold_customer", at=now,
+                   settings=settings, reasons=order.reason.split("; "))  # fmt: skip
     if valid:
         needs = [
             Need(line_id, pid, line.sku, line.quantity)

@@ -28,6 +28,7 @@ from picker.services.intake.allocation import (
     reserve_order,
 )
 from picker.services.intake.order_import import Lookups
+from picker.services.notify import outbox
 from picker.services.orders.status import StatusChange, hand_over, move_order
 from picker.store.engine import Database
 from picker.store.models import (
@@ -106,6 +107,7 @@ def _release(
         to=OrderStatus.UNHANDLED, actor=actor, reason=reason, at=now, hold_reasons=[],
         assignee_id=None,
     )  # fmt: skip
+    outbox.enqueue(s, order.id, "accepted", at=now)
     _free_tote(s, order.id)  # from the problem shelf: emptied (put back) when it was held
     return Release(order.number, True, ())
 
@@ -232,8 +234,9 @@ def _reason(text: str, what: str) -> str:
 
 
 def _stop_order(
-    db: Database, actor: Actor, number: str, to: OrderStatus, reason: str, clock: Clock
-) -> StatusChange:
+    db: Database, actor: Actor, number: str, to: OrderStatus, reason: str, clock: Clock,
+    settings: Settings | None = None,
+) -> StatusChange:  # fmt: skip
     """Hold or cancel: the reservation is given back and the picker freed, in one transaction."""
     with db.transaction() as s:
         order = _load(s, number)
@@ -262,6 +265,7 @@ def _stop_order(
             )
             s.execute(delete(ParcelItem).where(ParcelItem.parcel_id.in_(open_parcel)))
             s.execute(delete(Parcel).where(Parcel.id.in_(open_parcel)))
+            outbox.enqueue(s, order.id, "cancelled", at=change.at, settings=settings, reason=reason)
         _free_tote(s, order.id)
         return replace(change, put_back=back)
 
@@ -293,12 +297,20 @@ def hold_order(
 
 
 def cancel_order(
-    db: Database, actor: Actor, number: str, reason: str, *, clock: Clock = system_clock
+    db: Database,
+    actor: Actor,
+    number: str,
+    reason: str,
+    *,
+    clock: Clock = system_clock,
+    settings: Settings | None = None,
 ) -> StatusChange:
-    """A lead cancels an order before picking; what it had reserved is given back."""
+    """A lead cancels an order before picking; what it had reserved is given back. A paid
+    order's customer is told (see :mod:`picker.services.notify`); ``settings`` let a message
+    the configuration does not send be recorded as skipped at once."""
     allow(actor, "orders.lead_actions.cancel_order")
     return _stop_order(db, actor, number, OrderStatus.CANCELLED, _reason(reason, "is cancelled"),
-                       clock)  # fmt: skip
+                       clock, settings)  # fmt: skip
 
 
 def assign_ready_orders(

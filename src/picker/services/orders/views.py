@@ -17,8 +17,18 @@ from sqlalchemy import func, select
 from picker.channels.reading import minor_unit
 from picker.domain.statuses import OrderStatus
 from picker.services.errors import NotFound, ServiceError
+from picker.services.notify import outbox
+from picker.services.notify.outbox import MessageRow
 from picker.store.engine import Database
-from picker.store.models import Courier, Operator, Order, OrderEvent, OrderLine, PickTask
+from picker.store.models import (
+    Courier,
+    Operator,
+    Order,
+    OrderEvent,
+    OrderLine,
+    Parcel,
+    PickTask,
+)
 
 
 def amount(value: Decimal, currency: str) -> str:
@@ -93,6 +103,15 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class ParcelView:
+    seq: int
+    tracking_no: str | None
+    courier: str
+    status: str
+    weight_g: int | None
+
+
+@dataclass(frozen=True)
 class OrderDetail:
     summary: OrderSummary
     ship_address: tuple[str, ...]
@@ -105,6 +124,9 @@ class OrderDetail:
     lines_not_shipped: tuple[dict[str, Any], ...] = ()
     customer_email: str | None = None
     customer_locale: str | None = None
+    parcels: tuple[ParcelView, ...] = ()
+    #: What the customer and the shop were (or are to be) told: rows of ``notify list``.
+    messages: tuple[MessageRow, ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         data = self.summary.as_json()
@@ -139,7 +161,13 @@ class OrderDetail:
                 }
                 for e in self.events
             ],
-        )
+            parcels=[
+                {"seq": p.seq, "tracking_no": p.tracking_no, "courier": p.courier,
+                 "status": p.status, "weight_g": p.weight_g}
+                for p in self.parcels
+            ],
+            messages=[m.as_json() for m in self.messages],
+        )  # fmt: skip
         return data
 
 
@@ -263,4 +291,14 @@ def order_detail(db: Database, number: str) -> OrderDetail:
             lines_not_shipped=tuple(order.lines_not_shipped or ()),
             customer_email=order.customer_email,
             customer_locale=order.customer_locale,
+            parcels=tuple(
+                ParcelView(p.seq, p.tracking_no, code, p.status.value, p.weight_g)
+                for p, code in s.execute(
+                    select(Parcel, Courier.code)
+                    .join(Courier, Courier.id == Parcel.courier_id)
+                    .where(Parcel.order_id == order.id)
+                    .order_by(Parcel.seq)
+                )
+            ),
+            messages=tuple(outbox.order_messages(s, order.id)),
         )

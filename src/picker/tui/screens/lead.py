@@ -155,13 +155,12 @@ class LeadScreen(PickerScreen):
     SCAN_COMMANDS = {"CMD-CANCEL": "cancel"}
     BINDINGS = [
         Binding("f3", "tool('release')", "Release", id="lead.release"),
+        # Answers the packing table's "The label cannot draw …: ask a lead".
+        Binding("f4", "tool('label_text')", "Label text", id="lead.label_text"),
         Binding("f5", "tool('reassign')", "Reassign", id="lead.reassign"),
         Binding("f6", "tool('take_pack')", "Take pack", id="lead.take_pack"),
         Binding("f7", "tool('void')", "Void", id="lead.void"),
         Binding("f9", "tool('reprint')", "Reprint", id="lead.reprint"),
-        # Answers the packing table's "The label cannot draw …: ask a lead". Not in the key bar
-        # yet (its snapshots are the TUI's to renew); named in the README.
-        Binding("f4", "tool('label_text')", "Label text", id="lead.label_text", show=False),
         Binding("escape", "leave", "Back", id="lead.leave"),
     ]
 
@@ -225,7 +224,9 @@ class LeadScreen(PickerScreen):
         if step is not None:
             self.feedback.set_next_step(f"{step.prompt} · CMD-CANCEL / Esc: stop")
         else:
-            self.feedback.set_next_step("F3 release · F5 reassign · F6 pack · F7 void · F9 reprint")
+            self.feedback.set_next_step(
+                "F3 release · F4 label text · F5 reassign · F6 pack · F7 void · F9 reprint"
+            )
 
     def action_tool(self, name: str) -> None:
         self.tool, self.answers = TOOLS[name], {}

@@ -1,0 +1,191 @@
+"""What the outside world is told, and when: the rules of the outbox, with no I/O.
+
+A message in the outbox is one thing to tell one party about one change of one order: the
+customer by e-mail (``email``) or the shop the order came from (``shop``, the fulfilment).
+It is keyed by what caused it (order, event, kind and the set of parcels it is about), so the
+same cause can never be told twice, and its Message-ID is derived from that key, so a message
+sent again after a crash is recognisably the same message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    EMAIL = "email"
+    SHOP = "shop"
+
+
+class MessageStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"
+
+
+#: Not sent yet and not given up on: the dispatcher's work, the title line's "waiting".
+WAITING = (MessageStatus.QUEUED, MessageStatus.SENDING)
+#: Finished one way or another: nothing more happens to them by themselves.
+FINISHED = (MessageStatus.SENT, MessageStatus.FAILED, MessageStatus.CANCELLED,
+            MessageStatus.SKIPPED)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something in an order's life the customer (and for some, the shop) is told of."""
+
+    name: str
+    #: Told unless ``[notify.events]`` switches it off.
+    default_on: bool
+    #: Who is told: the customer by mail, and for a shipment the shop too.
+    kinds: tuple[MessageKind, ...]
+    #: What it is, for ``--help`` and the README.
+    describe: str
+
+
+#: Every event that notifies. Adding one: a line here, its templates (one per language), and
+#: one ``enqueue(session, order, "NAME", ...)`` at its cause.
+EVENTS: dict[str, Event] = {
+    e.name: e
+    for e in (
+        Event("shipped", True, (MessageKind.EMAIL, MessageKind.SHOP),
+              "the order was handed to its courier (tracking numbers and links)"),
+        Event("accepted", False, (MessageKind.EMAIL,),
+              "the order passed validation onto the floor (\"we are preparing your order\")"),
+        Event("on_hold_customer", False, (MessageKind.EMAIL,),
+              "the order is held for something the customer can fix (an incomplete address)"),
+        Event("cancelled", True, (MessageKind.EMAIL,),
+              "a paid order was cancelled (the reason in customer words)"),
+    )
+}  # fmt: skip
+
+
+class UnknownEvent(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name!r} is not an event Picker notifies ({', '.join(EVENTS)})")
+
+
+def event(name: str) -> Event:
+    try:
+        return EVENTS[name]
+    except KeyError:
+        raise UnknownEvent(name) from None
+
+
+#: The longest key the outbox holds; a long parcel set is shortened to a digest.
+KEY_LENGTH = 160
+
+
+def outbox_key(order_id: int, event_name: str, kind: str, parcels: Iterable[int] = ()) -> str:
+    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``.
+
+    The parcel set is sorted (the same parcels in another order are the same cause); a set too
+    long to write out is its SHA-256 digest.
+    """
+    ids = sorted(set(parcels))
+    written = "-".join(str(i) for i in ids)
+    key = f"{order_id}/{event_name}/{kind}/{written}"
+    if len(key) > KEY_LENGTH:
+        digest = hashlib.sha256(written.encode()).hexdigest()[:40]
+        key = f"{order_id}/{event_name}/{kind}/#{digest}"
+    return key
+
+
+def message_id(key: str, domain: str) -> str:
+    """A stable RFC 5322 Message-ID for the message of ``key``: the same on every send."""
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "picker.invalid"
+    return f"<{digest}.outbox@{domain}>"
+
+
+def idempotency_key(key: str) -> str:
+    """What a shop is told the request's idempotency key is (the same on every send)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+FIRST_BACKOFF = timedelta(seconds=30)
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long a message waits after its ``attempts``-th send failed for a passing reason:
+    30 s, doubling, at most an hour apart."""
+    if attempts <= 1:
+        return FIRST_BACKOFF
+    return min(FIRST_BACKOFF * 2 ** min(attempts - 1, 20), MAX_BACKOFF)
+
+
+#: Hold reasons (as validation words them) that the customer can fix by answering a mail.
+_CUSTOMER_FIXABLE = ("address incomplete", "address:")
+
+
+def customer_fixable(reasons: Sequence[str]) -> list[str]:
+    """The hold reasons a customer can fix (an incomplete or unreadable address)."""
+    return [r for r in reasons if r.startswith(_CUSTOMER_FIXABLE)]
+
+
+def missing_address_parts(reasons: Sequence[str]) -> list[str]:
+    """Which parts of the address validation found missing ("street", "postal code"…), as
+    codes the templates translate: name, street, city, postal_code, country."""
+    parts: list[str] = []
+    for reason in customer_fixable(reasons):
+        if reason.startswith("address incomplete: "):
+            for part in reason.removeprefix("address incomplete: ").split(", "):
+                parts.append(part.removeprefix("no ").strip().replace(" ", "_"))
+        else:
+            parts.append("country")
+    return list(dict.fromkeys(parts))
+
+
+#: Words in a lead's reason for a cancellation → what the customer is told (a template's code).
+#: The lead's own words are for the floor and are never shown to the customer.
+_CANCEL_REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("customer_request", ("customer", "client", "request", "asked", "withdr")),
+    ("out_of_stock", ("stock", "short", "unavailable", "not available", "sold out", "missing",
+                      "damaged", "discontinued")),
+    ("payment", ("payment", "paid", "fraud", "chargeback", "refund")),
+    ("address", ("address", "undeliverable", "deliver")),
+)  # fmt: skip
+
+
+def cancel_reason(reason: str) -> str:
+    """The customer's words for a cancellation, as a code: customer_request, out_of_stock,
+    payment, address, or other."""
+    lowered = reason.lower()
+    for code, words in _CANCEL_REASONS:
+        if any(w in lowered for w in words):
+            return code
+    return "other"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def header_text(value: str, limit: int = 200) -> str:
+    """Text fit for a mail header: no line breaks or other control characters (they become
+    spaces, so a name cannot start a header of its own), spaces collapsed, at most ``limit``
+    characters."""
+    text = " ".join(_CONTROL.sub(" ", value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+
+
+def mail_address(value: str | None) -> str | None:
+    """The customer's e-mail address if it is one a mail can go to, else None (an empty field,
+    a typo with no @, a line break smuggled in)."""
+    if not value:
+        return None
+    value = value.strip()
+    if len(value) > 254 or not _ADDRESS.fullmatch(value):
+        return None
+    return value

@@ -1,0 +1,408 @@
+"""A message made whole: what the outbox row is about, read from the database, and the e-mail
+built from it.
+
+:func:`load` reads, in the caller's transaction, everything a message needs (the order, the
+items, the parcels with their tracking links, the courier); :func:`render_mail` fills the
+templates; :func:`email_bytes` builds the MIME message with its stable Message-ID. The same
+message built twice (a resend after a crash) is the same message, Date and Message-ID included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from decimal import Decimal
+from email.charset import QP, Charset
+from email.generator import BytesGenerator
+from email.header import Header
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import format_datetime, formataddr, parseaddr
+from io import BytesIO
+from typing import Any, cast
+from urllib.parse import quote
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from picker.config import Settings
+from picker.domain.notify import (
+    MessageKind,
+    header_text,
+    idempotency_key,
+    mail_address,
+    message_id,
+)
+from picker.services.errors import NotFound, ServiceError
+from picker.services.notify.templates import Rendered, render
+from picker.store.engine import Database
+from picker.store.models import (
+    Courier,
+    Order,
+    OrderLine,
+    OutboxMessage,
+    Parcel,
+    ParcelItem,
+)
+
+
+@dataclass(frozen=True)
+class Item:
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    #: The line's number on the order.
+    line_no: int
+
+
+@dataclass(frozen=True)
+class ParcelInfo:
+    id: int
+    seq: int
+    tracking_no: str
+    url: str | None
+    weight_g: int | None
+    items: tuple[Item, ...]
+
+
+@dataclass(frozen=True)
+class Letter:
+    """One outbox message with everything it tells, read at one moment."""
+
+    id: int
+    key: str
+    event: str
+    kind: str
+    status: str
+    recipient: str | None
+    locale: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+    attempts: int
+    order_number: str
+    shop_order_no: str
+    channel: str
+    customer_name: str
+    placed_at: datetime
+    currency: str
+    total: Decimal
+    cod: Decimal | None
+    note: str | None
+    ship_to: tuple[str, ...]
+    items: tuple[Item, ...]
+    courier_code: str | None
+    courier_name: str | None
+    parcels: tuple[ParcelInfo, ...] = field(default_factory=tuple)
+    #: When it was queued last (a message failing for a passing reason is given up on
+    #: ``[notify] give_up_after_h`` after it).
+    queued_at: datetime | None = None
+
+    @property
+    def tracking_numbers(self) -> list[str]:
+        return [p.tracking_no for p in self.parcels]
+
+
+def tracking_url(
+    settings: Settings, courier_code: str | None, stored: str | None, number: str
+) -> str | None:
+    """The courier's tracking link for ``number``: ``[couriers.CODE] tracking_url`` in
+    config.toml, else the courier's own (``picker setup``); None when neither is set."""
+    template = None
+    if courier_code:
+        configured = settings.couriers.get(courier_code.upper())
+        template = configured.tracking_url if configured and configured.tracking_url else None
+    template = template or stored
+    if not template or "{tracking}" not in template:
+        return None
+    return template.replace("{tracking}", quote(number, safe=""))
+
+
+def load(s: Session, message_id_: int, settings: Settings) -> Letter:
+    """The message ``message_id_`` and all it tells, read in ``s``."""
+    found = load_many(s, [message_id_], settings)
+    if message_id_ not in found:
+        raise NotFound(f"no message {message_id_} in the outbox")
+    return found[message_id_]
+
+
+_MESSAGE = OutboxMessage.__table__.c
+_ORDER_COLUMNS = (
+    Order.id, Order.number, Order.shop_order_no, Order.channel, Order.customer_name,
+    Order.ship_name, Order.ship_street, Order.ship_street2, Order.ship_postal_code,
+    Order.ship_city, Order.ship_region, Order.ship_country, Order.placed_at, Order.currency,
+    Order.total_amount, Order.cod_amount, Order.note, Order.courier_id,
+)  # fmt: skip
+
+
+def load_many(s: Session, ids: Sequence[int], settings: Settings) -> dict[int, Letter]:
+    """Messages and all they tell, read in ``s`` with a handful of queries whatever their
+    number (a dispatcher's batch); an id not in the outbox is left out."""
+    messages = s.execute(select(OutboxMessage.__table__).where(_MESSAGE.id.in_(ids))).all()
+    return _assemble(s, [m._mapping for m in messages], settings)
+
+
+def _assemble(s: Session, messages: Sequence[Any], settings: Settings) -> dict[int, Letter]:
+    if not messages:
+        return {}
+    order_ids = {m["order_id"] for m in messages}
+    orders = {o.id: o for o in s.execute(select(*_ORDER_COLUMNS).where(Order.id.in_(order_ids)))}
+    lines: dict[int, list[Any]] = {i: [] for i in order_ids}
+    for r in s.execute(
+        select(OrderLine.id, OrderLine.order_id, OrderLine.sku, OrderLine.name,
+               OrderLine.quantity, OrderLine.unit_price, OrderLine.line_no)
+        .where(OrderLine.order_id.in_(order_ids))
+        .order_by(OrderLine.order_id, OrderLine.line_no)
+    ):  # fmt: skip
+        lines[r.order_id].append(r)
+    by_line = {r.id: r for rows in lines.values() for r in rows}
+    couriers = {
+        c.id: c for c in s.execute(select(Courier.id, Courier.code, Courier.name,
+                                          Courier.tracking_url))
+    }  # fmt: skip
+    parcel_ids = {p for m in messages for p in (m["parcels"] or ())}
+    parcels: dict[int, Any] = {}
+    contents: dict[int, list[Item]] = {p: [] for p in parcel_ids}
+    if parcel_ids:
+        parcels = {
+            p.id: p
+            for p in s.execute(
+                select(Parcel.id, Parcel.seq, Parcel.label_no, Parcel.tracking_no,
+                       Parcel.weight_g, Parcel.courier_id)
+                .where(Parcel.id.in_(parcel_ids))
+            )
+        }  # fmt: skip
+        for parcel_id, line_id, quantity in s.execute(
+            select(ParcelItem.parcel_id, ParcelItem.order_line_id, ParcelItem.quantity)
+            .where(ParcelItem.parcel_id.in_(parcel_ids))
+            .order_by(ParcelItem.id)
+        ):
+            line = by_line[line_id]
+            contents[parcel_id].append(
+                Item(line.sku, line.name, quantity, line.unit_price, line.line_no)
+            )
+    letters = {}
+    for m in messages:
+        o = orders[m["order_id"]]
+        courier = couriers.get(o.courier_id)
+        shipment = sorted((parcels[i] for i in (m["parcels"] or ()) if i in parcels),
+                          key=lambda p: p.seq)  # fmt: skip
+        infos = tuple(
+            ParcelInfo(p.id, p.label_no or p.seq, p.tracking_no or "",
+                       tracking_url(settings, couriers[p.courier_id].code,
+                                    couriers[p.courier_id].tracking_url, p.tracking_no or ""),
+                       p.weight_g, tuple(contents[p.id]))
+            for p in shipment
+        )  # fmt: skip
+        letters[m["id"]] = Letter(
+            id=m["id"], key=m["key"], event=m["event"], kind=m["kind"], status=m["status"],
+            recipient=m["recipient"], locale=m["locale"], detail=dict(m["detail"] or {}),
+            created_at=m["created_at"], attempts=m["attempts"], order_number=o.number,
+            shop_order_no=o.shop_order_no, channel=o.channel,
+            customer_name=o.customer_name or o.ship_name, placed_at=o.placed_at,
+            currency=o.currency, total=o.total_amount, cod=o.cod_amount, note=o.note,
+            ship_to=_ship_to(o), items=_items(lines[o.id], infos),
+            courier_code=courier.code if courier else None,
+            courier_name=courier.name if courier else None, parcels=infos,
+            queued_at=m.get("queued_at"),
+        )  # fmt: skip
+    return letters
+
+
+def _ship_to(o: Any) -> tuple[str, ...]:
+    return tuple(
+        part
+        for part in (
+            o.ship_name, o.ship_street, o.ship_street2,
+            " ".join(p for p in (o.ship_postal_code, o.ship_city) if p), o.ship_region,
+            o.ship_country,
+        )
+        if part
+    )  # fmt: skip
+
+
+def _items(lines: Sequence[Any], parcels: Sequence[ParcelInfo]) -> tuple[Item, ...]:
+    """A shipment's items: what left, summed over its parcels, in the order's line order; any
+    other message's: the order's lines."""
+    if not parcels:
+        return tuple(Item(r.sku, r.name, r.quantity, r.unit_price, r.line_no) for r in lines)
+    sent: dict[int, int] = {}
+    for p in parcels:
+        for item in p.items:
+            sent[item.line_no] = sent.get(item.line_no, 0) + item.quantity
+    return tuple(
+        Item(r.sku, r.name, sent[r.line_no], r.unit_price, r.line_no)
+        for r in lines
+        if r.line_no in sent
+    )
+
+
+def letter_for(
+    s: Session, number: str, event_name: str, settings: Settings, *, at: datetime
+) -> Letter:
+    """The mail ``event_name`` would send about order ``number`` now, whether or not it was
+    queued (``picker notify preview``): a shipment's parcels are the order's closed and
+    handed-over ones; a cancellation's reason is "other"; a hold's, the order's own."""
+    from picker.domain.notify import (
+        cancel_reason,
+        customer_fixable,
+        event,
+        missing_address_parts,
+        outbox_key,
+    )
+
+    event(event_name)  # known, or refused by name
+    o = s.execute(
+        select(Order.id, Order.customer_email, Order.customer_locale, Order.hold_reasons).where(
+            Order.number == number.strip()
+        )
+    ).one_or_none()
+    if o is None:
+        raise NotFound(f"no order {number}")
+    parcels: list[int] = []
+    detail: dict[str, Any] = {}
+    if event_name == "shipped":
+        parcels = sorted(s.scalars(select(Parcel.id).where(
+            Parcel.order_id == o.id, Parcel.status.in_(("closed", "handed_over")))))  # fmt: skip
+    elif event_name == "cancelled":
+        detail = {"reason": cancel_reason("")}
+    elif event_name == "on_hold_customer":
+        detail = {"missing": missing_address_parts(customer_fixable(o.hold_reasons or []))}
+    kind = MessageKind.EMAIL.value
+    m = {
+        "id": 0, "key": outbox_key(o.id, event_name, kind, parcels), "order_id": o.id,
+        "event": event_name, "kind": kind, "parcels": parcels, "detail": detail,
+        "recipient": o.customer_email, "locale": o.customer_locale, "status": "preview",
+        "attempts": 0, "created_at": at,
+    }  # fmt: skip
+    return _assemble(s, [m], settings)[0]
+
+
+def template_context(letter: Letter, settings: Settings) -> dict[str, Any]:
+    """What the templates see (documented in the README's Notify section)."""
+    w = settings.warehouse
+    return {
+        "event": letter.event,
+        "order": {
+            "number": letter.order_number, "shop_number": letter.shop_order_no,
+            "placed_at": letter.placed_at, "currency": letter.currency, "total": letter.total,
+            "cod": letter.cod, "note": letter.note or "",
+        },
+        "customer": {"name": letter.customer_name},
+        "ship_to": list(letter.ship_to),
+        "items": [
+            {"sku": i.sku, "name": i.name, "quantity": i.quantity, "unit_price": i.unit_price,
+             "total": i.unit_price * i.quantity}
+            for i in letter.items
+        ],
+        "courier": {"code": letter.courier_code or "", "name": letter.courier_name or ""},
+        "parcels": [
+            {"number": p.seq, "tracking_no": p.tracking_no, "url": p.url,
+             "weight_g": p.weight_g}
+            for p in letter.parcels
+        ],
+        "detail": letter.detail,
+        "shipped_at": letter.created_at,
+        "warehouse": {"name": w.name, "street": w.street, "postal_code": w.postal_code,
+                      "city": w.city, "country": w.country},
+    }  # fmt: skip
+
+
+def render_mail(letter: Letter, settings: Settings) -> Rendered:
+    n = settings.notify
+    return render(
+        letter.event, template_context(letter, settings), locale_tag=letter.locale,
+        default_locale=n.default_locale, timezone=settings.warehouse.tz,
+        templates_dir=n.templates_dir,
+    )  # fmt: skip
+
+
+def sender_domain(settings: Settings) -> str:
+    return parseaddr(settings.notify.sender)[1].rpartition("@")[2] or "picker.invalid"
+
+
+def stable_message_id(letter: Letter, settings: Settings) -> str:
+    return message_id(letter.key, sender_domain(settings))
+
+
+#: Text parts as quoted-printable UTF-8 (readable in the raw message, 7-bit safe).
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP
+#: Lines end in CRLF, as SMTP and .eml files want them.
+_WIRE = compat32.clone(linesep="\r\n")
+
+
+def _mailbox(name: str, address: str, header: str) -> str:
+    """``Name <address>`` for a header: an ASCII name quoted as needed, any other as RFC 2047
+    encoded words of at most 75 characters each."""
+    if name.isascii():
+        return formataddr((name, address))
+    value = Header(name, _UTF8, header_name=header)
+    value.append(f"<{address}>", "us-ascii")
+    return cast(str, value)  # the email package takes a Header wherever it takes text
+
+
+def email_bytes(letter: Letter, rendered: Rendered, settings: Settings) -> bytes:
+    """The MIME message, as sent: text with an HTML alternative, every header made of safe
+    text (a line break in a name becomes a space, so no header can be injected), non-ASCII as
+    RFC 2047 encoded words, bodies quoted-printable; the Message-ID, Date and boundary derived
+    from the outbox key, so the same message built again is the same bytes.
+
+    Built with the email package's compat32 classes: the same message through
+    ``EmailMessage`` took ~7 ms to build and write, this ~1 ms (measured), and a dispatcher
+    spends its time here."""
+    if letter.kind != MessageKind.EMAIL.value or not letter.recipient:
+        raise ValueError(f"message {letter.id} is not a mail to anyone")
+    msg = MIMEMultipart("alternative", boundary="=_picker_" + idempotency_key(letter.key)[:24])
+    name, address = parseaddr(settings.notify.sender)
+    msg["From"] = _mailbox(header_text(name), address, "From")
+    msg["To"] = _mailbox(header_text(letter.customer_name, 120), letter.recipient, "To")
+    subject = header_text(rendered.subject, 250)
+    msg["Subject"] = (
+        subject if subject.isascii() else cast(str, Header(subject, _UTF8, header_name="Subject"))
+    )
+    msg["Date"] = format_datetime(letter.created_at)
+    msg["Message-ID"] = stable_message_id(letter, settings)
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["Content-Language"] = rendered.language
+    msg["X-Picker-Order"] = header_text(letter.order_number)
+    msg["X-Picker-Event"] = letter.event
+    msg.attach(MIMEText(rendered.text, "plain", cast(str, _UTF8)))  # a Charset is taken too
+    msg.attach(MIMEText(rendered.html, "html", cast(str, _UTF8)))
+    out = BytesIO()
+    BytesGenerator(out, policy=_WIRE).flatten(msg)
+    return out.getvalue()
+
+
+def preview(s: Session, message_id_: int, settings: Settings) -> tuple[Letter, bytes]:
+    """The message as it would be sent (an .eml), or for a shop message its request."""
+    letter = load(s, message_id_, settings)
+    if letter.kind == MessageKind.EMAIL.value:
+        return letter, email_bytes(letter, render_mail(letter, settings), settings)
+    from picker.services.notify.shop import describe_requests
+
+    return letter, describe_requests(letter, settings).encode()
+
+
+def show(db: Database, settings: Settings, message_id_: int) -> tuple[Letter, bytes]:
+    """A queued (or sent) message as it is sent: the .eml, or a shop message's requests."""
+    with db.read() as s:
+        return preview(s, message_id_, settings)
+
+
+def preview_event(
+    db: Database, settings: Settings, number: str, event_name: str, *, at: datetime
+) -> bytes:
+    """The .eml the event would send about order ``number``, rendered, sent nowhere."""
+    with db.read() as s:
+        letter = letter_for(s, number, event_name, settings, at=at)
+    address = mail_address(letter.recipient)
+    if address is None:
+        raise ServiceError(
+            f"order {letter.order_number} has no e-mail address a mail can go to; "
+            "nothing would be sent"
+        )
+    letter = replace(letter, recipient=address)
+    return email_bytes(letter, render_mail(letter, settings), settings)

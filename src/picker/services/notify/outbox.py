@@ -1,0 +1,359 @@
+"""The outbox: what the customer and the shop are to be told, written with its cause.
+
+:func:`enqueue` is the one call a cause makes (a pickup's close, an order accepted, held or
+cancelled), inside the cause's own transaction: a change rolled back takes its messages with it,
+and a message exists only for work that committed. The unique key (order, event, kind, parcel
+set) makes a second call for the same cause write nothing.
+
+The rest is for the people who watch it: :func:`messages` and :func:`message` (`picker notify
+list|show`), :func:`retry` and :func:`cancel` (a lead's), :func:`summary` (the title line).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from picker.config import Settings
+from picker.domain.notify import (
+    WAITING,
+    MessageKind,
+    MessageStatus,
+    cancel_reason,
+    customer_fixable,
+    event,
+    mail_address,
+    missing_address_parts,
+    outbox_key,
+)
+from picker.domain.statuses import ParcelStatus
+from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.store.engine import Database
+from picker.store.models import Order, OutboxMessage, Parcel
+
+_Q, _SENDING = MessageStatus.QUEUED.value, MessageStatus.SENDING.value
+_SENT, _FAILED = MessageStatus.SENT.value, MessageStatus.FAILED.value
+_CANCELLED, _SKIPPED = MessageStatus.CANCELLED.value, MessageStatus.SKIPPED.value
+
+
+def _dialect(s: Session | Connection) -> str:
+    bind = s.get_bind() if isinstance(s, Session) else s
+    return bind.dialect.name
+
+
+def enqueue(
+    s: Session | Connection,
+    order: int | Sequence[int],
+    event_name: str,
+    *,
+    at: datetime,
+    settings: Settings | None = None,
+    reason: str = "",
+    reasons: Sequence[str] = (),
+) -> None:
+    """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
+    caller's transaction. Each of the event's kinds gets one message per order, ``queued`` — or
+    ``skipped`` with the reason when there is nothing to send it to (no e-mail address; with
+    ``settings``, a shop channel with no fulfilment URL) or (with ``settings``) the event is
+    switched off in ``[notify.events]``. The dispatcher checks the configuration again before
+    it sends. A cause told before (same order, event, kind and parcels) writes nothing.
+
+    ``reason`` is a cancellation's reason (the lead's words, told to the customer only as one of
+    a few customer-worded reasons); ``reasons`` a hold's reasons (only the customer-fixable ones
+    make a message, see :func:`~picker.domain.notify.customer_fixable`).
+    """
+    what = event(event_name)
+    ids = [order] if isinstance(order, int) else list(order)
+    if not ids:
+        return
+    detail: dict[str, Any] = {}
+    if event_name == "on_hold_customer":
+        fixable = customer_fixable(reasons)
+        if not fixable:
+            return  # nothing the customer can do: nothing to tell
+        detail = {"missing": missing_address_parts(fixable)}
+    elif event_name == "cancelled":
+        detail = {"reason": cancel_reason(reason)}
+    orders = s.execute(
+        select(
+            Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
+        ).where(Order.id.in_(ids))
+    ).all()
+    parcels: dict[int, list[int]] = defaultdict(list)
+    if event_name == "shipped":
+        for order_id, parcel_id in s.execute(
+            select(Parcel.order_id, Parcel.id).where(
+                Parcel.order_id.in_(ids), Parcel.status == ParcelStatus.HANDED_OVER.value
+            )
+        ):
+            parcels[order_id].append(parcel_id)
+    rows = []
+    for o in orders:
+        if event_name == "cancelled" and not o.paid:
+            continue  # the customer paid nothing: nothing of theirs to give back or explain
+        its_parcels = sorted(parcels.get(o.id, ()))
+        for kind in what.kinds:
+            recipient, skip = _recipient(kind, o)
+            if skip is None and settings is not None:
+                skip = not_sent_because(settings, event_name, kind.value, o.channel)
+            rows.append(
+                {"key": outbox_key(o.id, event_name, kind.value, its_parcels), "order_id": o.id,
+                 "event": event_name, "kind": kind.value, "parcels": its_parcels,
+                 "detail": detail, "recipient": recipient, "locale": o.customer_locale,
+                 "status": _SKIPPED if skip else _Q, "attempts": 0,
+                 "next_attempt_at": None if skip else at, "error": skip, "created_at": at,
+                 "queued_at": at}
+            )  # fmt: skip
+    if not rows:
+        return
+    insert = pg_insert if _dialect(s) == "postgresql" else sqlite_insert
+    s.execute(insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"]), rows)
+
+
+def _recipient(kind: MessageKind, o: Any) -> tuple[str | None, str | None]:
+    """(whom the message goes to, why it cannot go: None when it can)."""
+    if kind is MessageKind.SHOP:
+        return o.channel, None
+    if not (o.customer_email or "").strip():
+        return None, "the order has no e-mail address"
+    address = mail_address(o.customer_email)
+    if address is None:
+        return o.customer_email[:254], "the order's e-mail address is not one mail can go to"
+    return address, None
+
+
+def not_sent_because(settings: Settings, event_name: str, kind: str, channel: str) -> str | None:
+    """Why the configuration says a message is not to be sent (the event switched off, the
+    shop channel with nowhere to send its fulfilment); None when it is to be sent."""
+    if not settings.notify.events.get(event_name, True):
+        return f"the {event_name} event is switched off ([notify.events] {event_name})"
+    if kind == MessageKind.SHOP.value:
+        found = settings.channels.get(channel)
+        if found is None or not found.fulfilment_url:
+            return f"the shop channel {channel} has no fulfilment_url ([channels.{channel}])"
+    return None
+
+
+# --- what the operators see -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageRow:
+    """One outbox message as `picker notify list` shows it."""
+
+    id: int
+    order: str
+    event: str
+    kind: str
+    status: str
+    to: str | None
+    attempts: int
+    created_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+    error: str | None
+    claimed_by: str | None
+    key: str
+
+    def as_json(self) -> dict[str, Any]:
+        """The keys of ``notify list --format json`` (only ever added to)."""
+        return {
+            "id": self.id, "order": self.order, "event": self.event, "kind": self.kind,
+            "status": self.status, "to": self.to, "attempts": self.attempts,
+            "sent_at": self.sent_at.isoformat() if self.sent_at else None, "error": self.error,
+            "created_at": self.created_at.isoformat(),
+            "next_attempt_at": self.next_attempt_at.isoformat() if self.next_attempt_at
+            else None,
+        }  # fmt: skip
+
+
+def _rows() -> Any:
+    return select(
+        OutboxMessage.id, Order.number, OutboxMessage.event, OutboxMessage.kind,
+        OutboxMessage.status, OutboxMessage.recipient, OutboxMessage.attempts,
+        OutboxMessage.created_at, OutboxMessage.next_attempt_at, OutboxMessage.sent_at,
+        OutboxMessage.error, OutboxMessage.claimed_by, OutboxMessage.key,
+    ).join(Order, Order.id == OutboxMessage.order_id)  # fmt: skip
+
+
+def _row(r: Any) -> MessageRow:
+    return MessageRow(*r)
+
+
+STATUSES = tuple(s.value for s in MessageStatus)
+
+
+def messages(
+    db: Database,
+    *,
+    status: str | None = None,
+    order: str | None = None,
+    limit: int | None = None,
+) -> list[MessageRow]:
+    """Outbox messages, newest first: of one status, of one order (by number), or all."""
+    query = _rows().order_by(OutboxMessage.id.desc())
+    if status is not None:
+        if status not in STATUSES:
+            raise ServiceError(f"{status!r} is not a message status ({', '.join(STATUSES)})")
+        query = query.where(OutboxMessage.status == status)
+    with db.read() as s:
+        if order is not None:
+            order_id = s.scalar(select(Order.id).where(Order.number == order.strip()))
+            if order_id is None:
+                raise NotFound(f"no order {order}")
+            query = query.where(OutboxMessage.order_id == order_id)
+        if limit is not None:
+            query = query.limit(limit)
+        return [_row(r) for r in s.execute(query)]
+
+
+def order_messages(s: Session, order_id: int) -> list[MessageRow]:
+    """An order's messages, oldest first (for `picker order show`)."""
+    return [
+        _row(r)
+        for r in s.execute(
+            _rows().where(OutboxMessage.order_id == order_id).order_by(OutboxMessage.id)
+        )
+    ]
+
+
+def message(db: Database, message_id_: int) -> MessageRow:
+    with db.read() as s:
+        found = s.execute(_rows().where(OutboxMessage.id == message_id_)).one_or_none()
+    if found is None:
+        raise NotFound(f"no message {message_id_} in the outbox")
+    return _row(found)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What waits and what failed, per kind: the title line's words."""
+
+    failed: dict[str, int]
+    waiting: dict[str, int]
+
+    @property
+    def words(self) -> str | None:
+        """``mail: 3 failed, 12 waiting; shop: 1 failed`` — only kinds with a failure; None
+        when nothing failed."""
+        parts = []
+        for kind, label in ((MessageKind.EMAIL.value, "mail"), (MessageKind.SHOP.value, "shop")):
+            failed = self.failed.get(kind, 0)
+            if failed:
+                waiting = self.waiting.get(kind, 0)
+                parts.append(f"{label}: {failed} failed" + (f", {waiting} waiting" if waiting
+                                                             else ""))  # fmt: skip
+        return "; ".join(parts) or None
+
+
+_STATUS_COUNTS = (
+    select(OutboxMessage.kind, OutboxMessage.status, func.count())
+    .where(OutboxMessage.status.in_([_FAILED, *(w.value for w in WAITING)]))
+    .group_by(OutboxMessage.kind, OutboxMessage.status)
+)
+
+
+def summary(db: Database) -> Summary:
+    failed: dict[str, int] = {}
+    waiting: dict[str, int] = defaultdict(int)
+    with db.read() as s:
+        for kind, status, n in s.execute(_STATUS_COUNTS):
+            if status == _FAILED:
+                failed[kind] = int(n)
+            else:
+                waiting[kind] += int(n)
+    return Summary(failed, dict(waiting))
+
+
+# --- a lead's actions -------------------------------------------------------------------------
+
+
+def retry(
+    db: Database,
+    actor: Actor,
+    message_ids: Sequence[int] | None = None,
+    *,
+    clock: Clock = system_clock,
+) -> list[int]:
+    """Send failed messages again (the ones named, or every failed one when ``message_ids`` is
+    None): queued, due now, with a fresh count of attempts (and so a fresh give-up time).
+    Refused in words, nothing changed, for a message that is not failed."""
+    allow(actor, "notify.outbox.retry")
+    now = clock()
+
+    def work(s: Session) -> list[int]:
+        if message_ids is None:
+            ids = list(s.scalars(select(OutboxMessage.id).where(OutboxMessage.status == _FAILED)))
+        else:
+            ids = list(dict.fromkeys(message_ids))
+            found = dict(
+                s.execute(
+                    select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.id.in_(ids))
+                ).all()
+            )
+            for i in ids:
+                if i not in found:
+                    raise NotFound(f"no message {i} in the outbox; nothing was changed")
+                if found[i] != _FAILED:
+                    raise ServiceError(
+                        f"message {i} is {found[i]}, not failed: only a failed message is sent "
+                        "again; nothing was changed"
+                    )
+        if not ids:
+            return []
+        done = s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids), OutboxMessage.status == _FAILED)
+            .values(status=_Q, next_attempt_at=now, attempts=0, queued_at=now,
+                    lease_until=None, claimed_by=None)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        if done.rowcount != len(ids):  # type: ignore[attr-defined]
+            raise Conflict("a message was changed by another dispatcher; look again")
+        return ids
+
+    return db.run(work)
+
+
+def cancel(
+    db: Database, actor: Actor, message_id_: int, reason: str, *, clock: Clock = system_clock
+) -> MessageRow:
+    """A lead cancels a message that is not sent (queued, or failed): it is never sent. The
+    reason, who and when are kept in its error. Refused in words, nothing changed, without a
+    reason, or for a message sent, being sent, or unknown."""
+    allow(actor, "notify.outbox.cancel")
+    why = " ".join((reason or "").split())
+    if not why or not why.isprintable():
+        raise ServiceError(f"say why message {message_id_} is cancelled; nothing was changed")
+
+    def work(s: Session) -> None:
+        status = s.scalar(select(OutboxMessage.status).where(OutboxMessage.id == message_id_))
+        if status is None:
+            raise NotFound(f"no message {message_id_} in the outbox")
+        if status not in (_Q, _FAILED):
+            raise ServiceError(
+                f"message {message_id_} is {status}: only a queued or failed message can be "
+                "cancelled; nothing was changed"
+            )
+        who = f" by {actor.operator.name}" if actor.operator else ""
+        done = s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id_, OutboxMessage.status.in_((_Q, _FAILED)))
+            .values(status=_CANCELLED, next_attempt_at=None,
+                    error=f"cancelled on {actor.terminal_id}{who} at "
+                          f"{clock():%Y-%m-%d %H:%M} UTC: {why}")
+        )  # fmt: skip
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            raise Conflict(f"message {message_id_} was just claimed by a dispatcher; look again")
+
+    db.run(work)
+    return message(db, message_id_)

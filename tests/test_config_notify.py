@@ -1,0 +1,74 @@
+"""[notify], [notify.events], [couriers.CODE] and [channels.NAME] in config.toml: read, or
+refused in one line naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from picker.config import ConfigError, load_settings
+
+
+def settings_of(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_settings(path, environ={})
+
+
+def test_notify_settings_are_read(tmp_path) -> None:
+    s = settings_of(
+        tmp_path,
+        """
+[notify]
+smtp_url = "smtp+starttls://mail.example.com:587"
+sender = "Shop <orders@example.com>"
+user = "orders"
+default_locale = "pl"
+templates_dir = "mail-templates"
+give_up_after_h = 6
+[notify.events]
+accepted = true
+cancelled = false
+[couriers.post]
+tracking_url = "https://track.example/{tracking}"
+[channels.my-shop]
+kind = "woocommerce"
+fulfilment_url = "https://shop.example/wp-json/wc/v3/orders/{shop_order_no}"
+auth_header = "Authorization"
+auth_env = "PICKER_WOO_AUTH"
+""",
+    )
+    n = s.notify
+    assert (n.smtp_url, n.user, n.default_locale, n.give_up_after_h) == (
+        "smtp+starttls://mail.example.com:587", "orders", "pl", 6.0)  # fmt: skip
+    assert n.templates_dir == tmp_path / "mail-templates" and n.folder is None
+    assert n.events == {"shipped": True, "accepted": True, "on_hold_customer": False,
+                        "cancelled": False}  # fmt: skip
+    assert s.couriers["POST"].tracking_url == "https://track.example/{tracking}"
+    assert s.channels["my-shop"].kind == "woocommerce"
+    assert settings_of(tmp_path, "").notify.folder == tmp_path / "var" / "mail"
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ('[notify]\nsmtp_url = "mail.example.com"\n', "[notify] smtp_url: 'mail.example.com' "
+         "must start with one of smtp://, smtp+starttls://, smtps://, file://"),
+        ('[notify]\nsmtp_url = "smtp://:25"\n', "[notify] smtp_url: 'smtp://:25' must name a host"),
+        ('[notify]\nsender = "Shop"\n', "[notify] sender: 'Shop' must hold an e-mail address"),
+        ("[notify.events]\ndelivered = true\n", "[notify.events] delivered: is not an event"),
+        ('[notify.events]\nshipped = "yes"\n', "[notify.events] shipped: must be true or false"),
+        ('[couriers.POST]\ntracking_url = "https://x/"\n',
+         "[couriers.POST] tracking_url: 'https://x/' must contain {tracking}"),
+        ('[channels.s]\nkind = "magento"\n', "[channels.s] kind: 'magento' is not one of"),
+        ('[channels.s]\nkind = "shopify"\nfulfilment_url = "ftp://x"\n',
+         "[channels.s] fulfilment_url: 'ftp://x' must start with http:// or https://"),
+        ('[channels.s]\nkind = "shopify"\nauth_header = "X-Token"\n',
+         "[channels.s] auth_header: auth_header and auth_env go together"),
+    ],
+)  # fmt: skip
+def test_a_notify_setting_picker_cannot_use_is_refused_naming_it(tmp_path, text, words) -> None:
+    with pytest.raises(ConfigError) as refused:
+        settings_of(tmp_path, text)
+    assert words in str(refused.value) and "\n" not in str(refused.value)
