@@ -327,11 +327,14 @@ class PackScreen(PickerScreen):
             return "Scan an item, or key how many more"
         if v.units_left:
             parcel = v.open_parcel
+            items = "items" if self.narrow else "the items"  # one line on a handheld
             full = "F7" if self.narrow else "CMD-NEWPARCEL (F7)"
             more = f" · box full? {full}" if parcel is not None and parcel.units else ""
             if self.entry == "weight":
-                return f"Key the weight, or scan the items ({v.units_left} left){more}"
-            return f"Scan the items ({v.units_left} left){more}"
+                return f"Key the weight, or scan {items} ({v.units_left} left)" + (
+                    "" if self.narrow else more
+                )
+            return f"Scan {items} ({v.units_left} left){more}"
         missing = v.missing_for_close()
         if missing:
             return missing[0].capitalize() + _HOW.get(missing[0], "")
