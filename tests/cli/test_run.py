@@ -47,7 +47,7 @@ def test_other_commands_terminal_and_printer_options_are_filters_not_overrides(c
     run = cli("")
     assert run("db", "upgrade")[0] == 0
     long_id = "SCANNER-TERMINAL-LONG-ID-OF-ANOTHER-FLOOR"
-    code, out, err = run("scans", "--terminal", long_id)
+    code, _, err = run("scans", "--terminal", long_id)
     assert (code, err) == (0, ""), err
-    code, out, err = run("print", "queue", "--printer", "a printer with spaces")
+    code, _, err = run("print", "queue", "--printer", "a printer with spaces")
     assert (code, err) == (0, ""), err

@@ -381,7 +381,8 @@ async def test_on_a_handheld_the_address_stays_in_sight_and_the_checklist_follow
         on_screen(pilot, number, *address, "? confirm: F5")
         for _ in range(view.units):
             nxt = next(ln for ln in screen.view.lines if ln.left)  # type: ignore[union-attr]
-            on_screen(pilot, f"{nxt.verified}/{nxt.quantity} {nxt.sku}", *address)
+            mark = "!" if nxt.fragile else ""  # a fragile line is marked
+            on_screen(pilot, f"{nxt.verified}/{nxt.quantity} {mark}{nxt.sku}", *address)
             await verify_units(pilot, screen, 1)
         await pilot.press("f3")  # the boxes listed by the barcode on the floor sheet, numbered
         await settle(pilot)
@@ -444,3 +445,48 @@ async def test_the_lane_is_drawn_big_when_the_order_is_packed(app_factory, floor
         on_screen(pilot, *big_lines(lane), f"{courier} · lane {lane}")
         await burst(pilot, "CMD-UNDO")  # a refusal keeps the lane in sight
         on_screen(pilot, *big_lines(lane))
+
+
+async def test_on_a_handheld_a_cod_fragile_order_with_a_long_address_keeps_its_checklist(
+    app_factory, floor_url
+) -> None:
+    """COD, fragile items and an address of five lines, two of them wrapping: the address and
+    at least the next line to verify are both in sight at 40x16."""
+    from decimal import Decimal
+
+    from sqlalchemy import update
+
+    from picker.store.models import Product
+
+    number, tote = picked_with_most_lines(floor_url)
+    db = Database(floor_url)
+    try:
+        with db.transaction() as s:
+            order_id = s.scalar(select(Order.id).where(Order.number == number))
+            s.execute(
+                update(Order)
+                .where(Order.id == order_id)
+                .values(
+                    cod_amount=Decimal("149.90"),
+                    ship_name="Maximiliane Oberhauser-Schwarzenberger",
+                    ship_street="Hauptstraße des Gewerbeparks Nord 144, Halle 7",
+                    ship_street2="Warenannahme, Tor 3 (nur werktags)",
+                    ship_region="Niederösterreich",
+                )
+            )
+            s.execute(
+                update(Product)
+                .where(Product.id.in_(select(OrderLine.product_id).where(
+                    OrderLine.order_id == order_id)))
+                .values(fragile=True)
+            )  # fmt: skip
+    finally:
+        db.dispose()
+    app = app_factory()
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await to_table(pilot, tote)
+        view = screen.view
+        assert view is not None and view.cod is not None and view.fragile
+        nxt = next(ln for ln in view.lines if ln.left)
+        on_screen(pilot, number, "COD", "FRAGILE", "? confirm: F5")
+        on_screen(pilot, f"{nxt.verified}/{nxt.quantity} !{nxt.sku}")  # ! marks fragile

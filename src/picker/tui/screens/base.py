@@ -26,6 +26,11 @@ from picker.tui.terminal import Terminal
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.title_bar import TitleBar
 
+#: Below this many columns a screen is written for a handheld (shorter lines); below this many
+#: rows, with fewer of them.
+NARROW_BELOW = 60
+SHORT_BELOW = 20
+
 
 class PickerScreen(Screen[None]):
     #: The screen's name in the scan journal.
@@ -34,13 +39,18 @@ class PickerScreen(Screen[None]):
     SCAN_COMMANDS: ClassVar[dict[str, str]] = {}
     #: Classes the screen carries by its size, for styles that make room on a 40x16 handheld:
     #: ``-narrow`` under 60 columns (else ``-wide``), ``-short`` under 20 rows (else ``-tall``).
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (60, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW_BELOW, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]
 
     def __init__(self) -> None:
         super().__init__()
         self.busy = asyncio.Lock()
         """Scans, keys and keyed entries change what the screen works on one at a time."""
+
+    @property
+    def narrow(self) -> bool:
+        """A handheld's width: every line written short."""
+        return self.app.size.width < NARROW_BELOW
 
     def show(self) -> None:
         """Draw what the screen works on as it now stands (stations override this)."""

@@ -49,14 +49,10 @@ REFRESH_S = 3.0
 FALLBACK_S = 30.0
 #: Parcels still in the lane listed when closing.
 LISTED = 8
-#: Below this many columns the screen is written for a handheld (shorter lines).
-NARROW = 60
 
 
 class HandoffScreen(PickerScreen):
     SCREEN_NAME = "handoff"
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     SCAN_COMMANDS = {
         "CMD-UNDO": "undo",
         "CMD-CLOSE": "close",
@@ -155,11 +151,6 @@ class HandoffScreen(PickerScreen):
             self.pickup = None  # closed on another terminal
 
     # --- what the screen shows ------------------------------------------------------------
-
-    @property
-    def narrow(self) -> bool:
-        """A handheld: every lane written on one short row."""
-        return self.app.size.width < NARROW
 
     def on_resize(self) -> None:
         self.show()  # the rows are written for the width

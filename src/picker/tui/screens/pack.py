@@ -56,9 +56,6 @@ REASONS = (
     "item missing or not the one ordered",
 )
 
-#: Below this many columns the screen is written for a handheld (shorter lines).
-NARROW = 60
-
 
 class PackScreen(PickerScreen):
     SCREEN_NAME = "pack"
@@ -69,8 +66,6 @@ class PackScreen(PickerScreen):
         "CMD-UNDO": "undo",
         "CMD-CANCEL": "cancel",
     }
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (NARROW, "-wide")]
-    VERTICAL_BREAKPOINTS = [(0, "-short"), (20, "-tall")]
     BINDINGS = [
         Binding("f3", "choose_box", "Box", id="pack.box"),
         Binding("f4", "undo", "Undo", id="pack.undo"),
@@ -181,11 +176,6 @@ class PackScreen(PickerScreen):
 
     # --- what the screen shows ------------------------------------------------------------
 
-    @property
-    def narrow(self) -> bool:
-        """A handheld: every line written short."""
-        return self.app.size.width < NARROW
-
     def on_resize(self) -> None:
         self.show()  # the lines are written for the width
 
@@ -223,16 +213,22 @@ class PackScreen(PickerScreen):
         if v.cod is not None:
             head.append("\n")
             head.append(f" COD {v.cod} ", style="bold reverse")
-        if v.fragile:
+        if v.fragile and self.narrow:  # one line with COD: the rows go to the address and list
+            head.append(" " if v.cod is not None else "\n")
+            head.append(f" FRAGILE ×{len(v.fragile)} ", style="bold red")  # marked ! below
+        elif v.fragile:
             head.append("\n")
             head.append(f" FRAGILE: {', '.join(safe(s) for s in v.fragile)} ", style="bold red")
         self.query_one("#order", SteadyText).put(head)
         address = Text()
-        address.append("\n".join(safe(x) for x in v.ship_to), style="bold")
-        if v.address_confirmed:
-            address.append("  ✔ confirmed", style="bold green")
-        else:
-            address.append("  ? confirm: F5", style="italic")
+        shown = [safe(x) for x in v.ship_to]
+        if self.narrow:  # a handheld: town, region and country share lines where they fit
+            shown = join_tail(shown, keep=2, width=self.app.size.width - 1)
+        address.append("\n".join(shown), style="bold")
+        mark = ("✔ confirmed", "bold green") if v.address_confirmed else ("? confirm: F5", "italic")
+        room = self.app.size.width - 1 - len(shown[-1] if shown else "")
+        address.append("  " if room >= len(mark[0]) + 2 else "\n", style=mark[1])
+        address.append(mark[0], style=mark[1])
         widget = self.query_one("#address", SteadyText)
         widget.put(address)
         widget.set_class(v.address_confirmed, "-confirmed")
@@ -241,6 +237,8 @@ class PackScreen(PickerScreen):
             done = ln.left == 0
             lines.append("✔ " if done else "· ", style="green" if done else "bold")
             lines.append(f"{ln.verified}/{ln.quantity} ", style="bold")
+            if ln.fragile:
+                lines.append("!", style="bold red")
             lines.append(f"{safe(ln.sku)} {safe(ln.name)}\n", style="" if not done else "dim")
         lines.rstrip()
         self.query_one("#checklist", SteadyText).put(lines)
@@ -666,6 +664,18 @@ _HOW = {
     "key the weight": " in grams or kg, then Enter",
     "confirm the address": ": read it. Right: CMD-OK (F5). Wrong: CMD-CANCEL (F9)",
 }
+
+
+def join_tail(lines: list[str], *, keep: int, width: int) -> list[str]:
+    """``lines`` with those after the first ``keep`` (name, street) joined by ", " wherever the
+    joined line still fits ``width``: an address's town, region and country on fewer rows."""
+    out = lines[:keep]
+    for line in lines[keep:]:
+        if len(out) > keep and len(out[-1]) + 2 + len(line) <= width:
+            out[-1] = f"{out[-1]}, {line}"
+        else:
+            out.append(line)
+    return out
 
 
 def weight_of(text: str) -> int:

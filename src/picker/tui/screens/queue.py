@@ -24,7 +24,7 @@ from picker.services.floor import picking
 from picker.services.floor.picking import QueueEntry
 from picker.services.scans import ScanOutcome
 from picker.tui.messages import LoggedOut
-from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.base import NARROW_BELOW, PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
@@ -32,7 +32,6 @@ from picker.tui.widgets.key_bar import KeyBar
 REFRESH_S = 5.0
 URGENT_MINUTES = 30
 #: From this many columns on, a row adds the courier, its service and the zones.
-WIDE = 60
 LATE_STYLE = "bold white on red"
 
 
@@ -55,7 +54,7 @@ def cutoff_words(entry: QueueEntry, now: datetime, tz: tzinfo) -> Text:
 def describe(entry: QueueEntry, now: datetime, tz: tzinfo, width: int) -> Text:
     """One line per order: number, started tote or EXPRESS, lines/units, pick-by time; a
     wide screen adds the courier, its service and the zones."""
-    wide = width >= WIDE
+    wide = width >= NARROW_BELOW
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(safe(entry.number), style="bold")
     text.append(" ")
@@ -126,8 +125,11 @@ class QueueScreen(PickerScreen):
             self.action_pick()
 
     def on_resize(self) -> None:
-        """A row says more on a wide screen: drawn again when the width crosses :data:`WIDE`."""
-        if self.entries and (self.size.width >= WIDE) != (self._drawn_width >= WIDE):
+        """A row says more on a wide screen: drawn again when the width crosses
+        :data:`NARROW_BELOW`."""
+        if self.entries and (self.size.width >= NARROW_BELOW) != (
+            self._drawn_width >= NARROW_BELOW
+        ):
             self._draw(self.entries, [], self.picker.clock())
             self._set_next_step()
 
@@ -206,7 +208,7 @@ class QueueScreen(PickerScreen):
         waiting = self._next_to_start()
         if waiting is not None:
             step = f"Scan an empty tote for {waiting.number}"
-            if started and self.size.width >= WIDE:  # a handheld's key bar says it
+            if started and self.size.width >= NARROW_BELOW:  # a handheld's key bar says it
                 step += " · Enter: pick"
         elif started:
             step = "Enter: pick the started orders"

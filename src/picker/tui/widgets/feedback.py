@@ -112,7 +112,10 @@ class Feedback(Static):
 
     def _render_text(self) -> Text:
         text = Text()
-        if self.scan is not None:
+        # On a short screen (a handheld) a row is dear: the scan is echoed where it matters,
+        # under a refusal (a misread is seen), not under an accepted one.
+        short = self.is_mounted and self.screen.has_class("-short")
+        if self.scan is not None and not (short and self.kind != "error"):
             text.append(f"Scan: {visible(self.scan)}\n", style="italic")
         if self.faded:  # the next step alone
             text.append("▶ " + safe(self.next_step), style="bold reverse")
