@@ -111,6 +111,32 @@ def test_label_check_says_ok_or_names_each_problem(capsys, config, tmp_path) -> 
     assert code == 1 and "no layout 'nowhere'" in out
 
 
+def test_label_check_reads_the_file_given_not_the_configured_layout_of_its_name(
+    capsys, config, tmp_path
+) -> None:
+    labelled(config)
+    configured = LABELS / "4x6.toml"
+    text = configured.read_text(encoding="utf-8")
+    edited = tmp_path / "4x6.toml"  # a site's edit of the 4x6 layout, before it is put in place
+    edited.write_text(text.replace("size = 14\n", "size = 1e9\n", 1), encoding="utf-8")
+    code, out, _ = run(capsys, config, "label", "check", str(edited))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{edited}:", "  blocks.recipient.size: must be at most 144 pt, not 1e+09",
+    ]  # fmt: skip
+    code, out, _ = run(capsys, config, "label", "check", str(configured))
+    assert (code, out) == (0, f"{configured}: ok\n")
+    # A file that is not NAME.toml is named as such: the 4x6.toml beside it is not read instead.
+    renamed = tmp_path / "4x6.txt"
+    renamed.write_text(text, encoding="utf-8")
+    code, out, _ = run(capsys, config, "label", "check", str(renamed))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{renamed}:",
+        "  not a layout file: a layout is a NAME.toml file, and a close reads no other",
+    ]
+
+
 def test_a_preview_with_a_broken_layout_says_what_is_wrong_at_once(capsys, config, tmp_path):
     folder = broken_layouts(tmp_path)
     config.write_text(

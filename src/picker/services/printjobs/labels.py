@@ -330,6 +330,10 @@ def preview(
     return Preview(out, chosen.name, data.tracking, composed.warnings)
 
 
+#: A file given to check that a close would never read: layouts are ``[labels] dir/NAME.toml``.
+NOT_A_LAYOUT_FILE = "not a layout file: a layout is a NAME.toml file, and a close reads no other"
+
+
 @dataclass(frozen=True)
 class LayoutCheck:
     path: Path
@@ -341,10 +345,14 @@ class LayoutCheck:
 
 def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[LayoutCheck]:
     """Every layout file given (else every one in ``[labels] dir``) read as a close would read
-    it, then drawn with the sample parcel: what is wrong with each, in words."""
+    it — that very file, and a layout it extends from its own folder, never the configured
+    layout of its name — then drawn with the sample parcel: what is wrong with each, in words."""
     paths = list(files) or sorted(settings.labels.dir.glob("*.toml"))
     checks = []
     for path in paths:
+        if path.suffix != ".toml":  # else the NAME.toml next to it would be read in its place
+            checks.append(LayoutCheck(path, (NOT_A_LAYOUT_FILE,)))
+            continue
         try:
             chosen = load_layout(path.parent, path.stem)
             composed = compose(chosen, sample_data(settings), fonts(settings))
