@@ -137,6 +137,49 @@ def test_label_check_reads_the_file_given_not_the_configured_layout_of_its_name(
     ]
 
 
+def test_label_check_draws_each_couriers_widest_tracking_number(
+    capsys, config, tmp_path, db_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    labelled(config)
+    assert run(capsys, config, "demo", "--orders", "0", "--no-sheet")[0] == 0
+    # CityRun gives the floor a new block: its first numbers have 12 characters, its last 16.
+    floor_file = tmp_path / "floor.toml"
+    assert run(capsys, config, "setup", "export", "--out", str(floor_file))[0] == 0
+    old = 'tracking = { scheme = "range", prefix = "CR", first = 500000, last = 999999 }'
+    new = 'tracking = { scheme = "range", prefix = "1Z999AA1", first = 1000, last = 99999999 }'
+    text = floor_file.read_text(encoding="utf-8")
+    assert old in text
+    floor_file.write_text(text.replace(old, new), encoding="utf-8")
+    code, _, err = run(capsys, config, "setup", "apply", str(floor_file))
+    assert code == 0, err
+    # CityRun's layout with a barcode box that holds the sample's number and CityRun's first
+    # ones (1Z999AA11000: 46.8 mm at 2 dots a bar), not its later ones (1Z999AA199999999: 52.3).
+    folder = tmp_path / "labels"
+    folder.mkdir()
+    for name in ("a6.toml", "city-a6.toml"):
+        (folder / name).write_text((LABELS / name).read_text(encoding="utf-8"), encoding="utf-8")
+    a6 = folder / "a6.toml"
+    a6.write_text(
+        a6.read_text(encoding="utf-8").replace("box = [5, 98, 95, 36]", "box = [5, 98, 48, 36]"),
+        encoding="utf-8",
+    )
+    code, out, err = run(capsys, config, "label", "check", str(folder / "city-a6.toml"))
+    assert code == 1
+    assert out.splitlines() == [
+        f"{folder / 'city-a6.toml'}:",
+        "  with courier CITY's widest tracking number: the barcode box is 48 mm wide; tracking "
+        "number 1Z999AA199999999 needs 52.3 mm for its bars with their quiet zones (widen "
+        "[barcode] box)",
+    ]
+    assert "widest tracking numbers: CITY 1Z999AA199999999 (city-a6), POST " in err
+    # The same layout under a name no courier uses is drawn with the sample alone, which fits.
+    mine = folder / "mine.toml"
+    mine.write_text((folder / "city-a6.toml").read_text(encoding="utf-8"), encoding="utf-8")
+    code, out, _ = run(capsys, config, "label", "check", str(mine))
+    assert (code, out) == (0, f"{mine}: ok\n")
+
+
 def test_a_preview_with_a_broken_layout_says_what_is_wrong_at_once(capsys, config, tmp_path):
     folder = broken_layouts(tmp_path)
     config.write_text(

@@ -85,6 +85,18 @@ def test_capacity_and_the_last_number_of_each_scheme() -> None:
     assert Scheme("range", "X", range_start=7, range_end=7).capacity == 1
 
 
+def test_the_last_number_of_each_length_a_scheme_gives() -> None:
+    assert POST.last_of_each_length() == ("EE999999995PL",)
+    assert SWIFT.last_of_each_length() == ("73999999999999",)
+    assert CITY.last_of_each_length() == ("CR999999",)
+    # A range written without leading zeros: its first numbers are shorter than its later ones.
+    grows = Scheme("range", "1Z999AA1", range_start=1_000, range_end=12_345_678)
+    assert grows.last_of_each_length() == (
+        "1Z999AA19999", "1Z999AA199999", "1Z999AA1999999", "1Z999AA19999999", "1Z999AA112345678",
+    )  # fmt: skip
+    assert Scheme("range", "X", range_start=0, range_end=0).last_of_each_length() == ("X0",)
+
+
 @pytest.mark.parametrize("scheme", SCHEMES, ids=lambda s: s.kind)
 def test_no_number_beyond_capacity_and_the_refusal_names_the_range(scheme: Scheme) -> None:
     with pytest.raises(RangeExhausted, match=re.escape(scheme.span())) as refused:

@@ -12,15 +12,18 @@ import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from picker.cli.acting import operator_actor
 from picker.cli.arguments import count, day
 from picker.cli.database import open_database, require_head
-from picker.cli.errors import EXIT_FAILED, EXIT_OK
+from picker.cli.errors import EXIT_FAILED, EXIT_OK, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
 from picker.domain.text import plural, printable, waiting
+
+if TYPE_CHECKING:
+    from picker.services.printjobs.labels import CourierInfo
 
 
 def add_print(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -107,8 +110,10 @@ def add_label(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     lc = label.add_parser(
         "check",
         help="check layout files: each one's problems, or ok (exit 1 on problems)",
-        description="Read each layout as a parcel close would, and draw the sample parcel with "
-        "it: every problem named with its key. No file: every layout in [labels] dir.",
+        description="Read each layout file as a parcel close would, and draw the sample parcel "
+        "with it, then once for each courier of the floor's database whose layout it is, with "
+        "the courier's widest tracking number: every problem named with its key. No file: "
+        "every layout in [labels] dir.",
     )
     lc.add_argument("files", nargs="*", metavar="FILE", help="layout files (.toml)")
 
@@ -318,7 +323,8 @@ def _label_check(args: argparse.Namespace, settings: Settings) -> int:
     print(f"fonts: {', '.join(chain.families)}", file=sys.stderr)
     for missing in chain.missing:
         print(f"font not used: {printable(missing)}", file=sys.stderr)
-    checks = check_layouts(settings, [Path(f) for f in args.files])
+    couriers = _couriers_widest(settings)
+    checks = check_layouts(settings, [Path(f) for f in args.files], couriers)
     if not checks:
         print(f"no layouts in {settings.labels.dir}", file=sys.stderr)
         return EXIT_FAILED
@@ -332,3 +338,27 @@ def _label_check(args: argparse.Namespace, settings: Settings) -> int:
         for warning in check.warnings:
             print(f"  warning: {printable(warning)}")
     return EXIT_FAILED if any(c.problems for c in checks) else EXIT_OK
+
+
+def _couriers_widest(settings: Settings) -> list[CourierInfo]:
+    """The floor's couriers, each with its widest tracking number, named on stderr; none when
+    there is no floor database yet (layouts are then drawn with the sample parcel alone)."""
+    from picker.services.printjobs.labels import couriers_widest
+
+    try:
+        db = open_database(settings)
+    except CliError as exc:
+        print(f"couriers' tracking numbers not drawn: {printable(str(exc))}", file=sys.stderr)
+        return []
+    try:
+        require_head(db)
+        couriers = couriers_widest(db)
+    except CliError as exc:
+        print(f"couriers' tracking numbers not drawn: {printable(str(exc))}", file=sys.stderr)
+        return []
+    finally:
+        db.dispose()
+    if couriers:
+        drawn = ", ".join(f"{c.code} {c.tracking} ({c.layout})" for c in couriers)
+        print(f"widest tracking numbers: {printable(drawn)}", file=sys.stderr)
+    return couriers

@@ -140,6 +140,20 @@ class Scheme:
             return body + str(gs1_standard_check_digit(body))
         return range_number(self.prefix, start + index)
 
+    def last_of_each_length(self) -> tuple[str, ...]:
+        """The last number of each length the scheme gives, shortest first: one for s10 and
+        mod10 (their numbers all have one length), one per count of digits for a range (written
+        without leading zeros, its numbers grow with their serial). What a label must hold is
+        among them: a barcode sized by the first numbers may not hold later ones."""
+        self.validate()
+        start, end = self._bounds()
+        if self.kind != "range":
+            return (self.number(self.capacity - 1),)
+        lasts = []
+        for digits in range(len(str(start)), len(str(end)) + 1):
+            lasts.append(range_number(self.prefix, min(end, 10**digits - 1)))
+        return tuple(lasts)
+
     def is_valid(self, number: str) -> bool:
         """One of this scheme's numbers: its prefix (and country), its length, its check digit;
         for a range (which has no check digit), a number inside the range."""

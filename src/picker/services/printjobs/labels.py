@@ -20,7 +20,8 @@ from sqlalchemy.orm import Session
 from picker.config import Settings
 from picker.domain.label_text import LabelText
 from picker.domain.statuses import ORDER_FINISHED, OrderStatus, ParcelStatus
-from picker.domain.tracking import s10_number
+from picker.domain.tracking import Scheme, TrackingError, s10_number
+from picker.printing.barcodes import modules
 from picker.printing.font_chain import FontChain, font_chain
 from picker.printing.labels import (
     RECIPIENT_FIELDS,
@@ -256,6 +257,34 @@ def _example_tracking(c: Courier) -> str:
     return scheme.number(min(12_345_677, scheme.capacity - 1))
 
 
+def widest_tracking(scheme: Scheme) -> str:
+    """The scheme's number with the widest Code128 barcode — the longest of those. Not simply
+    its last: Code128 writes digits in pairs, so a number one digit shorter (an odd count) can
+    be wider."""
+    return max(scheme.last_of_each_length(), key=lambda n: (len(modules("code128", n)), len(n)))
+
+
+def couriers_widest(db: Database) -> list[CourierInfo]:
+    """Every active courier, by code, with its widest tracking number (:func:`widest_tracking`)
+    as the one to draw: what its layout must hold for every parcel to come, not only the
+    first. A courier whose scheme is not usable is left out: it gives no number at all, and
+    its closes are refused naming what to correct."""
+    found = []
+    with db.read() as s:
+        for c in s.scalars(select(Courier).where(Courier.active).order_by(Courier.code)):
+            try:
+                widest = widest_tracking(scheme_of(c))
+            except TrackingError:
+                continue
+            service = s.scalar(
+                select(CourierService.name)
+                .where(CourierService.courier_id == c.id)
+                .order_by(CourierService.id)
+            )
+            found.append(CourierInfo(c.code, c.name, service or "", c.label_layout, widest))
+    return found
+
+
 def sample_data(settings: Settings, courier: CourierInfo | None = None) -> LabelData:
     """A realistic parcel — parcel 1 of 2, cash on delivery, the long Vietnamese recipient."""
     return LabelData(
@@ -343,10 +372,14 @@ class LayoutCheck:
     warnings: tuple[str, ...] = ()
 
 
-def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[LayoutCheck]:
+def check_layouts(
+    settings: Settings, files: Sequence[Path] = (), couriers: Sequence[CourierInfo] = ()
+) -> list[LayoutCheck]:
     """Every layout file given (else every one in ``[labels] dir``) read as a close would read
     it — that very file, and a layout it extends from its own folder, never the configured
-    layout of its name — then drawn with the sample parcel: what is wrong with each, in words."""
+    layout of its name — then drawn with the sample parcel, and once more for each of
+    ``couriers`` whose layout it is (by its name) with that courier's tracking number (the
+    widest, :func:`couriers_widest`): what is wrong with each, in words."""
     paths = list(files) or sorted(settings.labels.dir.glob("*.toml"))
     checks = []
     for path in paths:
@@ -355,13 +388,22 @@ def check_layouts(settings: Settings, files: Sequence[Path] = ()) -> list[Layout
             continue
         try:
             chosen = load_layout(path.parent, path.stem)
-            composed = compose(chosen, sample_data(settings), fonts(settings))
         except LayoutError as exc:
             checks.append(LayoutCheck(path, exc.problems))
-        except LabelError as exc:
-            checks.append(LayoutCheck(path, (f"with the sample parcel: {exc}",)))
-        else:
-            checks.append(LayoutCheck(path, (), composed.warnings))
+            continue
+        samples = [("with the sample parcel", sample_data(settings))] + [
+            (f"with courier {c.code}'s widest tracking number", sample_data(settings, c))
+            for c in couriers
+            if c.layout == chosen.name
+        ]
+        problems: list[str] = []
+        warnings: list[str] = []
+        for words, data in samples:
+            try:
+                warnings += compose(chosen, data, fonts(settings)).warnings
+            except LabelError as exc:
+                problems.append(f"{words}: {exc}")
+        checks.append(LayoutCheck(path, tuple(problems), tuple(dict.fromkeys(warnings))))
     return checks
 
 
