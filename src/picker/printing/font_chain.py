@@ -88,6 +88,11 @@ class Face:
         self._advances = {cp: metrics[g][0] / upm for cp, g in cmap.items() if g in metrics}
         return frozenset(cmap)
 
+    @property
+    def loaded(self) -> bool:
+        """Whether its glyphs have been read (:attr:`cmap`)."""
+        return self._cmap is not None
+
     def has(self, char: str) -> bool:
         return ord(char) in self.cmap
 

@@ -5,20 +5,23 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import event, func, insert, select, update
 
 from picker.demo.builder import build_demo
 from picker.domain.label_text import LabelText
+from picker.printing.font_chain import font_chain
 from picker.services.errors import NotFound, ServiceError
 from picker.services.printjobs.labels import (
     UndrawableRecipient,
     choose_label_text,
+    fonts,
     parcel_label,
     parcel_label_data,
 )
 from picker.store.engine import Database
 from picker.store.models import Order, Parcel, PrintJob
 from tests.conftest import NOW
+from tests.printing.scripts import need_script
 from tests.printing.test_labels import decoded, pdf_pages
 
 
@@ -128,6 +131,35 @@ def test_a_recipient_the_fonts_cannot_draw_is_refused_at_close_naming_the_charac
     )
     assert counts(floor) == before  # no parcel closed, no label queued, no number used
     assert status(floor, v.number) == "packing"
+
+
+def test_a_cjk_recipients_fonts_are_read_before_the_close_takes_its_write_transaction(
+    floor, settings, request
+) -> None:
+    # Reading Noto CJK's glyphs takes up to a second the first time: the close must not spend
+    # it inside its write transaction, where the courier's tracking counter is locked.
+    need_script(request, "CJK")
+    font_chain.cache_clear()  # a chain of this test's own: no font's glyphs read yet
+    chain = fonts(settings)
+    cjk = chain.fonts[chain.families.index("Noto Sans CJK SC")]
+    v = packed_up_to_close(floor, settings, "張偉", city="北京")
+    assert not cjk.regular.loaded and not cjk.bold.loaded
+    seen: list[tuple[bool, bool]] = []
+
+    def on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        if not conn.get_execution_options().get("picker_readonly"):
+            seen.append((cjk.regular.loaded, cjk.bold.loaded))
+
+    event.listen(floor.engine, "begin", on_begin)
+    try:
+        closed = close(floor, settings, v)
+    finally:
+        event.remove(floor.engine, "begin", on_begin)
+    assert seen == [(True, True)]  # the close's one write transaction began with both read
+    with floor.read() as s:
+        pdf = s.scalar(select(PrintJob.content).where(PrintJob.id == closed.label_job))
+    [(page, text)] = pdf_pages(pdf)
+    assert "張偉" in text and "北京" in text and decoded(page) == [closed.tracking_no]
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,13 @@ def close_parcel(
     ``packed`` (its tote free again)."""
     allow(actor, "floor.parcels.close_parcel")
     now = clock()
+    # The label's fonts are read before the write transaction: a CJK font's glyphs take up to
+    # a second the first time, and that transaction holds the courier's tracking counter
+    # locked (every other close for the courier waits) until it commits.
+    with db.read() as s:
+        recipient = labels.order_recipient(s, order_id)
+    if recipient is not None:
+        labels.ready_fonts(settings, recipient)
 
     def work(s: Session) -> Closed:
         order = my_order(s, order_id, actor)

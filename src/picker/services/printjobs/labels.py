@@ -29,6 +29,7 @@ from picker.printing.labels import (
     Composed,
     LabelData,
     LabelError,
+    clean,
     compose,
     glyph_names,
     redrawn,
@@ -39,6 +40,7 @@ from picker.printing.labels import (
     undrawable,
 )
 from picker.printing.layouts import Layout, LayoutError, load_layout
+from picker.printing.shaping import shape
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound, ServiceError
 from picker.services.orders.status import record_event
@@ -79,6 +81,33 @@ class LabelRefused(ServiceError):
 def fonts(settings: Settings) -> FontChain:
     """The label's font chain, ``[labels] fonts`` (built once per process)."""
     return font_chain(settings.labels.fonts)
+
+
+def ready_fonts(settings: Settings, recipient: Address) -> FontChain:
+    """The label's font chain, built, with the glyphs of every font that the recipient's
+    characters are looked up in (regular and bold) read now. A CJK font's take up to a second
+    to read the first time: a parcel close calls this before its write transaction, which
+    holds the courier's tracking counter locked until it commits."""
+    chain = fonts(settings)
+    for field in RECIPIENT_FIELDS:
+        for c in dict.fromkeys(shape(clean(getattr(recipient, field)))):
+            if not c.isspace():
+                chain.font_for(c, False)
+                chain.font_for(c, True)
+    return chain
+
+
+def order_recipient(s: Session, order_id: int) -> Address | None:
+    """The order's ship-to address as the shop sent it; None for no such order."""
+    row = s.execute(
+        select(Order.ship_name, Order.ship_street, Order.ship_postal_code, Order.ship_city,
+               Order.ship_country, Order.ship_street2)
+        .where(Order.id == order_id)
+    ).one_or_none()  # fmt: skip
+    if row is None:
+        return None
+    return Address(row.ship_name, row.ship_street, row.ship_postal_code, row.ship_city,
+                   row.ship_country, row.ship_street2 or "")  # fmt: skip
 
 
 def compose_label(settings: Settings, chosen: Layout, data: LabelData) -> Composed:
