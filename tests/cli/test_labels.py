@@ -202,6 +202,42 @@ def test_a_preview_with_a_broken_layout_says_what_is_wrong_at_once(capsys, confi
     assert len(err.strip().splitlines()) == 1 and not out_file.exists()
 
 
+def test_a_preview_of_a_recipient_no_font_can_draw_says_what_the_close_says(
+    capsys, config, tmp_path, floor, settings, db_url, monkeypatch
+) -> None:
+    from sqlalchemy import update
+
+    from picker.services.floor import packing
+    from picker.services.floor.parcels import close_parcel
+    from picker.services.printjobs.labels import UndrawableRecipient
+    from picker.store.models import Order
+    from tests.services.floor.test_packing import PACKER, clock, opened, ready
+
+    monkeypatch.setenv("PICKER_DATABASE_URL", db_url)
+    labelled(config)
+    v = opened(floor, settings, ("SKU-00001", 2))
+    [line] = v.lines
+    packing.verify(floor, PACKER, v.order_id, line.line_id, 1, clock=clock)
+    ready(floor, settings, v, "BOX-S")
+    first = close_parcel(floor, PACKER, settings, v.order_id, more_to_come=True, clock=clock)
+    # The shop then corrects the name, into letters no label font has (Runic).
+    with floor.transaction() as s:
+        s.execute(update(Order).where(Order.id == v.order_id).values(ship_name="ᚠᚢ Smith"))
+    packing.verify(floor, PACKER, v.order_id, line.line_id, 1, clock=clock)
+    ready(floor, settings, v, "BOX-S")
+    with pytest.raises(UndrawableRecipient) as refused:
+        close_parcel(floor, PACKER, settings, v.order_id, more_to_come=False, clock=clock)
+    said = str(refused.value)  # what the packer reads at the table
+    assert said == (
+        "The label cannot draw 'ᚠ' (U+16A0), 'ᚢ' (U+16A2) in the recipient's name: ask a lead"
+    )
+    out_file = tmp_path / "label.pdf"
+    code, out, err = run(capsys, config, "label", "preview", "--parcel", first.tracking_no,
+                         "--out", str(out_file))  # fmt: skip
+    assert (code, out, err) == (1, "", f"picker: {said}\n")
+    assert not out_file.exists()
+
+
 def test_bench_labels_reports_rates_against_the_target(capsys, config) -> None:
     labelled(config)
     code, out, _ = run(capsys, config, "bench", "labels", "--labels", "20", "--json")
