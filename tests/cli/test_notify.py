@@ -78,7 +78,8 @@ def test_list_show_and_order_show_name_the_messages_and_parcels(floor_cli, monke
         number, "huong@example.vn", 0, None)  # fmt: skip
     assert shop["error"] == "the shop channel shopify has no fulfilment_url ([channels.shopify])"
     code, out, _ = run("notify", "list", "--status", "queued", "--order", number)
-    assert code == 0 and f"{mail['id']:>6} {number}" in out and "1 message(s)" in out
+    assert code == 0 and f"{mail['id']:>6} {number}" in out and "1 message" in out.splitlines()
+    assert run("notify", "list", "--status", "failed")[1].splitlines()[-1] == "0 messages"
     code, out, _ = run("notify", "show", str(mail["id"]))
     assert code == 0 and f"message {mail['id']}: shipped email of {number}, queued" in out
     assert "Subject: Your order" in out and number in out
@@ -148,11 +149,13 @@ def test_run_sends_and_a_lead_retries_or_cancels(floor_cli, tmp_path, monkeypatc
         assert code == 1, err
         assert "1 failed" in out and "550 5.1.1" in out
         mail = shipped_mail(db)
+        shown = run("notify", "show", str(mail))[1].splitlines()[0]
+        assert shown.startswith(f"message {mail}: shipped email of {number}, failed, 1 attempt; ")
         code, _, err = run("notify", "retry", str(mail))
         assert code == 2 and "notify retry acts with a lead's authority" in err
         sink.refuse.clear()
         code, out, err = run(*lead, "notify", "retry", str(mail))
-        assert (code, out.strip()) == (0, f"1 message(s) queued to be sent again: {mail}"), err
+        assert (code, out.strip()) == (0, f"1 message queued to be sent again: {mail}"), err
         code, out, err = run("notify", "run")
         assert code == 0 and out.startswith("1 sent, 0 waiting"), err
         [got] = sink.received
@@ -165,7 +168,7 @@ def test_run_sends_and_a_lead_retries_or_cancels(floor_cli, tmp_path, monkeypatc
         code, out, _ = run(*lead, "notify", "cancel", str(mail), "--reason", "told by phone")
         assert code == 0 and f"message {mail} cancelled" in out
         code, out, _ = run(*lead, "notify", "retry", "--failed")
-        assert code == 0 and out.startswith("0 message(s)")
+        assert (code, out.strip()) == (0, "0 messages queued to be sent again")
 
 
 def test_preview_writes_the_mail_an_event_would_send(floor_cli, tmp_path) -> None:

@@ -99,7 +99,7 @@ def _run(args: argparse.Namespace, settings: Settings, db: Any, command: str) ->
         print(_HEADER)
         for m in found:
             print(message_line(m))
-        print(f"{len(found)} message(s)")
+        print(plural(len(found), "message"))
         return EXIT_OK
     if command == "show":
         return _show(args, settings, db)
@@ -117,7 +117,7 @@ def _run(args: argparse.Namespace, settings: Settings, db: Any, command: str) ->
     if command == "retry":
         actor = operator_actor(args, settings, db, "notify retry", "notify.outbox.retry")
         ids = outbox.retry(db, actor, None if args.failed else [args.id])
-        print(f"{len(ids)} message(s) queued to be sent again" +
+        print(f"{plural(len(ids), 'message')} queued to be sent again" +
               (f": {', '.join(map(str, ids))}" if ids else ""))  # fmt: skip
         return EXIT_OK
     if command == "cancel":
