@@ -177,15 +177,52 @@ def header_text(value: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+#: What may stand before the @: no spaces, quotes, brackets or separators (a quoted local part
+#: is refused too: no customer has one, and a typo is likelier).
+_LOCAL = re.compile(r"[^@\s<>()\[\],;:\"\\]+")
+#: A domain as it travels: ASCII letters, digits, dots and hyphens (IDNA already applied).
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+#: The longest address SMTP carries (RFC 5321's path limit less the angle brackets).
+ADDRESS_LENGTH = 254
+
+NO_ADDRESS = "the order has no e-mail address"
+NOT_AN_ADDRESS = "the order's e-mail address is not one mail can go to"
+
+
+def check_mail_address(value: str | None) -> tuple[str | None, str | None]:
+    """The customer's e-mail address as a mail goes to it, or why none can: ``(address, None)``
+    or ``(None, reason)``.
+
+    The part after the @ may be an internationalised domain: it travels in its ASCII (IDNA)
+    form, so ``x@bücher.de`` is sent to ``x@xn--bcher-kva.de``. The part before it must be
+    ASCII: a mailbox such as ``müller@…`` needs SMTPUTF8 from every server on the way, which
+    Picker does not ask for. An empty field, a typo with no @, a line break smuggled in: no
+    address, with the reason."""
+    text = (value or "").strip()
+    if not text:
+        return None, NO_ADDRESS
+    if _CONTROL.search(text) or len(text) > ADDRESS_LENGTH:
+        return None, NOT_AN_ADDRESS
+    local, at, domain = text.rpartition("@")
+    if not at or not _LOCAL.fullmatch(local):
+        return None, NOT_AN_ADDRESS
+    if not local.isascii():
+        return None, (
+            f"the address {text} has non-ASCII letters before the @, which this mail server "
+            "setup cannot send"
+        )
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None, NOT_AN_ADDRESS
+    address = f"{local}@{domain}"
+    if not _DOMAIN.fullmatch(domain) or len(address) > ADDRESS_LENGTH:
+        return None, NOT_AN_ADDRESS
+    return address, None
 
 
 def mail_address(value: str | None) -> str | None:
-    """The customer's e-mail address if it is one a mail can go to, else None (an empty field,
-    a typo with no @, a line break smuggled in)."""
-    if not value:
-        return None
-    value = value.strip()
-    if len(value) > 254 or not _ADDRESS.fullmatch(value):
-        return None
-    return value
+    """The customer's e-mail address as a mail goes to it (see :func:`check_mail_address`),
+    else None."""
+    return check_mail_address(value)[0]

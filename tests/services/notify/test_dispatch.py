@@ -261,3 +261,79 @@ def test_the_mail_folder_gets_one_eml_per_message(floor, settings, tmp_path: Pat
     assert {str(m["To"]) for m in mails} == {f"Nguyễn Thị Hương <c{i}@example.com>"
                                              for i in range(3)}  # fmt: skip
     assert all(m["Message-ID"] and m.get_body(("plain",)) is not None for m in mails)
+
+
+def test_an_internationalised_domain_is_sent_to_in_ascii_and_a_non_ascii_mailbox_is_refused(
+    floor, settings
+) -> None:
+    with smtp_server() as (port, sink):
+        mail = mailing(settings, port)
+        stock(floor, "SKU-00001", A_01_01_1=5)
+        run(floor, mail, order("5001", customer_email="x@bücher.de"),
+            order("5002", customer_email="müller@example.de"))  # fmt: skip
+        refused = ("the address müller@example.de has non-ASCII letters before the @, which "
+                   "this mail server setup cannot send")  # fmt: skip
+        by_to = {m.recipient: m for m in rows(floor, event="accepted", kind="email")}
+        assert (by_to["müller@example.de"].status, by_to["müller@example.de"].error) == (
+            "skipped", refused)  # fmt: skip
+        done = dispatch_due(floor, mail, clock=clock)
+        assert done.sent == [by_to["x@bücher.de"].id] and not done.failed
+        [got] = sink.received
+        assert got.rcpt_tos == ["x@xn--bcher-kva.de"]
+        assert got.message["To"].addresses[0].addr_spec == "x@xn--bcher-kva.de"
+        # One queued before the rule (or its address changed under it): failed at once, in
+        # words, never tried for a day.
+        with floor.transaction() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == by_to["x@bücher.de"].id)
+                      .values(status="queued", next_attempt_at=clock(),
+                              recipient="müller@example.de"))  # fmt: skip
+        again = dispatch_due(floor, mail, clock=clock)
+        assert again.failed == [(by_to["x@bücher.de"].id, refused)] and not again.retrying
+        assert sink.count() == 1
+
+
+def test_a_broken_template_waits_to_be_mended_and_a_mail_that_cannot_be_made_fails_at_once(
+    floor, settings, tmp_path: Path
+) -> None:
+    with smtp_server() as (port, sink):
+        mail = mailing(settings, port)
+        accepted_orders(floor, mail, 2)
+        english, polish = (m.id for m in rows(floor, event="accepted", kind="email"))
+        with floor.transaction() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == polish)
+                      .values(locale="pl"))  # fmt: skip
+
+        def templates(name: str, files: dict[str, bytes]) -> Settings:
+            folder = tmp_path / name
+            for path, data in files.items():
+                (folder / path).parent.mkdir(parents=True, exist_ok=True)
+                (folder / path).write_bytes(data)
+            return replace(mail, notify=replace(mail.notify, templates_dir=folder))
+
+        typo = b"Hello {{ customer.name\n"
+        typos = templates("typo", {"en/accepted.txt": typo, "pl/accepted.txt": typo})
+        done = dispatch_due(floor, typos, clock=clock)
+        assert dict(done.retrying).keys() == {english, polish} and not done.failed
+        assert dict(done.retrying)[polish].startswith(
+            "the mail cannot be made: the template pl/accepted.txt cannot be used (line 1)"
+        )
+        # A Polish template saved as cp1250 waits too; a subject the email package cannot
+        # encode (a lone surrogate) will never be sent: failed at once, in words.
+        odd = templates(
+            "odd",
+            {
+                "pl/accepted.txt": "Dzień dobry\n".encode("cp1250"),
+                "en/accepted.subject.txt": b'Order {{ "\\udcff" }}\n',
+            },
+        )
+        later = dispatch_due(floor, odd, clock=lambda: clock() + timedelta(minutes=1))
+        assert [i for i, _ in later.retrying] == [polish]
+        assert later.retrying[0][1] == (
+            "the mail cannot be made: the template pl/accepted.txt "
+            "cannot be used: it is not UTF-8 text (save it as UTF-8)"
+        )
+        [(failed, words)] = later.failed
+        assert failed == english and words.startswith("the mail cannot be made: UnicodeEncodeError")
+        [m] = rows(floor, id=english)
+        assert (m.status, m.next_attempt_at) == ("failed", None)
+        assert sink.count() == 0

@@ -33,10 +33,11 @@ from sqlalchemy.orm import Session
 
 from picker.config import Settings
 from picker.domain.notify import (
+    NOT_AN_ADDRESS,
     MessageKind,
+    check_mail_address,
     header_text,
     idempotency_key,
-    mail_address,
     message_id,
 )
 from picker.services.errors import NotFound, ServiceError
@@ -375,11 +376,9 @@ def _words(exc: BaseException) -> str:
 def mail_recipient(letter: Letter) -> str:
     """The address the mail of ``letter`` goes to, as sent; :class:`UnsendableMail` (in words)
     when there is none mail can go to."""
-    if not (letter.recipient or "").strip():
-        raise UnsendableMail("the order has no e-mail address")
-    address = mail_address(letter.recipient)
+    address, problem = check_mail_address(letter.recipient)
     if address is None:
-        raise UnsendableMail(f"the e-mail address {letter.recipient!r} is not one mail can go to")
+        raise UnsendableMail(problem or NOT_AN_ADDRESS)
     return address
 
 

@@ -44,6 +44,7 @@ from picker.services.notify.mail import (
     transport_for,
 )
 from picker.services.notify.outbox import Summary, not_sent_because, summary
+from picker.services.notify.templates import TemplateProblem
 from picker.store.engine import Database
 from picker.store.models import OutboxMessage
 
@@ -197,13 +198,20 @@ def _file_name(letter: compose.Letter) -> str:
 
 
 def build_mail(letter: compose.Letter, settings: Settings) -> bytes:
-    """The mail's bytes; a mail that cannot be made (a broken override template) is a passing
-    failure, in words, until someone mends the template."""
+    """The mail's bytes. A mail that cannot be made for a reason someone can mend (a broken
+    override template, a templates folder that cannot be read) is a passing failure, in words;
+    anything else (an address mail cannot go to, text the email package refuses) will not
+    mend itself and fails the message at once, in words."""
     try:
         return compose.email_bytes(letter, compose.render_mail(letter, settings), settings)
-    except Exception as exc:
+    except compose.UnsendableMail as exc:
+        raise Permanent(str(exc)) from None
+    except (TemplateProblem, OSError) as exc:
         words = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
         raise Temporary(f"the mail cannot be made: {words}") from None
+    except Exception as exc:
+        words = describe_failure(exc) or " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise Permanent(f"the mail cannot be made: {words}") from None
 
 
 def send_one(
@@ -216,10 +224,12 @@ def send_one(
     ``mark_done`` records each step of a shop message made (see :mod:`.shop`); ``built`` is
     the mail made ahead (see :func:`dispatch_due`)."""
     if letter.kind == MessageKind.EMAIL.value:
-        if not letter.recipient:
-            raise Permanent("the message has no recipient")
+        try:
+            recipient = compose.mail_recipient(letter)
+        except compose.UnsendableMail as exc:
+            raise Permanent(str(exc)) from None
         message = built.result() if built is not None else build_mail(letter, senders.settings)
-        senders.mail.send(message, letter.recipient, _file_name(letter))
+        senders.mail.send(message, recipient, _file_name(letter))
         return
     senders.shop.send(letter, frozenset(letter.detail.get("done", ())), mark_done)
 

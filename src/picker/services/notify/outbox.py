@@ -28,9 +28,9 @@ from picker.domain.notify import (
     MessageKind,
     MessageStatus,
     cancel_reason,
+    check_mail_address,
     customer_fixable,
     event,
-    mail_address,
     missing_address_parts,
     outbox_key,
 )
@@ -123,12 +123,11 @@ def _recipient(kind: MessageKind, o: Any) -> tuple[str | None, str | None]:
     """(whom the message goes to, why it cannot go: None when it can)."""
     if kind is MessageKind.SHOP:
         return o.channel, None
-    if not (o.customer_email or "").strip():
-        return None, "the order has no e-mail address"
-    address = mail_address(o.customer_email)
+    address, problem = check_mail_address(o.customer_email)
     if address is None:
-        return o.customer_email[:254], "the order's e-mail address is not one mail can go to"
-    return address, None
+        # Kept as the shop sent it (cut to fit), so a lead sees what was wrong with it.
+        return (o.customer_email or "").strip()[:254] or None, problem
+    return o.customer_email.strip(), None
 
 
 def not_sent_because(settings: Settings, event_name: str, kind: str, channel: str) -> str | None:

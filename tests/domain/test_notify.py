@@ -1,0 +1,43 @@
+"""The outbox's pure rules: which addresses a mail can go to, and how long a retry waits."""
+
+from __future__ import annotations
+
+import pytest
+
+from picker.domain.notify import NO_ADDRESS, NOT_AN_ADDRESS, check_mail_address
+
+
+@pytest.mark.parametrize(
+    ("given", "sent_to"),
+    [
+        (" anna@example.com ", "anna@example.com"),
+        ("x@bücher.de", "x@xn--bcher-kva.de"),
+        ("x@BÜCHER.de", "x@xn--bcher-kva.de"),
+        ("info@例え.テスト", "info@xn--r8jz45g.xn--zckzah"),
+    ],
+)
+def test_an_address_is_sent_to_with_its_domain_in_ascii(given: str, sent_to: str) -> None:
+    assert check_mail_address(given) == (sent_to, None)
+
+
+@pytest.mark.parametrize("given", ["müller@example.de", "王小明@example.cn", "zoë@bücher.de"])
+def test_non_ascii_before_the_at_is_refused_saying_so(given: str) -> None:
+    assert check_mail_address(given) == (
+        None,
+        f"the address {given} has non-ASCII letters before the @, which this mail server "
+        "setup cannot send",
+    )
+
+
+@pytest.mark.parametrize(
+    "given",
+    ["no-at-sign", "x@example.com\r\nBcc: all@example.com", "bad address\nBcc: x@y.z",
+     "a@b@c.de", "x@bü..de", "x@-example.com", "x@" + "a" * 250 + ".de", "<x@y.z>"],
+)  # fmt: skip
+def test_what_is_no_address_is_refused(given: str) -> None:
+    assert check_mail_address(given) == (None, NOT_AN_ADDRESS)
+
+
+@pytest.mark.parametrize("given", [None, "", "   "])
+def test_no_address_is_said_to_be_none(given: str | None) -> None:
+    assert check_mail_address(given) == (None, NO_ADDRESS)
