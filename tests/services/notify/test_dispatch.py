@@ -34,7 +34,8 @@ from tests.services.notify.test_outbox import rows, ship, with_notify
 def mailing(settings: Settings, port: int, **notify: object) -> Settings:
     """``settings`` sending mail to the local server on ``port``; shop messages skipped."""
     s = with_notify(settings, shop=False, accepted=True)
-    return replace(s, notify=replace(s.notify, smtp_url=f"smtp://127.0.0.1:{port}", **notify))
+    notify = {"smtp_url": f"smtp://127.0.0.1:{port}", **notify}
+    return replace(s, notify=replace(s.notify, **notify))  # type: ignore[arg-type]
 
 
 def statuses(db: Database) -> Counter[str]:
@@ -337,3 +338,23 @@ def test_a_broken_template_waits_to_be_mended_and_a_mail_that_cannot_be_made_fai
         [m] = rows(floor, id=english)
         assert (m.status, m.next_attempt_at) == ("failed", None)
         assert sink.count() == 0
+
+
+def test_starttls_asked_of_a_server_without_it_is_a_setup_problem_and_the_mail_waits(
+    floor, settings
+) -> None:
+    with smtp_server() as (port, sink):  # aiosmtpd with no TLS: it offers no STARTTLS
+        mail = mailing(settings, port, smtp_url=f"smtp+starttls://127.0.0.1:{port}")
+        accepted_orders(floor, mail, 3)
+        done = dispatch_due(floor, mail, clock=clock)
+        assert not done.failed and len(done.retrying) == 1 and len(done.released) == 2
+        assert done.retrying[0][1] == (
+            f"the mail server 127.0.0.1:{port} does not offer STARTTLS, which [notify] smtp_url "
+            "(smtp+starttls://) asks for: use smtps:// or smtp:// as that server wants, or "
+            "another server"
+        )
+        assert statuses(floor) == {"queued": 3} and sink.count() == 0
+        # Once smtp_url is put right, every one of them goes.
+        fixed = dispatch_due(floor, mailing(settings, port),
+                             clock=lambda: clock() + timedelta(minutes=1))  # fmt: skip
+        assert len(fixed.sent) == 3 and sink.count() == 3

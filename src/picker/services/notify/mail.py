@@ -80,6 +80,8 @@ def _reply(code: int, text: bytes | str) -> str:
 
 def classify(exc: BaseException) -> SendFailed:
     """An smtplib or socket error as a :class:`Temporary` or :class:`Permanent` failure."""
+    if isinstance(exc, SendFailed):  # already judged (a server set up otherwise than we are)
+        return exc
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         (code, text) = next(iter(exc.recipients.values()), (450, b"recipient refused"))
         words = f"the server refused the recipient: {_reply(code, text)}"
@@ -138,9 +140,22 @@ class SmtpTransport:
                 smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if a.scheme == "smtp+starttls":
+                if not smtp.has_extn("starttls"):
+                    raise Temporary(
+                        f"the mail server {a.host}:{a.port} does not offer STARTTLS, which "
+                        "[notify] smtp_url (smtp+starttls://) asks for: use smtps:// or "
+                        "smtp:// as that server wants, or another server",
+                        broken_connection=True,
+                    )
                 smtp.starttls(context=ssl.create_default_context())
                 smtp.ehlo()
             if self.user:
+                if not smtp.has_extn("auth"):
+                    raise Temporary(
+                        f"the mail server {a.host}:{a.port} offers no login (SMTP AUTH), yet "
+                        f"[notify] user is set ({self.user})",
+                        broken_connection=True,
+                    )
                 smtp.login(self.user, self.password)
         except BaseException:
             smtp.close()
