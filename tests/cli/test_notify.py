@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import email
 import json
+import os
+import socket
 from email import policy
 from pathlib import Path
 
@@ -157,6 +159,9 @@ def test_run_sends_and_a_lead_retries_or_cancels(floor_cli, tmp_path, monkeypatc
         assert (code, out.strip()) == (0, f"1 message queued to be sent again: {mail}"), err
         code, out, err = run("notify", "run")
         assert code == 0 and out.startswith("1 sent, 0 waiting"), err
+        with db.read() as s:  # this process, not just the terminal id two machines may share
+            by = s.scalar(select(OutboxMessage.claimed_by).where(OutboxMessage.id == mail))
+        assert by == f"T05:cli@{socket.gethostname()[:30]}:{os.getpid()}"
         [got] = sink.received
         assert number in got.message["Subject"] and all(t in got.raw.decode() for t in trackings)
         code, _, err = run(*lead, "notify", "cancel", str(mail), "--reason", "told by phone")

@@ -179,7 +179,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, db: Any) -> int:
         if args.watch and (done.sent or done.skipped):
             print(f"{len(done.sent)} sent, {len(done.skipped)} skipped", flush=True)
 
-    worker = dispatcher.Dispatcher(db, settings, claimed_by=f"{settings.terminal.id}:cli",
+    worker = dispatcher.Dispatcher(db, settings,
+                                   claimed_by=dispatcher.claimant(f"{settings.terminal.id}:cli"),
                                    on_pass=report)  # fmt: skip
     if args.watch:
         print(f"sending mail to {way}; Ctrl-C stops", flush=True)

@@ -8,6 +8,7 @@ import email
 import multiprocessing
 import os
 import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -358,3 +359,17 @@ def test_starttls_asked_of_a_server_without_it_is_a_setup_problem_and_the_mail_w
         fixed = dispatch_due(floor, mailing(settings, port),
                              clock=lambda: clock() + timedelta(minutes=1))  # fmt: skip
         assert len(fixed.sent) == 3 and sink.count() == 3
+
+
+def _claimant_of_another_process(name: str) -> str:
+    return dispatcher.claimant(name)
+
+
+def test_two_dispatchers_of_one_terminal_id_claim_under_names_of_their_own() -> None:
+    here = dispatcher.claimant("T05:cli")
+    assert here == f"T05:cli@{socket.gethostname()[:30]}:{os.getpid()}"
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        there = pool.apply(_claimant_of_another_process, ("T05:cli",))
+    assert there != here and there.startswith("T05:cli@")
+    longest = dispatcher.claimant("T" * 16 + ":cli")
+    assert len(longest) <= 64 and longest.endswith(f":{os.getpid()}")  # the pid is never cut

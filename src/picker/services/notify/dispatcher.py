@@ -54,7 +54,15 @@ _SENT, _FAILED, _SKIPPED = MessageStatus.SENT.value, MessageStatus.FAILED.value,
 
 def default_claimant() -> str:
     """Who claims messages when the caller names no one: this process, as host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    return f"{socket.gethostname()[:30]}:{os.getpid()}"
+
+
+def claimant(name: str) -> str:
+    """A dispatcher's name in the outbox (``claimed_by``): ``name`` (a terminal id, or
+    ``T05:cli``) and this process as host:pid. Two machines may share one config.toml, and so
+    one terminal id: under one name each would take the other's claims for its own. At most
+    59 characters (a claim holds 64)."""
+    return f"{name[:20]}@{default_claimant()}"
 
 
 @dataclass
