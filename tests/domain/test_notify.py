@@ -1,10 +1,11 @@
-"""The outbox's pure rules: which addresses a mail can go to, and how long a retry waits."""
+"""The outbox's pure rules: which addresses a mail can go to, when a waiting mail is out of
+date, and how long a retry waits."""
 
 from __future__ import annotations
 
 import pytest
 
-from picker.domain.notify import NO_ADDRESS, NOT_AN_ADDRESS, check_mail_address
+from picker.domain.notify import NO_ADDRESS, NOT_AN_ADDRESS, check_mail_address, out_of_date
 
 
 @pytest.mark.parametrize(
@@ -41,3 +42,30 @@ def test_what_is_no_address_is_refused(given: str) -> None:
 @pytest.mark.parametrize("given", [None, "", "   "])
 def test_no_address_is_said_to_be_none(given: str | None) -> None:
     assert check_mail_address(given) == (None, NO_ADDRESS)
+
+
+@pytest.mark.parametrize(
+    ("event", "status", "reasons", "why"),
+    [
+        ("accepted", "packed", (), None),
+        ("accepted", "on_hold", ("short: SKU-1",), None),
+        ("accepted", "cancelled", (),
+         "the order is cancelled now: the 'accepted' mail is out of date"),
+        ("accepted", "executed", (),
+         "the order is shipped now: the 'accepted' mail is out of date"),
+        ("on_hold_customer", "on_hold", ("address incomplete: no street",), None),
+        ("on_hold_customer", "unhandled", (),
+         "the order is no longer on hold: the 'on_hold_customer' mail is out of date"),
+        ("on_hold_customer", "on_hold", ("short: SKU-1",),
+         "the order is no longer held for anything the customer can fix: the "
+         "'on_hold_customer' mail is out of date"),
+        ("on_hold_customer", "cancelled", ("address incomplete: no street",),
+         "the order is cancelled now: the 'on_hold_customer' mail is out of date"),
+        ("shipped", "delivered", (), None),
+        ("cancelled", "cancelled", (), None),
+    ],
+)  # fmt: skip
+def test_a_mail_is_out_of_date_once_the_order_moved_past_its_news(
+    event: str, status: str, reasons: tuple[str, ...], why: str | None
+) -> None:
+    assert out_of_date(event, status, reasons) == why

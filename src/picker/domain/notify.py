@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
+from picker.domain.statuses import ORDER_FINISHED, OrderStatus
+
 
 class MessageKind(StrEnum):
     EMAIL = "email"
@@ -143,6 +145,42 @@ def missing_address_parts(reasons: Sequence[str]) -> list[str]:
         else:
             parts.append("country")
     return list(dict.fromkeys(parts))
+
+
+_O = OrderStatus
+#: The order statuses in which an event's mail still tells the truth (an event not named is
+#: always true): "we are preparing your order" while it is on the floor, "fix your address"
+#: while it is held, "it is on its way" once it left.
+_STILL_TRUE: dict[str, frozenset[str]] = {
+    "accepted": frozenset(set(OrderStatus) - ORDER_FINISHED),
+    "on_hold_customer": frozenset({_O.ON_HOLD}),
+    "shipped": frozenset({_O.EXECUTED, _O.DELIVERED}),
+    "cancelled": frozenset({_O.CANCELLED}),
+}
+#: An order's status as the reason a mail is out of date words it.
+_NOW: dict[str, str] = {
+    _O.CANCELLED: "cancelled", _O.EXECUTED: "shipped", _O.DELIVERED: "delivered",
+    _O.RETURNED: "returned", _O.ON_HOLD: "on hold",
+}  # fmt: skip
+
+
+def out_of_date(event_name: str, order_status: str, hold_reasons: Sequence[str] = ()) -> str | None:
+    """Why the mail of ``event_name`` would tell the customer something no longer true, the
+    order being ``order_status`` (with ``hold_reasons``) now; None while it is still true.
+    A mail waiting in the outbox (a server down, a retry) is checked just before it goes."""
+    still = _STILL_TRUE.get(event_name)
+    if still is None:
+        return None
+    if order_status not in still:
+        now = _NOW.get(order_status)
+        what = f"the order is {now} now" if now else "the order is no longer on hold"
+        return f"{what}: the {event_name!r} mail is out of date"
+    if event_name == "on_hold_customer" and not customer_fixable(hold_reasons):
+        return (
+            "the order is no longer held for anything the customer can fix: the "
+            f"{event_name!r} mail is out of date"
+        )
+    return None
 
 
 #: Words in a lead's reason for a cancellation → what the customer is told (a template's code).

@@ -24,9 +24,9 @@ from picker.config import Settings
 from picker.services.notify import dispatcher
 from picker.services.notify.dispatcher import dispatch_due
 from picker.store.engine import Database
-from picker.store.models import OutboxMessage
+from picker.store.models import Order, OutboxMessage
 from tests.services.floor.test_handoff import packed
-from tests.services.floor.test_picking import clock
+from tests.services.floor.test_picking import clock, order_id
 from tests.services.intake.test_order_import import order, run, stock
 from tests.services.notify.smtp_sink import free_port, smtp_server
 from tests.services.notify.test_outbox import rows, ship, with_notify
@@ -373,3 +373,43 @@ def test_two_dispatchers_of_one_terminal_id_claim_under_names_of_their_own() -> 
     assert there != here and there.startswith("T05:cli@")
     longest = dispatcher.claimant("T" * 16 + ":cli")
     assert len(longest) <= 64 and longest.endswith(f":{os.getpid()}")  # the pid is never cut
+
+
+def test_a_waiting_mail_whose_news_is_out_of_date_is_skipped_saying_why(floor, settings) -> None:
+    from picker.services.orders import lead_actions
+    from tests.services.intake.test_order_import import CLI
+
+    with smtp_server() as (port, sink):
+        mail = mailing(settings, port)
+        mail = replace(
+            mail,
+            notify=replace(mail.notify, events={**mail.notify.events, "on_hold_customer": True}),
+        )
+        stock(floor, "SKU-00001", A_01_01_1=10)
+        no_street = order("5003", customer_email="c3@example.com")
+        no_street = replace(no_street, ship=replace(no_street.ship, street=""))
+        run(floor, mail, order("5001", customer_email="c1@example.com"),
+            order("5002", customer_email="c2@example.com"), no_street)  # fmt: skip
+        with floor.read() as s:
+            cancelled, kept, fixed = s.scalars(select(Order.number).order_by(Order.shop_order_no))
+        sink.greylist.update({"c1@example.com", "c2@example.com", "c3@example.com"})
+        first = dispatch_due(floor, mail, clock=clock)  # every first try waits: backing off
+        assert len(first.retrying) == 3 and sink.count() == 0
+        lead_actions.cancel_order(floor, CLI, cancelled, "fraud suspected", clock=clock,
+                                  settings=mail)  # fmt: skip
+        with floor.transaction() as s:
+            s.execute(update(Order).where(Order.number == fixed).values(ship_street="Hàng Bài 12"))
+        assert lead_actions.release_order(floor, CLI, fixed, settings=mail, clock=clock).released
+        done = dispatch_due(floor, mail, clock=lambda: clock() + timedelta(minutes=5))
+        skipped = {
+            (m.order_id, m.event): m.error for m in rows(floor, kind="email", status="skipped")
+        }
+        assert skipped == {
+            (order_id(floor, cancelled), "accepted"):
+                "the order is cancelled now: the 'accepted' mail is out of date",
+            (order_id(floor, fixed), "on_hold_customer"):
+                "the order is no longer on hold: the 'on_hold_customer' mail is out of date",
+        }  # fmt: skip
+        told = {(r.message["X-Picker-Order"], r.message["X-Picker-Event"]) for r in sink.received}
+        assert told == {(cancelled, "cancelled"), (kept, "accepted"), (fixed, "accepted")}
+        assert len(done.skipped) == 2 and not done.failed

@@ -104,6 +104,9 @@ class Letter:
     #: When it was queued last (a message failing for a passing reason is given up on
     #: ``[notify] give_up_after_h`` after it).
     queued_at: datetime | None = None
+    #: The order's status and hold reasons when the message was read (is its news still true?).
+    order_status: str = ""
+    hold_reasons: tuple[str, ...] = ()
 
     @property
     def tracking_numbers(self) -> list[str]:
@@ -138,7 +141,8 @@ _ORDER_COLUMNS = (
     Order.id, Order.number, Order.shop_order_no, Order.channel, Order.customer_name,
     Order.ship_name, Order.ship_street, Order.ship_street2, Order.ship_postal_code,
     Order.ship_city, Order.ship_region, Order.ship_country, Order.placed_at, Order.currency,
-    Order.total_amount, Order.cod_amount, Order.note, Order.courier_id,
+    Order.total_amount, Order.cod_amount, Order.note, Order.courier_id, Order.status,
+    Order.hold_reasons,
 )  # fmt: skip
 
 
@@ -211,7 +215,8 @@ def _assemble(s: Session, messages: Sequence[Any], settings: Settings) -> dict[i
             ship_to=_ship_to(o), items=_items(lines[o.id], infos),
             courier_code=courier.code if courier else None,
             courier_name=courier.name if courier else None, parcels=infos,
-            queued_at=m.get("queued_at"),
+            queued_at=m.get("queued_at"), order_status=str(o.status),
+            hold_reasons=tuple(o.hold_reasons or ()),
         )  # fmt: skip
     return letters
 

@@ -32,7 +32,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
-from picker.domain.notify import MessageKind, MessageStatus, backoff
+from picker.domain.notify import MessageKind, MessageStatus, backoff, out_of_date
 from picker.services.actors import Clock, system_clock
 from picker.services.errors import describe_failure
 from picker.services.notify import compose, shop
@@ -205,6 +205,18 @@ def _file_name(letter: compose.Letter) -> str:
     return f"{letter.id:08d}-{order}-{letter.event}"
 
 
+def not_sent_now(settings: Settings, letter: compose.Letter) -> str | None:
+    """Why ``letter`` is not to be sent now, if it is not: the configuration says so (see
+    :func:`~picker.services.notify.outbox.not_sent_because`), or its mail would tell the
+    customer what is no longer true (an "accepted" mail for an order cancelled meanwhile, a
+    "fix your address" mail for a hold since released). A shop is told what happened
+    whatever happened since."""
+    skip = not_sent_because(settings, letter.event, letter.kind, letter.channel)
+    if skip is None and letter.kind == MessageKind.EMAIL.value:
+        skip = out_of_date(letter.event, letter.order_status, letter.hold_reasons)
+    return skip
+
+
 def build_mail(letter: compose.Letter, settings: Settings) -> bytes:
     """The mail's bytes. A mail that cannot be made for a reason someone can mend (a broken
     override template, a templates folder that cannot be read) is a passing failure, in words;
@@ -288,7 +300,7 @@ def dispatch_due(
         i: maker.submit(build_mail, letter, settings)
         for i, letter in letters.items()
         if letter.kind == MessageKind.EMAIL.value and letter.recipient
-        and not_sent_because(settings, letter.event, letter.kind, letter.channel) is None
+        and not_sent_now(settings, letter) is None
     }  # fmt: skip
     try:
         for position, message_id in enumerate(ids):
@@ -364,7 +376,7 @@ def _send_and_settle(
 ) -> _Outcome:
     """Send one message; settle it unless it was sent (the caller settles those in groups)."""
     message_id = letter.id
-    skip = not_sent_because(senders.settings, letter.event, letter.kind, letter.channel)
+    skip = not_sent_now(senders.settings, letter)
     if skip is not None:
         db.run(partial(_settle, message_id=message_id, me=me, status=_SKIPPED, error=skip,
                        next_attempt_at=None))  # fmt: skip
