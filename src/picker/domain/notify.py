@@ -183,25 +183,29 @@ def out_of_date(event_name: str, order_status: str, hold_reasons: Sequence[str] 
     return None
 
 
-#: Words in a lead's reason for a cancellation → what the customer is told (a template's code).
-#: The lead's own words are for the floor and are never shown to the customer.
-_CANCEL_REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("customer_request", ("customer", "client", "request", "asked", "withdr")),
-    ("out_of_stock", ("stock", "short", "unavailable", "not available", "sold out", "missing",
-                      "damaged", "discontinued")),
-    ("payment", ("payment", "paid", "fraud", "chargeback", "refund")),
-    ("address", ("address", "undeliverable", "deliver")),
-)  # fmt: skip
+#: What the customer is told of why their order was cancelled (a template's code), chosen by
+#: the lead who cancels it (``picker order cancel --customer-reason``). The lead's own words
+#: are for the floor and are never shown to the customer; nothing is guessed from them.
+CUSTOMER_REASONS = ("customer_request", "out_of_stock", "payment", "address", "other")
+#: Told when the lead chose none: the plain fact of the cancellation, no reason given.
+DEFAULT_CUSTOMER_REASON = "other"
 
 
-def cancel_reason(reason: str) -> str:
-    """The customer's words for a cancellation, as a code: customer_request, out_of_stock,
-    payment, address, or other."""
-    lowered = reason.lower()
-    for code, words in _CANCEL_REASONS:
-        if any(w in lowered for w in words):
-            return code
-    return "other"
+class UnknownCustomerReason(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"{code!r} is not a reason a customer is told ({', '.join(CUSTOMER_REASONS)})"
+        )
+
+
+def customer_reason(code: str | None) -> str:
+    """The customer's words for a cancellation, as a template's code; the default (``other``)
+    when none is given, :class:`UnknownCustomerReason` for one not in
+    :data:`CUSTOMER_REASONS`."""
+    code = (code or DEFAULT_CUSTOMER_REASON).strip()
+    if code not in CUSTOMER_REASONS:
+        raise UnknownCustomerReason(code)
+    return code
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")

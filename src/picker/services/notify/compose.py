@@ -254,9 +254,10 @@ def letter_for(
 ) -> Letter:
     """The mail ``event_name`` would send about order ``number`` now, whether or not it was
     queued (``picker notify preview``): a shipment's parcels are the order's closed and
-    handed-over ones; a cancellation's reason is "other"; a hold's, the order's own."""
+    handed-over ones; a cancellation's reason is the default one (none given); a hold's, the
+    order's own."""
     from picker.domain.notify import (
-        cancel_reason,
+        DEFAULT_CUSTOMER_REASON,
         customer_fixable,
         event,
         missing_address_parts,
@@ -277,7 +278,7 @@ def letter_for(
         parcels = sorted(s.scalars(select(Parcel.id).where(
             Parcel.order_id == o.id, Parcel.status.in_(("closed", "handed_over")))))  # fmt: skip
     elif event_name == "cancelled":
-        detail = {"reason": cancel_reason("")}
+        detail = {"reason": DEFAULT_CUSTOMER_REASON}
     elif event_name == "on_hold_customer":
         detail = {"missing": missing_address_parts(customer_fixable(o.hold_reasons or []))}
     kind = MessageKind.EMAIL.value
