@@ -663,6 +663,12 @@ def _notify_settings(
             r.fail("smtp_url", f"{smtp_url!r} must name a host (and a port), e.g. "
                                "smtp://mail.example.com:587")  # fmt: skip
     templates = r.text("templates_dir", "")
+    templates_dir = (base_dir / templates) if templates.strip() else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        # Else every mail would quietly go out in the shipped templates, not the site's own.
+        what = "is not a folder" if templates_dir.exists() else "does not exist"
+        r.fail("templates_dir", f"{templates_dir} {what}: name a folder of templates, or "
+                                "leave templates_dir out to use the shipped ones")  # fmt: skip
     e = _Reader(where, "notify.events", events_table)
     events = {name: e.flag(name, name in NOTIFY_EVENTS_ON) for name in NOTIFY_EVENTS}
     for key in e.table:
@@ -672,7 +678,7 @@ def _notify_settings(
         sender=r.text("sender", NotifySettings.sender),
         user=r.text("user", ""),
         default_locale=r.text("default_locale", "en"),
-        templates_dir=(base_dir / templates) if templates else None,
+        templates_dir=templates_dir,
         give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
         dispatch_in_terminal=r.flag("dispatch_in_terminal", True),
         lease_s=r.number("lease_s", 120.0, 1.0, 3600.0),

@@ -130,7 +130,7 @@ def test_show_prints_the_mail_decoded_and_raw_prints_it_as_sent(floor_cli) -> No
     assert "From: Picker Demo Warehouse <orders@picker.invalid>" in lines
     assert "To: 王小明 <huong@example.vn>" in lines
     assert f"Subject: Twoje zamówienie 0901 jest w drodze [{number}]" in lines
-    assert "Dzień dobry 王小明," in lines and "Wysłaliśmy:" in lines
+    assert "Dzień dobry 王小明," in lines and "Śledź przesyłki:" in lines  # two parcels
     assert all(f"  {t}  https://track.example/{t}" in lines for t in trackings)
     assert "=?utf-8?" not in out and "=C5=9A" not in out and "Content-Type" not in out
     code, raw, err = run("notify", "show", str(mail), "--raw")

@@ -253,3 +253,27 @@ def test_a_templates_dir_overrides_the_shipped_templates_file_by_file(
     templates.environment.cache_clear()
     with pytest.raises(TemplateProblem, match=r"en/shipped.txt cannot be used"):
         built(floor, own, mail)
+
+
+def test_a_templates_dir_gone_since_the_config_was_read_is_said_not_replaced(
+    settings, tmp_path: Path
+) -> None:
+    context = {"order": {}, "customer": {}}
+    with pytest.raises(TemplateProblem) as refused:
+        templates.render("shipped", context, locale_tag="en", default_locale="en",
+                         timezone=settings.warehouse.tz,
+                         templates_dir=tmp_path / "gone")  # fmt: skip
+    assert str(refused.value) == (
+        f"the templates folder {tmp_path / 'gone'} ([notify] templates_dir) does not exist or "
+        "is not a folder"
+    )
+
+
+@pytest.mark.parametrize(("parcels", "heading"), [(1, "Śledź przesyłkę"), (2, "Śledź przesyłki")])
+def test_the_polish_tracking_heading_is_plural_for_several_parcels(
+    floor, settings, parcels: int, heading: str
+) -> None:
+    settings = tracked(settings)
+    mail = shipped_mail(floor, settings, parcels=parcels, customer_locale="pl")
+    text, html = parts(parsed(built(floor, settings, mail)[1]))
+    assert f"{heading}:" in text.splitlines() and f">{heading}</h3>" in html

@@ -132,6 +132,11 @@ def render(
     templates_dir: Path | None = None,
 ) -> Rendered:
     """The event's subject, text and HTML for ``context``, in the order's language."""
+    if templates_dir is not None and not templates_dir.is_dir():
+        # Checked at config load too; gone since (a folder moved): said, never silently replaced
+        # by the shipped templates.
+        raise TemplateProblem(f"the templates folder {templates_dir} ([notify] templates_dir) "
+                              "does not exist or is not a folder")  # fmt: skip
     env = environment(templates_dir)
     locale = locale_of(locale_tag, default_locale)
     language = _language(env, locale, default_locale, event)
