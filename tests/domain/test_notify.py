@@ -3,9 +3,18 @@ date, and how long a retry waits."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 
-from picker.domain.notify import NO_ADDRESS, NOT_AN_ADDRESS, check_mail_address, out_of_date
+from picker.domain.notify import (
+    NO_ADDRESS,
+    NOT_AN_ADDRESS,
+    backoff,
+    check_mail_address,
+    message_id,
+    out_of_date,
+)
 
 
 @pytest.mark.parametrize(
@@ -69,3 +78,20 @@ def test_a_mail_is_out_of_date_once_the_order_moved_past_its_news(
     event: str, status: str, reasons: tuple[str, ...], why: str | None
 ) -> None:
     assert out_of_date(event, status, reasons) == why
+
+
+def test_a_message_id_is_the_rows_own_down_to_the_microsecond_it_was_queued() -> None:
+    at = datetime(2026, 11, 22, 9, 30, 0, 123456, tzinfo=UTC)
+    one = message_id("7/shipped/email/3", "shop.example", row_id=12, created_at=at)
+    assert one == message_id("7/shipped/email/3", "shop.example", row_id=12,
+                             created_at=at.astimezone(timezone(timedelta(hours=1))))  # fmt: skip
+    assert one.startswith("<") and one.endswith(".outbox@shop.example>")
+    later = at + timedelta(microseconds=1)
+    assert one != message_id("7/shipped/email/3", "shop.example", row_id=12, created_at=later)
+    assert one != message_id("7/shipped/email/3", "shop.example", row_id=13, created_at=at)
+
+
+def test_a_retry_waits_30_s_doubling_to_at_most_an_hour() -> None:
+    waits = [backoff(n).total_seconds() for n in range(1, 10)]
+    assert waits == [30, 60, 120, 240, 480, 960, 1920, 3600, 3600]
+    assert backoff(8) == timedelta(hours=1) and backoff(1000) == timedelta(hours=1)

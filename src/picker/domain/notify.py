@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from picker.domain.statuses import ORDER_FINISHED, OrderStatus
@@ -101,9 +101,22 @@ def outbox_key(order_id: int, event_name: str, kind: str, parcels: Iterable[int]
     return key
 
 
-def message_id(key: str, domain: str) -> str:
-    """A stable RFC 5322 Message-ID for the message of ``key``: the same on every send."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+def message_id(
+    key: str, domain: str, *, row_id: int | None = None, created_at: datetime | None = None
+) -> str:
+    """A stable RFC 5322 Message-ID for the outbox message ``row_id`` of cause ``key``, queued
+    at ``created_at``: the same on every send of that message (a resend after a crash is
+    recognisably the same mail).
+
+    The cause alone is not enough: a demo or staging database built again has the same order
+    and outbox ids, and a mail server that has seen a Message-ID drops the next mail bearing
+    it (Gmail does). The moment the message was queued, to the microsecond, differs from one
+    database to the next; the outbox row keeps it, so its mail keeps its Message-ID."""
+    seed = key
+    if row_id is not None and created_at is not None:
+        at = created_at.astimezone(UTC).isoformat(timespec="microseconds")
+        seed = f"{key}|{row_id}|{at}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:32]
     domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "picker.invalid"
     return f"<{digest}.outbox@{domain}>"
 

@@ -271,3 +271,35 @@ def test_a_lead_cancels_a_message_with_a_reason(floor, settings) -> None:
         outbox.cancel(floor, LEAD, 999, "why", clock=clock)
     with pytest.raises(NotAllowed):
         outbox.cancel(floor, PACKER, mail, "why", clock=clock)
+
+
+def test_a_floor_built_again_gives_its_mails_new_message_ids_and_a_message_keeps_its_own(
+    floor, second_db, settings
+) -> None:
+    from datetime import UTC, datetime
+
+    from picker.demo.builder import build_demo
+    from picker.services.notify import compose
+    from tests.conftest import NOW
+
+    build_demo(second_db, orders=0, seed=1, now=NOW)  # the same demo floor, built again
+    started = datetime.now(UTC)
+
+    def running() -> datetime:  # a floor's clock: it moves on
+        return clock() + (datetime.now(UTC) - started)
+
+    mails = []
+    for db in (floor, second_db):  # the same history on each
+        _, [a] = packed(db, settings, ("SKU-00001", 1), tote="T-0901")
+        pickup = handoff.open_pickup(db, LEAD, "POST", clock=running)
+        handoff.hand_over_parcel(db, LEAD, pickup.id, a, clock=running)
+        handoff.close_pickup(db, LEAD, settings, pickup.id, clock=running)
+        [mail] = rows(db, event="shipped", kind="email")
+        with db.read() as s:
+            letter, raw = compose.preview(s, mail.id, settings)
+            again = compose.preview(s, mail.id, settings)[1]  # sent again after a crash
+        assert again == raw  # the same message, byte for byte
+        mails.append((mail.id, mail.key, compose.stable_message_id(letter, settings)))
+    (id_a, key_a, message_a), (id_b, key_b, message_b) = mails
+    assert (id_a, key_a) == (id_b, key_b)  # the same row and cause in both databases …
+    assert message_a != message_b  # … but another mail: a server that saw one keeps the other

@@ -253,9 +253,9 @@ def letter_for(
     s: Session, number: str, event_name: str, settings: Settings, *, at: datetime
 ) -> Letter:
     """The mail ``event_name`` would send about order ``number`` now, whether or not it was
-    queued (``picker notify preview``): a shipment's parcels are the order's closed and
-    handed-over ones; a cancellation's reason is the default one (none given); a hold's, the
-    order's own."""
+    queued (``picker notify preview``; when it was, the queued message's): a shipment's
+    parcels are the order's closed and handed-over ones; a cancellation's reason is the
+    default one (none given); a hold's, the order's own."""
     from picker.domain.notify import (
         DEFAULT_CUSTOMER_REASON,
         customer_fixable,
@@ -282,13 +282,22 @@ def letter_for(
     elif event_name == "on_hold_customer":
         detail = {"missing": missing_address_parts(customer_fixable(o.hold_reasons or []))}
     kind = MessageKind.EMAIL.value
+    key = outbox_key(o.id, event_name, kind, parcels)
+    # The cause already queued: its row's id, time and detail (a cancellation's reason), so the
+    # preview is the mail sent, Message-ID and Date included.
+    queued = s.execute(
+        select(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.detail).where(
+            OutboxMessage.key == key
+        )
+    ).one_or_none()
     m = {
-        "id": 0, "key": outbox_key(o.id, event_name, kind, parcels), "order_id": o.id,
-        "event": event_name, "kind": kind, "parcels": parcels, "detail": detail,
+        "id": queued.id if queued else 0, "key": key, "order_id": o.id,
+        "event": event_name, "kind": kind, "parcels": parcels,
+        "detail": (queued.detail or detail) if queued else detail,
         "recipient": o.customer_email, "locale": o.customer_locale, "status": "preview",
-        "attempts": 0, "created_at": at,
+        "attempts": 0, "created_at": queued.created_at if queued else at,
     }  # fmt: skip
-    return _assemble(s, [m], settings)[0]
+    return _assemble(s, [m], settings)[m["id"]]
 
 
 def template_context(letter: Letter, settings: Settings) -> dict[str, Any]:
@@ -335,7 +344,10 @@ def sender_domain(settings: Settings) -> str:
 
 
 def stable_message_id(letter: Letter, settings: Settings) -> str:
-    return message_id(letter.key, sender_domain(settings))
+    """The mail's Message-ID: of its outbox row (the same on every send), see
+    :func:`~picker.domain.notify.message_id`."""
+    return message_id(letter.key, sender_domain(settings), row_id=letter.id,
+                      created_at=letter.created_at)  # fmt: skip
 
 
 #: Text parts as quoted-printable UTF-8 (readable in the raw message, 7-bit safe).
@@ -359,7 +371,7 @@ def email_bytes(letter: Letter, rendered: Rendered, settings: Settings) -> bytes
     """The MIME message, as sent: text with an HTML alternative, every header made of safe
     text (a line break in a name becomes a space, so no header can be injected), non-ASCII as
     RFC 2047 encoded words, bodies quoted-printable; the Message-ID, Date and boundary derived
-    from the outbox key, so the same message built again is the same bytes.
+    from the outbox row, so the same message built again is the same bytes.
 
     Built with the email package's compat32 classes: the same message through
     ``EmailMessage`` took ~7 ms to build and write, this ~1 ms (measured), and a dispatcher
