@@ -593,6 +593,9 @@ class NotifySettings:
     sender: str = "Picker Demo Warehouse <orders@picker.invalid>"
     #: The SMTP login (the password only from $PICKER_SMTP_PASSWORD); empty = no login.
     user: str = ""
+    #: CA certificates (PEM) to trust for the mail server's TLS instead of the system's (a
+    #: server with a private CA or a self-signed certificate); None = the system's.
+    smtp_cafile: Path | None = None
     #: Language of an order that names none (Shopify customer_locale), e.g. "en" or "pl".
     default_locale: str = "en"
     #: A folder of templates that take the place of the shipped ones of the same name.
@@ -669,6 +672,10 @@ def _notify_settings(
         what = "is not a folder" if templates_dir.exists() else "does not exist"
         r.fail("templates_dir", f"{templates_dir} {what}: name a folder of templates, or "
                                 "leave templates_dir out to use the shipped ones")  # fmt: skip
+    cafile = r.text("smtp_cafile", "")
+    smtp_cafile = (base_dir / cafile) if cafile.strip() else None
+    if smtp_cafile is not None and not smtp_cafile.is_file():
+        r.fail("smtp_cafile", f"{smtp_cafile} is not a file of CA certificates (PEM)")
     e = _Reader(where, "notify.events", events_table)
     events = {name: e.flag(name, name in NOTIFY_EVENTS_ON) for name in NOTIFY_EVENTS}
     for key in e.table:
@@ -677,6 +684,7 @@ def _notify_settings(
         smtp_url=smtp_url,
         sender=r.text("sender", NotifySettings.sender),
         user=r.text("user", ""),
+        smtp_cafile=smtp_cafile,
         default_locale=r.text("default_locale", "en"),
         templates_dir=templates_dir,
         give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
