@@ -122,6 +122,29 @@ def db(db_url: str) -> Iterator[Database]:
     database.dispose()
 
 
+@pytest.fixture
+def second_db(request: pytest.FixtureRequest, db_url: str, tmp_path: Path) -> Iterator[Database]:
+    """Another fresh, migrated database of the same back-end as ``db`` (a floor built twice)."""
+    if db_url.startswith("sqlite"):
+        path = tmp_path / "second.db"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        database = Database(f"sqlite:///{path}")
+        yield database
+        database.dispose()
+        return
+    name = f"picker_s_{_worker()}_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        template = request.getfixturevalue("postgres_template")
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+    database = Database(_pg_url(name))
+    yield database
+    database.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def blank_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Database]:
     """A database with no schema at all (for migration tests), of each back-end."""

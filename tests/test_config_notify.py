@@ -17,6 +17,7 @@ def settings_of(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
 
 
 def test_notify_settings_are_read(tmp_path) -> None:
+    (tmp_path / "mail-templates").mkdir()
     s = settings_of(
         tmp_path,
         """
@@ -72,3 +73,27 @@ def test_a_notify_setting_picker_cannot_use_is_refused_naming_it(tmp_path, text,
     with pytest.raises(ConfigError) as refused:
         settings_of(tmp_path, text)
     assert words in str(refused.value) and "\n" not in str(refused.value)
+
+
+def test_a_templates_dir_that_is_not_a_folder_is_refused_naming_the_path(tmp_path) -> None:
+    with pytest.raises(ConfigError) as refused:
+        settings_of(tmp_path, '[notify]\ntemplates_dir = "mail-templtes"\n')
+    assert str(refused.value).endswith(
+        f"[notify] templates_dir: {tmp_path / 'mail-templtes'} does not exist: name a folder "
+        "of templates, or leave templates_dir out to use the shipped ones"
+    )
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(ConfigError, match=r"templates_dir: .*a-file is not a folder"):
+        settings_of(tmp_path, '[notify]\ntemplates_dir = "a-file"\n')
+
+
+def test_smtp_cafile_names_a_file_next_to_the_config_or_is_refused(tmp_path) -> None:
+    (tmp_path / "mail-ca.pem").write_text("-----BEGIN CERTIFICATE-----\n")
+    s = settings_of(tmp_path, '[notify]\nsmtp_cafile = "mail-ca.pem"\n')
+    assert s.notify.smtp_cafile == tmp_path / "mail-ca.pem"
+    assert settings_of(tmp_path, "").notify.smtp_cafile is None  # the system's CAs
+    with pytest.raises(ConfigError) as refused:
+        settings_of(tmp_path, '[notify]\nsmtp_cafile = "ca.pem"\n')
+    assert str(refused.value).endswith(
+        f"[notify] smtp_cafile: {tmp_path / 'ca.pem'} is not a file of CA certificates (PEM)"
+    )

@@ -593,6 +593,9 @@ class NotifySettings:
     sender: str = "Picker Demo Warehouse <orders@picker.invalid>"
     #: The SMTP login (the password only from $PICKER_SMTP_PASSWORD); empty = no login.
     user: str = ""
+    #: CA certificates (PEM) to trust for the mail server's TLS instead of the system's (a
+    #: server with a private CA or a self-signed certificate); None = the system's.
+    smtp_cafile: Path | None = None
     #: Language of an order that names none (Shopify customer_locale), e.g. "en" or "pl".
     default_locale: str = "en"
     #: A folder of templates that take the place of the shipped ones of the same name.
@@ -663,6 +666,16 @@ def _notify_settings(
             r.fail("smtp_url", f"{smtp_url!r} must name a host (and a port), e.g. "
                                "smtp://mail.example.com:587")  # fmt: skip
     templates = r.text("templates_dir", "")
+    templates_dir = (base_dir / templates) if templates.strip() else None
+    if templates_dir is not None and not templates_dir.is_dir():
+        # Else every mail would quietly go out in the shipped templates, not the site's own.
+        what = "is not a folder" if templates_dir.exists() else "does not exist"
+        r.fail("templates_dir", f"{templates_dir} {what}: name a folder of templates, or "
+                                "leave templates_dir out to use the shipped ones")  # fmt: skip
+    cafile = r.text("smtp_cafile", "")
+    smtp_cafile = (base_dir / cafile) if cafile.strip() else None
+    if smtp_cafile is not None and not smtp_cafile.is_file():
+        r.fail("smtp_cafile", f"{smtp_cafile} is not a file of CA certificates (PEM)")
     e = _Reader(where, "notify.events", events_table)
     events = {name: e.flag(name, name in NOTIFY_EVENTS_ON) for name in NOTIFY_EVENTS}
     for key in e.table:
@@ -671,8 +684,9 @@ def _notify_settings(
         smtp_url=smtp_url,
         sender=r.text("sender", NotifySettings.sender),
         user=r.text("user", ""),
+        smtp_cafile=smtp_cafile,
         default_locale=r.text("default_locale", "en"),
-        templates_dir=(base_dir / templates) if templates else None,
+        templates_dir=templates_dir,
         give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
         dispatch_in_terminal=r.flag("dispatch_in_terminal", True),
         lease_s=r.number("lease_s", 120.0, 1.0, 3600.0),

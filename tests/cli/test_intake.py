@@ -183,6 +183,40 @@ def test_cancel_and_assign_by_hand(picker) -> None:
     assert code == 1 and "cannot go from cancelled to cancelled" in err
 
 
+def test_a_lead_chooses_what_a_cancelled_orders_customer_is_told(picker) -> None:
+    picker("import", str(FIXTURES / "shopify_orders.json"))
+    paid = [o["number"] for o in orders(picker, "--status", "assigned")]
+    fraud, plain = paid[0], paid[1]
+    with pytest.raises(SystemExit) as refused:  # argparse: only the reasons there are
+        picker(*LEAD, "order", "cancel", fraud, "--reason", "x", "--customer-reason", "fraud")
+    assert refused.value.code == 2
+    code, _, err = picker(
+        *LEAD,
+        "order",
+        "cancel",
+        fraud,
+        "--reason",
+        "fraud suspected, customer unreachable",
+        "--customer-reason",
+        "payment",
+    )
+    assert code == 0, err
+    code, _, err = picker(*LEAD, "order", "cancel", plain, "--reason", "customer asked, ticket 9")
+    assert code == 0, err
+
+    def mail_text(number: str) -> str:
+        out = picker("notify", "list", "--order", number, "--format", "json")[1]
+        [mail] = [m for m in json.loads(out)["messages"] if m["event"] == "cancelled"]
+        return picker("notify", "show", str(mail["id"]))[1]
+
+    told = mail_text(fraud)
+    assert "because of a problem with its payment. We are sorry." in told
+    assert "as you asked" not in told and "fraud" not in told
+    told = mail_text(plain)  # no reason chosen: none given, the lead's words not guessed at
+    assert re.search(r"we have cancelled your order \S+ of [^.]+\. We are sorry\.", told)
+    assert "as you asked" not in told and "ticket" not in told
+
+
 def test_order_list_csv_keeps_formulas_in_customer_text_as_text(picker, tmp_path) -> None:
     """Spreadsheet formula injection: a customer named =HYPERLINK(…) or +cmd|… must not become
     a live formula when the lead opens the CSV; the JSON keeps the names exactly."""

@@ -16,7 +16,7 @@ from picker.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
 from picker.domain.notify import EVENTS
-from picker.domain.text import printable
+from picker.domain.text import plural, printable, printable_lines
 
 
 def add_notify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,8 +36,16 @@ def add_notify(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     nl.add_argument("--order", metavar="NUMBER", help="only the messages of this order")
     nl.add_argument("--format", choices=("table", "json"), default="table")
     nl.add_argument("--limit", type=count, default=None, help="at most this many")
-    ns = notify.add_parser("show", help="one message as it is sent (the mail, or the requests)")
+    ns = notify.add_parser(
+        "show",
+        help="one message as it is sent: the mail (headers and text, decoded), or the requests",
+    )
     ns.add_argument("id", type=count)
+    ns.add_argument(
+        "--raw",
+        action="store_true",
+        help="the mail's bytes as sent (the .eml: encoded headers, MIME parts)",
+    )
     nr = notify.add_parser("retry", help="send failed messages again (lead)")
     which = nr.add_mutually_exclusive_group(required=True)
     which.add_argument("id", type=count, nargs="?", help="the message")
@@ -91,17 +99,10 @@ def _run(args: argparse.Namespace, settings: Settings, db: Any, command: str) ->
         print(_HEADER)
         for m in found:
             print(message_line(m))
-        print(f"{len(found)} message(s)")
+        print(plural(len(found), "message"))
         return EXIT_OK
     if command == "show":
-        row = outbox.message(db, args.id)
-        _, body = compose.show(db, settings, args.id)
-        why = f"; {printable(row.error)}" if row.error else ""
-        print(f"message {row.id}: {row.event} {row.kind} of {row.order}, {row.status}, "
-              f"{row.attempts} attempt(s){why}")  # fmt: skip
-        print()
-        sys.stdout.write(body.decode("utf-8", "replace").replace("\r\n", "\n"))
-        return EXIT_OK
+        return _show(args, settings, db)
     if command == "preview":
         from picker.services.actors import system_clock
 
@@ -116,7 +117,7 @@ def _run(args: argparse.Namespace, settings: Settings, db: Any, command: str) ->
     if command == "retry":
         actor = operator_actor(args, settings, db, "notify retry", "notify.outbox.retry")
         ids = outbox.retry(db, actor, None if args.failed else [args.id])
-        print(f"{len(ids)} message(s) queued to be sent again" +
+        print(f"{plural(len(ids), 'message')} queued to be sent again" +
               (f": {', '.join(map(str, ids))}" if ids else ""))  # fmt: skip
         return EXIT_OK
     if command == "cancel":
@@ -127,6 +128,33 @@ def _run(args: argparse.Namespace, settings: Settings, db: Any, command: str) ->
     if command == "run":
         return _dispatch(args, settings, db)
     raise CliError(f"unknown action {command}", EXIT_USAGE)
+
+
+def _show(args: argparse.Namespace, settings: Settings, db: Any) -> int:
+    from picker.services.notify import compose, outbox
+
+    row = outbox.message(db, args.id)
+    shown = compose.show(db, settings, args.id)
+    if args.raw:
+        if shown.raw is None:
+            raise CliError(f"message {row.id} has no mail to show: {shown.problem}")
+        sys.stdout.flush()
+        sys.stdout.buffer.write(shown.raw)
+        sys.stdout.buffer.flush()
+        return EXIT_OK
+    why = f"; {printable(row.error)}" if row.error else ""
+    print(f"message {row.id}: {row.event} {row.kind} of {row.order}, {row.status}, "
+          f"{plural(row.attempts, 'attempt')}{why}")  # fmt: skip
+    if shown.problem and shown.problem != row.error:
+        print(f"no mail can be made of it: {printable(shown.problem)}")
+    print()
+    for name, value in shown.headers:
+        print(f"{name}: {printable(value)}")
+    if shown.headers:
+        print()
+    body = printable_lines(shown.body.replace("\r\n", "\n"))
+    sys.stdout.write(body if not body or body.endswith("\n") else body + "\n")
+    return EXIT_OK
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, db: Any) -> int:
@@ -151,7 +179,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, db: Any) -> int:
         if args.watch and (done.sent or done.skipped):
             print(f"{len(done.sent)} sent, {len(done.skipped)} skipped", flush=True)
 
-    worker = dispatcher.Dispatcher(db, settings, claimed_by=f"{settings.terminal.id}:cli",
+    worker = dispatcher.Dispatcher(db, settings,
+                                   claimed_by=dispatcher.claimant(f"{settings.terminal.id}:cli"),
                                    on_pass=report)  # fmt: skip
     if args.watch:
         print(f"sending mail to {way}; Ctrl-C stops", flush=True)

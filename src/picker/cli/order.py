@@ -14,6 +14,7 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
+from picker.domain.notify import CUSTOMER_REASONS, DEFAULT_CUSTOMER_REASON
 from picker.domain.text import plural, printable, spreadsheet_cell
 
 
@@ -32,7 +33,16 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     for name, text in (("hold", "put an order on hold"), ("cancel", "cancel an order")):
         cmd = order.add_parser(name, help=text)
         cmd.add_argument("number")
-        cmd.add_argument("--reason", required=True)
+        cmd.add_argument("--reason", required=True, help="why, for the floor (journaled)")
+        if name == "cancel":
+            cmd.add_argument(
+                "--customer-reason",
+                choices=CUSTOMER_REASONS,
+                default=DEFAULT_CUSTOMER_REASON,
+                help="why, as a paid order's customer is told in the cancellation mail: "
+                "customer_request (as you asked), out_of_stock, payment, address, or other "
+                "(the default: no reason given). --reason is never shown to the customer",
+            )
     lt = order.add_parser(
         "label-text",
         help="what the order's labels print for recipient letters no label font has (lead)",
@@ -97,7 +107,9 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{args.number} on hold")
         _print_put_back(change.put_back)
     elif command == "cancel":
-        change = lead_actions.cancel_order(db, actor, args.number, args.reason, settings=settings)
+        change = lead_actions.cancel_order(db, actor, args.number, args.reason,
+                                           customer_reason=args.customer_reason,
+                                           settings=settings)  # fmt: skip
         print(f"{args.number} cancelled; its reserved stock is free again")
         _print_put_back(change.put_back)
     elif command == "label-text":

@@ -13,8 +13,10 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+
+from picker.domain.statuses import ORDER_FINISHED, OrderStatus
 
 
 class MessageKind(StrEnum):
@@ -99,9 +101,22 @@ def outbox_key(order_id: int, event_name: str, kind: str, parcels: Iterable[int]
     return key
 
 
-def message_id(key: str, domain: str) -> str:
-    """A stable RFC 5322 Message-ID for the message of ``key``: the same on every send."""
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+def message_id(
+    key: str, domain: str, *, row_id: int | None = None, created_at: datetime | None = None
+) -> str:
+    """A stable RFC 5322 Message-ID for the outbox message ``row_id`` of cause ``key``, queued
+    at ``created_at``: the same on every send of that message (a resend after a crash is
+    recognisably the same mail).
+
+    The cause alone is not enough: a demo or staging database built again has the same order
+    and outbox ids, and a mail server that has seen a Message-ID drops the next mail bearing
+    it (Gmail does). The moment the message was queued, to the microsecond, differs from one
+    database to the next; the outbox row keeps it, so its mail keeps its Message-ID."""
+    seed = key
+    if row_id is not None and created_at is not None:
+        at = created_at.astimezone(UTC).isoformat(timespec="microseconds")
+        seed = f"{key}|{row_id}|{at}"
+    digest = hashlib.sha256(seed.encode()).hexdigest()[:32]
     domain = re.sub(r"[^A-Za-z0-9.-]", "", domain) or "picker.invalid"
     return f"<{digest}.outbox@{domain}>"
 
@@ -145,25 +160,65 @@ def missing_address_parts(reasons: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(parts))
 
 
-#: Words in a lead's reason for a cancellation → what the customer is told (a template's code).
-#: The lead's own words are for the floor and are never shown to the customer.
-_CANCEL_REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("customer_request", ("customer", "client", "request", "asked", "withdr")),
-    ("out_of_stock", ("stock", "short", "unavailable", "not available", "sold out", "missing",
-                      "damaged", "discontinued")),
-    ("payment", ("payment", "paid", "fraud", "chargeback", "refund")),
-    ("address", ("address", "undeliverable", "deliver")),
-)  # fmt: skip
+_O = OrderStatus
+#: The order statuses in which an event's mail still tells the truth (an event not named is
+#: always true): "we are preparing your order" while it is on the floor, "fix your address"
+#: while it is held, "it is on its way" once it left.
+_STILL_TRUE: dict[str, frozenset[str]] = {
+    "accepted": frozenset(set(OrderStatus) - ORDER_FINISHED),
+    "on_hold_customer": frozenset({_O.ON_HOLD}),
+    "shipped": frozenset({_O.EXECUTED, _O.DELIVERED}),
+    "cancelled": frozenset({_O.CANCELLED}),
+}
+#: An order's status as the reason a mail is out of date words it.
+_NOW: dict[str, str] = {
+    _O.CANCELLED: "cancelled", _O.EXECUTED: "shipped", _O.DELIVERED: "delivered",
+    _O.RETURNED: "returned", _O.ON_HOLD: "on hold",
+}  # fmt: skip
 
 
-def cancel_reason(reason: str) -> str:
-    """The customer's words for a cancellation, as a code: customer_request, out_of_stock,
-    payment, address, or other."""
-    lowered = reason.lower()
-    for code, words in _CANCEL_REASONS:
-        if any(w in lowered for w in words):
-            return code
-    return "other"
+def out_of_date(event_name: str, order_status: str, hold_reasons: Sequence[str] = ()) -> str | None:
+    """Why the mail of ``event_name`` would tell the customer something no longer true, the
+    order being ``order_status`` (with ``hold_reasons``) now; None while it is still true.
+    A mail waiting in the outbox (a server down, a retry) is checked just before it goes."""
+    still = _STILL_TRUE.get(event_name)
+    if still is None:
+        return None
+    if order_status not in still:
+        now = _NOW.get(order_status)
+        what = f"the order is {now} now" if now else "the order is no longer on hold"
+        return f"{what}: the {event_name!r} mail is out of date"
+    if event_name == "on_hold_customer" and not customer_fixable(hold_reasons):
+        return (
+            "the order is no longer held for anything the customer can fix: the "
+            f"{event_name!r} mail is out of date"
+        )
+    return None
+
+
+#: What the customer is told of why their order was cancelled (a template's code), chosen by
+#: the lead who cancels it (``picker order cancel --customer-reason``). The lead's own words
+#: are for the floor and are never shown to the customer; nothing is guessed from them.
+CUSTOMER_REASONS = ("customer_request", "out_of_stock", "payment", "address", "other")
+#: Told when the lead chose none: the plain fact of the cancellation, no reason given.
+DEFAULT_CUSTOMER_REASON = "other"
+
+
+class UnknownCustomerReason(ValueError):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"{code!r} is not a reason a customer is told ({', '.join(CUSTOMER_REASONS)})"
+        )
+
+
+def customer_reason(code: str | None) -> str:
+    """The customer's words for a cancellation, as a template's code; the default (``other``)
+    when none is given, :class:`UnknownCustomerReason` for one not in
+    :data:`CUSTOMER_REASONS`."""
+    code = (code or DEFAULT_CUSTOMER_REASON).strip()
+    if code not in CUSTOMER_REASONS:
+        raise UnknownCustomerReason(code)
+    return code
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -177,15 +232,52 @@ def header_text(value: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-_ADDRESS = re.compile(r"[^@\s<>()\[\],;:\"\\]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+#: What may stand before the @: no spaces, quotes, brackets or separators (a quoted local part
+#: is refused too: no customer has one, and a typo is likelier).
+_LOCAL = re.compile(r"[^@\s<>()\[\],;:\"\\]+")
+#: A domain as it travels: ASCII letters, digits, dots and hyphens (IDNA already applied).
+_DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?")
+#: The longest address SMTP carries (RFC 5321's path limit less the angle brackets).
+ADDRESS_LENGTH = 254
+
+NO_ADDRESS = "the order has no e-mail address"
+NOT_AN_ADDRESS = "the order's e-mail address is not one mail can go to"
+
+
+def check_mail_address(value: str | None) -> tuple[str | None, str | None]:
+    """The customer's e-mail address as a mail goes to it, or why none can: ``(address, None)``
+    or ``(None, reason)``.
+
+    The part after the @ may be an internationalised domain: it travels in its ASCII (IDNA)
+    form, so ``x@bücher.de`` is sent to ``x@xn--bcher-kva.de``. The part before it must be
+    ASCII: a mailbox such as ``müller@…`` needs SMTPUTF8 from every server on the way, which
+    Picker does not ask for. An empty field, a typo with no @, a line break smuggled in: no
+    address, with the reason."""
+    text = (value or "").strip()
+    if not text:
+        return None, NO_ADDRESS
+    if _CONTROL.search(text) or len(text) > ADDRESS_LENGTH:
+        return None, NOT_AN_ADDRESS
+    local, at, domain = text.rpartition("@")
+    if not at or not _LOCAL.fullmatch(local):
+        return None, NOT_AN_ADDRESS
+    if not local.isascii():
+        return None, (
+            f"the address {text} has non-ASCII letters before the @, which this mail server "
+            "setup cannot send"
+        )
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None, NOT_AN_ADDRESS
+    address = f"{local}@{domain}"
+    if not _DOMAIN.fullmatch(domain) or len(address) > ADDRESS_LENGTH:
+        return None, NOT_AN_ADDRESS
+    return address, None
 
 
 def mail_address(value: str | None) -> str | None:
-    """The customer's e-mail address if it is one a mail can go to, else None (an empty field,
-    a typo with no @, a line break smuggled in)."""
-    if not value:
-        return None
-    value = value.strip()
-    if len(value) > 254 or not _ADDRESS.fullmatch(value):
-        return None
-    return value
+    """The customer's e-mail address as a mail goes to it (see :func:`check_mail_address`),
+    else None."""
+    return check_mail_address(value)[0]

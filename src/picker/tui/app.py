@@ -137,7 +137,7 @@ class PickerApp(App[None]):
         """Mail or shop messages that failed ("mail: 3 failed, 12 waiting"), shown under every
         screen's title; None while none has."""
         self.outbox = dispatcher.Dispatcher(
-            db, settings, clock=clock, claimed_by=settings.terminal.id,
+            db, settings, clock=clock, claimed_by=dispatcher.claimant(settings.terminal.id),
             on_summary=self._outbox_summary, dispatch=settings.notify.dispatch_in_terminal,
         )  # fmt: skip
         """Watches the outbox for the title line and, with ``[notify] dispatch_in_terminal``,

@@ -76,11 +76,15 @@ class Sink:
 
 
 @contextmanager
-def smtp_server(port: int | None = None, sink: Sink | None = None) -> Iterator[tuple[int, Sink]]:
-    """An SMTP server on 127.0.0.1 (a free port unless named): (port, its sink)."""
+def smtp_server(
+    port: int | None = None, sink: Sink | None = None, **options: Any
+) -> Iterator[tuple[int, Sink]]:
+    """An SMTP server on 127.0.0.1 (a free port unless named): (port, its sink). ``options``
+    go to aiosmtpd's Controller and SMTP (``ssl_context`` for TLS from the start,
+    ``tls_context`` for STARTTLS, ``authenticator`` for a login…)."""
     port = port or free_port()
     sink = sink or Sink()
-    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=10)
+    controller = Controller(sink, hostname="127.0.0.1", port=port, ready_timeout=10, **options)
     controller.start()
     try:
         yield port, sink

@@ -8,6 +8,7 @@ import email
 import multiprocessing
 import os
 import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -23,9 +24,9 @@ from picker.config import Settings
 from picker.services.notify import dispatcher
 from picker.services.notify.dispatcher import dispatch_due
 from picker.store.engine import Database
-from picker.store.models import OutboxMessage
+from picker.store.models import Order, OutboxMessage
 from tests.services.floor.test_handoff import packed
-from tests.services.floor.test_picking import clock
+from tests.services.floor.test_picking import clock, order_id
 from tests.services.intake.test_order_import import order, run, stock
 from tests.services.notify.smtp_sink import free_port, smtp_server
 from tests.services.notify.test_outbox import rows, ship, with_notify
@@ -34,7 +35,8 @@ from tests.services.notify.test_outbox import rows, ship, with_notify
 def mailing(settings: Settings, port: int, **notify: object) -> Settings:
     """``settings`` sending mail to the local server on ``port``; shop messages skipped."""
     s = with_notify(settings, shop=False, accepted=True)
-    return replace(s, notify=replace(s.notify, smtp_url=f"smtp://127.0.0.1:{port}", **notify))
+    notify = {"smtp_url": f"smtp://127.0.0.1:{port}", **notify}
+    return replace(s, notify=replace(s.notify, **notify))  # type: ignore[arg-type]
 
 
 def statuses(db: Database) -> Counter[str]:
@@ -261,3 +263,153 @@ def test_the_mail_folder_gets_one_eml_per_message(floor, settings, tmp_path: Pat
     assert {str(m["To"]) for m in mails} == {f"Nguyễn Thị Hương <c{i}@example.com>"
                                              for i in range(3)}  # fmt: skip
     assert all(m["Message-ID"] and m.get_body(("plain",)) is not None for m in mails)
+
+
+def test_an_internationalised_domain_is_sent_to_in_ascii_and_a_non_ascii_mailbox_is_refused(
+    floor, settings
+) -> None:
+    with smtp_server() as (port, sink):
+        mail = mailing(settings, port)
+        stock(floor, "SKU-00001", A_01_01_1=5)
+        run(floor, mail, order("5001", customer_email="x@bücher.de"),
+            order("5002", customer_email="müller@example.de"))  # fmt: skip
+        refused = ("the address müller@example.de has non-ASCII letters before the @, which "
+                   "this mail server setup cannot send")  # fmt: skip
+        by_to = {m.recipient: m for m in rows(floor, event="accepted", kind="email")}
+        assert (by_to["müller@example.de"].status, by_to["müller@example.de"].error) == (
+            "skipped", refused)  # fmt: skip
+        done = dispatch_due(floor, mail, clock=clock)
+        assert done.sent == [by_to["x@bücher.de"].id] and not done.failed
+        [got] = sink.received
+        assert got.rcpt_tos == ["x@xn--bcher-kva.de"]
+        assert got.message["To"].addresses[0].addr_spec == "x@xn--bcher-kva.de"
+        # One queued before the rule (or its address changed under it): failed at once, in
+        # words, never tried for a day.
+        with floor.transaction() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == by_to["x@bücher.de"].id)
+                      .values(status="queued", next_attempt_at=clock(),
+                              recipient="müller@example.de"))  # fmt: skip
+        again = dispatch_due(floor, mail, clock=clock)
+        assert again.failed == [(by_to["x@bücher.de"].id, refused)] and not again.retrying
+        assert sink.count() == 1
+
+
+def test_a_broken_template_waits_to_be_mended_and_a_mail_that_cannot_be_made_fails_at_once(
+    floor, settings, tmp_path: Path
+) -> None:
+    with smtp_server() as (port, sink):
+        mail = mailing(settings, port)
+        accepted_orders(floor, mail, 2)
+        english, polish = (m.id for m in rows(floor, event="accepted", kind="email"))
+        with floor.transaction() as s:
+            s.execute(update(OutboxMessage).where(OutboxMessage.id == polish)
+                      .values(locale="pl"))  # fmt: skip
+
+        def templates(name: str, files: dict[str, bytes]) -> Settings:
+            folder = tmp_path / name
+            for path, data in files.items():
+                (folder / path).parent.mkdir(parents=True, exist_ok=True)
+                (folder / path).write_bytes(data)
+            return replace(mail, notify=replace(mail.notify, templates_dir=folder))
+
+        typo = b"Hello {{ customer.name\n"
+        typos = templates("typo", {"en/accepted.txt": typo, "pl/accepted.txt": typo})
+        done = dispatch_due(floor, typos, clock=clock)
+        assert dict(done.retrying).keys() == {english, polish} and not done.failed
+        assert dict(done.retrying)[polish].startswith(
+            "the mail cannot be made: the template pl/accepted.txt cannot be used (line 1)"
+        )
+        # A Polish template saved as cp1250 waits too; a subject the email package cannot
+        # encode (a lone surrogate) will never be sent: failed at once, in words.
+        odd = templates(
+            "odd",
+            {
+                "pl/accepted.txt": "Dzień dobry\n".encode("cp1250"),
+                "en/accepted.subject.txt": b'Order {{ "\\udcff" }}\n',
+            },
+        )
+        later = dispatch_due(floor, odd, clock=lambda: clock() + timedelta(minutes=1))
+        assert [i for i, _ in later.retrying] == [polish]
+        assert later.retrying[0][1] == (
+            "the mail cannot be made: the template pl/accepted.txt "
+            "cannot be used: it is not UTF-8 text (save it as UTF-8)"
+        )
+        [(failed, words)] = later.failed
+        assert failed == english and words.startswith("the mail cannot be made: UnicodeEncodeError")
+        [m] = rows(floor, id=english)
+        assert (m.status, m.next_attempt_at) == ("failed", None)
+        assert sink.count() == 0
+
+
+def test_starttls_asked_of_a_server_without_it_is_a_setup_problem_and_the_mail_waits(
+    floor, settings
+) -> None:
+    with smtp_server() as (port, sink):  # aiosmtpd with no TLS: it offers no STARTTLS
+        mail = mailing(settings, port, smtp_url=f"smtp+starttls://127.0.0.1:{port}")
+        accepted_orders(floor, mail, 3)
+        done = dispatch_due(floor, mail, clock=clock)
+        assert not done.failed and len(done.retrying) == 1 and len(done.released) == 2
+        assert done.retrying[0][1] == (
+            f"the mail server 127.0.0.1:{port} does not offer STARTTLS, which [notify] smtp_url "
+            "(smtp+starttls://) asks for: use smtps:// or smtp:// as that server wants, or "
+            "another server"
+        )
+        assert statuses(floor) == {"queued": 3} and sink.count() == 0
+        # Once smtp_url is put right, every one of them goes.
+        fixed = dispatch_due(floor, mailing(settings, port),
+                             clock=lambda: clock() + timedelta(minutes=1))  # fmt: skip
+        assert len(fixed.sent) == 3 and sink.count() == 3
+
+
+def _claimant_of_another_process(name: str) -> str:
+    return dispatcher.claimant(name)
+
+
+def test_two_dispatchers_of_one_terminal_id_claim_under_names_of_their_own() -> None:
+    here = dispatcher.claimant("T05:cli")
+    assert here == f"T05:cli@{socket.gethostname()[:30]}:{os.getpid()}"
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        there = pool.apply(_claimant_of_another_process, ("T05:cli",))
+    assert there != here and there.startswith("T05:cli@")
+    longest = dispatcher.claimant("T" * 16 + ":cli")
+    assert len(longest) <= 64 and longest.endswith(f":{os.getpid()}")  # the pid is never cut
+
+
+def test_a_waiting_mail_whose_news_is_out_of_date_is_skipped_saying_why(floor, settings) -> None:
+    from picker.services.orders import lead_actions
+    from tests.services.intake.test_order_import import CLI
+
+    with smtp_server() as (port, sink):
+        mail = mailing(settings, port)
+        mail = replace(
+            mail,
+            notify=replace(mail.notify, events={**mail.notify.events, "on_hold_customer": True}),
+        )
+        stock(floor, "SKU-00001", A_01_01_1=10)
+        no_street = order("5003", customer_email="c3@example.com")
+        no_street = replace(no_street, ship=replace(no_street.ship, street=""))
+        run(floor, mail, order("5001", customer_email="c1@example.com"),
+            order("5002", customer_email="c2@example.com"), no_street)  # fmt: skip
+        with floor.read() as s:
+            cancelled, kept, fixed = s.scalars(select(Order.number).order_by(Order.shop_order_no))
+        sink.greylist.update({"c1@example.com", "c2@example.com", "c3@example.com"})
+        first = dispatch_due(floor, mail, clock=clock)  # every first try waits: backing off
+        assert len(first.retrying) == 3 and sink.count() == 0
+        lead_actions.cancel_order(floor, CLI, cancelled, "fraud suspected", clock=clock,
+                                  settings=mail)  # fmt: skip
+        with floor.transaction() as s:
+            s.execute(update(Order).where(Order.number == fixed).values(ship_street="Hàng Bài 12"))
+        assert lead_actions.release_order(floor, CLI, fixed, settings=mail, clock=clock).released
+        done = dispatch_due(floor, mail, clock=lambda: clock() + timedelta(minutes=5))
+        skipped = {
+            (m.order_id, m.event): m.error for m in rows(floor, kind="email", status="skipped")
+        }
+        assert skipped == {
+            (order_id(floor, cancelled), "accepted"):
+                "the order is cancelled now: the 'accepted' mail is out of date",
+            (order_id(floor, fixed), "on_hold_customer"):
+                "the order is no longer on hold: the 'on_hold_customer' mail is out of date",
+        }  # fmt: skip
+        told = {(r.message["X-Picker-Order"], r.message["X-Picker-Event"]) for r in sink.received}
+        assert told == {(cancelled, "cancelled"), (kept, "accepted"), (fixed, "accepted")}
+        assert len(done.skipped) == 2 and not done.failed

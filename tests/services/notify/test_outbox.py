@@ -169,17 +169,27 @@ def test_a_dry_run_import_queues_nothing(floor, settings) -> None:
     assert rows(floor) == []
 
 
-def test_a_cancelled_paid_order_tells_the_customer_in_customer_words(floor, settings) -> None:
+def test_a_cancelled_paid_order_tells_the_customer_the_reason_the_lead_chose(
+    floor, settings
+) -> None:
     stock(floor, "SKU-00001", A_01_01_1=10)
-    run(floor, settings, order("1001"), order("1002", paid=False, cod=True, payment_state="cod"))
+    run(floor, settings, order("1001"), order("1002"),
+        order("1003", paid=False, cod=True, payment_state="cod"))  # fmt: skip
     with floor.read() as s:
-        paid, cod = s.scalars(select(Order.number).order_by(Order.shop_order_no)).all()
-    lead_actions.cancel_order(floor, CLI, paid, "customer asked by phone, ticket 4411",
+        fraud, asked, cod = s.scalars(select(Order.number).order_by(Order.shop_order_no)).all()
+    # The lead's words mention the customer; what the customer is told is what the lead chose.
+    lead_actions.cancel_order(floor, CLI, fraud, "fraud suspected, customer unreachable",
+                              customer_reason="payment", clock=clock,
+                              settings=settings)  # fmt: skip
+    # No reason chosen: none is given, whatever the lead's words seem to say.
+    lead_actions.cancel_order(floor, CLI, asked, "customer asked by phone, ticket 4411",
                               clock=clock, settings=settings)  # fmt: skip
     lead_actions.cancel_order(floor, CLI, cod, "customer asked", clock=clock)
-    [told] = rows(floor, event="cancelled")
-    assert told.order_id == order_id(floor, paid) and told.status == "queued"
-    assert told.detail == {"reason": "customer_request"}  # never the lead's own words
+    told = {m.order_id: m.detail for m in rows(floor, event="cancelled")}
+    assert told == {order_id(floor, fraud): {"reason": "payment"},
+                    order_id(floor, asked): {"reason": "other"}}  # fmt: skip
+    with pytest.raises(ServiceError, match="'fraud' is not a reason a customer is told"):
+        lead_actions.cancel_order(floor, CLI, cod, "x", customer_reason="fraud", clock=clock)
 
 
 def test_an_order_released_onto_the_floor_is_accepted_once(floor, settings) -> None:
@@ -261,3 +271,35 @@ def test_a_lead_cancels_a_message_with_a_reason(floor, settings) -> None:
         outbox.cancel(floor, LEAD, 999, "why", clock=clock)
     with pytest.raises(NotAllowed):
         outbox.cancel(floor, PACKER, mail, "why", clock=clock)
+
+
+def test_a_floor_built_again_gives_its_mails_new_message_ids_and_a_message_keeps_its_own(
+    floor, second_db, settings
+) -> None:
+    from datetime import UTC, datetime
+
+    from picker.demo.builder import build_demo
+    from picker.services.notify import compose
+    from tests.conftest import NOW
+
+    build_demo(second_db, orders=0, seed=1, now=NOW)  # the same demo floor, built again
+    started = datetime.now(UTC)
+
+    def running() -> datetime:  # a floor's clock: it moves on
+        return clock() + (datetime.now(UTC) - started)
+
+    mails = []
+    for db in (floor, second_db):  # the same history on each
+        _, [a] = packed(db, settings, ("SKU-00001", 1), tote="T-0901")
+        pickup = handoff.open_pickup(db, LEAD, "POST", clock=running)
+        handoff.hand_over_parcel(db, LEAD, pickup.id, a, clock=running)
+        handoff.close_pickup(db, LEAD, settings, pickup.id, clock=running)
+        [mail] = rows(db, event="shipped", kind="email")
+        with db.read() as s:
+            letter, raw = compose.preview(s, mail.id, settings)
+            again = compose.preview(s, mail.id, settings)[1]  # sent again after a crash
+        assert again == raw  # the same message, byte for byte
+        mails.append((mail.id, mail.key, compose.stable_message_id(letter, settings)))
+    (id_a, key_a, message_a), (id_b, key_b, message_b) = mails
+    assert (id_a, key_a) == (id_b, key_b)  # the same row and cause in both databases …
+    assert message_a != message_b  # … but another mail: a server that saw one keeps the other

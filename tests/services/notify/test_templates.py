@@ -198,6 +198,44 @@ def test_every_event_renders_completely_in_every_shipped_language(settings) -> N
     assert "because an item of it is no longer available" in english.text
 
 
+@pytest.mark.parametrize(
+    ("language", "reason", "sentence"),
+    [
+        ("en", "other", "we have cancelled your order 1001 of November 20, 2026. We are sorry."),
+        ("en", "payment", "we have cancelled your order 1001 of November 20, 2026 because of a "
+                          "problem with its payment. We are sorry."),
+        ("en", "customer_request", "we have cancelled your order 1001 of November 20, 2026 as "
+                                   "you asked us to. We are sorry."),
+        ("pl", "other", "anulowaliśmy Twoje zamówienie 1001 z dnia 20 listopada 2026. "
+                        "Przepraszamy."),
+        ("pl", "address", "anulowaliśmy Twoje zamówienie 1001 z dnia 20 listopada 2026, "
+                          "ponieważ nie możemy doręczyć przesyłki pod podany adres. "
+                          "Przepraszamy."),
+    ],
+)  # fmt: skip
+def test_a_cancellation_gives_the_reason_the_lead_chose_and_other_gives_none(
+    settings, language: str, reason: str, sentence: str
+) -> None:
+    from picker.domain.notify import CUSTOMER_REASONS
+
+    assert reason in CUSTOMER_REASONS
+    context = {
+        "event": "cancelled", "order": {"number": "PO-000001", "shop_number": "1001",
+                                        "placed_at": datetime(2026, 11, 20, 9, tzinfo=UTC),
+                                        "currency": "EUR", "total": Decimal("12.50"),
+                                        "cod": None, "note": ""},
+        "customer": {"name": "Ana"}, "ship_to": ["Ana"], "items": [],
+        "courier": {"code": "", "name": ""}, "parcels": [], "detail": {"reason": reason},
+        "shipped_at": None,
+        "warehouse": {"name": "W", "street": "S", "postal_code": "P", "city": "C",
+                      "country": "PL"},
+    }  # fmt: skip
+    out = templates.render("cancelled", context, locale_tag=language, default_locale="en",
+                           timezone=settings.warehouse.tz)  # fmt: skip
+    assert sentence in out.text.splitlines()
+    assert sentence.split(" 1001 ")[1] in " ".join(out.html.split())
+
+
 def test_a_templates_dir_overrides_the_shipped_templates_file_by_file(
     floor, settings, tmp_path: Path
 ) -> None:
@@ -215,3 +253,27 @@ def test_a_templates_dir_overrides_the_shipped_templates_file_by_file(
     templates.environment.cache_clear()
     with pytest.raises(TemplateProblem, match=r"en/shipped.txt cannot be used"):
         built(floor, own, mail)
+
+
+def test_a_templates_dir_gone_since_the_config_was_read_is_said_not_replaced(
+    settings, tmp_path: Path
+) -> None:
+    context = {"order": {}, "customer": {}}
+    with pytest.raises(TemplateProblem) as refused:
+        templates.render("shipped", context, locale_tag="en", default_locale="en",
+                         timezone=settings.warehouse.tz,
+                         templates_dir=tmp_path / "gone")  # fmt: skip
+    assert str(refused.value) == (
+        f"the templates folder {tmp_path / 'gone'} ([notify] templates_dir) does not exist or "
+        "is not a folder"
+    )
+
+
+@pytest.mark.parametrize(("parcels", "heading"), [(1, "Śledź przesyłkę"), (2, "Śledź przesyłki")])
+def test_the_polish_tracking_heading_is_plural_for_several_parcels(
+    floor, settings, parcels: int, heading: str
+) -> None:
+    settings = tracked(settings)
+    mail = shipped_mail(floor, settings, parcels=parcels, customer_locale="pl")
+    text, html = parts(parsed(built(floor, settings, mail)[1]))
+    assert f"{heading}:" in text.splitlines() and f">{heading}</h3>" in html

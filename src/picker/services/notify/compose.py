@@ -9,13 +9,17 @@ message built twice (a resend after a crash) is the same message, Date and Messa
 
 from __future__ import annotations
 
+import email
+import email.errors
+import email.policy
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from email.charset import QP, Charset
 from email.generator import BytesGenerator
 from email.header import Header
+from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import compat32
@@ -29,10 +33,11 @@ from sqlalchemy.orm import Session
 
 from picker.config import Settings
 from picker.domain.notify import (
+    NOT_AN_ADDRESS,
     MessageKind,
+    check_mail_address,
     header_text,
     idempotency_key,
-    mail_address,
     message_id,
 )
 from picker.services.errors import NotFound, ServiceError
@@ -99,6 +104,9 @@ class Letter:
     #: When it was queued last (a message failing for a passing reason is given up on
     #: ``[notify] give_up_after_h`` after it).
     queued_at: datetime | None = None
+    #: The order's status and hold reasons when the message was read (is its news still true?).
+    order_status: str = ""
+    hold_reasons: tuple[str, ...] = ()
 
     @property
     def tracking_numbers(self) -> list[str]:
@@ -133,7 +141,8 @@ _ORDER_COLUMNS = (
     Order.id, Order.number, Order.shop_order_no, Order.channel, Order.customer_name,
     Order.ship_name, Order.ship_street, Order.ship_street2, Order.ship_postal_code,
     Order.ship_city, Order.ship_region, Order.ship_country, Order.placed_at, Order.currency,
-    Order.total_amount, Order.cod_amount, Order.note, Order.courier_id,
+    Order.total_amount, Order.cod_amount, Order.note, Order.courier_id, Order.status,
+    Order.hold_reasons,
 )  # fmt: skip
 
 
@@ -206,7 +215,8 @@ def _assemble(s: Session, messages: Sequence[Any], settings: Settings) -> dict[i
             ship_to=_ship_to(o), items=_items(lines[o.id], infos),
             courier_code=courier.code if courier else None,
             courier_name=courier.name if courier else None, parcels=infos,
-            queued_at=m.get("queued_at"),
+            queued_at=m.get("queued_at"), order_status=str(o.status),
+            hold_reasons=tuple(o.hold_reasons or ()),
         )  # fmt: skip
     return letters
 
@@ -243,10 +253,11 @@ def letter_for(
     s: Session, number: str, event_name: str, settings: Settings, *, at: datetime
 ) -> Letter:
     """The mail ``event_name`` would send about order ``number`` now, whether or not it was
-    queued (``picker notify preview``): a shipment's parcels are the order's closed and
-    handed-over ones; a cancellation's reason is "other"; a hold's, the order's own."""
+    queued (``picker notify preview``; when it was, the queued message's): a shipment's
+    parcels are the order's closed and handed-over ones; a cancellation's reason is the
+    default one (none given); a hold's, the order's own."""
     from picker.domain.notify import (
-        cancel_reason,
+        DEFAULT_CUSTOMER_REASON,
         customer_fixable,
         event,
         missing_address_parts,
@@ -267,17 +278,26 @@ def letter_for(
         parcels = sorted(s.scalars(select(Parcel.id).where(
             Parcel.order_id == o.id, Parcel.status.in_(("closed", "handed_over")))))  # fmt: skip
     elif event_name == "cancelled":
-        detail = {"reason": cancel_reason("")}
+        detail = {"reason": DEFAULT_CUSTOMER_REASON}
     elif event_name == "on_hold_customer":
         detail = {"missing": missing_address_parts(customer_fixable(o.hold_reasons or []))}
     kind = MessageKind.EMAIL.value
+    key = outbox_key(o.id, event_name, kind, parcels)
+    # The cause already queued: its row's id, time and detail (a cancellation's reason), so the
+    # preview is the mail sent, Message-ID and Date included.
+    queued = s.execute(
+        select(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.detail).where(
+            OutboxMessage.key == key
+        )
+    ).one_or_none()
     m = {
-        "id": 0, "key": outbox_key(o.id, event_name, kind, parcels), "order_id": o.id,
-        "event": event_name, "kind": kind, "parcels": parcels, "detail": detail,
+        "id": queued.id if queued else 0, "key": key, "order_id": o.id,
+        "event": event_name, "kind": kind, "parcels": parcels,
+        "detail": (queued.detail or detail) if queued else detail,
         "recipient": o.customer_email, "locale": o.customer_locale, "status": "preview",
-        "attempts": 0, "created_at": at,
+        "attempts": 0, "created_at": queued.created_at if queued else at,
     }  # fmt: skip
-    return _assemble(s, [m], settings)[0]
+    return _assemble(s, [m], settings)[m["id"]]
 
 
 def template_context(letter: Letter, settings: Settings) -> dict[str, Any]:
@@ -324,7 +344,10 @@ def sender_domain(settings: Settings) -> str:
 
 
 def stable_message_id(letter: Letter, settings: Settings) -> str:
-    return message_id(letter.key, sender_domain(settings))
+    """The mail's Message-ID: of its outbox row (the same on every send), see
+    :func:`~picker.domain.notify.message_id`."""
+    return message_id(letter.key, sender_domain(settings), row_id=letter.id,
+                      created_at=letter.created_at)  # fmt: skip
 
 
 #: Text parts as quoted-printable UTF-8 (readable in the raw message, 7-bit safe).
@@ -348,17 +371,40 @@ def email_bytes(letter: Letter, rendered: Rendered, settings: Settings) -> bytes
     """The MIME message, as sent: text with an HTML alternative, every header made of safe
     text (a line break in a name becomes a space, so no header can be injected), non-ASCII as
     RFC 2047 encoded words, bodies quoted-printable; the Message-ID, Date and boundary derived
-    from the outbox key, so the same message built again is the same bytes.
+    from the outbox row, so the same message built again is the same bytes.
 
     Built with the email package's compat32 classes: the same message through
     ``EmailMessage`` took ~7 ms to build and write, this ~1 ms (measured), and a dispatcher
     spends its time here."""
-    if letter.kind != MessageKind.EMAIL.value or not letter.recipient:
-        raise ValueError(f"message {letter.id} is not a mail to anyone")
+    if letter.kind != MessageKind.EMAIL.value:
+        raise ValueError(f"message {letter.id} is a {letter.kind} message, not a mail")
+    recipient = mail_recipient(letter)
+    try:
+        return _mime(letter, recipient, rendered, settings)
+    except (ValueError, TypeError, LookupError, email.errors.MessageError) as exc:
+        # UnicodeEncodeError and HeaderParseError among them: this message's text, for good
+        raise UnsendableMail(f"the mail cannot be made: {_words(exc)}") from None
+
+
+def _words(exc: BaseException) -> str:
+    words = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {words}" if words else type(exc).__name__
+
+
+def mail_recipient(letter: Letter) -> str:
+    """The address the mail of ``letter`` goes to, as sent; :class:`UnsendableMail` (in words)
+    when there is none mail can go to."""
+    address, problem = check_mail_address(letter.recipient)
+    if address is None:
+        raise UnsendableMail(problem or NOT_AN_ADDRESS)
+    return address
+
+
+def _mime(letter: Letter, recipient: str, rendered: Rendered, settings: Settings) -> bytes:
     msg = MIMEMultipart("alternative", boundary="=_picker_" + idempotency_key(letter.key)[:24])
     name, address = parseaddr(settings.notify.sender)
     msg["From"] = _mailbox(header_text(name), address, "From")
-    msg["To"] = _mailbox(header_text(letter.customer_name, 120), letter.recipient, "To")
+    msg["To"] = _mailbox(header_text(letter.customer_name, 120), recipient, "To")
     subject = header_text(rendered.subject, 250)
     msg["Subject"] = (
         subject if subject.isascii() else cast(str, Header(subject, _UTF8, header_name="Subject"))
@@ -376,6 +422,11 @@ def email_bytes(letter: Letter, rendered: Rendered, settings: Settings) -> bytes
     return out.getvalue()
 
 
+class UnsendableMail(ServiceError):
+    """A mail that cannot be made for good (an address mail cannot go to, a header the email
+    package refuses): sending it again will not help. The message says why, in words."""
+
+
 def preview(s: Session, message_id_: int, settings: Settings) -> tuple[Letter, bytes]:
     """The message as it would be sent (an .eml), or for a shop message its request."""
     letter = load(s, message_id_, settings)
@@ -386,10 +437,53 @@ def preview(s: Session, message_id_: int, settings: Settings) -> tuple[Letter, b
     return letter, describe_requests(letter, settings).encode()
 
 
-def show(db: Database, settings: Settings, message_id_: int) -> tuple[Letter, bytes]:
-    """A queued (or sent) message as it is sent: the .eml, or a shop message's requests."""
+@dataclass(frozen=True)
+class Shown:
+    """One message as ``picker notify show`` prints it: a mail's headers decoded and its text
+    part, or a shop message's requests; ``raw`` is what is sent (the .eml), None when no mail
+    can be made of it, and then ``problem`` says why."""
+
+    letter: Letter
+    headers: tuple[tuple[str, str], ...]
+    body: str
+    raw: bytes | None
+    problem: str | None = None
+
+
+#: The headers a person reads, in the order they are shown.
+SHOWN_HEADERS = ("From", "To", "Subject", "Date", "Message-ID")
+
+
+def show(db: Database, settings: Settings, message_id_: int) -> Shown:
+    """A message as it is (or would be) sent, for a person to read: never raises for a
+    message that cannot be made into a mail, but says why (:attr:`Shown.problem`)."""
     with db.read() as s:
-        return preview(s, message_id_, settings)
+        letter = load(s, message_id_, settings)
+    if letter.kind != MessageKind.EMAIL.value:
+        from picker.services.notify.shop import describe_requests
+
+        requests = describe_requests(letter, settings)
+        return Shown(letter, (), requests, requests.encode())
+    try:
+        rendered = render_mail(letter, settings)
+    except ServiceError as exc:  # a broken override template: said, not shown
+        return Shown(letter, (), "", None, str(exc))
+    try:
+        raw = email_bytes(letter, rendered, settings)
+    except UnsendableMail as exc:
+        headers: tuple[tuple[str, str], ...] = (
+            ("From", header_text(settings.notify.sender)),
+            ("To", f"(none: {exc})"),
+            ("Subject", header_text(rendered.subject, 250)),
+            ("Date", format_datetime(letter.created_at)),
+            ("Message-ID", stable_message_id(letter, settings)),
+        )
+        return Shown(letter, headers, rendered.text, None, str(exc))
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    body = msg.get_body(("plain",)) if isinstance(msg, EmailMessage) else None
+    text = body.get_content() if body is not None else ""
+    headers = tuple((name, str(msg[name])) for name in SHOWN_HEADERS if msg[name] is not None)
+    return Shown(letter, headers, text, raw)
 
 
 def preview_event(
@@ -398,11 +492,8 @@ def preview_event(
     """The .eml the event would send about order ``number``, rendered, sent nowhere."""
     with db.read() as s:
         letter = letter_for(s, number, event_name, settings, at=at)
-    address = mail_address(letter.recipient)
-    if address is None:
-        raise ServiceError(
-            f"order {letter.order_number} has no e-mail address a mail can go to; "
-            "nothing would be sent"
-        )
-    letter = replace(letter, recipient=address)
-    return email_bytes(letter, render_mail(letter, settings), settings)
+    try:
+        return email_bytes(letter, render_mail(letter, settings), settings)
+    except UnsendableMail as exc:
+        number = letter.order_number
+        raise ServiceError(f"nothing would be sent for order {number}: {exc}") from None

@@ -32,7 +32,7 @@ from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
-from picker.domain.notify import MessageKind, MessageStatus, backoff
+from picker.domain.notify import MessageKind, MessageStatus, backoff, out_of_date
 from picker.services.actors import Clock, system_clock
 from picker.services.errors import describe_failure
 from picker.services.notify import compose, shop
@@ -44,6 +44,7 @@ from picker.services.notify.mail import (
     transport_for,
 )
 from picker.services.notify.outbox import Summary, not_sent_because, summary
+from picker.services.notify.templates import TemplateProblem
 from picker.store.engine import Database
 from picker.store.models import OutboxMessage
 
@@ -53,7 +54,15 @@ _SENT, _FAILED, _SKIPPED = MessageStatus.SENT.value, MessageStatus.FAILED.value,
 
 def default_claimant() -> str:
     """Who claims messages when the caller names no one: this process, as host:pid."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:64]
+    return f"{socket.gethostname()[:30]}:{os.getpid()}"
+
+
+def claimant(name: str) -> str:
+    """A dispatcher's name in the outbox (``claimed_by``): ``name`` (a terminal id, or
+    ``T05:cli``) and this process as host:pid. Two machines may share one config.toml, and so
+    one terminal id: under one name each would take the other's claims for its own. At most
+    59 characters (a claim holds 64)."""
+    return f"{name[:20]}@{default_claimant()}"
 
 
 @dataclass
@@ -196,14 +205,33 @@ def _file_name(letter: compose.Letter) -> str:
     return f"{letter.id:08d}-{order}-{letter.event}"
 
 
+def not_sent_now(settings: Settings, letter: compose.Letter) -> str | None:
+    """Why ``letter`` is not to be sent now, if it is not: the configuration says so (see
+    :func:`~picker.services.notify.outbox.not_sent_because`), or its mail would tell the
+    customer what is no longer true (an "accepted" mail for an order cancelled meanwhile, a
+    "fix your address" mail for a hold since released). A shop is told what happened
+    whatever happened since."""
+    skip = not_sent_because(settings, letter.event, letter.kind, letter.channel)
+    if skip is None and letter.kind == MessageKind.EMAIL.value:
+        skip = out_of_date(letter.event, letter.order_status, letter.hold_reasons)
+    return skip
+
+
 def build_mail(letter: compose.Letter, settings: Settings) -> bytes:
-    """The mail's bytes; a mail that cannot be made (a broken override template) is a passing
-    failure, in words, until someone mends the template."""
+    """The mail's bytes. A mail that cannot be made for a reason someone can mend (a broken
+    override template, a templates folder that cannot be read) is a passing failure, in words;
+    anything else (an address mail cannot go to, text the email package refuses) will not
+    mend itself and fails the message at once, in words."""
     try:
         return compose.email_bytes(letter, compose.render_mail(letter, settings), settings)
-    except Exception as exc:
+    except compose.UnsendableMail as exc:
+        raise Permanent(str(exc)) from None
+    except (TemplateProblem, OSError) as exc:
         words = describe_failure(exc) or f"{type(exc).__name__}: {exc}"
         raise Temporary(f"the mail cannot be made: {words}") from None
+    except Exception as exc:
+        words = describe_failure(exc) or " ".join(f"{type(exc).__name__}: {exc}".split())
+        raise Permanent(f"the mail cannot be made: {words}") from None
 
 
 def send_one(
@@ -216,10 +244,12 @@ def send_one(
     ``mark_done`` records each step of a shop message made (see :mod:`.shop`); ``built`` is
     the mail made ahead (see :func:`dispatch_due`)."""
     if letter.kind == MessageKind.EMAIL.value:
-        if not letter.recipient:
-            raise Permanent("the message has no recipient")
+        try:
+            recipient = compose.mail_recipient(letter)
+        except compose.UnsendableMail as exc:
+            raise Permanent(str(exc)) from None
         message = built.result() if built is not None else build_mail(letter, senders.settings)
-        senders.mail.send(message, letter.recipient, _file_name(letter))
+        senders.mail.send(message, recipient, _file_name(letter))
         return
     senders.shop.send(letter, frozenset(letter.detail.get("done", ())), mark_done)
 
@@ -270,7 +300,7 @@ def dispatch_due(
         i: maker.submit(build_mail, letter, settings)
         for i, letter in letters.items()
         if letter.kind == MessageKind.EMAIL.value and letter.recipient
-        and not_sent_because(settings, letter.event, letter.kind, letter.channel) is None
+        and not_sent_now(settings, letter) is None
     }  # fmt: skip
     try:
         for position, message_id in enumerate(ids):
@@ -346,7 +376,7 @@ def _send_and_settle(
 ) -> _Outcome:
     """Send one message; settle it unless it was sent (the caller settles those in groups)."""
     message_id = letter.id
-    skip = not_sent_because(senders.settings, letter.event, letter.kind, letter.channel)
+    skip = not_sent_now(senders.settings, letter)
     if skip is not None:
         db.run(partial(_settle, message_id=message_id, me=me, status=_SKIPPED, error=skip,
                        next_attempt_at=None))  # fmt: skip

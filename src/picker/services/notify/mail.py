@@ -4,7 +4,8 @@
 ``smtp+starttls://host:port`` (STARTTLS, 587), ``smtps://host:port`` (TLS from the start, 465),
 or ``file://FOLDER`` (one ``.eml`` file per message, written whole; for a demo floor or a
 newcomer without a server). ``[notify] user`` logs in with the password in
-``$PICKER_SMTP_PASSWORD`` (never in a file).
+``$PICKER_SMTP_PASSWORD`` (never in a file). The server's certificate is checked against the
+system's CAs, or those of ``[notify] smtp_cafile``.
 
 A failure is :class:`Temporary` (retried with back-off: the server is down or slow, a 4xx
 reply such as greylisting) or :class:`Permanent` (a 5xx reply about this message: failed at
@@ -80,6 +81,8 @@ def _reply(code: int, text: bytes | str) -> str:
 
 def classify(exc: BaseException) -> SendFailed:
     """An smtplib or socket error as a :class:`Temporary` or :class:`Permanent` failure."""
+    if isinstance(exc, SendFailed):  # already judged (a server set up otherwise than we are)
+        return exc
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         (code, text) = next(iter(exc.recipients.values()), (450, b"recipient refused"))
         words = f"the server refused the recipient: {_reply(code, text)}"
@@ -101,9 +104,12 @@ def classify(exc: BaseException) -> SendFailed:
         if exc.smtp_code >= 500:
             return Permanent(words)
         return Temporary(words, broken_connection=exc.smtp_code in (421,))
-    if isinstance(exc, smtplib.SMTPServerDisconnected):
+    if isinstance(exc, smtplib.SMTPServerDisconnected) and not isinstance(
+        exc.__context__, TimeoutError
+    ):
         return Temporary(f"the mail server hung up ({exc})", broken_connection=True)
-    if isinstance(exc, TimeoutError):
+    if isinstance(exc, TimeoutError | smtplib.SMTPServerDisconnected):
+        # smtplib words a reply that never came as a hang-up "…: timed out": it is not one
         return Temporary("the mail server did not answer in time", broken_connection=True)
     if isinstance(exc, ssl.SSLError):
         return Temporary(f"TLS with the mail server failed ({exc.reason or exc})",
@@ -123,14 +129,19 @@ class SmtpTransport:
         self.password = password if password is not None else os.environ.get(PASSWORD_ENV, "")
         self.timeout = settings.timeout_s
         self.sender = parseaddr(settings.sender)[1]
+        self.cafile = settings.smtp_cafile
         self._smtp: smtplib.SMTP | None = None
+
+    def _tls(self) -> ssl.SSLContext:
+        """Certificates checked, host name too: against ``[notify] smtp_cafile`` when set (a
+        private CA, a self-signed server), else the system's CAs."""
+        return ssl.create_default_context(cafile=str(self.cafile) if self.cafile else None)
 
     def _connect(self) -> smtplib.SMTP:
         a = self.address
         smtp: smtplib.SMTP
         if a.scheme == "smtps":
-            smtp = smtplib.SMTP_SSL(a.host, a.port, timeout=self.timeout,
-                                    context=ssl.create_default_context())  # fmt: skip
+            smtp = smtplib.SMTP_SSL(a.host, a.port, timeout=self.timeout, context=self._tls())
         else:
             smtp = smtplib.SMTP(a.host, a.port, timeout=self.timeout)
         try:
@@ -138,9 +149,22 @@ class SmtpTransport:
                 smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if a.scheme == "smtp+starttls":
-                smtp.starttls(context=ssl.create_default_context())
+                if not smtp.has_extn("starttls"):
+                    raise Temporary(
+                        f"the mail server {a.host}:{a.port} does not offer STARTTLS, which "
+                        "[notify] smtp_url (smtp+starttls://) asks for: use smtps:// or "
+                        "smtp:// as that server wants, or another server",
+                        broken_connection=True,
+                    )
+                smtp.starttls(context=self._tls())
                 smtp.ehlo()
             if self.user:
+                if not smtp.has_extn("auth"):
+                    raise Temporary(
+                        f"the mail server {a.host}:{a.port} offers no login (SMTP AUTH), yet "
+                        f"[notify] user is set ({self.user})",
+                        broken_connection=True,
+                    )
                 smtp.login(self.user, self.password)
         except BaseException:
             smtp.close()

@@ -27,13 +27,13 @@ from picker.domain.notify import (
     WAITING,
     MessageKind,
     MessageStatus,
-    cancel_reason,
+    check_mail_address,
     customer_fixable,
     event,
-    mail_address,
     missing_address_parts,
     outbox_key,
 )
+from picker.domain.notify import customer_reason as customer_reason_code
 from picker.domain.statuses import ParcelStatus
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
@@ -57,7 +57,7 @@ def enqueue(
     *,
     at: datetime,
     settings: Settings | None = None,
-    reason: str = "",
+    customer_reason: str | None = None,
     reasons: Sequence[str] = (),
 ) -> None:
     """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
@@ -67,9 +67,10 @@ def enqueue(
     switched off in ``[notify.events]``. The dispatcher checks the configuration again before
     it sends. A cause told before (same order, event, kind and parcels) writes nothing.
 
-    ``reason`` is a cancellation's reason (the lead's words, told to the customer only as one of
-    a few customer-worded reasons); ``reasons`` a hold's reasons (only the customer-fixable ones
-    make a message, see :func:`~picker.domain.notify.customer_fixable`).
+    ``customer_reason`` is what a cancellation's customer is told of why (one of
+    :data:`~picker.domain.notify.CUSTOMER_REASONS`, chosen by the lead; default ``other``, no
+    reason given); ``reasons`` a hold's reasons (only the customer-fixable ones make a message,
+    see :func:`~picker.domain.notify.customer_fixable`).
     """
     what = event(event_name)
     ids = [order] if isinstance(order, int) else list(order)
@@ -82,7 +83,7 @@ def enqueue(
             return  # nothing the customer can do: nothing to tell
         detail = {"missing": missing_address_parts(fixable)}
     elif event_name == "cancelled":
-        detail = {"reason": cancel_reason(reason)}
+        detail = {"reason": customer_reason_code(customer_reason)}
     orders = s.execute(
         select(
             Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
@@ -123,12 +124,11 @@ def _recipient(kind: MessageKind, o: Any) -> tuple[str | None, str | None]:
     """(whom the message goes to, why it cannot go: None when it can)."""
     if kind is MessageKind.SHOP:
         return o.channel, None
-    if not (o.customer_email or "").strip():
-        return None, "the order has no e-mail address"
-    address = mail_address(o.customer_email)
+    address, problem = check_mail_address(o.customer_email)
     if address is None:
-        return o.customer_email[:254], "the order's e-mail address is not one mail can go to"
-    return address, None
+        # Kept as the shop sent it (cut to fit), so a lead sees what was wrong with it.
+        return (o.customer_email or "").strip()[:254] or None, problem
+    return o.customer_email.strip(), None
 
 
 def not_sent_because(settings: Settings, event_name: str, kind: str, channel: str) -> str | None:

@@ -30,6 +30,7 @@ from jinja2 import (
     FileSystemLoader,
     PackageLoader,
     StrictUndefined,
+    Template,
     TemplateError,
     TemplateNotFound,
     select_autoescape,
@@ -93,11 +94,32 @@ def _language(env: Environment, locale: Locale, default: str, event: str) -> str
     default_language = locale_of(default, "en").language
     for language in dict.fromkeys((locale.language, default_language, "en")):
         try:
-            env.get_template(f"{language}/{event}.txt")
+            _template(env, f"{language}/{event}.txt")
         except TemplateNotFound:
             continue
         return language
     raise TemplateProblem(f"no template for the {event} event (looked for en/{event}.txt)")
+
+
+def _template(env: Environment, name: str) -> Template:
+    """The template ``name``; a broken one (a syntax error, a file that is not UTF-8 text) is
+    a :class:`TemplateProblem` naming it. A missing one is ``TemplateNotFound``."""
+    try:
+        return env.get_template(name)
+    except TemplateNotFound:
+        raise
+    except TemplateError as exc:
+        raise TemplateProblem(_cannot_use(name, exc)) from None
+    except UnicodeDecodeError:
+        raise TemplateProblem(
+            f"the template {name} cannot be used: it is not UTF-8 text (save it as UTF-8)"
+        ) from None
+
+
+def _cannot_use(name: str, exc: TemplateError) -> str:
+    line = getattr(exc, "lineno", None)
+    where = f" (line {line})" if line else ""
+    return f"the template {name} cannot be used{where}: {exc}"
 
 
 def render(
@@ -110,6 +132,11 @@ def render(
     templates_dir: Path | None = None,
 ) -> Rendered:
     """The event's subject, text and HTML for ``context``, in the order's language."""
+    if templates_dir is not None and not templates_dir.is_dir():
+        # Checked at config load too; gone since (a folder moved): said, never silently replaced
+        # by the shipped templates.
+        raise TemplateProblem(f"the templates folder {templates_dir} ([notify] templates_dir) "
+                              "does not exist or is not a folder")  # fmt: skip
     env = environment(templates_dir)
     locale = locale_of(locale_tag, default_locale)
     language = _language(env, locale, default_locale, event)
@@ -120,13 +147,15 @@ def render(
     for part in PARTS:
         name = f"{language}/{event}.{part}"
         try:
-            parts.append(env.get_template(name).render(values))
+            parts.append(_template(env, name).render(values))
         except TemplateNotFound:
             raise TemplateProblem(f"the template {name} is missing") from None
-        except TemplateError as exc:
-            line = getattr(exc, "lineno", None)
-            where = f" (line {line})" if line else ""
-            raise TemplateProblem(f"the template {name} cannot be used{where}: {exc}") from None
+        except TemplateError as exc:  # while rendering: an unknown name, a failed filter
+            raise TemplateProblem(_cannot_use(name, exc)) from None
+        except UnicodeDecodeError:  # a template it imports or includes
+            raise TemplateProblem(
+                f"the template {name} cannot be used: a template it uses is not UTF-8 text"
+            ) from None
     subject, text, html = parts
     return Rendered(" ".join(subject.split()), text, html, language)
 

@@ -13,6 +13,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import IntakeSettings, Settings
+from picker.domain.notify import DEFAULT_CUSTOMER_REASON, UnknownCustomerReason
+from picker.domain.notify import customer_reason as checked_customer_reason
 from picker.domain.picking import PutBack
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus
@@ -235,7 +237,7 @@ def _reason(text: str, what: str) -> str:
 
 def _stop_order(
     db: Database, actor: Actor, number: str, to: OrderStatus, reason: str, clock: Clock,
-    settings: Settings | None = None,
+    settings: Settings | None = None, customer_reason: str = DEFAULT_CUSTOMER_REASON,
 ) -> StatusChange:  # fmt: skip
     """Hold or cancel: the reservation is given back and the picker freed, in one transaction."""
     with db.transaction() as s:
@@ -265,7 +267,8 @@ def _stop_order(
             )
             s.execute(delete(ParcelItem).where(ParcelItem.parcel_id.in_(open_parcel)))
             s.execute(delete(Parcel).where(Parcel.id.in_(open_parcel)))
-            outbox.enqueue(s, order.id, "cancelled", at=change.at, settings=settings, reason=reason)
+            outbox.enqueue(s, order.id, "cancelled", at=change.at, settings=settings,
+                           customer_reason=customer_reason)  # fmt: skip
         _free_tote(s, order.id)
         return replace(change, put_back=back)
 
@@ -302,15 +305,22 @@ def cancel_order(
     number: str,
     reason: str,
     *,
+    customer_reason: str = DEFAULT_CUSTOMER_REASON,
     clock: Clock = system_clock,
     settings: Settings | None = None,
 ) -> StatusChange:
     """A lead cancels an order before picking; what it had reserved is given back. A paid
-    order's customer is told (see :mod:`picker.services.notify`); ``settings`` let a message
+    order's customer is told (see :mod:`picker.services.notify`) the ``customer_reason`` the
+    lead chose (one of :data:`~picker.domain.notify.CUSTOMER_REASONS`; by default none is
+    given), never the lead's own ``reason``, which is for the floor. ``settings`` let a message
     the configuration does not send be recorded as skipped at once."""
     allow(actor, "orders.lead_actions.cancel_order")
+    try:
+        told = checked_customer_reason(customer_reason)
+    except UnknownCustomerReason as exc:
+        raise ServiceError(f"{exc}; order {number} was not cancelled") from None
     return _stop_order(db, actor, number, OrderStatus.CANCELLED, _reason(reason, "is cancelled"),
-                       clock, settings)  # fmt: skip
+                       clock, settings, told)  # fmt: skip
 
 
 def assign_ready_orders(
