@@ -75,11 +75,11 @@ def test_bench_scan_measures_scan_to_feedback_through_the_real_app(
     capsys, config, tmp_path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'bench.db'}"
-    code, out, _ = run(
+    code, out, err = run(
         capsys, config, "bench", "scan", "--scans", "40", "--orders", "5", "--database", url,
         "--json",
     )  # fmt: skip
-    assert code == 0
+    assert code == 0, err
     report = json.loads(out)
     latency = report["metrics"]["scan_to_feedback"]
     assert report["metrics"]["scans"]["median"] == 40

@@ -116,6 +116,7 @@ async def log_in(app: PickerApp, pilot: Pilot[None], badge: str, pin: str) -> No
         await pilot.press(ch)
     await pilot.press("enter")
     await app.workers.wait_for_complete()
+    await settle_on(pilot, lambda: app.operator is not None)
     await pilot.pause(0.3)
     if app.operator is None:
         raise RuntimeError("login failed")
@@ -127,13 +128,24 @@ async def log_in(app: PickerApp, pilot: Pilot[None], badge: str, pin: str) -> No
 _S = TypeVar("_S")
 
 
+async def settle_on(pilot: Pilot[None], ready: Callable[[], bool], seconds: float = 10.0) -> bool:
+    """Pause until ``ready()`` (a screen pushed, a worker done) or ``seconds`` pass: a loaded
+    machine may take more than one pause to draw the next screen."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.02)
+    return True
+
+
 async def open_station(
     app: PickerApp, pilot: Pilot[None], badge: str, pin: str, station: type[_S]
 ) -> _S:
     """Log in and press Enter on home: the terminal's station, which must be ``station``."""
     await log_in(app, pilot, badge, pin)
     await pilot.press("enter")
-    await pilot.pause()
+    await settle_on(pilot, lambda: isinstance(app.screen, station))
     screen = app.screen
     if not isinstance(screen, station):
         raise RuntimeError(f"expected the {station.__name__}, found {screen!r}")
@@ -160,8 +172,8 @@ async def measure_scan_latency(
     async with app.run_test(size=(80, 24)) as pilot:
         await log_in(app, pilot, badge, pin)
         await pilot.press("f2")
-        await pilot.pause()
-        assert isinstance(app.screen, ScannerTestScreen)
+        if not await settle_on(pilot, lambda: isinstance(app.screen, ScannerTestScreen)):
+            raise RuntimeError(f"F2 opened {app.screen!r}, not the scanner test")
         timed = TimedScans(app)
         for i, code in enumerate(codes):
             incoming = await timed.scan(code)
