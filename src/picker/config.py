@@ -628,12 +628,20 @@ class CourierSettings:
     tracking_url: str = ""
 
 
+#: The oldest Shopify Admin REST version Picker speaks (fulfilments of fulfilment orders).
+SHOPIFY_OLDEST_API = "2025-01"
+_SHOPIFY_BASE = re.compile(r"https?://[^/?#\s]+/admin/api/(\d{4}-\d{2})")
+_WOO_BASE = re.compile(r"https?://[^?#\s]+/wc/v3")
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     name: str
     kind: str
-    #: Where the fulfilment goes; {shop_order_no} and {order} are filled in. Empty = none
-    #: (the shop message is skipped, saying so).
+    #: The base URL of the shop's API; Picker adds each request's path. Shopify: the Admin
+    #: REST API with its version, ``https://SHOP.myshopify.com/admin/api/2025-01``;
+    #: WooCommerce: ``https://SHOP/wp-json/wc/v3``. Empty = none (the shop message is
+    #: skipped, saying so).
     fulfilment_url: str = ""
     #: The header that carries the shop's credential, e.g. X-Shopify-Access-Token or
     #: Authorization; its value is read from the environment variable ``auth_env``.
@@ -709,14 +717,42 @@ def _notify_settings(
             auth_env=c.text("auth_env", ""),
         )
         url = channel.fulfilment_url
-        if url and not url.startswith(("http://", "https://")):
-            c.fail("fulfilment_url", f"{url!r} must start with http:// or https://")
+        if url:
+            _check_api_base(c, channel.kind, url)
+            channel = replace(channel, fulfilment_url=url.rstrip("/"))
         if bool(channel.auth_header) != bool(channel.auth_env):
             c.fail("auth_header", "auth_header and auth_env go together (the header's value is "
                                   "read from that environment variable)")  # fmt: skip
         c.done()
         channels[name] = channel
     return notify, couriers, channels
+
+
+def _check_api_base(c: _Reader, kind: str, url: str) -> None:
+    """A channel's fulfilment_url is its API's base, of the form its kind needs."""
+    if not url.startswith(("http://", "https://")):
+        c.fail("fulfilment_url", f"{url!r} must start with http:// or https://")
+    if "{" in url or "}" in url:
+        c.fail(
+            "fulfilment_url",
+            f"{url!r}: name the API's base URL without {{placeholders}} (Picker adds each "
+            "request's path and the shop's order id)",
+        )
+    base = url.rstrip("/")
+    if kind == "shopify":
+        found = _SHOPIFY_BASE.fullmatch(base)
+        if found is None:
+            c.fail(
+                "fulfilment_url",
+                f"{url!r} must be the shop's Admin API with its version, e.g. "
+                "https://SHOP.myshopify.com/admin/api/2025-01",
+            )
+        elif found.group(1) < SHOPIFY_OLDEST_API:
+            c.fail("fulfilment_url", f"API version {found.group(1)}: Picker speaks "
+                                     f"{SHOPIFY_OLDEST_API} or later")  # fmt: skip
+    elif kind == "woocommerce" and _WOO_BASE.fullmatch(base) is None:
+        c.fail("fulfilment_url", f"{url!r} must be the shop's REST API v3, e.g. "
+                                 "https://shop.example.com/wp-json/wc/v3")  # fmt: skip
 
 
 def normalise_database_url(url: str, base_dir: Path, where: str) -> str:
