@@ -49,7 +49,15 @@ auth_env = "PICKER_WOO_AUTH"
     assert s.channels["my-shop"].kind == "woocommerce"
     # The API's base, without its trailing slash: Picker adds each request's path.
     assert s.channels["my-shop"].fulfilment_url == "https://shop.example/wp-json/wc/v3"
-    assert settings_of(tmp_path, "").notify.folder == tmp_path / "var" / "mail"
+
+
+def test_without_notify_mail_is_not_configured_and_no_terminal_dispatches(tmp_path) -> None:
+    n = settings_of(tmp_path, '[terminal]\nid = "T01"\n').notify
+    assert (n.smtp_url, n.mail_configured, n.folder, n.dispatch_in_terminal) == (
+        "", False, None, False)  # fmt: skip
+    assert settings_of(tmp_path, '[notify]\nsmtp_url = ""\n').notify.mail_configured is False
+    assert settings_of(tmp_path, '[notify]\nsmtp_url = "file://out"\n').notify.folder == (
+        tmp_path / "out")  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -587,8 +587,9 @@ CHANNEL_KINDS = ("shopify", "woocommerce")
 @dataclass(frozen=True)
 class NotifySettings:
     #: Where mail goes: smtp://host:port, smtp+starttls://host:port, smtps://host:port, or
-    #: file://FOLDER (one .eml file per message, relative to the config's folder).
-    smtp_url: str = "file://var/mail"
+    #: file://FOLDER (one .eml file per message, relative to the config's folder). Empty (the
+    #: built-in default): mail is not configured, and the customers' mail waits, queued.
+    smtp_url: str = ""
     #: The mail's From: "Name <address>" or an address.
     sender: str = "Picker Demo Warehouse <orders@picker.invalid>"
     #: The SMTP login (the password only from $PICKER_SMTP_PASSWORD); empty = no login.
@@ -604,7 +605,7 @@ class NotifySettings:
     #: A message that could not be sent for a passing reason is failed after this many hours.
     give_up_after_h: float = 24.0
     #: Run a dispatcher in the background of the terminal (``picker`` / ``picker run``).
-    dispatch_in_terminal: bool = True
+    dispatch_in_terminal: bool = False
     #: Seconds a dispatcher owns the messages it claimed; after that, another may send them.
     lease_s: float = 120.0
     #: Seconds to reach a mail server or shop and have its answer.
@@ -613,6 +614,11 @@ class NotifySettings:
     poll_s: float = 5.0
     #: Messages a dispatcher claims at once (sent over one connection).
     batch: int = 50
+
+    @property
+    def mail_configured(self) -> bool:
+        """Whether mail has anywhere to go (an smtp_url is set)."""
+        return bool(self.smtp_url)
 
     @property
     def folder(self) -> Path | None:
@@ -656,10 +662,12 @@ def _notify_settings(
     events_table = r.table.pop("events", {})
     smtp_url = r.text("smtp_url", NotifySettings.smtp_url).strip()
     scheme = smtp_url.partition("://")[0]
-    if "://" not in smtp_url or scheme not in SMTP_SCHEMES:
+    if not smtp_url:
+        pass  # mail is not configured: the customers' mail waits, queued
+    elif "://" not in smtp_url or scheme not in SMTP_SCHEMES:
         r.fail("smtp_url", f"{smtp_url!r} must start with one of "
                            + ", ".join(f"{s}://" for s in SMTP_SCHEMES))  # fmt: skip
-    if scheme == "file":
+    elif scheme == "file":
         folder = Path(smtp_url.removeprefix("file://"))
         if not str(folder) or str(folder) == ".":
             r.fail("smtp_url", "file:// must name a folder, e.g. file://var/mail")
@@ -682,7 +690,7 @@ def _notify_settings(
         default_locale=r.text("default_locale", "en"),
         templates_dir=(base_dir / templates) if templates else None,
         give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
-        dispatch_in_terminal=r.flag("dispatch_in_terminal", True),
+        dispatch_in_terminal=r.flag("dispatch_in_terminal", NotifySettings.dispatch_in_terminal),
         lease_s=r.number("lease_s", 120.0, 1.0, 3600.0),
         timeout_s=r.number("timeout_s", 30.0, 0.5, 600.0),
         poll_s=r.number("poll_s", 5.0, 0.1, 3600.0),
