@@ -35,7 +35,7 @@ cancelled = false
 tracking_url = "https://track.example/{tracking}"
 [channels.my-shop]
 kind = "woocommerce"
-fulfilment_url = "https://shop.example/wp-json/wc/v3/orders/{shop_order_no}"
+fulfilment_url = "https://shop.example/wp-json/wc/v3/"
 auth_header = "Authorization"
 auth_env = "PICKER_WOO_AUTH"
 """,
@@ -48,7 +48,17 @@ auth_env = "PICKER_WOO_AUTH"
                         "cancelled": False}  # fmt: skip
     assert s.couriers["POST"].tracking_url == "https://track.example/{tracking}"
     assert s.channels["my-shop"].kind == "woocommerce"
-    assert settings_of(tmp_path, "").notify.folder == tmp_path / "var" / "mail"
+    # The API's base, without its trailing slash: Picker adds each request's path.
+    assert s.channels["my-shop"].fulfilment_url == "https://shop.example/wp-json/wc/v3"
+
+
+def test_without_notify_mail_is_not_configured_and_no_terminal_dispatches(tmp_path) -> None:
+    n = settings_of(tmp_path, '[terminal]\nid = "T01"\n').notify
+    assert (n.smtp_url, n.mail_configured, n.folder, n.dispatch_in_terminal) == (
+        "", False, None, False)  # fmt: skip
+    assert settings_of(tmp_path, '[notify]\nsmtp_url = ""\n').notify.mail_configured is False
+    assert settings_of(tmp_path, '[notify]\nsmtp_url = "file://out"\n').notify.folder == (
+        tmp_path / "out")  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -65,6 +75,20 @@ auth_env = "PICKER_WOO_AUTH"
         ('[channels.s]\nkind = "magento"\n', "[channels.s] kind: 'magento' is not one of"),
         ('[channels.s]\nkind = "shopify"\nfulfilment_url = "ftp://x"\n',
          "[channels.s] fulfilment_url: 'ftp://x' must start with http:// or https://"),
+        ('[channels.s]\nkind = "shopify"\nfulfilment_url = '
+         '"https://s.myshopify.com/admin/api/2025-01/orders/{shop_order_no}/fulfillments.json"\n',
+         "[channels.s] fulfilment_url: 'https://s.myshopify.com/admin/api/2025-01/orders/"
+         "{shop_order_no}/fulfillments.json': name the API's base URL without {placeholders} "
+         "(Picker adds each request's path and the shop's order id)"),
+        ('[channels.s]\nkind = "shopify"\nfulfilment_url = "https://s.myshopify.com/admin"\n',
+         "[channels.s] fulfilment_url: 'https://s.myshopify.com/admin' must be the shop's Admin "
+         "API with its version, e.g. https://SHOP.myshopify.com/admin/api/2025-01"),
+        ('[channels.s]\nkind = "shopify"\n'
+         'fulfilment_url = "https://s.myshopify.com/admin/api/2024-10"\n',
+         "[channels.s] fulfilment_url: API version 2024-10: Picker speaks 2025-01 or later"),
+        ('[channels.s]\nkind = "woocommerce"\nfulfilment_url = "https://shop.example/"\n',
+         "[channels.s] fulfilment_url: 'https://shop.example/' must be the shop's REST API v3, "
+         "e.g. https://shop.example.com/wp-json/wc/v3"),
         ('[channels.s]\nkind = "shopify"\nauth_header = "X-Token"\n',
          "[channels.s] auth_header: auth_header and auth_env go together"),
     ],

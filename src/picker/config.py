@@ -587,8 +587,9 @@ CHANNEL_KINDS = ("shopify", "woocommerce")
 @dataclass(frozen=True)
 class NotifySettings:
     #: Where mail goes: smtp://host:port, smtp+starttls://host:port, smtps://host:port, or
-    #: file://FOLDER (one .eml file per message, relative to the config's folder).
-    smtp_url: str = "file://var/mail"
+    #: file://FOLDER (one .eml file per message, relative to the config's folder). Empty (the
+    #: built-in default): mail is not configured, and the customers' mail waits, queued.
+    smtp_url: str = ""
     #: The mail's From: "Name <address>" or an address.
     sender: str = "Picker Demo Warehouse <orders@picker.invalid>"
     #: The SMTP login (the password only from $PICKER_SMTP_PASSWORD); empty = no login.
@@ -607,7 +608,7 @@ class NotifySettings:
     #: A message that could not be sent for a passing reason is failed after this many hours.
     give_up_after_h: float = 24.0
     #: Run a dispatcher in the background of the terminal (``picker`` / ``picker run``).
-    dispatch_in_terminal: bool = True
+    dispatch_in_terminal: bool = False
     #: Seconds a dispatcher owns the messages it claimed; after that, another may send them.
     lease_s: float = 120.0
     #: Seconds to reach a mail server or shop and have its answer.
@@ -616,6 +617,11 @@ class NotifySettings:
     poll_s: float = 5.0
     #: Messages a dispatcher claims at once (sent over one connection).
     batch: int = 50
+
+    @property
+    def mail_configured(self) -> bool:
+        """Whether mail has anywhere to go (an smtp_url is set)."""
+        return bool(self.smtp_url)
 
     @property
     def folder(self) -> Path | None:
@@ -631,12 +637,20 @@ class CourierSettings:
     tracking_url: str = ""
 
 
+#: The oldest Shopify Admin REST version Picker speaks (fulfilments of fulfilment orders).
+SHOPIFY_OLDEST_API = "2025-01"
+_SHOPIFY_BASE = re.compile(r"https?://[^/?#\s]+/admin/api/(\d{4}-\d{2})")
+_WOO_BASE = re.compile(r"https?://[^?#\s]+/wc/v3")
+
+
 @dataclass(frozen=True)
 class ChannelSettings:
     name: str
     kind: str
-    #: Where the fulfilment goes; {shop_order_no} and {order} are filled in. Empty = none
-    #: (the shop message is skipped, saying so).
+    #: The base URL of the shop's API; Picker adds each request's path. Shopify: the Admin
+    #: REST API with its version, ``https://SHOP.myshopify.com/admin/api/2025-01``;
+    #: WooCommerce: ``https://SHOP/wp-json/wc/v3``. Empty = none (the shop message is
+    #: skipped, saying so).
     fulfilment_url: str = ""
     #: The header that carries the shop's credential, e.g. X-Shopify-Access-Token or
     #: Authorization; its value is read from the environment variable ``auth_env``.
@@ -651,10 +665,12 @@ def _notify_settings(
     events_table = r.table.pop("events", {})
     smtp_url = r.text("smtp_url", NotifySettings.smtp_url).strip()
     scheme = smtp_url.partition("://")[0]
-    if "://" not in smtp_url or scheme not in SMTP_SCHEMES:
+    if not smtp_url:
+        pass  # mail is not configured: the customers' mail waits, queued
+    elif "://" not in smtp_url or scheme not in SMTP_SCHEMES:
         r.fail("smtp_url", f"{smtp_url!r} must start with one of "
                            + ", ".join(f"{s}://" for s in SMTP_SCHEMES))  # fmt: skip
-    if scheme == "file":
+    elif scheme == "file":
         folder = Path(smtp_url.removeprefix("file://"))
         if not str(folder) or str(folder) == ".":
             r.fail("smtp_url", "file:// must name a folder, e.g. file://var/mail")
@@ -688,7 +704,7 @@ def _notify_settings(
         default_locale=r.text("default_locale", "en"),
         templates_dir=templates_dir,
         give_up_after_h=r.number("give_up_after_h", 24.0, 0.01, 24.0 * 365),
-        dispatch_in_terminal=r.flag("dispatch_in_terminal", True),
+        dispatch_in_terminal=r.flag("dispatch_in_terminal", NotifySettings.dispatch_in_terminal),
         lease_s=r.number("lease_s", 120.0, 1.0, 3600.0),
         timeout_s=r.number("timeout_s", 30.0, 0.5, 600.0),
         poll_s=r.number("poll_s", 5.0, 0.1, 3600.0),
@@ -723,14 +739,42 @@ def _notify_settings(
             auth_env=c.text("auth_env", ""),
         )
         url = channel.fulfilment_url
-        if url and not url.startswith(("http://", "https://")):
-            c.fail("fulfilment_url", f"{url!r} must start with http:// or https://")
+        if url:
+            _check_api_base(c, channel.kind, url)
+            channel = replace(channel, fulfilment_url=url.rstrip("/"))
         if bool(channel.auth_header) != bool(channel.auth_env):
             c.fail("auth_header", "auth_header and auth_env go together (the header's value is "
                                   "read from that environment variable)")  # fmt: skip
         c.done()
         channels[name] = channel
     return notify, couriers, channels
+
+
+def _check_api_base(c: _Reader, kind: str, url: str) -> None:
+    """A channel's fulfilment_url is its API's base, of the form its kind needs."""
+    if not url.startswith(("http://", "https://")):
+        c.fail("fulfilment_url", f"{url!r} must start with http:// or https://")
+    if "{" in url or "}" in url:
+        c.fail(
+            "fulfilment_url",
+            f"{url!r}: name the API's base URL without {{placeholders}} (Picker adds each "
+            "request's path and the shop's order id)",
+        )
+    base = url.rstrip("/")
+    if kind == "shopify":
+        found = _SHOPIFY_BASE.fullmatch(base)
+        if found is None:
+            c.fail(
+                "fulfilment_url",
+                f"{url!r} must be the shop's Admin API with its version, e.g. "
+                "https://SHOP.myshopify.com/admin/api/2025-01",
+            )
+        elif found.group(1) < SHOPIFY_OLDEST_API:
+            c.fail("fulfilment_url", f"API version {found.group(1)}: Picker speaks "
+                                     f"{SHOPIFY_OLDEST_API} or later")  # fmt: skip
+    elif kind == "woocommerce" and _WOO_BASE.fullmatch(base) is None:
+        c.fail("fulfilment_url", f"{url!r} must be the shop's REST API v3, e.g. "
+                                 "https://shop.example.com/wp-json/wc/v3")  # fmt: skip
 
 
 def normalise_database_url(url: str, base_dir: Path, where: str) -> str:

@@ -127,6 +127,7 @@ def test_shopify_orders_file_maps_every_field_of_a_multi_line_order() -> None:
             IncomingLine("SPOON-SS", "Łyżeczka stalowa", 4, Decimal("6.00")),
         ),
         customer_locale="en",  # kept: what the customer is told comes in their language
+        shop_order_id="5301001001",  # Shopify's id: what fulfilment is sent back with
     )
 
 
@@ -183,10 +184,20 @@ def test_shopify_single_order_object_and_order_wrapper_are_accepted() -> None:
         assert isinstance(record, IncomingOrder) and record.shop_order_no == "9001"
 
 
+def test_an_order_keeps_the_number_its_customer_sees_and_the_id_the_shops_api_uses() -> None:
+    fixtures = Path(__file__).resolve().parents[1] / "fixtures" / "notify"
+    [shopify] = _orders((fixtures / "shopify_order.json").read_bytes()).values()
+    assert (shopify.shop_order_no, shopify.shop_order_id) == ("1001", "450789469")
+    [woo] = _orders((fixtures / "woocommerce_order.json").read_bytes()).values()
+    assert (woo.shop_order_no, woo.shop_order_id) == ("WC-1001", "7342")
+    csv = _orders(_fixture("orders.csv"), "orders.csv")
+    assert {o.shop_order_id for o in csv.values()} == {""}  # a CSV names no shop id
+
+
 def test_shopify_order_without_name_uses_its_id_and_names_fall_back_to_first_and_last() -> None:
     address = {"first_name": "Anna", "last_name": "Nowak", "address1": "Polna 2"}
     [order] = _orders(_shopify_file(_shopify(name=None, shipping_address=address))).values()
-    assert order.shop_order_no == "820982911946154508"
+    assert order.shop_order_no == order.shop_order_id == "820982911946154508"
     assert order.ship.name == order.customer_name == "Anna Nowak"
 
 
@@ -249,6 +260,7 @@ def test_woocommerce_array_maps_every_field() -> None:
             IncomingLine("MUG-CER-350", "Kubek ceramiczny 350 ml", 2, Decimal("39.90")),
             IncomingLine("JUG-GLS-1000", "Dzbanek szklany 1 l", 1, Decimal("92.60")),
         ),
+        shop_order_id="5120",
     )
 
 

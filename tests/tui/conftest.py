@@ -46,7 +46,9 @@ def settings(tmp_path: Path, floor_url: str):  # type: ignore[no-untyped-def]
     config = tmp_path / "config.toml"
     labels = Path(__file__).resolve().parents[2] / "labels"
     config.write_text(
-        f'[terminal]\nid = "T07"\nstation = "picking"\n\n[labels]\ndir = "{labels}"\n',
+        f'[terminal]\nid = "T07"\nstation = "picking"\n\n[labels]\ndir = "{labels}"\n'
+        # As make run's demo: mail into a folder (here, the test's), sent from the terminal.
+        '\n[notify]\nsmtp_url = "file://var/mail"\ndispatch_in_terminal = true\n',
         encoding="utf-8",
     )
     return load_settings(config, environ={"PICKER_DATABASE_URL": floor_url})

@@ -4,6 +4,8 @@ is down; a terminal with ``[notify] dispatch_in_terminal`` sends the outbox in t
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,7 @@ from picker.services.actors import Actor
 from picker.services.notify import outbox
 from picker.store.engine import Database
 from picker.store.models import Order, OutboxMessage
+from picker.tui.app import PickerApp, make_app
 from tests.conftest import NOW
 from tests.tui.conftest import PICKER
 from tests.tui.helpers import scan, settle
@@ -59,6 +62,22 @@ def queue_mails(url: str, n: int, *, failed: int = 0) -> list[int]:
         db.dispose()
 
 
+@pytest.fixture
+def unconfigured_app(settings) -> Iterator[Callable[[], PickerApp]]:  # type: ignore[no-untyped-def]
+    """Apps of a terminal whose config sets no ``[notify] smtp_url``: mail is not configured."""
+    made: list[Database] = []
+
+    def make() -> PickerApp:
+        db = Database(settings.database.url)
+        made.append(db)
+        no_mail = replace(settings, notify=replace(settings.notify, smtp_url=""))
+        return make_app(no_mail, db, clock=lambda: NOW)
+
+    yield make
+    for db in made:
+        db.dispose()
+
+
 def alert_line(app) -> Static:  # type: ignore[no-untyped-def]
     return app.screen.query_one("#printer", Static)
 
@@ -95,13 +114,24 @@ async def test_failed_mail_is_a_red_line_on_every_screen_until_it_is_dealt_with(
         await until(pilot, lambda: not alert_line(app).has_class("shown"))
 
 
+async def test_mail_with_nowhere_to_go_is_a_line_under_every_title(
+    unconfigured_app, floor_url
+) -> None:
+    queue_mails(floor_url, 4)  # waiting, none failed: a configured terminal says nothing
+    app = unconfigured_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: alert_line(app).has_class("shown"))
+        assert str(alert_line(app).render()) == "✉ mail: not configured, 4 waiting"
+        await scan(pilot, PICKER[0])
+        await scan(pilot, PICKER[3])
+        await settle(pilot)
+        assert type(app.screen).__name__ == "HomeScreen"
+        assert str(alert_line(app).render()) == "✉ mail: not configured, 4 waiting"
+
+
 async def test_a_terminal_that_dispatches_writes_the_mails_into_its_folder(
     app_factory, floor_url, settings, tmp_path
 ) -> None:
-    from dataclasses import replace
-
-    from picker.tui.app import make_app
-
     queue_mails(floor_url, 3)
     sending = replace(settings, notify=replace(settings.notify, dispatch_in_terminal=True))
     db = Database(floor_url)
@@ -127,3 +157,16 @@ def test_snapshot_failed_mail(snap_compare, app_factory, floor_url, size) -> Non
         await pilot.pause()
 
     assert snap_compare(app_factory(), terminal_size=size, run_before=failed)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_snapshot_mail_not_configured(snap_compare, unconfigured_app, floor_url, size) -> None:
+    queue_mails(floor_url, 8)
+
+    async def waiting(pilot) -> None:  # type: ignore[no-untyped-def]
+        await until(pilot, lambda: alert_line(pilot.app).has_class("shown"))
+        for widget in pilot.app.screen.query("Input"):
+            widget.cursor_blink = False
+        await pilot.pause()
+
+    assert snap_compare(unconfigured_app(), terminal_size=size, run_before=waiting)

@@ -13,6 +13,9 @@ Lines: the floor ships what is still to ship (``current_quantity`` and no more t
 ``fulfillable_quantity``; else ``quantity``) of lines that need shipping; the rest — refunded,
 removed, fulfilled by the shop, gift cards and downloads (``requires_shipping: false``) — is
 recorded on the order, never picked. ``customer_locale`` is kept for what the customer is told.
+
+Two names of an order: ``name`` (``#1001``, what the customer sees) is its shop order number;
+``id`` (``450789469``) is what the Admin API is called with to send the fulfilment back.
 """
 
 from __future__ import annotations
@@ -95,6 +98,7 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         lines=lines,
         not_shipped=not_shipped,
         customer_locale=_locale(o.text("customer_locale")),
+        shop_order_id=o.text("id"),
     )
 
 

@@ -10,6 +10,10 @@ and the order is not dead; a COD order is never paid (Woo moves COD orders to ``
 before any money is collected), so the courier collects ``total``. A ``completed`` order was
 fulfilled in the shop already: it is reported as such and nothing goes to the floor.
 
+Two names of an order: ``number`` (what the customer sees; a sequential-numbers plugin may make
+it differ from the id) is its shop order number, else ``id``; ``id`` is what the REST API is
+called with to send the fulfilment back (``/orders/{id}``).
+
 Names come HTML-escaped (WordPress texturizes product names: ``Ship Your Idea &ndash; Color:
 Black``, ``2 &times; 3``): a line's name and the shipping method's title are decoded once, here.
 """
@@ -82,6 +86,7 @@ def read_order(raw: Any, ctx: Context) -> IncomingOrder:
         note=o.text("customer_note"),
         lines=lines,
         fulfilled_in_shop=state.lower() in WOO_FULFILLED,
+        shop_order_id=o.text("id"),
     )
 
 

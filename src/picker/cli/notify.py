@@ -158,11 +158,13 @@ def _show(args: argparse.Namespace, settings: Settings, db: Any) -> int:
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, db: Any) -> int:
-    from picker.services.notify import dispatcher
+    from picker.services.notify import dispatcher, outbox
     from picker.services.notify.mail import parse_smtp_url
 
     n = settings.notify
-    if n.folder is not None:
+    if not n.mail_configured:
+        way = "nowhere: mail is not configured"
+    elif n.folder is not None:
         way = f"the folder {n.folder}"
     else:
         server = parse_smtp_url(n.smtp_url)
@@ -183,7 +185,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, db: Any) -> int:
                                    claimed_by=dispatcher.claimant(f"{settings.terminal.id}:cli"),
                                    on_pass=report)  # fmt: skip
     if args.watch:
-        print(f"sending mail to {way}; Ctrl-C stops", flush=True)
+        unconfigured = outbox.mail_not_configured(db, settings)
+        doing = f"{unconfigured}; sending shop messages only" if unconfigured else (
+            f"sending mail to {way}")  # fmt: skip
+        print(f"{doing}; Ctrl-C stops", flush=True)
         worker.run()  # until interrupted (main() reports Ctrl-C)
         return EXIT_OK
     while True:
@@ -194,4 +199,6 @@ def _dispatch(args: argparse.Namespace, settings: Settings, db: Any) -> int:
             break
     print(f"{totals['sent']} sent, {totals['retrying']} waiting for another try, "
           f"{totals['failed']} failed, {totals['skipped']} skipped (mail to {way})")  # fmt: skip
+    if not n.mail_configured:
+        print(outbox.mail_not_configured(db, settings))
     return EXIT_FAILED if totals["failed"] else EXIT_OK

@@ -77,3 +77,6 @@ class IncomingOrder:
     #: The shop fulfilled the order itself (WooCommerce ``completed``): nothing for the floor.
     fulfilled_in_shop: bool = False
     customer_locale: str = ""  # the customer's language as the shop sent it ("pl", "en-GB")
+    #: The shop's own id of the order (Shopify / WooCommerce ``id``), which its API is called
+    #: with to send the fulfilment back; "" when the file has none (CSV).
+    shop_order_id: str = ""

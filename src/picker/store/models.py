@@ -378,7 +378,11 @@ class Order(Base):
     #: Our number, printed as a barcode on the packing slip (PO-…).
     number: Mapped[str] = mapped_column(String(20), unique=True)
     channel: Mapped[str] = mapped_column(String(32))
+    #: The order's number in the shop, as its customers see it (Shopify ``name`` without "#").
     shop_order_no: Mapped[str] = mapped_column(String(64))
+    #: The shop's own id of the order (Shopify / WooCommerce ``id``), which its API is called
+    #: with; NULL for CSV imports and orders imported before Picker kept it.
+    shop_order_id: Mapped[str | None] = mapped_column(String(64))
     customer_name: Mapped[str] = mapped_column(String(200))
     customer_email: Mapped[str | None] = mapped_column(String(254))
     ship_name: Mapped[str] = mapped_column(String(200))

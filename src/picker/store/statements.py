@@ -28,7 +28,7 @@ ORDER_COLUMNS = (
     "ship_street2", "ship_postal_code", "ship_city", "ship_region", "ship_country", "ship_phone",
     "shipping_method", "shipping_title", "courier_id", "service_id", "currency", "total_amount",
     "cod_amount", "paid", "payment_state", "placed_at", "priority", "status", "hold_reasons",
-    "intake_problems", "note", "lines_not_shipped", "customer_locale",
+    "intake_problems", "note", "lines_not_shipped", "customer_locale", "shop_order_id",
 )  # fmt: skip
 _COLUMNS = ", ".join((*ORDER_COLUMNS, "version", "created_at", "updated_at"))
 _VALUES = ", ".join(["?"] * len(ORDER_COLUMNS) + ["1", "?", "?"])

@@ -134,8 +134,9 @@ class PickerApp(App[None]):
         """Sends this terminal's print jobs in the background (a printer that is down never
         blocks a screen: its jobs wait)."""
         self.notify_alert: str | None = None
-        """Mail or shop messages that failed ("mail: 3 failed, 12 waiting"), shown under every
-        screen's title; None while none has."""
+        """Mail or shop messages that failed ("mail: 3 failed, 12 waiting"), or mail waiting
+        with nowhere to go ("mail: not configured, 12 waiting"), shown under every screen's
+        title; None while there is neither."""
         self.outbox = dispatcher.Dispatcher(
             db, settings, clock=clock, claimed_by=dispatcher.claimant(settings.terminal.id),
             on_summary=self._outbox_summary, dispatch=settings.notify.dispatch_in_terminal,
@@ -175,7 +176,8 @@ class PickerApp(App[None]):
     def _outbox_summary(self, current: Summary) -> None:
         """From the outbox watcher's thread: hand the failed messages to the event loop."""
         with contextlib.suppress(RuntimeError):  # the app is closing: nothing left to show
-            self.call_from_thread(self.show_outbox, current.words)
+            alert = current.alert(mail_configured=self.settings.notify.mail_configured)
+            self.call_from_thread(self.show_outbox, alert)
 
     def show_outbox(self, alert: str | None) -> None:
         if alert == self.notify_alert:

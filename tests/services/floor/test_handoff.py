@@ -34,14 +34,18 @@ def packed(  # type: ignore[no-untyped-def]
     parcels: int = 1,
     packer: Actor = PACKER,
     restock: bool = True,
+    shop_no: str | None = None,
 ) -> tuple[str, list[str]]:
     """A new order picked into ``tote`` and packed into ``parcels`` parcels (its lines split
     among them): (order number, tracking numbers). ``restock`` first puts 50 of each SKU in a
-    bin of its own (written straight into the stock table, outside the ledger)."""
+    bin of its own (written straight into the stock table, outside the ledger). ``shop_no``:
+    the order of that shop number imported already (from a shop's export, with ``lines``), not
+    a new one."""
     for sku, _ in lines if restock else ():
         stock(db, sku, A_01_01_1=50) if sku == "SKU-00001" else stock(db, sku, A_01_02_1=50)
-    shop_no = tote.removeprefix("T-")
-    run(db, settings, order(shop_no, *lines))
+    if shop_no is None:
+        shop_no = tote.removeprefix("T-")
+        run(db, settings, order(shop_no, *lines))
     with db.read() as s:
         number = s.scalar(select(Order.number).where(Order.shop_order_no == shop_no))
     who = picker_of(db, number)

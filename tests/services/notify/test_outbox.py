@@ -27,7 +27,7 @@ def with_notify(settings: Settings, *, shop: bool = True, **events: bool) -> Set
     """``settings`` with the shopify channel's fulfilment configured (``shop``) and the events
     given switched on or off."""
     channels = (
-        {"shopify": ChannelSettings("shopify", "shopify", "http://127.0.0.1:9/{shop_order_no}")}
+        {"shopify": ChannelSettings("shopify", "shopify", "http://127.0.0.1:9/admin/api/2025-01")}
         if shop
         else {}
     )

@@ -372,6 +372,7 @@ _TEXTS: tuple[tuple[str, int, Callable[[IncomingOrder], str]], ...] = tuple(
     (label, _width(column), read)
     for label, column, read in (
         ("shop order number", "shop_order_no", lambda o: o.shop_order_no),
+        ("shop order id", "shop_order_id", lambda o: o.shop_order_id),
         ("customer locale", "customer_locale", lambda o: o.customer_locale),
         ("channel", "channel", lambda o: o.channel),
         ("customer name", "customer_name", lambda o: o.customer_name),
@@ -463,6 +464,7 @@ def _judge(record: int, order: IncomingOrder, lookups: Lookups, intake: IntakeSe
         note=order.note or None,
         lines_not_shipped=[line.as_json() for line in order.not_shipped],
         customer_locale=order.customer_locale or None,
+        shop_order_id=order.shop_order_id or None,
     )
     return _Checked(
         record=record,

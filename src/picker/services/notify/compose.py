@@ -107,6 +107,8 @@ class Letter:
     #: The order's status and hold reasons when the message was read (is its news still true?).
     order_status: str = ""
     hold_reasons: tuple[str, ...] = ()
+    #: The shop's own id of the order (its API is called with it); None when not known.
+    shop_order_id: str | None = None
 
     @property
     def tracking_numbers(self) -> list[str]:
@@ -138,7 +140,8 @@ def load(s: Session, message_id_: int, settings: Settings) -> Letter:
 
 _MESSAGE = OutboxMessage.__table__.c
 _ORDER_COLUMNS = (
-    Order.id, Order.number, Order.shop_order_no, Order.channel, Order.customer_name,
+    Order.id, Order.number, Order.shop_order_no, Order.shop_order_id, Order.channel,
+    Order.customer_name,
     Order.ship_name, Order.ship_street, Order.ship_street2, Order.ship_postal_code,
     Order.ship_city, Order.ship_region, Order.ship_country, Order.placed_at, Order.currency,
     Order.total_amount, Order.cod_amount, Order.note, Order.courier_id, Order.status,
@@ -216,7 +219,7 @@ def _assemble(s: Session, messages: Sequence[Any], settings: Settings) -> dict[i
             courier_code=courier.code if courier else None,
             courier_name=courier.name if courier else None, parcels=infos,
             queued_at=m.get("queued_at"), order_status=str(o.status),
-            hold_reasons=tuple(o.hold_reasons or ()),
+            hold_reasons=tuple(o.hold_reasons or ()), shop_order_id=o.shop_order_id,
         )  # fmt: skip
     return letters
 

@@ -82,15 +82,25 @@ class Dispatched:
         return len(self.sent) + len(self.retrying) + len(self.failed) + len(self.skipped)
 
 
-def _due(now: datetime) -> Any:
-    return or_(
+def _due(now: datetime, kinds: Sequence[str] | None = None) -> Any:
+    due = or_(
         and_(OutboxMessage.status == _Q, OutboxMessage.next_attempt_at <= now),
         and_(OutboxMessage.status == _SENDING, OutboxMessage.lease_until < now),
     )
+    return due if kinds is None else and_(due, OutboxMessage.kind.in_(kinds))
 
 
-def claim(s: Session, *, me: str, now: datetime, lease: timedelta, limit: int) -> list[int]:
-    """Claim up to ``limit`` due messages (oldest first) for ``me`` until ``now + lease``.
+def claim(
+    s: Session,
+    *,
+    me: str,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    kinds: Sequence[str] | None = None,
+) -> list[int]:
+    """Claim up to ``limit`` due messages (oldest first; of ``kinds`` only, when named) for
+    ``me`` until ``now + lease``.
 
     Two steps in one transaction: the due rows are read and locked (on PostgreSQL, rows
     another dispatcher is claiming right now are skipped, not waited for; SQLite has one
@@ -99,7 +109,7 @@ def claim(s: Session, *, me: str, now: datetime, lease: timedelta, limit: int) -
     FOR UPDATE SKIP LOCKED)``, may claim more than ``n`` rows on PostgreSQL: measured, it
     took a whole outbox of 20 with a limit of 5.)
     """
-    due = _due(now)
+    due = _due(now, kinds)
     ids = list(
         s.scalars(
             select(OutboxMessage.id)
@@ -276,15 +286,17 @@ def dispatch_due(
     claimed_by: str | None = None,
     senders: Senders | None = None,
 ) -> Dispatched:
-    """Claim up to ``limit`` (default ``[notify] batch``) due messages and send them."""
+    """Claim up to ``limit`` (default ``[notify] batch``) due messages and send them. With
+    mail not configured (no ``[notify] smtp_url``) e-mail messages are left queued, untried."""
     n = settings.notify
+    kinds = None if n.mail_configured else (MessageKind.SHOP.value,)
     me = (claimed_by or default_claimant())[:64]
     lease = timedelta(seconds=n.lease_s)
     give_up = timedelta(hours=n.give_up_after_h)
     margin = timedelta(seconds=n.timeout_s * 2)
     result = Dispatched()
     now = clock()
-    ids = db.run(partial(claim, me=me, now=now, lease=lease, limit=limit or n.batch))
+    ids = db.run(partial(claim, me=me, now=now, lease=lease, limit=limit or n.batch, kinds=kinds))
     if not ids:
         return result
     with db.read() as s:

@@ -35,6 +35,7 @@ from picker.domain.notify import (
 )
 from picker.domain.notify import customer_reason as customer_reason_code
 from picker.domain.statuses import ParcelStatus
+from picker.domain.text import waiting as how_many_wait
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.store.engine import Database
@@ -245,13 +246,22 @@ class Summary:
     def words(self) -> str | None:
         """``mail: 3 failed, 12 waiting; shop: 1 failed`` — only kinds with a failure; None
         when nothing failed."""
+        return self.alert()
+
+    def alert(self, *, mail_configured: bool = True) -> str | None:
+        """The title line's words: :attr:`words`, and, with mail not configured (no
+        ``[notify] smtp_url``) while e-mail messages wait, ``mail: not configured, 12
+        waiting`` — they will not leave until it is."""
         parts = []
         for kind, label in ((MessageKind.EMAIL.value, "mail"), (MessageKind.SHOP.value, "shop")):
-            failed = self.failed.get(kind, 0)
-            if failed:
-                waiting = self.waiting.get(kind, 0)
-                parts.append(f"{label}: {failed} failed" + (f", {waiting} waiting" if waiting
-                                                             else ""))  # fmt: skip
+            failed, waiting = self.failed.get(kind, 0), self.waiting.get(kind, 0)
+            stuck = kind == MessageKind.EMAIL.value and not mail_configured and waiting > 0
+            if not (failed or stuck):
+                continue
+            said = ["not configured"] if stuck else []
+            said += [f"{failed} failed"] if failed else []
+            said += [f"{waiting} waiting"] if waiting else []
+            parts.append(f"{label}: {', '.join(said)}")
         return "; ".join(parts) or None
 
 
@@ -272,6 +282,19 @@ def summary(db: Database) -> Summary:
             else:
                 waiting[kind] += int(n)
     return Summary(failed, dict(waiting))
+
+
+def mail_not_configured(db: Database, settings: Settings) -> str | None:
+    """Why no e-mail leaves at all, in words, with how many wait: mail is not configured (no
+    ``[notify] smtp_url``); None when it is."""
+    if settings.notify.mail_configured:
+        return None
+    n = summary(db).waiting.get(MessageKind.EMAIL.value, 0)
+    queued = how_many_wait(n, "e-mail message")
+    return (
+        f"mail is not configured ([notify] smtp_url is empty): {queued}, queued, to be sent "
+        "once it is set"
+    )
 
 
 # --- a lead's actions -------------------------------------------------------------------------

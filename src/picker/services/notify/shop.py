@@ -1,21 +1,33 @@
 """Fulfilment back to the shop: the tracking numbers go where the order came from.
 
-``[channels.NAME]`` (NAME as the orders' channel) names the shop's ``kind``, its
-``fulfilment_url`` (``{shop_order_no}`` and ``{order}`` are filled in) and an auth header whose
-value is read from the environment (``auth_env``), never from a file.
+``[channels.NAME]`` (NAME as the orders' channel) names the shop's ``kind``, the base URL of
+its API (``fulfilment_url``; Picker adds each request's path) and an auth header whose value is
+read from the environment (``auth_env``), never from a file. A request names the order by the
+shop's own id (``orders.shop_order_id``: Shopify's and WooCommerce's ``id``, not the number the
+customer sees); an order imported before Picker kept that id fails its message, saying so.
 
-- **Shopify**: one POST per parcel (a Shopify fulfilment carries one tracking number), of the
-  Admin REST fulfilment's shape: ``{"fulfillment": {"notify_customer": false, "tracking_info":
-  {"number", "company", "url"}, "line_items": [...]}}`` — ``notify_customer`` false because
-  Picker mails the customer itself. Picker does not keep Shopify's fulfilment-order or line
-  ids, so the line items are named by SKU and quantity.
-- **WooCommerce**: an order note listing the tracking numbers (POST ``URL/notes``), then the
-  order update ``{"status": "completed"}`` (PUT ``URL``).
+- **Shopify** (Admin REST API 2025-01 or later, where a fulfilment is made of the order's
+  fulfilment orders). ``GET BASE/orders/{id}/fulfillment_orders.json`` lists them; those
+  ``open`` or ``in_progress`` with something left to fulfil are fulfilled whole, one fulfilment
+  for the shipment (one per location when they are at several: Shopify makes a fulfilment of
+  one location's): ``POST BASE/fulfillments.json`` with ``{"fulfillment":
+  {"line_items_by_fulfillment_order": [{"fulfillment_order_id": N}, …], "tracking_info":
+  {"number", "company", "url"}, "notify_customer": false}}``. With several parcels,
+  ``tracking_info`` names the first (the field the create call documents) and
+  ``tracking_numbers`` / ``tracking_urls`` list every one. ``notify_customer`` is false because
+  Picker mails the customer itself. The GET comes first on every attempt, and that is what keeps
+  a retry from fulfilling twice: when it shows nothing left to fulfil (an attempt whose answer
+  was lost made the fulfilment, or someone did in the shop), the message is sent without a
+  second POST. Fulfilment orders the shop holds (``on_hold``, ``scheduled``) fail the message,
+  saying so.
+- **WooCommerce** (REST API v3): an order note listing the tracking numbers (``POST
+  BASE/orders/{id}/notes`` with ``note`` and ``customer_note`` false: Picker mails the customer
+  itself), then the order update ``PUT BASE/orders/{id}`` with ``{"status": "completed"}``. Each
+  is a step; a step done is recorded on the message (``detail["done"]``) before the next is
+  made, so a message sent again after a failure half-way does not repeat what the shop has.
 
-Each request is a step; a step done is recorded on the message (``detail["done"]``) before the
-next is made, so a message sent again after a failure half-way does not repeat what the shop
-already has. Every request carries an ``Idempotency-Key`` derived from the outbox key and the
-step. A 4xx answer fails the message with the shop's own message (429 and 408 are passing); 5xx
+Every POST and PUT carries an ``Idempotency-Key`` derived from the outbox key and the step. A
+4xx answer fails the message with the shop's own message (429 and 408 are passing); 5xx
 answers, timeouts and a shop that cannot be reached are retried like mail.
 """
 
@@ -23,9 +35,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
@@ -36,39 +49,97 @@ from picker.services.notify.mail import Permanent, Temporary
 
 USER_AGENT = "picker-fulfilment/1"
 
+#: Fulfilment orders that can be fulfilled now; and those the shop holds back.
+OPEN = ("open", "in_progress")
+HELD = ("on_hold", "scheduled")
+
 
 @dataclass(frozen=True)
 class Request:
     step: str
     method: str
     url: str
-    body: dict[str, Any]
+    body: dict[str, Any] | None = None
 
 
-def _url(channel: ChannelSettings, letter: Letter) -> str:
-    from urllib.parse import quote
-
-    return channel.fulfilment_url.replace(
-        "{shop_order_no}", quote(letter.shop_order_no, safe="")
-    ).replace("{order}", quote(letter.order_number, safe=""))
+def _order_path(base: str, shop_order_id: str) -> str:
+    return f"{base}/orders/{quote(shop_order_id, safe='')}"
 
 
-def shopify_body(letter: Letter, parcel_index: int) -> dict[str, Any]:
-    """The Admin REST fulfilment of one parcel."""
-    p = letter.parcels[parcel_index]
-    return {
-        "fulfillment": {
-            "notify_customer": False,
-            "tracking_info": {
-                "number": p.tracking_no,
-                "company": letter.courier_name or letter.courier_code or "",
-                "url": p.url,
-            },
-            "line_items": [{"sku": i.sku, "name": i.name, "quantity": i.quantity}
-                           for i in p.items],
-            "message": f"{letter.order_number}: parcel {p.seq} of {len(letter.parcels)}",
-        }
-    }  # fmt: skip
+def _no_shop_id(letter: Letter) -> str:
+    return (
+        f"order {letter.order_number} (shop order {letter.shop_order_no}) has no shop order id: "
+        "it was imported before Picker kept the shop's id, so the shop cannot be told; mark it "
+        "fulfilled in the shop by hand"
+    )
+
+
+# --- Shopify ---------------------------------------------------------------------------------
+
+
+def shopify_body(letter: Letter, fulfillment_order_ids: list[Any]) -> dict[str, Any]:
+    """The Admin REST fulfilment of the whole shipment, of these fulfilment orders."""
+    parcels = letter.parcels
+    company = letter.courier_name or letter.courier_code or ""
+    tracking: dict[str, Any] = {"number": parcels[0].tracking_no if parcels else "",
+                                "company": company}  # fmt: skip
+    if parcels and parcels[0].url:
+        tracking["url"] = parcels[0].url
+    fulfillment: dict[str, Any] = {
+        "line_items_by_fulfillment_order": [
+            {"fulfillment_order_id": i} for i in fulfillment_order_ids
+        ],
+        "tracking_info": tracking,
+        "notify_customer": False,
+    }
+    if len(parcels) > 1:
+        fulfillment["tracking_numbers"] = [p.tracking_no for p in parcels]
+        if all(p.url for p in parcels):
+            fulfillment["tracking_urls"] = [p.url for p in parcels]
+    return {"fulfillment": fulfillment}
+
+
+def _left(fulfillment_order: Mapping[str, Any]) -> int:
+    """Units a fulfilment order has left to fulfil."""
+    total = 0
+    for line in fulfillment_order.get("line_items") or ():
+        if isinstance(line, Mapping):
+            value = line.get("fulfillable_quantity", line.get("quantity", 0))
+            total += value if isinstance(value, int) and value > 0 else 0
+    return total
+
+
+def open_fulfilment_orders(letter: Letter, answer: Any) -> list[list[Any]]:
+    """The ids of the fulfilment orders to fulfil, grouped by location (one fulfilment each),
+    from the answer to ``GET …/fulfillment_orders.json``; empty when nothing is left to fulfil.
+    Raises :class:`Permanent` for an answer that is not Shopify's, or when what is left is
+    held in the shop."""
+    found = answer.get("fulfillment_orders") if isinstance(answer, Mapping) else None
+    if not isinstance(found, list):
+        raise Permanent(
+            "the shop's answer lists no fulfillment_orders: is fulfilment_url the shop's Admin "
+            "API (https://SHOP.myshopify.com/admin/api/VERSION)?"
+        )
+    groups: dict[Any, list[Any]] = {}
+    held = set()
+    for fo in found:
+        if not isinstance(fo, Mapping) or _left(fo) == 0:
+            continue
+        status = fo.get("status")
+        if status in OPEN:
+            groups.setdefault(fo.get("assigned_location_id"), []).append(fo.get("id"))
+        elif status in HELD:
+            held.add(str(status))
+    if not groups and held:
+        raise Permanent(
+            f"the shop holds the fulfilment of shop order {letter.shop_order_no} "
+            f"({', '.join(sorted(held))}): release it in the shop, then send this message "
+            "again (picker notify retry)"
+        )
+    return list(groups.values())
+
+
+# --- WooCommerce -----------------------------------------------------------------------------
 
 
 def woocommerce_note(letter: Letter) -> dict[str, Any]:
@@ -78,18 +149,16 @@ def woocommerce_note(letter: Letter) -> dict[str, Any]:
     return {"note": "\n".join(lines), "customer_note": False}
 
 
-def requests_for(letter: Letter, channel: ChannelSettings) -> list[Request]:
-    """Every request the message makes, in order."""
-    url = _url(channel, letter)
-    if channel.kind == "shopify":
-        return [
-            Request(f"parcel-{p.id}", "POST", url, shopify_body(letter, i))
-            for i, p in enumerate(letter.parcels)
-        ]
+def woocommerce_requests(letter: Letter, base: str, shop_order_id: str) -> list[Request]:
+    """The note, then the order completed."""
+    order = _order_path(base, shop_order_id)
     return [
-        Request("note", "POST", url.rstrip("/") + "/notes", woocommerce_note(letter)),
-        Request("status", "PUT", url, {"status": "completed"}),
+        Request("note", "POST", f"{order}/notes", woocommerce_note(letter)),
+        Request("status", "PUT", order, {"status": "completed"}),
     ]
+
+
+# --- what `picker notify show` prints ----------------------------------------------------------
 
 
 def describe_requests(letter: Letter, settings: Settings) -> str:
@@ -97,10 +166,26 @@ def describe_requests(letter: Letter, settings: Settings) -> str:
     channel = settings.channels.get(letter.channel)
     if channel is None or not channel.fulfilment_url:
         return f"(the shop channel {letter.channel} has no fulfilment_url configured)\n"
+    if not letter.shop_order_id:
+        return f"({_no_shop_id(letter)})\n"
+    base = channel.fulfilment_url
+    if channel.kind == "shopify":
+        requests = [
+            Request("read", "GET", f"{_order_path(base, letter.shop_order_id)}"
+                    "/fulfillment_orders.json"),
+            Request("fulfil", "POST", f"{base}/fulfillments.json",
+                    shopify_body(letter, ["(each open one the GET lists)"])),
+        ]  # fmt: skip
+    else:
+        requests = woocommerce_requests(letter, base, letter.shop_order_id)
     out = []
-    for r in requests_for(letter, channel):
-        out.append(f"{r.method} {r.url}\n{json.dumps(r.body, indent=2, ensure_ascii=False)}\n")
+    for r in requests:
+        body = "" if r.body is None else json.dumps(r.body, indent=2, ensure_ascii=False) + "\n"
+        out.append(f"{r.method} {r.url}\n{body}")
     return "\n".join(out)
+
+
+# --- sending ---------------------------------------------------------------------------------
 
 
 def _shop_words(response: httpx.Response) -> str:
@@ -141,50 +226,80 @@ class ShopClient:
         done: frozenset[str] = frozenset(),
         mark_done: Callable[[str], object] | None = None,
     ) -> None:
-        """Make the message's requests not ``done`` yet, recording each with ``mark_done``.
-        Raises :class:`Temporary` or :class:`Permanent`."""
+        """Tell the shop of the shipment; WooCommerce steps already ``done`` are not made
+        again, each one made is recorded with ``mark_done``. Raises :class:`Temporary` or
+        :class:`Permanent`."""
         channel = self.settings.channels.get(letter.channel)
         if channel is None or not channel.fulfilment_url:
             raise Permanent(f"the shop channel {letter.channel} has no fulfilment_url")
-        headers = {}
-        if channel.auth_header:
-            value = os.environ.get(channel.auth_env)
-            if not value:
-                raise Temporary(
-                    f"the shop's credential is not set: ${channel.auth_env} is empty",
-                    broken_connection=True,
-                )
-            headers[channel.auth_header] = value
-        for request in self._pending(letter, channel, done):
-            headers["Idempotency-Key"] = idempotency_key(f"{letter.key}/{request.step}")
-            try:
-                response = self._client.request(
-                    request.method, request.url, json=request.body, headers=headers
-                )
-            except httpx.TimeoutException:
-                raise Temporary("the shop did not answer in time", broken_connection=True) from None
-            except httpx.HTTPError as exc:
-                raise Temporary(f"the shop cannot be reached ({exc})",
-                                broken_connection=True) from None  # fmt: skip
-            status = response.status_code
-            if status >= 500:
-                raise Temporary(f"the shop answered {status}: {_shop_words(response)}",
-                                broken_connection=status in (502, 503, 504))  # fmt: skip
-            if status in (408, 429):
-                raise Temporary(f"the shop answered {status}: {_shop_words(response)}",
-                                broken_connection=True)  # fmt: skip
-            if status >= 300:
-                raise Permanent(f"the shop refused it ({status}): {_shop_words(response)}")
+        if not letter.shop_order_id:
+            raise Permanent(_no_shop_id(letter))
+        headers = self._auth(channel)
+        if channel.kind == "shopify":
+            self._shopify(letter, channel.fulfilment_url, letter.shop_order_id, headers)
+            return
+        for request in woocommerce_requests(letter, channel.fulfilment_url,
+                                            letter.shop_order_id):  # fmt: skip
+            if request.step in done:
+                continue
+            self._call(letter, request, headers)
             if mark_done is not None:
                 mark_done(request.step)
 
+    def _shopify(self, letter: Letter, base: str, order_id: str, headers: dict[str, str]) -> None:
+        read = Request("read", "GET", f"{_order_path(base, order_id)}/fulfillment_orders.json")
+        answer = self._call(letter, read, headers)
+        try:
+            listed = answer.json()
+        except ValueError:
+            listed = None
+        for ids in open_fulfilment_orders(letter, listed):
+            step = f"fulfil-{'-'.join(map(str, ids))}"
+            self._call(letter, Request(step, "POST", f"{base}/fulfillments.json",
+                                       shopify_body(letter, ids)), headers)  # fmt: skip
+
     @staticmethod
-    def _pending(
-        letter: Letter, channel: ChannelSettings, done: frozenset[str]
-    ) -> Iterator[Request]:
-        for request in requests_for(letter, channel):
-            if request.step not in done:
-                yield request
+    def _auth(channel: ChannelSettings) -> dict[str, str]:
+        if not channel.auth_header:
+            return {}
+        value = os.environ.get(channel.auth_env)
+        if not value:
+            raise Temporary(
+                f"the shop's credential is not set: ${channel.auth_env} is empty",
+                broken_connection=True,
+            )
+        return {channel.auth_header: value}
+
+    def _call(self, letter: Letter, request: Request, headers: dict[str, str]) -> httpx.Response:
+        """Make one request; its answer when the shop took it."""
+        if request.method != "GET":
+            key = idempotency_key(f"{letter.key}/{request.step}")
+            headers = {**headers, "Idempotency-Key": key}
+        try:
+            response = self._client.request(
+                request.method, request.url, json=request.body, headers=headers
+            )
+        except httpx.TimeoutException:
+            raise Temporary("the shop did not answer in time", broken_connection=True) from None
+        except httpx.HTTPError as exc:
+            raise Temporary(f"the shop cannot be reached ({exc})",
+                            broken_connection=True) from None  # fmt: skip
+        status = response.status_code
+        if status >= 500:
+            raise Temporary(f"the shop answered {status}: {_shop_words(response)}",
+                            broken_connection=status in (502, 503, 504))  # fmt: skip
+        if status in (408, 429):
+            raise Temporary(f"the shop answered {status}: {_shop_words(response)}",
+                            broken_connection=True)  # fmt: skip
+        if status == 404:
+            raise Permanent(
+                f"the shop has no order with id {letter.shop_order_id} (shop order "
+                f"{letter.shop_order_no}), or fulfilment_url is not its API (404: "
+                f"{_shop_words(response)})"
+            )
+        if status >= 300:
+            raise Permanent(f"the shop refused it ({status}): {_shop_words(response)}")
+        return response
 
     def close(self) -> None:
         self._client.close()
