@@ -428,9 +428,9 @@ def test_notify_show_of_a_shop_message_names_the_requests_it_makes(
     with shop_server("shopify") as shop:
         s = to_shop(settings, shop, tmp_path)
         shipped(floor, s, shop, parcels=2)
-        _, text = compose.show(floor, s, shop_message(floor).id)
+        shown = compose.show(floor, s, shop_message(floor).id)
     base = f"http://127.0.0.1:{shop.port}{API}"
-    get, post = text.decode().split("\n\n", 1)
+    get, post = shown.body.split("\n\n", 1)
     assert get == f"GET {base}/orders/450789469/fulfillment_orders.json"
     assert post.startswith(f"POST {base}/fulfillments.json\n")
     body = json.loads(post.split("\n", 1)[1])
