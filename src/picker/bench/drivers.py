@@ -242,7 +242,13 @@ def pick_fresh_orders(
             lead_actions.assign_order(db, lead, number, badge)
         except ServiceError:
             continue  # held at intake: not one to pack
-        tote = next(free)
+        tote = next(free, None)
+        if tote is None:
+            raise ServiceError(
+                f"The floor has no free tote left: {len(busy):,} of T-0000 to T-9999 hold orders"
+                " an earlier run left picked. Run the benchmark without --reuse to build a new"
+                " floor."
+            )
         order_id = _order_id(db, number)
         picking.start_order(db, who, order_id, tote, batch_size=1)
         for line in picking.pick_list(db, who.operator_id):
