@@ -45,7 +45,7 @@ auth_env = "PICKER_WOO_AUTH"
         "smtp+starttls://mail.example.com:587", "orders", "pl", 6.0)  # fmt: skip
     assert n.templates_dir == tmp_path / "mail-templates" and n.folder is None
     assert n.events == {"shipped": True, "accepted": True, "on_hold_customer": False,
-                        "cancelled": False}  # fmt: skip
+                        "cancelled": False, "delivered": True}  # fmt: skip
     assert s.couriers["POST"].tracking_url == "https://track.example/{tracking}"
     assert s.channels["my-shop"].kind == "woocommerce"
     # The API's base, without its trailing slash: Picker adds each request's path.
@@ -68,7 +68,7 @@ def test_without_notify_mail_is_not_configured_and_no_terminal_dispatches(tmp_pa
          "must start with one of smtp://, smtp+starttls://, smtps://, file://"),
         ('[notify]\nsmtp_url = "smtp://:25"\n', "[notify] smtp_url: 'smtp://:25' must name a host"),
         ('[notify]\nsender = "Shop"\n', "[notify] sender: 'Shop' must hold an e-mail address"),
-        ("[notify.events]\ndelivered = true\n", "[notify.events] delivered: is not an event"),
+        ("[notify.events]\nreturned = true\n", "[notify.events] returned: is not an event"),
         ('[notify.events]\nshipped = "yes"\n', "[notify.events] shipped: must be true or false"),
         ('[couriers.POST]\ntracking_url = "https://x/"\n',
          "[couriers.POST] tracking_url: 'https://x/' must contain {tracking}"),

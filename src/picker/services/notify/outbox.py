@@ -60,6 +60,7 @@ def enqueue(
     settings: Settings | None = None,
     customer_reason: str | None = None,
     reasons: Sequence[str] = (),
+    delivered_at: datetime | None = None,
 ) -> None:
     """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
     caller's transaction. Each of the event's kinds gets one message per order, ``queued`` — or
@@ -71,7 +72,8 @@ def enqueue(
     ``customer_reason`` is what a cancellation's customer is told of why (one of
     :data:`~picker.domain.notify.CUSTOMER_REASONS`, chosen by the lead; default ``other``, no
     reason given); ``reasons`` a hold's reasons (only the customer-fixable ones make a message,
-    see :func:`~picker.domain.notify.customer_fixable`).
+    see :func:`~picker.domain.notify.customer_fixable`); ``delivered_at`` a delivery's
+    courier's time (told in the mail).
     """
     what = event(event_name)
     ids = [order] if isinstance(order, int) else list(order)
@@ -85,13 +87,15 @@ def enqueue(
         detail = {"missing": missing_address_parts(fixable)}
     elif event_name == "cancelled":
         detail = {"reason": customer_reason_code(customer_reason)}
+    elif event_name == "delivered" and delivered_at is not None:
+        detail = {"delivered_at": delivered_at.isoformat()}
     orders = s.execute(
         select(
             Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
         ).where(Order.id.in_(ids))
     ).all()
     parcels: dict[int, list[int]] = defaultdict(list)
-    if event_name == "shipped":
+    if event_name in ("shipped", "delivered"):
         for order_id, parcel_id in s.execute(
             select(Parcel.order_id, Parcel.id).where(
                 Parcel.order_id.in_(ids), Parcel.status == ParcelStatus.HANDED_OVER.value
