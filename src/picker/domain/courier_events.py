@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -106,7 +107,7 @@ def parse_time(text: str, local: tzinfo) -> datetime:
     value = text.strip()
     if not value:
         raise ValueError("no time (at)")
-    if len(value) <= 10:  # a date alone: the moment of the day is not known
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):  # a date alone: the moment is not known
         raise ValueError(f"{value!r} is a date, not a time (write 2026-11-23T14:05:00+01:00)")
     try:
         at = datetime.fromisoformat(value)
