@@ -48,8 +48,9 @@ def run(db: Database, settings, data: bytes, **kw):  # type: ignore[no-untyped-d
 def parcel(db: Database, tracking: str):  # type: ignore[no-untyped-def]
     with db.read() as s:
         return s.execute(
-            select(Parcel.courier_status, Parcel.courier_status_at, Parcel.returned_to_sender)
-            .where(Parcel.tracking_no == tracking)
+            select(
+                Parcel.courier_status, Parcel.courier_status_at, Parcel.returned_to_sender
+            ).where(Parcel.tracking_no == tracking)
         ).one()
 
 
@@ -71,7 +72,12 @@ def test_the_same_file_imported_twice_stores_each_event_once(floor, settings) ->
     with floor.read() as s:
         e = s.scalar(select(TrackingEvent).where(TrackingEvent.status == "in_transit"))
         assert (e.at, e.location, e.detail, e.raw_status, e.source) == (
-            DAY + timedelta(hours=7), "Warszawa", "sorted", "in_transit", "courier-feed@test")
+            DAY + timedelta(hours=7),
+            "Warszawa",
+            "sorted",
+            "in_transit",
+            "courier-feed@test",
+        )
 
 
 def test_bad_lines_are_named_by_number_and_tracking_and_write_nothing(floor, settings) -> None:
@@ -186,16 +192,12 @@ def test_a_couriers_own_words_map_through_its_statuses_and_other_couriers_are_sk
         assert s.scalar(select(TrackingEvent.raw_status)) == "Doręczono"
 
 
-def test_json_lines_and_a_time_without_offset_read_in_the_warehouses_zone(
-    floor, settings
-) -> None:
+def test_json_lines_and_a_time_without_offset_read_in_the_warehouses_zone(floor, settings) -> None:
     _, [t] = shipped(floor, settings, ("SKU-00001", 1), tote="T-0901")
     data = (f'{{"tracking_no": "{t}", "status": "in_transit", "at": "2026-11-23T10:00:00"}}\n'
             "\n"
             "not json\n").encode()  # fmt: skip
     report = run(floor, settings, data)
-    assert [str(p) for p in report.problems] == [
-        "line 3: not a JSON object (Expecting value)"
-    ]
+    assert [str(p) for p in report.problems] == ["line 3: not a JSON object (Expecting value)"]
     # Europe/Warsaw in November: UTC+1.
     assert parcel(floor, t)[:2] == ("in_transit", DAY + timedelta(hours=9))

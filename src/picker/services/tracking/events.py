@@ -151,7 +151,7 @@ def _import_batch(
             problems.append(EventProblem(e.line, e.tracking_no, reason))
         else:
             accepted.append((e, parcel, status))  # type: ignore[arg-type]
-    stored = _stored(s, {p.id for _, p, _ in accepted})
+    stored = _stored(s, {p.id for _, p, _ in accepted}, [e.at for e, _, _ in accepted])
     rows: list[dict[str, Any]] = []
     already = 0
     for e, p, status in accepted:
@@ -215,24 +215,27 @@ def _judge(
     words = settings.couriers.get(parcel.courier)
     status = courier_status(e.raw_status, words.statuses if words else {})
     if status is None:
-        shown = e.raw_status if e.raw_status.isprintable() else repr(e.raw_status)
         return (
-            f"unknown status {shown!r} (a courier's own word maps to ours in "
+            f"unknown status {e.raw_status!r} (a courier's own word maps to ours in "
             f"[couriers.{parcel.courier}.statuses])",
             None,
         )
     return None, status
 
 
-def _stored(s: Session, parcel_ids: set[int]) -> set[tuple[int, str, datetime]]:
-    """The events already stored for these parcels, as (parcel, status, courier's time)."""
+def _stored(
+    s: Session, parcel_ids: set[int], times: list[datetime]
+) -> set[tuple[int, str, datetime]]:
+    """The events already stored for these parcels within the batch's span of courier's
+    times, as (parcel, status, courier's time)."""
     if not parcel_ids:
         return set()
     return {
         (r.parcel_id, r.status, r.at)
         for r in s.execute(
             select(TrackingEvent.parcel_id, TrackingEvent.status, TrackingEvent.at).where(
-                TrackingEvent.parcel_id.in_(list(parcel_ids))
+                TrackingEvent.parcel_id.in_(list(parcel_ids)),
+                TrackingEvent.at.between(min(times), max(times)),
             )
         )
     }
@@ -308,9 +311,7 @@ def _deliver_orders(
     )
     orders = s.execute(
         select(Order.id, Order.number, Order.version)
-        .where(
-            Order.id.in_(list(last)), Order.status == OrderStatus.EXECUTED.value, ~on_the_way
-        )
+        .where(Order.id.in_(list(last)), Order.status == OrderStatus.EXECUTED.value, ~on_the_way)
         .order_by(Order.id)
         .with_for_update()
     ).all()

@@ -124,12 +124,15 @@ def stale_count(db: Database, settings: Settings, *, now: datetime) -> int:
     with db.read() as s:
         for courier_id, code in _couriers(s, None):
             cutoff = now - timedelta(days=_stale_days(settings, code, None))
-            total += s.scalar(
-                select(func.count())
-                .select_from(Parcel)
-                .join(Order, Order.id == Parcel.order_id)
-                .where(_stale_where(courier_id, cutoff))
-            ) or 0
+            total += (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Parcel)
+                    .join(Order, Order.id == Parcel.order_id)
+                    .where(_stale_where(courier_id, cutoff))
+                )
+                or 0
+            )
     return total
 
 
