@@ -146,9 +146,9 @@ def _print_stale(stale: list[Any], settings: Settings) -> None:
     print(f"  {'tracking':<24} {'order':<12} {'courier':<7} {'quiet':>5}  last")
     tz = settings.warehouse.tz
     for p in stale:
-        when = p.last_at or p.handed_over_at
+        when = (p.last_at or p.handed_over_at).astimezone(tz)
         print(f"  {printable(p.tracking_no):<24} {p.order:<12} {p.courier:<7} "
-              f"{p.quiet_days:>4}d  {p.last_words} {when.astimezone(tz):%Y-%m-%d %H:%M}")  # fmt: skip
+              f"{p.quiet_days:>4}d  {p.last_words} {when:%Y-%m-%d %H:%M}")  # fmt: skip
 
 
 def _print_late(late: list[Any], settings: Settings) -> None:

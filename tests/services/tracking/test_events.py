@@ -170,8 +170,9 @@ def test_returned_to_sender_marks_the_parcel_coming_back_and_delivers_nothing(
     floor, settings
 ) -> None:
     number, [t] = shipped(floor, settings, ("SKU-00001", 1), tote="T-0901")
-    report = run(floor, settings, csv(f"{t},failed_attempt,2026-11-23T10:00:00Z,,",
-                                      f"{t},RETURNED TO SENDER,2026-11-25T10:00:00Z,,"))  # fmt: skip
+    data = csv(f"{t},failed_attempt,2026-11-23T10:00:00Z,,",
+               f"{t},RETURNED TO SENDER,2026-11-25T10:00:00Z,,")  # fmt: skip
+    report = run(floor, settings, data)
     assert report.returning == [t]
     assert parcel(floor, t) == ("returned_to_sender", DAY + timedelta(days=2, hours=10), True)
     assert status(floor, number) == "executed"

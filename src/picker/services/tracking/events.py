@@ -17,10 +17,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, tzinfo
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import Table, bindparam, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -262,13 +262,13 @@ def _update_parcels(
         mine = latest.get(r["parcel_id"])
         if mine is None or _later((r["at"], r["status"]), mine):
             latest[r["parcel_id"]] = (r["at"], r["status"])
-    changes = []
+    changes: list[dict[str, Any]] = []
     for parcel_id, (at, status) in latest.items():
         p = parcels[parcel_id]
         if _later((at, status), (p.courier_status_at, p.courier_status)):
             changes.append({"b_id": parcel_id, "b_status": status, "b_at": at})
     if changes:
-        table = Parcel.__table__
+        table = cast(Table, Parcel.__table__)
         s.connection().execute(
             update(table)
             .where(
