@@ -38,7 +38,7 @@ from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import NotFound
 from picker.services.notify import outbox
-from picker.services.orders.status import move_order
+from picker.services.orders.status import move_orders
 from picker.store.engine import Database
 from picker.store.models import Courier, Order, Parcel, TrackingEvent, UTCDateTime
 
@@ -310,18 +310,20 @@ def _deliver_orders(
         or_(Parcel.courier_status.is_(None), Parcel.courier_status != _DELIVERED),
     )
     orders = s.execute(
-        select(Order.id, Order.number, Order.version)
+        select(Order.id, Order.number)
         .where(Order.id.in_(list(last)), Order.status == OrderStatus.EXECUTED.value, ~on_the_way)
         .order_by(Order.id)
         .with_for_update()
     ).all()
+    reasons = {}
     for o in orders:
         at, p = last[o.id]
-        move_order(
-            s, order_id=o.id, number=o.number, from_=OrderStatus.EXECUTED, version=o.version,
-            to=OrderStatus.DELIVERED, actor=actor,
-            reason=f"parcel {p.seq} ({p.tracking_no}) delivered by {p.courier} at "
-                   f"{at:%Y-%m-%d %H:%M} UTC", at=now,
-        )  # fmt: skip
-        outbox.enqueue(s, o.id, "delivered", settings=settings, at=now, delivered_at=at)
+        reasons[o.id] = (f"parcel {p.seq} ({p.tracking_no}) delivered by {p.courier} at "
+                         f"{at:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    move_orders(
+        s, orders=[(o.id, o.number) for o in orders], from_=OrderStatus.EXECUTED,
+        to=OrderStatus.DELIVERED, actor=actor, reason="delivered", reasons=reasons, at=now,
+    )  # fmt: skip
+    outbox.enqueue(s, [o.id for o in orders], "delivered", settings=settings, at=now,
+                   delivered_at={o.id: last[o.id][0] for o in orders})  # fmt: skip
     return tuple(o.number for o in orders)
