@@ -35,6 +35,7 @@ from picker.services.errors import ServiceError
 from picker.services.floor import handoff
 from picker.services.floor.handoff import Lane, Listener, PickupClosed, PickupState
 from picker.services.scans import ScanOutcome
+from picker.services.tracking.stale import stale_count
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
@@ -49,6 +50,8 @@ REFRESH_S = 3.0
 FALLBACK_S = 30.0
 #: Parcels still in the lane listed when closing.
 LISTED = 8
+#: Seconds between counts of the stale parcels (a count over every parcel on its way).
+STALE_S = 60.0
 
 
 class HandoffScreen(PickerScreen):
@@ -78,6 +81,9 @@ class HandoffScreen(PickerScreen):
         self._stale = False
         """Another terminal announced a change since the lanes were read."""
         self._read_at = 0.0
+        self.stale = 0
+        """Parcels on their way with no courier news for their courier's stale_days."""
+        self._stale_at = -STALE_S
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("handoff")
@@ -89,6 +95,7 @@ class HandoffScreen(PickerScreen):
                     yield SteadyText(id="scanned-of")
                 yield SteadyText(id="still-here")
             yield SteadyText(id="lanes")
+            yield SteadyText(id="stale")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
         yield KeyBar()
@@ -140,12 +147,17 @@ class HandoffScreen(PickerScreen):
         now = app.clock()
         pickup_id = self.pickup.id if self.pickup else None
 
-        def read() -> tuple[list[Lane], PickupState | None]:
+        count_stale = time.monotonic() - self._stale_at >= STALE_S
+
+        def read() -> tuple[list[Lane], PickupState | None, int | None]:
             found = handoff.lanes(app.db, app.settings, now=now)
             state = handoff.pickup_state(app.db, pickup_id) if pickup_id else None
-            return found, state
+            stale = stale_count(app.db, app.settings, now=now) if count_stale else None
+            return found, state, stale
 
-        self.lanes, self.pickup = await asyncio.to_thread(read)
+        self.lanes, self.pickup, stale = await asyncio.to_thread(read)
+        if stale is not None:
+            self.stale, self._stale_at = stale, time.monotonic()
         self._read_at = time.monotonic()
         if self.pickup is not None and self.pickup.status != "open":
             self.pickup = None  # closed on another terminal
@@ -162,6 +174,11 @@ class HandoffScreen(PickerScreen):
         lanes = self.query_one("#lanes", SteadyText)
         lanes.put(Text("\n").join(rows))
         lanes.display = not (self.closing and self.narrow)  # the list of what stays needs the room
+        stale = self.query_one("#stale", SteadyText)
+        stale.display = self.stale > 0 and self.pickup is None
+        if stale.display:  # one short line, 40 columns wide at most
+            stale.put(Text(f"{plural(self.stale, 'parcel')} stale: no courier news",
+                           style="bold yellow"))  # fmt: skip
         self.query_one("#pickup").display = self.pickup is not None
         if self.pickup is not None:
             self._show_pickup(self.pickup)
