@@ -121,3 +121,20 @@ def test_smtp_cafile_names_a_file_next_to_the_config_or_is_refused(tmp_path) -> 
     assert str(refused.value).endswith(
         f"[notify] smtp_cafile: {tmp_path / 'ca.pem'} is not a file of CA certificates (PEM)"
     )
+
+
+def test_a_couriers_status_words_and_stale_days_are_read_and_checked(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    text = ('[couriers.post]\nstale_days = 5\n[couriers.post.statuses]\n'
+            '"Doręczono" = "delivered"\n"W drodze" = "in_transit"\n')  # fmt: skip
+    path.write_text(text, encoding="utf-8")
+    post = load_settings(path, environ={}).couriers["POST"]
+    assert post.stale_days == 5
+    assert post.statuses == {"doręczono": "delivered", "w_drodze": "in_transit"}
+    path.write_text('[couriers.POST.statuses]\n"Doręczono" = "deliverd"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[couriers.POST.statuses\] Doręczono: 'deliverd' "
+                                          "is not one of in_transit"):  # fmt: skip
+        load_settings(path, environ={})
+    path.write_text("[couriers.POST]\nstale_days = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[couriers.POST\] stale_days: 0 is out of range"):
+        load_settings(path, environ={})

@@ -83,3 +83,18 @@ def test_stale_lists_quiet_parcels_as_a_table_and_as_json(cli, floor, settings) 
         "POST",
         None,
     )
+
+
+def test_bench_tracking_imports_a_status_file_into_a_demo_floor(capsys, config, tmp_path) -> None:
+    from tests.cli.test_main import run as picker
+
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    code, out, err = picker(capsys, config, "bench", "tracking", "--orders", "200",
+                            "--events", "300", "--database", url, "--json")  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    metrics = report["metrics"]
+    assert report["bench"] == "tracking" and report["orders"] == 200
+    assert metrics["imported"]["median"] == 300 and metrics["skipped"]["median"] == 0
+    assert metrics["events_per_s"]["target"] == 5000 and metrics["events_per_s"]["unit"] == "per_s"
+    assert metrics["orders_delivered"]["median"] > 0

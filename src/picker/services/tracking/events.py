@@ -98,7 +98,7 @@ def import_events(
     """Import the lines of a courier's status file (see the module). ``courier`` (a code):
     the file is that courier's, its words mapped by its ``[couriers.CODE.statuses]``, and a
     line about another courier's parcel is skipped; None: each parcel's own courier."""
-    allow(actor, "tracking.import_events")
+    allow(actor, "tracking.events.import_events")
     if courier is not None:
         courier = courier.strip().upper()
         with db.read() as s:
