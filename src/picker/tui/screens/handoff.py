@@ -114,6 +114,7 @@ class HandoffScreen(PickerScreen):
                 target=self._listen, args=(changes,), name="lane-changes", daemon=True
             ).start()
         self.set_interval(REFRESH_S, self._tick)
+        self._count_stale()
 
     def on_unmount(self) -> None:
         self._listening = False  # the listening thread ends within a second
@@ -135,6 +136,8 @@ class HandoffScreen(PickerScreen):
         with nobody announcing — SQLite, or the listening connection lost — every time, and
         at the latest every FALLBACK_S). During a pickup the lanes wait: every scan reads the
         pickup, and a lead scanning fast should not share the database with a refresh."""
+        if time.monotonic() - self._stale_at >= STALE_S:
+            self._count_stale()
         if self.busy.locked() or self.pickup is not None:
             return
         due = time.monotonic() - self._read_at > FALLBACK_S
@@ -147,20 +150,28 @@ class HandoffScreen(PickerScreen):
         now = app.clock()
         pickup_id = self.pickup.id if self.pickup else None
 
-        count_stale = time.monotonic() - self._stale_at >= STALE_S
-
-        def read() -> tuple[list[Lane], PickupState | None, int | None]:
+        def read() -> tuple[list[Lane], PickupState | None]:
             found = handoff.lanes(app.db, app.settings, now=now)
             state = handoff.pickup_state(app.db, pickup_id) if pickup_id else None
-            stale = stale_count(app.db, app.settings, now=now) if count_stale else None
-            return found, state, stale
+            return found, state
 
-        self.lanes, self.pickup, stale = await asyncio.to_thread(read)
-        if stale is not None:
-            self.stale, self._stale_at = stale, time.monotonic()
+        self.lanes, self.pickup = await asyncio.to_thread(read)
         self._read_at = time.monotonic()
         if self.pickup is not None and self.pickup.status != "open":
             self.pickup = None  # closed on another terminal
+
+    def _count_stale(self) -> None:
+        """Count the stale parcels in a worker of its own, beside the scans (a count over every
+        parcel on its way: on a big floor it takes a while, and no scan waits for it)."""
+        self._stale_at = time.monotonic()
+        self.run_worker(self._stale_counted(), exclusive=True, group="stale", exit_on_error=False)
+
+    async def _stale_counted(self) -> None:
+        app = self.picker
+        self.stale = await asyncio.to_thread(
+            stale_count, app.db, app.settings, now=app.clock()
+        )  # an error (the database gone a moment) leaves the last count; the next minute tries
+        self.show()
 
     # --- what the screen shows ------------------------------------------------------------
 
