@@ -202,3 +202,35 @@ def test_json_lines_and_a_time_without_offset_read_in_the_warehouses_zone(floor,
     assert [str(p) for p in report.problems] == ["line 3: not a JSON object (Expecting value)"]
     # Europe/Warsaw in November: UTC+1.
     assert parcel(floor, t)[:2] == ("in_transit", DAY + timedelta(hours=9))
+
+
+def test_two_imports_of_one_file_at_once_store_each_event_and_deliver_once(floor, settings) -> None:
+    from tests.services.floor.test_picking import _race
+
+    number, [one, two] = shipped(floor, settings, ("SKU-00001", 1), ("SKU-00002", 1),
+                                 tote="T-0901", parcels=2)  # fmt: skip
+    data = csv(f"{one},in_transit,2026-11-23T08:00:00Z,,",
+               f"{one},delivered,2026-11-23T10:00:00Z,,",
+               f"{two},delivered,2026-11-23T11:00:00Z,,")  # fmt: skip
+    results = _race(lambda: run(floor, settings, data), lambda: run(floor, settings, data))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert count(floor, TrackingEvent) == 3 and status(floor, number) == "delivered"
+    with floor.read() as s:
+        delivered = s.scalar(select(func.count()).select_from(OrderEvent)
+                             .where(OrderEvent.to_status == "delivered"))  # fmt: skip
+        mails = s.scalar(select(func.count()).select_from(OutboxMessage)
+                         .where(OutboxMessage.event == "delivered"))  # fmt: skip
+    assert (delivered, mails) == (1, 1)
+    assert sorted(len(r.delivered) for r in results) == [0, 1]  # type: ignore[union-attr]
+
+
+def test_the_delivered_mail_tells_the_day_the_courier_delivered(floor, settings) -> None:
+    from picker.services.notify.compose import letter_for, render_mail
+
+    number, [t] = shipped(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    run(floor, settings, csv(f"{t},delivered,2026-11-25T10:00:00Z,,"))
+    with floor.read() as s:
+        letter = letter_for(s, number, "delivered", settings, at=DAY + timedelta(days=9))
+    mail = render_mail(letter, settings)
+    assert mail.subject == f"Your order 0901 was delivered [{number}]"
+    assert "delivered your order 0901 on November 25, 2026" in mail.text and t in mail.text
