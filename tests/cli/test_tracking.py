@@ -75,6 +75,8 @@ def test_stale_lists_quiet_parcels_as_a_table_and_as_json(cli, floor, settings) 
     assert "No order delivered late in the last 30 days." in out
     code, out, _ = run("tracking", "stale", "--courier", "SWIFT", "--format", "json")
     assert code == 0 and json.loads(out) == {"stale": [], "late": []}
+    code, _, err = run("tracking", "stale", "--courier", "NOPE")
+    assert code == 1 and "no courier NOPE" in err
     code, out, _ = run("tracking", "stale", "--format", "json")
     [p] = json.loads(out)["stale"]
     assert (p["tracking_no"], p["order"], p["courier"], p["last_status"]) == (

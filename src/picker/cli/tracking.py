@@ -118,6 +118,7 @@ def _listed(names: list[str], shown: int = 10) -> str:
 
 def _stale(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.actors import system_clock
+    from picker.services.errors import NotFound
     from picker.services.tracking.stale import late_orders, stale_parcels
 
     db = open_database(settings)
@@ -126,6 +127,8 @@ def _stale(args: argparse.Namespace, settings: Settings) -> int:
     try:
         stale = stale_parcels(db, settings, now=now, days=args.days, courier=args.courier)
         late = late_orders(db, settings, now=now, courier=args.courier)
+    except NotFound as exc:
+        raise CliError(str(exc)) from None
     finally:
         db.dispose()
     if args.format == "json":

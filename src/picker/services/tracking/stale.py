@@ -20,6 +20,7 @@ from sqlalchemy import and_, func, or_, select
 from picker.config import DEFAULT_STALE_DAYS, Settings
 from picker.domain.courier_events import FINAL, WORDS, CourierStatus
 from picker.domain.statuses import OrderStatus, ParcelStatus
+from picker.services.errors import NotFound
 from picker.store.engine import Database
 from picker.store.models import Courier, CourierService, Order, Parcel
 
@@ -81,7 +82,10 @@ def _couriers(s: Any, courier: str | None) -> list[tuple[int, str]]:
     query = select(Courier.id, Courier.code).order_by(Courier.code)
     if courier is not None:
         query = query.where(Courier.code == courier.strip().upper())
-    return [(r.id, r.code) for r in s.execute(query)]
+    found = [(r.id, r.code) for r in s.execute(query)]
+    if courier is not None and not found:
+        raise NotFound(f"no courier {courier.strip().upper()}")
+    return found
 
 
 def _stale_where(courier_id: int, cutoff: datetime) -> Any:
@@ -161,6 +165,7 @@ def late_orders(
         query = query.where(Courier.code == courier.strip().upper())
     late: list[LateOrder] = []
     with db.read() as s:
+        _couriers(s, courier)  # an unknown one is said, not listed as nothing late
         for r in s.execute(query):
             if r.handed is None or r.delivered is None:
                 continue
