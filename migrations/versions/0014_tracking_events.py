@@ -45,7 +45,9 @@ def upgrade() -> None:
         sa.Column("raw_status", sa.String(length=100), nullable=False),
         sa.Column("imported_at", sa.DateTime(), nullable=False),
         sa.Column("source", sa.String(length=64), nullable=True),
-        sa.CheckConstraint(_one_of("status", STATUSES), name=op.f("ck_tracking_events_status_known")),
+        sa.CheckConstraint(
+            _one_of("status", STATUSES), name=op.f("ck_tracking_events_status_known")
+        ),
         sa.ForeignKeyConstraint(
             ["courier_id"], ["couriers.id"], name=op.f("fk_tracking_events_courier_id_couriers")
         ),
@@ -66,7 +68,8 @@ def upgrade() -> None:
             )
         )
         batch_op.create_check_constraint(
-            op.f("ck_parcels_courier_status_known"), _one_of("courier_status", STATUSES, nullable=True)
+            op.f("ck_parcels_courier_status_known"),
+            _one_of("courier_status", STATUSES, nullable=True),
         )
 
 
