@@ -45,7 +45,7 @@ auth_env = "PICKER_WOO_AUTH"
         "smtp+starttls://mail.example.com:587", "orders", "pl", 6.0)  # fmt: skip
     assert n.templates_dir == tmp_path / "mail-templates" and n.folder is None
     assert n.events == {"shipped": True, "accepted": True, "on_hold_customer": False,
-                        "cancelled": False}  # fmt: skip
+                        "cancelled": False, "delivered": True}  # fmt: skip
     assert s.couriers["POST"].tracking_url == "https://track.example/{tracking}"
     assert s.channels["my-shop"].kind == "woocommerce"
     # The API's base, without its trailing slash: Picker adds each request's path.
@@ -68,7 +68,7 @@ def test_without_notify_mail_is_not_configured_and_no_terminal_dispatches(tmp_pa
          "must start with one of smtp://, smtp+starttls://, smtps://, file://"),
         ('[notify]\nsmtp_url = "smtp://:25"\n', "[notify] smtp_url: 'smtp://:25' must name a host"),
         ('[notify]\nsender = "Shop"\n', "[notify] sender: 'Shop' must hold an e-mail address"),
-        ("[notify.events]\ndelivered = true\n", "[notify.events] delivered: is not an event"),
+        ("[notify.events]\nreturned = true\n", "[notify.events] returned: is not an event"),
         ('[notify.events]\nshipped = "yes"\n', "[notify.events] shipped: must be true or false"),
         ('[couriers.POST]\ntracking_url = "https://x/"\n',
          "[couriers.POST] tracking_url: 'https://x/' must contain {tracking}"),
@@ -121,3 +121,20 @@ def test_smtp_cafile_names_a_file_next_to_the_config_or_is_refused(tmp_path) -> 
     assert str(refused.value).endswith(
         f"[notify] smtp_cafile: {tmp_path / 'ca.pem'} is not a file of CA certificates (PEM)"
     )
+
+
+def test_a_couriers_status_words_and_stale_days_are_read_and_checked(tmp_path) -> None:
+    path = tmp_path / "config.toml"
+    text = ('[couriers.post]\nstale_days = 5\n[couriers.post.statuses]\n'
+            '"Doręczono" = "delivered"\n"W drodze" = "in_transit"\n')  # fmt: skip
+    path.write_text(text, encoding="utf-8")
+    post = load_settings(path, environ={}).couriers["POST"]
+    assert post.stale_days == 5
+    assert post.statuses == {"doręczono": "delivered", "w_drodze": "in_transit"}
+    path.write_text('[couriers.POST.statuses]\n"Doręczono" = "deliverd"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[couriers.POST.statuses\] Doręczono: 'deliverd' "
+                                          "is not one of in_transit"):  # fmt: skip
+        load_settings(path, environ={})
+    path.write_text("[couriers.POST]\nstale_days = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"\[couriers.POST\] stale_days: 0 is out of range"):
+        load_settings(path, environ={})

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from picker.domain.courier_events import CourierStatus, normalise_word
 from picker.domain.notify import EVENTS
 
 STATIONS = ("picking", "packing", "handoff")
@@ -579,6 +580,9 @@ def _settings_from(
 # --- telling customers and shops ([notify], [couriers.CODE], [channels.NAME]) ----------------
 
 NOTIFY_EVENTS = tuple(EVENTS)
+#: Days without a courier event after which a handed-over parcel is stale (a courier's
+#: ``stale_days`` overrides it).
+DEFAULT_STALE_DAYS = 3
 NOTIFY_EVENTS_ON = tuple(name for name, e in EVENTS.items() if e.default_on)
 SMTP_SCHEMES = ("smtp", "smtp+starttls", "smtps", "file")
 CHANNEL_KINDS = ("shopify", "woocommerce")
@@ -635,6 +639,11 @@ class NotifySettings:
 class CourierSettings:
     #: Where a customer follows a parcel: a URL with {tracking} in it (else the database's).
     tracking_url: str = ""
+    #: The courier's own status words (normalised: lower case, ``_`` for spaces) → ours
+    #: (``[couriers.CODE.statuses]``, read by ``picker tracking import``).
+    statuses: Mapping[str, str] = field(default_factory=dict)
+    #: A handed-over parcel with no courier event for this many days is stale.
+    stale_days: int = DEFAULT_STALE_DAYS
 
 
 #: The oldest Shopify Admin REST version Picker speaks (fulfilments of fulfilment orders).
@@ -724,8 +733,13 @@ def _notify_settings(
         url = c.text("tracking_url", "")
         if url and "{tracking}" not in url:
             c.fail("tracking_url", f"{url!r} must contain {{tracking}}")
+        statuses = _courier_statuses(_Reader(where, f"couriers.{code}.statuses",
+                                             c.table.pop("statuses", {})))  # fmt: skip
+        stale_days = c.integer("stale_days", DEFAULT_STALE_DAYS, 1, 365)
         c.done()
-        couriers[code.strip().upper()] = CourierSettings(tracking_url=url)
+        couriers[code.strip().upper()] = CourierSettings(
+            tracking_url=url, statuses=statuses, stale_days=stale_days
+        )
 
     channels: dict[str, ChannelSettings] = {}
     r = _Reader(where, "channels", data.get("channels", {}))
@@ -748,6 +762,18 @@ def _notify_settings(
         c.done()
         channels[name] = channel
     return notify, couriers, channels
+
+
+def _courier_statuses(r: _Reader) -> dict[str, str]:
+    """A courier's own status words → ours: each value one of the tracking statuses."""
+    known = tuple(s.value for s in CourierStatus)
+    words: dict[str, str] = {}
+    for word in list(r.table):
+        ours = r.text(word, "", known)
+        if not normalise_word(word):
+            r.fail(word, "an empty word maps nothing")
+        words[normalise_word(word)] = ours
+    return words
 
 
 def _check_api_base(c: _Reader, kind: str, url: str) -> None:

@@ -216,3 +216,43 @@ async def test_on_a_handheld_every_lane_is_a_row_and_the_pickups_lane_counts_dow
         await burst(pilot, "CMD-UNDO")  # one back in the lane: it counts again
         assert f"{total - 1} left · 1 scanned" in row(lane)
         assert screen.query_one("#scanned", Digits).value == "1"
+
+
+def age_parcels_on_their_way(url: str, days: int) -> int:
+    """The floor's parcels on their way handed over ``days`` days earlier: how many."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    db = Database(url)
+    try:
+        with db.transaction() as s:
+            on_the_way = s.execute(
+                select(Parcel.id, Parcel.handed_over_at)
+                .join(Order, Order.id == Parcel.order_id)
+                .where(Parcel.status == "handed_over", Order.status == "executed")
+            ).all()
+            for parcel_id, at in on_the_way:
+                s.execute(update(Parcel).where(Parcel.id == parcel_id)
+                          .values(handed_over_at=at - timedelta(days=days)))  # fmt: skip
+            return len(on_the_way)
+    finally:
+        db.dispose()
+
+
+async def test_the_lead_sees_how_many_parcels_are_stale_in_one_short_line(
+    app_factory, floor_url
+) -> None:
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await to_handoff(pilot)
+        assert screen.stale == 0 and not screen.query_one("#stale").display
+    aged = age_parcels_on_their_way(floor_url, 10)
+    assert aged > 0
+    app = app_factory(station="handoff")
+    async with app.run_test(size=(40, 16)) as pilot:
+        screen = await to_handoff(pilot)
+        line = text_of(pilot, "#stale")
+        assert screen.stale == aged
+        assert line == f"{aged} parcel{'s' if aged > 1 else ''} stale: no courier news"
+        assert len(line) <= 40 and screen.query_one("#stale").display

@@ -260,6 +260,19 @@ def test_handoff_lanes(snap_compare, app_factory, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_handoff_lanes_with_stale_parcels(snap_compare, app_factory, floor_url, size) -> None:
+    from tests.tui.test_handoff import age_parcels_on_their_way
+
+    age_parcels_on_their_way(floor_url, 10)
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await _handoff(pilot)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="handoff"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
 def test_handoff_pickup_in_progress(snap_compare, app_factory, size) -> None:
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
         screen, lane = await _handoff(pilot)

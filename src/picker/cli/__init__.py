@@ -21,6 +21,7 @@ from picker.cli import (
     run,
     scans,
     setup,
+    tracking,
 )
 from picker.cli.acting import add_as_option
 from picker.cli.errors import EXIT_FAILED, EXIT_USAGE, CliError
@@ -40,6 +41,7 @@ _COMMANDS: tuple[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]],
     intake.add_stock,
     order.add_order,
     notify.add_notify,
+    tracking.add_tracking,
     documents.add_print,
     documents.add_parcel,
     check.add_check,

@@ -98,6 +98,15 @@ def add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bn.add_argument("--messages", type=count, default=2000, help="mails to send (2000)")
     _floor_options(bn)
     bn.set_defaults(orders=20_000)
+    bk = bench.add_parser(
+        "tracking",
+        help="courier tracking events imported per second (picker tracking import)",
+        description="A status file of --events lines (in_transit, out_for_delivery, "
+        "delivered for the demo floor's parcels on their way) imported by the real import.",
+    )
+    bk.add_argument("--events", type=count, default=30_000, help="lines of the file (30000)")
+    _floor_options(bk)
+    bk.set_defaults(orders=20_000)
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=count, default=1000)
     bs.add_argument("--orders", type=count, default=200, help="demo floor size (default 200)")
@@ -164,6 +173,13 @@ def _bench(args: argparse.Namespace, settings: Settings) -> int:
             "orders_per_s": metric(round(orders / seconds if seconds else 0), "per_s"),
             "database_size": metric(round(_database_size(db) / 2**20, 1), "MiB"),
         }
+    elif args.bench_command == "tracking":
+        from picker.bench.tracking import tracking_metrics
+
+        try:
+            orders, metrics = tracking_metrics(args, settings, db, progress)
+        except RuntimeError as exc:
+            raise CliError(f"bench tracking stopped: {exc}") from None
     elif args.bench_command in FLOOR_RUNS:
         run = FLOOR_RUNS[args.bench_command]
         try:

@@ -180,6 +180,18 @@ def _print_orders(found: Sequence[Any], fmt: str) -> None:
     print(plural(len(found), "order"))
 
 
+def _courier_state(p: Any) -> str:
+    """What the courier last said of a parcel, and when (UTC); empty before any event."""
+    from picker.domain.courier_events import WORDS, CourierStatus
+
+    if p.courier_status is None:
+        return ""
+    back = " · coming back to us" if p.returned_to_sender else ""
+    return (
+        f"  {WORDS[CourierStatus(p.courier_status)]} {p.courier_status_at:%Y-%m-%d %H:%M} UTC{back}"
+    )
+
+
 def _print_detail(d: Any) -> None:
     from picker.services.orders.views import amount
 
@@ -214,7 +226,7 @@ def _print_detail(d: Any) -> None:
         for p in d.parcels:
             weight = f"{p.weight_g} g" if p.weight_g else "-"
             print(f"  {p.seq:>2}. {printable(p.tracking_no or '-'):<24} {p.courier:<6} "
-                  f"{p.status:<11} {weight}")  # fmt: skip
+                  f"{p.status:<11} {weight}{_courier_state(p)}")  # fmt: skip
     if d.messages:
         from picker.cli.notify import message_line
 

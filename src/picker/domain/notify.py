@@ -66,6 +66,8 @@ EVENTS: dict[str, Event] = {
               "the order is held for something the customer can fix (an incomplete address)"),
         Event("cancelled", True, (MessageKind.EMAIL,),
               "a paid order was cancelled (the reason in customer words)"),
+        Event("delivered", True, (MessageKind.EMAIL,),
+              "the courier delivered every parcel of the order (picker tracking import)"),
     )
 }  # fmt: skip
 
@@ -169,6 +171,7 @@ _STILL_TRUE: dict[str, frozenset[str]] = {
     "on_hold_customer": frozenset({_O.ON_HOLD}),
     "shipped": frozenset({_O.EXECUTED, _O.DELIVERED}),
     "cancelled": frozenset({_O.CANCELLED}),
+    "delivered": frozenset({_O.DELIVERED}),
 }
 #: An order's status as the reason a mail is out of date words it.
 _NOW: dict[str, str] = {

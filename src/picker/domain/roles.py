@@ -85,6 +85,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "intake.catalogue.import_products": ("importing products", Role.LEAD),
     "intake.catalogue.import_bins": ("importing bins", Role.LEAD),
     "intake.catalogue.import_stock": ("importing stock", Role.LEAD),
+    "tracking.events.import_events": ("importing courier tracking events", Role.LEAD),
     "intake.catalogue.set_stock": ("setting stock", Role.LEAD),
     "orders.lead_actions.release_order": ("releasing an order", Role.LEAD),
     "orders.lead_actions.retry_short_orders": ("retrying orders held short", Role.LEAD),

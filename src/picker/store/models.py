@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
+from picker.domain.courier_events import CourierStatus
 from picker.domain.label_text import LabelText
 from picker.domain.notify import MessageKind, MessageStatus
 from picker.domain.roles import Role
@@ -572,6 +573,7 @@ class Parcel(Base):
         CheckConstraint(
             "(status = 'handed_over') = (pickup_id IS NOT NULL)", name="handed_over_on_pickup"
         ),
+        _one_of("courier_status", CourierStatus, "courier_status_known", nullable=True),
         # The handoff lanes: closed parcels per courier.
         Index(None, "courier_id", "status"),
         # Verified units go into the order's one open parcel.
@@ -601,6 +603,14 @@ class Parcel(Base):
     #: order carries, so a replacement for a voided parcel takes its number (and, for number
     #: 1, the cash on delivery). NULL for a parcel not closed by this release.
     label_no: Mapped[int | None] = mapped_column(Integer)
+    #: What the courier last said of it (the latest event by the courier's time), and when;
+    #: NULL before any event arrived (``picker tracking import``).
+    courier_status: Mapped[str | None] = mapped_column(String(20))
+    courier_status_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The courier reported it coming back to us (the returns desk expects it).
+    returned_to_sender: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
 
 
 class ParcelItem(Base):
@@ -614,6 +624,31 @@ class ParcelItem(Base):
     parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id", ondelete="CASCADE"))
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     quantity: Mapped[int] = mapped_column(Integer)
+
+
+class TrackingEvent(Base):
+    """What a courier reported of one of our parcels (``picker tracking import``): stored once
+    per parcel, status and courier's time, however often its file is imported."""
+
+    __tablename__ = "tracking_events"
+    __table_args__ = (
+        UniqueConstraint("parcel_id", "status", "at"),
+        _one_of("status", CourierStatus, "status_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    parcel_id: Mapped[int] = mapped_column(ForeignKey("parcels.id"))
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    status: Mapped[str] = mapped_column(String(20))
+    #: The courier's time of the event (UTC).
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    #: The courier's own word for the status, as the file had it.
+    raw_status: Mapped[str] = mapped_column(String(100))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Who imported it: the data feed (OSUSER@HOST) or the operator's badge.
+    source: Mapped[str | None] = mapped_column(String(64))
 
 
 # --- journals and the print queue ------------------------------------------------------------

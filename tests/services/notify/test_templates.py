@@ -176,12 +176,13 @@ def test_every_event_renders_completely_in_every_shipped_language(settings) -> N
                      "weight_g": 400}],
         "detail": {"reason": "out_of_stock", "missing": ["street", "postal_code"]},
         "shipped_at": datetime(2026, 11, 21, 15, tzinfo=UTC),
+        "delivered_at": datetime(2026, 11, 23, 11, tzinfo=UTC),
         "warehouse": {"name": "W", "street": "S", "postal_code": "P", "city": "C",
                       "country": "PL"},
     }  # fmt: skip
     seen: dict[str, set[str]] = {}
     for language in SHIPPED_LANGUAGES:
-        for event in ("shipped", "accepted", "on_hold_customer", "cancelled"):
+        for event in ("shipped", "accepted", "on_hold_customer", "cancelled", "delivered"):
             out = templates.render(event, context, locale_tag=language, default_locale="en",
                                    timezone=settings.warehouse.tz)  # fmt: skip
             assert out.language == language

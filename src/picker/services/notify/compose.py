@@ -277,7 +277,7 @@ def letter_for(
         raise NotFound(f"no order {number}")
     parcels: list[int] = []
     detail: dict[str, Any] = {}
-    if event_name == "shipped":
+    if event_name in ("shipped", "delivered"):
         parcels = sorted(s.scalars(select(Parcel.id).where(
             Parcel.order_id == o.id, Parcel.status.in_(("closed", "handed_over")))))  # fmt: skip
     elif event_name == "cancelled":
@@ -328,9 +328,19 @@ def template_context(letter: Letter, settings: Settings) -> dict[str, Any]:
         ],
         "detail": letter.detail,
         "shipped_at": letter.created_at,
+        "delivered_at": _delivered_at(letter),
         "warehouse": {"name": w.name, "street": w.street, "postal_code": w.postal_code,
                       "city": w.city, "country": w.country},
     }  # fmt: skip
+
+
+def _delivered_at(letter: Letter) -> datetime:
+    """When the courier delivered (a delivery's detail), else when the message was queued."""
+    written = (letter.detail or {}).get("delivered_at")
+    try:
+        return datetime.fromisoformat(written) if isinstance(written, str) else letter.created_at
+    except ValueError:
+        return letter.created_at
 
 
 def render_mail(letter: Letter, settings: Settings) -> Rendered:

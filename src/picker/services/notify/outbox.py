@@ -12,7 +12,7 @@ list|show`), :func:`retry` and :func:`cancel` (a lead's), :func:`summary` (the t
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -60,6 +60,7 @@ def enqueue(
     settings: Settings | None = None,
     customer_reason: str | None = None,
     reasons: Sequence[str] = (),
+    delivered_at: Mapping[int, datetime] | None = None,
 ) -> None:
     """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
     caller's transaction. Each of the event's kinds gets one message per order, ``queued`` — or
@@ -71,7 +72,8 @@ def enqueue(
     ``customer_reason`` is what a cancellation's customer is told of why (one of
     :data:`~picker.domain.notify.CUSTOMER_REASONS`, chosen by the lead; default ``other``, no
     reason given); ``reasons`` a hold's reasons (only the customer-fixable ones make a message,
-    see :func:`~picker.domain.notify.customer_fixable`).
+    see :func:`~picker.domain.notify.customer_fixable`); ``delivered_at`` a delivery's
+    courier's time, by order id (told in the mail).
     """
     what = event(event_name)
     ids = [order] if isinstance(order, int) else list(order)
@@ -91,7 +93,7 @@ def enqueue(
         ).where(Order.id.in_(ids))
     ).all()
     parcels: dict[int, list[int]] = defaultdict(list)
-    if event_name == "shipped":
+    if event_name in ("shipped", "delivered"):
         for order_id, parcel_id in s.execute(
             select(Parcel.order_id, Parcel.id).where(
                 Parcel.order_id.in_(ids), Parcel.status == ParcelStatus.HANDED_OVER.value
@@ -103,6 +105,9 @@ def enqueue(
         if event_name == "cancelled" and not o.paid:
             continue  # the customer paid nothing: nothing of theirs to give back or explain
         its_parcels = sorted(parcels.get(o.id, ()))
+        its_detail = detail
+        if delivered_at is not None and o.id in delivered_at:
+            its_detail = {"delivered_at": delivered_at[o.id].isoformat()}
         for kind in what.kinds:
             recipient, skip = _recipient(kind, o)
             if skip is None and settings is not None:
@@ -110,7 +115,7 @@ def enqueue(
             rows.append(
                 {"key": outbox_key(o.id, event_name, kind.value, its_parcels), "order_id": o.id,
                  "event": event_name, "kind": kind.value, "parcels": its_parcels,
-                 "detail": detail, "recipient": recipient, "locale": o.customer_locale,
+                 "detail": its_detail, "recipient": recipient, "locale": o.customer_locale,
                  "status": _SKIPPED if skip else _Q, "attempts": 0,
                  "next_attempt_at": None if skip else at, "error": skip, "created_at": at,
                  "queued_at": at}

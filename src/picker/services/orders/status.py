@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -82,10 +82,12 @@ def move_orders(
     actor: Actor,
     reason: str,
     at: datetime,
+    reasons: Mapping[int, str] | None = None,
 ) -> None:
     """Many orders (id, number) from one status to another at once: one UPDATE and one batch
     of events, for a caller that holds the orders' rows locked (a pickup closing). Refused
-    whole, nothing written, if any of them is no longer in ``from_``."""
+    whole, nothing written, if any of them is no longer in ``from_``. ``reasons``: an order's
+    own reason (by id), where it has one, instead of ``reason``."""
     if not orders:
         return
     target = check_order_transition(from_, to)
@@ -103,7 +105,7 @@ def move_orders(
         [
             {"order_id": order_id, "at": at, "operator_id": actor.operator_id,
              "terminal_id": actor.terminal_id, "source": actor.source, "from_status": from_.value,
-             "to_status": target.value, "reason": reason}
+             "to_status": target.value, "reason": (reasons or {}).get(order_id, reason)}
             for order_id in ids
         ],
     )  # fmt: skip

@@ -109,6 +109,11 @@ class ParcelView:
     courier: str
     status: str
     weight_g: int | None
+    #: What the courier last said of it, and when (the courier's time); None before any event.
+    courier_status: str | None = None
+    courier_status_at: datetime | None = None
+    #: The courier is bringing it back to us.
+    returned_to_sender: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,7 +168,11 @@ class OrderDetail:
             ],
             parcels=[
                 {"seq": p.seq, "tracking_no": p.tracking_no, "courier": p.courier,
-                 "status": p.status, "weight_g": p.weight_g}
+                 "status": p.status, "weight_g": p.weight_g,
+                 "courier_status": p.courier_status,
+                 "courier_status_at": p.courier_status_at.isoformat()
+                 if p.courier_status_at else None,
+                 "returned_to_sender": p.returned_to_sender}
                 for p in self.parcels
             ],
             messages=[m.as_json() for m in self.messages],
@@ -292,7 +301,16 @@ def order_detail(db: Database, number: str) -> OrderDetail:
             customer_email=order.customer_email,
             customer_locale=order.customer_locale,
             parcels=tuple(
-                ParcelView(p.seq, p.tracking_no, code, p.status.value, p.weight_g)
+                ParcelView(
+                    p.seq,
+                    p.tracking_no,
+                    code,
+                    p.status.value,
+                    p.weight_g,
+                    p.courier_status,
+                    p.courier_status_at,
+                    p.returned_to_sender,
+                )
                 for p, code in s.execute(
                     select(Parcel, Courier.code)
                     .join(Courier, Courier.id == Parcel.courier_id)

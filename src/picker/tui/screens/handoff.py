@@ -35,6 +35,7 @@ from picker.services.errors import ServiceError
 from picker.services.floor import handoff
 from picker.services.floor.handoff import Lane, Listener, PickupClosed, PickupState
 from picker.services.scans import ScanOutcome
+from picker.services.tracking.stale import stale_count
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.feedback import Feedback
@@ -49,6 +50,8 @@ REFRESH_S = 3.0
 FALLBACK_S = 30.0
 #: Parcels still in the lane listed when closing.
 LISTED = 8
+#: Seconds between counts of the stale parcels (a count over every parcel on its way).
+STALE_S = 60.0
 
 
 class HandoffScreen(PickerScreen):
@@ -78,6 +81,9 @@ class HandoffScreen(PickerScreen):
         self._stale = False
         """Another terminal announced a change since the lanes were read."""
         self._read_at = 0.0
+        self.stale = 0
+        """Parcels on their way with no courier news for their courier's stale_days."""
+        self._stale_at = -STALE_S
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("handoff")
@@ -89,6 +95,7 @@ class HandoffScreen(PickerScreen):
                     yield SteadyText(id="scanned-of")
                 yield SteadyText(id="still-here")
             yield SteadyText(id="lanes")
+            yield SteadyText(id="stale")
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
         yield KeyBar()
@@ -107,6 +114,7 @@ class HandoffScreen(PickerScreen):
                 target=self._listen, args=(changes,), name="lane-changes", daemon=True
             ).start()
         self.set_interval(REFRESH_S, self._tick)
+        self._count_stale()
 
     def on_unmount(self) -> None:
         self._listening = False  # the listening thread ends within a second
@@ -128,6 +136,8 @@ class HandoffScreen(PickerScreen):
         with nobody announcing — SQLite, or the listening connection lost — every time, and
         at the latest every FALLBACK_S). During a pickup the lanes wait: every scan reads the
         pickup, and a lead scanning fast should not share the database with a refresh."""
+        if time.monotonic() - self._stale_at >= STALE_S:
+            self._count_stale()
         if self.busy.locked() or self.pickup is not None:
             return
         due = time.monotonic() - self._read_at > FALLBACK_S
@@ -150,6 +160,19 @@ class HandoffScreen(PickerScreen):
         if self.pickup is not None and self.pickup.status != "open":
             self.pickup = None  # closed on another terminal
 
+    def _count_stale(self) -> None:
+        """Count the stale parcels in a worker of its own, beside the scans (a count over every
+        parcel on its way: on a big floor it takes a while, and no scan waits for it)."""
+        self._stale_at = time.monotonic()
+        self.run_worker(self._stale_counted(), exclusive=True, group="stale", exit_on_error=False)
+
+    async def _stale_counted(self) -> None:
+        app = self.picker
+        self.stale = await asyncio.to_thread(
+            stale_count, app.db, app.settings, now=app.clock()
+        )  # an error (the database gone a moment) leaves the last count; the next minute tries
+        self.show()
+
     # --- what the screen shows ------------------------------------------------------------
 
     def on_resize(self) -> None:
@@ -162,6 +185,11 @@ class HandoffScreen(PickerScreen):
         lanes = self.query_one("#lanes", SteadyText)
         lanes.put(Text("\n").join(rows))
         lanes.display = not (self.closing and self.narrow)  # the list of what stays needs the room
+        stale = self.query_one("#stale", SteadyText)
+        stale.display = self.stale > 0 and self.pickup is None
+        if stale.display:  # one short line, 40 columns wide at most
+            stale.put(Text(f"{plural(self.stale, 'parcel')} stale: no courier news",
+                           style="bold yellow"))  # fmt: skip
         self.query_one("#pickup").display = self.pickup is not None
         if self.pickup is not None:
             self._show_pickup(self.pickup)
