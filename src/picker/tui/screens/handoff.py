@@ -219,12 +219,12 @@ class HandoffScreen(PickerScreen):
             local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
             urgent = "bold red" if minutes < 30 else ""
             left = f" in {minutes // 60}h{minutes % 60:02d}"
-            cutoff = f" · {local:%H:%M}" if self.narrow else f" · cutoff {local:%H:%M}"
+            cutoff = f" {local:%H:%M}" if self.narrow else f" · cutoff {local:%H:%M}"
             row.append(cutoff, style=urgent)
             if not self.narrow or row.cell_len + len(left) <= width:
                 row.append(left, style=urgent)
-        if late:
-            row.append(f" · {lane.late} LATE", style="bold red")
+        if late:  # on a handheld every cell counts: "3 parcels 15:00 3 LATE" fits 40 columns
+            row.append(f"{' ' if self.narrow else ' · '}{lane.late} LATE", style="bold red")
         if lane.open_pickup and not self.narrow and not here:  # another lead's, elsewhere
             row.append(f" · {lane.open_pickup} open", style="italic")
         if lane.cod and not self.narrow:
