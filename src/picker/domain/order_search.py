@@ -97,7 +97,8 @@ def email_key(text: str | None) -> str | None:
 
 def phone_digits(text: str | None) -> str:
     """The decimal digits of ``text`` in ASCII (full-width and other scripts' digits too)."""
-    return "".join(str(unicodedata.decimal(c)) for c in text or "" if unicodedata.decimal(c, None) is not None)
+    digits = (unicodedata.decimal(c, None) for c in text or "")
+    return "".join(str(d) for d in digits if d is not None)
 
 
 def phone_key(text: str | None) -> str | None:
