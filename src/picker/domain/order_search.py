@@ -46,6 +46,8 @@ MAX_NAME_WORDS = 12
 #: What a typed phone number may hold besides digits.
 _PHONE_TEXT = re.compile(r"[0-9+()./\s-]+")
 _WORD = re.compile(r"\w+")
+#: A terminal's escape sequence (ESC [ … final) stored in a name is no part of its words.
+_ESCAPE = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b.?")
 
 
 class SearchRefused(ValueError):
@@ -78,7 +80,7 @@ def fold(text: str) -> str:
 def name_words(name: str | None) -> list[str]:
     """The folded words of a name, each once, in order."""
     words: list[str] = []
-    for word in _WORD.findall(fold(name or "")):
+    for word in _WORD.findall(fold(_ESCAPE.sub(" ", name or ""))):
         word = word[:KEY_WIDTH]
         if word not in words:
             words.append(word)
