@@ -117,14 +117,12 @@ def _found(s: Session, matched: dict[int, list[str]], chosen: list[int]) -> list
 # search cost more than the database's index lookups (~2 ms a search, measured).
 
 
-def _keyed(kind: str | None = None, key: str = "key") -> Select[int]:
-    """Order ids under one key, newest first (the primary key's order); ``kind`` None: bound."""
+def _keyed(kind: str, key: str = "key") -> Select[int]:
+    """Order ids under a key of this kind (the parameter ``key``), newest first: the primary
+    key's order, read backwards."""
     return (
         select(OrderSearchKey.order_id)
-        .where(
-            OrderSearchKey.kind == (bindparam("kind") if kind is None else kind),
-            OrderSearchKey.key == bindparam(key),
-        )
+        .where(OrderSearchKey.kind == kind, OrderSearchKey.key == bindparam(key))
         .order_by(OrderSearchKey.order_id.desc())
     )
 
