@@ -8,8 +8,9 @@ One new table, ``order_search_keys`` (kind, key, order_id): an order's shop numb
 phone (its last nine digits) and each word of its names, folded (see
 ``picker.domain.order_search``), so that finding an order by any of them is an index lookup on
 (kind, key) and not a scan of a million orders. Intake writes an order's keys with the order;
-this revision writes them for the orders already there, in batches of ids (a million orders
-take about a minute). The downgrade drops the table.
+this revision writes them for the orders already there, in batches of ids: a million orders
+(5.4 million keys) took 95 s on SQLite and 168 s on PostgreSQL, measured on two busy cores.
+The downgrade drops the table.
 """
 
 from collections.abc import Sequence
