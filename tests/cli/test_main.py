@@ -243,3 +243,24 @@ def test_bench_demo_reports_the_documented_json(capsys, config, tmp_path) -> Non
     build = report["metrics"]["build_time"]
     assert set(build) == {"median", "p99", "unit", "target", "pass"} and build["median"] > 0
     assert report["metrics"]["database_size"]["median"] > 0
+
+
+def test_bench_find_times_every_kind_of_key_and_finds_each_order(capsys, config, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'find.db'}"
+    code, out, _ = run(
+        capsys, config, "bench", "find", "--orders", "300", "--queries", "20", "--json",
+        "--database", url,
+    )  # fmt: skip
+    assert code == 0
+    report = json.loads(out)
+    assert report["bench"] == "find" and report["orders"] == 300
+    kinds = ("number", "shop", "tracking", "email", "phone", "name", "no_match", "json_rows")
+    for kind in kinds:
+        row = report["metrics"][kind]
+        assert row["unit"] == "ms" and row["target"] == 50 and row["p99"] >= row["median"] > 0
+    assert report["metrics"]["not_found"]["median"] == 0  # every search found its order
+    code, out, _ = run(
+        capsys, config, "bench", "find", "--orders", "300", "--queries", "5", "--json",
+        "--reuse", "--database", url,
+    )  # fmt: skip
+    assert code == 0 and json.loads(out)["metrics"]["not_found"]["median"] == 0

@@ -359,6 +359,14 @@ def _bench_notify(
     return notify_metrics(args, settings, db, progress)
 
 
+def _bench_find(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    from picker.bench.find import find_metrics
+
+    return find_metrics(args, settings, db, progress)
+
+
 FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[int, dict]]] = {
     "scan": _bench_scan,
     "pick": _bench_pick,
@@ -367,6 +375,7 @@ FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[i
     "terminal": _bench_terminal,
     "floor": _bench_floor,
     "notify": _bench_notify,
+    "find": _bench_find,
 }
 
 

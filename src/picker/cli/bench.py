@@ -107,6 +107,15 @@ def add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bk.add_argument("--events", type=count, default=30_000, help="lines of the file (30000)")
     _floor_options(bk)
     bk.set_defaults(orders=20_000)
+    bfind = bench.add_parser(
+        "find",
+        help="finding an order by each kind of key (picker order find) on a big floor",
+        description="Looks up --queries orders drawn at random by our number, the shop's "
+        "number, a tracking number, the e-mail, the phone and the name (typed as a person "
+        "would), and text that matches nothing: p50 and p99 per kind (target p99 50 ms).",
+    )
+    bfind.add_argument("--queries", type=count, default=200, help="searches of each kind (200)")
+    _floor_options(bfind)
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=count, default=1000)
     bs.add_argument("--orders", type=count, default=200, help="demo floor size (default 200)")

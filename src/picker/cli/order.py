@@ -11,7 +11,7 @@ from typing import Any
 from picker.cli.acting import operator_actor
 from picker.cli.arguments import count
 from picker.cli.database import open_database, require_head
-from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
+from picker.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
 from picker.domain.notify import CUSTOMER_REASONS, DEFAULT_CUSTOMER_REASON
@@ -27,8 +27,9 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ol.add_argument("--format", choices=("table", "csv", "json"), default="table")
     ol.add_argument("--limit", type=count, help="at most this many")
     os_ = order.add_parser("show", help="one order: lines, status, hold reasons, events")
-    os_.add_argument("number")
+    os_.add_argument("number", help="our order number, or the shop's (1004, #1004)")
     os_.add_argument("--format", choices=("table", "json"), default="table")
+    _add_find(order)
     order.add_parser("release", help="re-check a held order and release it").add_argument("number")
     for name, text in (("hold", "put an order on hold"), ("cancel", "cancel an order")):
         cmd = order.add_parser(name, help=text)
@@ -81,6 +82,8 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
     db = open_database(settings)
     require_head(db)
     actor = None
+    if command == "find":
+        return _find(args, db)
     if command not in ("list", "show"):
         use_case = _LEAD_ACTIONS.get(command) or (
             "orders.lead_actions.assign_order" if args.number
@@ -91,7 +94,7 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         found = views.list_orders(db, status=args.status, limit=args.limit)
         _print_orders(found, args.format)
     elif command == "show":
-        detail = views.order_detail(db, args.number)
+        detail = _detail(db, args.number)
         if args.format == "json":
             print(to_json(detail.as_json()))
         else:
@@ -124,6 +127,75 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
         print(f"{plural(len(done), 'order')} assigned")
     db.dispose()
     return EXIT_OK
+
+
+def _add_find(order: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    of = order.add_parser(
+        "find",
+        help="find orders by any key: number, shop number, tracking, e-mail, phone, name",
+        description="TEXT is tried as our order number, the shop's order number (1004, "
+        "#1004), a parcel's tracking number, the customer's e-mail (any case), the ship "
+        "phone (any punctuation; the last 9 digits are compared, so a country prefix or a "
+        "trunk 0 does not matter) and name words (any case, accents ignored; every word must "
+        "be in the customer's or the recipient's name). Newest orders first. Exit status 1 "
+        "when no order matches.",
+    )
+    of.add_argument("text", metavar="TEXT")
+    of.add_argument("--format", choices=("table", "json"), default="table")
+    of.add_argument("--limit", type=count, default=20, help="at most this many (20)")
+
+
+def _find(args: argparse.Namespace, db: Any) -> int:
+    from picker.services.orders import views
+    from picker.services.orders.find import find_orders
+
+    # One more than asked: whether there are more to tell about.
+    found = find_orders(db, args.text, args.limit + 1)
+    more, found = len(found) > args.limit, found[: args.limit]
+    if args.format == "json":
+        summaries = views.summaries_of(db, [o.number for o in found])
+        print(to_json({"orders": [o.as_json() for o in summaries]}))
+    elif found:
+        print(f"{'number':<11} {'status':<10} {'placed (UTC)':<16} {'customer':<22} "
+              f"{'courier':<7} {'shop no':<12} matched")  # fmt: skip
+        for o in found:
+            name = printable(o.customer)
+            name = name if len(name) <= 22 else name[:21] + "…"
+            shop = printable(o.shop_order_no)
+            shop = shop if len(shop) <= 12 else shop[:11] + "…"
+            print(f"{o.number:<11} {o.status:<10} {o.placed_at:%Y-%m-%d %H:%M} {name:<22} "
+                  f"{o.courier or '-':<7} {shop:<12} {', '.join(o.matched)}")  # fmt: skip
+        note = f" (more match: --limit {args.limit * 2}, or search for more of it)"
+        print(plural(len(found), "order") + (note if more else ""))
+    db.dispose()
+    if not found:
+        print(f"no order matches {printable(args.text.strip())!r}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def _detail(db: Any, number: str) -> Any:
+    """The order of our number, else of the shop's number (``1004``, ``#1004``) when that
+    names one order; several are listed for the user to choose from."""
+    from picker.services.errors import NotFound
+    from picker.services.orders import views
+    from picker.services.orders.find import find_by_shop_number
+
+    try:
+        return views.order_detail(db, number)
+    except NotFound:
+        candidates = find_by_shop_number(db, number)
+        if not candidates:
+            raise
+    if len(candidates) == 1:
+        return views.order_detail(db, candidates[0].number)
+    for o in candidates:
+        print(f"{o.number:<11} {o.channel:<12} #{printable(o.shop_order_no):<10} {o.status:<10} "
+              f"{printable(o.customer)}")  # fmt: skip
+    raise CliError(
+        f"{printable(number)} is the shop number of {len(candidates)} orders (one per "
+        "channel): give our order number, as listed above"
+    )
 
 
 def _label_text(args: argparse.Namespace, settings: Settings, db: Any, actor: Any) -> None:

@@ -48,6 +48,7 @@ from picker.demo.floor_data import (
     make_people,
 )
 from picker.domain.ean import with_check_digit
+from picker.domain.order_search import order_keys
 from picker.domain.pickpath import BinAddress, pick_sequence, walking_order
 from picker.domain.pins import hash_pin
 from picker.domain.statuses import OrderStatus, order_path
@@ -463,6 +464,11 @@ class RowBuilder:
         )
         for lid, pid, sku, pname, qty, price, ln in lines:
             c.lines.append((lid, oid, ln, sku, pid, pname, qty, money(price)))
+        c.keys += [
+            (kind, key, oid)
+            for kind, key in order_keys(shop_order_no=f"{100000 + oid}", customer_name=name,
+                                        ship_name=name, email=email, phone=phone)
+        ]  # fmt: skip
         self._floor_work(c, oid, status, lines, times, courier_id)
 
     def _floor_work(
@@ -688,6 +694,7 @@ class _Chunk:
         self.parcels: list[tuple[object, ...]] = []
         self.items: list[tuple[object, ...]] = []
         self.moves: list[tuple[object, ...]] = []
+        self.keys: list[tuple[object, ...]] = []
 
     def flush(self, w: Sink) -> None:
         w.insert(
@@ -788,4 +795,5 @@ class _Chunk:
         )
         w.insert("parcel_items", ("id", "parcel_id", "order_line_id", "quantity"), self.items)
         w.insert("stock_movements", self.MOVE_COLS, self.moves)
+        w.insert("order_search_keys", ("kind", "key", "order_id"), self.keys)
         self.reset()

@@ -35,6 +35,7 @@ from sqlalchemy.types import TypeDecorator
 from picker.domain.courier_events import CourierStatus
 from picker.domain.label_text import LabelText
 from picker.domain.notify import MessageKind, MessageStatus
+from picker.domain.order_search import KEY_WIDTH, STORED_KINDS
 from picker.domain.roles import Role
 from picker.domain.statuses import OrderStatus, ParcelStatus
 
@@ -803,3 +804,26 @@ class OutboxMessage(Base):
     #: sent for a passing reason is failed ``[notify] give_up_after_h`` after this.
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- finding orders --------------------------------------------------------------------------
+
+
+class OrderSearchKey(Base):
+    """A key an order is found by (``picker order find``): its shop number, e-mail, phone and
+    each word of its names, normalised by :mod:`picker.domain.order_search`; written with the
+    order. The primary key (kind, key, order_id) is the lookup: equality on (kind, key), the
+    orders newest first, and whether one order has a second word."""
+
+    __tablename__ = "order_search_keys"
+    __table_args__ = (
+        _one_of("kind", STORED_KINDS, "kind_known"),
+        CheckConstraint("length(key) > 0", name="key_not_empty"),
+        Index(None, "order_id"),
+    )
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)
+    key: Mapped[str] = mapped_column(String(KEY_WIDTH), primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
+    )

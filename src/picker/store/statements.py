@@ -82,6 +82,7 @@ INSERT INTO pick_tasks (
 ) VALUES {rows}
 """
 _TASK_ROW = "(?, ?, ?, ?, ?, ?, 0, 0, ?)"
+_INSERT_SEARCH_KEYS = "INSERT INTO order_search_keys (kind, key, order_id) VALUES {rows}"
 #: Rows per multi-row INSERT (SQLite allows 32,766 parameters in one statement).
 _ROWS_PER_INSERT = 500
 
@@ -157,6 +158,17 @@ def insert_lines(
         statement = _rows(_INSERT_LINES, "(?, ?, ?, ?, ?, ?, ?)", len(chunk), conn.dialect.name)
         ids.update(_run(conn, statement, params, adapted=True).fetchall())
     return [ids[line[0]] for line in lines]
+
+
+def insert_search_keys(conn: Connection, order_id: int, keys: Sequence[tuple[str, str]]) -> None:
+    """An order's search keys, (kind, key) each (see :mod:`picker.domain.order_search`)."""
+    for start in range(0, len(keys), _ROWS_PER_INSERT):
+        chunk = keys[start : start + _ROWS_PER_INSERT]
+        params: list[Any] = []
+        for kind, key in chunk:
+            params += (kind, key, order_id)
+        statement = _rows(_INSERT_SEARCH_KEYS, "(?, ?, ?)", len(chunk), conn.dialect.name)
+        _run(conn, statement, params, adapted=True)
 
 
 def insert_event(

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from picker.channels.orders import Format, ParsedFile, parse_orders
 from picker.config import IntakeSettings, Settings
 from picker.domain.intake import IncomingLine, IncomingOrder, LineNotShipped, RecordError
+from picker.domain.order_search import order_keys
 from picker.domain.reservation import Need
 from picker.domain.statuses import ORDER_FINISHED, OrderStatus, check_order_transition
 from picker.domain.validation import fixable_reasons, record_problems
@@ -120,6 +121,7 @@ class _Checked:
     lines: tuple[tuple[int, IncomingLine, int | None], ...]  # (line number, line, product id)
     status: OrderStatus  # the first
     reason: str  # of the first event
+    keys: tuple[tuple[str, str], ...] = ()  # what the order is found by (kind, key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -476,7 +478,11 @@ def _judge(record: int, order: IncomingOrder, lookups: Lookups, intake: IntakeSe
         ),
         status=first,
         reason="imported" if valid else "; ".join([*problems, *reasons]),
-    )
+        keys=tuple(
+            order_keys(shop_order_no=order.shop_order_no, customer_name=order.customer_name,
+                       ship_name=ship.name, email=order.customer_email, phone=ship.phone)
+        ),
+    )  # fmt: skip
 
 
 def _write(
@@ -488,6 +494,7 @@ def _write(
     if created is None:
         raise _Rollback("already_imported")  # nothing was written
     order_id, number = created
+    sql.insert_search_keys(conn, order_id, order.keys)
     line_ids = sql.insert_lines(
         conn, order_id, [(no, line.sku, pid, line.name[:200], line.quantity, line.unit_price)
                          for no, line, pid in order.lines],
