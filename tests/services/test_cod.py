@@ -23,7 +23,7 @@ from picker.store.models import CodRemittance, Order
 from tests.conftest import NOW
 from tests.services.floor.test_handoff import packed
 from tests.services.floor.test_packing import PACKER
-from tests.services.floor.test_picking import clock
+from tests.services.floor.test_picking import _race, clock
 from tests.services.intake.test_order_import import order, run, stock
 from tests.services.notify.test_outbox import ship
 
@@ -246,3 +246,26 @@ def test_only_a_lead_imports_remittances_and_an_unknown_courier_is_named(floor) 
         cod.import_remittances(floor, PACKER, HEADER.encode(), courier="POST", file_name="r.csv")
     with pytest.raises(NotFound, match=r"no courier 'DHL' \(known: .*POST"):
         cod.import_remittances(floor, FEED, HEADER.encode(), courier="DHL", file_name="r.csv")
+
+
+def test_two_couriers_files_imported_at_once_settle_an_order_once(floor, settings) -> None:
+    number, [tracking] = cod_order(floor, settings, "2601", "JPY", "1234")
+    shipped(floor, settings, (number, [tracking]))
+    deliver(floor, number)
+    for _ in range(3):  # a race may fall either way; the database keeps one settlement each time
+        with floor.transaction() as s:
+            s.execute(CodRemittance.__table__.delete())
+        reports = _race(*(
+            lambda ref=ref: remit(floor, f"{tracking},1234,JPY,2026-11-25,{ref}\n")
+            for ref in ("A-1", "B-1")
+        ))  # fmt: skip
+        assert all(isinstance(r, cod.CodReport) for r in reports), reports
+        assert sorted(r.counts["settled"] for r in reports) == [0, 1]  # type: ignore[union-attr]
+        assert [kept(r) for r in reports if r.failed] == [[(2, tracking, "duplicate")]]  # type: ignore[union-attr]
+        with floor.read() as s:
+            settling = s.scalar(
+                select(func.count())
+                .select_from(CodRemittance)
+                .where(CodRemittance.problem.is_(None))
+            )
+        assert settling == 1
