@@ -78,6 +78,9 @@ def test_the_same_reference_and_tracking_number_twice_are_numbered() -> None:
         (HEADER + "EE1,5,JPY,yesterday,R\n", "remitted_at: 'yesterday' is not an ISO 8601 date"),
         (HEADER + "EE1,5,JPY,2026-11-31,R\n", "remitted_at: '2026-11-31' is not an ISO 8601"),
         (HEADER + ",5,JPY,2026-11-25,R\n", "remit.csv:2: tracking_no: missing"),
+        (HEADER + "EE1,5,JPY,0001-01-01T00:00+01:00,R\n", "remitted_at: '0001-01-01T00:00+01:00' "
+         "is out of range"),
+        (HEADER + "ß" * 21 + ",5,JPY,2026-11-25,R\n", "tracking_no: longer than 40 characters"),
         (HEADER + "EE\x1b[2J,5,JPY,2026-11-25,R\n", "tracking_no: 'EE\\x1b[2J' has control"),
         (HEADER + "EE1,5,JPY,2026-11-25,R,extra\n", "remit.csv:2: the line has 6 fields and "
          "the header 5"),

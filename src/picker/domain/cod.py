@@ -203,7 +203,7 @@ def _rows(text: str, file_name: str) -> list[tuple[int, list[str]]]:
 
 
 def _line(number: int, cells: dict[str, str]) -> RemittanceLine:
-    tracking = _code(cells["tracking_no"], "tracking_no", MAX_TRACKING).upper()
+    tracking = _code(cells["tracking_no"].upper(), "tracking_no", MAX_TRACKING)
     reference = _code(cells["reference"], "reference", MAX_REFERENCE)
     currency = cells["currency"].upper()
     if not currency:
@@ -260,4 +260,7 @@ def _moment(text: str) -> datetime:
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+01:00 is before the first representable moment
+        raise ValueError(f"remitted_at: {text[:32]!r} is out of range") from None
