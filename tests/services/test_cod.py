@@ -17,13 +17,13 @@ from picker.services import cod
 from picker.services.actors import Actor
 from picker.services.errors import NotFound
 from picker.services.floor.parcels import void_parcel
-from picker.services.orders.status import move_order
+from picker.services.orders.status import move_order, record_event
 from picker.store.engine import Database
 from picker.store.models import CodRemittance, Order
 from tests.conftest import NOW
 from tests.services.floor.test_handoff import packed
 from tests.services.floor.test_packing import PACKER
-from tests.services.floor.test_picking import _race, clock
+from tests.services.floor.test_picking import _race, clock, order_id
 from tests.services.intake.test_order_import import order, run, stock
 from tests.services.notify.test_outbox import ship
 
@@ -210,6 +210,9 @@ def test_open_lists_the_oldest_delivery_first_and_by_courier(floor, settings) ->
     shipped(floor, settings, late, early)
     deliver(floor, late[0], at_minutes=90)
     deliver(floor, early[0], at_minutes=30)
+    with floor.transaction() as s:  # a later event on the delivered order moves nothing
+        record_event(s, order_id=order_id(floor, early[0]), status=OrderStatus.DELIVERED,
+                     actor=FEED, reason="customer phoned", at=NOW + timedelta(hours=5))  # fmt: skip
     owed = cod.open_cod(floor, courier="post")
     assert [(p.order, p.delivered_at) for p in owed.parcels] == [
         (early[0], NOW + timedelta(minutes=30)),

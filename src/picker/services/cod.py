@@ -84,6 +84,8 @@ def _delivered() -> Select[int, datetime]:
             and_(
                 OrderEvent.order_id == Order.id,
                 OrderEvent.to_status == OrderStatus.DELIVERED.value,
+                # not an event on an order already delivered (a note, a hand-over)
+                OrderEvent.from_status != OrderStatus.DELIVERED.value,
             ),
         )
         .where(Order.status == OrderStatus.DELIVERED.value)
