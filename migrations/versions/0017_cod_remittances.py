@@ -75,9 +75,12 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cod_remittances")),
         sa.UniqueConstraint(
-            "courier_id", "reference", "tracking_no", "occurrence",
+            "courier_id",
+            "reference",
+            "tracking_no",
+            "occurrence",
             name=op.f("uq_cod_remittances_courier_id_reference_tracking_no_occurrence"),
-        ),  # fmt: skip
+        ),
     )
     op.create_index(
         op.f("ix_cod_remittances_order_id"), "cod_remittances", ["order_id"], unique=False
