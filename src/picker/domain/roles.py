@@ -118,6 +118,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "printjobs.labels.choose_label_text": ("choosing what a label prints", Role.LEAD),
     "notify.outbox.retry": ("sending a message again", Role.LEAD),
     "notify.outbox.cancel": ("cancelling a message", Role.LEAD),
+    "cod.import_remittances": ("importing COD remittances", Role.LEAD),
     "scans.record": ("recording a scan", None),
     "setup.apply_setup": ("setting up the floor", Role.LEAD),
 }
