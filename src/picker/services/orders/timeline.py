@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
 from picker.services.errors import NotFound
@@ -98,7 +98,9 @@ def _parcel_ids(order_id: int) -> Any:
 
 
 def _pickup_ids(order_id: int) -> Any:
-    return select(Parcel.pickup_id).where(Parcel.order_id == order_id, Parcel.pickup_id.is_not(None))
+    return select(Parcel.pickup_id).where(
+        Parcel.order_id == order_id, Parcel.pickup_id.is_not(None)
+    )
 
 
 def _then(status: str, error: str | None, waiting: str | None = None) -> str:
