@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, bindparam, func, select
 from sqlalchemy.orm import Session, aliased
 
 from picker.services.errors import NotFound
@@ -83,7 +83,8 @@ class Timeline:
         return {"order": self.order, "timeline": [e.as_json() for e in self.entries]}
 
 
-#: A source: (session, order id) -> the order's entries from one table, in one query.
+#: A source: (session, order id) -> the order's entries from one table, in one query (built
+#: once, with :data:`ORDER_ID` for the order).
 Source = Callable[[Session, int], list[Entry]]
 
 
@@ -93,13 +94,18 @@ def _badge(column: Any) -> Any:
     return select(Operator.badge).where(Operator.id == column).scalar_subquery()
 
 
-def _parcel_ids(order_id: int) -> Any:
-    return select(Parcel.id).where(Parcel.order_id == order_id)
+#: The order a source reads: each source's statement is built once, at import, with this
+#: parameter (building a statement with subqueries and aliases costs more than running it).
+ORDER_ID = bindparam("order_id", type_=Integer)
 
 
-def _pickup_ids(order_id: int) -> Any:
+def _parcel_ids() -> Any:
+    return select(Parcel.id).where(Parcel.order_id == ORDER_ID)
+
+
+def _pickup_ids() -> Any:
     return select(Parcel.pickup_id).where(
-        Parcel.order_id == order_id, Parcel.pickup_id.is_not(None)
+        Parcel.order_id == ORDER_ID, Parcel.pickup_id.is_not(None)
     )
 
 
@@ -115,14 +121,15 @@ def _then(status: str, error: str | None, waiting: str | None = None) -> str:
 # --- the sources ------------------------------------------------------------------------------
 
 
+_EVENTS = select(
+    OrderEvent.id, OrderEvent.at, OrderEvent.from_status, OrderEvent.to_status, OrderEvent.reason,
+    OrderEvent.terminal_id, OrderEvent.source, _badge(OrderEvent.operator_id).label("badge"),
+).where(OrderEvent.order_id == ORDER_ID)  # fmt: skip
+
+
 def status_events(s: Session, order_id: int) -> list[Entry]:
     """Every status change (and event kept with the status: a parcel voided, a hold's why)."""
-    rows = s.execute(
-        select(OrderEvent.id, OrderEvent.at, OrderEvent.from_status, OrderEvent.to_status,
-               OrderEvent.reason, OrderEvent.terminal_id, OrderEvent.source,
-               _badge(OrderEvent.operator_id).label("badge"))
-        .where(OrderEvent.order_id == order_id)
-    )  # fmt: skip
+    rows = s.execute(_EVENTS, {"order_id": order_id})
     entries = []
     for r in rows:
         to = r.to_status.value
@@ -137,14 +144,16 @@ def status_events(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
+_SCANS = select(
+    ScanJournal.id, ScanJournal.at, ScanJournal.terminal_id, ScanJournal.station,
+    ScanJournal.screen, ScanJournal.raw, ScanJournal.kind, ScanJournal.result, ScanJournal.message,
+    _badge(ScanJournal.operator_id).label("badge"),
+).where(ScanJournal.order_id == ORDER_ID)  # fmt: skip
+
+
 def scan_entries(s: Session, order_id: int) -> list[Entry]:
     """Every scan journaled against the order, accepted or refused."""
-    rows = s.execute(
-        select(ScanJournal.id, ScanJournal.at, ScanJournal.terminal_id, ScanJournal.station,
-               ScanJournal.screen, ScanJournal.raw, ScanJournal.kind, ScanJournal.result,
-               ScanJournal.message, _badge(ScanJournal.operator_id).label("badge"))
-        .where(ScanJournal.order_id == order_id)
-    )  # fmt: skip
+    rows = s.execute(_SCANS, {"order_id": order_id})
     entries = []
     for r in rows:
         where = r.screen or r.station
@@ -154,8 +163,7 @@ def scan_entries(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
-def parcel_entries(s: Session, order_id: int) -> list[Entry]:
-    """Each parcel closed (tracking number, box, weight) and handed over to the courier."""
+def _parcels_query() -> Any:
     first_label = (
         select(PrintJob.terminal_id)
         .where(PrintJob.parcel_id == Parcel.id, PrintJob.kind == "label",
@@ -168,14 +176,14 @@ def parcel_entries(s: Session, order_id: int) -> list[Entry]:
     handed = aliased(ScanJournal)
     handover_scan = (
         select(handed.id)
-        .where(handed.order_id == order_id, handed.raw == Parcel.tracking_no,
+        .where(handed.order_id == ORDER_ID, handed.raw == Parcel.tracking_no,
                handed.at == Parcel.handed_over_at, handed.result == "accepted")
         .order_by(handed.id)
         .limit(1)
         .scalar_subquery()
     )  # fmt: skip
     by = aliased(ScanJournal)
-    rows = s.execute(
+    return (
         select(Parcel.id, Parcel.seq, Parcel.tracking_no, Parcel.weight_g, Parcel.closed_at,
                Parcel.handed_over_at, PackagingType.code.label("box"),
                Courier.code.label("courier"), CourierPickup.number.label("pickup"),
@@ -186,8 +194,16 @@ def parcel_entries(s: Session, order_id: int) -> list[Entry]:
         .outerjoin(PackagingType, PackagingType.id == Parcel.packaging_type_id)
         .outerjoin(CourierPickup, CourierPickup.id == Parcel.pickup_id)
         .outerjoin(by, by.id == handover_scan)
-        .where(Parcel.order_id == order_id)
+        .where(Parcel.order_id == ORDER_ID)
     )  # fmt: skip
+
+
+_PARCELS = _parcels_query()
+
+
+def parcel_entries(s: Session, order_id: int) -> list[Entry]:
+    """Each parcel closed (tracking number, box, weight) and handed over to the courier."""
+    rows = s.execute(_PARCELS, {"order_id": order_id})
     entries = []
     for r in rows:
         if r.closed_at is not None:
@@ -210,23 +226,26 @@ _DOCUMENTS = {"label": "label", "manifest": "manifest", "pick_list": "pick list"
               "packing_slip": "packing slip", "floor_sheet": "floor sheet"}  # fmt: skip
 
 
+_PRINTS = (
+    select(PrintJob.id, PrintJob.created_at, PrintJob.kind, PrintJob.printer, PrintJob.title,
+           PrintJob.status, PrintJob.last_error, PrintJob.printed_at, PrintJob.reason,
+           PrintJob.terminal_id, PrintJob.claimed_by, PrintJob.attempts,
+           _badge(func.coalesce(PrintJob.requested_by, Parcel.closed_by,
+                                CourierPickup.closed_by)).label("badge"))
+    .outerjoin(Parcel, Parcel.id == PrintJob.parcel_id)
+    .outerjoin(CourierPickup, CourierPickup.id == PrintJob.pickup_id)
+    .where(
+        (PrintJob.order_id == ORDER_ID)
+        | PrintJob.parcel_id.in_(_parcel_ids())
+        | PrintJob.pickup_id.in_(_pickup_ids())
+    )
+)  # fmt: skip
+
+
 def print_entries(s: Session, order_id: int) -> list[Entry]:
     """The order's documents (labels, reprints, packing slip) and its pickups' manifests, each
     queued, and printed (by whom it was sent)."""
-    rows = s.execute(
-        select(PrintJob.id, PrintJob.created_at, PrintJob.kind, PrintJob.printer,
-               PrintJob.title, PrintJob.status, PrintJob.last_error, PrintJob.printed_at,
-               PrintJob.reason, PrintJob.terminal_id, PrintJob.claimed_by, PrintJob.attempts,
-               _badge(func.coalesce(PrintJob.requested_by, Parcel.closed_by,
-                                    CourierPickup.closed_by)).label("badge"))
-        .outerjoin(Parcel, Parcel.id == PrintJob.parcel_id)
-        .outerjoin(CourierPickup, CourierPickup.id == PrintJob.pickup_id)
-        .where(
-            (PrintJob.order_id == order_id)
-            | PrintJob.parcel_id.in_(_parcel_ids(order_id))
-            | PrintJob.pickup_id.in_(_pickup_ids(order_id))
-        )
-    )  # fmt: skip
+    rows = s.execute(_PRINTS, {"order_id": order_id})
     entries = []
     for r in rows:
         document = f"{_DOCUMENTS.get(r.kind, r.kind)} {r.title or ''}".rstrip()
@@ -244,8 +263,7 @@ def print_entries(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
-def pickup_entries(s: Session, order_id: int) -> list[Entry]:
-    """The pickups the order's parcels left on: opened, and closed (the manifest's terminal)."""
+def _pickups_query() -> Any:
     manifest_terminal = (
         select(PrintJob.terminal_id)
         .where(PrintJob.pickup_id == CourierPickup.id, PrintJob.kind == "manifest")
@@ -253,15 +271,23 @@ def pickup_entries(s: Session, order_id: int) -> list[Entry]:
         .limit(1)
         .scalar_subquery()
     )
-    rows = s.execute(
+    return (
         select(CourierPickup.id, CourierPickup.number, CourierPickup.opened_at,
                CourierPickup.closed_at, Courier.code,
                _badge(CourierPickup.opened_by).label("opener"),
                _badge(CourierPickup.closed_by).label("closer"),
                manifest_terminal.label("terminal"))
         .join(Courier, Courier.id == CourierPickup.courier_id)
-        .where(CourierPickup.id.in_(_pickup_ids(order_id)))
+        .where(CourierPickup.id.in_(_pickup_ids()))
     )  # fmt: skip
+
+
+_PICKUPS = _pickups_query()
+
+
+def pickup_entries(s: Session, order_id: int) -> list[Entry]:
+    """The pickups the order's parcels left on: opened, and closed (the manifest's terminal)."""
+    rows = s.execute(_PICKUPS, {"order_id": order_id})
     entries = []
     for r in rows:
         entries.append(Entry(r.opened_at, "pickup", f"pickup {r.number} opened for {r.code}",
@@ -272,15 +298,16 @@ def pickup_entries(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
+_MESSAGES = select(
+    OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.sent_at, OutboxMessage.event,
+    OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status, OutboxMessage.error,
+    OutboxMessage.attempts, OutboxMessage.claimed_by,
+).where(OutboxMessage.order_id == ORDER_ID)  # fmt: skip
+
+
 def message_entries(s: Session, order_id: int) -> list[Entry]:
     """What the customer and the shop were to be told: each message queued, and sent."""
-    rows = s.execute(
-        select(OutboxMessage.id, OutboxMessage.created_at, OutboxMessage.sent_at,
-               OutboxMessage.event, OutboxMessage.kind, OutboxMessage.recipient,
-               OutboxMessage.status, OutboxMessage.error, OutboxMessage.attempts,
-               OutboxMessage.claimed_by)
-        .where(OutboxMessage.order_id == order_id)
-    )  # fmt: skip
+    rows = s.execute(_MESSAGES, {"order_id": order_id})
     entries = []
     for r in rows:
         noun = "mail" if r.kind == "email" else "shop message"
