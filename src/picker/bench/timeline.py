@@ -20,7 +20,7 @@ from sqlalchemy import select, text
 
 from picker.domain.statuses import OrderStatus
 from picker.services import scans
-from picker.services.actors import Actor
+from picker.services.actors import Actor, Clock
 from picker.services.orders.status import record_event
 from picker.services.orders.timeline import order_timeline
 from picker.services.printjobs import print_queue
@@ -71,7 +71,12 @@ def add_background(db: Database) -> int:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE scan_journal"))
             conn.execute(text("ANALYZE print_jobs"))
-    return int(done.rowcount or 0)
+    return int(done.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _fixed(at: datetime) -> Clock:
+    """A clock that always reads ``at``."""
+    return lambda: at
 
 
 def story_order(db: Database, settings: Any, events: int) -> str:
@@ -95,7 +100,7 @@ def story_order(db: Database, settings: Any, events: int) -> str:
         at += timedelta(seconds=1)
         if n % 10 < 6:
             scan = ScanOutcome(f"{found.number}-{n}", "order", "accepted", order_id=found.id)
-            scans.record(db, actor, "packing", "pack", scan, clock=lambda at=at: at)
+            scans.record(db, actor, "packing", "pack", scan, clock=_fixed(at))
             continue
         with db.transaction() as s:
             if n % 10 < 8:
