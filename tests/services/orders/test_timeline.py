@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -12,6 +12,7 @@ from picker.services.actors import Actor
 from picker.services.errors import NotFound
 from picker.services.floor import handoff, packing, picking
 from picker.services.floor.parcels import close_parcel, void_parcel
+from picker.services.notify.dispatcher import dispatch_due
 from picker.services.orders.timeline import Entry, order_timeline
 from picker.services.printjobs import print_queue
 from picker.services.scans import ScanOutcome
@@ -104,6 +105,9 @@ def walk(db: Database, settings, tmp_path, **fields: object) -> Walked:  # type:
                                  scan=_accepted(tracking, "parcel"), clock=clock)  # fmt: skip
     handoff.close_pickup(db, LEAD, settings, pickup.id, clock=clock)
     assert status(db, number) == "executed"
+    folder = f"file://{tmp_path / 'mail'}"  # the shipped mail sent, into a mail folder
+    mail = replace(settings, notify=replace(settings.notify, smtp_url=folder))
+    assert len(dispatch_due(db, mail, clock=clock, claimed_by="T23").sent) == 1
     return Walked(number, who, first, voided, repacked, pickup.number, tuple(picked))
 
 
@@ -158,9 +162,10 @@ def test_an_order_walked_to_the_courier_tells_every_step_once_in_order(
         ("print", "EMP-0001", "T23", f"manifest {pu} queued for T01 — waiting"),
         ("pickup", "EMP-0001", "T23", f"pickup {pu} closed"),
         ("status", "EMP-0001", "T23", f"packed → executed: handed to POST on {pu}"),
-        ("message", None, None, f"shipped mail to {mail} queued (message 2) — waiting"),
+        ("message", None, None, f"shipped mail to {mail} queued (message 2)"),
         ("message", None, None, "shipped shop message to shopify queued (message 3) — "
          "skipped: the shop channel shopify has no fulfilment_url ([channels.shopify])"),
+        ("message", None, "T23", f"shipped mail sent to {mail}"),
     ]  # fmt: skip
 
 
