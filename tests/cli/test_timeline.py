@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from picker.domain.intake import IncomingLine
 from picker.services.orders.timeline import order_timeline
+from tests.cli.test_main import run as run_cli
 from tests.services.intake.test_order_import import order, run, stock
 from tests.services.orders.test_timeline import walk
 
@@ -84,3 +85,18 @@ def test_hostile_customer_text_is_shown_literally(cli, floor, settings) -> None:
     code, out, err = run_("order", "timeline", "PO-0000002", "--format", "json")
     assert code == 0 and not any(c in out for c in "\x1b\x07\x9b")
     assert any(email in e["what"] for e in json.loads(out)["timeline"])
+
+
+def test_bench_timeline_times_an_order_of_200_entries(capsys, config, tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'bench.db'}"
+    code, out, err = run_cli(
+        capsys, config, "bench", "timeline", "--orders", "300", "--calls", "20",
+        "--database", url, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    report = json.loads(out)
+    metrics = report["metrics"]
+    assert (report["bench"], report["orders"]) == ("timeline", 300)
+    assert metrics["entries"]["median"] == 200 and metrics["entries"]["pass"]
+    timing = metrics["timeline"]
+    assert timing["target"] == 100 and 0 < timing["median"] <= timing["p99"]

@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 
 from picker.printing.backends import SpoolBackend
 from picker.services.actors import Actor
@@ -13,7 +14,7 @@ from picker.services.errors import NotFound
 from picker.services.floor import handoff, packing, picking
 from picker.services.floor.parcels import close_parcel, void_parcel
 from picker.services.notify.dispatcher import dispatch_due
-from picker.services.orders.timeline import Entry, order_timeline
+from picker.services.orders.timeline import SOURCES, Entry, order_timeline
 from picker.services.printjobs import print_queue
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
@@ -172,3 +173,32 @@ def test_an_order_walked_to_the_courier_tells_every_step_once_in_order(
 def test_an_unknown_order_is_named(floor) -> None:
     with pytest.raises(NotFound, match="no order PO-0000042"):
         order_timeline(floor, "PO-0000042")
+
+
+def test_every_source_reads_by_index_never_a_whole_table(floor, settings, tmp_path) -> None:
+    """On a floor's history a full scan of the journal or the print jobs would take seconds:
+    every statement of the timeline finds its rows through an index (PostgreSQL is told to
+    avoid sequential scans where it can, so its plan shows whether an index could be used)."""
+    w = walk(floor, settings, tmp_path)
+    statements: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    event.listen(floor.engine, "before_cursor_execute", grab)
+    try:
+        order_timeline(floor, w.number)
+    finally:
+        event.remove(floor.engine, "before_cursor_execute", grab)
+    selects = [(q, p) for q, p in statements if q.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1 + len(SOURCES)  # the order, then one query per source
+    with floor.engine.connect() as conn:
+        if floor.dialect == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        for query, params in selects:
+            if floor.dialect == "sqlite":
+                plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query, params)]
+                assert not [step for step in plan if step.startswith("SCAN")], (query, plan)
+            else:
+                plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + query, params)]
+                assert not [step for step in plan if "Seq Scan" in step], (query, plan)
