@@ -175,10 +175,30 @@ def test_an_unknown_order_is_named(floor) -> None:
         order_timeline(floor, "PO-0000042")
 
 
+#: The tables that grow with the floor's history (the few couriers, operators and pickups of a
+#: day may be read whole).
+BIG = {"orders", "order_events", "scan_journal", "parcels", "print_jobs", "outbox"}
+
+
+def _whole_reads(node: dict) -> list[str]:
+    """The plan's reads of a big table that are not an index lookup: a sequential scan, or an
+    index read from end to end (no Index Cond), which PostgreSQL picks for an OR of subqueries."""
+    found = []
+    if node.get("Relation Name") in BIG and (
+        node["Node Type"] == "Seq Scan"
+        or (node["Node Type"] in ("Index Scan", "Index Only Scan") and "Index Cond" not in node)
+    ):
+        found.append(f"{node['Node Type']} on {node['Relation Name']}")
+    for child in node.get("Plans", ()):
+        found += _whole_reads(child)
+    return found
+
+
 def test_every_source_reads_by_index_never_a_whole_table(floor, settings, tmp_path) -> None:
-    """On a floor's history a full scan of the journal or the print jobs would take seconds:
-    every statement of the timeline finds its rows through an index (PostgreSQL is told to
-    avoid sequential scans where it can, so its plan shows whether an index could be used)."""
+    """On a floor's history a whole read of the journal or the print jobs takes a second: every
+    statement of the timeline finds its rows of the big tables through an index lookup
+    (PostgreSQL is told to avoid sequential scans where it can, so its plan on this small
+    database shows whether an index lookup could be used)."""
     w = walk(floor, settings, tmp_path)
     statements: list[tuple[str, object]] = []
 
@@ -200,5 +220,5 @@ def test_every_source_reads_by_index_never_a_whole_table(floor, settings, tmp_pa
                 plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query, params)]
                 assert not [step for step in plan if step.startswith("SCAN")], (query, plan)
             else:
-                plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + query, params)]
-                assert not [step for step in plan if "Seq Scan" in step], (query, plan)
+                [(found,)] = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + query, params)
+                assert _whole_reads(found[0]["Plan"]) == [], query

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, select
+from sqlalchemy import Integer, bindparam, func, select, union
 from sqlalchemy.orm import Session, aliased
 
 from picker.services.errors import NotFound
@@ -172,28 +172,31 @@ def _parcels_query() -> Any:
         .limit(1)
         .scalar_subquery()
     )  # fmt: skip
-    # The scan that handed it over, when the handoff was scanned (the command line's is not).
-    handed = aliased(ScanJournal)
-    handover_scan = (
-        select(handed.id)
-        .where(handed.order_id == ORDER_ID, handed.raw == Parcel.tracking_no,
-               handed.at == Parcel.handed_over_at, handed.result == "accepted")
-        .order_by(handed.id)
-        .limit(1)
-        .scalar_subquery()
-    )  # fmt: skip
-    by = aliased(ScanJournal)
+
+    # The scan that handed it over, when the handoff was scanned (the command line's is not):
+    # its terminal and operator, each a lookup among the order's scans.
+    def handover_scan(column: Any) -> Any:
+        handed = aliased(ScanJournal)
+        return (
+            select(column(handed))
+            .where(handed.order_id == ORDER_ID, handed.raw == Parcel.tracking_no,
+                   handed.at == Parcel.handed_over_at, handed.result == "accepted")
+            .order_by(handed.id)
+            .limit(1)
+            .scalar_subquery()
+        )  # fmt: skip
+
+    scanner = handover_scan(lambda h: _badge(h.operator_id))
     return (
         select(Parcel.id, Parcel.seq, Parcel.tracking_no, Parcel.weight_g, Parcel.closed_at,
                Parcel.handed_over_at, PackagingType.code.label("box"),
                Courier.code.label("courier"), CourierPickup.number.label("pickup"),
                _badge(Parcel.closed_by).label("closer"), first_label.label("close_terminal"),
-               func.coalesce(_badge(by.operator_id), _badge(CourierPickup.opened_by))
-               .label("hander"), by.terminal_id.label("hand_terminal"))
+               func.coalesce(scanner, _badge(CourierPickup.opened_by)).label("hander"),
+               handover_scan(lambda h: h.terminal_id).label("hand_terminal"))
         .join(Courier, Courier.id == Parcel.courier_id)
         .outerjoin(PackagingType, PackagingType.id == Parcel.packaging_type_id)
         .outerjoin(CourierPickup, CourierPickup.id == Parcel.pickup_id)
-        .outerjoin(by, by.id == handover_scan)
         .where(Parcel.order_id == ORDER_ID)
     )  # fmt: skip
 
@@ -226,6 +229,16 @@ _DOCUMENTS = {"label": "label", "manifest": "manifest", "pick_list": "pick list"
               "packing_slip": "packing slip", "floor_sheet": "floor sheet"}  # fmt: skip
 
 
+def _job_ids() -> Any:
+    """The order's jobs, its parcels' and its pickups': a UNION, not an OR, which PostgreSQL
+    would answer by reading a whole index of print_jobs (0.8 s on a 1,000,000-order floor)."""
+    return union(
+        select(PrintJob.id).where(PrintJob.order_id == ORDER_ID),
+        select(PrintJob.id).where(PrintJob.parcel_id.in_(_parcel_ids())),
+        select(PrintJob.id).where(PrintJob.pickup_id.in_(_pickup_ids())),
+    )
+
+
 _PRINTS = (
     select(PrintJob.id, PrintJob.created_at, PrintJob.kind, PrintJob.printer, PrintJob.title,
            PrintJob.status, PrintJob.last_error, PrintJob.printed_at, PrintJob.reason,
@@ -234,11 +247,7 @@ _PRINTS = (
                                 CourierPickup.closed_by)).label("badge"))
     .outerjoin(Parcel, Parcel.id == PrintJob.parcel_id)
     .outerjoin(CourierPickup, CourierPickup.id == PrintJob.pickup_id)
-    .where(
-        (PrintJob.order_id == ORDER_ID)
-        | PrintJob.parcel_id.in_(_parcel_ids())
-        | PrintJob.pickup_id.in_(_pickup_ids())
-    )
+    .where(PrintJob.id.in_(_job_ids()))
 )  # fmt: skip
 
 
