@@ -83,7 +83,7 @@ def upgrade() -> None:
         ),
     )
     op.create_index(
-        op.f("ix_cod_remittances_order_id"), "cod_remittances", ["order_id"], unique=False
+        op.f("ix_cod_remittances_order_id_id"), "cod_remittances", ["order_id", "id"], unique=False
     )
     op.create_index(
         op.f("ix_cod_remittances_problem"), "cod_remittances", ["problem"], unique=False
@@ -101,5 +101,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index("uq_cod_remittances_one_settlement_per_order", table_name="cod_remittances")
     op.drop_index(op.f("ix_cod_remittances_problem"), table_name="cod_remittances")
-    op.drop_index(op.f("ix_cod_remittances_order_id"), table_name="cod_remittances")
+    op.drop_index(op.f("ix_cod_remittances_order_id_id"), table_name="cod_remittances")
     op.drop_table("cod_remittances")

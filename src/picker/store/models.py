@@ -865,7 +865,7 @@ class CodRemittance(Base):
             postgresql_where=text("problem IS NULL"),
         ),
         # An order's settlement rows (its timeline); the lead's list of kept problems.
-        Index(None, "order_id"),
+        Index(None, "order_id", "id"),  # in the order they came: one index read
         Index(None, "problem"),
     )
 

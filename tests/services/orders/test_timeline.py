@@ -6,7 +6,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from picker.printing.backends import SpoolBackend
 from picker.services.actors import Actor
@@ -18,6 +18,7 @@ from picker.services.orders.timeline import SOURCES, Entry, order_timeline
 from picker.services.printjobs import print_queue
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
+from picker.store.models import Order
 from tests.conftest import NOW
 from tests.services.floor.test_packing import LEAD, PACKER
 from tests.services.floor.test_picking import order_id, picker_of, status
@@ -177,7 +178,8 @@ def test_an_unknown_order_is_named(floor) -> None:
 
 #: The tables that grow with the floor's history (the few couriers, operators and pickups of a
 #: day may be read whole).
-BIG = {"orders", "order_events", "scan_journal", "parcels", "print_jobs", "outbox"}
+BIG = {"orders", "order_events", "scan_journal", "parcels", "print_jobs", "outbox",
+       "tracking_events", "cod_remittances"}  # fmt: skip
 
 
 def _whole_reads(node: dict) -> list[str]:
@@ -222,3 +224,50 @@ def test_every_source_reads_by_index_never_a_whole_table(floor, settings, tmp_pa
             else:
                 [(found,)] = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + query, params)
                 assert _whole_reads(found[0]["Plan"]) == [], query
+
+
+def test_after_the_courier_its_news_and_the_cash_it_paid_follow_in_order(
+    floor, settings, tmp_path
+) -> None:
+    """The walked order, cash on delivery, then the courier's tracking file (in transit, then
+    delivered, the lines out of order) and its COD remittance: each once, at the courier's
+    time, after the hand-over."""
+    from picker.services import cod
+    from picker.services.tracking.events import import_events, read_file
+
+    cash = {"cod": True, "paid": False, "payment_state": "cod"}
+    w = walk(floor, settings, tmp_path, **cash)
+    feed = Actor("T05", source="courier@feed")
+    day = NOW + timedelta(days=1)
+    events = "\n".join([
+        "tracking_no,status,at,location,detail",
+        f"{w.repacked},delivered,{(day + timedelta(hours=5)).isoformat()},Hanoi,left at door",
+        f"{w.first},in_transit,{day.isoformat()},Warsaw hub,",
+        f"{w.repacked},in_transit,{day.isoformat()},Warsaw hub,",
+        f"{w.first},delivered,{(day + timedelta(hours=4)).isoformat()},Hanoi,",
+    ]) + "\n"  # fmt: skip
+    for _ in range(2):  # the same file twice: each event once
+        import_events(floor, feed, read_file(events.encode(), settings), settings=settings,
+                      clock=lambda: day + timedelta(hours=6))  # fmt: skip
+    with floor.read() as s:
+        total = s.scalar(select(Order.total_amount).where(Order.number == w.number))
+    remit = "tracking_no,amount,currency,remitted_at,reference\n"
+    remit += f"{w.first},{total},VND,2026-11-25,R-9\n"
+    cod.import_remittances(floor, feed, remit.encode(), courier="POST", file_name="r.csv",
+                           clock=lambda: day + timedelta(days=2))  # fmt: skip
+    timeline = order_timeline(floor, w.number)
+    tail = [_row(e) for e in timeline.entries][-8:]
+    one, three = w.first, w.repacked
+    feeder, mail = "courier@feed", "huong@example.vn"
+    assert tail == [
+        ("message", None, "T23", f"shipped mail sent to {mail}"),
+        ("courier", feeder, None, f"POST {one}: in transit at Warsaw hub"),
+        ("courier", feeder, None, f"POST {three}: in transit at Warsaw hub"),
+        ("courier", feeder, None, f"POST {one}: delivered at Hanoi"),
+        ("courier", feeder, None, f"POST {three}: delivered at Hanoi: left at door"),
+        ("status", feeder, "T05", f"executed → delivered: parcel 3 ({three}) delivered by POST "
+         "at 2026-11-23 14:30 UTC"),
+        ("message", None, None, f"delivered mail to {mail} queued (message 4) — waiting"),
+        ("cod", feeder, "T05", f"COD 450000 VND remitted by POST on 2026-11-25 (ref. R-9, {one})"
+         ": settled"),
+    ]  # fmt: skip

@@ -21,6 +21,9 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, select, union
 from sqlalchemy.orm import Session, aliased
 
+from picker.domain.courier_events import WORDS as COURIER_WORDS
+from picker.domain.courier_events import CourierStatus
+from picker.services.cod import settlements_in
 from picker.services.errors import NotFound
 from picker.store.engine import Database
 from picker.store.models import (
@@ -34,6 +37,7 @@ from picker.store.models import (
     Parcel,
     PrintJob,
     ScanJournal,
+    TrackingEvent,
 )
 
 # What happened first when several things share one instant (one transaction writes them all
@@ -330,6 +334,52 @@ def message_entries(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
+_COURIER = (
+    select(
+        TrackingEvent.id, TrackingEvent.at, TrackingEvent.status, TrackingEvent.raw_status,
+        TrackingEvent.location, TrackingEvent.detail, TrackingEvent.source, Parcel.tracking_no,
+        Courier.code,
+    )
+    .join(Parcel, Parcel.id == TrackingEvent.parcel_id)
+    .join(Courier, Courier.id == TrackingEvent.courier_id)
+    .where(TrackingEvent.parcel_id.in_(_parcel_ids()))
+)  # fmt: skip
+
+
+def courier_entries(s: Session, order_id: int) -> list[Entry]:
+    """What the courier said of each parcel (``picker tracking import``), at the courier's time,
+    in its own word when that differs from ours."""
+    entries = []
+    for r in s.execute(_COURIER, {"order_id": order_id}):
+        words = COURIER_WORDS[CourierStatus(r.status)]
+        what = f"{r.code} {r.tracking_no}: {words}"
+        what += f" ({r.raw_status})" if r.raw_status.casefold() != r.status else ""
+        what += f" at {r.location}" if r.location else ""
+        what += f": {r.detail}" if r.detail else ""
+        entries.append(Entry(r.at, "courier", what, None, None, r.source, STATUS, r.id))
+    return entries
+
+
+def cod_entries(s: Session, order_id: int) -> list[Entry]:
+    """The courier's cash-on-delivery remittance lines about the order: the one that settled
+    its cash, and any kept for the lead with its problem."""
+    entries = []
+    for line in settlements_in(s, order_id):
+        day = f"{line.remitted_at:%Y-%m-%d}"
+        paid = (
+            f"COD {line.amount} {line.currency} remitted by {line.courier} on {day}"
+            f" (ref. {line.reference}, {line.tracking_no})"
+        )
+        if line.problem is None:
+            what = f"{paid}: settled"
+        else:
+            what = f"{paid}: kept for the lead, {line.problem.words}"
+            what += f": {line.detail}" if line.detail else ""
+        entries.append(Entry(line.at, "cod", what, line.operator, line.terminal or None,
+                             line.source, STATUS, line.id))  # fmt: skip
+    return entries
+
+
 #: Every table of the order's story. A new one: a function (session, order id) -> entries,
 #: reading with one query indexed by the order, added here.
 SOURCES: tuple[Source, ...] = (
@@ -339,6 +389,8 @@ SOURCES: tuple[Source, ...] = (
     print_entries,
     pickup_entries,
     message_entries,
+    courier_entries,
+    cod_entries,
 )
 
 
