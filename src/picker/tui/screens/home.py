@@ -22,7 +22,7 @@ from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
-OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING, Station.HANDOFF})
+OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE})
 
 
 class HomeScreen(PickerScreen):
@@ -104,6 +104,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_screen("pack")
         elif station is Station.HANDOFF:
             self.picker.open_screen("handoff")
+        elif station is Station.SERVICE:
+            self.picker.open_screen("service")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
