@@ -79,21 +79,7 @@ def order_card(db: Database, settings: Settings, number: str, *, now: datetime) 
         order.status, news, hold_reasons=order.hold_reasons or (), tz=settings.warehouse.tz,
         now=now,
     )  # fmt: skip
-    parcels = tuple(
-        ParcelCard(
-            p.seq,
-            p.tracking_no,
-            name,
-            code,
-            p.status.value,
-            WORDS[CourierStatus(p.courier_status)] if p.courier_status else None,
-            p.courier_status_at,
-            tracking_url(settings, code, url, p.tracking_no)
-            if p.tracking_no and p.status is not ParcelStatus.VOIDED
-            else None,
-        )  # fmt: skip
-        for p, code, name, url in rows
-    )
+    parcels = tuple(_parcel(settings, p, code, name, url) for p, code, name, url in rows)
     return OrderCard(
         number=order.number, channel=order.channel, shop_order_no=order.shop_order_no,
         customer=order.customer_name, email=order.customer_email, phone=order.ship_phone,
@@ -101,3 +87,12 @@ def order_card(db: Database, settings: Settings, number: str, *, now: datetime) 
         hold_reasons=tuple(order.hold_reasons or ()), parcels=parcels,
         last_mail=mails[-1] if mails else None,
     )  # fmt: skip
+
+
+def _parcel(settings: Settings, p: Parcel, code: str, name: str, url: str | None) -> ParcelCard:
+    link = None
+    if p.tracking_no and p.status is not ParcelStatus.VOIDED:
+        link = tracking_url(settings, code, url, p.tracking_no)
+    said = WORDS[CourierStatus(p.courier_status)] if p.courier_status else None
+    return ParcelCard(p.seq, p.tracking_no, name, code, p.status.value, said,
+                      p.courier_status_at, link)  # fmt: skip
