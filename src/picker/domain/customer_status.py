@@ -101,8 +101,12 @@ def customer_status(
         couriers = _couriers(live)
         return f"Packed, waiting for {couriers}" if couriers else "Packed, waiting for the courier"
     if status is OrderStatus.DELIVERED:
-        times = [p.courier_status_at for p in live if _said(p) is CourierStatus.DELIVERED]
-        return f"Delivered {moment(max(times), tz, now)}" if times else "Delivered"  # type: ignore[type-var]
+        times = [
+            p.courier_status_at
+            for p in live
+            if _said(p) is CourierStatus.DELIVERED and p.courier_status_at is not None
+        ]
+        return f"Delivered {moment(max(times), tz, now)}" if times else "Delivered"
     return _travelling(live, tz, now)
 
 
@@ -136,11 +140,11 @@ def _journey(parcels: Sequence[ParcelNews], tz: tzinfo, now: datetime | None) ->
         (CourierStatus.FAILED_ATTEMPT, "{courier} could not deliver {at}; they try again"),
         (CourierStatus.OUT_FOR_DELIVERY, "Out for delivery with {courier} since {at}"),
     ):
-        hit = [p for p in parcels if _said(p) is said and p.courier_status_at is not None]
+        hit = [(p.courier_status_at, p.courier) for p in parcels
+               if _said(p) is said and p.courier_status_at is not None]  # fmt: skip
         if hit:
-            latest = max(hit, key=lambda p: p.courier_status_at)  # type: ignore[arg-type,return-value]
-            at = moment(latest.courier_status_at, tz, now)  # type: ignore[arg-type]
-            return words.format(courier=latest.courier, at=at)
+            at, courier = max(hit)
+            return words.format(courier=courier, at=moment(at, tz, now))
     since = [p.handed_over_at for p in parcels if p.handed_over_at is not None]
     when = f" since {day(min(since), tz, now)}" if since else ""
     return f"On its way with {_couriers(parcels)}{when}"
