@@ -37,6 +37,7 @@ class ParcelCard:
     courier_said_at: datetime | None
     url: str | None
     """The courier's tracking link for it, None when the courier has no template."""
+    handed_over_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -95,4 +96,4 @@ def _parcel(settings: Settings, p: Parcel, code: str, name: str, url: str | None
         link = tracking_url(settings, code, url, p.tracking_no)
     said = WORDS[CourierStatus(p.courier_status)] if p.courier_status else None
     return ParcelCard(p.seq, p.tracking_no, name, code, p.status.value, said,
-                      p.courier_status_at, link)  # fmt: skip
+                      p.courier_status_at, link, p.handed_over_at)  # fmt: skip

@@ -47,6 +47,24 @@ from picker.tui.widgets.key_bar import KeyBar
 
 #: Orders listed for one search at most (newest first).
 LISTED = 50
+#: A parcel's state before its courier says anything, in the desk's words.
+_OURS = {"open": "being packed", "closed": "packed", "handed_over": "handed over"}
+#: Orders past holding, and why, in words.
+_GONE = {
+    "executed": "has left with its courier",
+    "delivered": "is delivered",
+    "cancelled": "is cancelled",
+    "returned": "is returned",
+}
+#: What the desk finds an order by, shown while nothing is searched yet.
+_KEYS = (
+    "Find an order by any of:\n"
+    "  our order number    PO-0000123\n"
+    "  the shop's number   1004 or #1004\n"
+    "  a tracking number\n"
+    "  the customer's e-mail or phone\n"
+    "  words of the name   nguyen an"
+)
 #: The lead's actions: key action → the use-case it runs (checked before anything is asked).
 _ACTIONS = {
     "hold": "orders.lead_actions.hold_order",
@@ -111,8 +129,9 @@ class ServiceScreen(PickerScreen):
         """An action waiting for its reason (keyed): "hold"."""
 
     def compose(self) -> ComposeResult:
-        yield self.title_bar("customer service")
+        yield self.title_bar("service")
         with VerticalScroll(id="service-body"):
+            yield Static(_KEYS, id="keys", markup=False)
             yield Static("", id="card")
             yield OptionList(id="matches")
             yield Static("", id="timeline")
@@ -145,6 +164,7 @@ class ServiceScreen(PickerScreen):
         timeline = self.query_one("#timeline", Static)
         card.display = timeline.display = self.card is not None
         matches.display = self.card is None and bool(self.matches)
+        self.query_one("#keys").display = self.card is None and not self.matches
         if self.card is not None:
             card.update(self._card_text(self.card))
             timeline.update(self._timeline_text())
@@ -153,12 +173,16 @@ class ServiceScreen(PickerScreen):
 
     def next_step(self) -> str:
         if self.asking is not None:
-            return "Key why it is held, then Enter · Esc: stop"
+            return "Key the reason, Enter · Esc: stop"
         if self.card is not None:
-            return "F3 hold · F4 release · F5 resend · Esc: back"
+            return "Esc: back" if self.narrow else "F3 hold · F4 release · F5 resend · Esc: back"
         if self.matches:
-            return "↑ ↓ choose, Enter opens · or search again"
-        return "Type or scan an order, tracking no., e-mail, phone or name, then Enter"
+            return (
+                "↑ ↓ choose, Enter opens"
+                if self.narrow
+                else ("↑ ↓ choose, Enter opens · or search again")
+            )
+        return "Type or scan a key, then Enter"
 
     def _card_text(self, c: OrderCard) -> Text:
         w = self.width
@@ -189,20 +213,25 @@ class ServiceScreen(PickerScreen):
         return text
 
     def _parcel_row(self, p: service_desk.ParcelCard) -> Text:
+        """Tracking number, what the courier last said (or ours: packed, handed over) and
+        when; the tracking link under it (on a handheld without ``https://``: one row)."""
         row = Text()
         if p.status == "voided":
             row.append(f"{safe(p.tracking_no) or '-'} voided", style="strike")
             return row
         row.append(safe(p.tracking_no) or "not closed yet", style="bold")
-        said = p.courier_said or {"handed_over": "with the courier", "closed": "packed",
-                                  "open": "being packed"}.get(p.status, p.status)  # fmt: skip
+        said, at = p.courier_said, p.courier_said_at
+        if said is None:
+            said = _OURS.get(p.status, p.status)
+            at = p.handed_over_at if p.status == "handed_over" else None
         courier = "" if self.narrow else f"{safe(p.courier)}: "
-        when = f" {self._at(p.courier_said_at)}" if p.courier_said_at else ""
+        when = f" {self._at(at)}" if at else ""
         row.append(" ")
         row.append_text(cut(courier + said + when, self.width - row.cell_len))
         if p.url:
+            url = p.url.removeprefix("https://") if self.narrow else p.url
             row.append("\n")
-            row.append(safe(p.url), style="underline")
+            row.append(safe(url), style="underline")
         return row
 
     def _at(self, at: datetime | None) -> str:
@@ -303,8 +332,10 @@ class ServiceScreen(PickerScreen):
 
         self.card, self.entries = await asyncio.to_thread(read)
         self.query_one("#service-body", VerticalScroll).scroll_home(animate=False)
-        if say:
-            self.feedback.info(f"{number}: {self.card.words}")
+        if say:  # on a handheld the card says where it stands: the bar keeps to one row
+            self.feedback.info(
+                f"{number} opened" if self.narrow else f"{number}: {self.card.words}"
+            )
 
     def on_blank_enter(self) -> None:
         """Enter with nothing typed: open the match highlighted."""
@@ -413,6 +444,9 @@ class ServiceScreen(PickerScreen):
 
     def _hold(self, number: str, reason: str) -> str:
         app = self.picker
+        gone = _GONE.get(self.card.status if self.card else "")
+        if gone is not None:  # said in the desk's words, not the state machine's
+            raise ServiceError(f"{number} {gone}: it cannot be put on hold. Nothing changed.")
         lead_actions.hold_order(app.db, self.actor, number, reason, clock=app.clock)
         return f"{number} on hold: {reason}"
 
