@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select, update
 
 from picker.config import Settings
@@ -20,6 +21,7 @@ from picker.tui.screens.service import ServiceScreen
 from tests.conftest import NOW
 from tests.tui.conftest import LEAD, SERVICE
 from tests.tui.helpers import burst, feedback, feedback_text, scan, settle, text_of
+from tests.tui.test_snapshots import steady
 
 #: An order handed to its courier on the demo floor (seed 11), and its parcel.
 SHIPPED = "PO-0000005"
@@ -237,3 +239,31 @@ async def test_a_hostile_customer_name_is_shown_literally_and_cut_to_its_row(
         assert name_row.startswith("[bold red]Admin[/] \\x1b[31mRed")  # not red, not bold
         assert name_row.endswith("…") and len(name_row) <= 40
         assert "\x1b" not in feedback_text(pilot) + card
+
+
+# --- snapshots: 80x24 and a 40x16 handheld ---------------------------------------------------
+
+SIZES = [(80, 24), (40, 16)]
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_snapshot_search_with_matches(snap_compare, app_factory, size) -> None:
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await to_desk(pilot)
+        await key(pilot, "magnus kohler")
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="service"), terminal_size=size, run_before=run)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
+def test_snapshot_an_opened_order(snap_compare, app_factory, floor_url, settings, size) -> None:
+    out_for_delivery(floor_url, settings, SHIPPED)
+    mailed(floor_url, settings, SHIPPED)
+
+    async def run(pilot) -> None:  # type: ignore[no-untyped-def]
+        await to_desk(pilot)
+        await key(pilot, SHIPPED)
+        await steady(pilot)
+
+    assert snap_compare(app_factory(station="service"), terminal_size=size, run_before=run)

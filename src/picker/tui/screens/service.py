@@ -259,19 +259,23 @@ class ServiceScreen(PickerScreen):
         return text
 
     def _match_option(self, o: FoundOrder) -> Option:
+        """One match: our number, the day it was placed, its status, the customer (on a
+        handheld on a row of its own); wide, the shop's number and what matched too."""
         w = self.width
+        placed = self._at(o.placed_at).rsplit(" ", 1)[0]
         row = Text(o.number, style="bold")
         if self.narrow:
-            row.append(f" {o.status}")
-            row.append("\n  ")
-            row.append_text(cut(o.customer, w - 2))
-        else:
-            row.append(" ")
-            row.append_text(cut(o.shop_order_no, 10))
-            row.pad_right(max(0, 22 - row.cell_len))
-            row.append_text(cut(o.customer, 26))
-            row.pad_right(max(0, 49 - row.cell_len))
-            row.append(f" {o.status:<10} {', '.join(o.matched)}")
+            row.append(f" {placed:>6} {o.status}\n")
+            row.append_text(cut(o.customer, w))
+            return Option(row, id=o.number)
+        row.append(" ")
+        row.append_text(cut(o.shop_order_no, 10))
+        row.pad_right(max(0, 22 - row.cell_len))
+        row.append(f"{placed:>6}  ")
+        row.append_text(cut(o.customer, 26))
+        row.pad_right(max(0, 57 - row.cell_len))
+        row.append(f"{o.status:<10} ")
+        row.append_text(cut(", ".join(o.matched), max(1, w - row.cell_len)))
         return Option(row, id=o.number)
 
     # --- scans and typed keys ---------------------------------------------------------------
