@@ -124,6 +124,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "notify.outbox.retry": ("sending a message again", Role.LEAD),
     "notify.outbox.cancel": ("cancelling a message", Role.LEAD),
     "notify.outbox.resend": ("sending a customer's mail again", Role.LEAD),
+    "cod.import_remittances": ("importing COD remittances", Role.LEAD),
     "scans.record": ("recording a scan", None),
     "setup.apply_setup": ("setting up the floor", Role.LEAD),
 }

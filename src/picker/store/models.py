@@ -32,6 +32,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql import text
 from sqlalchemy.types import TypeDecorator
 
+from picker.domain.cod import CodProblem
 from picker.domain.courier_events import CourierStatus
 from picker.domain.label_text import LabelText
 from picker.domain.notify import MessageKind, MessageStatus
@@ -827,3 +828,65 @@ class OrderSearchKey(Base):
     order_id: Mapped[int] = mapped_column(
         ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+# --- cash on delivery settled -----------------------------------------------------------------
+
+
+class CodRemittance(Base):
+    """One line of a courier's cash-on-delivery remittance file (``picker cod import``), kept
+    as it came: the line that settled its order's cash (``problem`` NULL), or one kept for the
+    lead with its problem (short-paid, unknown tracking number, duplicate…; see
+    :class:`~picker.domain.cod.CodProblem`).
+
+    A line is imported once: its key is the courier, the courier's reference, the tracking
+    number and ``occurrence`` (the n-th line of its file with that reference and tracking
+    number), so the same file imported again changes nothing. An order's cash is settled once:
+    at most one line per order without a problem. Amounts are integer minor units of
+    ``currency`` (cents, yen, dong).
+    """
+
+    __tablename__ = "cod_remittances"
+    __table_args__ = (
+        UniqueConstraint("courier_id", "reference", "tracking_no", "occurrence"),
+        CheckConstraint("amount_minor > 0", name="amount_positive"),
+        CheckConstraint("occurrence > 0", name="occurrence_positive"),
+        CheckConstraint("length(currency) = 3", name="currency_code"),
+        _one_of("problem", CodProblem, "problem_known", nullable=True),
+        CheckConstraint("problem IS NOT NULL OR order_id IS NOT NULL", name="settled_has_order"),
+        Index(
+            "uq_cod_remittances_one_settlement_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("problem IS NULL"),
+            postgresql_where=text("problem IS NULL"),
+        ),
+        # An order's settlement rows (its timeline); the lead's list of kept problems.
+        Index(None, "order_id"),
+        Index(None, "problem"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    courier_id: Mapped[int] = mapped_column(ForeignKey("couriers.id"))
+    reference: Mapped[str] = mapped_column(String(64))
+    #: As the file gives it (upper case): it may name no parcel of ours.
+    tracking_no: Mapped[str] = mapped_column(String(40))
+    occurrence: Mapped[int] = mapped_column(Integer, default=1)
+    file_name: Mapped[str] = mapped_column(String(200))
+    line_no: Mapped[int] = mapped_column(Integer)
+    amount_minor: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    remitted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The order and parcel the tracking number names (NULL when it names none of ours).
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    parcel_id: Mapped[int | None] = mapped_column(ForeignKey("parcels.id"))
+    #: The order's cash in minor units when the line was judged (NULL: no COD order found).
+    expected_minor: Mapped[int | None] = mapped_column(BigInteger)
+    problem: Mapped[str | None] = mapped_column(String(16))
+    #: The problem in words, as the import reported it.
+    detail: Mapped[str] = mapped_column(Text, default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    terminal_id: Mapped[str] = mapped_column(String(16))
+    #: A feed's OS user and host (no operator named).
+    source: Mapped[str | None] = mapped_column(String(64))
