@@ -30,7 +30,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from picker.domain.roles import USE_CASES, NotAllowed, check_use_case
-from picker.domain.scanning import ScanError
+from picker.domain.scanning import ScanError, ScanKind
 from picker.domain.text import plural
 from picker.services.errors import ServiceError
 from picker.services.notify import outbox
@@ -282,12 +282,16 @@ class ServiceScreen(PickerScreen):
 
     async def receive(self, incoming: IncomingScan) -> None:
         """Any text is a search (an e-mail, a name with spaces: nothing a scanner sends), but a
-        command barcode is a command."""
-        try:
-            scan = self.picker.router.classify(incoming.raw)
-        except ScanError:
-            scan = None
-        if scan is not None and scan.text.upper().startswith("CMD-"):
+        command barcode is a command. Typed text is searched as typed; a scanner's is read
+        first (its prefix and suffix taken off, a code sent twice taken once)."""
+        typed = incoming.raw.strip()
+        scan = None
+        if not incoming.manual or typed.upper().startswith("CMD-"):
+            try:
+                scan = self.picker.router.classify(incoming.raw)
+            except ScanError:
+                scan = None
+        if scan is not None and scan.kind is ScanKind.COMMAND:
             await self.on_command(scan)
             return
         if self.asking is not None:
@@ -296,7 +300,7 @@ class ServiceScreen(PickerScreen):
             return
         if scan is not None:
             await self.journal(ScanOutcome.of(scan, "accepted"))
-        await self.search(incoming.raw.strip() if scan is None else scan.text)
+        await self.search(typed if scan is None else scan.text)
 
     async def search(self, text: str) -> None:
         app = self.picker
