@@ -1,7 +1,7 @@
 """search keys of orders, for ``picker order find``
 
 Revision ID: 0015
-Revises: 0013
+Revises: 0014
 Create Date: 2026-12-05
 
 One new table, ``order_search_keys`` (kind, key, order_id): an order's shop number, e-mail,

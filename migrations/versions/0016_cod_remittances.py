@@ -1,7 +1,7 @@
 """cash on delivery settled: the lines of couriers' COD remittance files
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-12-05
 
 One new table. It starts empty: cash collected before this revision is settled by importing the

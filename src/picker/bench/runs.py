@@ -367,6 +367,22 @@ def _bench_find(
     return find_metrics(args, settings, db, progress)
 
 
+def _bench_timeline(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    """A demo floor with a scan and a packing slip per order, one of its shipped orders given
+    a story of ``--events`` entries, and that order's timeline read ``--calls`` times."""
+    from picker.bench.timeline import bench_timeline
+
+    held = _demo_floor(args, db, progress)
+    run = bench_timeline(db, settings, events=args.events, calls=args.calls, progress=progress)
+    return held, {
+        "timeline": latency(run.p50_ms, run.p99_ms, 100.0),
+        "slowest_call": metric(run.max_ms, "ms"),
+        "entries": metric(run.entries, "entries", args.events, higher=True),
+    }
+
+
 FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[int, dict]]] = {
     "scan": _bench_scan,
     "pick": _bench_pick,
@@ -376,6 +392,7 @@ FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[i
     "floor": _bench_floor,
     "notify": _bench_notify,
     "find": _bench_find,
+    "timeline": _bench_timeline,
 }
 
 

@@ -116,6 +116,16 @@ def add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     bfind.add_argument("--queries", type=count, default=200, help="searches of each kind (200)")
     _floor_options(bfind)
+    bw = bench.add_parser(
+        "timeline",
+        help="an order's whole story (picker order timeline) read back on a big floor",
+        description="Gives every order of the demo floor a scan and a printed packing slip, "
+        "one shipped order a story of --events entries through the real services, and times "
+        "that order's timeline over --calls calls (target p99 100 ms).",
+    )
+    bw.add_argument("--events", type=count, default=200, help="entries of the order (200)")
+    bw.add_argument("--calls", type=count, default=200, help="timelines read (200)")
+    _floor_options(bw)
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=count, default=1000)
     bs.add_argument("--orders", type=count, default=200, help="demo floor size (default 200)")

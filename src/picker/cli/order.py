@@ -13,6 +13,7 @@ from picker.cli.arguments import count
 from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
+from picker.cli.timeline import add_timeline, order_timeline
 from picker.config import Settings
 from picker.domain.notify import CUSTOMER_REASONS, DEFAULT_CUSTOMER_REASON
 from picker.domain.text import plural, printable, spreadsheet_cell
@@ -30,6 +31,7 @@ def add_order(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     os_.add_argument("number", help="our order number, or the shop's (1004, #1004)")
     os_.add_argument("--format", choices=("table", "json"), default="table")
     _add_find(order)
+    add_timeline(order)
     order.add_parser("release", help="re-check a held order and release it").add_argument("number")
     for name, text in (("hold", "put an order on hold"), ("cancel", "cancel an order")):
         cmd = order.add_parser(name, help=text)
@@ -77,6 +79,8 @@ def _order(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.orders import lead_actions, views
 
     command = args.order_command
+    if command == "timeline":
+        return order_timeline(args, settings)
     if command == "assign" and bool(args.number) != bool(args.to):
         raise CliError("give both an order number and --to BADGE, or neither", EXIT_USAGE)
     db = open_database(settings)

@@ -724,6 +724,9 @@ class PrintJob(Base):
         # The due jobs of one printer, soonest first (the print queue's claim).
         Index(None, "status", "printer", "next_attempt_at"),
         Index(None, "parcel_id"),
+        # An order's timeline: its jobs, and the manifests of its pickups.
+        Index(None, "order_id"),
+        Index(None, "pickup_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
