@@ -211,7 +211,7 @@ def test_a_service_operator_is_added_and_reaches_only_the_service_desk(db: Datab
         auth.enter_station(agent, Station.HANDOFF)
 
 
-def test_migration_0017_lets_an_operator_have_the_service_role(blank_db: Database) -> None:
+def test_migration_0018_lets_an_operator_have_the_service_role(blank_db: Database) -> None:
     from sqlalchemy import text
     from sqlalchemy.exc import IntegrityError
 
@@ -220,7 +220,7 @@ def test_migration_0017_lets_an_operator_have_the_service_role(blank_db: Databas
     def give_service_role(conn) -> None:  # type: ignore[no-untyped-def]
         conn.execute(text("INSERT INTO operator_roles (operator_id, role) VALUES (1, 'service')"))
 
-    migrate.upgrade(blank_db.engine, "0016")
+    migrate.upgrade(blank_db.engine, "0017")
     with blank_db.engine.begin() as conn:
         conn.execute(text(
             "INSERT INTO operators (id, badge, name, pin_hash, active, failed_pins, created_at) "
@@ -228,11 +228,11 @@ def test_migration_0017_lets_an_operator_have_the_service_role(blank_db: Databas
         ))  # fmt: skip
         conn.execute(text("INSERT INTO operator_roles (operator_id, role) VALUES (1, 'packer')"))
     with pytest.raises(IntegrityError), blank_db.engine.begin() as conn:
-        give_service_role(conn)  # before 0017 the database refuses the role
+        give_service_role(conn)  # before 0018 the database refuses the role
     migrate.upgrade(blank_db.engine)
     with blank_db.engine.begin() as conn:
         give_service_role(conn)
-    migrate.downgrade(blank_db.engine, "0016")  # the role taken back; the operator stays
+    migrate.downgrade(blank_db.engine, "0017")  # the role taken back; the operator stays
     with blank_db.engine.connect() as conn:
         roles = conn.execute(text("SELECT role FROM operator_roles")).scalars().all()
         assert roles == ["packer"]

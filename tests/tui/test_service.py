@@ -64,7 +64,7 @@ def mailed(url: str, settings: Settings, number: str) -> None:
         with db.transaction() as s:
             order_id = s.scalar(select(Order.id).where(Order.number == number))
             outbox.enqueue(s, order_id, "shipped", at=NOW, settings=settings)
-        assert dispatch_due(db, settings, clock=lambda: NOW).sent
+        assert dispatch_due(db, settings, clock=lambda: NOW, claimed_by="T07:mail").sent
 
     with_db(url, send)
 

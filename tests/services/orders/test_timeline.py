@@ -222,3 +222,27 @@ def test_every_source_reads_by_index_never_a_whole_table(floor, settings, tmp_pa
             else:
                 [(found,)] = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + query, params)
                 assert _whole_reads(found[0]["Plan"]) == [], query
+
+
+def test_the_courier_s_events_and_the_cash_it_paid_out_are_in_the_story(floor, settings) -> None:
+    from tests.services.test_cod import cod_order, remit, shipped
+    from tests.services.tracking.test_events import csv
+    from tests.services.tracking.test_events import run as track
+
+    number, [parcel] = cod_order(floor, settings, "2950", "EUR", "45.00")
+    shipped(floor, settings, (number, [parcel]))
+    track(floor, settings, csv(f"{parcel},in_transit,2026-11-23T08:00:00Z,Kraków,sorted",
+                               f"{parcel},delivered,2026-11-23T10:00:00Z,,"))  # fmt: skip
+    remit(floor, f"{parcel},45.00,EUR,2026-11-25,R-7\n")
+    entries = order_timeline(floor, number).entries
+    said = [e.what for e in entries if e.kind == "courier"]
+    assert said == [
+        f"POST {parcel}: in transit at Kraków (sorted)",
+        f"POST {parcel}: delivered",
+    ]
+    [paid] = [e for e in entries if e.kind == "cod"]
+    assert (
+        paid.what == f"COD 45.00 EUR settled by POST for {parcel} (remittance R-7, paid 2026-11-25)"
+    )
+    assert paid.source == "courier-feed@host"
+    assert [e.at for e in entries] == sorted(e.at for e in entries)  # in time order, merged

@@ -21,6 +21,8 @@ from typing import Any
 from sqlalchemy import Integer, bindparam, func, select, union
 from sqlalchemy.orm import Session, aliased
 
+from picker.domain.courier_events import WORDS, CourierStatus
+from picker.services.cod import settlements_in
 from picker.services.errors import NotFound
 from picker.store.engine import Database
 from picker.store.models import (
@@ -34,6 +36,7 @@ from picker.store.models import (
     Parcel,
     PrintJob,
     ScanJournal,
+    TrackingEvent,
 )
 
 # What happened first when several things share one instant (one transaction writes them all
@@ -330,6 +333,43 @@ def message_entries(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
+_COURIER_EVENTS = (
+    select(TrackingEvent.id, TrackingEvent.at, TrackingEvent.status, TrackingEvent.location,
+           TrackingEvent.detail, TrackingEvent.source, Parcel.tracking_no,
+           Courier.code.label("courier"))
+    .join(Parcel, Parcel.id == TrackingEvent.parcel_id)
+    .join(Courier, Courier.id == TrackingEvent.courier_id)
+    .where(TrackingEvent.parcel_id.in_(_parcel_ids()))
+)  # fmt: skip
+
+
+def courier_entries(s: Session, order_id: int) -> list[Entry]:
+    """What the couriers said of the order's parcels (``picker tracking import``), at the
+    courier's time, with where and what they added."""
+    entries = []
+    for r in s.execute(_COURIER_EVENTS, {"order_id": order_id}):
+        where = f" at {r.location}" if r.location else ""
+        more = f" ({r.detail})" if r.detail else ""
+        what = f"{r.courier} {r.tracking_no}: {WORDS[CourierStatus(r.status)]}{where}{more}"
+        entries.append(Entry(r.at, "courier", what, None, None, r.source, SCAN, r.id))
+    return entries
+
+
+def cod_entries(s: Session, order_id: int) -> list[Entry]:
+    """The cash on delivery the courier paid out (``picker cod import``), or the remittance
+    lines about the order kept for the lead, when imported."""
+    entries = []
+    for c in settlements_in(s, order_id):
+        if c.problem is None:
+            what = (f"COD {c.amount} {c.currency} settled by {c.courier} for {c.tracking_no} "
+                    f"(remittance {c.reference}, paid {c.remitted_at:%Y-%m-%d})")  # fmt: skip
+        else:
+            what = (f"COD remittance line kept for the lead: {c.problem.value}, "
+                    f"{c.amount} {c.currency} for {c.tracking_no} ({c.detail})")  # fmt: skip
+        entries.append(Entry(c.at, "cod", what, c.operator, c.terminal, c.source, STATUS, c.id))
+    return entries
+
+
 #: Every table of the order's story. A new one: a function (session, order id) -> entries,
 #: reading with one query indexed by the order, added here.
 SOURCES: tuple[Source, ...] = (
@@ -339,6 +379,8 @@ SOURCES: tuple[Source, ...] = (
     print_entries,
     pickup_entries,
     message_entries,
+    courier_entries,
+    cod_entries,
 )
 
 

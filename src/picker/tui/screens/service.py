@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from rich.text import Text
@@ -37,7 +36,7 @@ from picker.services.notify import outbox
 from picker.services.orders import lead_actions, service_desk
 from picker.services.orders.find import FoundOrder, find_orders
 from picker.services.orders.service_desk import OrderCard
-from picker.services.orders.views import EventView, order_detail
+from picker.services.orders.timeline import Entry, order_timeline
 from picker.services.scans import ScanOutcome
 from picker.tui.incoming import IncomingScan
 from picker.tui.screens.base import PickerScreen
@@ -71,23 +70,6 @@ _ACTIONS = {
     "release": "orders.lead_actions.release_order",
     "resend": "notify.outbox.resend",
 }
-
-
-@dataclass(frozen=True)
-class _Entry:  # until the order's timeline lands: its status events
-    at: datetime
-    what: str
-    operator: str | None
-    source: str | None
-    terminal: str | None
-
-    @classmethod
-    def of(cls, e: EventView) -> _Entry:
-        what = f"{e.from_status or 'new'} → {e.to_status}: {e.reason}"
-        return cls(e.at, what, e.operator, e.source, e.terminal)
-
-
-Entry = _Entry
 
 
 def cut(text: str | None, width: int, style: str = "") -> Text:
@@ -336,7 +318,7 @@ class ServiceScreen(PickerScreen):
 
         def read() -> tuple[OrderCard, list[Entry]]:
             card = service_desk.order_card(app.db, app.settings, number, now=app.clock())
-            return card, [_Entry.of(e) for e in order_detail(app.db, number).events]
+            return card, list(order_timeline(app.db, number).entries)
 
         self.card, self.entries = await asyncio.to_thread(read)
         self.query_one("#service-body", VerticalScroll).scroll_home(animate=False)
