@@ -68,6 +68,8 @@ class HomeScreen(PickerScreen):
         step = "Scan CMD-LOGOUT or press F10 to log out"
         if station is not None:
             step = f"Enter: {STATION_TITLES[station]} · F10: log out"
+            if len(step) + 4 > self.app.size.width:  # a handheld: the key bar names F10
+                step = f"Enter: {STATION_TITLES[station]}"
         self.query_one(Feedback).info("F2: scanner test", next_step=step)
         self.query_one("#scan", Input).focus()
         await self.locked(self._resume, station)  # the database away: said, never a crash

@@ -17,6 +17,7 @@ characters made visible).
 from __future__ import annotations
 
 import asyncio
+import textwrap
 from collections.abc import Callable
 from datetime import datetime
 
@@ -231,9 +232,10 @@ class ServiceScreen(PickerScreen):
             text.append(f"{self._at(e.at):>12} ", style="bold")
             who = " ".join(x for x in (e.operator or e.source, e.terminal) if x)
             what = safe(e.what)
-            if self.narrow:  # the time on a row of its own: the words get every column
-                text.append(f"{safe(who)}\n", style="dim")
-                text.append(f"  {what}")
+            if self.narrow:  # the time on a row of its own, the words indented under it
+                text.append(safe(who), style="dim")
+                for line in textwrap.wrap(what, self.width - 2) or [""]:
+                    text.append(f"\n  {line}")
             else:
                 text.append(what)
                 if who:
@@ -438,7 +440,7 @@ class ServiceScreen(PickerScreen):
         if gone is not None:  # said in the desk's words, not the state machine's
             raise ServiceError(f"{number} {gone}: it cannot be put on hold. Nothing changed.")
         lead_actions.hold_order(app.db, self.actor, number, reason, clock=app.clock)
-        return f"{number} on hold: {reason}"
+        return f"{number} on hold" if self.narrow else f"{number} on hold: {reason}"
 
     def _release(self, number: str) -> str:
         app = self.picker
