@@ -173,7 +173,7 @@ async def test_a_lead_resends_the_last_mail_once(app_factory, floor_url, setting
     async with app.run_test(size=(80, 24)) as pilot:
         await to_desk(pilot)
         await key(pilot, SHIPPED)
-        assert "Last mail: shipped, sent" in text_of(pilot, "#card")
+        assert "Last mail: shipped, sent" in text_of(pilot, "#card")  # 80 columns
         await burst(pilot, "CMD-RESEND")
         kind, message = feedback(pilot)
         assert kind == "ok" and message.startswith(f"{SHIPPED}: the shipped mail goes again to")

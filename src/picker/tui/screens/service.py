@@ -192,7 +192,8 @@ class ServiceScreen(PickerScreen):
             m = c.last_mail
             when = m.sent_at or m.created_at
             text.append("\n")
-            text.append_text(cut(f"Last mail: {m.event}, {m.status} {self._at(when)}", w))
+            label = "Mail" if self.narrow else "Last mail"  # a handheld: the time fits
+            text.append_text(cut(f"{label}: {m.event}, {m.status} {self._at(when)}", w))
         return text
 
     def _parcel_row(self, p: service_desk.ParcelCard) -> Text:
