@@ -26,7 +26,7 @@ from sqlalchemy.exc import ArgumentError
 from picker.domain.courier_events import CourierStatus, normalise_word
 from picker.domain.notify import EVENTS
 
-STATIONS = ("picking", "packing", "handoff")
+STATIONS = ("picking", "packing", "handoff", "service")
 PRINTER_BACKENDS = ("spool", "lp", "tcp")
 LABEL_FORMATS = ("4x6", "a6")
 LABEL_OUTPUTS = ("pdf", "zpl")

@@ -77,7 +77,10 @@ def test_operator_errors_are_one_line_and_change_nothing(capsys, config, db_url,
     code, _, err = run(
         capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "chef", "--pin", "2468"
     )
-    assert code == 1 and err.strip() == "picker: 'chef' is not a role (known: picker, packer, lead)"
+    assert (
+        code == 1
+        and err.strip() == "picker: 'chef' is not a role (known: picker, packer, lead, service)"
+    )
     code, _, err = run(capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "lead")
     assert code == 2 and "give the PIN with --pin" in err
     code, out, _ = run(capsys, config, "operator", "list")

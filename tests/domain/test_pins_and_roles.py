@@ -3,7 +3,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from picker.domain.pins import BadPin, LockoutPolicy, hash_pin, validate_pin, verify_pin
-from picker.domain.roles import NotAllowed, Role, Station, parse_roles, require, stations_for
+from picker.domain.roles import (
+    NotAllowed,
+    Role,
+    Station,
+    check_use_case,
+    parse_roles,
+    require,
+    stations_for,
+)
 
 T0 = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
@@ -63,7 +71,18 @@ def test_each_role_reaches_its_station_and_a_lead_reaches_all() -> None:
     assert stations_for({Role.PICKER}) == [Station.PICKING]
     assert stations_for({Role.PACKER}) == [Station.PACKING]
     assert stations_for({Role.PICKER, Role.PACKER}) == [Station.PICKING, Station.PACKING]
-    assert stations_for({Role.LEAD}) == [Station.PICKING, Station.PACKING, Station.HANDOFF]
+    assert stations_for({Role.LEAD}) == [
+        Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE,
+    ]  # fmt: skip
+
+
+def test_customer_service_reaches_its_desk_only_and_may_change_nothing() -> None:
+    assert stations_for({Role.SERVICE}) == [Station.SERVICE]
+    assert parse_roles("service") == {Role.SERVICE}
+    for use_case in ("orders.lead_actions.hold_order", "orders.lead_actions.release_order",
+                     "notify.outbox.resend"):  # fmt: skip
+        with pytest.raises(NotAllowed, match="needs the lead role"):
+            check_use_case({Role.SERVICE}, use_case)
 
 
 def test_require_refuses_a_missing_role_but_never_a_lead() -> None:

@@ -201,3 +201,38 @@ def test_two_first_leads_added_at_once_cannot_both_pass(db, monkeypatch) -> None
         t.join()
     assert sorted(outcomes) == ["added", "refused"]
     assert len(auth.list_operators(db)) == 1
+
+
+def test_a_service_operator_is_added_and_reaches_only_the_service_desk(db: Database) -> None:
+    agent = auth.add_operator(db, Actor("T00"), "EMP-0400", "Sam Obsługa", "service", "2938")
+    assert agent.roles == {Role.SERVICE}
+    assert auth.enter_station(agent, "service") is Station.SERVICE
+    with pytest.raises(NotAllowed, match="may not work at the handoff station"):
+        auth.enter_station(agent, Station.HANDOFF)
+
+
+def test_migration_0018_lets_an_operator_have_the_service_role(blank_db: Database) -> None:
+    from sqlalchemy import text
+    from sqlalchemy.exc import IntegrityError
+
+    from picker.store import migrate
+
+    def give_service_role(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.execute(text("INSERT INTO operator_roles (operator_id, role) VALUES (1, 'service')"))
+
+    migrate.upgrade(blank_db.engine, "0017")
+    with blank_db.engine.begin() as conn:
+        conn.execute(text(
+            "INSERT INTO operators (id, badge, name, pin_hash, active, failed_pins, created_at) "
+            "VALUES (1, 'EMP-0400', 'Sam', 'x', true, 0, '2026-12-05 10:00:00')"
+        ))  # fmt: skip
+        conn.execute(text("INSERT INTO operator_roles (operator_id, role) VALUES (1, 'packer')"))
+    with pytest.raises(IntegrityError), blank_db.engine.begin() as conn:
+        give_service_role(conn)  # before 0018 the database refuses the role
+    migrate.upgrade(blank_db.engine)
+    with blank_db.engine.begin() as conn:
+        give_service_role(conn)
+    migrate.downgrade(blank_db.engine, "0017")  # the role taken back; the operator stays
+    with blank_db.engine.connect() as conn:
+        roles = conn.execute(text("SELECT role FROM operator_roles")).scalars().all()
+        assert roles == ["packer"]

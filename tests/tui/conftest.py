@@ -21,6 +21,7 @@ from tests.conftest import NOW
 PICKER = ("EMP-0101", "Zofia Wróbel", "picker", "4821")
 LEAD = ("EMP-0102", "Łucja [b]Kowalska[/b]", "lead", "7350")
 PACKER = ("EMP-0103", "Jan Pakowacz", "packer", "5162")
+SERVICE = ("EMP-0104", "Sam Obsługa", "service", "2938")
 
 
 @pytest.fixture(scope="session")
@@ -28,7 +29,7 @@ def demo_floor(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("floor") / "floor.db"
     db = Database(f"sqlite:///{path}")
     build_demo(db, orders=60, seed=11, now=NOW)
-    for badge, name, roles, pin in (PICKER, LEAD, PACKER):
+    for badge, name, roles, pin in (PICKER, LEAD, PACKER, SERVICE):
         auth.add_operator(db, Actor("T00"), badge, name, roles, pin)
     db.dispose()
     return path

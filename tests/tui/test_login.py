@@ -35,7 +35,7 @@ async def test_a_lead_sees_every_station_and_markup_in_a_name_is_shown_literally
         assert isinstance(app.screen, HomeScreen)
         assert "Łucja [b]Kowalska[/b] (EMP-0102)" in text_of(pilot, "#who")
         options = app.screen.query_one("#stations").options
-        assert [o.id for o in options] == ["picking", "packing", "handoff"]
+        assert [o.id for o in options] == ["picking", "packing", "handoff", "service"]
 
 
 async def test_logout_by_the_cmd_logout_scan(app_factory) -> None:
@@ -113,3 +113,16 @@ async def test_an_unrelated_scan_at_home_is_refused_and_keeps_the_operator(app_f
         kind, text = feedback(pilot)
         assert kind == "error" and text.startswith("T-0001: nothing to do")
         assert isinstance(app.screen, HomeScreen)
+
+
+async def test_customer_service_sees_only_its_desk_and_enter_opens_it(app_factory) -> None:
+    from tests.tui.conftest import SERVICE
+
+    app = app_factory()  # a terminal of the picking station: not theirs
+    async with app.run_test(size=(80, 24)) as pilot:
+        await login(pilot, SERVICE)
+        assert isinstance(app.screen, HomeScreen)
+        assert [o.id for o in app.screen.query_one("#stations").options] == ["service"]
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ServiceScreen"

@@ -24,7 +24,9 @@ def add_operator(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     add = op.add_parser("add", help="add an operator")
     add.add_argument("badge", help="badge number, e.g. EMP-0042")
     add.add_argument("name", help="full name")
-    add.add_argument("--roles", required=True, help="comma-separated: picker, packer, lead")
+    add.add_argument(
+        "--roles", required=True, help="comma-separated: picker, packer, lead, service"
+    )
     add.add_argument("--pin", help="[login] pin_length to 8 digits (asked for when not given)")
     op.add_parser("list", help="list operators")
     for name, text in (("disable", "disable a badge"), ("enable", "enable a badge, lift its lock")):

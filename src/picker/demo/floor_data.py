@@ -152,6 +152,8 @@ class DemoCourier:
     layout: str
     lane: str
     services: tuple[tuple[str, str, bool], ...]  # (code, name, express)
+    #: Where a customer follows a parcel ({tracking} is its number); example.com hosts.
+    tracking_url: str | None = None
 
 
 COURIERS = [
@@ -167,6 +169,7 @@ COURIERS = [
         "post-4x6",
         "LANE-1",
         (("standard", "Priority parcel", False), ("ems", "EMS express", True)),
+        "https://post.example.com/track?n={tracking}",
     ),
     DemoCourier(
         "SWIFT",
@@ -180,6 +183,7 @@ COURIERS = [
         "swift-4x6",
         "LANE-2",
         (("standard", "Standard", False), ("express", "Express 12:00", True)),
+        "https://swift.example.com/t/{tracking}",
     ),
     DemoCourier(
         "CITY",
@@ -193,6 +197,7 @@ COURIERS = [
         "city-a6",
         "LANE-3",
         (("sameday", "Same day", True), ("nextday", "Next day", False)),
+        "https://cityrun.example.com/{tracking}",
     ),
 ]
 

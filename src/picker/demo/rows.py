@@ -180,6 +180,7 @@ class RowBuilder:
                     c.layout,
                     c.lane,
                     True,
+                    c.tracking_url,
                 )
             )
             for code, name, express in c.services:
@@ -203,6 +204,7 @@ class RowBuilder:
                 "label_layout",
                 "lane",
                 "active",
+                "tracking_url",
             ),
             couriers,
         )

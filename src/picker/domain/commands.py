@@ -12,4 +12,7 @@ COMMANDS: dict[str, str] = {
     "CMD-NEWPARCEL": "Start a new parcel",
     "CMD-CLOSE": "Close parcel / pickup",
     "CMD-MISSING": "Parcels left in the lane are missing",
+    "CMD-HOLD": "Put the order on hold (lead)",
+    "CMD-RELEASE": "Release the order (lead)",
+    "CMD-RESEND": "Send the customer's last mail again (lead)",
 }

@@ -284,3 +284,13 @@ def mail_address(value: str | None) -> str | None:
     """The customer's e-mail address as a mail goes to it (see :func:`check_mail_address`),
     else None."""
     return check_mail_address(value)[0]
+
+
+def resend_key(key: str, n: int) -> str:
+    """The key of a copy of the message of cause ``key`` (a customer's mail sent again), the
+    order's ``n``-th message: unique (so the copy has a Message-ID of its own) and no longer
+    than :data:`KEY_LENGTH`."""
+    suffix = f"/again-{n}"
+    if len(key) + len(suffix) > KEY_LENGTH:
+        key = "#" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return key + suffix

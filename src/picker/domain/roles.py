@@ -10,18 +10,22 @@ class Role(StrEnum):
     PICKER = "picker"
     PACKER = "packer"
     LEAD = "lead"
+    #: Customer service: finds orders and tells customers where they stand; changes nothing.
+    SERVICE = "service"
 
 
 class Station(StrEnum):
     PICKING = "picking"
     PACKING = "packing"
     HANDOFF = "handoff"
+    SERVICE = "service"
 
 
 STATION_TITLES: dict[Station, str] = {
     Station.PICKING: "Picker queue",
     Station.PACKING: "Packing table",
     Station.HANDOFF: "Handoff zone",
+    Station.SERVICE: "Customer service",
 }
 
 #: The role a station needs; a lead may work every station of the floor.
@@ -29,6 +33,7 @@ STATION_ROLE: dict[Station, Role] = {
     Station.PICKING: Role.PICKER,
     Station.PACKING: Role.PACKER,
     Station.HANDOFF: Role.LEAD,
+    Station.SERVICE: Role.SERVICE,
 }
 
 
@@ -118,6 +123,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "printjobs.labels.choose_label_text": ("choosing what a label prints", Role.LEAD),
     "notify.outbox.retry": ("sending a message again", Role.LEAD),
     "notify.outbox.cancel": ("cancelling a message", Role.LEAD),
+    "notify.outbox.resend": ("sending a customer's mail again", Role.LEAD),
     "cod.import_remittances": ("importing COD remittances", Role.LEAD),
     "scans.record": ("recording a scan", None),
     "setup.apply_setup": ("setting up the floor", Role.LEAD),

@@ -58,6 +58,12 @@ def _lead_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     return LeadScreen(*args, **kwargs)
 
 
+def _service_screen(*args: Any, **kwargs: Any) -> PickerScreen:
+    from picker.tui.screens.service import ServiceScreen
+
+    return ServiceScreen(*args, **kwargs)
+
+
 class _CaptureDue(Message):
     """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
 
@@ -76,13 +82,14 @@ class PickerApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
     #: The screens a screen opens by name (:meth:`open_screen`): each opening pushes a new one,
     #: built with the arguments given (unlike Textual's ``SCREENS``, which keeps one of each).
-    #: The pick screen and the lead's tools are imported when first opened, as they always were:
-    #: the terminal starts without them.
+    #: The pick screen, the lead's tools and the service desk are imported when first opened, as
+    #: they always were: the terminal starts without them.
     OPENABLE_SCREENS: ClassVar[dict[ScreenName, Callable[..., PickerScreen]]] = {
         "pick": _pick_screen,
         "pack": PackScreen,
         "handoff": HandoffScreen,
         "lead": _lead_screen,
+        "service": _service_screen,
         "scanner-test": ScannerTestScreen,
     }
 

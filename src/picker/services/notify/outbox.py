@@ -31,13 +31,16 @@ from picker.domain.notify import (
     customer_fixable,
     event,
     missing_address_parts,
+    out_of_date,
     outbox_key,
+    resend_key,
 )
 from picker.domain.notify import customer_reason as customer_reason_code
 from picker.domain.statuses import ParcelStatus
 from picker.domain.text import waiting as how_many_wait
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.errors import Conflict, NotFound, ServiceError
+from picker.services.orders.status import record_event
 from picker.store.engine import Database
 from picker.store.models import Order, OutboxMessage, Parcel
 
@@ -385,3 +388,90 @@ def cancel(
 
     db.run(work)
     return message(db, message_id_)
+
+
+@dataclass(frozen=True)
+class Resent:
+    """A copy of an order's last customer mail, queued (``notify.outbox.resend``)."""
+
+    number: str
+    message_id: int
+    """The copy's outbox id: a message of its own (its own key and Message-ID)."""
+    copy_of: int
+    event: str
+    to: str
+
+
+def resend(db: Database, actor: Actor, number: str, *, clock: Clock = system_clock) -> Resent:
+    """A lead sends the customer their order's last mail again ("I never got it"): a copy of
+    the last e-mail that was sent (or failed) is queued as a new outbox message, with a key
+    of its own (so a Message-ID of its own: a mail server that dropped or filed the first
+    will not drop this one as a duplicate), to the address the order has now, and journaled
+    on the order with who asked. Refused in words, nothing queued: an unknown order, no mail
+    sent yet, one still waiting to go (a copy would be a second mail), a mail no longer true
+    (its order moved on), an order with no address to send to."""
+    allow(actor, "notify.outbox.resend")
+    number = number.strip()
+
+    def work(s: Session) -> Resent:
+        order = s.execute(
+            select(Order.id, Order.number, Order.status, Order.hold_reasons,
+                   Order.customer_email, Order.channel, Order.customer_locale)
+            .where(Order.number == number)
+        ).one_or_none()  # fmt: skip
+        if order is None:
+            raise NotFound(f"There is no order {number}.")
+        last = _last_mail(s, order.id, order.number)
+        stale = out_of_date(last.event, order.status.value, order.hold_reasons or ())
+        if stale is not None:
+            raise ServiceError(f"{order.number}: not sent again, {stale}.")
+        to, problem = _recipient(MessageKind.EMAIL, order)
+        if problem is not None or to is None:
+            raise ServiceError(f"{order.number}: not sent again, {problem or 'no e-mail address'}.")
+        now = clock()
+        copies = s.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.order_id == order.id)
+        )
+        key = resend_key(last.key, int(copies or 0))
+        insert = pg_insert if _dialect(s) == "postgresql" else sqlite_insert
+        done = s.execute(
+            insert(OutboxMessage).on_conflict_do_nothing(index_elements=["key"])
+            .values(key=key, order_id=order.id, event=last.event, kind=MessageKind.EMAIL.value,
+                    parcels=last.parcels, detail={**(last.detail or {}), "copy_of": last.id},
+                    recipient=to, locale=order.customer_locale, status=_Q, attempts=0,
+                    next_attempt_at=now, created_at=now, queued_at=now)
+            .returning(OutboxMessage.id)
+        ).scalar_one_or_none()  # fmt: skip
+        if done is None:
+            raise Conflict(f"{order.number}: its mail was just sent again from another terminal")
+        who = actor.operator.name if actor.operator else actor.source or actor.terminal_id
+        record_event(
+            s, order_id=order.id, status=order.status, actor=actor, at=now,
+            reason=f"mail sent again by {who}: {last.event} to {to} (message {done}, a copy "
+            f"of message {last.id})",
+        )  # fmt: skip
+        return Resent(order.number, done, last.id, last.event, to)
+
+    return db.run(work)
+
+
+def _last_mail(s: Session, order_id: int, number: str) -> Any:
+    """The order's last customer e-mail that went (or tried to): refused in words when none
+    did, or when one is still waiting to go."""
+    last = s.execute(
+        select(OutboxMessage.id, OutboxMessage.key, OutboxMessage.event, OutboxMessage.status,
+               OutboxMessage.parcels, OutboxMessage.detail, OutboxMessage.recipient)
+        .where(OutboxMessage.order_id == order_id, OutboxMessage.kind == MessageKind.EMAIL.value,
+               OutboxMessage.status.in_((_Q, _SENDING, _SENT, _FAILED)))
+        .order_by(OutboxMessage.id.desc()).limit(1)
+    ).one_or_none()  # fmt: skip
+    if last is None:
+        raise ServiceError(f"{number}: no mail has gone to this customer yet; nothing to resend.")
+    if last.status in (_Q, _SENDING):
+        raise ServiceError(
+            f"{number}: its {last.event} mail (message {last.id}) is waiting to be sent; "
+            "nothing more queued."
+        )
+    return last

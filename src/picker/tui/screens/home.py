@@ -22,7 +22,7 @@ from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
-OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING, Station.HANDOFF})
+OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE})
 
 
 class HomeScreen(PickerScreen):
@@ -68,6 +68,8 @@ class HomeScreen(PickerScreen):
         step = "Scan CMD-LOGOUT or press F10 to log out"
         if station is not None:
             step = f"Enter: {STATION_TITLES[station]} · F10: log out"
+            if len(step) + 4 > self.app.size.width:  # a handheld: the key bar names F10
+                step = f"Enter: {STATION_TITLES[station]}"
         self.query_one(Feedback).info("F2: scanner test", next_step=step)
         self.query_one("#scan", Input).focus()
         await self.locked(self._resume, station)  # the database away: said, never a crash
@@ -104,6 +106,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_screen("pack")
         elif station is Station.HANDOFF:
             self.picker.open_screen("handoff")
+        elif station is Station.SERVICE:
+            self.picker.open_screen("service")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
