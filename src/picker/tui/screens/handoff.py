@@ -214,6 +214,9 @@ class HandoffScreen(PickerScreen):
             return row
         if not self.narrow:
             row.append(f" {lane.weight_g / 1000:5.1f} kg")
+        # on a handheld every cell counts: "3 parcels 15:00 3 LATE" fits 40 columns, and the
+        # time left gives way to the late count
+        late_text = f"{' ' if self.narrow else ' · '}{lane.late} LATE" if late else ""
         minutes = lane.minutes_to_cutoff(now)
         if lane.next_cutoff is not None and minutes is not None:
             local = lane.next_cutoff.astimezone(self.picker.settings.warehouse.tz)
@@ -221,10 +224,10 @@ class HandoffScreen(PickerScreen):
             left = f" in {minutes // 60}h{minutes % 60:02d}"
             cutoff = f" {local:%H:%M}" if self.narrow else f" · cutoff {local:%H:%M}"
             row.append(cutoff, style=urgent)
-            if not self.narrow or row.cell_len + len(left) <= width:
+            if not self.narrow or row.cell_len + len(left) + len(late_text) <= width:
                 row.append(left, style=urgent)
-        if late:  # on a handheld every cell counts: "3 parcels 15:00 3 LATE" fits 40 columns
-            row.append(f"{' ' if self.narrow else ' · '}{lane.late} LATE", style="bold red")
+        if late:
+            row.append(late_text, style="bold red")
         if lane.open_pickup and not self.narrow and not here:  # another lead's, elsewhere
             row.append(f" · {lane.open_pickup} open", style="italic")
         if lane.cod and not self.narrow:
