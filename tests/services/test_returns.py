@@ -25,6 +25,7 @@ from picker.store.models import (
     OrderLine,
     OutboxMessage,
     Product,
+    ProductBarcode,
     Return,
     ReturnUnit,
     ScanJournal,
@@ -110,7 +111,14 @@ def test_a_full_return_restocks_refunds_goods_and_shipping_and_returns_the_order
     put = desk.put_away(floor, DESK, v.number, "A-01-01-1", settings=settings, clock=later)
     assert (put.sku, put.bin, put.view.pending) == ("SKU-00001", "A-01-01-1", None)
     assert on_hand(floor, "SKU-00001", "A-01-01-1") == before + 1
-    desk.scan_item(floor, DESK, v.number, "SKU-00002", settings=settings, clock=later)
+    with floor.read() as s:  # the second unit by its barcode, as a scanner reads it
+        barcode = s.scalar(
+            select(ProductBarcode.barcode)
+            .join(Product, Product.id == ProductBarcode.product_id)
+            .where(Product.sku == "SKU-00002")
+            .limit(1)
+        )
+    desk.scan_item(floor, DESK, v.number, barcode, settings=settings, clock=later)
     v = desk.judge(floor, DESK, v.number, "damaged", settings=settings, clock=later)
     assert v.pending is None and v.units[0].bin == settings.returns.quarantine_bin
     assert v.refund_so_far == Decimal("300000")
@@ -160,7 +168,7 @@ def test_a_partial_return_leaves_the_order_executed_and_a_second_return_gets_its
     assert (closed.refund, closed.refund_shipping, closed.full_return) == (
         Decimal("150000"), Decimal("0"), False)  # fmt: skip
     assert status(floor, number) == "executed" and returned_qty(floor, number) == {"SKU-00001": 1}
-    second = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    second = desk.open_return(floor, DESK, "#0901", settings=settings, clock=later)  # shop no.
     assert second.number != first.number
     assert [(ln.returned_before, ln.may_come_back) for ln in second.lines] == [(1, 1)]
     desk.scan_item(floor, DESK, second.number, "SKU-00001", settings=settings, clock=later)
