@@ -68,6 +68,9 @@ EVENTS: dict[str, Event] = {
               "a paid order was cancelled (the reason in customer words)"),
         Event("delivered", True, (MessageKind.EMAIL,),
               "the courier delivered every parcel of the order (picker tracking import)"),
+        Event("return_received", True, (MessageKind.EMAIL, MessageKind.SHOP),
+              "a return was received and closed (what arrived, each unit's condition, the "
+              "refund; the shop is asked to refund it)"),
     )
 }  # fmt: skip
 
@@ -88,18 +91,23 @@ def event(name: str) -> Event:
 KEY_LENGTH = 160
 
 
-def outbox_key(order_id: int, event_name: str, kind: str, parcels: Iterable[int] = ()) -> str:
-    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``.
+def outbox_key(
+    order_id: int, event_name: str, kind: str, parcels: Iterable[int] = (), cause: str = ""
+) -> str:
+    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``, and
+    ``/cause`` when one order can have that event more than once (a return's RMA number: the
+    second return of an order gets messages of its own).
 
     The parcel set is sorted (the same parcels in another order are the same cause); a set too
     long to write out is its SHA-256 digest.
     """
     ids = sorted(set(parcels))
     written = "-".join(str(i) for i in ids)
-    key = f"{order_id}/{event_name}/{kind}/{written}"
+    tail = f"/{cause[:40]}" if cause else ""
+    key = f"{order_id}/{event_name}/{kind}/{written}{tail}"
     if len(key) > KEY_LENGTH:
         digest = hashlib.sha256(written.encode()).hexdigest()[:40]
-        key = f"{order_id}/{event_name}/{kind}/#{digest}"
+        key = f"{order_id}/{event_name}/{kind}/#{digest}{tail}"
     return key
 
 

@@ -64,6 +64,7 @@ def enqueue(
     customer_reason: str | None = None,
     reasons: Sequence[str] = (),
     delivered_at: Mapping[int, datetime] | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
     caller's transaction. Each of the event's kinds gets one message per order, ``queued`` — or
@@ -77,12 +78,17 @@ def enqueue(
     reason given); ``reasons`` a hold's reasons (only the customer-fixable ones make a message,
     see :func:`~picker.domain.notify.customer_fixable`); ``delivered_at`` a delivery's
     courier's time, by order id (told in the mail).
+
+    ``detail`` is what the messages tell beyond the order (a ``return_received``'s: the RMA
+    number under ``"return"``, the units judged, the refund, the lines for the shop; see
+    :func:`~picker.services.notify.compose.returned_context`). A return's messages are keyed
+    by its RMA number too, so each return of an order is told of on its own.
     """
     what = event(event_name)
     ids = [order] if isinstance(order, int) else list(order)
     if not ids:
         return
-    detail: dict[str, Any] = {}
+    given, detail = detail, {}
     if event_name == "on_hold_customer":
         fixable = customer_fixable(reasons)
         if not fixable:
@@ -90,6 +96,13 @@ def enqueue(
         detail = {"missing": missing_address_parts(fixable)}
     elif event_name == "cancelled":
         detail = {"reason": customer_reason_code(customer_reason)}
+    cause = ""
+    if event_name == "return_received":
+        if not given or not str(given.get("return") or "").strip():
+            raise ValueError("a return_received message needs its RMA number (detail['return'])")
+        cause = str(given["return"]).strip()
+    if given:
+        detail = {**given, **detail}
     orders = s.execute(
         select(
             Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
@@ -116,7 +129,7 @@ def enqueue(
             if skip is None and settings is not None:
                 skip = not_sent_because(settings, event_name, kind.value, o.channel)
             rows.append(
-                {"key": outbox_key(o.id, event_name, kind.value, its_parcels), "order_id": o.id,
+                {"key": outbox_key(o.id, event_name, kind.value, its_parcels, cause), "order_id": o.id,
                  "event": event_name, "kind": kind.value, "parcels": its_parcels,
                  "detail": its_detail, "recipient": recipient, "locale": o.customer_locale,
                  "status": _SKIPPED if skip else _Q, "attempts": 0,
