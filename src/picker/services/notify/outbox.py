@@ -129,8 +129,8 @@ def enqueue(
             if skip is None and settings is not None:
                 skip = not_sent_because(settings, event_name, kind.value, o.channel)
             rows.append(
-                {"key": outbox_key(o.id, event_name, kind.value, its_parcels, cause), "order_id": o.id,
-                 "event": event_name, "kind": kind.value, "parcels": its_parcels,
+                {"key": outbox_key(o.id, event_name, kind.value, its_parcels, cause),
+                 "order_id": o.id, "event": event_name, "kind": kind.value, "parcels": its_parcels,
                  "detail": its_detail, "recipient": recipient, "locale": o.customer_locale,
                  "status": _SKIPPED if skip else _Q, "attempts": 0,
                  "next_attempt_at": None if skip else at, "error": skip, "created_at": at,
