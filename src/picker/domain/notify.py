@@ -69,8 +69,8 @@ EVENTS: dict[str, Event] = {
         Event("delivered", True, (MessageKind.EMAIL,),
               "the courier delivered every parcel of the order (picker tracking import)"),
         Event("return_received", True, (MessageKind.EMAIL, MessageKind.SHOP),
-              "a return was received and closed (what arrived, each unit's condition, the "
-              "refund; the shop is asked to refund it)"),
+              "a return was received: what arrived, its condition, the refund (and the shop's "
+              "refund request)"),
     )
 }  # fmt: skip
 
@@ -92,22 +92,28 @@ KEY_LENGTH = 160
 
 
 def outbox_key(
-    order_id: int, event_name: str, kind: str, parcels: Iterable[int] = (), cause: str = ""
+    order_id: int,
+    event_name: str,
+    kind: str,
+    parcels: Iterable[int] = (),
+    *,
+    subject: str | None = None,
 ) -> str:
-    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``, and
-    ``/cause`` when one order can have that event more than once (a return's RMA number: the
-    second return of an order gets messages of its own).
+    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``, or
+    ``order/event/kind/SUBJECT`` for a cause of its own within the order (a return's RMA
+    number: a second return of the same order is told too).
 
     The parcel set is sorted (the same parcels in another order are the same cause); a set too
     long to write out is its SHA-256 digest.
     """
+    if subject is not None:
+        return f"{order_id}/{event_name}/{kind}/{subject}"[:KEY_LENGTH]
     ids = sorted(set(parcels))
     written = "-".join(str(i) for i in ids)
-    tail = f"/{cause[:40]}" if cause else ""
-    key = f"{order_id}/{event_name}/{kind}/{written}{tail}"
+    key = f"{order_id}/{event_name}/{kind}/{written}"
     if len(key) > KEY_LENGTH:
         digest = hashlib.sha256(written.encode()).hexdigest()[:40]
-        key = f"{order_id}/{event_name}/{kind}/#{digest}{tail}"
+        key = f"{order_id}/{event_name}/{kind}/#{digest}"
     return key
 
 

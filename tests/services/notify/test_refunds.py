@@ -251,7 +251,15 @@ def returned(db: Database, settings: Settings, shop: RefundShop, *details: dict[
         s.execute(update(OutboxMessage).values(status="skipped"))
         order_id = s.scalar(select(Order.id).where(Order.number == number))
         for detail in details or (_detail(),):
-            enqueue(s, order_id, "return_received", at=clock(), settings=settings, detail=detail)
+            enqueue(
+                s,
+                order_id,
+                "return_received",
+                at=clock(),
+                settings=settings,
+                subject=detail["return"],
+                detail=detail,
+            )  # as the return's close does
     return number
 
 
@@ -495,8 +503,16 @@ def test_the_mail_says_what_arrived_in_what_condition_and_the_refund_in_the_cust
 ) -> None:
     with refund_shop("shopify") as shop:
         s = to_shop(settings, shop, tmp_path)  # type: ignore[arg-type]
-        returned(floor, s, shop, _detail(refund="1234.50", shipping="14.99"))
+        units = [
+            ("SKU-00001", "Kubek", "resell"),
+            ("SKU-00002", "Talerz", "resell"),
+            ("SKU-00002", "Talerz", "damaged"),
+            ("", "a sock, customer's?", "foreign"),
+        ]
+        returned(floor, s, shop, _detail(refund="1234.50", shipping="14.99", units=units))
     subject, text, html = _mail(floor, s)  # the Shopify customer writes Polish
+    assert "  1 x przedmiot spoza tego zamówienia" in text.splitlines()
+    assert "sock" not in text + html  # the desk's note is for the floor
     assert subject.startswith(f"Otrzymaliśmy Twój zwrot {RMA} do zamówienia 1001 [PO-")
     assert "  1 x Kubek: w dobrym stanie" in text.splitlines()
     assert "  1 x Talerz: w dobrym stanie" in text.splitlines()

@@ -362,8 +362,9 @@ def _money(value: Any) -> Decimal:
 def returned_context(detail: dict[str, Any], order_currency: str) -> dict[str, Any]:
     """What the ``return_received`` templates see of a return, from the message's detail (as
     the return's close queued it): its RMA number, the units
-    that arrived (``sku``, ``name``, ``quantity``, ``condition``; the same SKU in the same
-    condition summed, in the order of :data:`CONDITIONS`), the refund and the part of it that
+    that arrived (``sku``, ``name``, ``quantity``, ``condition``, ``ours``: false for what is
+    not of the order, which is named by no name; the same SKU in the same condition summed, in
+    the order of :data:`CONDITIONS`), the refund and the part of it that
     is shipping as Decimals in the refund's currency (the order's when the detail names none),
     and the exchange order's number (None when there is none)."""
     summed: dict[tuple[str, str, str], int] = {}
@@ -371,12 +372,16 @@ def returned_context(detail: dict[str, Any], order_currency: str) -> dict[str, A
         if not isinstance(unit, dict):
             continue
         condition = str(unit.get("condition") or "")
-        key = (condition, str(unit.get("sku") or ""), str(unit.get("name") or ""))
+        sku = str(unit.get("sku") or "")
+        # Not of the order (a foreign item, an empty box): its name is the desk's own note,
+        # words for the floor, never shown to the customer (as a lead's cancel reason).
+        name = str(unit.get("name") or "") if sku and condition != "foreign" else ""
+        key = (condition if sku else "foreign", sku, name)
         quantity = unit.get("quantity", 1)
         summed[key] = summed.get(key, 0) + (quantity if isinstance(quantity, int) else 1)
     rank = {c: i for i, c in enumerate(CONDITIONS)}
     units = [
-        {"condition": c, "sku": sku, "name": name or sku, "quantity": n}
+        {"condition": c, "sku": sku, "name": name or sku, "quantity": n, "ours": c != "foreign"}
         for (c, sku, name), n in sorted(summed.items(), key=lambda kv: rank.get(kv[0][0], 99))
     ]
     return {

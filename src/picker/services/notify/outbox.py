@@ -64,6 +64,7 @@ def enqueue(
     customer_reason: str | None = None,
     reasons: Sequence[str] = (),
     delivered_at: Mapping[int, datetime] | None = None,
+    subject: str | None = None,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
@@ -79,30 +80,24 @@ def enqueue(
     see :func:`~picker.domain.notify.customer_fixable`); ``delivered_at`` a delivery's
     courier's time, by order id (told in the mail).
 
-    ``detail`` is what the messages tell beyond the order (a ``return_received``'s: the RMA
-    number under ``"return"``, the units judged, the refund, the lines for the shop; see
-    :func:`~picker.services.notify.compose.returned_context`). A return's messages are keyed
-    by its RMA number too, so each return of an order is told of on its own.
+    ``subject`` names a cause of its own within the order, part of the key (a return's RMA
+    number: the second return of an order gets messages of its own); ``detail`` is what the
+    message tells (a return's units, refund, exchange order), kept as given.
     """
     what = event(event_name)
     ids = [order] if isinstance(order, int) else list(order)
     if not ids:
         return
-    given, detail = detail, {}
+    told: dict[str, Any] = {}
     if event_name == "on_hold_customer":
         fixable = customer_fixable(reasons)
         if not fixable:
             return  # nothing the customer can do: nothing to tell
-        detail = {"missing": missing_address_parts(fixable)}
+        told = {"missing": missing_address_parts(fixable)}
     elif event_name == "cancelled":
-        detail = {"reason": customer_reason_code(customer_reason)}
-    cause = ""
-    if event_name == "return_received":
-        if not given or not str(given.get("return") or "").strip():
-            raise ValueError("a return_received message needs its RMA number (detail['return'])")
-        cause = str(given["return"]).strip()
-    if given:
-        detail = {**given, **detail}
+        told = {"reason": customer_reason_code(customer_reason)}
+    if detail is not None:
+        told = {**told, **detail}
     orders = s.execute(
         select(
             Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
@@ -121,7 +116,7 @@ def enqueue(
         if event_name == "cancelled" and not o.paid:
             continue  # the customer paid nothing: nothing of theirs to give back or explain
         its_parcels = sorted(parcels.get(o.id, ()))
-        its_detail = detail
+        its_detail = told
         if delivered_at is not None and o.id in delivered_at:
             its_detail = {"delivered_at": delivered_at[o.id].isoformat()}
         for kind in what.kinds:
@@ -129,8 +124,9 @@ def enqueue(
             if skip is None and settings is not None:
                 skip = not_sent_because(settings, event_name, kind.value, o.channel)
             rows.append(
-                {"key": outbox_key(o.id, event_name, kind.value, its_parcels, cause),
-                 "order_id": o.id, "event": event_name, "kind": kind.value, "parcels": its_parcels,
+                {"key": outbox_key(o.id, event_name, kind.value, its_parcels, subject=subject),
+                 "order_id": o.id,
+                 "event": event_name, "kind": kind.value, "parcels": its_parcels,
                  "detail": its_detail, "recipient": recipient, "locale": o.customer_locale,
                  "status": _SKIPPED if skip else _Q, "attempts": 0,
                  "next_attempt_at": None if skip else at, "error": skip, "created_at": at,

@@ -233,7 +233,7 @@ def refund_request(letter: Letter) -> RefundRequest:
     arrived: dict[tuple[str, str], int] = {}
     for unit in d.get("units") or ():
         if isinstance(unit, Mapping):
-            key2 = (str(unit.get("sku") or "?"), str(unit.get("condition") or "?"))
+            key2 = (str(unit.get("sku") or "not ours"), str(unit.get("condition") or "?"))
             n = unit.get("quantity", 1)
             arrived[key2] = arrived.get(key2, 0) + (n if isinstance(n, int) else 1)
     return RefundRequest(
@@ -243,7 +243,10 @@ def refund_request(letter: Letter) -> RefundRequest:
         currency=str(d.get("currency") or letter.currency),
         lines=lines,
         exchange_order=str(d["exchange_order"]) if d.get("exchange_order") else None,
-        arrived=", ".join(f"{n} x {sku} {c}" for (sku, c), n in arrived.items()),
+        arrived=", ".join(
+            f"{n} x {sku}" + ("" if sku == "not ours" else f" {c}")
+            for (sku, c), n in arrived.items()
+        ),
     )
 
 
