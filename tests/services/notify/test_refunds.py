@@ -558,3 +558,42 @@ def test_an_exchanges_mail_names_the_replacement_order_and_the_difference_if_any
     assert "order PO-0000043" in second and "  1 x Kubek: defective" in second.splitlines()
     five = format_currency(Decimal(5), "PLN", locale="en")
     assert f"The difference, {five}, is refunded by the shop you bought from." in second
+
+
+# --- through the return's close (helper core's back office) -----------------------------------
+
+
+def test_a_return_received_in_the_back_office_is_refunded_by_the_shop_and_mailed(
+    floor, settings, tmp_path, token
+) -> None:
+    from picker.services.returns import backoffice
+    from picker.services.returns.shapes import ReceiveLine
+    from tests.services.floor.test_packing import LEAD
+
+    with refund_shop("shopify") as shop:
+        s = to_shop(settings, shop, tmp_path)  # type: ignore[arg-type]
+        _sold(shop)
+        number, _ = shipped(floor, s, shop, parcels=1)  # type: ignore[arg-type]
+        with floor.transaction() as session:
+            session.execute(update(OutboxMessage).values(status="skipped"))
+        closed = backoffice.receive(
+            floor, LEAD, number,
+            [ReceiveLine("SKU-00002", 1, "resell"), ReceiveLine("SKU-00002", 1, "damaged")],
+            settings=s, clock=later(60),
+        )  # fmt: skip
+        done = dispatch_due(floor, s, clock=later(61))
+        assert len(done.sent) == 2
+        refund = shop.refunds["450789469"][0]
+        assert refund["note"].startswith(f"{closed.number}: return received by the warehouse")
+        assert sorted(
+            (li["line_item_id"], li["quantity"], li["restock_type"])
+            for li in refund["refund_line_items"]
+        ) == [(SHOPIFY_LINE_2, 1, "no_restock"), (SHOPIFY_LINE_2, 1, "return")]
+        assert refund["transactions"][0]["amount"] == f"{closed.refund:.2f}"
+        with floor.transaction() as session:
+            session.execute(update(OutboxMessage).values(locale="en"))
+        _, text, _ = _mail(floor, s)
+    assert f"we received your return {closed.number} of order 1001" in text
+    lines = text.splitlines()
+    assert "  1 x T-shirt Navy Large: in good order" in lines
+    assert "  1 x T-shirt Navy Large: damaged" in lines
