@@ -285,3 +285,41 @@ def test_both_orders_timelines_tell_the_returns_story(floor, settings) -> None:
     new = [e.what for e in order_timeline(floor, made.number).entries if e.kind == "return"]
     assert new[0] == f"{rma} of {number} opened at the returns desk (damaged)"
     assert new[-1] == old[-1] and len(new) == len(old)
+
+
+def test_the_return_sources_read_by_index_never_a_whole_table(floor, settings) -> None:
+    """As every timeline source (tests/services/orders/test_timeline.py): with returns on
+    both orders, each statement finds its rows through an index lookup."""
+    from sqlalchemy import event
+
+    from tests.services.orders import test_timeline
+
+    number = shipped(floor, settings, ("SKU-00001", 1))
+    made = exchange(floor, settings, came_back(floor, number, ("SKU-00001", "resell")),
+                    ("SKU-00001", 1))  # fmt: skip
+    statements: list[tuple[str, object]] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append((statement, parameters))
+
+    event.listen(floor.engine, "before_cursor_execute", grab)
+    try:
+        order_timeline(floor, number)
+        order_timeline(floor, made.number)
+    finally:
+        event.remove(floor.engine, "before_cursor_execute", grab)
+    selects = [(q, p) for q, p in statements if "returns" in q or "return_units" in q]
+    big = test_timeline.BIG | {"returns", "return_units"}
+    assert len(selects) == 4  # two sources, two orders
+    with floor.engine.connect() as conn:
+        if floor.dialect == "postgresql":
+            conn.exec_driver_sql("SET enable_seqscan = off")
+        for query, params in selects:
+            if floor.dialect == "sqlite":
+                plan = [r[-1] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + query, params)]
+                assert not [step for step in plan if step.startswith("SCAN")], (query, plan)
+            else:
+                [(found,)] = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + query, params)
+                with pytest.MonkeyPatch.context() as patch:
+                    patch.setattr(test_timeline, "BIG", big)
+                    assert test_timeline._whole_reads(found[0]["Plan"]) == [], query
