@@ -369,6 +369,9 @@ def test_a_desk_close_as_an_exchange_makes_an_assigned_replacement_and_refunds_n
     assert back == new.id and new.exchange_for_return_id is not None
     assert {d["exchange_order"] for d in told} == {closed.exchange_order}
     entries = [e.what for e in order_timeline(floor, closed.exchange_order).entries]
+    assert entries.index(f"{rma.number} of {number} authorised (damaged), an exchange asked") < (
+        entries.index(f"{rma.number} of {number} opened at the returns desk")
+    )
     assert f"{rma.number} of {number} closed: refund 0.00 VND" in entries
     quarantine = settings.returns.quarantine_bin
     assert f"{rma.number}: SKU-00001 damaged, into quarantine {quarantine}" in entries

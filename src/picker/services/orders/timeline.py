@@ -40,6 +40,7 @@ from picker.store.models import (
     PrintJob,
     Product,
     Return,
+    ReturnLine,
     ReturnUnit,
     ScanJournal,
     TrackingEvent,
@@ -417,6 +418,7 @@ def _returns_query() -> Any:
         _badge(Return.created_by).label("creator"), _badge(Return.closed_by).label("closer"),
         _number(Return.order_id).label("returned"),
         _number(Return.exchange_order_id).label("replacement"),
+        select(ReturnLine.id).where(ReturnLine.return_id == Return.id).exists().label("rma"),
     ).where(Return.id.in_(_return_ids()))  # fmt: skip
 
 
@@ -430,7 +432,9 @@ def return_entries(s: Session, order_id: int) -> list[Entry]:
     for r in s.execute(_RETURNS, {"order_id": order_id}):
         rma = r.number if r.order_id == order_id else f"{r.number} of {r.returned}"
         why = f" ({r.reason})" if r.reason else ""
-        authorised = r.opened_at is None or r.opened_at > r.created_at
+        # Authorised ahead (an RMA with the lines it expects), or made when the parcel was
+        # opened at the desk (then its opening is its creation).
+        authorised = r.rma or r.opened_at is None or r.opened_at > r.created_at
         if authorised:
             what = f"{rma} authorised{why}"
             what += ", an exchange asked" if r.exchange else ""
@@ -492,7 +496,8 @@ def return_unit_entries(s: Session, order_id: int) -> list[Entry]:
                 what += f"{r.condition}, into quarantine {r.bin}" if r.bin else r.condition
             else:
                 what += f"{r.condition}" + (f": {r.note}" if r.note else "")
-        entries.append(Entry(r.at, "return", what, r.badge, r.terminal_id, None, SCAN, r.id))
+        # After the return's opening when both share an instant, before its close.
+        entries.append(Entry(r.at, "return", what, r.badge, r.terminal_id, None, PARCEL, r.id))
     return entries
 
 
