@@ -268,11 +268,11 @@ def test_the_replacement_is_marked_on_the_pick_and_pack_views_and_its_label(
     with floor.read() as s:
         pid = s.scalar(select(Parcel.id).where(Parcel.tracking_no == closed.tracking_no))
         data, _ = parcel_label_data(s, settings, pid)
-    assert data.exchange == rma and data.order_number == made.number
+    assert (data.mark, data.reference, data.order_number) == ("EXCHANGE", rma, made.number)
     # The returned order's own views carry no mark.
     with floor.read() as s:
         old_parcel = s.scalar(select(Parcel.id).where(Parcel.order_id == order_id(floor, number)))
-        assert parcel_label_data(s, settings, old_parcel)[0].exchange is None
+        assert parcel_label_data(s, settings, old_parcel)[0].mark is None
 
 
 def test_both_orders_timelines_tell_the_returns_story(floor, settings) -> None:

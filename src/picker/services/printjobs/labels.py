@@ -49,6 +49,9 @@ from picker.services.printjobs.tracking_numbers import scheme_of
 from picker.store.engine import Database
 from picker.store.models import Courier, CourierService, Order, Parcel, Return
 
+#: What a label of an exchange's replacement parcel says in its COD box, with the RMA number.
+EXCHANGE_MARK = "EXCHANGE"
+
 CONTENT_TYPES = {"pdf": "application/pdf", "zpl": "application/zpl", "png": "image/png"}
 
 _layouts: dict[tuple[Path, str], tuple[tuple[float, ...], Layout]] = {}
@@ -229,7 +232,10 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
         order_number=row.number, closed_on=closed.astimezone(settings.warehouse.tz).date(),
         routing=routing_code(row.ship_country, row.ship_postal_code),
         cod_amount=row.cod_amount if number == 1 else None,
-        cod_currency=row.currency, exchange=row.exchange,
+        cod_currency=row.currency,
+        # A return's replacement goods (never cash on delivery): "EXCHANGE RMA-…" in the COD
+        # box, the RMA after the order number, as a return label says RETURN.
+        mark=EXCHANGE_MARK if row.exchange else None, reference=row.exchange,
     )  # fmt: skip
     return data, row.label_layout
 
