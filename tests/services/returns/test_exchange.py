@@ -378,11 +378,6 @@ def test_a_desk_close_as_an_exchange_makes_an_assigned_replacement_and_refunds_n
     assert broken(floor) == []  # picker check
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="returns-core's close sums the replacement's unit_price * quantity in SQL, which comes "
-    "back as Money's raw integer (x10,000): the refund is 0; ExchangeMade.refund is right",
-)
 def test_a_back_office_receipt_exchanged_for_a_cheaper_sku_refunds_the_difference(
     floor, settings
 ) -> None:
