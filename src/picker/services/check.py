@@ -182,7 +182,7 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
             WHERE n.need > (
               SELECT COALESCE(SUM(st.on_hand - st.reserved), 0) FROM stock st
               JOIN bins b ON b.id = st.bin_id
-              WHERE st.product_id = n.product_id AND b.active))
+              WHERE st.product_id = n.product_id AND b.active AND b.role <> 'quarantine'))
           AND NOT EXISTS (
             SELECT 1 FROM order_lines l JOIN stock_movements m ON m.product_id = l.product_id
             WHERE l.order_id = h.id AND m.delta > 0 AND m.at >= h.held_at)
