@@ -19,12 +19,11 @@ from picker.demo.builder import build_demo
 from picker.services import auth
 from picker.services.actors import Actor
 from picker.store.engine import Database
-from picker.store.models import Bin, Order, ProductBarcode, Product, Stock
+from picker.store.models import Bin, Order, Product, ProductBarcode, Stock
 from picker.tui.screens.returns import ReturnsScreen
 from tests.conftest import NOW, REPO
 from tests.tui.conftest import LEAD
-from tests.tui.helpers import burst, feedback, feedback_text, scan, settle, text_of
-from tests.tui.test_snapshots import SIZES, steady
+from tests.tui.helpers import scan, settle
 
 RETURNS = ("EMP-0105", "Rita Zwrot", "returns", "6043")
 RETURNS_2 = ("EMP-0106", "Olek Drugi", "returns", "1357")
@@ -48,9 +47,7 @@ def returns_floor(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]
     for badge, name, roles, pin in (RETURNS, RETURNS_2, LEAD):
         auth.add_operator(db, Actor("T00"), badge, name, roles, pin)
     settings = load_settings(REPO / "config.toml", environ={})
-    made = {
-        no: shipped(db, settings, *lines, tote=f"T-{no}") for no, lines in ORDERS.items()
-    }
+    made = {no: shipped(db, settings, *lines, tote=f"T-{no}") for no, lines in ORDERS.items()}
     db.dispose()
     return {"path": path, "orders": made}
 

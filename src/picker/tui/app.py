@@ -88,8 +88,8 @@ class PickerApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
     #: The screens a screen opens by name (:meth:`open_screen`): each opening pushes a new one,
     #: built with the arguments given (unlike Textual's ``SCREENS``, which keeps one of each).
-    #: The pick screen, the lead's tools, the service desk and the returns desk are imported when first opened, as
-    #: they always were: the terminal starts without them.
+    #: The pick screen, the lead's tools, the service desk and the returns desk are imported when
+    #: first opened, as they always were: the terminal starts without them.
     OPENABLE_SCREENS: ClassVar[dict[ScreenName, Callable[..., PickerScreen]]] = {
         "pick": _pick_screen,
         "pack": PackScreen,

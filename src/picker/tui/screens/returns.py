@@ -31,13 +31,12 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Input, Static
 
-from picker.domain.returns import Condition
+from picker.domain.returns import CONDITION_WORDS, QUARANTINE, Condition
 from picker.domain.scanning import Scan, ScanKind
-from picker.domain.text import plural
 from picker.services.errors import ServiceError
 from picker.services.products import product_detail
-from picker.services.returns import desk
-from picker.services.returns.desk import Closed, ReturnView
+from picker.services.returns import desk, views
+from picker.services.returns.shapes import Closed, ReturnView
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
 from picker.tui.text import safe
@@ -58,8 +57,6 @@ CONDITION_KEYS: tuple[tuple[str, Condition], ...] = (
     ("F6", Condition.INCOMPLETE),
     ("F7", Condition.SCRAP),
 )
-#: Conditions whose units go to the quarantine bin at once.
-QUARANTINE = frozenset({Condition.DAMAGED, Condition.DEFECT, Condition.INCOMPLETE})
 #: Units of this return listed on a tall screen (last first).
 UNITS_SHOWN = 4
 _PLACEHOLDERS: dict[str, str] = {
@@ -128,10 +125,35 @@ class ReturnsScreen(PickerScreen):
         yield Feedback(id="feedback")
         yield KeyBar()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
         self.query_one("#return-list").can_focus = False
         self.query_one("#scan", Input).focus()
         self.show()
+        await self.locked(self._resume)  # the database away: said in words, never a crash
+
+    async def _resume(self) -> None:
+        """A return this terminal was receiving (it died, or its operator logged out mid-way)
+        is taken up again with its counts; one parked is left for whoever scans it."""
+        app = self.picker
+        here = app.settings.terminal.id
+
+        def mine() -> ReturnView | None:
+            held = [r for r in views.list_returns(app.db, status="open")
+                    if r.held_by_terminal == here]  # fmt: skip
+            if not held:
+                return None
+            return desk.open_return(
+                app.db, self.actor, held[0].number, settings=app.settings, clock=app.clock
+            )
+
+        try:
+            view = await asyncio.to_thread(mine)
+        except ServiceError as exc:
+            self.feedback.error(str(exc))
+            return
+        if view is not None:
+            self.view = view
+            self.feedback.info(f"Back to {view.number}: what was received is kept")
 
     # --- the database, off the event loop -------------------------------------------------
 
@@ -150,18 +172,15 @@ class ReturnsScreen(PickerScreen):
                 self.feedback.error(str(exc))
             return None
 
-    def _kw(self) -> dict[str, object]:
-        app = self.picker
-        return {"settings": app.settings, "clock": app.clock}
-
     async def reload(self) -> None:
         """The return as the database has it (a scan sent twice: its first answer lost)."""
         if self.view is None:
             return
         app = self.picker
         self.view = await asyncio.to_thread(
-            desk.open_return, app.db, self.actor, self.view.number, **self._kw()
-        )
+            desk.open_return, app.db, self.actor, self.view.number, settings=app.settings,
+            clock=app.clock,
+        )  # fmt: skip
 
     # --- what the screen shows ------------------------------------------------------------
 
@@ -210,7 +229,7 @@ class ReturnsScreen(PickerScreen):
                 row.append(" ")
             if v.reason:
                 row.append(f"{safe(v.reason).replace('_', ' ')} · ")
-            row.append(f"refund so far {v.refund_so_far} {v.currency}")
+            row.append(f"Refund so far {v.refund_so_far} {v.currency}")
             head.append_text(cut(row.plain, w) if not v.exchange else row)
         self.query_one("#head", SteadyText).put(head)
         self._show_pending(v)
@@ -245,9 +264,10 @@ class ReturnsScreen(PickerScreen):
             )
         else:
             text.append_text(cut(f"{p.sku} {p.name}", self.width, "bold"))
-            text.append("\nIts condition? Scan or press:")
-            text.append("\n")
-            text.append_text(self._condition_keys())
+            if self.entry is None:  # keying why it is scrapped, or what it is: the keys wait
+                text.append("\nIts condition? Scan or press:")
+                text.append("\n")
+                text.append_text(self._condition_keys())
         self.query_one("#pending").set_class(p is not None and p.needs == "bin", "-bin")
         unit.put(text)
 
@@ -280,7 +300,14 @@ class ReturnsScreen(PickerScreen):
             done = wanted > 0 and now >= wanted
             text.append("✔ " if done else "· ", style="green" if done else "bold")
             text.append(f"{now}/{wanted} ", style="bold")
-            text.append_text(cut(f"{ln.sku} {ln.name}", self.width - text_len_of_last(text)))
+            room = self.width - text_len_of_last(text)
+            judged = ", ".join(f"{n} {c}" for c, n in ln.this_return.items() if n)
+            if judged and not self.narrow:  # wide: how they were judged, after the name
+                name = cut(f"{ln.sku} {ln.name}", max(10, room - len(judged) - 3))
+                text.append_text(name)
+                text.append(f" ({judged})", style="italic")
+            else:
+                text.append_text(cut(f"{ln.sku} {ln.name}", room))
         if not v.lines:
             text.append("Nothing of this order may come back", style="italic")
         return text
@@ -290,9 +317,13 @@ class ReturnsScreen(PickerScreen):
         text.append("Judged (last first):", style="italic")
         for u in v.units[:UNITS_SHOWN]:
             text.append("\n")
-            where = f" → {u.bin}" if u.bin else ""
-            what = u.condition or "pending"
-            text.append_text(cut(f"{u.sku or 'foreign'} {what}{where}", self.width))
+            if u.condition == Condition.FOREIGN:
+                row = f"not ours: {u.note or ''}"
+            else:
+                where = f" → {u.bin}" if u.bin else ""
+                note = f": {u.note}" if u.note else ""
+                row = f"{u.sku} {u.condition or 'waiting'}{where}{note}"
+            text.append_text(cut(row, self.width))
         if len(v.units) > UNITS_SHOWN:
             text.append(f"\n… and {len(v.units) - UNITS_SHOWN} more", style="italic")
         return text
@@ -309,21 +340,33 @@ class ReturnsScreen(PickerScreen):
     def next_step(self) -> str:
         v = self.view
         if v is None:
+            if self.narrow:
+                return "Scan parcel, order or RMA"
             return PROMPT if self.closed is None else f"{PROMPT} · Esc: home"
         if self.entry == "scrap":
-            return "Key why it is scrapped, Enter · Esc: back"
+            return (
+                "Key why, Enter · Esc: back"
+                if self.narrow
+                else ("Key why it is scrapped, Enter · Esc: back")
+            )
         if self.entry == "foreign":
             return "Key what it is, Enter · Esc: back"
         if self.entry == "quantity":
             return f"Key how many, Enter: {self._returned_units()} · Esc: back"
         if self.exchanging:
-            return "Scan the replacement (Enter: same SKU)"
+            if self.narrow:
+                return "Scan replacement · Enter: same SKU"
+            return "Scan the replacement item · Enter: the same SKU · Esc: back"
         if self.closing:
+            if self.narrow:
+                return "CMD-CLOSE/Enter: close · Esc: go on"
             return "CMD-CLOSE again or Enter: close · Esc: go on"
         p = v.pending
         if p is not None and p.needs == "bin":
+            if p.suggested_bin and self.narrow:
+                return f"Put it in {p.suggested_bin}, scan the bin"
             if p.suggested_bin:
-                return f"Put it in BIN {p.suggested_bin} — scan the bin"
+                return f"Put it in BIN {p.suggested_bin} (the pick face) — scan the bin"
             return "Put it on a shelf — scan the bin"
         if p is not None:
             return "Scan its condition: CMD-RESELL…"
@@ -395,7 +438,14 @@ class ReturnsScreen(PickerScreen):
             await self.refuse(scan, f"{scan.text}: {PROMPT.lower()}.")
             return
         opened = await self._call(
-            desk.open_return, app.db, self.actor, scan.text, **self._scan_kw(scan), refused=scan
+            desk.open_return,
+            app.db,
+            self.actor,
+            scan.text,
+            settings=app.settings,
+            clock=app.clock,
+            scan=ScanOutcome.of(scan, "accepted"),
+            refused=scan,
         )
         if opened is None:
             return
@@ -407,7 +457,8 @@ class ReturnsScreen(PickerScreen):
         app = self.picker
         code = next(iter(scan.lookup_codes), scan.text)
         done = await self._call(
-            desk.scan_item, app.db, self.actor, v.number, code, **self._scan_kw(scan),
+            desk.scan_item, app.db, self.actor, v.number, code, settings=app.settings,
+            clock=app.clock, scan=ScanOutcome.of(scan, "accepted"),
             refused=scan,
         )  # fmt: skip
         if done is None:
@@ -421,17 +472,16 @@ class ReturnsScreen(PickerScreen):
         app = self.picker
         sku = v.pending.sku if v.pending else ""
         done = await self._call(
-            desk.put_away, app.db, self.actor, v.number, scan.text, **self._scan_kw(scan),
+            desk.put_away, app.db, self.actor, v.number, scan.text, settings=app.settings,
+            clock=app.clock, scan=ScanOutcome.of(scan, "accepted"),
             refused=scan,
         )  # fmt: skip
         if done is None:
             return
-        self.view = done.view
-        words = f"{sku} → {scan.text}: back in stock"
+        words = f"{sku} → {done.bin}: back in stock"
         if done.released:
             words += f" · released: {', '.join(done.released)}"
-        self.feedback.ok(words, scan=scan.raw)
-        await self._auto_close()
+        self._took(done.view, words, scan=scan.raw)
 
     async def _replacement(self, scan: Scan) -> None:
         app = self.picker
@@ -449,9 +499,6 @@ class ReturnsScreen(PickerScreen):
         self.replacement = [(sku, self._returned_units())]
         self.exchanging, self.entry = False, "quantity"
         self.feedback.ok(f"Replacement {sku} {safe(found.summary.name)}", scan=scan.raw)
-
-    def _scan_kw(self, scan: Scan) -> dict[str, object]:
-        return {**self._kw(), "scan": ScanOutcome.of(scan, "accepted")}
 
     # --- commands (a scan of the station sheet, or a key) -------------------------------------
 
@@ -489,21 +536,20 @@ class ReturnsScreen(PickerScreen):
         app = self.picker
         sku = v.pending.sku
         done = await self._call(
-            desk.judge, app.db, self.actor, v.number, condition, note=note, **self._kw()
-        )
+            desk.judge, app.db, self.actor, v.number, condition, note=note,
+            settings=app.settings, clock=app.clock,
+        )  # fmt: skip
         if done is None:
             return
-        self.view = done
-        if condition is Condition.RESELL:
-            self.feedback.ok(f"{sku}: resell")
-            return
         last = done.units[0] if done.units else None
-        if condition in QUARANTINE:
-            where = last.bin if last is not None and last.bin else "quarantine"
-            self.feedback.ok(f"{sku} {condition.value} → quarantine {where}")
+        if condition is Condition.RESELL:
+            words = f"{sku}: resell"
+        elif condition in QUARANTINE:
+            where = last.bin if last is not None and last.bin else "the quarantine bin"
+            words = f"{sku} {CONDITION_WORDS[condition]} → quarantine {where}"
         else:
-            self.feedback.ok(f"{sku} scrapped: {note}")
-        await self._auto_close()
+            words = f"{sku} scrapped: {note}"
+        self._took(done, words)
 
     async def action_foreign(self) -> None:
         await self.locked(self._foreign)
@@ -513,8 +559,8 @@ class ReturnsScreen(PickerScreen):
         if v is None:
             self.feedback.error(f"{PROMPT} first.")
             return
-        if v.pending is not None:
-            self.feedback.error(f"Finish {v.pending.sku} first (or CMD-UNDO).")
+        if v.pending is not None and v.pending.needs == "bin":
+            self.feedback.error(f"{v.pending.sku} waits for its bin: scan it (or CMD-UNDO).")
             return
         self.closing = self.exchanging = False
         self.entry = "foreign"
@@ -531,7 +577,9 @@ class ReturnsScreen(PickerScreen):
         self._reset()
         app = self.picker
         last = v.units[0] if v.units else None
-        done = await self._call(desk.undo_last, app.db, self.actor, v.number, **self._kw())
+        done = await self._call(
+            desk.undo_last, app.db, self.actor, v.number, settings=app.settings, clock=app.clock
+        )
         if done is None:
             return
         self.view = done
@@ -562,28 +610,34 @@ class ReturnsScreen(PickerScreen):
             self.closing = True
             self.feedback.info(f"Close {v.number}? Refund {v.refund_so_far} {v.currency}")
             return
-        await self._closed(v, exchange)
+        await self._close_now(v, exchange)
 
-    async def _closed(self, v: ReturnView, exchange: Sequence[tuple[str, int]] | None) -> None:
+    async def _close_now(self, v: ReturnView, exchange: Sequence[tuple[str, int]] | None) -> None:
         app = self.picker
         self._reset()
         closed = await self._call(
-            desk.close, app.db, self.actor, v.number, exchange=exchange, **self._kw()
-        )
-        if closed is None:
+            desk.close, app.db, self.actor, v.number, exchange=exchange,
+            settings=app.settings, clock=app.clock,
+        )  # fmt: skip
+        if closed is not None:
+            self._finished(closed, "")
+
+    def _took(self, done: ReturnView, words: str, *, scan: str | None = None) -> None:
+        """The return as an action left it, ``words`` said in green; an action that closed it
+        (``[returns] auto_close``: the RMA's lines all judged) says so too."""
+        if done.closed is not None:
+            self._finished(done.closed, f"{words} · ", scan=scan)
             return
+        self.view = done
+        self.feedback.ok(words, scan=scan)
+
+    def _finished(self, closed: Closed, before: str, *, scan: str | None = None) -> None:
+        self._reset()
         self.view, self.closed = None, closed
-        words = f"{closed.number} closed · refund {closed.refund} {closed.currency}"
+        words = f"{before}{closed.number} closed · refund {closed.refund} {closed.currency}"
         if closed.exchange_order:
             words += f" · exchange {closed.exchange_order}"
-        self.feedback.ok(words)
-
-    async def _auto_close(self) -> None:
-        v = self.view
-        if v is None or v.pending is not None or not v.complete:
-            return
-        if self.picker.settings.returns.auto_close:
-            await self._closed(v, None)
+        self.feedback.ok(words, scan=scan)
 
     async def action_exchange(self) -> None:
         await self.locked(self._exchange)
@@ -624,14 +678,15 @@ class ReturnsScreen(PickerScreen):
         if len(same) == 1:
             self.replacement = same
             self.entry = "quantity"
+            self.feedback.info(f"Replacement: {same[0][0]}, the same SKU")
         elif same:
             self.replacement = same
-            self.run_worker(self.locked(self._closed_exchange), exclusive=False)
+            self.run_worker(self.locked(self._close_exchange), exclusive=False)
 
-    async def _closed_exchange(self) -> None:
+    async def _close_exchange(self) -> None:
         v = self.view
         if v is not None and self.replacement:
-            await self._closed(v, list(self.replacement))
+            await self._close_now(v, list(self.replacement))
 
     # --- keyed entries ----------------------------------------------------------------------
 
@@ -659,12 +714,13 @@ class ReturnsScreen(PickerScreen):
             await self._judged(Condition.SCRAP, text)
             return
         app = self.picker
-        done = await self._call(desk.foreign, app.db, self.actor, v.number, text, **self._kw())
+        done = await self._call(
+            desk.foreign, app.db, self.actor, v.number, text, settings=app.settings,
+            clock=app.clock,
+        )  # fmt: skip
         if done is None:
             return
-        self.view = done
-        self.feedback.ok(f"Not ours: {text}")
-        await self._auto_close()
+        self._took(done, f"Not ours: {text}")
 
     async def _quantity(self, v: ReturnView, text: str) -> None:
         if text and not (text.isdigit() and int(text) > 0):
@@ -673,7 +729,7 @@ class ReturnsScreen(PickerScreen):
         sku = self.replacement[0][0] if self.replacement else ""
         qty = int(text) if text else self._returned_units()
         self.entry = None
-        await self._closed(v, [(sku, qty)])
+        await self._close_now(v, [(sku, qty)])
 
     # --- leaving ----------------------------------------------------------------------------
 
@@ -700,10 +756,13 @@ class ReturnsScreen(PickerScreen):
         if v is None:
             return
         app = self.picker
-        done = await self._call(desk.park, app.db, self.actor, v.number)
-        self.view = None
-        if done is not None or True:
+        try:
+            await asyncio.to_thread(desk.park, app.db, self.actor, v.number, clock=app.clock)
+        except ServiceError as exc:  # taken over elsewhere meanwhile: it is not ours to park
+            self.feedback.error(str(exc))
+        else:
             self.feedback.info(f"{v.number} parked: any returns desk may take it up")
+        self.view = None
 
 
 def cut(text: str | None, width: int, style: str = "") -> Text:
