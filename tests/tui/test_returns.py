@@ -208,6 +208,35 @@ async def test_an_item_not_in_the_order_or_beyond_what_shipped_is_refused_with_t
         assert feedback(pilot)[0] == "error" and bells(pilot) == 3
 
 
+async def test_undo_takes_the_last_unit_back_out_of_its_bin_and_a_foreign_item_is_noted(
+    app_factory, returns_floor, floor_url
+) -> None:
+    _, tracking = shipped_order(returns_floor, "0901")
+    app = app_factory(station="returns")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_desk(pilot)
+        await burst(pilot, tracking)
+        await burst(pilot, "SKU-00002")
+        await burst(pilot, "CMD-RESELL")
+        shelf = screen.view.pending.suggested_bin
+        before = on_hand(floor_url, "SKU-00002", shelf)
+        await burst(pilot, shelf)
+        assert on_hand(floor_url, "SKU-00002", shelf) == before + 1
+        await burst(pilot, "CMD-UNDO")
+        kind, message = feedback(pilot)
+        assert kind == "ok" and message == f"Undone: SKU-00002, take it out of {shelf}", message
+        assert on_hand(floor_url, "SKU-00002", shelf) == before
+        assert "0/1 SKU-00002" in text_of(pilot, "#lines")
+        await burst(pilot, "CMD-FOREIGN")
+        assert "Key what it is" in feedback_text(pilot)
+        await burst(pilot, "SKU-00001")  # a scan is no answer: refused, nothing recorded
+        assert feedback(pilot)[0] == "error" and not screen.view.units
+        await pilot.press(*"empty box", "enter")
+        await settle(pilot)
+        assert feedback(pilot) == ("ok", "Not ours: empty box")
+        assert "not ours: empty box" in text_of(pilot, "#units")
+
+
 async def test_a_return_held_at_another_terminal_is_refused_naming_who_has_it(
     app_factory, returns_floor, floor_url
 ) -> None:

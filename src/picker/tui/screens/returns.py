@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Literal, TypeVar
 
 from rich.text import Text
@@ -34,6 +35,7 @@ from textual.widgets import Input, Static
 from picker.domain.returns import CONDITION_WORDS, QUARANTINE, Condition
 from picker.domain.scanning import Scan, ScanKind
 from picker.services.errors import ServiceError
+from picker.services.orders.views import amount
 from picker.services.products import product_detail
 from picker.services.returns import desk, views
 from picker.services.returns.shapes import Closed, ReturnView
@@ -229,7 +231,7 @@ class ReturnsScreen(PickerScreen):
                 row.append(" ")
             if v.reason:
                 row.append(f"{safe(v.reason).replace('_', ' ')} · ")
-            row.append(f"Refund so far {v.refund_so_far} {v.currency}")
+            row.append(f"Refund so far {money(v.refund_so_far, v.currency)}")
             head.append_text(cut(row.plain, w) if not v.exchange else row)
         self.query_one("#head", SteadyText).put(head)
         self._show_pending(v)
@@ -297,7 +299,7 @@ class ReturnsScreen(PickerScreen):
             may = ln.shipped - ln.returned_before
             now = sum(ln.this_return.values())
             wanted = ln.expected if ln.expected is not None else may
-            done = wanted > 0 and now >= wanted
+            done = wanted > 0 and now >= wanted and not ln.this_return.get("pending")
             text.append("✔ " if done else "· ", style="green" if done else "bold")
             text.append(f"{now}/{wanted} ", style="bold")
             room = self.width - text_len_of_last(text)
@@ -322,7 +324,7 @@ class ReturnsScreen(PickerScreen):
             else:
                 where = f" → {u.bin}" if u.bin else ""
                 note = f": {u.note}" if u.note else ""
-                row = f"{u.sku} {u.condition or 'waiting'}{where}{note}"
+                row = f"{u.sku} {u.condition or 'pending'}{where}{note}"
             text.append_text(cut(row, self.width))
         if len(v.units) > UNITS_SHOWN:
             text.append(f"\n… and {len(v.units) - UNITS_SHOWN} more", style="italic")
@@ -332,9 +334,13 @@ class ReturnsScreen(PickerScreen):
         text = Text()
         text.append(f" {c.number} closed ", style="bold reverse green")
         text.append(f"\nOrder {c.order_number}: {c.order_status}", style="bold")
-        text.append(f"\nRefund {c.refund} {c.currency}", style="bold")
+        text.append(f"\nRefund {money(c.refund, c.currency)}", style="bold")
+        if c.refund_shipping:
+            text.append(f" (shipping {money(c.refund_shipping, c.currency)})")
         if c.exchange_order:
             text.append(f"\nExchange order {c.exchange_order}", style="bold")
+            if c.exchange_due:
+                text.append(f"\nCustomer owes {money(c.exchange_due, c.currency)}", style="bold")
         return text
 
     def next_step(self) -> str:
@@ -587,7 +593,7 @@ class ReturnsScreen(PickerScreen):
             self.feedback.ok("Undone")
             return
         what = last.sku or "foreign item"
-        took = f": take it out of {last.bin}" if last.bin else ""
+        took = f", take it out of {last.bin}" if last.bin else ""
         self.feedback.ok(f"Undone: {what}{took}")
 
     async def action_close(self) -> None:
@@ -608,7 +614,9 @@ class ReturnsScreen(PickerScreen):
         if exchange is None and not self.closing:
             self.entry, self.exchanging = None, False
             self.closing = True
-            self.feedback.info(f"Close {v.number}? Refund {v.refund_so_far} {v.currency}")
+            self.feedback.info(
+                f"Close {v.number}? Goods refund {money(v.refund_so_far, v.currency)}"
+            )
             return
         await self._close_now(v, exchange)
 
@@ -634,7 +642,9 @@ class ReturnsScreen(PickerScreen):
     def _finished(self, closed: Closed, before: str, *, scan: str | None = None) -> None:
         self._reset()
         self.view, self.closed = None, closed
-        words = f"{before}{closed.number} closed · refund {closed.refund} {closed.currency}"
+        words = f"{before}{closed.number} closed"
+        if not self.narrow:  # a handheld: the refund is in the body, the bar keeps to one row
+            words += f" · refund {money(closed.refund, closed.currency)}"
         if closed.exchange_order:
             words += f" · exchange {closed.exchange_order}"
         self.feedback.ok(words, scan=scan)
@@ -763,6 +773,11 @@ class ReturnsScreen(PickerScreen):
         else:
             self.feedback.info(f"{v.number} parked: any returns desk may take it up")
         self.view = None
+
+
+def money(value: Decimal, currency: str) -> str:
+    """An amount in its currency's minor units, and the currency: ``12.50 EUR``."""
+    return f"{amount(value, currency)} {currency}"
 
 
 def cut(text: str | None, width: int, style: str = "") -> Text:
