@@ -175,7 +175,7 @@ async def test_a_whole_return_by_scans_resell_to_its_bin_and_damaged_to_quaranti
         await burst(pilot, "CMD-DEFECT")
         await burst(pilot, "CMD-CLOSE")  # asks first, with the refund
         kind, message = feedback(pilot)
-        assert kind == "info" and "Refund" in message and screen.view is not None
+        assert kind == "info" and "refund" in message and screen.view is not None
         await burst(pilot, "CMD-CLOSE")
         kind, message = feedback(pilot)
         assert kind == "ok" and "closed · refund" in message, message
