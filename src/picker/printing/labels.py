@@ -84,6 +84,8 @@ class LabelData:
     routing: str
     cod_amount: Decimal | None = None
     cod_currency: str | None = None
+    exchange: str | None = None
+    """The RMA number when the parcel carries a return's replacement goods (an exchange)."""
 
 
 def clean(text: str | None) -> str:
@@ -295,6 +297,8 @@ def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]
             return []
         amount = cod_text(d.cod_amount, d.cod_currency, d.recipient.country)
         return [("COD", True), (amount, True)]
+    if name == "exchange":
+        return [(f"EXCHANGE · {clean(d.exchange)}", True)] if d.exchange else []
     raise AssertionError(name)
 
 

@@ -30,6 +30,7 @@ BLOCKS: dict[str, str] = {
     "order": "the order number",
     "date": "the date the parcel was closed",
     "cod": "the cash-on-delivery amount (drawn only for COD parcels)",
+    "exchange": "EXCHANGE and the RMA number (drawn only for a return's replacement goods)",
 }
 #: Blocks every layout must place: a courier cannot deliver without them.
 REQUIRED = ("sender", "recipient", "courier", "parcel", "weight", "order", "date", "cod")
