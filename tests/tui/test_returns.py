@@ -43,7 +43,7 @@ ORDERS: dict[str, tuple[tuple[str, int], ...]] = {
 def returns_floor(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
     """A small floor built once per session: the demo catalogue with no orders, the tests'
     operators, and the orders of ORDERS shipped (order number and tracking numbers of each)."""
-    from tests.services.tracking.test_events import shipped
+    from tests.services.test_returns import shipped  # helper core's: handed-over orders
 
     path = tmp_path_factory.mktemp("returns") / "floor.db"
     db = Database(f"sqlite:///{path}")
@@ -235,6 +235,33 @@ async def test_undo_takes_the_last_unit_back_out_of_its_bin_and_a_foreign_item_i
         await settle(pilot)
         assert feedback(pilot) == ("ok", "Not ours: empty box")
         assert "not ours: empty box" in text_of(pilot, "#units")
+
+
+async def test_a_resold_unit_names_in_green_the_order_it_releases(
+    app_factory, returns_floor, floor_url
+) -> None:
+    from tests.services.intake.test_order_import import order, run, stock
+
+    number, _ = shipped_order(returns_floor, "0902")  # 1 × SKU-00003
+
+    def waiting(db: Database) -> str:
+        stock(db, "SKU-00003")  # sold out: the next order of it waits, held short
+        run(db, load_settings(REPO / "config.toml", environ={}), order("2002", ("SKU-00003", 1)))
+        with db.read() as s:
+            return s.scalar(select(Order.number).where(Order.shop_order_no == "2002"))
+
+    held = with_db(floor_url, waiting)
+    assert order_status(floor_url, held) == "on_hold"
+    app = app_factory(station="returns")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_desk(pilot)
+        await burst(pilot, number)
+        await burst(pilot, "SKU-00003")
+        await burst(pilot, "CMD-RESELL")
+        await burst(pilot, "A-01-02-1")
+        kind, message = feedback(pilot)
+        assert kind == "ok" and f"released: {held}" in message, message
+    assert order_status(floor_url, held) != "on_hold"
 
 
 async def test_a_return_held_at_another_terminal_is_refused_naming_who_has_it(
