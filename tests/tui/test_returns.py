@@ -126,12 +126,12 @@ def login_as(url: str, terminal: str, who: tuple[str, str, str, str]) -> Actor:
     return with_db(url, lambda db: Actor(terminal, auth.login(db, terminal, who[0], who[3])))
 
 
-def rma_for_exchange(url: str, order: str, *lines: tuple[str, int]) -> str:
-    """An RMA of ``lines`` issued by a lead for a wrong item, the customer wanting an exchange."""
+def rma(url: str, order: str, *lines: tuple[str, int], reason: str, exchange: bool) -> str:
+    """An RMA of ``lines`` issued by a lead (``exchange``: the customer wants replacement goods)."""
     settings = load_settings(REPO / "config.toml", environ={})
     lead = login_as(url, "T00", LEAD)
     done = with_db(url, lambda db: authorize(
-        db, lead, order, list(lines), "wrong_item", exchange=True, settings=settings,
+        db, lead, order, list(lines), reason, exchange=exchange, settings=settings,
         clock=lambda: NOW,
     ))  # fmt: skip
     return done.number
@@ -264,6 +264,25 @@ async def test_a_resold_unit_names_in_green_the_order_it_releases(
     assert order_status(floor_url, held) != "on_hold"
 
 
+async def test_an_rma_closes_by_itself_once_its_lines_are_judged(
+    app_factory, returns_floor, floor_url
+) -> None:
+    number, _ = shipped_order(returns_floor, "0902")  # 1 × SKU-00003
+    rma_no = rma(floor_url, number, ("SKU-00003", 1), reason="damaged", exchange=False)
+    app = app_factory(station="returns")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = await to_desk(pilot)
+        await burst(pilot, rma_no)  # the RMA's own number, scanned from its paper
+        assert screen.view is not None and screen.view.number == rma_no
+        assert "0/1 SKU-00003" in text_of(pilot, "#lines")
+        await burst(pilot, "SKU-00003")
+        await burst(pilot, "CMD-DAMAGED")
+        kind, message = feedback(pilot)
+        assert kind == "ok" and "quarantine" in message and f"{rma_no} closed" in message, message
+        assert screen.view is None and f"Order {number}: returned" in text_of(pilot, "#outcome")
+    assert order_status(floor_url, number) == "returned"
+
+
 async def test_a_return_held_at_another_terminal_is_refused_naming_who_has_it(
     app_factory, returns_floor, floor_url
 ) -> None:
@@ -334,11 +353,11 @@ async def test_an_exchange_closes_with_the_replacement_order(
     app_factory, returns_floor, floor_url
 ) -> None:
     number, _ = shipped_order(returns_floor, "0903")  # 2 × SKU-00002
-    rma = rma_for_exchange(floor_url, number, ("SKU-00002", 2))
+    rma_no = rma(floor_url, number, ("SKU-00002", 2), reason="wrong_item", exchange=True)
     app = app_factory(station="returns")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_desk(pilot)
-        await burst(pilot, rma)
+        await burst(pilot, rma_no)
         assert screen.view is not None and screen.view.exchange
         await burst(pilot, "SKU-00002")
         await burst(pilot, "CMD-DAMAGED")
