@@ -206,6 +206,9 @@ async def test_an_item_not_in_the_order_or_beyond_what_shipped_is_refused_with_t
         assert "1/1 SKU-00003" in text_of(pilot, "#lines")
         await burst(pilot, "A-01-01-1")  # a bin with nothing waiting for one
         assert feedback(pilot)[0] == "error" and bells(pilot) == 3
+        await burst(pilot, "CMD-EXCHANGE")  # no RMA, no reason: no exchange, said at once
+        kind, message = feedback(pilot)
+        assert kind == "error" and "cannot be an exchange" in message and bells(pilot) == 4
 
 
 async def test_undo_takes_the_last_unit_back_out_of_its_bin_and_a_foreign_item_is_noted(

@@ -663,6 +663,13 @@ class ReturnsScreen(PickerScreen):
         if not self._returned():
             self.feedback.error("Nothing of this order came back yet: scan the items first.")
             return
+        allowed = self.picker.settings.returns.exchange_reasons
+        if not (v.exchange or v.reason in allowed):  # said before anything is scanned for it
+            why = f"its reason is {v.reason}" if v.reason else "it has no reason that allows one"
+            self.feedback.error(
+                f"{v.number} cannot be an exchange: {why} (an RMA for {', '.join(allowed)})."
+            )
+            return
         self.entry, self.closing = None, False
         self.exchanging = True
         self.replacement = []
@@ -682,21 +689,20 @@ class ReturnsScreen(PickerScreen):
         elif self.exchanging:
             self.run_worker(self.locked(self._same_sku), exclusive=False)
 
-    def _same_sku(self) -> None:
+    async def _same_sku(self) -> None:
+        """The replacement is what came back: one SKU asks how many; several are replaced
+        each as many as came back, and the return closes."""
+        v = self.view
         same = self._returned()
         self.exchanging = False
+        if v is None or not same:
+            return
         if len(same) == 1:
             self.replacement = same
             self.entry = "quantity"
             self.feedback.info(f"Replacement: {same[0][0]}, the same SKU")
-        elif same:
-            self.replacement = same
-            self.run_worker(self.locked(self._close_exchange), exclusive=False)
-
-    async def _close_exchange(self) -> None:
-        v = self.view
-        if v is not None and self.replacement:
-            await self._close_now(v, list(self.replacement))
+            return
+        await self._close_now(v, same)
 
     # --- keyed entries ----------------------------------------------------------------------
 
