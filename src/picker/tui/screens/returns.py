@@ -179,10 +179,14 @@ class ReturnsScreen(PickerScreen):
         if self.view is None:
             return
         app = self.picker
-        self.view = await asyncio.to_thread(
-            desk.open_return, app.db, self.actor, self.view.number, settings=app.settings,
-            clock=app.clock,
-        )  # fmt: skip
+        self._reset()
+        try:
+            self.view = await asyncio.to_thread(
+                desk.open_return, app.db, self.actor, self.view.number, settings=app.settings,
+                clock=app.clock,
+            )  # fmt: skip
+        except ServiceError:  # closed by the scan that was saved: back to the prompt
+            self.view = None
 
     # --- what the screen shows ------------------------------------------------------------
 
@@ -316,7 +320,7 @@ class ReturnsScreen(PickerScreen):
 
     def _units_text(self, v: ReturnView) -> Text:
         text = Text(no_wrap=True, overflow="ellipsis")
-        text.append("Judged (last first):", style="italic")
+        text.append("Received (last first):", style="italic")
         for u in v.units[:UNITS_SHOWN]:
             text.append("\n")
             if u.condition == Condition.FOREIGN:
@@ -350,11 +354,9 @@ class ReturnsScreen(PickerScreen):
                 return "Scan parcel, order or RMA"
             return PROMPT if self.closed is None else f"{PROMPT} · Esc: home"
         if self.entry == "scrap":
-            return (
-                "Key why, Enter · Esc: back"
-                if self.narrow
-                else ("Key why it is scrapped, Enter · Esc: back")
-            )
+            if self.narrow:
+                return "Key why, Enter · Esc: back"
+            return "Key why it is scrapped, Enter · Esc: back"
         if self.entry == "foreign":
             return "Key what it is, Enter · Esc: back"
         if self.entry == "quantity":
