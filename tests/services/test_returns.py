@@ -14,6 +14,7 @@ from picker.services import scans
 from picker.services.actors import Actor, OperatorInfo
 from picker.services.floor import handoff
 from picker.services.returns import _core, backoffice, desk, views
+from picker.services.returns.exchange import ExchangeMade
 from picker.services.returns.shapes import ReceiveLine, ReturnBusy, ReturnRefused
 from picker.store import statements
 from picker.store.engine import Database
@@ -447,3 +448,40 @@ def test_two_desks_racing_for_one_parcel_one_gets_it_and_units_never_exceed_what
     )  # fmt: skip
     assert sum(isinstance(r, desk.ReturnView) for r in results) == 1, results
     assert returned_qty(floor, number) == {"SKU-00001": 1}
+
+
+def test_an_exchange_refunds_only_what_the_returned_goods_cost_beyond_the_replacement(
+    floor, settings, monkeypatch
+) -> None:
+    number, _ = shipped(floor, settings, ("SKU-00001", 2), tote="T-0901")
+    run(floor, settings, order("3003", ("SKU-00002", 1)))  # stands in for the replacement
+    with floor.read() as s:
+        replacement = s.execute(
+            select(Order.id, Order.number).where(Order.shop_order_no == "3003")
+        ).one()
+    made = []
+
+    def fake_exchange(s, actor, ret_id, items, *, settings, at):  # type: ignore[no-untyped-def]
+        made.append((ret_id, list(items)))
+        return ExchangeMade(replacement.id, replacement.number, Decimal(0))
+
+    monkeypatch.setattr(_core, "create_exchange", fake_exchange)
+    v = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    resell(floor, settings, v.number, "SKU-00001", "A-01-01-1")
+    resell(floor, settings, v.number, "SKU-00001", "A-01-01-1")
+    with pytest.raises(ReturnRefused, match="cannot be an exchange: it has no reason"):
+        desk.close(floor, DESK, v.number, exchange=[("SKU-00002", 1)], settings=settings,
+                   clock=later)  # fmt: skip
+    with floor.transaction() as s:  # the customer said it was the wrong item
+        s.execute(update(Return).where(Return.number == v.number).values(reason="wrong_item"))
+    closed = desk.close(floor, DESK, v.number, exchange=[("SKU-00002", 1)], settings=settings,
+                        clock=later)  # fmt: skip
+    # 300,000 came back, the replacement is worth 150,000: 150,000 back, no shipping.
+    assert (closed.refund, closed.refund_shipping) == (Decimal("150000"), Decimal("0"))
+    assert (closed.exchange_order, closed.exchange_due) == (replacement.number, Decimal(0))
+    assert made and made[0][1] == [("SKU-00002", 1)]
+    with floor.read() as s:
+        assert s.scalar(
+            select(Order.exchange_for_return_id).where(Order.id == replacement.id)
+        ) == s.scalar(select(Return.id).where(Return.number == v.number))
+    assert views.list_returns(floor)[0].exchange_order == replacement.number
