@@ -45,7 +45,8 @@ auth_env = "PICKER_WOO_AUTH"
         "smtp+starttls://mail.example.com:587", "orders", "pl", 6.0)  # fmt: skip
     assert n.templates_dir == tmp_path / "mail-templates" and n.folder is None
     assert n.events == {"shipped": True, "accepted": True, "on_hold_customer": False,
-                        "cancelled": False, "delivered": True}  # fmt: skip
+                        "cancelled": False, "delivered": True,
+                        "return_received": True}  # fmt: skip
     assert s.couriers["POST"].tracking_url == "https://track.example/{tracking}"
     assert s.channels["my-shop"].kind == "woocommerce"
     # The API's base, without its trailing slash: Picker adds each request's path.

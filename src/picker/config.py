@@ -25,17 +25,19 @@ from sqlalchemy.exc import ArgumentError
 
 from picker.domain.courier_events import CourierStatus, normalise_word
 from picker.domain.notify import EVENTS
+from picker.domain.pickpath import BadBinCode, parse_bin_code
 
-STATIONS = ("picking", "packing", "handoff", "service")
+STATIONS = ("picking", "packing", "handoff", "service", "returns")
 PRINTER_BACKENDS = ("spool", "lp", "tcp")
 LABEL_FORMATS = ("4x6", "a6")
 LABEL_OUTPUTS = ("pdf", "zpl")
-SCAN_PATTERN_KINDS = ("badge", "bin", "tote", "order", "command", "pickup", "packaging")
+SCAN_PATTERN_KINDS = ("badge", "bin", "tote", "rma", "order", "command", "pickup", "packaging")
 
 DEFAULT_PATTERNS: dict[str, str] = {
     "badge": r"^EMP-\d{4,8}$",
     "bin": r"^[A-Z]-\d{2}-\d{2}-\d$",
     "tote": r"^T-\d{4}$",
+    "rma": r"^RMA-\d{6,10}$",
     "order": r"^PO-\d{6,10}$",
     "command": r"^CMD-[A-Z]+$",
     "pickup": r"^PU-\d{6,10}$",
@@ -185,6 +187,29 @@ class PackingSettings:
     packing_slip: bool = False
 
 
+#: Why a customer sends goods back (``[returns] reasons``), as codes.
+DEFAULT_RETURN_REASONS = ("damaged", "wrong_item", "not_as_described", "changed_mind", "defective")
+#: The reasons that allow an exchange (replacement goods instead of money).
+DEFAULT_EXCHANGE_REASONS = ("wrong_item", "damaged", "defective")
+#: When the shipping paid is refunded too: never, when everything shipped came back, always.
+REFUND_SHIPPING = ("never", "full_return", "always")
+
+
+@dataclass(frozen=True)
+class ReturnSettings:
+    #: Why a customer sends goods back: the codes an RMA or a return's reason may carry.
+    reasons: tuple[str, ...] = DEFAULT_RETURN_REASONS
+    #: The reasons that allow closing a return as an exchange.
+    exchange_reasons: tuple[str, ...] = DEFAULT_EXCHANGE_REASONS
+    #: never | full_return | always: when the order's shipping is refunded too.
+    refund_shipping: str = "full_return"
+    #: The bin damaged, defective and incomplete units go to (created, role quarantine, on
+    #: first use); its stock is never reserved or picked.
+    quarantine_bin: str = "Q-00-00-0"
+    #: Close a return by itself once its RMA's expected lines are all judged.
+    auto_close: bool = True
+
+
 def _split_method(value: str) -> tuple[str, str]:
     courier, _, service = value.partition("/")
     return courier.strip().upper(), service.strip()
@@ -206,6 +231,7 @@ class Settings:
     intake: IntakeSettings = field(default_factory=IntakeSettings)
     picking: PickingSettings = field(default_factory=PickingSettings)
     packing: PackingSettings = field(default_factory=PackingSettings)
+    returns: ReturnSettings = field(default_factory=ReturnSettings)
     notify: NotifySettings = field(default_factory=lambda: NotifySettings())
     #: Courier code (upper case) → what config.toml says of it beyond the database.
     couriers: Mapping[str, CourierSettings] = field(default_factory=dict)
@@ -384,6 +410,7 @@ def _settings_from(
         "notify",
         "couriers",
         "channels",
+        "returns",
     }
     for key in data:
         if key not in sections:
@@ -556,9 +583,12 @@ def _settings_from(
     )
     r.done()
 
+    returns = _return_settings(_Reader(where, "returns", data.get("returns", {})))
+
     notify, couriers, channels = _notify_settings(data, where, base_dir)
 
     return Settings(
+        returns=returns,
         notify=notify,
         couriers=couriers,
         channels=channels,
@@ -575,6 +605,34 @@ def _settings_from(
         warehouse=warehouse,
         intake=intake,
     )
+
+
+def _codes(r: _Reader, key: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    value = r.table.pop(key, list(default))
+    if not isinstance(value, list) or not all(
+        isinstance(v, str) and re.fullmatch(r"[a-z0-9_]{1,32}", v) for v in value
+    ):
+        r.fail(key, 'must be a list of codes (a-z, 0-9, "_"; at most 32), e.g. ["damaged"]')
+    return tuple(dict.fromkeys(value))
+
+
+def _return_settings(r: _Reader) -> ReturnSettings:
+    reasons = _codes(r, "reasons", DEFAULT_RETURN_REASONS)
+    if not reasons:
+        r.fail("reasons", "needs at least one reason")
+    exchange_reasons = _codes(r, "exchange_reasons", DEFAULT_EXCHANGE_REASONS)
+    unknown = [x for x in exchange_reasons if x not in reasons]
+    if unknown:
+        r.fail("exchange_reasons", f"{', '.join(unknown)} not in reasons")
+    refund_shipping = r.text("refund_shipping", "full_return", REFUND_SHIPPING)
+    quarantine_bin = r.text("quarantine_bin", "Q-00-00-0").strip().upper()
+    try:
+        quarantine_bin = parse_bin_code(quarantine_bin).code
+    except BadBinCode as exc:
+        r.fail("quarantine_bin", str(exc))
+    auto_close = r.flag("auto_close", True)
+    r.done()
+    return ReturnSettings(reasons, exchange_reasons, refund_shipping, quarantine_bin, auto_close)
 
 
 # --- telling customers and shops ([notify], [couriers.CODE], [channels.NAME]) ----------------

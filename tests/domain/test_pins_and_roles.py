@@ -72,8 +72,18 @@ def test_each_role_reaches_its_station_and_a_lead_reaches_all() -> None:
     assert stations_for({Role.PACKER}) == [Station.PACKING]
     assert stations_for({Role.PICKER, Role.PACKER}) == [Station.PICKING, Station.PACKING]
     assert stations_for({Role.LEAD}) == [
-        Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE,
+        Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE, Station.RETURNS,
     ]  # fmt: skip
+
+
+def test_the_returns_role_reaches_the_returns_desk_only() -> None:
+    assert stations_for({Role.RETURNS}) == [Station.RETURNS]
+    assert parse_roles("returns") == {Role.RETURNS}
+    check_use_case({Role.RETURNS}, "returns.desk.put_away")
+    with pytest.raises(NotAllowed, match="needs the returns role"):
+        check_use_case({Role.PACKER}, "returns.desk.open_return")
+    with pytest.raises(NotAllowed, match="needs the lead role"):
+        check_use_case({Role.RETURNS}, "orders.lead_actions.release_order")
 
 
 def test_customer_service_reaches_its_desk_only_and_may_change_nothing() -> None:

@@ -31,6 +31,7 @@ DEFAULT_PATTERNS: dict[str, str] = {
     "badge": r"^EMP-\d{4,8}$",
     "bin": r"^[A-Z]-\d{2}-\d{2}-\d$",
     "tote": r"^T-\d{4}$",
+    "rma": r"^RMA-\d{6,10}$",
     "order": r"^PO-\d{6,10}$",
     "command": r"^CMD-[A-Z]+$",
     "pickup": r"^PU-\d{6,10}$",
@@ -53,6 +54,12 @@ ROUTER = router()
 
 def classify(raw: str) -> Scan:
     return ROUTER.classify(raw)
+
+
+def test_an_rma_number_is_its_own_kind_not_a_code() -> None:
+    assert classify("RMA-000012").kind is ScanKind.RMA
+    assert classify("rma-000012").kind is ScanKind.CODE  # patterns are case-sensitive
+    assert classify("PO-0000012").kind is ScanKind.ORDER
 
 
 def test_fixture_patterns_are_the_shipped_defaults() -> None:

@@ -68,6 +68,9 @@ EVENTS: dict[str, Event] = {
               "a paid order was cancelled (the reason in customer words)"),
         Event("delivered", True, (MessageKind.EMAIL,),
               "the courier delivered every parcel of the order (picker tracking import)"),
+        Event("return_received", True, (MessageKind.EMAIL, MessageKind.SHOP),
+              "a return was received: what arrived, its condition, the refund (and the shop's "
+              "refund request)"),
     )
 }  # fmt: skip
 
@@ -88,12 +91,23 @@ def event(name: str) -> Event:
 KEY_LENGTH = 160
 
 
-def outbox_key(order_id: int, event_name: str, kind: str, parcels: Iterable[int] = ()) -> str:
-    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``.
+def outbox_key(
+    order_id: int,
+    event_name: str,
+    kind: str,
+    parcels: Iterable[int] = (),
+    *,
+    subject: str | None = None,
+) -> str:
+    """The cause of a message, as the outbox's unique key: ``order/event/kind/parcels``, or
+    ``order/event/kind/SUBJECT`` for a cause of its own within the order (a return's RMA
+    number: a second return of the same order is told too).
 
     The parcel set is sorted (the same parcels in another order are the same cause); a set too
     long to write out is its SHA-256 digest.
     """
+    if subject is not None:
+        return f"{order_id}/{event_name}/{kind}/{subject}"[:KEY_LENGTH]
     ids = sorted(set(parcels))
     written = "-".join(str(i) for i in ids)
     key = f"{order_id}/{event_name}/{kind}/{written}"

@@ -12,6 +12,8 @@ class Role(StrEnum):
     LEAD = "lead"
     #: Customer service: finds orders and tells customers where they stand; changes nothing.
     SERVICE = "service"
+    #: The returns desk: receives returned parcels, judges each unit, puts it away.
+    RETURNS = "returns"
 
 
 class Station(StrEnum):
@@ -19,6 +21,7 @@ class Station(StrEnum):
     PACKING = "packing"
     HANDOFF = "handoff"
     SERVICE = "service"
+    RETURNS = "returns"
 
 
 STATION_TITLES: dict[Station, str] = {
@@ -26,6 +29,7 @@ STATION_TITLES: dict[Station, str] = {
     Station.PACKING: "Packing table",
     Station.HANDOFF: "Handoff zone",
     Station.SERVICE: "Customer service",
+    Station.RETURNS: "Returns desk",
 }
 
 #: The role a station needs; a lead may work every station of the floor.
@@ -34,6 +38,7 @@ STATION_ROLE: dict[Station, Role] = {
     Station.PACKING: Role.PACKER,
     Station.HANDOFF: Role.LEAD,
     Station.SERVICE: Role.SERVICE,
+    Station.RETURNS: Role.RETURNS,
 }
 
 
@@ -127,6 +132,16 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "cod.import_remittances": ("importing COD remittances", Role.LEAD),
     "scans.record": ("recording a scan", None),
     "setup.apply_setup": ("setting up the floor", Role.LEAD),
+    "returns.desk.open_return": ("receiving a return", Role.RETURNS),
+    "returns.desk.scan_item": ("receiving a returned item", Role.RETURNS),
+    "returns.desk.judge": ("judging a returned item", Role.RETURNS),
+    "returns.desk.put_away": ("putting a returned item away", Role.RETURNS),
+    "returns.desk.foreign": ("recording an item that is not ours", Role.RETURNS),
+    "returns.desk.undo_last": ("undoing a returned item", Role.RETURNS),
+    "returns.desk.park": ("parking a return", Role.RETURNS),
+    "returns.desk.close": ("closing a return", Role.RETURNS),
+    "returns.backoffice.authorize": ("authorizing a return", Role.RETURNS),
+    "returns.backoffice.receive": ("receiving a return", Role.RETURNS),
 }
 
 

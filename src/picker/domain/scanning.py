@@ -18,9 +18,9 @@ The order of the questions asked, and the decisions behind it:
 3. **GS1 element strings** — marked by a GS1 identifier, by a GS anywhere (a leading GS is FNC1 in
    first position), or written with brackets ``(01)…(10)…`` — are parsed by biip. AI 00 makes a
    PARCEL, AI 01/02 a PRODUCT; one with neither is refused (we have no use for it).
-4. **Configured patterns**, matched in this fixed order: command, badge, bin, tote, order, pickup,
-   packaging, parcel (first match wins). They come before product structure, so a site can claim
-   any shape, e.g. a courier's 14-digit numbers that would otherwise read as GTIN-14.
+4. **Configured patterns**, matched in this fixed order: command, badge, bin, tote, rma, order,
+   pickup, packaging, parcel (first match wins). They come before product structure, so a site can
+   claim any shape, e.g. a courier's 14-digit numbers that would otherwise read as GTIN-14.
 5. **Digits of a GTIN length** (8, 12, 13, 14) are a product; a wrong check digit is a Misread.
    Eight digits: a valid **EAN-8 is EAN-8**; otherwise a valid UPC-E is expanded to UPC-A. When a
    code is valid both ways the GTIN is the EAN-8 one, ``lookup_codes`` also carry the UPC-E and its
@@ -81,6 +81,8 @@ class ScanKind(StrEnum):
     BIN = "bin"
     TOTE = "tote"
     ORDER = "order"
+    #: A return authorisation (RMA-…).
+    RMA = "rma"
     COMMAND = "command"
     PICKUP = "pickup"
     PACKAGING = "packaging"
@@ -383,6 +385,7 @@ PATTERN_ORDER: tuple[tuple[str, ScanKind], ...] = (
     ("badge", ScanKind.BADGE),
     ("bin", ScanKind.BIN),
     ("tote", ScanKind.TOTE),
+    ("rma", ScanKind.RMA),
     ("order", ScanKind.ORDER),
     ("pickup", ScanKind.PICKUP),
     ("packaging", ScanKind.PACKAGING),

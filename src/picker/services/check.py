@@ -182,7 +182,7 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
             WHERE n.need > (
               SELECT COALESCE(SUM(st.on_hand - st.reserved), 0) FROM stock st
               JOIN bins b ON b.id = st.bin_id
-              WHERE st.product_id = n.product_id AND b.active))
+              WHERE st.product_id = n.product_id AND b.active AND b.role <> 'quarantine'))
           AND NOT EXISTS (
             SELECT 1 FROM order_lines l JOIN stock_movements m ON m.product_id = l.product_id
             WHERE l.order_id = h.id AND m.delta > 0 AND m.at >= h.held_at)
@@ -247,6 +247,61 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
             """
         SELECT scan_key, COUNT(*) FROM scan_journal WHERE scan_key IS NOT NULL
         GROUP BY scan_key HAVING COUNT(*) > 1
+        """
+        ),
+    ),
+    (
+        "no order line is back more often than it was shipped (returned <= handed over)",
+        lambda: (
+            """
+        SELECT o.number, l.sku, l.returned_qty, COALESCE(sh.shipped, 0) AS shipped
+        FROM order_lines l JOIN orders o ON o.id = l.order_id
+        LEFT JOIN (
+          SELECT pi.order_line_id, SUM(pi.quantity) AS shipped FROM parcel_items pi
+          JOIN parcels p ON p.id = pi.parcel_id AND p.status = 'handed_over'
+          GROUP BY pi.order_line_id) sh ON sh.order_line_id = l.id
+        WHERE l.returned_qty > 0 AND l.returned_qty > COALESCE(sh.shipped, 0)
+        """
+        ),
+    ),
+    (
+        "an order line's returned count is its units received in returns",
+        lambda: (
+            """
+        SELECT o.number, l.sku, l.returned_qty, COALESCE(u.n, 0) AS units
+        FROM order_lines l JOIN orders o ON o.id = l.order_id
+        LEFT JOIN (
+          SELECT order_line_id, COUNT(*) AS n FROM return_units
+          WHERE order_line_id IS NOT NULL GROUP BY order_line_id) u ON u.order_line_id = l.id
+        WHERE l.returned_qty <> COALESCE(u.n, 0)
+        """
+        ),
+    ),
+    (
+        "nothing in a quarantine bin is reserved or to be picked (returned goods not for sale)",
+        lambda: (
+            """
+        SELECT b.code, st.product_id, st.reserved FROM stock st JOIN bins b ON b.id = st.bin_id
+        WHERE b.role = 'quarantine' AND st.reserved > 0
+        UNION ALL
+        SELECT b.code, t.product_id, t.quantity - t.picked - t.short FROM pick_tasks t
+        JOIN bins b ON b.id = t.bin_id
+        WHERE b.role = 'quarantine' AND t.quantity - t.picked - t.short > 0
+        """
+        ),
+    ),
+    (
+        "a returned unit put away lies where its condition sends it (quarantine or a shelf)",
+        lambda: (
+            """
+        SELECT r.number, u.id, u.condition, b.code, b.role FROM return_units u
+        JOIN returns r ON r.id = u.return_id
+        LEFT JOIN bins b ON b.id = u.bin_id
+        WHERE (u.stocked AND b.id IS NULL)
+           OR (u.stocked AND u.condition IN ('damaged', 'defect', 'incomplete')
+               AND b.role <> 'quarantine')
+           OR (u.stocked AND u.condition = 'resell' AND b.role = 'quarantine')
+           OR (u.stocked AND (u.condition IS NULL OR u.condition IN ('scrap', 'foreign')))
         """
         ),
     ),

@@ -167,8 +167,9 @@ class ProductBarcode(Base):
     product: Mapped[Product] = relationship(back_populates="barcodes")
 
 
-#: What a bin is for (``bins.role``).
-BIN_ROLES = ("pick", "reserve")
+#: What a bin is for (``bins.role``): ``quarantine`` holds returned goods that may not be sold
+#: (damaged, defective, incomplete): never reserved, never picked.
+BIN_ROLES = ("pick", "reserve", "quarantine")
 
 
 class Bin(Base):
@@ -189,7 +190,8 @@ class Bin(Base):
     level: Mapped[int] = mapped_column(Integer)
     pick_seq: Mapped[int] = mapped_column(Integer, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: "pick" (a pick face, picked from) or "reserve" (stock kept back to refill pick faces).
+    #: "pick" (a pick face, picked from), "reserve" (stock kept back to refill pick faces) or
+    #: "quarantine" (returned goods that may not be sold: never reserved or picked).
     role: Mapped[str] = mapped_column(String(16), default="pick", server_default="pick")
 
 
@@ -446,6 +448,10 @@ class Order(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: A replacement order (an exchange) points at the return it replaces goods for.
+    exchange_for_return_id: Mapped[int | None] = mapped_column(
+        ForeignKey("returns.id", use_alter=True)
+    )
 
     lines: Mapped[list[OrderLine]] = relationship(
         back_populates="order", order_by="OrderLine.line_no"
@@ -458,6 +464,7 @@ class OrderLine(Base):
         UniqueConstraint("order_id", "line_no"),
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("line_no > 0", name="line_no_positive"),
+        CheckConstraint("returned_qty >= 0", name="returned_qty_not_negative"),
         Index(None, "product_id"),
     )
 
@@ -470,6 +477,8 @@ class OrderLine(Base):
     name: Mapped[str] = mapped_column(String(200))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal] = mapped_column(Money())
+    #: Units of this line received back (returns); never more than shipped (handed over).
+    returned_qty: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
 
     order: Mapped[Order] = relationship(back_populates="lines")
 
@@ -893,3 +902,107 @@ class CodRemittance(Base):
     terminal_id: Mapped[str] = mapped_column(String(16))
     #: A feed's OS user and host (no operator named).
     source: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- returns ---------------------------------------------------------------------------------
+
+#: A return's life: ``authorized`` (an RMA issued, nothing arrived yet), ``open`` (being
+#: received), ``closed`` (its outcome written), ``cancelled``.
+RETURN_STATUSES = ("authorized", "open", "closed", "cancelled")
+#: What a returned unit was judged to be (:class:`picker.domain.returns.Condition`).
+RETURN_CONDITIONS = ("resell", "damaged", "defect", "incomplete", "scrap", "foreign")
+
+
+class Return(Base):
+    """A return of an order's goods (an RMA): authorized ahead, or opened when a parcel comes
+    back; received unit by unit at the returns desk, then closed with its refund.
+
+    One active return (authorized or open) per order. ``held_by_terminal`` is the terminal
+    receiving it now, claimed with a conditional UPDATE so two desks never receive one parcel.
+    """
+
+    __tablename__ = "returns"
+    __table_args__ = (
+        _one_of("status", RETURN_STATUSES, "status_known"),
+        CheckConstraint("length(currency) = 3", name="currency_code"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "order_id"),
+        Index(None, "status"),
+        Index(
+            "uq_returns_one_active_per_order",
+            "order_id",
+            unique=True,
+            sqlite_where=text("status = 'authorized' OR status = 'open'"),
+            postgresql_where=text("status = 'authorized' OR status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``RMA-`` and the id, zero-padded to 6 digits (set right after the insert).
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    status: Mapped[str] = mapped_column(String(12))
+    #: A code of ``[returns] reasons``.
+    reason: Mapped[str | None] = mapped_column(String(32))
+    #: The customer asks for replacement goods rather than money.
+    exchange: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    #: The return label's own tracking number.
+    tracking_no: Mapped[str | None] = mapped_column(String(40), unique=True)
+    courier_id: Mapped[int | None] = mapped_column(ForeignKey("couriers.id"))
+    held_by_terminal: Mapped[str | None] = mapped_column(String(16))
+    held_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    refund_amount: Mapped[Decimal | None] = mapped_column(Money())
+    refund_shipping: Mapped[Decimal | None] = mapped_column(Money())
+    currency: Mapped[str] = mapped_column(String(3))
+    exchange_order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    #: Where it was created.
+    terminal_id: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReturnLine(Base):
+    """A line an RMA expects back: so many units of an order line."""
+
+    __tablename__ = "return_lines"
+    __table_args__ = (
+        UniqueConstraint("return_id", "order_line_id"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+
+
+class ReturnUnit(Base):
+    """One unit that came back in a return, and what became of it.
+
+    ``order_line_id`` NULL: not ours (a foreign item, an empty box). ``condition`` NULL: scanned,
+    not judged yet. ``stocked``: its stock was moved (into ``bin_id``), set by a conditional
+    UPDATE so a unit is never restocked twice."""
+
+    __tablename__ = "return_units"
+    __table_args__ = (
+        _one_of("condition", RETURN_CONDITIONS, "condition_known", nullable=True),
+        Index(None, "return_id"),
+        Index(None, "order_line_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    return_id: Mapped[int] = mapped_column(ForeignKey("returns.id", ondelete="CASCADE"))
+    order_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    condition: Mapped[str | None] = mapped_column(String(12))
+    bin_id: Mapped[int | None] = mapped_column(ForeignKey("bins.id"))
+    stocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    terminal_id: Mapped[str] = mapped_column(String(16))

@@ -73,6 +73,7 @@ _AVAILABLE = """
 SELECT s.id, s.product_id, s.bin_id, b.pick_seq, s.on_hand - s.reserved
 FROM stock s JOIN bins b ON b.id = s.bin_id
 WHERE s.product_id IN ({products}) AND s.on_hand > s.reserved AND b.active = ?
+  AND b.role <> 'quarantine'
 """
 _RESERVE = "UPDATE stock SET reserved = reserved + ? WHERE id = ? AND on_hand - reserved >= ?"
 _UNRESERVE = "UPDATE stock SET reserved = reserved - ? WHERE id = ?"
@@ -196,7 +197,8 @@ def order_lines(conn: Connection, order_id: int) -> list[tuple[int, int, str, in
 def available_stock(
     conn: Connection, product_ids: Sequence[int]
 ) -> list[tuple[int, int, int, int, int]]:
-    """(stock id, product id, bin id, pick seq, available) of the products, in active bins."""
+    """(stock id, product id, bin id, pick seq, available) of the products, in active bins
+    (never a quarantine bin: returned goods that may not be sold)."""
     if not product_ids:
         return []
     statement = _rows(_AVAILABLE, "?", len(product_ids), conn.dialect.name)

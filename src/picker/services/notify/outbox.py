@@ -64,6 +64,8 @@ def enqueue(
     customer_reason: str | None = None,
     reasons: Sequence[str] = (),
     delivered_at: Mapping[int, datetime] | None = None,
+    subject: str | None = None,
+    detail: Mapping[str, Any] | None = None,
 ) -> None:
     """Queue what ``event_name`` tells about ``order`` (an order's id, or many), inside the
     caller's transaction. Each of the event's kinds gets one message per order, ``queued`` — or
@@ -77,19 +79,25 @@ def enqueue(
     reason given); ``reasons`` a hold's reasons (only the customer-fixable ones make a message,
     see :func:`~picker.domain.notify.customer_fixable`); ``delivered_at`` a delivery's
     courier's time, by order id (told in the mail).
+
+    ``subject`` names a cause of its own within the order, part of the key (a return's RMA
+    number: the second return of an order gets messages of its own); ``detail`` is what the
+    message tells (a return's units, refund, exchange order), kept as given.
     """
     what = event(event_name)
     ids = [order] if isinstance(order, int) else list(order)
     if not ids:
         return
-    detail: dict[str, Any] = {}
+    told: dict[str, Any] = {}
     if event_name == "on_hold_customer":
         fixable = customer_fixable(reasons)
         if not fixable:
             return  # nothing the customer can do: nothing to tell
-        detail = {"missing": missing_address_parts(fixable)}
+        told = {"missing": missing_address_parts(fixable)}
     elif event_name == "cancelled":
-        detail = {"reason": customer_reason_code(customer_reason)}
+        told = {"reason": customer_reason_code(customer_reason)}
+    if detail is not None:
+        told = {**told, **detail}
     orders = s.execute(
         select(
             Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
@@ -108,7 +116,7 @@ def enqueue(
         if event_name == "cancelled" and not o.paid:
             continue  # the customer paid nothing: nothing of theirs to give back or explain
         its_parcels = sorted(parcels.get(o.id, ()))
-        its_detail = detail
+        its_detail = told
         if delivered_at is not None and o.id in delivered_at:
             its_detail = {"delivered_at": delivered_at[o.id].isoformat()}
         for kind in what.kinds:
@@ -116,7 +124,8 @@ def enqueue(
             if skip is None and settings is not None:
                 skip = not_sent_because(settings, event_name, kind.value, o.channel)
             rows.append(
-                {"key": outbox_key(o.id, event_name, kind.value, its_parcels), "order_id": o.id,
+                {"key": outbox_key(o.id, event_name, kind.value, its_parcels, subject=subject),
+                 "order_id": o.id,
                  "event": event_name, "kind": kind.value, "parcels": its_parcels,
                  "detail": its_detail, "recipient": recipient, "locale": o.customer_locale,
                  "status": _SKIPPED if skip else _Q, "attempts": 0,

@@ -200,13 +200,38 @@ def retry_short_orders(
 ) -> list[Release]:
     """After stock arrived: every order held only for shortage is tried again, oldest first."""
     allow(actor, "orders.lead_actions.retry_short_orders")
+    return retry_held_short(db, actor=actor, settings=settings, clock=clock)
+
+
+def _short_of(reasons: list[str]) -> set[str] | None:
+    """The SKUs an order is held short of; None when it is held for anything else too."""
+    if not reasons or not all(r.startswith("short:") for r in reasons):
+        return None
+    return {sku.strip() for r in reasons for sku in r.removeprefix("short:").split(",")}
+
+
+def retry_held_short(
+    db: Database,
+    *,
+    actor: Actor,
+    settings: Settings,
+    clock: Clock = system_clock,
+    sku: str | None = None,
+) -> list[Release]:
+    """Every order held only for shortage (of ``sku``, when given) tried again, oldest first,
+    one transaction each; those released are assigned. The caller checked the actor's role
+    (a lead's retry, or the returns desk after a restock)."""
     with db.read() as s:
         held = s.execute(
             select(Order.number, Order.hold_reasons)
             .where(Order.status == OrderStatus.ON_HOLD)
             .order_by(Order.placed_at, Order.id)
         ).all()
-    numbers = [n for n, reasons in held if reasons and all(r.startswith("short:") for r in reasons)]
+    numbers = []
+    for n, reasons in held:
+        short = _short_of(reasons)
+        if short is not None and (sku is None or sku in short):
+            numbers.append(n)
     results = []
     with db.read() as s:
         lookups = Lookups.load(s)
