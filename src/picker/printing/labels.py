@@ -84,6 +84,10 @@ class LabelData:
     routing: str
     cod_amount: Decimal | None = None
     cod_currency: str | None = None
+    #: A return label's mark and its RMA number ("RETURN", "RMA-000012"), printed in the COD
+    #: box (a return is never cash on delivery) and after the order number; None on a parcel's.
+    mark: str | None = None
+    reference: str | None = None
 
 
 def clean(text: str | None) -> str:
@@ -287,10 +291,14 @@ def _paragraphs(name: str, block: Block, d: LabelData) -> list[tuple[str, bool]]
     if name == "weight":
         return [(f"{d.weight_g / 1000:.2f} kg" if d.weight_g else "— kg", b)]
     if name == "order":
+        if d.reference:
+            return [(clean(f"{d.order_number} / {d.reference}"), b)]
         return [(clean(d.order_number), b)]
     if name == "date":
         return [(d.closed_on.isoformat(), b)]
     if name == "cod":
+        if d.mark:
+            return [(clean(" ".join(p for p in (d.mark, d.reference) if p)), True)]
         if d.cod_amount is None or not d.cod_currency:
             return []
         amount = cod_text(d.cod_amount, d.cod_currency, d.recipient.country)

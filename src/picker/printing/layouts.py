@@ -21,15 +21,17 @@ from picker.printing.barcodes import QUIET_MODULES, modules
 
 #: The blocks a label can carry, and what each shows.
 BLOCKS: dict[str, str] = {
-    "sender": "the warehouse's name and address (config [warehouse])",
-    "recipient": "the customer's name and address",
+    "sender": "the warehouse's name and address (config [warehouse]); on a return label, the "
+    "customer's",
+    "recipient": "the customer's name and address; on a return label, the warehouse's",
     "courier": "courier and service",
     "routing": "the routing / sort code",
     "parcel": "parcel n of N",
     "weight": "the parcel's weight",
     "order": "the order number",
     "date": "the date the parcel was closed",
-    "cod": "the cash-on-delivery amount (drawn only for COD parcels)",
+    "cod": "the cash-on-delivery amount (drawn only for COD parcels); on a return label, "
+    "RETURN and its RMA number",
 }
 #: Blocks every layout must place: a courier cannot deliver without them.
 REQUIRED = ("sender", "recipient", "courier", "parcel", "weight", "order", "date", "cod")

@@ -286,6 +286,17 @@ def letter_for(
         detail = {"missing": missing_address_parts(customer_fixable(o.hold_reasons or []))}
     kind = MessageKind.EMAIL.value
     key = outbox_key(o.id, event_name, kind, parcels)
+    if event_name == "return_received":
+        # One per return: the order's latest return's (its key names its RMA number).
+        key = s.scalar(
+            select(OutboxMessage.key)
+            .where(OutboxMessage.order_id == o.id, OutboxMessage.event == event_name,
+                   OutboxMessage.kind == kind)
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ) or ""  # fmt: skip
+        if not key:
+            raise NotFound(f"no return of order {number.strip()} was received")
     # The cause already queued: its row's id, time and detail (a cancellation's reason), so the
     # preview is the mail sent, Message-ID and Date included.
     queued = s.execute(
@@ -327,11 +338,66 @@ def template_context(letter: Letter, settings: Settings) -> dict[str, Any]:
             for p in letter.parcels
         ],
         "detail": letter.detail,
+        "returned": _returned(letter),
         "shipped_at": letter.created_at,
         "delivered_at": _delivered_at(letter),
         "warehouse": {"name": w.name, "street": w.street, "postal_code": w.postal_code,
                       "city": w.city, "country": w.country},
     }  # fmt: skip
+
+
+#: A returned unit's condition as the warehouse judged it (``picker.domain.returns.Condition``),
+#: in the order the mail lists them: what the customer gets money for first.
+CONDITIONS = ("resell", "damaged", "defect", "incomplete", "scrap", "foreign")
+
+
+def _money(value: Any) -> Decimal:
+    """An amount the outbox keeps as text ("12.50"); nothing, or not a number, is 0."""
+    try:
+        return Decimal(str(value)) if value not in (None, "") else Decimal(0)
+    except ArithmeticError:
+        return Decimal(0)
+
+
+def returned_context(detail: dict[str, Any], order_currency: str) -> dict[str, Any]:
+    """What the ``return_received`` templates see of a return, from the message's detail (as
+    the return's close queued it): its RMA number, the units
+    that arrived (``sku``, ``name``, ``quantity``, ``condition``, ``ours``: false for what is
+    not of the order, which is named by no name; the same SKU in the same condition summed, in
+    the order of :data:`CONDITIONS`), the refund and the part of it that
+    is shipping as Decimals in the refund's currency (the order's when the detail names none),
+    and the exchange order's number (None when there is none)."""
+    summed: dict[tuple[str, str, str], int] = {}
+    for unit in detail.get("units") or ():
+        if not isinstance(unit, dict):
+            continue
+        condition = str(unit.get("condition") or "")
+        sku = str(unit.get("sku") or "")
+        # Not of the order (a foreign item, an empty box): its name is the desk's own note,
+        # words for the floor, never shown to the customer (as a lead's cancel reason).
+        name = str(unit.get("name") or "") if sku and condition != "foreign" else ""
+        key = (condition if sku else "foreign", sku, name)
+        quantity = unit.get("quantity", 1)
+        summed[key] = summed.get(key, 0) + (quantity if isinstance(quantity, int) else 1)
+    rank = {c: i for i, c in enumerate(CONDITIONS)}
+    units = [
+        {"condition": c, "sku": sku, "name": name or sku, "quantity": n, "ours": c != "foreign"}
+        for (c, sku, name), n in sorted(summed.items(), key=lambda kv: rank.get(kv[0][0], 99))
+    ]
+    return {
+        "number": str(detail.get("return") or ""),
+        "units": units,
+        "refund": _money(detail.get("refund")),
+        "shipping_refunded": _money(detail.get("shipping_refunded")),
+        "currency": str(detail.get("currency") or order_currency),
+        "exchange_order": detail.get("exchange_order") or None,
+    }
+
+
+def _returned(letter: Letter) -> dict[str, Any] | None:
+    if letter.event != "return_received":
+        return None
+    return {**returned_context(letter.detail, letter.currency), "received_at": letter.created_at}
 
 
 def _delivered_at(letter: Letter) -> datetime:
