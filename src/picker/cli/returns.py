@@ -11,6 +11,7 @@ import argparse
 import csv
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,10 +20,11 @@ from picker.cli.database import open_database, require_head
 from picker.cli.errors import EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.output import to_json
 from picker.config import Settings
+from picker.domain.returns import Condition
 from picker.domain.text import plural, printable, spreadsheet_cell
 
 #: What the command line accepts as a unit's condition (``--line SKU:QTY:CONDITION``).
-CONDITIONS = ("resell", "damaged", "defect", "incomplete", "scrap", "foreign")
+CONDITIONS = tuple(c.value for c in Condition)
 STATUSES = ("authorized", "open", "closed", "cancelled")
 
 
@@ -96,6 +98,10 @@ def add_return(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     ra.add_argument("--exchange", action="store_true", help="replacement goods, not a refund")
     ra.add_argument("--label", action="store_true", help="make a return label")
     ra.add_argument("--out", metavar="FILE.pdf", help="write the label here (implies --label)")
+    ra.add_argument(
+        "--courier", metavar="CODE", help="the courier of the label (default: the order's)"
+    )
+    ra.add_argument("--printer", metavar="NAME", help="print the label here (default: [printer])")
     rr = ret.add_parser(
         "receive",
         help="receive a returned parcel without the station: every unit and its condition",
@@ -160,56 +166,169 @@ def _reason(settings: Settings, reason: str | None) -> str | None:
 
 
 def _authorize(args: argparse.Namespace, settings: Settings, db: Any) -> int:
-    from picker.services.actors import system_clock
     from picker.services.returns import backoffice
 
     reason = _reason(settings, args.reason)
-    actor = operator_actor(
-        args, settings, db, "return authorize", "returns.backoffice.authorize"
-    )  # fmt: skip
+    if args.exchange and reason not in settings.returns.exchange_reasons:
+        raise CliError(
+            f"--exchange: the reason {reason} allows no exchange ([returns] exchange_reasons: "
+            f"{', '.join(settings.returns.exchange_reasons)})",
+            EXIT_USAGE,
+        )
+    label = args.label or args.out is not None or args.courier is not None
+    out = Path(args.out) if args.out else None
+    if out is not None and out.exists() and out.is_dir():
+        raise CliError(f"--out {out}: is a folder; name the PDF file to write", EXIT_USAGE)
+    actor = operator_actor(args, settings, db, "return authorize", "returns.backoffice.authorize")
     summary = backoffice.authorize(
-        db, actor, args.order, args.lines, reason, exchange=args.exchange,
-        settings=settings, clock=system_clock,
+        db, actor, args.order, args.lines, reason or "", exchange=args.exchange,
+        settings=settings,
     )  # fmt: skip
-    what = ", ".join(f"{q} × {printable(sku)}" for sku, q in args.lines)
-    kind = "an exchange" if args.exchange else "a refund"
-    print(f"{summary.number} authorized for {summary.order_number}: {what}; reason {reason}; "
-          f"{kind}")  # fmt: skip
-    if args.label or args.out:
-        _label(args, settings, db, actor, summary.number)
+    what = ", ".join(f"{q} × {printable(sku)}" for sku, q in summary.expected)
+    kind = "an exchange" if summary.exchange else "a refund"
+    print(f"{summary.number} authorized for {summary.order_number}: {what}; reason "
+          f"{summary.reason}; asks for {kind}")  # fmt: skip
+    if label:
+        _label(args, settings, db, actor, summary.number, out)
     return EXIT_OK
 
 
-def _label(args: argparse.Namespace, settings: Settings, db: Any, actor: Any, rma: str) -> None:
-    raise CliError(
-        f"{rma} is authorized, but its return label cannot be made yet: this Picker has no "
-        "return label renderer. Ask for it, then print it with the RMA number"
-    )
+def _label(
+    args: argparse.Namespace, settings: Settings, db: Any, actor: Any, rma: str, out: Path | None
+) -> None:
+    """The RMA's return label: written to ``out``, else queued on the printer. A label
+    refused leaves the RMA authorized (it is said so, exit 1)."""
+    from picker.services.errors import ServiceError
+    from picker.services.returns.return_label import make_return_label
+
+    printer = None if out is not None else (args.printer or settings.printer.name)
+    file = None
+    if out is not None:  # a file that cannot be written is found before a number is taken
+        try:
+            file = out.open("wb")
+        except OSError as exc:
+            raise CliError(
+                f"{rma} is authorized, but its return label was not made: {out}: "
+                f"{exc.strerror or exc}"
+            ) from None
+    try:
+        made = make_return_label(db, actor, rma, settings=settings, courier=args.courier,
+                                 printer=printer)  # fmt: skip
+    except ServiceError as exc:
+        if file is not None and out is not None:
+            file.close()
+            out.unlink(missing_ok=True)
+        raise CliError(f"{rma} is authorized, but its return label was not made: {exc}") from None
+    for warning in made.warnings:
+        print(f"  label: {printable(warning)}", file=sys.stderr)
+    if file is not None:
+        with file:
+            file.write(made.pdf)
+        print(f"return label {made.courier} {made.tracking_no} written to {out}")
+    else:
+        print(f"return label {made.courier} {made.tracking_no} queued on {printer} "
+              f"(print job {made.job_id})")  # fmt: skip
 
 
 def _receive(args: argparse.Namespace, settings: Settings, db: Any) -> int:
-    from picker.services.actors import system_clock
     from picker.services.returns import backoffice
 
     reason = _reason(settings, args.reason)
     actor = operator_actor(args, settings, db, "return receive", "returns.backoffice.receive")
     lines = [backoffice.ReceiveLine(sku, qty, condition, bin_code)
              for sku, qty, condition, bin_code in args.lines]  # fmt: skip
-    closed = backoffice.receive(
-        db, actor, args.ref, lines, reason=reason, note=args.note, exchange=args.exchange,
-        settings=settings, clock=system_clock,
-    )  # fmt: skip
+    try:
+        closed = backoffice.receive(
+            db, actor, args.ref, lines, reason=reason, note=args.note, exchange=args.exchange,
+            settings=settings,
+        )  # fmt: skip
+    except backoffice.ReturnRefused as exc:
+        raise CliError(f"{str(exc).rstrip('.')}; nothing changed") from None
     _print_closed(closed)
     return EXIT_OK
 
 
-def _print_closed(closed: Any) -> None:
-    print(f"{closed.number} closed: {closed.order_number} is {closed.order_status}")
-    print(f"refund {closed.refund} {closed.currency}")
+def _money(value: Decimal | None, currency: str) -> str:
+    from picker.services.orders.views import amount
+
+    return "-" if value is None else f"{amount(value, currency)} {currency}"
 
 
-_LIST_COLUMNS = ("number", "order_number", "status", "reason", "exchange", "created_at",
-                 "closed_at", "units", "refund_amount", "currency")  # fmt: skip
+def _print_closed(c: Any) -> None:
+    foreign = f" and {plural(c.foreign_units, 'item')} not ours" if c.foreign_units else ""
+    whole = "everything shipped is back" if c.full_return else "a partial return"
+    print(f"{c.number} closed: {plural(c.units, 'unit')} received{foreign}; {whole}; "
+          f"order {c.order_number} is {c.order_status}")  # fmt: skip
+    shipping = (f" (shipping {_money(c.refund_shipping, c.currency)})"
+                if c.refund_shipping else "")  # fmt: skip
+    print(f"refund {_money(c.refund, c.currency)}{shipping}")
+    if c.exchange_order:
+        due = (f"; {_money(c.exchange_due, c.currency)} due from the customer (held for the shop)"
+               if c.exchange_due else "")  # fmt: skip
+        print(f"exchange order {c.exchange_order}{due}")
+
+
+def _iso(value: Any) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _decimal(value: Decimal | None, currency: str) -> str | None:
+    from picker.services.orders.views import amount
+
+    return None if value is None else amount(value, currency)
+
+
+def summary_json(r: Any) -> dict[str, Any]:
+    """A return in a list, for scripts (keys are only ever added)."""
+    return {
+        "number": r.number,
+        "order_number": r.order_number,
+        "status": r.status,
+        "reason": r.reason,
+        "exchange": r.exchange,
+        "tracking_no": r.tracking_no,
+        "created_at": _iso(r.created_at),
+        "closed_at": _iso(r.closed_at),
+        "units": r.units,
+        "foreign_units": r.foreign_units,
+        "refund_amount": _decimal(r.refund_amount, r.currency),
+        "currency": r.currency,
+        "held_by_terminal": r.held_by_terminal,
+        "exchange_order": r.exchange_order,
+        "expected": [{"sku": sku, "quantity": q} for sku, q in r.expected],
+    }
+
+
+def detail_json(d: Any) -> dict[str, Any]:
+    """One return in full, for scripts (keys are only ever added)."""
+    data = summary_json(d.summary)
+    currency = d.summary.currency
+    data.update({
+        "customer_name": d.customer_name,
+        "order_status": d.order_status,
+        "refund_shipping": _decimal(d.refund_shipping, currency),
+        "note": d.note,
+        "created_by": d.created_by,
+        "closed_by": d.closed_by,
+        "lines": [
+            {"sku": ln.sku, "name": ln.name, "unit_price": _decimal(ln.unit_price, currency),
+             "ordered": ln.ordered, "shipped": ln.shipped,
+             "returned_before": ln.returned_before, "this_return": dict(ln.this_return),
+             "expected": ln.expected}
+            for ln in d.lines
+        ],
+        "units": [
+            {"sku": u.sku, "name": u.name, "condition": u.condition, "bin": u.bin,
+             "note": u.note, "at": _iso(u.at)}
+            for u in d.units
+        ],
+    })  # fmt: skip
+    return data
+
+
+_LIST_COLUMNS = ("number", "order_number", "status", "reason", "exchange", "tracking_no",
+                 "created_at", "closed_at", "units", "foreign_units", "refund_amount",
+                 "currency", "held_by_terminal", "exchange_order")  # fmt: skip
 
 
 def _list(args: argparse.Namespace, db: Any) -> int:
@@ -217,30 +336,68 @@ def _list(args: argparse.Namespace, db: Any) -> int:
 
     found = views.list_returns(db, status=args.status)
     if args.format == "json":
-        print(to_json({"returns": [r.as_json() for r in found]}))
+        print(to_json({"returns": [summary_json(r) for r in found]}))
         return EXIT_OK
     if args.format == "csv":
-        _csv([r.as_json() for r in found], _LIST_COLUMNS)
+        _csv([summary_json(r) for r in found], _LIST_COLUMNS)
         return EXIT_OK
-    print(f"{'number':<11} {'order':<11} {'status':<10} {'reason':<16} {'created (UTC)':<16} "
-          f"{'units':>5} {'refund':>12}")  # fmt: skip
+    print(f"{'number':<10} {'order':<11} {'status':<10} {'reason':<16} {'created (UTC)':<16} "
+          f"{'units':>5} {'refund':>16}  held at")  # fmt: skip
     for r in found:
-        refund = "-" if r.refund_amount is None else f"{r.refund_amount} {r.currency}"
-        print(f"{r.number:<11} {r.order_number:<11} {r.status:<10} "
-              f"{printable(r.reason or '-'):<16} {r.created_at:%Y-%m-%d %H:%M} {r.units:>5} "
-              f"{refund:>12}")  # fmt: skip
+        reason = _cut(r.reason or "-", 16) + (" ⇄" if r.exchange else "")
+        print(f"{r.number:<10} {r.order_number:<11} {r.status:<10} {reason:<16} "
+              f"{r.created_at:%Y-%m-%d %H:%M} {r.units:>5} "
+              f"{_money(r.refund_amount, r.currency):>16}  {r.held_by_terminal or ''}")  # fmt: skip
     print(plural(len(found), "return"))
     return EXIT_OK
 
 
+def _cut(text: str, width: int) -> str:
+    text = printable(text)
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
 def _show(args: argparse.Namespace, db: Any) -> int:
+    from picker.domain.returns import CONDITION_WORDS
     from picker.services.returns import views
 
-    detail = views.show(db, args.ref)
+    d = views.show(db, args.ref)
     if args.format == "json":
-        print(to_json(detail.as_json()))
+        print(to_json(detail_json(d)))
         return EXIT_OK
-    print(detail)
+    r = d.summary
+    kind = "; asks for an exchange" if r.exchange else ""
+    print(f"{r.number}  {r.status}  order {r.order_number} ({d.order_status}), "
+          f"{printable(d.customer_name)}")  # fmt: skip
+    print(f"reason {printable(r.reason or '-')}{kind}; created {r.created_at:%Y-%m-%d %H:%M} UTC"
+          + (f" by {printable(d.created_by)}" if d.created_by else ""))  # fmt: skip
+    if r.tracking_no:
+        print(f"return label: {printable(r.tracking_no)}")
+    if r.held_by_terminal:
+        print(f"being received at {r.held_by_terminal}")
+    if r.closed_at is not None:
+        by = f" by {printable(d.closed_by)}" if d.closed_by else ""
+        print(f"closed {r.closed_at:%Y-%m-%d %H:%M} UTC{by}; refund "
+              f"{_money(r.refund_amount, r.currency)}"
+              + (f" (shipping {_money(d.refund_shipping, r.currency)})"
+                 if d.refund_shipping else ""))  # fmt: skip
+    if r.exchange_order:
+        print(f"exchange order {r.exchange_order}")
+    if d.note:
+        print(f"note: {printable(d.note)}")
+    print("lines:")
+    print(f"  {'sku':<16} {'shipped':>7} {'before':>6} {'now':>4} {'expected':>8}  conditions")
+    for ln in d.lines:
+        now = ", ".join(f"{n} {c}" for c, n in sorted(ln.this_return.items()))
+        expected = "-" if ln.expected is None else str(ln.expected)
+        print(f"  {_cut(ln.sku, 16):<16} {ln.shipped:>7} {ln.returned_before:>6} "
+              f"{ln.this_total:>4} {expected:>8}  {now}")  # fmt: skip
+    print(f"units ({len(d.units)}, last first):" if d.units else "units: none yet")
+    for u in d.units:
+        words = "pending" if u.condition is None else CONDITION_WORDS[Condition(u.condition)]
+        where = f" → {printable(u.bin)}" if u.bin else ""
+        note = f"  ({printable(u.note)})" if u.note else ""
+        print(f"  {u.at:%Y-%m-%d %H:%M} {printable(u.sku or '-'):<16} {words}{where}{note}")
     return EXIT_OK
 
 
@@ -253,6 +410,3 @@ def _csv(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> None:
         writer.writerow([
             "" if row.get(c) is None else spreadsheet_cell(printable(str(row[c]))) for c in columns
         ])  # fmt: skip
-
-
-_ = Path
