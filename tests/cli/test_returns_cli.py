@@ -125,8 +125,8 @@ def test_a_refused_line_exits_1_names_it_and_changes_nothing(desk) -> None:
         assert code == 1 and out == "", err
         assert words in err and err.rstrip().endswith("nothing changed"), err
     # A good line before a bad one is not kept either: all of it, or nothing.
-    code, _, err = desk(*desk.clerk, "return", "receive", tracking,
-                        "--line", "SKU-00001:1:resell", "--line", "SKU-00009:1:damaged")  # fmt: skip
+    code, _, err = desk(*desk.clerk, "return", "receive", tracking, "--line",
+                        "SKU-00001:1:resell", "--line", "SKU-00009:1:damaged")  # fmt: skip
     assert code == 1 and "line 2 (SKU-00009:1:damaged)" in err
     assert returns_json(desk) == []
     assert stock(desk, "SKU-00001") == stock_before

@@ -108,14 +108,14 @@ def returnable_orders(db: Database, n: int, seed: int = 22) -> list[tuple[str, s
             select(Order.id, Order.number).where(Order.id.in_(chosen)).order_by(Order.id)
         ).all()
         tracking: dict[int, str] = {}
-        for order_id, number in s.execute(
+        for order_id, tracking_no in s.execute(
             select(Parcel.order_id, Parcel.tracking_no).where(
                 Parcel.order_id.in_(chosen),
                 Parcel.status == "handed_over",
                 Parcel.tracking_no.is_not(None),
             )
         ):
-            tracking.setdefault(order_id, number)
+            tracking.setdefault(order_id, str(tracking_no))
     return [(number, tracking.get(order_id)) for order_id, number in rows]
 
 
@@ -144,6 +144,8 @@ class ReturnsRun:
     timings: Timings
     refused: list[str]
     """Scans or calls the desk refused (none expected): what was asked, and the refusal."""
+    split: list[str] = field(default_factory=list)
+    """Scans typed that did not reach the screen whole (the app only)."""
 
 
 @dataclass
@@ -250,6 +252,7 @@ async def receive_by_app(
 
     timings = Timings()
     refused: list[str] = []
+    split: list[str] = []
     units = partial = closed = 0
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await open_station(app, pilot, badge, pin, ReturnsScreen)
@@ -258,11 +261,13 @@ async def receive_by_app(
         counted = False
 
         async def scan(code: str, kind: str) -> bool:
-            await timed.scan(code)
+            incoming = await timed.scan(code)
             if counted:
                 timings.add(kind, timed.ms[-1])
+            if incoming.raw != code:  # the capture did not get it whole (split, or spilt)
+                split.append(f"{code} arrived as {incoming.raw!r}")
             if screen.feedback.kind == "error":
-                refused.append(f"{code}: {screen.feedback.message}")
+                refused.append(f"{code} (arrived as {incoming.raw!r}): {screen.feedback.message}")
                 return False
             return True
 
@@ -292,7 +297,7 @@ async def receive_by_app(
                 await pilot.pause()
             await asyncio.sleep(0.005)
         progress(len(orders) - warm, len(orders) - warm)
-    return ReturnsRun(closed, units, partial, timings, refused)
+    return ReturnsRun(closed, units, partial, timings, refused, split)
 
 
 def _returns_screen() -> bool:
@@ -359,8 +364,11 @@ def returns_metrics(
         "units": metric(run.units, "units"),
         "partial_returns": metric(run.partial, "returns"),
         "refused": metric(len(run.refused), "scans", 0),
+        "scans_not_whole": metric(len(run.split), "scans", 0),
         "headless_app": metric(int(via_app), "yes=1"),
     }
+    for line in run.split[:10]:
+        print(f"not whole: {line}", file=sys.stderr)
     for line in run.refused[:10]:
         print(f"refused: {line}", file=sys.stderr)
     return held, metrics
