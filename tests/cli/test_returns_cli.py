@@ -161,6 +161,10 @@ def test_authorize_needs_an_operator_and_a_known_reason_then_issues_an_rma_with_
     code, _, err = desk(*desk.clerk, "return", "authorize", number, "--line", "SKU-00001:3",
                         "--reason", "damaged")  # fmt: skip
     assert code == 1 and "2 of SKU-00001 shipped" in err
+    nowhere = tmp_path / "no-such-folder" / "rma.pdf"
+    code, _, err = desk(*desk.clerk, "return", "authorize", number, "--line", "SKU-00001:1",
+                        "--reason", "damaged", "--out", str(nowhere))  # fmt: skip
+    assert code == 1 and f"--out {nowhere}: No such file or directory; nothing changed" in err
     assert returns_json(desk) == []
     pdf = tmp_path / "rma.pdf"
     code, out, err = desk(*desk.clerk, "return", "authorize", number, "--line", "SKU-00001:1",
@@ -178,6 +182,18 @@ def test_authorize_needs_an_operator_and_a_known_reason_then_issues_an_rma_with_
     code, _, err = desk(*desk.clerk, "return", "authorize", number, "--line", "SKU-00001:1",
                         "--reason", "damaged")  # fmt: skip
     assert code == 1 and "has a return under way already: RMA-000001" in err
+    # Without --out the label is printed: queued on the terminal's printer.
+    other, _ = desk.shipped(("SKU-00002", 1), tote="T-0908")
+    code, out, err = desk(*desk.clerk, "return", "authorize", other, "--line", "SKU-00002:1",
+                          "--reason", "changed_mind", "--label")  # fmt: skip
+    assert code == 0, err
+    said = out.splitlines()[1]
+    assert said.startswith("return label POST ") and " queued on T05 (print job " in said
+    job = said.rsplit(" ", 1)[1].rstrip(")")
+    code, out, _ = desk("print", "queue")
+    rows = [line.split() for line in out.splitlines()]
+    assert [job, "label"] in [[r[0], r[3]] for r in rows if len(r) > 3 and r[0] == job], out
+    assert any(r[0] == job and r[-1] == "RMA-000002" for r in rows if r), out
     # The parcel arrives with the return label: its number opens the RMA.
     code, out, err = desk(*desk.clerk, "return", "receive", label_no, "--line",
                           "SKU-00001:1:resell")  # fmt: skip

@@ -169,60 +169,59 @@ def _authorize(args: argparse.Namespace, settings: Settings, db: Any) -> int:
     from picker.services.returns import backoffice
 
     reason = _reason(settings, args.reason)
-    if args.exchange and reason not in settings.returns.exchange_reasons:
-        raise CliError(
-            f"--exchange: the reason {reason} allows no exchange ([returns] exchange_reasons: "
-            f"{', '.join(settings.returns.exchange_reasons)})",
-            EXIT_USAGE,
-        )
     label = args.label or args.out is not None or args.courier is not None
-    out = Path(args.out) if args.out else None
-    if out is not None and out.exists() and out.is_dir():
-        raise CliError(f"--out {out}: is a folder; name the PDF file to write", EXIT_USAGE)
     actor = operator_actor(args, settings, db, "return authorize", "returns.backoffice.authorize")
-    summary = backoffice.authorize(
-        db, actor, args.order, args.lines, reason or "", exchange=args.exchange,
-        settings=settings,
-    )  # fmt: skip
+    out = Path(args.out) if args.out else None
+    file = None
+    if out is not None:  # a file that cannot be written is found before anything changes
+        try:
+            file = out.open("xb") if not out.exists() else out.open("r+b")
+        except OSError as exc:
+            raise CliError(f"--out {out}: {exc.strerror or exc}; nothing changed") from None
+    try:
+        summary = backoffice.authorize(
+            db, actor, args.order, args.lines, reason or "", exchange=args.exchange,
+            settings=settings,
+        )  # fmt: skip
+    except BaseException:
+        if file is not None and out is not None:
+            file.close()
+            if out.stat().st_size == 0:
+                out.unlink(missing_ok=True)
+        raise
     what = ", ".join(f"{q} × {printable(sku)}" for sku, q in summary.expected)
     kind = "an exchange" if summary.exchange else "a refund"
     print(f"{summary.number} authorized for {summary.order_number}: {what}; reason "
           f"{summary.reason}; asks for {kind}")  # fmt: skip
     if label:
-        _label(args, settings, db, actor, summary.number, out)
+        _label(args, settings, db, actor, summary.number, out, file)
     return EXIT_OK
 
 
 def _label(
-    args: argparse.Namespace, settings: Settings, db: Any, actor: Any, rma: str, out: Path | None
-) -> None:
-    """The RMA's return label: written to ``out``, else queued on the printer. A label
-    refused leaves the RMA authorized (it is said so, exit 1)."""
+    args: argparse.Namespace, settings: Settings, db: Any, actor: Any, rma: str,
+    out: Path | None, file: Any,
+) -> None:  # fmt: skip
+    """The RMA's return label: written to ``out`` (open as ``file``), else queued on the
+    printer. A label refused leaves the RMA authorized (it is said so, exit 1)."""
     from picker.services.errors import ServiceError
     from picker.services.returns.return_label import make_return_label
 
-    printer = None if out is not None else (args.printer or settings.printer.name)
-    file = None
-    if out is not None:  # a file that cannot be written is found before a number is taken
-        try:
-            file = out.open("wb")
-        except OSError as exc:
-            raise CliError(
-                f"{rma} is authorized, but its return label was not made: {out}: "
-                f"{exc.strerror or exc}"
-            ) from None
+    printer = None if file is not None else (args.printer or settings.printer.name)
     try:
         made = make_return_label(db, actor, rma, settings=settings, courier=args.courier,
                                  printer=printer)  # fmt: skip
     except ServiceError as exc:
         if file is not None and out is not None:
             file.close()
-            out.unlink(missing_ok=True)
+            if out.stat().st_size == 0:
+                out.unlink(missing_ok=True)
         raise CliError(f"{rma} is authorized, but its return label was not made: {exc}") from None
     for warning in made.warnings:
         print(f"  label: {printable(warning)}", file=sys.stderr)
     if file is not None:
         with file:
+            file.truncate(0)
             file.write(made.pdf)
         print(f"return label {made.courier} {made.tracking_no} written to {out}")
     else:
