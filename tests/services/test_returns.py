@@ -14,6 +14,7 @@ from picker.services import scans
 from picker.services.actors import Actor, OperatorInfo
 from picker.services.floor import handoff
 from picker.services.returns import _core, backoffice, desk, views
+from picker.services.returns.exchange import ExchangeMade
 from picker.services.returns.shapes import ReceiveLine, ReturnBusy, ReturnRefused
 from picker.store import statements
 from picker.store.engine import Database
@@ -24,6 +25,7 @@ from picker.store.models import (
     OrderLine,
     OutboxMessage,
     Product,
+    ProductBarcode,
     Return,
     ReturnUnit,
     ScanJournal,
@@ -109,7 +111,14 @@ def test_a_full_return_restocks_refunds_goods_and_shipping_and_returns_the_order
     put = desk.put_away(floor, DESK, v.number, "A-01-01-1", settings=settings, clock=later)
     assert (put.sku, put.bin, put.view.pending) == ("SKU-00001", "A-01-01-1", None)
     assert on_hand(floor, "SKU-00001", "A-01-01-1") == before + 1
-    desk.scan_item(floor, DESK, v.number, "SKU-00002", settings=settings, clock=later)
+    with floor.read() as s:  # the second unit by its barcode, as a scanner reads it
+        barcode = s.scalar(
+            select(ProductBarcode.barcode)
+            .join(Product, Product.id == ProductBarcode.product_id)
+            .where(Product.sku == "SKU-00002")
+            .limit(1)
+        )
+    desk.scan_item(floor, DESK, v.number, barcode, settings=settings, clock=later)
     v = desk.judge(floor, DESK, v.number, "damaged", settings=settings, clock=later)
     assert v.pending is None and v.units[0].bin == settings.returns.quarantine_bin
     assert v.refund_so_far == Decimal("300000")
@@ -159,7 +168,7 @@ def test_a_partial_return_leaves_the_order_executed_and_a_second_return_gets_its
     assert (closed.refund, closed.refund_shipping, closed.full_return) == (
         Decimal("150000"), Decimal("0"), False)  # fmt: skip
     assert status(floor, number) == "executed" and returned_qty(floor, number) == {"SKU-00001": 1}
-    second = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    second = desk.open_return(floor, DESK, "#0901", settings=settings, clock=later)  # shop no.
     assert second.number != first.number
     assert [(ln.returned_before, ln.may_come_back) for ln in second.lines] == [(1, 1)]
     desk.scan_item(floor, DESK, second.number, "SKU-00001", settings=settings, clock=later)
@@ -447,3 +456,40 @@ def test_two_desks_racing_for_one_parcel_one_gets_it_and_units_never_exceed_what
     )  # fmt: skip
     assert sum(isinstance(r, desk.ReturnView) for r in results) == 1, results
     assert returned_qty(floor, number) == {"SKU-00001": 1}
+
+
+def test_an_exchange_refunds_only_what_the_returned_goods_cost_beyond_the_replacement(
+    floor, settings, monkeypatch
+) -> None:
+    number, _ = shipped(floor, settings, ("SKU-00001", 2), tote="T-0901")
+    run(floor, settings, order("3003", ("SKU-00002", 1)))  # stands in for the replacement
+    with floor.read() as s:
+        replacement = s.execute(
+            select(Order.id, Order.number).where(Order.shop_order_no == "3003")
+        ).one()
+    made = []
+
+    def fake_exchange(s, actor, ret_id, items, *, settings, at):  # type: ignore[no-untyped-def]
+        made.append((ret_id, list(items)))
+        return ExchangeMade(replacement.id, replacement.number, Decimal(0))
+
+    monkeypatch.setattr(_core, "create_exchange", fake_exchange)
+    v = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    resell(floor, settings, v.number, "SKU-00001", "A-01-01-1")
+    resell(floor, settings, v.number, "SKU-00001", "A-01-01-1")
+    with pytest.raises(ReturnRefused, match="cannot be an exchange: it has no reason"):
+        desk.close(floor, DESK, v.number, exchange=[("SKU-00002", 1)], settings=settings,
+                   clock=later)  # fmt: skip
+    with floor.transaction() as s:  # the customer said it was the wrong item
+        s.execute(update(Return).where(Return.number == v.number).values(reason="wrong_item"))
+    closed = desk.close(floor, DESK, v.number, exchange=[("SKU-00002", 1)], settings=settings,
+                        clock=later)  # fmt: skip
+    # 300,000 came back, the replacement is worth 150,000: 150,000 back, no shipping.
+    assert (closed.refund, closed.refund_shipping) == (Decimal("150000"), Decimal("0"))
+    assert (closed.exchange_order, closed.exchange_due) == (replacement.number, Decimal(0))
+    assert made and made[0][1] == [("SKU-00002", 1)]
+    with floor.read() as s:
+        assert s.scalar(
+            select(Order.exchange_for_return_id).where(Order.id == replacement.id)
+        ) == s.scalar(select(Return.id).where(Return.number == v.number))
+    assert views.list_returns(floor)[0].exchange_order == replacement.number

@@ -44,8 +44,9 @@ PRODUCT_COLUMNS = ("sku", "name", "barcodes", "weight_g", "fragile")
 PRODUCT_OPTIONAL = ("ships",)
 STOCK_COLUMNS = ("sku", "bin", "on_hand")
 BIN_COLUMNS = ("code", "zone")
-#: Optional: ``role``, pick (a pick face) or reserve. Empty or absent: a new bin is a pick face,
-#: an existing one keeps what it was (so a file without roles never undoes a reserve bin).
+#: Optional: ``role``, pick (a pick face), reserve or quarantine (returned goods, never sold).
+#: Empty or absent: a new bin is a pick face, an existing one keeps what it was (so a file
+#: without roles never undoes a reserve bin).
 BIN_OPTIONAL = ("role",)
 #: The role of a bin nobody said otherwise of: picked from.
 PICK_ROLE = "pick"
@@ -555,7 +556,8 @@ def _parse_bin(
     role = cells["role"].strip().lower() or None
     if role is not None and role not in BIN_ROLES:
         shown = cells["role"].strip()
-        errors.append(BadValue(f"{shown!r} is not a bin role ({' or '.join(BIN_ROLES)})", "role"))
+        known = f"{', '.join(BIN_ROLES[:-1])} or {BIN_ROLES[-1]}"
+        errors.append(BadValue(f"{shown!r} is not a bin role ({known})", "role"))
     if errors:
         return errors
     assert address is not None

@@ -695,12 +695,12 @@ def line_views(s: Session, ret: Return) -> tuple[LineView, ...]:
 
 def goods_value(s: Session, return_id: int) -> Decimal:
     """The price of the units of ours in a return."""
-    total = s.execute(
-        select(func.coalesce(func.sum(OrderLine.unit_price), 0))
+    prices = s.scalars(
+        select(OrderLine.unit_price)
         .join(ReturnUnit, ReturnUnit.order_line_id == OrderLine.id)
         .where(ReturnUnit.return_id == return_id)
-    ).scalar_one()
-    return Decimal(total)
+    )
+    return sum(prices, Decimal(0))
 
 
 def is_complete(lines: Sequence[LineView], pending_unit: Pending | None) -> bool:
@@ -809,13 +809,15 @@ def close(
     exchange_due: Decimal | None = None
     if exchange:
         made = create_exchange(s, actor, ret.id, list(exchange), settings=settings, at=now)
-        replacement = s.execute(
-            select(func.coalesce(func.sum(OrderLine.unit_price * OrderLine.quantity), 0)).where(
-                OrderLine.order_id == made.order_id
-            )
-        ).scalar_one()
+        replacement = sum(
+            (price * qty for price, qty in s.execute(
+                select(OrderLine.unit_price, OrderLine.quantity).where(
+                    OrderLine.order_id == made.order_id)
+            )),
+            Decimal(0),
+        )  # fmt: skip
         returned_value = sum((g.unit_price * g.units for g in goods), Decimal(0))
-        amount = max(Decimal(0), returned_value - Decimal(replacement))
+        amount = max(Decimal(0), returned_value - replacement)
         shipping_back = Decimal(0)
         exchange_number, exchange_due = made.number, made.due
         s.execute(update(Return).where(Return.id == ret.id).values(exchange_order_id=made.order_id))
@@ -824,12 +826,18 @@ def close(
         )
     else:
         paid = shipping_paid(order.total_amount, [(ln.unit_price, ln.quantity) for ln in lines])
-        before = s.execute(
-            select(func.coalesce(func.sum(Return.refund_shipping), 0)).where(
-                Return.order_id == order.id, Return.status == "closed"
-            )
-        ).scalar_one()
-        left = max(Decimal(0), paid - Decimal(before or 0))
+        before = sum(
+            (
+                paid_back or Decimal(0)
+                for paid_back in s.scalars(
+                    select(Return.refund_shipping).where(
+                        Return.order_id == order.id, Return.status == "closed"
+                    )
+                )
+            ),
+            Decimal(0),
+        )
+        left = max(Decimal(0), paid - before)
         amount, shipping_back = refund(
             goods, shipping=left, policy=settings.returns.refund_shipping, full_return=full_return
         )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from picker.config import Settings
 from picker.domain.returns import QUARANTINE, Condition, UnknownCondition, parse_condition
 from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.errors import Conflict
 from picker.services.orders.lead_actions import retry_held_short
 from picker.services.returns import _core as core
 from picker.services.returns.shapes import Closed, ReceiveLine, ReturnRefused, ReturnSummary
@@ -154,8 +155,11 @@ def receive(
         return closed, core.resell_skus(s, ret.id)
 
     closed, skus = db.run(work)
-    for sku in skus:
-        retry_held_short(db, actor=actor, settings=settings, clock=clock, sku=sku)
+    for sku in skus:  # orders held short of what went back on a shelf
+        try:
+            retry_held_short(db, actor=actor, settings=settings, clock=clock, sku=sku)
+        except Conflict:  # changed meanwhile on another terminal: the lead retries it
+            continue
     return closed
 
 

@@ -19,6 +19,7 @@ from picker.config import Settings
 from picker.domain.returns import Condition, UnknownCondition, parse_condition
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.errors import Conflict
 from picker.services.orders.lead_actions import retry_held_short
 from picker.services.returns import _core as core
 from picker.services.returns.shapes import (
@@ -192,7 +193,10 @@ def put_away(
         return PutAway(_after_unit(s, actor, ret, settings, now), p.sku, code), p.sku
 
     done, sku = db.run(work)
-    released = retry_held_short(db, actor=actor, settings=settings, clock=clock, sku=sku)
+    try:
+        released = retry_held_short(db, actor=actor, settings=settings, clock=clock, sku=sku)
+    except Conflict:  # another terminal changed a held order meanwhile: the lead retries it
+        released = []
     names = tuple(r.number for r in released if r.released)
     return PutAway(done.view, done.sku, done.bin, names)
 
