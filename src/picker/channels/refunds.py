@@ -254,13 +254,20 @@ def woocommerce_refund_body(request: RefundRequest, matched: Sequence[Matched]) 
     ``quantity``), ``api_refund`` false (the warehouse asks; the shop's staff or gateway
     pays) and ``api_restock`` only when every unit is resellable (WooCommerce restocks all
     lines given or none)."""
-    items = []
+    # One entry per shop line: WooCommerce keys the refund's lines by id, so a second entry of
+    # the same line (a resellable and a damaged unit of it) would replace the first.
+    merged: dict[str, tuple[Any, int, Decimal]] = {}
     for m in matched:
         count = _quantity(m.shop_line) or m.quantity
-        unit = _decimal(m.shop_line.get("total")) / count
-        total = (unit * m.quantity).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        items.append({"id": m.shop_line_id, "quantity": m.quantity,
-                      "refund_total": float(total)})  # fmt: skip
+        share = _decimal(m.shop_line.get("total")) / count * m.quantity
+        key = str(m.shop_line_id)
+        _, quantity, total = merged.get(key, (m.shop_line_id, 0, Decimal(0)))
+        merged[key] = (m.shop_line_id, quantity + m.quantity, total + share)
+    items = [
+        {"id": line_id, "quantity": quantity,
+         "refund_total": float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))}
+        for line_id, quantity, total in merged.values()
+    ]  # fmt: skip
     return {
         "amount": _text(request.amount),
         "reason": note_text(request),

@@ -445,10 +445,10 @@ def test_woocommerce_is_asked_for_a_manual_refund_of_the_lines_at_their_price(
         assert body["api_refund"] is False  # the shop's staff or gateway pays, not this call
         assert body["api_restock"] is False  # one unit is damaged: not all go back on sale
         assert body["reason"].startswith(f"{RMA}: return received by the warehouse")
+        # One entry a line (WooCommerce keys them by id): the resellable and the damaged unit.
         assert body["line_items"] == [
             {"id": 315, "quantity": 1, "refund_total": 39.9},
-            {"id": WOO_LINE_2, "quantity": 1, "refund_total": 24.5},
-            {"id": WOO_LINE_2, "quantity": 1, "refund_total": 24.5},
+            {"id": WOO_LINE_2, "quantity": 2, "refund_total": 49.0},
         ]
         assert post.headers["Authorization"] == TOKEN
         assert refund_message(floor).status == "sent"
@@ -597,3 +597,29 @@ def test_a_return_received_in_the_back_office_is_refunded_by_the_shop_and_mailed
     lines = text.splitlines()
     assert "  1 x T-shirt Navy Large: in good order" in lines
     assert "  1 x T-shirt Navy Large: damaged" in lines
+
+
+def test_notify_preview_of_an_orders_return_mail_is_its_latest_returns(
+    floor, settings, tmp_path
+) -> None:
+    from picker.services.errors import NotFound
+
+    with refund_shop("shopify") as shop:
+        s = to_shop(settings, shop, tmp_path)  # type: ignore[arg-type]
+        _sold(shop)
+        number, _ = shipped(floor, s, shop, parcels=1)  # type: ignore[arg-type]
+        with pytest.raises(NotFound, match=f"no return of order {number} was received"):
+            compose.preview_event(floor, s, number, "return_received", at=clock())
+        with floor.transaction() as session:
+            order_id = session.scalar(select(Order.id).where(Order.number == number))
+            for detail in (_detail(), _detail("RMA-000002", refund="5.00")):
+                enqueue(session, order_id, "return_received", at=clock(), settings=s,
+                        subject=detail["return"], detail=detail)  # fmt: skip
+        raw = compose.preview_event(floor, s, number, "return_received", at=clock())
+    msg = parsed(raw)
+    assert "RMA-000002" in str(msg["Subject"]) and RMA not in str(msg["Subject"])
+    [m] = [m for m in rows(floor, event="return_received", kind="email")
+           if m.detail["return"] == "RMA-000002"]  # fmt: skip
+    with floor.read() as session:
+        _, sent = compose.preview(session, m.id, s)
+    assert sent == raw  # the very mail the dispatcher sends, Message-ID included
