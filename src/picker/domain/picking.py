@@ -31,6 +31,8 @@ class PickLine:
     quantity: int
     picked: int
     short: int
+    exchange: str | None = None
+    """The RMA number when the order is a return's replacement goods (an exchange)."""
 
     @property
     def left(self) -> int:

@@ -64,6 +64,7 @@ from picker.store.models import (
     ParcelItem,
     Product,
     ProductBarcode,
+    Return,
     Tote,
 )
 
@@ -107,6 +108,8 @@ class PackView:
     address_confirmed: bool
     lines: tuple[CheckLine, ...]
     parcels: tuple[ParcelView, ...]
+    exchange: str | None = None
+    """The RMA number when the order is a return's replacement goods (an exchange)."""
 
     @property
     def cod(self) -> str | None:
@@ -168,10 +171,12 @@ def _view(s: Session, order_id: int) -> PackView:
             Order.gift_message, Order.cod_amount, Order.currency, Order.address_confirmed_at,
             Courier.code.label("courier"), Courier.name.label("courier_name"), Courier.lane,
             CourierService.name.label("service"), Tote.code.label("tote"),
+            Return.number.label("exchange"),
         )
         .outerjoin(Courier, Courier.id == Order.courier_id)
         .outerjoin(CourierService, CourierService.id == Order.service_id)
         .outerjoin(Tote, Tote.order_id == Order.id)
+        .outerjoin(Return, Return.id == Order.exchange_for_return_id)
         .where(Order.id == order_id)
     ).one_or_none()  # fmt: skip
     if o is None:
@@ -227,7 +232,7 @@ def _view(s: Session, order_id: int) -> PackView:
         o.id, o.number, o.status, o.packer_id, ship_to, o.ship_country, o.ship_phone, o.note,
         o.gift_message,
         o.cod_amount, o.currency, o.courier or "", o.courier_name or "", o.service or "",
-        o.lane or "", o.tote, o.address_confirmed_at is not None, lines, parcels,
+        o.lane or "", o.tote, o.address_confirmed_at is not None, lines, parcels, o.exchange,
     )  # fmt: skip
 
 

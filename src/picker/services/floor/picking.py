@@ -40,6 +40,7 @@ from picker.store.models import (
     PickTask,
     Product,
     ProductBarcode,
+    Return,
     Stock,
     StockMovement,
     Tote,
@@ -274,11 +275,13 @@ def pick_list(db: Database, operator_id: int) -> list[PickLine]:
                 PickTask.id, PickTask.order_id, Order.number, Tote.code.label("tote"),
                 Bin.code.label("bin"), Bin.pick_seq, PickTask.product_id, Product.sku,
                 Product.name, PickTask.quantity, PickTask.picked, PickTask.short,
+                Return.number.label("exchange"),
             )
             .join(Order, Order.id == PickTask.order_id)
             .join(Bin, Bin.id == PickTask.bin_id)
             .join(Product, Product.id == PickTask.product_id)
             .outerjoin(Tote, Tote.order_id == Order.id)
+            .outerjoin(Return, Return.id == Order.exchange_for_return_id)
             .where(Order.assignee_id == operator_id, Order.status == OrderStatus.PICKING.value,
                    PickTask.retired_at.is_(None))
         ).all()  # fmt: skip
@@ -292,7 +295,7 @@ def pick_list(db: Database, operator_id: int) -> list[PickLine]:
     return [
         PickLine(
             r.id, r.order_id, r.number, r.tote or "", r.bin, r.pick_seq, r.product_id, r.sku,
-            r.name, frozenset(codes[r.product_id]), r.quantity, r.picked, r.short,
+            r.name, frozenset(codes[r.product_id]), r.quantity, r.picked, r.short, r.exchange,
         )
         for r in rows
     ]  # fmt: skip

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Integer, bindparam, func, select, union
@@ -27,6 +28,7 @@ from picker.services.cod import settlements_in
 from picker.services.errors import NotFound
 from picker.store.engine import Database
 from picker.store.models import (
+    Bin,
     Courier,
     CourierPickup,
     Operator,
@@ -36,6 +38,10 @@ from picker.store.models import (
     PackagingType,
     Parcel,
     PrintJob,
+    Product,
+    Return,
+    ReturnLine,
+    ReturnUnit,
     ScanJournal,
     TrackingEvent,
 )
@@ -380,6 +386,121 @@ def cod_entries(s: Session, order_id: int) -> list[Entry]:
     return entries
 
 
+def _return_ids() -> Any:
+    """The returns in the order's story: its own (goods of it came back), and the one it is
+    the replacement goods of (an exchange): a UNION of two indexed reads."""
+    return union(
+        select(Return.id).where(Return.order_id == ORDER_ID),
+        select(Order.exchange_for_return_id).where(
+            Order.id == ORDER_ID, Order.exchange_for_return_id.is_not(None)
+        ),
+    )
+
+
+def _money(amount: Decimal | None) -> str:
+    """An amount as the timeline says it: two places, or as many as it has."""
+    if amount is None:
+        return "0.00"
+    cents = amount.quantize(Decimal("0.01"))
+    return str(cents if cents == amount else amount.normalize())
+
+
+def _number(column: Any) -> Any:
+    """The number of the order whose id is ``column`` (NULL for none): a primary-key lookup."""
+    return select(Order.number).where(Order.id == column).scalar_subquery()
+
+
+def _returns_query() -> Any:
+    return select(
+        Return.id, Return.number, Return.order_id, Return.status, Return.reason, Return.exchange,
+        Return.tracking_no, Return.created_at, Return.opened_at, Return.closed_at,
+        Return.refund_amount, Return.refund_shipping, Return.currency, Return.terminal_id,
+        _badge(Return.created_by).label("creator"), _badge(Return.closed_by).label("closer"),
+        _number(Return.order_id).label("returned"),
+        _number(Return.exchange_order_id).label("replacement"),
+        select(ReturnLine.id).where(ReturnLine.return_id == Return.id).exists().label("rma"),
+    ).where(Return.id.in_(_return_ids()))  # fmt: skip
+
+
+_RETURNS = _returns_query()
+
+
+def return_entries(s: Session, order_id: int) -> list[Entry]:
+    """The order's returns (and, for a replacement, the return it replaces goods of):
+    authorised, opened at the returns desk, closed with the refund, the exchange order."""
+    entries = []
+    for r in s.execute(_RETURNS, {"order_id": order_id}):
+        rma = r.number if r.order_id == order_id else f"{r.number} of {r.returned}"
+        why = f" ({r.reason})" if r.reason else ""
+        # Authorised ahead (an RMA with the lines it expects), or made when the parcel was
+        # opened at the desk (then its opening is its creation).
+        authorised = r.rma or r.opened_at is None or r.opened_at > r.created_at
+        if authorised:
+            what = f"{rma} authorised{why}"
+            what += ", an exchange asked" if r.exchange else ""
+            what += f", return label {r.tracking_no}" if r.tracking_no else ""
+            entries.append(Entry(r.created_at, "return", what, r.creator, r.terminal_id, None,
+                                 OPENED, r.id))  # fmt: skip
+        if r.opened_at is not None:
+            what = f"{rma} opened at the returns desk" + ("" if authorised else why)
+            who, where = (None, None) if authorised else (r.creator, r.terminal_id)
+            entries.append(Entry(r.opened_at, "return", what, who, where, None, OPENED, r.id))
+        if r.closed_at is None:
+            continue
+        if r.status == "cancelled":
+            entries.append(Entry(r.closed_at, "return", f"{rma} cancelled", r.closer, None,
+                                 None, CLOSED, r.id))  # fmt: skip
+            continue
+        what = f"{rma} closed: refund {_money(r.refund_amount)} {r.currency}"
+        if r.refund_shipping:
+            what += f" (shipping {_money(r.refund_shipping)} of it)"
+        entries.append(Entry(r.closed_at, "return", what, r.closer, None, None, CLOSED, r.id))
+        if r.replacement is not None:
+            what = f"exchange order {r.replacement} created for {r.number} of {r.returned}"
+            entries.append(Entry(r.closed_at, "return", what, r.closer, None, None, CLOSED,
+                                 r.id))  # fmt: skip
+    return entries
+
+
+_RETURN_UNITS = (
+    select(ReturnUnit.id, ReturnUnit.at, ReturnUnit.condition, ReturnUnit.note,
+           ReturnUnit.stocked, ReturnUnit.terminal_id, ReturnUnit.order_line_id,
+           Return.number, Return.order_id, Product.sku, Bin.code.label("bin"),
+           _badge(ReturnUnit.operator_id).label("badge"))
+    .join(Return, Return.id == ReturnUnit.return_id)
+    .outerjoin(Product, Product.id == ReturnUnit.product_id)
+    .outerjoin(Bin, Bin.id == ReturnUnit.bin_id)
+    .where(ReturnUnit.return_id.in_(_return_ids()))
+)  # fmt: skip
+
+#: What a unit judged so became, by its condition.
+_QUARANTINED = ("damaged", "defect", "incomplete")
+
+
+def return_unit_entries(s: Session, order_id: int) -> list[Entry]:
+    """Each unit received in the order's returns (or the return it replaces goods of), and
+    how it was judged: resold into a bin, quarantined, scrapped, or not ours."""
+    entries = []
+    for r in s.execute(_RETURN_UNITS, {"order_id": order_id}):
+        what = f"{r.number}: "
+        if r.order_line_id is None or r.condition == "foreign":
+            what += "not ours (foreign item or empty box)"
+            what += f": {r.note}" if r.note else ""
+        else:
+            what += f"{r.sku or 'a unit'} "
+            if r.condition is None:
+                what += "received, to be judged"
+            elif r.condition == "resell":
+                what += f"resell, into {r.bin}" if r.bin and r.stocked else "resell, to a bin"
+            elif r.condition in _QUARANTINED:
+                what += f"{r.condition}, into quarantine {r.bin}" if r.bin else r.condition
+            else:
+                what += f"{r.condition}" + (f": {r.note}" if r.note else "")
+        # After the return's opening when both share an instant, before its close.
+        entries.append(Entry(r.at, "return", what, r.badge, r.terminal_id, None, PARCEL, r.id))
+    return entries
+
+
 #: Every table of the order's story. A new one: a function (session, order id) -> entries,
 #: reading with one query indexed by the order, added here.
 SOURCES: tuple[Source, ...] = (
@@ -391,6 +512,8 @@ SOURCES: tuple[Source, ...] = (
     message_entries,
     courier_entries,
     cod_entries,
+    return_entries,
+    return_unit_entries,
 )
 
 

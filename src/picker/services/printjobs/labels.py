@@ -47,7 +47,10 @@ from picker.services.orders.status import record_event
 from picker.services.printjobs.print_queue import find_parcel
 from picker.services.printjobs.tracking_numbers import scheme_of
 from picker.store.engine import Database
-from picker.store.models import Courier, CourierService, Order, Parcel
+from picker.store.models import Courier, CourierService, Order, Parcel, Return
+
+#: What a label of an exchange's replacement parcel says in its COD box, with the RMA number.
+EXCHANGE_MARK = "EXCHANGE"
 
 CONTENT_TYPES = {"pdf": "application/pdf", "zpl": "application/zpl", "png": "image/png"}
 
@@ -186,11 +189,12 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
             CourierService.name.label("service"),
             Order.number, Order.ship_name, Order.ship_street, Order.ship_street2,
             Order.ship_postal_code, Order.ship_city, Order.ship_country, Order.cod_amount,
-            Order.currency, Order.label_text,
+            Order.currency, Order.label_text, Return.number.label("exchange"),
         )
         .join(Order, Order.id == Parcel.order_id)
         .join(Courier, Courier.id == Parcel.courier_id)
         .outerjoin(CourierService, CourierService.id == Order.service_id)
+        .outerjoin(Return, Return.id == Order.exchange_for_return_id)
         .where(Parcel.id == parcel_id)
     ).one_or_none()  # fmt: skip
     if row is None:
@@ -229,6 +233,9 @@ def parcel_label_data(s: Session, settings: Settings, parcel_id: int) -> tuple[L
         routing=routing_code(row.ship_country, row.ship_postal_code),
         cod_amount=row.cod_amount if number == 1 else None,
         cod_currency=row.currency,
+        # A return's replacement goods (never cash on delivery): "EXCHANGE RMA-…" in the COD
+        # box, the RMA after the order number, as a return label says RETURN.
+        mark=EXCHANGE_MARK if row.exchange else None, reference=row.exchange,
     )  # fmt: skip
     return data, row.label_layout
 

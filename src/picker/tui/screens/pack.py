@@ -213,8 +213,11 @@ class PackScreen(PickerScreen):
         if v.cod is not None:
             head.append("\n")
             head.append(f" COD {v.cod} ", style="bold reverse")
+        elif v.exchange:  # a return's replacement goods (never cash on delivery)
+            head.append("\n")
+            head.append(f" EXCHANGE · {v.exchange} ", style="bold reverse")
         if v.fragile and self.narrow:  # one line with COD: the rows go to the address and list
-            head.append(" " if v.cod is not None else "\n")
+            head.append(" " if v.cod is not None or v.exchange else "\n")
             head.append(f" FRAGILE ×{len(v.fragile)} ", style="bold red")  # marked ! below
         elif v.fragile:
             head.append("\n")

@@ -169,6 +169,9 @@ class PickScreen(PickerScreen):
         text.append(line.tote, style="bold")
         if self.is_batch:
             text.append(f" · {line.order_number}")
+        if line.exchange:  # a return's replacement goods: the packer and the customer expect it
+            text.append("\n")
+            text.append(f" EXCHANGE · {line.exchange} ", style="bold reverse")
         body.update(text)
         ahead = [ln for ln in walk(self.lines) if not ln.done and ln.task_id != line.task_id]
         walk_view.update(self._ahead(ahead))
