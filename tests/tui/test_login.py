@@ -35,7 +35,7 @@ async def test_a_lead_sees_every_station_and_markup_in_a_name_is_shown_literally
         assert isinstance(app.screen, HomeScreen)
         assert "Łucja [b]Kowalska[/b] (EMP-0102)" in text_of(pilot, "#who")
         options = app.screen.query_one("#stations").options
-        assert [o.id for o in options] == ["picking", "packing", "handoff", "service"]
+        assert [o.id for o in options] == ["picking", "packing", "handoff", "service", "returns"]
 
 
 async def test_logout_by_the_cmd_logout_scan(app_factory) -> None:

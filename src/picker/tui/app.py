@@ -64,6 +64,12 @@ def _service_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     return ServiceScreen(*args, **kwargs)
 
 
+def _returns_screen(*args: Any, **kwargs: Any) -> PickerScreen:
+    from picker.tui.screens.returns import ReturnsScreen
+
+    return ReturnsScreen(*args, **kwargs)
+
+
 class _CaptureDue(Message):
     """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
 
@@ -82,14 +88,15 @@ class PickerApp(App[None]):
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", id="app.quit")]
     #: The screens a screen opens by name (:meth:`open_screen`): each opening pushes a new one,
     #: built with the arguments given (unlike Textual's ``SCREENS``, which keeps one of each).
-    #: The pick screen, the lead's tools and the service desk are imported when first opened, as
-    #: they always were: the terminal starts without them.
+    #: The pick screen, the lead's tools, the service desk and the returns desk are imported when
+    #: first opened, as they always were: the terminal starts without them.
     OPENABLE_SCREENS: ClassVar[dict[ScreenName, Callable[..., PickerScreen]]] = {
         "pick": _pick_screen,
         "pack": PackScreen,
         "handoff": HandoffScreen,
         "lead": _lead_screen,
         "service": _service_screen,
+        "returns": _returns_screen,
         "scanner-test": ScannerTestScreen,
     }
 

@@ -15,7 +15,7 @@ from picker.store.engine import Database
 _R = TypeVar("_R")
 
 #: The screens a screen may open by name (:meth:`Terminal.open_screen`).
-ScreenName = Literal["pick", "pack", "handoff", "lead", "service", "scanner-test"]
+ScreenName = Literal["pick", "pack", "handoff", "lead", "service", "returns", "scanner-test"]
 
 
 class Terminal(Protocol):

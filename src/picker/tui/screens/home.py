@@ -22,7 +22,9 @@ from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
-OPEN_STATIONS = frozenset({Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE})
+OPEN_STATIONS = frozenset(
+    {Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE, Station.RETURNS}
+)
 
 
 class HomeScreen(PickerScreen):
@@ -108,6 +110,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_screen("handoff")
         elif station is Station.SERVICE:
             self.picker.open_screen("service")
+        elif station is Station.RETURNS:
+            self.picker.open_screen("returns")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
