@@ -107,8 +107,8 @@ def add_return(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="receive a returned parcel without the station: every unit and its condition",
         description="Receives a returned parcel as the station would and closes the return, "
         "all in one transaction: ORDER|RMA|TRACKING is the order number, the RMA or a "
-        "tracking number (the outbound parcel's or the return label's). Each --line SKU:QTY:CONDITION[:BIN] gives "
-        f"units and their condition ({', '.join(CONDITIONS)}): resell puts them in BIN (by "
+        "tracking number (the outbound parcel's or the return label's). Each --line "
+        f"SKU:QTY:CONDITION[:BIN] gives units and their condition ({', '.join(CONDITIONS)}): resell puts them in BIN (by "
         "default the product's suggested bin), damaged, defect and incomplete in the "
         "quarantine bin ([returns] quarantine_bin); scrap takes no stock, nor does foreign (an "
         "item not ours, an empty box: SKU then says what it is); both need --note (why, what). "
