@@ -6,8 +6,8 @@ return yet, so a floor reused with ``--reuse`` gives fresh ones) come back, and 
 of the run's own receives each in the order the station asks: the parcel (its outbound tracking
 number, or the order number), then per unit its barcode, its condition (``CMD-RESELL``…), and for
 a resellable unit the bin it goes to (the suggested one); about a third of the parcels of more
-than one unit hold only part of what shipped. Then ``CMD-CLOSE``, confirmed by a second ``CMD-CLOSE``: refund, order
-status and outbox rows in one transaction.
+than one unit hold only part of what shipped. Then ``CMD-CLOSE``, confirmed by a second
+``CMD-CLOSE``: refund, order status and outbox rows in one transaction.
 
 By default the scans are typed into the real app running headless, on its returns station, as
 ``bench scan`` and ``bench pick`` do (a character every 1-3 ms through the terminal parser), and

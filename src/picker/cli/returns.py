@@ -108,15 +108,16 @@ def add_return(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         description="Receives a returned parcel as the station would and closes the return, "
         "all in one transaction: ORDER|RMA|TRACKING is the order number, the RMA or a "
         "tracking number (the outbound parcel's or the return label's). Each --line "
-        f"SKU:QTY:CONDITION[:BIN] gives units and their condition ({', '.join(CONDITIONS)}): resell puts them in BIN (by "
-        "default the product's suggested bin), damaged, defect and incomplete in the "
-        "quarantine bin ([returns] quarantine_bin); scrap takes no stock, nor does foreign (an "
-        "item not ours, an empty box: SKU then says what it is); both need --note (why, what). "
-        "The order becomes 'returned' when everything shipped is back; the refund "
-        "is computed, the customer's mail and the shop's refund request queued. --exchange "
-        "SKU:QTY … closes it as an exchange: a replacement order instead of money. When any "
-        "line is refused (not in the order, more than shipped, an unknown bin…) nothing is "
-        "changed and the exit status is 1, naming the line.",
+        "SKU:QTY:CONDITION[:BIN] gives units and their condition "
+        f"({', '.join(CONDITIONS)}): resell puts them in BIN (by default the product's "
+        "suggested bin), damaged, defect and incomplete in the quarantine bin ([returns] "
+        "quarantine_bin); scrap takes no stock, nor does foreign (an item not ours, an empty "
+        "box: SKU then says what it is); both need --note (why, what). The order becomes "
+        "'returned' when everything shipped is back; the refund is computed, the customer's "
+        "mail and the shop's refund request queued. --exchange SKU:QTY … closes it as an "
+        "exchange: a replacement order instead of money. When any line is refused (not in the "
+        "order, more than shipped, an unknown bin…) nothing is changed and the exit status is "
+        "1, naming the line.",
     )
     rr.add_argument("ref", metavar="ORDER|RMA|TRACKING")
     rr.add_argument(
