@@ -383,6 +383,14 @@ def _bench_timeline(
     }
 
 
+def _bench_returns(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    from picker.bench.returns import returns_metrics
+
+    return returns_metrics(args, settings, db, progress)
+
+
 FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[int, dict]]] = {
     "scan": _bench_scan,
     "pick": _bench_pick,
@@ -393,6 +401,7 @@ FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[i
     "notify": _bench_notify,
     "find": _bench_find,
     "timeline": _bench_timeline,
+    "returns": _bench_returns,
 }
 
 

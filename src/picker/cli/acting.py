@@ -65,7 +65,11 @@ def _authority_words(use_case: str) -> str:
     from picker.domain.roles import USE_CASES
 
     _, role = USE_CASES[use_case]
-    return f"a {role.value}'s authority" if role is not None else "an operator's authority"
+    if role is None:
+        return "an operator's authority"
+    if role.value.endswith("s"):  # a role named as a desk ("returns"), not as a person
+        return f"the {role.value} role's authority"
+    return f"a {role.value}'s authority"
 
 
 def refusal(command: str, use_case: str) -> CliError:

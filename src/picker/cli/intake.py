@@ -1,5 +1,5 @@
 """Intake: ``picker import`` (orders), ``picker bin`` (the shelves), ``picker product`` (the
-catalogue), ``picker stock``.
+catalogue), ``picker stock`` (set, imported, shown).
 
 The imports (bins too) are data feeds: without ``--as`` they run as the machine's integration, named
 ``OSUSER@HOST`` in the events and stock movements they write. ``stock set`` is a lead's
@@ -85,6 +85,17 @@ def add_stock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     st.add_argument("sku")
     st.add_argument("bin")
     st.add_argument("quantity", type=count)
+    ss = stock.add_parser(
+        "show",
+        help="one product's stock: bins, role, on hand, reserved, quarantined",
+        description="Every bin holding a stock row of the product (by its SKU or a barcode): "
+        "pick faces first, then reserve bins, then quarantine, each with its stock on hand "
+        "and reserved. Units in a quarantine bin (returns judged damaged, defective or "
+        "incomplete) are on hand but never reserved nor picked: counted apart as quarantined. "
+        "Open to anyone.",
+    )
+    ss.add_argument("code", metavar="SKU|BARCODE")
+    ss.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def _read_input(path: Path) -> bytes:
@@ -281,6 +292,8 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
     from picker.channels.files import FileRefused
     from picker.services.intake.catalogue import import_stock, set_stock
 
+    if args.stock_command == "show":
+        return _stock_show(args, settings)
     db = open_database(settings)
     require_head(db)
     if args.stock_command == "set":
@@ -318,3 +331,32 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
         _retry_short(db, actor, settings)
     db.dispose()
     return code
+
+
+def _stock_show(args: argparse.Namespace, settings: Settings) -> int:
+    """``stock show``: reading only, open to anyone."""
+    from picker.cli.output import to_json
+    from picker.services.products import QUARANTINE, stock_of
+
+    db = open_database(settings)
+    require_head(db)
+    try:
+        view = stock_of(db, args.code)
+    finally:
+        db.dispose()
+    if args.format == "json":
+        print(to_json(view.as_json()))
+        return EXIT_OK
+    print(f"{printable(view.sku)}  {printable(view.name)}")
+    if view.bins:
+        print(f"  {'bin':<14} {'role':<10} {'on hand':>7} {'reserved':>8}")
+    for b in view.bins:
+        retired = "  (bin retired)" if not b.active else ""
+        never = "  (never reserved)" if b.role == QUARANTINE else ""
+        print(f"  {printable(b.bin):<14} {b.role:<10} {b.on_hand:>7} {b.reserved:>8}"
+              f"{never}{retired}")  # fmt: skip
+    if not view.bins:
+        print("  in no bin")
+    print(f"on hand {view.on_hand}, reserved {view.reserved}, available {view.available}, "
+          f"quarantined {view.quarantined}")  # fmt: skip
+    return EXIT_OK

@@ -1,8 +1,10 @@
 """Read-only views of the catalogue (``picker product list`` / ``show``): a product's barcodes,
-the bins it lies in with their stock, and how many open orders want it.
+the bins it lies in with their stock, and how many open orders want it; and one product's stock
+bin by bin, quarantine apart (``picker stock show``).
 
-The dictionaries of :meth:`ProductSummary.as_json` and :meth:`ProductDetail.as_json` are stable
-JSON output: keys are only ever added, never renamed or removed.
+The dictionaries of :meth:`ProductSummary.as_json`, :meth:`ProductDetail.as_json` and
+:meth:`StockView.as_json` are stable JSON output: keys are only ever added, never renamed or
+removed.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from picker.domain.ean import gtin_spellings
@@ -61,7 +63,7 @@ class BinStock:
     bin: str
     zone: str
     role: str
-    """``pick`` (a pick face) or ``reserve``."""
+    """``pick`` (a pick face), ``reserve`` or ``quarantine``."""
     active: bool
     on_hand: int
     reserved: int
@@ -184,22 +186,8 @@ def list_products(
 def product_detail(db: Database, code: str) -> ProductDetail:
     """One product by its SKU or one of its barcodes: its stock bin by bin (pick faces first)
     and the open orders that want it."""
-    code = code.strip()
     with db.read() as s:
-        product_id = s.scalar(select(Product.id).where(Product.sku == code))
-        if product_id is None:
-            product_id = s.scalar(
-                select(ProductBarcode.product_id)
-                .where(ProductBarcode.barcode.in_(_barcode_forms(code)))
-                .limit(1)
-            )
-        if product_id is None:  # a SKU typed in another case, if only one product has it
-            found = s.scalars(
-                select(Product.id).where(func.lower(Product.sku) == code.lower()).limit(2)
-            ).all()
-            product_id = found[0] if len(found) == 1 else None
-        if product_id is None:
-            raise NotFound(f"no product with the SKU or barcode {code!r}")
+        product_id = _product_id(s, code)
         bins = tuple(
             BinStock(b.code, b.zone, b.role, b.active, on_hand, reserved)
             for b, on_hand, reserved in s.execute(
@@ -224,6 +212,89 @@ def product_detail(db: Database, code: str) -> ProductDetail:
         )
         summary = _summaries(s, [Product.id == product_id], 1)[0]  # in the same read as the bins
     return ProductDetail(summary, bins, numbers)
+
+
+def _product_id(s: Session, code: str) -> int:
+    """The product of a SKU or one of its barcodes (a SKU typed in another case, when only
+    one product has it); NotFound naming the code."""
+    code = code.strip()
+    product_id = s.scalar(select(Product.id).where(Product.sku == code))
+    if product_id is None:
+        product_id = s.scalar(
+            select(ProductBarcode.product_id)
+            .where(ProductBarcode.barcode.in_(_barcode_forms(code)))
+            .limit(1)
+        )
+    if product_id is None:  # a SKU typed in another case, if only one product has it
+        found = s.scalars(
+            select(Product.id).where(func.lower(Product.sku) == code.lower()).limit(2)
+        ).all()
+        product_id = found[0] if len(found) == 1 else None
+    if product_id is None:
+        raise NotFound(f"no product with the SKU or barcode {code!r}")
+    return int(product_id)
+
+
+#: The role of a bin that keeps returned goods apart (damaged, defective, incomplete): its
+#: stock is never reserved nor picked.
+QUARANTINE = "quarantine"
+
+
+@dataclass(frozen=True)
+class StockView:
+    """Where one product's stock lies (``picker stock show``): every bin with a stock row of
+    it, pick faces first, then reserve bins, then quarantine, each in walking order."""
+
+    sku: str
+    name: str
+    bins: tuple[BinStock, ...]
+
+    @property
+    def on_hand(self) -> int:
+        """Every unit in the warehouse, quarantined ones too."""
+        return sum(b.on_hand for b in self.bins)
+
+    @property
+    def reserved(self) -> int:
+        return sum(b.reserved for b in self.bins)
+
+    @property
+    def quarantined(self) -> int:
+        """Units in quarantine bins: on hand, never to be reserved or picked."""
+        return sum(b.on_hand for b in self.bins if b.role == QUARANTINE)
+
+    @property
+    def available(self) -> int:
+        """Units an order could still reserve: free stock in active bins out of quarantine."""
+        return sum(b.on_hand - b.reserved for b in self.bins if b.active and b.role != QUARANTINE)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "bins": [b.as_json() for b in self.bins],
+            "on_hand": self.on_hand,
+            "reserved": self.reserved,
+            "available": self.available,
+            "quarantined": self.quarantined,
+        }
+
+
+def stock_of(db: Database, code: str) -> StockView:
+    """One product's stock bin by bin, by its SKU or one of its barcodes."""
+    with db.read() as s:
+        product = s.get_one(Product, _product_id(s, code))
+        rank = case((Bin.role == "pick", 0), (Bin.role == QUARANTINE, 2), else_=1)
+        bins = tuple(
+            BinStock(b.code, b.zone, b.role, b.active, on_hand, reserved)
+            for b, on_hand, reserved in s.execute(
+                select(Bin, Stock.on_hand, Stock.reserved)
+                .join(Stock, Stock.bin_id == Bin.id)
+                .where(Stock.product_id == product.id)
+                .order_by(rank, Bin.pick_seq, Bin.code)
+            )
+        )
+        return StockView(product.sku, product.name, bins)
 
 
 def _barcode_forms(code: str) -> list[str]:
