@@ -429,3 +429,37 @@ def test_a_replacement_never_takes_the_quarantined_unit_it_is_held_short_instead
         held = s.scalar(select(Order.hold_reasons).where(Order.number == closed.exchange_order))
     assert held == ["short: SKU-00001"]
     assert broken(floor) == []
+
+
+def test_a_shipped_replacement_tells_the_customer_but_not_the_shop_which_has_no_order_of_it(
+    floor, settings
+) -> None:
+    from dataclasses import replace
+
+    from picker.config import ChannelSettings
+    from picker.services.notify import outbox
+    from picker.store.models import OutboxMessage
+
+    number = shipped(floor, settings, ("SKU-00001", 1))
+    ret_id = came_back(floor, number, ("SKU-00001", "damaged"))
+    made = exchange(floor, settings, ret_id, ("SKU-00001", 1))
+    with floor.transaction() as s:
+        channel = s.get(Order, made.order_id).channel  # type: ignore[union-attr]
+        shop = ChannelSettings(channel, "shopify", fulfilment_url="http://127.0.0.1:9/admin")
+        settings = replace(settings, channels={channel: shop})
+        outbox.enqueue(s, made.order_id, "shipped", at=later(20), settings=settings)
+    with floor.read() as s:
+        rows = dict(
+            s.execute(
+                select(OutboxMessage.kind, OutboxMessage.status).where(
+                    OutboxMessage.order_id == made.order_id, OutboxMessage.event == "shipped"
+                )
+            ).all()
+        )
+        why = s.execute(
+            select(OutboxMessage.error).where(
+                OutboxMessage.order_id == made.order_id, OutboxMessage.kind == "shop"
+            )
+        ).scalar_one()
+    assert rows == {"email": "queued", "shop": "skipped"}
+    assert why is not None and why.startswith(f"a replacement for the return {rma_number(ret_id)}")

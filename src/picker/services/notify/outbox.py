@@ -100,7 +100,8 @@ def enqueue(
         told = {**told, **detail}
     orders = s.execute(
         select(
-            Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid
+            Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid,
+            Order.shop_order_no, Order.exchange_for_return_id,
         ).where(Order.id.in_(ids))
     ).all()
     parcels: dict[int, list[int]] = defaultdict(list)
@@ -141,6 +142,12 @@ def enqueue(
 def _recipient(kind: MessageKind, o: Any) -> tuple[str | None, str | None]:
     """(whom the message goes to, why it cannot go: None when it can)."""
     if kind is MessageKind.SHOP:
+        if o.exchange_for_return_id is not None:
+            # A replacement has no order in the shop: the return's own refund message told it.
+            return o.channel, (
+                f"a replacement for the return {o.shop_order_no}: the shop has no order of it "
+                "(the return's refund request told the shop)"
+            )
         return o.channel, None
     address, problem = check_mail_address(o.customer_email)
     if address is None:
