@@ -10,7 +10,8 @@ Three new tables (``returns``, ``return_lines``, ``return_units``); ``order_line
 operators may have the ``returns`` role.
 
 Going back down drops the tables and columns, takes the role from the operators who had it,
-and refuses while a quarantine bin holds stock (that stock would become sellable).
+and turns quarantine bins into inactive reserve bins: their stock stays recorded but is never
+reserved or picked (an inactive bin is not), so nothing quarantined becomes sellable.
 """
 
 from collections.abc import Sequence
@@ -198,21 +199,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    held = (
-        op.get_bind()
-        .execute(
-            sa.text(
-                "SELECT b.code FROM bins b JOIN stock s ON s.bin_id = b.id "
-                "WHERE b.role = 'quarantine' AND s.on_hand > 0"
-            )
-        )
-        .first()
-    )
-    if held is not None:
-        raise RuntimeError(
-            f"quarantine bin {held[0]} holds stock: move or write it off before going below 0019 "
-            "(it would become sellable)"
-        )
     with op.batch_alter_table("orders", schema=None) as batch_op:
         batch_op.drop_constraint(
             batch_op.f("fk_orders_exchange_for_return_id_returns"), type_="foreignkey"
@@ -235,6 +221,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_returns_status"))
         batch_op.drop_index(batch_op.f("ix_returns_order_id"))
     op.drop_table("returns")
+    # Quarantined goods keep their stock rows but their bins go inactive: an inactive bin is never
+    # reserved or picked from, so nothing damaged becomes sellable below 0019.
     op.execute("UPDATE bins SET role = 'reserve', active = false WHERE role = 'quarantine'")
     _bin_roles_known(_BIN_ROLES_BEFORE)
     op.execute("DELETE FROM operator_roles WHERE role = 'returns'")

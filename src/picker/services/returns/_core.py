@@ -396,8 +396,16 @@ def count_unit(
     n_shipped = sum(shipped.get(line.id, 0) for line in lines)
     back = select(OrderLine.returned_qty).where(OrderLine.id.in_([ln.id for ln in lines]))
     n_back = sum(int(n) for n in s.scalars(back))
+    mine = s.scalar(
+        select(func.count()).where(
+            ReturnUnit.return_id == ret.id,
+            ReturnUnit.order_line_id.in_([ln.id for ln in lines]),
+        )
+    )
+    here = f", {mine} of them in this return" if mine else ""
     raise ReturnRefused(
-        f"{what}{sku}: {n_shipped} shipped, {n_back} back already; no more of it can come back."
+        f"{what}{sku}: {n_shipped} shipped, {n_back} back already{here}; "
+        "no more of it can come back."
     )
 
 
