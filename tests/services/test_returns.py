@@ -199,7 +199,8 @@ def test_more_than_shipped_and_what_is_not_in_the_order_are_refused_by_name(
     with pytest.raises(ReturnRefused, match="say the condition of SKU-00001 first"):
         desk.scan_item(floor, DESK, v.number, "SKU-00001", settings=settings, clock=later)
     desk.judge(floor, DESK, v.number, "defect", settings=settings, clock=later)
-    with pytest.raises(ReturnRefused, match="SKU-00001: 1 shipped, 1 back already, 1 of them in this return;"):
+    refused = "SKU-00001: 1 shipped, 1 back already, 1 of them in this return;"
+    with pytest.raises(ReturnRefused, match=refused):
         desk.scan_item(floor, DESK, v.number, "SKU-00001", settings=settings, clock=later)
     assert returned_qty(floor, number) == {"SKU-00001": 1}
 

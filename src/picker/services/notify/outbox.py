@@ -100,8 +100,13 @@ def enqueue(
         told = {**told, **detail}
     orders = s.execute(
         select(
-            Order.id, Order.customer_email, Order.channel, Order.customer_locale, Order.paid,
-            Order.shop_order_no, Order.exchange_for_return_id,
+            Order.id,
+            Order.customer_email,
+            Order.channel,
+            Order.customer_locale,
+            Order.paid,
+            Order.shop_order_no,
+            Order.exchange_for_return_id,
         ).where(Order.id.in_(ids))
     ).all()
     parcels: dict[int, list[int]] = defaultdict(list)
