@@ -364,6 +364,7 @@ async def test_an_exchange_closes_with_the_replacement_order(
         assert screen.view is not None and screen.view.exchange
         await burst(pilot, "SKU-00002")
         await burst(pilot, "CMD-DAMAGED")
+        assert "done: CMD-EXCHANGE" in feedback_text(pilot)  # not CMD-CLOSE: it asks for goods
         await burst(pilot, "CMD-EXCHANGE")
         assert "Scan the replacement" in feedback_text(pilot)
         await pilot.press("enter")  # the same SKU

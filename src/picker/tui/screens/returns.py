@@ -378,6 +378,10 @@ class ReturnsScreen(PickerScreen):
             return "Put it on a shelf — scan the bin"
         if p is not None:
             return "Scan its condition: CMD-RESELL…"
+        if v.exchange:  # the RMA asks for replacement goods: closing means choosing them
+            if self.narrow:
+                return "Next item · done: CMD-EXCHANGE"
+            return "Scan the next item · not ours: CMD-FOREIGN · done: CMD-EXCHANGE"
         if self.narrow:
             return "Scan the next item · CMD-CLOSE: done"
         return "Scan the next item · not ours: CMD-FOREIGN · done: CMD-CLOSE"
