@@ -145,7 +145,7 @@ def test_a_full_return_restocks_refunds_goods_and_shipping_and_returns_the_order
     assert all(closed.number in m.key for m in messages)
     detail = messages[0].detail
     assert (detail["return"], detail["refund"], detail["shipping_refunded"]) == (
-        closed.number, "450000.00", "150000.00")  # fmt: skip
+        closed.number, "450000", "150000")  # fmt: skip
     assert {(u["sku"], u["condition"]) for u in detail["units"]} == {
         ("SKU-00001", "resell"), ("SKU-00002", "damaged")}  # fmt: skip
     assert {(ln["sku"], ln["restock"]) for ln in detail["lines"]} == {
@@ -184,6 +184,26 @@ def test_a_partial_return_leaves_the_order_executed_and_a_second_return_gets_its
             select(OutboxMessage.key).where(OutboxMessage.event == "return_received")
         ).all()
     assert len(keys) == 4  # mail and shop, for each return
+
+
+def test_refunds_never_add_up_to_more_than_the_customer_paid(floor, settings) -> None:
+    # Two units at a list price of 150,000 with a discount: the customer paid 250,000 in all.
+    number, _ = shipped(floor, settings, ("SKU-00001", 2), tote="T-0907", total=Decimal("250000"))
+    first = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    resell(floor, settings, first.number, "SKU-00001", "A-01-01-1")
+    closed = desk.close(floor, DESK, first.number, settings=settings, clock=later)
+    assert closed.refund == Decimal("150000")
+    second = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    resell(floor, settings, second.number, "SKU-00001", "A-01-01-1")
+    closed = desk.close(floor, DESK, second.number, settings=settings, clock=later)
+    assert (closed.refund, closed.refund_shipping) == (Decimal("100000"), Decimal("0"))
+    with floor.read() as s:
+        details = s.scalars(
+            select(OutboxMessage.detail)
+            .where(OutboxMessage.event == "return_received", OutboxMessage.kind == "shop")
+            .order_by(OutboxMessage.id)
+        ).all()
+    assert [d["refund"] for d in details] == ["150000", "100000"]  # VND: no minor units
 
 
 def test_more_than_shipped_and_what_is_not_in_the_order_are_refused_by_name(

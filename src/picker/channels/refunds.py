@@ -42,6 +42,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
+from picker.channels.reading import minor_unit
+
 #: Shopify's restock types for a refunded line that was fulfilled.
 RESTOCK, NO_RESTOCK = "return", "no_restock"
 
@@ -141,8 +143,10 @@ def match_lines(
     return out
 
 
-def _text(amount: Decimal) -> str:
-    return f"{amount:.2f}"
+def _text(amount: Decimal, currency: str) -> str:
+    """An amount in its currency's minor units, rounded as intake rounds (12.345 KWD, 1500 JPY)."""
+    quantum = minor_unit(currency) or Decimal("0.01")
+    return format(amount.quantize(quantum, rounding=ROUND_HALF_UP), "f")
 
 
 def note_text(request: RefundRequest) -> str:
@@ -156,7 +160,8 @@ def note_text(request: RefundRequest) -> str:
     if request.exchange_order:
         text += f"; exchange order {request.exchange_order} sent instead of a refund"
         if request.amount > 0:
-            text += f", the difference {_text(request.amount)} {request.currency} refunded"
+            difference = _text(request.amount, request.currency)
+            text += f", the difference {difference} {request.currency} refunded"
     if request.amount <= 0:
         text += "; nothing to refund"
     return text
@@ -182,7 +187,7 @@ def shopify_calculate_body(request: RefundRequest, matched: Sequence[Matched]) -
         ],
     }  # fmt: skip
     if request.shipping > 0:
-        refund["shipping"] = {"amount": _text(request.shipping)}
+        refund["shipping"] = {"amount": _text(request.shipping, request.currency)}
     return {"refund": refund}
 
 
@@ -216,14 +221,16 @@ def shopify_refund_body(
         take = min(left, room)
         if take <= 0:
             continue
-        transactions.append({"parent_id": t.get("parent_id"), "amount": _text(take),
+        transactions.append({"parent_id": t.get("parent_id"),
+                             "amount": _text(take, request.currency),
                              "kind": "refund", "gateway": t.get("gateway")})  # fmt: skip
         left -= take
     if left > 0:
         refundable = request.amount - left
         raise MoreThanRefundable(
-            f"the shop can refund at most {_text(refundable)} {request.currency} of this order, "
-            f"the return asks {_text(request.amount)}"
+            f"the shop can refund at most {_text(refundable, request.currency)} "
+            f"{request.currency} of this order, the return asks "
+            f"{_text(request.amount, request.currency)}"
         )
     refund: dict[str, Any] = {
         "currency": request.currency,
@@ -233,7 +240,7 @@ def shopify_refund_body(
         "transactions": transactions,
     }
     if request.shipping > 0:
-        refund["shipping"] = {"amount": _text(request.shipping)}
+        refund["shipping"] = {"amount": _text(request.shipping, request.currency)}
     return {"refund": refund}
 
 
@@ -265,11 +272,11 @@ def woocommerce_refund_body(request: RefundRequest, matched: Sequence[Matched]) 
         merged[key] = (m.shop_line_id, quantity + m.quantity, total + share)
     items = [
         {"id": line_id, "quantity": quantity,
-         "refund_total": float(total.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))}
+         "refund_total": float(_text(total, request.currency))}
         for line_id, quantity, total in merged.values()
     ]  # fmt: skip
     return {
-        "amount": _text(request.amount),
+        "amount": _text(request.amount, request.currency),
         "reason": note_text(request),
         "api_refund": False,
         "api_restock": bool(matched) and all(m.line.restock for m in matched),

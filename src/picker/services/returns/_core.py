@@ -40,6 +40,7 @@ from picker.services.actors import Actor
 from picker.services.errors import Conflict
 from picker.services.notify import outbox
 from picker.services.orders.status import move_order
+from picker.services.orders.views import amount as amount_text
 from picker.services.returns.exchange import create_exchange
 from picker.services.returns.shapes import (
     Closed,
@@ -849,6 +850,23 @@ def close(
         amount, shipping_back = refund(
             goods, shipping=left, policy=settings.returns.refund_shipping, full_return=full_return
         )
+    # Never more back than the customer paid: the lines' list prices may be before a discount,
+    # and earlier returns of the order were already paid back.
+    refunded_before = sum(
+        (
+            paid_back or Decimal(0)
+            for paid_back in s.scalars(
+                select(Return.refund_amount).where(
+                    Return.order_id == order.id, Return.status == "closed"
+                )
+            )
+        ),
+        Decimal(0),
+    )
+    ceiling = max(Decimal(0), order.total_amount - refunded_before)
+    if amount > ceiling:
+        amount = ceiling
+        shipping_back = min(shipping_back, amount)
     done = s.execute(
         update(Return)
         .where(Return.id == ret.id, Return.status == "open")
@@ -888,8 +906,9 @@ def close(
     )
 
 
-def _money(amount: Decimal) -> str:
-    return f"{amount:.2f}"
+def _money(value: Decimal, currency: str) -> str:
+    """Exact, in the currency's minor units (12.345 KWD, 1500 JPY), as intake rounds."""
+    return amount_text(value, currency)
 
 
 def _message_detail(
@@ -912,9 +931,9 @@ def _message_detail(
             {"sku": sku, "name": name, "quantity": n, "condition": condition}
             for (sku, name, condition), n in told.items()
         ],
-        "refund": _money(amount),
+        "refund": _money(amount, currency),
         "currency": currency,
-        "shipping_refunded": _money(shipping),
+        "shipping_refunded": _money(shipping, currency),
         "exchange_order": exchange_order,
         "lines": [
             {"order_line_id": line_id, "sku": sku, "quantity": n, "restock": restock}
