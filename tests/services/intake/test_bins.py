@@ -176,3 +176,33 @@ def test_a_picker_may_not_import_bins_and_nothing_is_written(db) -> None:
     with pytest.raises(NotAllowed, match="importing bins needs the lead role"):
         _import(db, "A-01-01-1,A,", actor=Actor("T02", op))
     assert _bins(db) == []
+
+
+def test_a_bin_file_never_makes_reserved_stock_quarantine_nor_quarantined_goods_sellable(
+    db,
+) -> None:
+    from picker.store.models import Product, Stock
+
+    _import(db, "A-01-01-1,A,pick", "Q-00-00-0,Q,quarantine")
+    with db.transaction() as s:
+        product = Product(sku="SKU-1", name="Mug", weight_g=300)
+        s.add(product)
+        s.flush()
+        ids = dict(s.execute(select(Bin.code, Bin.id)).all())
+        s.add(Stock(product_id=product.id, bin_id=ids["A-01-01-1"], on_hand=5, reserved=2))
+        s.add(Stock(product_id=product.id, bin_id=ids["Q-00-00-0"], on_hand=1, reserved=0))
+    report = _import(db, "A-01-01-1,A,quarantine", "Q-00-00-0,Q,pick")
+    reasons = {(p.record, p.field): p.reason for p in report.problems}
+    assert reasons[2, "role"] == (
+        "bin A-01-01-1 has 2 unit(s) reserved for orders: it can become quarantine once they "
+        "are picked"
+    )
+    assert reasons[3, "role"] == (
+        "quarantine bin Q-00-00-0 holds 1 unit(s): move or write them off before it becomes "
+        "a pick bin"
+    )
+    assert [(b[0], b[2]) for b in _bins(db)] == [("A-01-01-1", "pick"), ("Q-00-00-0", "quarantine")]
+    with db.transaction() as s:
+        s.execute(update(Stock).values(reserved=0, on_hand=0))
+    report = _import(db, "A-01-01-1,A,reserve", "Q-00-00-0,Q,reserve")
+    assert report.counts == {"changed": 2}  # an empty quarantine bin may serve again

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from sqlalchemy import and_, delete, or_, select
+from sqlalchemy import and_, delete, func, or_, select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,7 @@ BIN_COLUMNS = ("code", "zone")
 BIN_OPTIONAL = ("role",)
 #: The role of a bin nobody said otherwise of: picked from.
 PICK_ROLE = "pick"
+QUARANTINE_ROLE = "quarantine"
 #: How often (in rows) an import calls its ``progress(done, total)``.
 PROGRESS_EVERY = 1000
 #: Above these a number is a typing slip, not a weight or a count (and would overflow INTEGER).
@@ -573,9 +574,31 @@ def _save_bin(s: Session, row: _BinRow) -> str:
     role = found.role if row.role is None else row.role  # not said: kept as it was
     if (found.zone, found.role, found.active) == (row.address.zone, role, True):
         return "unchanged"
+    if role != found.role and QUARANTINE_ROLE in (role, found.role):
+        _refuse_quarantine_change(s, found, role)
     found.zone, found.role, found.active = row.address.zone, role, True
     s.flush()
     return "changed"
+
+
+def _refuse_quarantine_change(s: Session, found: Bin, role: str) -> None:
+    """A bin becomes quarantine only with nothing in it promised to an order, and stops being
+    quarantine only when empty: damaged goods never become sellable by a bin file."""
+    total = func.coalesce(func.sum(Stock.on_hand), 0)
+    promised = func.coalesce(func.sum(Stock.reserved), 0)
+    on_hand, reserved = s.execute(select(total, promised).where(Stock.bin_id == found.id)).one()
+    if role == QUARANTINE_ROLE and reserved:
+        raise BadValue(
+            f"bin {found.code} has {reserved} unit(s) reserved for orders: it can become "
+            "quarantine once they are picked",
+            "role",
+        )
+    if found.role == QUARANTINE_ROLE and on_hand:
+        raise BadValue(
+            f"quarantine bin {found.code} holds {on_hand} unit(s): move or write them off "
+            f"before it becomes a {role} bin",
+            "role",
+        )
 
 
 # --- values ----------------------------------------------------------------------------------
