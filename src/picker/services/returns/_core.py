@@ -798,7 +798,9 @@ def close(
     not_ours = len(units) - len(ours)
     if not units:
         raise ReturnRefused(f"{ret.number}: nothing was received yet; scan an item or park it.")
-    order = s.execute(select(Order).where(Order.id == ret.order_id)).scalar_one()
+    # Locked: a courier's "delivered" landing meanwhile waits instead of failing the close (and,
+    # on an auto-close, the scan that completed the RMA).
+    order = s.execute(select(Order).where(Order.id == ret.order_id).with_for_update()).scalar_one()
     if exchange and not (ret.exchange or (ret.reason in settings.returns.exchange_reasons)):
         why = f"its reason ({ret.reason})" if ret.reason else "it has no reason that allows one"
         raise ReturnRefused(
