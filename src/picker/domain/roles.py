@@ -142,6 +142,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "returns.desk.close": ("closing a return", Role.RETURNS),
     "returns.backoffice.authorize": ("authorizing a return", Role.RETURNS),
     "returns.backoffice.receive": ("receiving a return", Role.RETURNS),
+    "returns.return_label.make_return_label": ("making a return label", Role.RETURNS),
 }
 
 

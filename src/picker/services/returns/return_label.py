@@ -49,7 +49,7 @@ def make_return_label(
     Refused in words, nothing changed: no such return, one closed or cancelled, one that has a
     label already (its tracking number named), an unknown courier, and whatever the label
     itself refuses (see ``render_return_label``)."""
-    allow(actor, "returns.backoffice.authorize")
+    allow(actor, "returns.return_label.make_return_label")
     text = number.strip().upper()
     now = clock()
 
