@@ -48,7 +48,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
 test: lint
-	$(BIN)/python -m pytest -n 2 --dist worksteal
+	$(BIN)/python -m pytest -n 2
 
 clean-floor:
 	rm -f var/picker.db var/picker.db-wal var/picker.db-shm var/demo-badges.txt var/floor-sheet.pdf
