@@ -27,7 +27,7 @@ from picker.domain.courier_events import CourierStatus, normalise_word
 from picker.domain.notify import EVENTS
 from picker.domain.pickpath import BadBinCode, parse_bin_code
 
-STATIONS = ("picking", "packing", "handoff", "service", "returns")
+STATIONS = ("picking", "packing", "handoff", "service", "returns", "receiving", "counting")
 PRINTER_BACKENDS = ("spool", "lp", "tcp")
 LABEL_FORMATS = ("4x6", "a6")
 LABEL_OUTPUTS = ("pdf", "zpl")
@@ -210,6 +210,57 @@ class ReturnSettings:
     auto_close: bool = True
 
 
+@dataclass(frozen=True)
+class Threshold:
+    """A difference that matters: more than ``units`` units, or more than ``pct`` percent of
+    what was expected (either one). Written in config.toml as ``3`` (units) or ``"5%"``."""
+
+    units: int | None = None
+    pct: float | None = None
+
+    def exceeded(self, expected: int, found: int) -> bool:
+        """True when ``found`` differs from ``expected`` by more than this threshold (a
+        difference against an expected 0 exceeds any percentage)."""
+        diff = abs(found - expected)
+        if diff == 0:
+            return False
+        if self.units is not None and diff > self.units:
+            return True
+        if self.pct is not None:
+            return expected == 0 or diff * 100 > self.pct * expected
+        return False
+
+    def __str__(self) -> str:
+        return f"{self.pct:g}%" if self.pct is not None else f"{self.units} unit(s)"
+
+
+@dataclass(frozen=True)
+class ReceivingSettings:
+    #: The dock: a bin (created, role receiving, on first use) where received goods wait for
+    #: put-away; never reserved or picked.
+    dock_bin: str = "R-00-00-0"
+    #: A line may be received up to this share (percent) over what its notice expects; more is
+    #: refused unless a lead accepts it with a reason.
+    over_tolerance_pct: float = 0.0
+
+
+@dataclass(frozen=True)
+class CountingSettings:
+    #: A first count differing from the bin's stock by more than this asks for a recount by
+    #: another operator (0 units: any difference).
+    recount_over: Threshold = Threshold(units=0)
+    #: A confirmed difference above this waits for a lead's approval before stock changes.
+    approve_over: Threshold = Threshold(units=5)
+
+
+@dataclass(frozen=True)
+class ReplenishSettings:
+    #: A pick face short of today's demand is refilled to cover it; "today" means orders
+    #: released but not yet picked (assigned, picking, unhandled) placed up to this many hours
+    #: ago.
+    demand_hours: int = 24
+
+
 def _split_method(value: str) -> tuple[str, str]:
     courier, _, service = value.partition("/")
     return courier.strip().upper(), service.strip()
@@ -232,6 +283,9 @@ class Settings:
     picking: PickingSettings = field(default_factory=PickingSettings)
     packing: PackingSettings = field(default_factory=PackingSettings)
     returns: ReturnSettings = field(default_factory=ReturnSettings)
+    receiving: ReceivingSettings = field(default_factory=ReceivingSettings)
+    counting: CountingSettings = field(default_factory=CountingSettings)
+    replenish: ReplenishSettings = field(default_factory=ReplenishSettings)
     notify: NotifySettings = field(default_factory=lambda: NotifySettings())
     #: Courier code (upper case) → what config.toml says of it beyond the database.
     couriers: Mapping[str, CourierSettings] = field(default_factory=dict)
@@ -411,6 +465,9 @@ def _settings_from(
         "couriers",
         "channels",
         "returns",
+        "receiving",
+        "counting",
+        "replenish",
     }
     for key in data:
         if key not in sections:
@@ -584,11 +641,19 @@ def _settings_from(
     r.done()
 
     returns = _return_settings(_Reader(where, "returns", data.get("returns", {})))
+    receiving = _receiving_settings(_Reader(where, "receiving", data.get("receiving", {})))
+    counting = _counting_settings(_Reader(where, "counting", data.get("counting", {})))
+    r = _Reader(where, "replenish", data.get("replenish", {}))
+    replenish = ReplenishSettings(demand_hours=r.integer("demand_hours", 24, 1, 24 * 14))
+    r.done()
 
     notify, couriers, channels = _notify_settings(data, where, base_dir)
 
     return Settings(
         returns=returns,
+        receiving=receiving,
+        counting=counting,
+        replenish=replenish,
         notify=notify,
         couriers=couriers,
         channels=channels,
@@ -633,6 +698,43 @@ def _return_settings(r: _Reader) -> ReturnSettings:
     auto_close = r.flag("auto_close", True)
     r.done()
     return ReturnSettings(reasons, exchange_reasons, refund_shipping, quarantine_bin, auto_close)
+
+
+def _receiving_settings(r: _Reader) -> ReceivingSettings:
+    dock_bin = r.text("dock_bin", "R-00-00-0").strip().upper()
+    try:
+        dock_bin = parse_bin_code(dock_bin).code
+    except BadBinCode as exc:
+        r.fail("dock_bin", str(exc))
+    over = r.number("over_tolerance_pct", 0.0, 0.0, 1000.0)
+    r.done()
+    return ReceivingSettings(dock_bin=dock_bin, over_tolerance_pct=over)
+
+
+def _threshold(r: _Reader, key: str, default: Threshold) -> Threshold:
+    value = r.table.pop(key, None)
+    if value is None:
+        return default
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= 1_000_000:
+        return Threshold(units=value)
+    if isinstance(value, str):
+        m = re.fullmatch(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*", value)
+        if m and float(m.group(1)) <= 1000:
+            return Threshold(pct=float(m.group(1)))
+        if value.strip().isdigit():
+            return Threshold(units=int(value.strip()))
+    r.fail(
+        key,
+        f'must be a number of units (e.g. 3) or a percentage in quotes (e.g. "5%"), not {value!r}',
+    )
+    raise AssertionError  # r.fail raises
+
+
+def _counting_settings(r: _Reader) -> CountingSettings:
+    recount = _threshold(r, "recount_over", Threshold(units=0))
+    approve = _threshold(r, "approve_over", Threshold(units=5))
+    r.done()
+    return CountingSettings(recount_over=recount, approve_over=approve)
 
 
 # --- telling customers and shops ([notify], [couriers.CODE], [channels.NAME]) ----------------

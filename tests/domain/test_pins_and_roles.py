@@ -68,11 +68,15 @@ def test_roles_parse_from_text_and_refuse_unknown_names() -> None:
 
 
 def test_each_role_reaches_its_station_and_a_lead_reaches_all() -> None:
-    assert stations_for({Role.PICKER}) == [Station.PICKING]
+    assert stations_for({Role.PICKER}) == [Station.PICKING, Station.COUNTING]
     assert stations_for({Role.PACKER}) == [Station.PACKING]
-    assert stations_for({Role.PICKER, Role.PACKER}) == [Station.PICKING, Station.PACKING]
+    assert stations_for({Role.PICKER, Role.PACKER}) == [
+        Station.PICKING, Station.PACKING, Station.COUNTING,
+    ]  # fmt: skip
+    assert stations_for({Role.RECEIVER}) == [Station.RECEIVING, Station.COUNTING]
     assert stations_for({Role.LEAD}) == [
         Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE, Station.RETURNS,
+        Station.RECEIVING, Station.COUNTING,
     ]  # fmt: skip
 
 

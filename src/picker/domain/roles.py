@@ -14,6 +14,8 @@ class Role(StrEnum):
     SERVICE = "service"
     #: The returns desk: receives returned parcels, judges each unit, puts it away.
     RETURNS = "returns"
+    #: The receiving dock: receives suppliers' deliveries and puts goods away.
+    RECEIVER = "receiver"
 
 
 class Station(StrEnum):
@@ -22,6 +24,8 @@ class Station(StrEnum):
     HANDOFF = "handoff"
     SERVICE = "service"
     RETURNS = "returns"
+    RECEIVING = "receiving"
+    COUNTING = "counting"
 
 
 STATION_TITLES: dict[Station, str] = {
@@ -30,6 +34,8 @@ STATION_TITLES: dict[Station, str] = {
     Station.HANDOFF: "Handoff zone",
     Station.SERVICE: "Customer service",
     Station.RETURNS: "Returns desk",
+    Station.RECEIVING: "Receiving dock",
+    Station.COUNTING: "Stock counts",
 }
 
 #: The role a station needs; a lead may work every station of the floor.
@@ -39,6 +45,14 @@ STATION_ROLE: dict[Station, Role] = {
     Station.HANDOFF: Role.LEAD,
     Station.SERVICE: Role.SERVICE,
     Station.RETURNS: Role.RETURNS,
+    Station.RECEIVING: Role.RECEIVER,
+    Station.COUNTING: Role.PICKER,
+}
+
+#: Beyond :data:`STATION_ROLE`: counting (and replenishment moves) is floor work a receiver
+#: does as well as a picker.
+STATION_ALSO: dict[Station, frozenset[Role]] = {
+    Station.COUNTING: frozenset({Role.RECEIVER}),
 }
 
 
@@ -66,7 +80,9 @@ def parse_roles(text: str | Iterable[str]) -> frozenset[Role]:
 
 def may_work(roles: Iterable[Role], station: Station) -> bool:
     roles = set(roles)
-    return Role.LEAD in roles or STATION_ROLE[station] in roles
+    if Role.LEAD in roles or STATION_ROLE[station] in roles:
+        return True
+    return bool(roles & STATION_ALSO.get(station, frozenset()))
 
 
 def stations_for(roles: Iterable[Role]) -> list[Station]:

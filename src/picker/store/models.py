@@ -7,7 +7,7 @@ UTC and always come back timezone-aware.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Enum,
     ForeignKey,
@@ -152,6 +153,25 @@ class Product(Base):
     barcodes: Mapped[list[ProductBarcode]] = relationship(back_populates="product")
 
 
+class ProductPack(Base):
+    """A case or inner pack of a product: its own GTIN-14 (or other code) that stands for
+    ``units`` units when received. Never a unit barcode: a pick or pack scan of it is not one
+    unit, so it lives apart from :class:`ProductBarcode`."""
+
+    __tablename__ = "product_packs"
+    __table_args__ = (
+        CheckConstraint("units > 1", name="units_more_than_one"),
+        CheckConstraint("length(barcode) > 0", name="barcode_not_empty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    barcode: Mapped[str] = mapped_column(String(64), unique=True)
+    units: Mapped[int] = mapped_column(Integer)
+
+
 class ProductBarcode(Base):
     """One of a product's barcodes (EAN-13, a second supplier's EAN, an internal code…)."""
 
@@ -168,8 +188,10 @@ class ProductBarcode(Base):
 
 
 #: What a bin is for (``bins.role``): ``quarantine`` holds returned goods that may not be sold
-#: (damaged, defective, incomplete): never reserved, never picked.
-BIN_ROLES = ("pick", "reserve", "quarantine")
+#: (damaged, defective, incomplete): never reserved, never picked; ``receiving`` is the dock
+#: where received goods wait for put-away: never reserved, never picked, drained only by
+#: put-away.
+BIN_ROLES = ("pick", "reserve", "quarantine", "receiving")
 
 
 class Bin(Base):
@@ -180,6 +202,8 @@ class Bin(Base):
         UniqueConstraint("zone", "aisle", "bay", "level"),
         CheckConstraint("aisle >= 0 AND bay >= 0 AND level >= 0", name="coordinates_not_negative"),
         _one_of("role", BIN_ROLES, "role_known"),
+        CheckConstraint("min_qty >= 0 AND max_qty > 0", name="min_max_positive"),
+        CheckConstraint("min_qty <= max_qty", name="min_within_max"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -190,9 +214,16 @@ class Bin(Base):
     level: Mapped[int] = mapped_column(Integer)
     pick_seq: Mapped[int] = mapped_column(Integer, index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    #: "pick" (a pick face, picked from), "reserve" (stock kept back to refill pick faces) or
-    #: "quarantine" (returned goods that may not be sold: never reserved or picked).
+    #: "pick" (a pick face, picked from), "reserve" (stock kept back to refill pick faces),
+    #: "quarantine" (returned goods that may not be sold: never reserved or picked) or
+    #: "receiving" (the dock: received goods waiting for put-away, never reserved or picked).
     role: Mapped[str] = mapped_column(String(16), default="pick", server_default="pick")
+    #: A pick face's replenishment levels: below ``min_qty`` on hand it is refilled from reserve
+    #: up to ``max_qty`` (both NULL: not replenished; also the room put-away may fill).
+    min_qty: Mapped[int | None] = mapped_column(Integer)
+    max_qty: Mapped[int | None] = mapped_column(Integer)
+    #: When a cycle count of this bin last closed (NULL: never counted).
+    counted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class Zone(Base):
@@ -246,6 +277,9 @@ class StockMovement(Base):
     order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"))
     #: The pick task a pick, an undo or a shortage belongs to (such a task is never deleted).
     pick_task_id: Mapped[int | None] = mapped_column(ForeignKey("pick_tasks.id"), index=True)
+    #: The paper behind a receipt, put-away, count or move: the receipt's reference, CNT-…,
+    #: MOV-… (NULL for the others).
+    document: Mapped[str | None] = mapped_column(String(48))
 
 
 # --- couriers and packaging ------------------------------------------------------------------
@@ -1006,3 +1040,191 @@ class ReturnUnit(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     operator_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
     terminal_id: Mapped[str] = mapped_column(String(16))
+
+
+# --- receiving, counting, replenishment ------------------------------------------------------
+
+#: A receipt's life: ``expected`` (an inbound notice, nothing scanned yet), ``open`` (being
+#: received at a dock), ``closed`` (its discrepancies written), ``cancelled``.
+RECEIPT_STATUSES = ("expected", "open", "closed", "cancelled")
+
+
+class Receipt(Base):
+    """Goods a supplier sends: an inbound notice (ASN) imported ahead, or a delivery received
+    without one. ``held_by_terminal`` is the dock receiving it now (a conditional UPDATE)."""
+
+    __tablename__ = "receipts"
+    __table_args__ = (
+        _one_of("status", RECEIPT_STATUSES, "status_known"),
+        CheckConstraint("length(reference) > 0", name="reference_not_empty"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: The supplier's or purchase order's reference, as printed on the delivery note.
+    reference: Mapped[str] = mapped_column(String(48), unique=True)
+    supplier: Mapped[str | None] = mapped_column(String(100))
+    expected_at: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(12), default="expected")
+    held_by_terminal: Mapped[str | None] = mapped_column(String(16))
+    held_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: The file it was imported from (or "cli", "dock").
+    source: Mapped[str | None] = mapped_column(String(200))
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReceiptLine(Base):
+    """A line of a receipt: so many units expected, so many received.
+
+    ``expected_qty`` 0: not on the notice (received anyway, accepted by a lead).
+    ``product_id`` NULL: a product the catalogue does not know, accepted by a lead with a
+    reason; it is counted for the discrepancy list, never stocked."""
+
+    __tablename__ = "receipt_lines"
+    __table_args__ = (
+        UniqueConstraint("receipt_id", "line_no"),
+        CheckConstraint("expected_qty >= 0", name="expected_not_negative"),
+        CheckConstraint("received_qty >= 0", name="received_not_negative"),
+        CheckConstraint("length(sku) > 0", name="sku_not_empty"),
+        Index(None, "product_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("receipts.id", ondelete="CASCADE"))
+    line_no: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    #: The SKU the notice names (or the barcode scanned, for an unknown product).
+    sku: Mapped[str] = mapped_column(String(64))
+    expected_qty: Mapped[int] = mapped_column(Integer, default=0)
+    received_qty: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    lot: Mapped[str | None] = mapped_column(String(40))
+    expiry: Mapped[date | None] = mapped_column(Date)
+    #: A lead's acceptance of an over-receipt or an unknown product, and why.
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    accepted_reason: Mapped[str | None] = mapped_column(Text)
+
+
+#: A count's life: ``planned``, ``counting`` (a counter scanned the bin), ``recount`` (the
+#: first count differed: another operator counts again), ``approval`` (a confirmed difference
+#: above ``[counting] approve_over`` waits for a lead), ``done`` (stock adjusted or confirmed),
+#: ``rejected`` (a lead refused the difference), ``cancelled``.
+COUNT_STATUSES = ("planned", "counting", "recount", "approval", "done", "rejected", "cancelled")
+#: While a count is in one of these its bin is not picked from or put away into.
+COUNT_ACTIVE = ("planned", "counting", "recount", "approval")
+COUNT_LOCKING = ("counting", "recount", "approval")
+
+
+class CountTask(Base):
+    """A cycle count of one bin (CNT-000001…): blind, by scan; one active count per bin."""
+
+    __tablename__ = "count_tasks"
+    __table_args__ = (
+        _one_of("status", COUNT_STATUSES, "status_known"),
+        CheckConstraint("round >= 1 AND round <= 2", name="round_one_or_two"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "status"),
+        Index(
+            "uq_count_tasks_one_active_per_bin",
+            "bin_id",
+            unique=True,
+            sqlite_where=text(" OR ".join(f"status = '{x}'" for x in COUNT_ACTIVE)),
+            postgresql_where=text(" OR ".join(f"status = '{x}'" for x in COUNT_ACTIVE)),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``CNT-`` and the id, zero-padded to 6 digits (set right after the insert).
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    bin_id: Mapped[int] = mapped_column(ForeignKey("bins.id"))
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    #: 1 while the first count runs, 2 for the recount.
+    round: Mapped[int] = mapped_column(Integer, default=1)
+    #: Why it was planned (zone, bins, sku, since, a picker's shortage…).
+    plan_reason: Mapped[str | None] = mapped_column(String(64))
+    planned_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    planned_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    held_by_terminal: Mapped[str | None] = mapped_column(String(16))
+    held_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Who made the first count (the recount must be someone else).
+    first_counter: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CountLine(Base):
+    """What one round of a count found of one product in the bin. ``expected`` is the bin's
+    on hand when the round began: recorded for the decision, never shown to the counter."""
+
+    __tablename__ = "count_lines"
+    __table_args__ = (
+        UniqueConstraint("task_id", "round", "product_id"),
+        CheckConstraint("counted >= 0", name="counted_not_negative"),
+        CheckConstraint("expected >= 0", name="expected_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("count_tasks.id", ondelete="CASCADE"))
+    round: Mapped[int] = mapped_column(Integer)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    expected: Mapped[int] = mapped_column(Integer, default=0)
+    counted: Mapped[int] = mapped_column(Integer, default=0)
+    counted_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+#: A replenishment move's life: ``planned``, ``moving`` (taken from its reserve bin by a
+#: terminal), ``done``, ``cancelled``.
+MOVE_STATUSES = ("planned", "moving", "done", "cancelled")
+MOVE_ACTIVE = ("planned", "moving")
+
+
+class MoveTask(Base):
+    """A replenishment move (MOV-000001…): so many units of a product from a reserve bin to a
+    pick face; done by scan, its stock moved in one transaction. One active move per product
+    and pick face."""
+
+    __tablename__ = "move_tasks"
+    __table_args__ = (
+        _one_of("status", MOVE_STATUSES, "status_known"),
+        CheckConstraint("quantity > 0", name="quantity_positive"),
+        CheckConstraint("moved >= 0", name="moved_not_negative"),
+        CheckConstraint("from_bin_id <> to_bin_id", name="bins_differ"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        Index(None, "status"),
+        Index(
+            "uq_move_tasks_one_active_per_face",
+            "product_id",
+            "to_bin_id",
+            unique=True,
+            sqlite_where=text(" OR ".join(f"status = '{x}'" for x in MOVE_ACTIVE)),
+            postgresql_where=text(" OR ".join(f"status = '{x}'" for x in MOVE_ACTIVE)),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``MOV-`` and the id, zero-padded to 6 digits (set right after the insert).
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    from_bin_id: Mapped[int] = mapped_column(ForeignKey("bins.id"))
+    to_bin_id: Mapped[int] = mapped_column(ForeignKey("bins.id"))
+    quantity: Mapped[int] = mapped_column(Integer)
+    moved: Mapped[int] = mapped_column(Integer, default=0, server_default=text("0"))
+    status: Mapped[str] = mapped_column(String(12), default="planned")
+    #: ``below_min`` or ``demand`` (today's orders need more than the face holds).
+    reason: Mapped[str] = mapped_column(String(32))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    held_by_terminal: Mapped[str | None] = mapped_column(String(16))
+    held_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    done_by: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
