@@ -22,6 +22,9 @@ PICKER = ("EMP-0101", "Zofia Wróbel", "picker", "4821")
 LEAD = ("EMP-0102", "Łucja [b]Kowalska[/b]", "lead", "7350")
 PACKER = ("EMP-0103", "Jan Pakowacz", "packer", "5162")
 SERVICE = ("EMP-0104", "Sam Obsługa", "service", "2938")
+RECEIVER = ("EMP-0111", "Rita Odbiór", "receiver", "3947")
+#: A second picker: a count's recount must be made by someone else.
+PICKER2 = ("EMP-0112", "Piotr Liczący", "picker", "6274")
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +32,7 @@ def demo_floor(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("floor") / "floor.db"
     db = Database(f"sqlite:///{path}")
     build_demo(db, orders=60, seed=11, now=NOW)
-    for badge, name, roles, pin in (PICKER, LEAD, PACKER, SERVICE):
+    for badge, name, roles, pin in (PICKER, LEAD, PACKER, SERVICE, RECEIVER, PICKER2):
         auth.add_operator(db, Actor("T00"), badge, name, roles, pin)
     db.dispose()
     return path
