@@ -95,10 +95,41 @@ def postgres_template(postgres_available: bool) -> Iterator[str]:
 @pytest.fixture
 def fresh_postgres_url(postgres_template: str) -> Iterator[str]:
     """A new PostgreSQL database cloned from the migrated template, dropped afterwards."""
-    name = f"picker_t_{_worker()}_{uuid.uuid4().hex[:10]}"
+    yield from _clone_postgres(postgres_template)
+
+
+@pytest.fixture(scope="session")
+def sqlite_floor_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The migrated template with the demo floor of :func:`floor` built once."""
+    path = tmp_path_factory.mktemp("floor-template") / "floor.db"
+    shutil.copyfile(sqlite_template, path)
+    db = Database(f"sqlite:///{path}")
+    _build_floor(db)
+    db.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_floor_template(postgres_template: str) -> Iterator[str]:
+    """The migrated template with the demo floor of :func:`floor` built once."""
+    name = f"picker_ftpl_{_worker()}_{uuid.uuid4().hex[:8]}"
     admin = _pg_admin()
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{postgres_template}"'))
+    db = Database(_pg_url(name))
+    _build_floor(db)
+    db.dispose()
+    yield name
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _clone_postgres(template: str) -> Iterator[str]:
+    name = f"picker_t_{_worker()}_{uuid.uuid4().hex[:10]}"
+    admin = _pg_admin()
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
     yield _pg_url(name)
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -106,13 +137,22 @@ def fresh_postgres_url(postgres_template: str) -> Iterator[str]:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """The URL of a fresh, migrated database of each back-end."""
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, migrated database of each back-end.
+
+    A test that asks for :func:`floor` (directly or through another fixture) gets a copy of a
+    template that already holds the demo floor: built once per run, not once per test."""
+    with_floor = "floor" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "picker.db"
-        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite:///{path}"
-    return request.getfixturevalue("fresh_postgres_url")
+        template = "sqlite_floor_template" if with_floor else "sqlite_template"
+        shutil.copyfile(request.getfixturevalue(template), path)
+        yield f"sqlite:///{path}"
+        return
+    if not with_floor:
+        yield request.getfixturevalue("fresh_postgres_url")
+        return
+    yield from _clone_postgres(request.getfixturevalue("postgres_floor_template"))
 
 
 @pytest.fixture
@@ -197,12 +237,16 @@ def settings() -> Settings:
     return load_settings(REPO / "config.toml", environ={})
 
 
-@pytest.fixture
-def floor(db: Database) -> Database:
-    """The demo catalogue, bins, couriers and operators, with no orders."""
+def _build_floor(db: Database) -> None:
     from picker.demo.builder import build_demo
 
     build_demo(db, orders=0, seed=1, now=NOW)
+
+
+@pytest.fixture
+def floor(db: Database) -> Database:
+    """The demo catalogue, bins, couriers and operators, with no orders (``db`` itself: its
+    database was cloned from a template holding them, see :func:`db_url`)."""
     return db
 
 
