@@ -615,11 +615,7 @@ def start_move(
                     f"no move is planned from {text} — scan the reserve bin of a move listed"
                 )
             task = found
-        bins = dict(
-            s.execute(
-                select(Bin.id, Bin.code).where(Bin.id.in_((task.from_bin_id, task.to_bin_id)))
-            ).tuples()
-        )
+        bins = _codes(s, task)
         _refuse_if_locked(
             s, task.from_bin_id, bins[task.from_bin_id], "take this move when the count closes"
         )
@@ -726,11 +722,7 @@ def do_move(
 
     def work(s: Session) -> MoveDone:
         task = _held(s, actor, number)
-        codes = dict(
-            s.execute(
-                select(Bin.id, Bin.code).where(Bin.id.in_((task.from_bin_id, task.to_bin_id)))
-            ).tuples()
-        )
+        codes = _codes(s, task)
         face, reserve = codes[task.to_bin_id], codes[task.from_bin_id]
         if to_code != face:
             raise MoveRefused(f"{to_code} is not this move's pick face: put them in {face}")
@@ -865,6 +857,14 @@ def _held(s: Session, actor: Actor, number: str) -> MoveTask:
         name = s.scalar(select(Operator.name).where(Operator.id == task.held_by))
         raise MoveBusy(task.number, task.held_by_terminal, name)
     return task
+
+
+def _codes(s: Session, task: MoveTask) -> dict[int, str]:
+    """The codes of a move's two bins, by id."""
+    rows = s.execute(
+        select(Bin.id, Bin.code).where(Bin.id.in_((task.from_bin_id, task.to_bin_id)))
+    ).all()
+    return {int(r[0]): str(r[1]) for r in rows}
 
 
 def _journal(s: Session, actor: Actor, scan: ScanOutcome | None, now: datetime) -> None:
