@@ -13,7 +13,7 @@ from picker.services import replenish
 from picker.services.actors import Actor, OperatorInfo
 from picker.services.replenish import BinRefused, MoveBusy, MoveRefused
 from picker.store.engine import Database
-from picker.store.models import Bin, CountTask, MoveTask, Product, Stock, StockMovement
+from picker.store.models import Bin, CountTask, Product, Stock, StockMovement
 from tests.conftest import NOW
 from tests.services.floor.test_picking import _race
 from tests.services.intake.test_order_import import order, run, stock

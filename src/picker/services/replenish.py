@@ -410,7 +410,12 @@ def _faces(s: Session, since: datetime) -> list[_Face]:
         )
         .order_by(Bin.pick_seq, Bin.code, Product.sku)
     ).all()  # fmt: skip
-    faces = {(r[0], r[2]): _Face(*r) for r in rows}
+    faces = {
+        (r[0], r[2]): _Face(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], int(r[7] or 0), int(r[8] or 0)
+        )
+        for r in rows
+    }
     if not faces:
         return []
     demand = s.execute(

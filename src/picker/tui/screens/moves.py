@@ -234,6 +234,7 @@ class MovesScreen(PickerScreen):
         if view is None:
             return
         self.view, self.stage, self.units, self.last = view, "item", None, None
+        await self._read_list()
         m = view.summary
         self.feedback.ok(f"{m.number}: take {m.remaining} × {safe(m.sku)}", scan=scan.raw)
 
