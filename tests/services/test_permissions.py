@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from picker.domain.roles import USE_CASES, NotAllowed, Role
+from picker.domain.roles import USE_CASE_ALSO, USE_CASES, NotAllowed, Role
 from picker.services.actors import Actor, OperatorInfo, allow
 from picker.store.engine import Database
 
@@ -50,7 +50,9 @@ REFUSALS = [
     (use_case, role)
     for use_case, (_, needed) in sorted(USE_CASES.items())
     for role in Role
-    if needed is not None and role not in (needed, Role.LEAD)
+    if needed is not None
+    and role not in (needed, Role.LEAD)
+    and role not in USE_CASE_ALSO.get(use_case, frozenset())
 ]
 
 
@@ -85,13 +87,15 @@ def test_each_use_case_checks_its_own_entry_first() -> None:
 
 @pytest.mark.parametrize("use_case", sorted(USE_CASES))
 def test_a_lead_the_listed_role_and_the_command_line_may_run_it(use_case: str) -> None:
-    """allow() as the services call it: a lead, an operator of the listed role (any role where
-    none is listed) and the command line (no operator) pass; the other roles do not."""
+    """allow() as the services call it: a lead, an operator of the listed role (or one of the
+    roles USE_CASE_ALSO adds; any role where none is listed) and the command line (no
+    operator) pass; the other roles do not."""
     _, needed = USE_CASES[use_case]
+    also = USE_CASE_ALSO.get(use_case, frozenset())
     allow(Actor("T00"), use_case)  # the command line on the server
     allow(_operator(Role.LEAD), use_case)
     for role in Role:
-        if needed is None or role in (needed, Role.LEAD):
+        if needed is None or role in (needed, Role.LEAD) or role in also:
             allow(_operator(role), use_case)
         else:
             with pytest.raises(NotAllowed):

@@ -16,7 +16,7 @@ from typing import Any
 from picker.cli.acting import feed_actor, operator_actor
 from picker.cli.arguments import count
 from picker.cli.database import open_database, require_head
-from picker.cli.errors import EXIT_FAILED, EXIT_OK, CliError
+from picker.cli.errors import EXIT_FAILED, EXIT_OK, EXIT_USAGE, CliError
 from picker.cli.progress import ProgressBar
 from picker.config import Settings
 from picker.domain.text import plural, printable
@@ -43,6 +43,30 @@ def add_bin(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "place in the walking order from their code. Importing the same file again changes "
         "nothing.",
     ).add_argument("file")
+    bs = action.add_parser(
+        "set",
+        help="a bin's role (pick face or reserve) and a pick face's min/max levels",
+        description="Sets a bin's role, pickface (a pick face, also said pick) or reserve, "
+        "and a pick face's replenishment levels: below --min on hand, picker replenish plan "
+        "refills it from reserve up to --max. Give both levels or neither; --no-levels "
+        "clears them (a reserve bin has none). Quarantine and receiving bins are not changed "
+        "here. Needs --as a lead.",
+    )
+    bs.add_argument("code", metavar="BIN")
+    bs.add_argument("--role", choices=("pickface", "pick", "reserve"))
+    bs.add_argument("--min", dest="min_qty", type=_level, metavar="N", help="refill below N")
+    bs.add_argument("--max", dest="max_qty", type=_level, metavar="M", help="refill up to M")
+    bs.add_argument("--no-levels", action="store_true", help="clear the levels")
+
+
+def _level(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: a level is 0 or more")
+    return value
 
 
 def add_product(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,6 +120,19 @@ def add_stock(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     ss.add_argument("code", metavar="SKU|BARCODE")
     ss.add_argument("--format", choices=("table", "json"), default="table")
+    sm = stock.add_parser(
+        "moves",
+        help="one product's stock ledger, newest first",
+        description="Every change to the product's stock (by its SKU or a barcode), newest "
+        "first: when, the bin, the change, its reason (receipt, pick, put_back, count, move, "
+        "putaway…), the document (a receipt's reference, CNT-…, MOV-…), the operator and "
+        "the terminal. --since D: the last D days; --since YYYY-MM-DD: from that day (UTC). "
+        "Open to anyone.",
+    )
+    sm.add_argument("code", metavar="SKU|BARCODE")
+    sm.add_argument("--since", metavar="D|YYYY-MM-DD", help="only from then on")
+    sm.add_argument("--limit", type=count, default=1000, help="at most this many (1000)")
+    sm.add_argument("--format", choices=("table", "json"), default="table")
 
 
 def _read_input(path: Path) -> bytes:
@@ -171,6 +208,9 @@ def _retry_short(db: Any, actor: Any, settings: Settings) -> None:
 def _bin(args: argparse.Namespace, settings: Settings) -> int:
     from picker.services.intake.catalogue import import_bins
 
+    if args.bin_command == "set":
+        return _bin_set(args, settings)
+
     def run(db: Any, actor: Any, data: bytes, name: str, progress: Any) -> Any:
         pattern = settings.scanner.patterns["bin"]
         return import_bins(
@@ -178,6 +218,29 @@ def _bin(args: argparse.Namespace, settings: Settings) -> int:
         )  # fmt: skip
 
     return _catalogue_file(args, settings, "bins", run, ("added", "changed"))
+
+
+def _bin_set(args: argparse.Namespace, settings: Settings) -> int:
+    from picker.services.replenish import set_bin
+
+    if args.role is None and args.min_qty is None and args.max_qty is None and not args.no_levels:
+        raise CliError("bin set: say what to set: --role, --min and --max, or --no-levels",
+                       EXIT_USAGE)  # fmt: skip
+    db = open_database(settings)
+    require_head(db)
+    try:
+        actor = operator_actor(args, settings, db, "bin set", "replenish.set_bin")
+        view = set_bin(
+            db, actor, args.code, role=args.role, min_qty=args.min_qty, max_qty=args.max_qty,
+            clear_levels=args.no_levels,
+        )  # fmt: skip
+    finally:
+        db.dispose()
+    role = "pick face" if view.role == "pick" else view.role
+    levels = (f"min {view.min_qty}, max {view.max_qty}" if view.min_qty is not None
+              else "no levels")  # fmt: skip
+    print(f"{view.code}: {role}, {levels}")
+    return EXIT_OK
 
 
 def _product(args: argparse.Namespace, settings: Settings) -> int:
@@ -294,6 +357,8 @@ def _stock(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.stock_command == "show":
         return _stock_show(args, settings)
+    if args.stock_command == "moves":
+        return _stock_moves(args, settings)
     db = open_database(settings)
     require_head(db)
     if args.stock_command == "set":
@@ -349,14 +414,66 @@ def _stock_show(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     print(f"{printable(view.sku)}  {printable(view.name)}")
     if view.bins:
-        print(f"  {'bin':<14} {'role':<10} {'on hand':>7} {'reserved':>8}")
+        print(f"  {'bin':<14} {'role':<10} {'on hand':>7} {'reserved':>8} {'min':>5} "
+              f"{'max':>5}  {'last counted':<16}")  # fmt: skip
     for b in view.bins:
         retired = "  (bin retired)" if not b.active else ""
         never = "  (never reserved)" if b.role == QUARANTINE else ""
-        print(f"  {printable(b.bin):<14} {b.role:<10} {b.on_hand:>7} {b.reserved:>8}"
-              f"{never}{retired}")  # fmt: skip
+        low = "-" if b.min_qty is None else str(b.min_qty)
+        high = "-" if b.max_qty is None else str(b.max_qty)
+        counted = "never" if b.counted_at is None else f"{b.counted_at:%Y-%m-%d %H:%M}"
+        print(f"  {printable(b.bin):<14} {b.role:<10} {b.on_hand:>7} {b.reserved:>8} "
+              f"{low:>5} {high:>5}  {counted:<16}{never}{retired}".rstrip())  # fmt: skip
     if not view.bins:
         print("  in no bin")
     print(f"on hand {view.on_hand}, reserved {view.reserved}, available {view.available}, "
           f"quarantined {view.quarantined}")  # fmt: skip
+    return EXIT_OK
+
+
+def since_arg(text: str, now: Any) -> Any:
+    """``--since``: a number of days back from ``now``, or a day (YYYY-MM-DD, from its
+    midnight UTC)."""
+    from datetime import UTC, datetime, timedelta
+
+    text = text.strip()
+    if text.isdigit():
+        return now - timedelta(days=int(text))
+    try:
+        day = datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise CliError(
+            f"--since {printable(text)!r} is neither a number of days nor a date (YYYY-MM-DD)",
+            EXIT_USAGE,
+        ) from None
+    return day.replace(tzinfo=UTC)
+
+
+def _stock_moves(args: argparse.Namespace, settings: Settings) -> int:
+    """``stock moves``: reading only, open to anyone."""
+    from datetime import UTC, datetime
+
+    from picker.cli.output import to_json
+    from picker.services.products import stock_moves
+
+    since = None if args.since is None else since_arg(args.since, datetime.now(UTC))
+    db = open_database(settings)
+    require_head(db)
+    try:
+        view = stock_moves(db, args.code, since=since, limit=args.limit)
+    finally:
+        db.dispose()
+    if args.format == "json":
+        print(to_json(view.as_json()))
+        return EXIT_OK
+    print(f"{printable(view.sku)}  {printable(view.name)}")
+    print(f"  {'when (UTC)':<16} {'bin':<14} {'change':>7}  {'reason':<12} {'document':<14} "
+          f"{'terminal':<8} operator")  # fmt: skip
+    for r in view.rows:
+        who = r.operator or r.source or "-"
+        print(f"  {r.at:%Y-%m-%d %H:%M} {printable(r.bin):<14} {r.delta:>+7}  "
+              f"{printable(r.reason):<12} {printable(r.document or r.order or '-'):<14} "
+              f"{printable(r.terminal or '-'):<8} {printable(who)}")  # fmt: skip
+    more = f" (the newest {len(view.rows)}: more with --limit)" if view.more else ""
+    print(plural(len(view.rows), "movement") + more)
     return EXIT_OK

@@ -109,6 +109,11 @@ ZONES = [("A", 4, 6, 3), ("B", 4, 5, 3), ("C", 4, 6, 3)]  # zone, aisles, bays, 
 ZONE_NAMES = {"A": "Fast movers", "B": "Medium movers", "C": "Slow movers", "D": "Overflow"}
 #: Zones declared with no bins yet: room a stock count may fill (the intake fixtures use D).
 EMPTY_ZONES = ("D",)
+#: Reserve bins: the top level of zone C's first aisles (zone, aisles, bays, level), whose stock
+#: refills pick faces (``picker replenish plan``).
+RESERVE_BINS = ("C", 2, 4, 4)
+#: Every pick face's replenishment levels: refilled below MIN up to MAX.
+FACE_MIN, FACE_MAX = 20, 80
 
 NOTES = [
     "Please leave at the door.",

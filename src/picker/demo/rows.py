@@ -22,6 +22,8 @@ from picker.demo.floor_data import (
     CURRENCY_DIGITS,
     CURRENCY_SCALE,
     EMPTY_ZONES,
+    FACE_MAX,
+    FACE_MIN,
     GIFTS,
     GS1_PREFIXES,
     HISTORY_MIN_DAYS,
@@ -36,6 +38,7 @@ from picker.demo.floor_data import (
     PACKAGING,
     PACKED_BY,
     PRODUCT_KINDS,
+    RESERVE_BINS,
     SIZES,
     STEP_MINUTES,
     UNKNOWN_SHIPPING,
@@ -80,6 +83,7 @@ class RowBuilder:
         self.product_bin: dict[int, int] = {}
         self.bin_seq: dict[int, int] = {}
         self.bins: list[tuple[int, str]] = []
+        self.reserve_bins: list[tuple[Any, ...]] = []
         self.stock_reserved: dict[int, int] = {}  # product id -> reserved in its primary bin
         self.stock_picked: dict[int, int] = {}  # product id -> picked by live orders
         #: Products orders are held short of: none of their stock is free.
@@ -149,6 +153,25 @@ class RowBuilder:
             self.bin_seq[bin_id] = seq
         w.insert(
             "bins", ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active"), bins
+        )
+        # Reserve bins above the pick faces, out of the bins products are given (the primary
+        # locations stay as they were); every pick face has replenishment levels.
+        zone, aisles, bays, level = RESERVE_BINS
+        reserve = [
+            BinAddress(zone, aisle, bay, level)
+            for aisle in range(1, aisles + 1)
+            for bay in range(1, bays + 1)
+        ]
+        first = len(bins) + 1
+        self.reserve_bins = [
+            (bin_id, a.code, a.zone, a.aisle, a.bay, a.level, pick_sequence(a), True, "reserve")
+            for bin_id, a in enumerate(walking_order(reserve), start=first)
+        ]
+        w.execute("UPDATE bins SET min_qty = ?, max_qty = ?", (FACE_MIN, FACE_MAX))
+        w.insert(
+            "bins",
+            ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active", "role"),
+            self.reserve_bins,
         )
         w.insert(
             "zones",
@@ -664,6 +687,23 @@ class RowBuilder:
                             None,
                         )
                     )
+        # Reserve stock for a few products, those whose pick face fell below its min first:
+        # the demo's replenish plan has moves to make.
+        primary = {row[1]: row[3] for row in stock if row[2] == self.product_bin[row[1]]}
+        low = [pid for pid, *_ in self.products
+               if primary.get(pid, 0) < FACE_MIN and pid not in self.short_products]  # fmt: skip
+        rest = [
+            pid for pid, *_ in self.products if pid not in low and pid not in self.short_products
+        ]
+        rng = random.Random(self.seed + 2)
+        for (bin_id, *_), pid in zip(self.reserve_bins, low + rest, strict=False):
+            sid += 1
+            on_hand = rng.randint(40, 120)
+            stock.append((sid, pid, bin_id, on_hand, 0))
+            self.ids["move"] += 1
+            moves.append(
+                (self.ids["move"], receipt_at, pid, bin_id, on_hand, "receipt", None, None, None)
+            )
         w.insert("stock", ("id", "product_id", "bin_id", "on_hand", "reserved"), stock)
         w.insert("stock_movements", _Chunk.MOVE_COLS, moves)
 

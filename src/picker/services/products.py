@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select
@@ -20,7 +21,16 @@ from picker.domain.ean import gtin_spellings
 from picker.domain.statuses import ORDER_FINISHED_VALUES
 from picker.services.errors import NotFound, ServiceError
 from picker.store.engine import Database
-from picker.store.models import Bin, Order, OrderLine, Product, ProductBarcode, Stock
+from picker.store.models import (
+    Bin,
+    Operator,
+    Order,
+    OrderLine,
+    Product,
+    ProductBarcode,
+    Stock,
+    StockMovement,
+)
 
 #: An order in one of these is done with the floor; any other status is an open order.
 _DONE = ORDER_FINISHED_VALUES
@@ -67,6 +77,11 @@ class BinStock:
     active: bool
     on_hand: int
     reserved: int
+    #: A pick face's replenishment levels (None: not replenished).
+    min_qty: int | None = None
+    max_qty: int | None = None
+    #: When a cycle count of the bin last closed (None: never counted).
+    counted_at: datetime | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +91,9 @@ class BinStock:
             "active": self.active,
             "on_hand": self.on_hand,
             "reserved": self.reserved,
+            "min_qty": self.min_qty,
+            "max_qty": self.max_qty,
+            "counted_at": None if self.counted_at is None else self.counted_at.isoformat(),
         }
 
 
@@ -100,6 +118,12 @@ class ProductDetail:
         data["stock"] = [b.as_json() for b in self.stock]
         data["open_order_numbers"] = list(self.open_order_numbers)
         return data
+
+
+def _bin_stock(b: Bin, on_hand: int, reserved: int) -> BinStock:
+    return BinStock(
+        b.code, b.zone, b.role, b.active, on_hand, reserved, b.min_qty, b.max_qty, b.counted_at
+    )
 
 
 #: How many open order numbers ``product show`` names.
@@ -189,7 +213,7 @@ def product_detail(db: Database, code: str) -> ProductDetail:
     with db.read() as s:
         product_id = _product_id(s, code)
         bins = tuple(
-            BinStock(b.code, b.zone, b.role, b.active, on_hand, reserved)
+            _bin_stock(b, on_hand, reserved)
             for b, on_hand, reserved in s.execute(
                 select(Bin, Stock.on_hand, Stock.reserved)
                 .join(Stock, Stock.bin_id == Bin.id)
@@ -286,7 +310,7 @@ def stock_of(db: Database, code: str) -> StockView:
         product = s.get_one(Product, _product_id(s, code))
         rank = case((Bin.role == "pick", 0), (Bin.role == QUARANTINE, 2), else_=1)
         bins = tuple(
-            BinStock(b.code, b.zone, b.role, b.active, on_hand, reserved)
+            _bin_stock(b, on_hand, reserved)
             for b, on_hand, reserved in s.execute(
                 select(Bin, Stock.on_hand, Stock.reserved)
                 .join(Stock, Stock.bin_id == Bin.id)
@@ -299,3 +323,80 @@ def stock_of(db: Database, code: str) -> StockView:
 
 def _barcode_forms(code: str) -> list[str]:
     return sorted(gtin_spellings(code))
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One stock movement of a product (``picker stock moves``)."""
+
+    at: datetime
+    bin: str
+    delta: int
+    #: receipt, pick, put_back, count, move, putaway, return…
+    reason: str
+    #: The paper behind it: a receipt's reference, CNT-…, MOV-… (None for the others).
+    document: str | None
+    operator: str | None
+    terminal: str | None
+    #: A change no operator made (a data feed): who ran it, ``OSUSER@HOST``.
+    source: str | None
+    order: str | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(),
+            "bin": self.bin,
+            "delta": self.delta,
+            "reason": self.reason,
+            "document": self.document,
+            "operator": self.operator,
+            "terminal": self.terminal,
+            "source": self.source,
+            "order": self.order,
+        }
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    """A product's stock ledger, newest first (at most ``limit`` rows: ``more`` says so)."""
+
+    sku: str
+    name: str
+    since: datetime | None
+    rows: tuple[LedgerRow, ...]
+    more: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "sku": self.sku,
+            "name": self.name,
+            "since": None if self.since is None else self.since.isoformat(),
+            "movements": [r.as_json() for r in self.rows],
+            "more": self.more,
+        }
+
+
+def stock_moves(
+    db: Database, code: str, *, since: datetime | None = None, limit: int = 1000
+) -> LedgerView:
+    """The ledger of one product (by its SKU or a barcode), newest first: every change to its
+    stock in any bin, with its reason, document, operator and terminal; from ``since`` on."""
+    with db.read() as s:
+        product = s.get_one(Product, _product_id(s, code))
+        query = (
+            select(
+                StockMovement.at, Bin.code, StockMovement.delta, StockMovement.reason,
+                StockMovement.document, Operator.name, StockMovement.terminal_id,
+                StockMovement.source, Order.number,
+            )
+            .join(Bin, Bin.id == StockMovement.bin_id)
+            .outerjoin(Operator, Operator.id == StockMovement.operator_id)
+            .outerjoin(Order, Order.id == StockMovement.order_id)
+            .where(StockMovement.product_id == product.id)
+            .order_by(StockMovement.at.desc(), StockMovement.id.desc())
+            .limit(limit + 1)
+        )  # fmt: skip
+        if since is not None:
+            query = query.where(StockMovement.at >= since)
+        rows = [LedgerRow(*r) for r in s.execute(query)]
+    return LedgerView(product.sku, product.name, since, tuple(rows[:limit]), len(rows) > limit)
