@@ -80,7 +80,7 @@ def test_operator_errors_are_one_line_and_change_nothing(capsys, config, db_url,
     assert (
         code == 1
         and err.strip()
-        == "picker: 'chef' is not a role (known: picker, packer, lead, service, returns)"
+        == "picker: 'chef' is not a role (known: picker, packer, lead, service, returns, receiver)"
     )
     code, _, err = run(capsys, config, "operator", "add", "EMP-0042", "Ewa", "--roles", "lead")
     assert code == 2 and "give the PIN with --pin" in err
