@@ -278,3 +278,27 @@ def test_cancel_withdraws_planned_or_running_counts_only(floor, settings):
         assert s.scalar(select(CountTask.status).where(CountTask.number == view.number)) == (
             "cancelled"
         )
+
+
+def test_check_finds_a_count_whose_ledger_does_not_match_what_it_found(floor, settings):
+    from sqlalchemy import insert
+
+    from picker.services.check import check
+    from picker.store.models import Product
+
+    put(floor, "SKU-00001", A_01_01_1=10)
+    lenient = settings_with(settings, recount_over=Threshold(units=50))
+    done = count_bin(floor, counter(floor), lenient, "A-01-01-1", "SKU-00001", keyed=8)
+    name = "a counted bin's stock is its ledger, and each count changed it by what it found"
+    [finding] = [f for f in check(floor) if f.name == name]
+    assert finding.broken == 0
+    with floor.transaction() as s:  # a second adjustment booked under the same count
+        pid = s.scalar(select(Product.id).where(Product.sku == "SKU-00001"))
+        bin_id = s.scalar(select(Bin.id).where(Bin.code == "A-01-01-3"))
+        s.execute(
+            insert(StockMovement).values(
+                product_id=pid, bin_id=bin_id, delta=1, reason="count", document=done.number
+            )
+        )
+    [finding] = [f for f in check(floor) if f.name == name]
+    assert finding.broken == 1 and finding.examples[0].startswith(done.number)
