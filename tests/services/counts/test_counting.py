@@ -244,7 +244,7 @@ def test_a_count_resumes_after_a_crash_with_what_was_scanned(floor, settings, db
     floor.dispose()  # the terminal dies
     again = Database(db_url)
     try:
-        held = counts.held_count(again, who)
+        held = counts.held_count(again, who.terminal_id)
         assert held is not None and held.number == view.number and held.counted("SKU-00001") == 2
         resumed = counts.start_count(again, who, "A-01-01-1", settings=settings, clock=clock)
         assert resumed.number == view.number and resumed.counted("SKU-00001") == 2

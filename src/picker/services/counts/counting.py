@@ -22,7 +22,7 @@ from picker.config import Settings
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.counts import _core as core
-from picker.services.counts.decide import after_commit, settle
+from picker.services.counts.decide import release_found, settle
 from picker.services.counts.lock import ACTIVE
 from picker.services.counts.shapes import (
     STATION,
@@ -299,7 +299,7 @@ def finish_count(
         return result, grown
 
     result, grown = db.run(work)
-    return after_commit(db, actor, result, grown, settings=settings, clock=clock)
+    return release_found(db, result, grown, actor=actor, settings=settings, clock=clock)
 
 
 def confirm_empty(
@@ -313,16 +313,17 @@ def confirm_empty(
 ) -> CountResult:
     """CMD-EMPTY: every item is scanned — the round is finished with what was scanned (for an
     empty bin, nothing): :func:`finish_count`."""
+    allow(actor, "counts.counting.confirm_empty")
     return finish_count(db, actor, number, settings=settings, clock=clock, scan=scan)
 
 
-def held_count(db: Database, actor: Actor) -> CountView | None:
-    """The count this terminal is making (to resume after a crash or a new login), blind;
-    None when it holds none."""
+def held_count(db: Database, terminal_id: str) -> CountView | None:
+    """The count the terminal ``terminal_id`` is making (to resume after a crash or a new
+    login), blind; None when it holds none."""
     with db.read() as s:
         task = s.scalars(
             select(CountTask)
-            .where(CountTask.held_by_terminal == actor.terminal_id,
+            .where(CountTask.held_by_terminal == terminal_id,
                    CountTask.status == "counting")
             .order_by(CountTask.id)
             .limit(1)

@@ -230,8 +230,8 @@ def _void(
         excess -= gone
 
 
-def after_commit(
-    db: Database, actor: Actor, result: CountResult, grown: tuple[str, ...], *,
+def release_found(
+    db: Database, result: CountResult, grown: tuple[str, ...], *, actor: Actor,
     settings: Settings, clock: Clock,
 ) -> CountResult:  # fmt: skip
     """Orders held short of what the count found more of, tried again (each its own
@@ -288,7 +288,7 @@ def approve(
         return adjust(s, actor, task, compared, now, result)
 
     result, grown = db.run(work)
-    return after_commit(db, actor, result, grown, settings=settings, clock=clock)
+    return release_found(db, result, grown, actor=actor, settings=settings, clock=clock)
 
 
 def reject(

@@ -335,7 +335,7 @@ def scan_bin(
     """The picker is at the line's bin: the scan journaled, unless the bin is being counted —
     then refused (:class:`BinCounted`): the picker goes on to the next line and this one comes
     back at the end of the walk. Costs one lookup in the index of active counts."""
-    allow(actor, "floor.picking.pick")
+    allow(actor, "floor.picking.scan_bin")
     now = clock()
 
     def work(s: Session) -> None:
