@@ -121,6 +121,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "orders.lead_actions.assign_order": ("assigning an order", Role.LEAD),
     "floor.picking.start_order": ("starting an order to pick", Role.PICKER),
     "floor.picking.pick": ("picking", Role.PICKER),
+    "floor.picking.scan_bin": ("picking", Role.PICKER),
     "floor.picking.undo_last_pick": ("undoing a pick", Role.PICKER),
     "floor.picking.report_shortage": ("reporting a shortage", Role.PICKER),
     "floor.packing.open_order": ("opening an order at the packing table", Role.PACKER),
@@ -166,6 +167,17 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "replenish.check_item": ("checking a move's item", Role.PICKER),
     "replenish.do_move": ("moving stock to a pick face", Role.PICKER),
     "replenish.park_move": ("parking a move", Role.PICKER),
+    "counts.plan.plan_counts": ("planning stock counts", Role.LEAD),
+    # Counting is a picker's or a receiver's work (the counting station's roles): checked by
+    # the count services against the station, so any operator passes here.
+    "counts.counting.start_count": ("counting a bin", None),
+    "counts.counting.count_item": ("counting a bin", None),
+    "counts.counting.key_count": ("counting a bin", None),
+    "counts.counting.finish_count": ("counting a bin", None),
+    "counts.counting.confirm_empty": ("counting a bin", None),
+    "counts.decide.approve": ("approving a stock count", Role.LEAD),
+    "counts.decide.reject": ("rejecting a stock count", Role.LEAD),
+    "counts.decide.cancel": ("cancelling a stock count", Role.LEAD),
 }
 
 #: Beyond :data:`USE_CASES`' role: other roles that may run a use-case too (floor work a

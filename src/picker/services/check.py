@@ -306,6 +306,33 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         ),
     ),
     (
+        "a counted bin's stock is its ledger, and each count changed it by what it found",
+        lambda: (
+            """
+        SELECT b.code, st.product_id, st.on_hand, COALESCE(SUM(m.delta), 0)
+        FROM bins b JOIN stock st ON st.bin_id = b.id
+        LEFT JOIN stock_movements m ON m.product_id = st.product_id AND m.bin_id = b.id
+        WHERE b.counted_at IS NOT NULL
+        GROUP BY b.code, st.product_id, st.on_hand
+        HAVING st.on_hand <> COALESCE(SUM(m.delta), 0)
+        UNION ALL
+        SELECT ct.number, l.product_id, l.counted - l.expected, COALESCE(m.delta, 0)
+        FROM count_tasks ct
+        JOIN count_lines l ON l.task_id = ct.id AND l.round = ct.round
+        LEFT JOIN (SELECT document, product_id, SUM(delta) AS delta FROM stock_movements
+                   WHERE reason = 'count' AND document IS NOT NULL
+                   GROUP BY document, product_id) m
+          ON m.document = ct.number AND m.product_id = l.product_id
+        WHERE ct.status = 'done' AND l.counted - l.expected <> COALESCE(m.delta, 0)
+        UNION ALL
+        SELECT ct.number, m.product_id, 0, SUM(m.delta)
+        FROM count_tasks ct JOIN stock_movements m ON m.document = ct.number
+        WHERE m.reason = 'count' AND ct.status <> 'done'
+        GROUP BY ct.number, m.product_id, ct.status
+        """
+        ),
+    ),
+    (
         "every order's events are a legal walk of the state machine",
         lambda: (
             f"""
