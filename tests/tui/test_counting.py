@@ -20,6 +20,7 @@ from picker.demo.builder import build_demo
 from picker.services import auth, counts
 from picker.services.actors import Actor
 from picker.services.intake.catalogue import set_stock
+from picker.services.orders import lead_actions
 from picker.store.engine import Database
 from picker.store.models import Bin, CountTask, Order, Product, Stock
 from picker.tui.app import PickerApp
@@ -67,9 +68,9 @@ def config():  # type: ignore[no-untyped-def]
     return load_settings(REPO / "config.toml", environ={})
 
 
-def holds(url: str, bin_code: str, **skus: int) -> None:
+def holds(url: str, bin_code: str, *, only: bool = False, **skus: int) -> None:
     """Make ``bin_code`` hold exactly ``skus`` (SKU_00001=3), through the ledger as
-    ``picker stock set`` does; a SKU given is taken out of every other bin."""
+    ``picker stock set`` does; ``only``: the SKUs given are taken out of every other bin."""
     pattern = config().scanner.patterns["bin"]
 
     def run(db: Database) -> None:
@@ -82,7 +83,7 @@ def holds(url: str, bin_code: str, **skus: int) -> None:
             ).all()
         wanted = {sku.replace("_", "-"): qty for sku, qty in skus.items()}
         for sku, code in rows:
-            if code == bin_code or sku in wanted:
+            if code == bin_code or (only and sku in wanted):
                 set_stock(db, Actor("T00"), sku, code, 0, bin_pattern=pattern)
         for sku, qty in wanted.items():
             set_stock(db, Actor("T00"), sku, bin_code, qty, bin_pattern=pattern)
@@ -236,7 +237,7 @@ async def test_a_recount_is_refused_to_the_first_counter_and_made_by_another_pic
 async def test_a_count_below_what_is_reserved_puts_the_order_on_hold_and_names_it(
     app_factory, floor_url
 ) -> None:
-    holds(floor_url, BIN, SKU_00002=2)
+    holds(floor_url, BIN, only=True, SKU_00002=2)
     number = ordered(floor_url, "3001", ("SKU-00002", 2))  # both units reserved from BIN
     app = counting_app(app_factory, floor_url, recount_over=Threshold(units=5))
     async with app.run_test(size=(80, 24)) as pilot:
@@ -274,6 +275,36 @@ async def test_a_terminal_that_died_mid_count_takes_it_up_again(app_factory, flo
         assert "1 SKU-00001" in text_of(pilot, "#lines")
         await burst(pilot, "3")  # the keyed count still applies to the product scanned last
         assert feedback(pilot) == ("ok", "SKU-00001: 3 counted")
+
+
+async def test_a_picker_scanning_a_bin_being_counted_is_told_to_go_on(
+    app_factory, floor_url
+) -> None:
+    holds(floor_url, BIN, only=True, SKU_00001=3)
+    holds(floor_url, "A-02-01-1", only=True, SKU_00003=4)
+    number = ordered(floor_url, "4001", ("SKU-00001", 1), ("SKU-00003", 1))
+    with_db(floor_url, lambda db: lead_actions.assign_order(
+        db, Actor("T00"), number, PICKER[0], clock=lambda: NOW
+    ))  # fmt: skip
+    app = app_factory(floor_url)  # a terminal of the picking station
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, PICKER[0])
+        await scan(pilot, PICKER[3])
+        await pilot.press("enter")
+        await settle(pilot)
+        await burst(pilot, "T-0990")  # the only order: straight to the pick list
+        screen = app.screen
+        assert isinstance(screen, PickScreen) and screen.line.bin_code == BIN
+        # Meanwhile a second picker starts counting that bin at another terminal.
+        other = login_as(floor_url, "T09", PICKER2)
+        count = with_db(floor_url, lambda db: counts.start_count(
+            db, other, BIN, settings=config(), clock=lambda: NOW
+        ))  # fmt: skip
+        await burst(pilot, BIN)
+        kind, message = feedback(pilot)
+        assert kind == "error" and f"{BIN} is being counted ({count.number})" in message, message
+        assert "go on to the next line" in message and bells(pilot) == 1
+        assert screen.line is not None and screen.line.bin_code == "A-02-01-1"
 
 
 async def test_scans_that_are_no_bin_or_item_are_refused_with_the_bell(
@@ -351,7 +382,7 @@ async def test_home_opens_counting_for_a_receiver_too(app_factory, floor_url) ->
 
 def planned(url: str) -> None:
     """Two bins planned for counting by a lead (those holding SKU-00001)."""
-    holds(url, BIN, SKU_00001=3, SKU_00003=4)
+    holds(url, BIN, only=True, SKU_00001=3, SKU_00003=4)
     holds(url, "A-02-01-1", SKU_00001=5)
     lead = login_as(url, "T00", LEAD)
     with_db(url, lambda db: counts.plan_counts(db, lead, sku="SKU-00001", clock=lambda: NOW))
@@ -385,7 +416,7 @@ def test_snapshot_counting(snap_compare, app_factory, floor_url, size) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=["80x24", "40x16"])
 def test_snapshot_result_with_an_order_held(snap_compare, app_factory, floor_url, size) -> None:
-    holds(floor_url, BIN, SKU_00002=2)
+    holds(floor_url, BIN, only=True, SKU_00002=2)
     ordered(floor_url, "3001", ("SKU-00002", 2))
 
     async def run(pilot) -> None:  # type: ignore[no-untyped-def]
