@@ -159,6 +159,16 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "returns.backoffice.authorize": ("authorizing a return", Role.RETURNS),
     "returns.backoffice.receive": ("receiving a return", Role.RETURNS),
     "returns.return_label.make_return_label": ("making a return label", Role.RETURNS),
+    "counts.plan.plan_counts": ("planning stock counts", Role.LEAD),
+    # Counting is a picker's or a receiver's work (the counting station's roles): checked by
+    # the count services against the station, so any operator passes here.
+    "counts.counting.start_count": ("counting a bin", None),
+    "counts.counting.count_item": ("counting a bin", None),
+    "counts.counting.key_count": ("counting a bin", None),
+    "counts.counting.finish_count": ("counting a bin", None),
+    "counts.decide.approve": ("approving a stock count", Role.LEAD),
+    "counts.decide.reject": ("rejecting a stock count", Role.LEAD),
+    "counts.decide.cancel": ("cancelling a stock count", Role.LEAD),
 }
 
 

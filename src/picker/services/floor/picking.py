@@ -25,6 +25,7 @@ from picker.domain.statuses import OrderStatus
 from picker.domain.text import plural
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.counts.lock import lock_of
 from picker.services.errors import Conflict, NotFound, ServiceError
 from picker.services.intake.allocation import put_back_picked, release_reservation, reserve_order
 from picker.services.orders.status import move_order
@@ -54,6 +55,24 @@ PROBLEM_SHELF = "problem_shelf"
 
 class PickRefused(ServiceError):
     """A pick action the database refused (over-pick, an order no longer the picker's…)."""
+
+
+class BinCounted(PickRefused):
+    """The line's bin is locked by a count: the picker goes on, the line comes back later."""
+
+    def __init__(self, bin_code: str, number: str) -> None:
+        self.bin, self.number = bin_code, number
+        super().__init__(
+            f"{bin_code} is being counted ({number}) — go on to the next line; this one comes "
+            "back when the count closes"
+        )
+
+
+def _refuse_if_counted(s: Session, bin_id: int, bin_code: str) -> None:
+    """One lookup in the partial unique index of active counts."""
+    number = lock_of(s, bin_id)
+    if number is not None:
+        raise BinCounted(bin_code, number)
 
 
 # --- the queue -------------------------------------------------------------------------------
@@ -304,6 +323,36 @@ def pick_list(db: Database, operator_id: int) -> list[PickLine]:
 # --- picks -----------------------------------------------------------------------------------
 
 
+def scan_bin(
+    db: Database,
+    actor: Actor,
+    task_id: int,
+    *,
+    scan: ScanOutcome | None = None,
+    screen: str = "pick",
+    clock: Clock = system_clock,
+) -> None:
+    """The picker is at the line's bin: the scan journaled, unless the bin is being counted —
+    then refused (:class:`BinCounted`): the picker goes on to the next line and this one comes
+    back at the end of the walk. Costs one lookup in the index of active counts."""
+    allow(actor, "floor.picking.pick")
+    now = clock()
+
+    def work(s: Session) -> None:
+        row = s.execute(
+            select(PickTask.bin_id, PickTask.order_id, Bin.code)
+            .join(Bin, Bin.id == PickTask.bin_id)
+            .where(PickTask.id == task_id)
+        ).one_or_none()
+        if row is None:
+            raise Conflict(_LINE_GONE)
+        _refuse_if_counted(s, row.bin_id, row.code)
+        if scan is not None:
+            scans.journal(s, actor, STATION, screen, scan.for_order(row.order_id), at=now)
+
+    db.run(work)
+
+
 @dataclass(frozen=True)
 class PickDone:
     order_number: str
@@ -337,6 +386,7 @@ def pick(
 
     def work(s: Session) -> PickDone:
         task = _my_task(s, task_id, operator_id)
+        _refuse_if_counted(s, task.bin_id, task.bin)
         taken = s.execute(
             update(PickTask)
             .where(
@@ -513,6 +563,7 @@ def report_shortage(
 
     def work(s: Session) -> Shortage:
         task = _my_task(s, task_id, operator_id)  # the bin's stock row is locked first
+        _refuse_if_counted(s, task.bin_id, task.bin)
         left = task.quantity - task.picked - task.short
         if not 0 <= found < left:
             raise PickRefused(
@@ -550,11 +601,11 @@ def report_shortage(
         lost[task.order_id][task.order_line_id] += missing
         for other in others:
             lost[other.order_id][other.order_line_id] += other.quantity - other.picked - other.short
-        bins, held = _cover_elsewhere(s, actor, task.order_id, lost.pop(task.order_id), now)
+        bins, held = cover_elsewhere(s, actor, task.order_id, lost.pop(task.order_id), now)
         put_back = held.put_back if held else ()
         others_held: list[Held] = []
         for other_order, lines in sorted(lost.items()):
-            _, other_held = _cover_elsewhere(s, actor, other_order, lines, now)
+            _, other_held = cover_elsewhere(s, actor, other_order, lines, now)
             if other_held is not None:
                 others_held.append(other_held)
         return Shortage(
@@ -565,7 +616,7 @@ def report_shortage(
     return db.run(work)
 
 
-def _cover_elsewhere(
+def cover_elsewhere(
     s: Session, actor: Actor, order_id: int, missing: dict[int, int], now: datetime
 ) -> tuple[tuple[str, ...], Held | None]:
     """Reserve the ``missing`` units (line id → units) of one order from other bins, all or
