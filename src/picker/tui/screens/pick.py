@@ -3,7 +3,9 @@
 Per line: scan the bin, then the item (one scan per unit; after the first, the quantity may be
 keyed). With more than one order started, the order's tote is scanned after the item before the
 pick counts (put-to-tote check). Every accepted pick is committed before the screen says so.
-CMD-UNDO (F4) puts the last pick back; CMD-SHORT (F6) reports that the bin holds fewer.
+CMD-UNDO (F4) puts the last pick back; CMD-SHORT (F6) reports that the bin holds fewer. A bin
+being counted is refused at its scan: the picker goes on, and its lines come back at the end of
+the walk.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from picker.domain.picking import (
     check_quantity,
     check_short_count,
     check_tote,
-    current,
     walk,
 )
 from picker.domain.scanning import Scan, ScanKind
@@ -68,6 +69,8 @@ class PickScreen(PickerScreen):
         self.pending_task: int | None = None
         self.pending_scans: list[ScanOutcome] = []
         self.asking_short = False
+        self.deferred: set[int] = set()
+        """Lines whose bin was being counted when scanned: offered again after the others."""
 
     def compose(self) -> ComposeResult:
         yield self.title_bar("picking")
@@ -91,9 +94,17 @@ class PickScreen(PickerScreen):
     def is_batch(self) -> bool:
         return len({ln.order_id for ln in self.lines}) > 1
 
+    def ordered(self) -> list[PickLine]:
+        """The lines left in walking order, those put off by a count at the end."""
+        rest = [ln for ln in walk(self.lines) if not ln.done]
+        return [ln for ln in rest if ln.task_id not in self.deferred] + [
+            ln for ln in rest if ln.task_id in self.deferred
+        ]
+
     @property
     def line(self) -> PickLine | None:
-        return current(self.lines)
+        rest = self.ordered()
+        return rest[0] if rest else None
 
     async def reload(self) -> None:
         app = self.picker
@@ -173,7 +184,7 @@ class PickScreen(PickerScreen):
             text.append("\n")
             text.append(f" EXCHANGE · {line.exchange} ", style="bold reverse")
         body.update(text)
-        ahead = [ln for ln in walk(self.lines) if not ln.done and ln.task_id != line.task_id]
+        ahead = [ln for ln in self.ordered() if ln.task_id != line.task_id]
         walk_view.update(self._ahead(ahead))
         more = self.step is Step.ITEM and line.picked + self.pending > 0
         self.keyed_or_scan(qty, more or self.asking_short)
@@ -238,7 +249,23 @@ class PickScreen(PickerScreen):
         if scan.kind is not ScanKind.BIN:
             raise WrongScan(f"Scan the bin first: {line.bin_code}.")
         check_bin(line, scan.text)
-        await self.journal(ScanOutcome.of(scan, "accepted", order_id=line.order_id))
+        app = self.picker
+        try:
+            await asyncio.to_thread(
+                picking.scan_bin, app.db, self.actor, line.task_id,
+                scan=ScanOutcome.of(scan, "accepted", order_id=line.order_id),
+                screen=self.SCREEN_NAME, clock=app.clock,
+            )  # fmt: skip
+        except picking.BinCounted as exc:
+            self._put_off(line)
+            await self.refuse(scan, str(exc))
+            self._next_step()
+            return
+        except ServiceError as exc:
+            self.feedback.error(str(exc), scan=scan.raw)
+            await self.reload()
+            return
+        self.deferred -= {ln.task_id for ln in self.lines if ln.bin_code == line.bin_code}
         self.confirmed_bin = line.bin_code
         self.step = Step.ITEM
         self.feedback.ok(f"Bin {line.bin_code}", scan=scan.raw)
@@ -283,6 +310,10 @@ class PickScreen(PickerScreen):
         except ServiceError as exc:
             self.pending, self.pending_scans = 0, []
             self.step = Step.ITEM
+            if isinstance(exc, picking.BinCounted):  # the count began since the bin's scan
+                self._put_off(line)
+                self.confirmed_bin = None
+                self.step = Step.BIN
             self.feedback.error(str(exc), scan=raw)
             await self.reload()
             return
@@ -300,6 +331,10 @@ class PickScreen(PickerScreen):
             self._picked(line.task_id, count)
         if self.line is None:
             self._all_done()
+
+    def _put_off(self, line: PickLine) -> None:
+        """The lines of a bin being counted go to the end of the walk."""
+        self.deferred |= {ln.task_id for ln in self.lines if ln.bin_code == line.bin_code}
 
     def _all_done(self) -> None:
         drop = self.picker.settings.picking.drop_off
