@@ -76,6 +76,12 @@ def _moves_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     return MovesScreen(*args, **kwargs)
 
 
+def _counting_screen(*args: Any, **kwargs: Any) -> PickerScreen:
+    from picker.tui.screens.counting import CountingScreen
+
+    return CountingScreen(*args, **kwargs)
+
+
 class _CaptureDue(Message):
     """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
 
@@ -104,6 +110,7 @@ class PickerApp(App[None]):
         "service": _service_screen,
         "returns": _returns_screen,
         "moves": _moves_screen,
+        "counting": _counting_screen,
         "scanner-test": ScannerTestScreen,
     }
 

@@ -16,7 +16,16 @@ _R = TypeVar("_R")
 
 #: The screens a screen may open by name (:meth:`Terminal.open_screen`).
 ScreenName = Literal[
-    "pick", "pack", "handoff", "lead", "service", "returns", "moves", "scanner-test"
+    "pick",
+    "pack",
+    "handoff",
+    "lead",
+    "service",
+    "returns",
+    "moves",
+    "counting",
+    "receiving",
+    "scanner-test",
 ]
 
 

@@ -23,7 +23,14 @@ from picker.tui.widgets.title_bar import TitleBar
 
 #: Stations this release has; the others are listed as coming.
 OPEN_STATIONS = frozenset(
-    {Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE, Station.RETURNS}
+    {
+        Station.PICKING,
+        Station.PACKING,
+        Station.HANDOFF,
+        Station.SERVICE,
+        Station.RETURNS,
+        Station.COUNTING,
+    }
 )
 
 
@@ -112,6 +119,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_screen("service")
         elif station is Station.RETURNS:
             self.picker.open_screen("returns")
+        elif station is Station.COUNTING:
+            self.picker.open_screen("counting")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 

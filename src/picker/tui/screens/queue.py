@@ -1,8 +1,8 @@
 """The picker queue: my orders, most urgent first; a tote scan starts the highlighted one.
 
 Scan an empty tote to start the highlighted order into it (then another tote for the next order
-of a batch); Enter (or CMD-OK) goes to the pick list. The list refreshes by itself, so an order a
-lead assigns on another terminal appears without a key press.
+of a batch); Enter (or CMD-OK) goes to the pick list; F7 opens the stock counts. The list
+refreshes by itself, so an order a lead assigns on another terminal appears without a key press.
 """
 
 from __future__ import annotations
@@ -89,6 +89,7 @@ class QueueScreen(PickerScreen):
         # the key bar names it.
         Binding("enter", "pick", "Pick", id="queue.pick"),
         Binding("f5", "refresh", "Refresh", show=False, id="queue.refresh"),
+        Binding("f7", "count", "Count", id="queue.count"),
         Binding("escape", "back", "Home", id="queue.back"),
         Binding("f10", "logout", "Log out", id="queue.logout"),
     ]
@@ -287,6 +288,10 @@ class QueueScreen(PickerScreen):
 
     async def action_refresh(self) -> None:
         await self.locked(self.reload)
+
+    def action_count(self) -> None:
+        """Stock counts from the picking station: the counting screen, back here with Esc."""
+        self.picker.open_screen("counting")
 
     def action_back(self) -> None:
         self.app.pop_screen()
