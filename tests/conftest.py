@@ -142,7 +142,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
     A test that asks for :func:`floor` (directly or through another fixture) gets a copy of a
     template that already holds the demo floor: built once per run, not once per test."""
-    with_floor = "floor" in request.fixturenames
+    with_floor = "floor_from_template" in request.fixturenames
     if request.param == "sqlite":
         path = tmp_path / "picker.db"
         template = "sqlite_floor_template" if with_floor else "sqlite_template"
@@ -244,7 +244,13 @@ def _build_floor(db: Database) -> None:
 
 
 @pytest.fixture
-def floor(db: Database) -> Database:
+def floor_from_template() -> None:
+    """Asked for by :func:`floor` only: tells :func:`db_url` to clone the floor's template (a
+    test module's own ``floor`` fixture, which builds its floor itself, does not ask for it)."""
+
+
+@pytest.fixture
+def floor(db: Database, floor_from_template: None) -> Database:
     """The demo catalogue, bins, couriers and operators, with no orders (``db`` itself: its
     database was cloned from a template holding them, see :func:`db_url`)."""
     return db
