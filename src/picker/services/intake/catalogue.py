@@ -51,6 +51,12 @@ BIN_OPTIONAL = ("role",)
 #: The role of a bin nobody said otherwise of: picked from.
 PICK_ROLE = "pick"
 QUARANTINE_ROLE = "quarantine"
+#: The receiving dock: goods waiting for put-away, never reserved nor picked; its stock
+#: changes only by receipts and put-away (never by a count).
+RECEIVING_ROLE = "receiving"
+#: Roles whose stock is never reserved nor picked: a bin enters or leaves them only as
+#: :func:`_refuse_quarantine_change` allows.
+NOT_FOR_SALE = (QUARANTINE_ROLE, RECEIVING_ROLE)
 #: How often (in rows) an import calls its ``progress(done, total)``.
 PROGRESS_EVERY = 1000
 #: Above these a number is a typing slip, not a weight or a count (and would overflow INTEGER).
@@ -379,6 +385,11 @@ def _write_count(
     if product_id is None:
         raise UnknownSku(f"unknown SKU {sku}: import the product first")
     bin_id, created = _find_or_create_bin(s, bin_code, address)
+    if s.scalar(select(Bin.role).where(Bin.id == bin_id)) == RECEIVING_ROLE:
+        raise BadBin(
+            f"{bin_code} is the receiving dock: its stock changes only by receipts and "
+            "put-away (picker inbound receive)"
+        )
     # Locked until commit: a reservation or another count waits for this one, then sees it.
     stock = s.scalars(
         select(Stock)
@@ -574,7 +585,7 @@ def _save_bin(s: Session, row: _BinRow) -> str:
     role = found.role if row.role is None else row.role  # not said: kept as it was
     if (found.zone, found.role, found.active) == (row.address.zone, role, True):
         return "unchanged"
-    if role != found.role and QUARANTINE_ROLE in (role, found.role):
+    if role != found.role and (role in NOT_FOR_SALE or found.role in NOT_FOR_SALE):
         _refuse_quarantine_change(s, found, role)
     found.zone, found.role, found.active = row.address.zone, role, True
     s.flush()
@@ -582,21 +593,34 @@ def _save_bin(s: Session, row: _BinRow) -> str:
 
 
 def _refuse_quarantine_change(s: Session, found: Bin, role: str) -> None:
-    """A bin becomes quarantine only with nothing in it promised to an order, and stops being
-    quarantine only when empty: damaged goods never become sellable by a bin file."""
+    """A bin becomes quarantine (or the receiving dock) only with nothing in it promised to an
+    order, and stops being one only when empty: damaged goods, or goods not yet put away, never
+    become sellable by a bin file."""
     total = func.coalesce(func.sum(Stock.on_hand), 0)
     promised = func.coalesce(func.sum(Stock.reserved), 0)
     on_hand, reserved = s.execute(select(total, promised).where(Stock.bin_id == found.id)).one()
-    if role == QUARANTINE_ROLE and reserved:
+    if role in NOT_FOR_SALE and reserved:
         raise BadValue(
             f"bin {found.code} has {reserved} unit(s) reserved for orders: it can become "
-            "quarantine once they are picked",
+            f"{role} once they are picked",
+            "role",
+        )
+    if role == RECEIVING_ROLE and on_hand:
+        raise BadValue(
+            f"bin {found.code} holds {on_hand} unit(s): it can become the receiving dock "
+            "once it is empty",
             "role",
         )
     if found.role == QUARANTINE_ROLE and on_hand:
         raise BadValue(
             f"quarantine bin {found.code} holds {on_hand} unit(s): move or write them off "
             f"before it becomes a {role} bin",
+            "role",
+        )
+    if found.role == RECEIVING_ROLE and on_hand:
+        raise BadValue(
+            f"receiving bin {found.code} holds {on_hand} unit(s) waiting for put-away: put "
+            f"them away before it becomes a {role} bin",
             "role",
         )
 
