@@ -282,7 +282,8 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         "nothing in a quarantine bin is reserved or to be picked (returned goods not for sale)",
         lambda: (
             """
-        SELECT b.code, st.product_id, st.reserved FROM stock st JOIN bins b ON b.id = st.bin_id
+        SELECT b.code, CAST(st.product_id AS VARCHAR(20)), st.reserved FROM stock st
+        JOIN bins b ON b.id = st.bin_id
         WHERE b.role = 'quarantine' AND st.reserved > 0
         UNION ALL
         SELECT b.code, t.product_id, t.quantity - t.picked - t.short FROM pick_tasks t
@@ -317,17 +318,18 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
            OR (m.reason = 'receipt' AND m.delta < 0)
            OR (m.reason IN ('receipt_undo', 'putaway') AND m.delta > 0))
         UNION ALL
-        SELECT b.code, st.product_id, st.reserved FROM stock st JOIN bins b ON b.id = st.bin_id
+        SELECT b.code, CAST(st.product_id AS VARCHAR(20)), st.reserved FROM stock st
+        JOIN bins b ON b.id = st.bin_id
         WHERE b.role = 'receiving' AND (st.reserved > 0 OR st.on_hand <> COALESCE((
           SELECT SUM(m.delta) FROM stock_movements m
           WHERE m.product_id = st.product_id AND m.bin_id = st.bin_id
             AND m.reason IN ('receipt', 'receipt_undo', 'putaway')), 0))
         UNION ALL
-        SELECT b.code, t.product_id, t.quantity - t.picked - t.short FROM pick_tasks t
-        JOIN bins b ON b.id = t.bin_id
+        SELECT b.code, CAST(t.product_id AS VARCHAR(20)), t.quantity - t.picked - t.short
+        FROM pick_tasks t JOIN bins b ON b.id = t.bin_id
         WHERE b.role = 'receiving' AND t.quantity - t.picked - t.short > 0
         UNION ALL
-        SELECT 'put away', m.product_id, SUM(m.delta) FROM stock_movements m
+        SELECT 'put away', CAST(m.product_id AS VARCHAR(20)), SUM(m.delta) FROM stock_movements m
         WHERE m.reason = 'putaway' GROUP BY m.product_id HAVING SUM(m.delta) <> 0
         """
         ),
