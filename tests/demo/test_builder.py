@@ -64,7 +64,7 @@ def test_the_demo_floor_has_what_a_warehouse_has(db, floor) -> None:
     assert zones == {"A", "B", "C", "R"}  # R: the receiving dock
     assert len(countries) >= 5
     assert any(not n.isascii() for n in names)
-    assert [o.badge for o in floor.operators] == [f"EMP-000{i}" for i in range(1, 6)]
+    assert [o.badge for o in floor.operators] == [f"EMP-000{i}" for i in range(1, 7)]
 
 
 def test_every_status_of_a_live_floor_is_there(floor) -> None:

@@ -282,8 +282,7 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         "nothing in a quarantine bin is reserved or to be picked (returned goods not for sale)",
         lambda: (
             """
-        SELECT b.code, CAST(st.product_id AS VARCHAR(20)), st.reserved FROM stock st
-        JOIN bins b ON b.id = st.bin_id
+        SELECT b.code, st.product_id, st.reserved FROM stock st JOIN bins b ON b.id = st.bin_id
         WHERE b.role = 'quarantine' AND st.reserved > 0
         UNION ALL
         SELECT b.code, t.product_id, t.quantity - t.picked - t.short FROM pick_tasks t

@@ -23,7 +23,9 @@ def clock():  # type: ignore[no-untyped-def]
     return NOW + timedelta(hours=1)
 
 
-def notice(db: Database, reference: str, *lines: tuple[str, int] | tuple[str, int, str, str]) -> None:
+def notice(
+    db: Database, reference: str, *lines: tuple[str, int] | tuple[str, int, str, str]
+) -> None:
     """A notice imported as ``picker inbound import`` does: (SKU, qty[, lot, expiry]) lines."""
     rows = ["reference,supplier,expected_at,sku,qty,lot,expiry"]
     for line in lines:

@@ -16,7 +16,16 @@ from picker.services import inbound, scans
 from picker.services.check import check
 from picker.store.engine import Database
 from picker.store.models import Product, ProductPack, ReceiptLine, ScanJournal
-from tests.services.inbound.helpers import DOCK, DOCK2, LEAD, barcode, clock, ledger, notice, on_hand
+from tests.services.inbound.helpers import (
+    DOCK,
+    DOCK2,
+    LEAD,
+    barcode,
+    clock,
+    ledger,
+    notice,
+    on_hand,
+)
 
 DOCK_BIN = "R-00-00-0"
 
@@ -68,11 +77,15 @@ def test_a_gs1_128_scan_fills_the_lot_and_expiry_in(floor, settings) -> None:
                           scan=scans.ScanOutcome.of(scan, "accepted"))  # fmt: skip
     assert (got.line.lot, got.line.expiry, got.line.received) == ("LOT-77", date(2027, 3, 31), 1)
     with floor.read() as s:
-        assert s.scalar(select(ScanJournal.station).where(ScanJournal.raw == scan.raw)) == "receiving"
+        assert (
+            s.scalar(select(ScanJournal.station).where(ScanJournal.raw == scan.raw)) == "receiving"
+        )
 
 
 def test_lines_with_lots_take_the_scan_of_their_own_lot(floor, settings) -> None:
-    notice(floor, "ASN-1", ("SKU-00003", 2, "A1", "2027-01-31"), ("SKU-00003", 2, "B2", "2027-02-28"))
+    notice(
+        floor, "ASN-1", ("SKU-00003", 2, "A1", "2027-01-31"), ("SKU-00003", 2, "B2", "2027-02-28")
+    )
     opened(floor, settings)
     got = inbound.receive(floor, DOCK, "ASN-1", "SKU-00003", lot="B2", settings=settings,
                           clock=clock)  # fmt: skip

@@ -74,7 +74,9 @@ def test_a_bad_line_refuses_its_whole_receipt_only_and_is_named(floor) -> None:
 
 def test_a_file_without_the_columns_is_refused_whole(floor) -> None:
     with pytest.raises(FileRefused, match="no column qty"):
-        inbound.import_notices(floor, LEAD, b"reference,supplier,expected_at,sku\nA,B,,C\n", "x.csv")
+        inbound.import_notices(
+            floor, LEAD, b"reference,supplier,expected_at,sku\nA,B,,C\n", "x.csv"
+        )
 
 
 def test_a_large_import_reports_progress_every_thousand_lines(floor) -> None:
