@@ -103,7 +103,7 @@ def test_over_receipt_and_unknown_products_are_refused_and_change_nothing(floor,
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00001", settings=settings, clock=clock)
     with pytest.raises(inbound.UnknownProduct, match="4006381333931 is not in the catalogue"):
         inbound.receive(floor, DOCK, "ASN-1", "4006381333931", settings=settings, clock=clock)
-    with pytest.raises(inbound.NotOnNotice, match="SKU-00009 .* is not on ASN-1"):
+    with pytest.raises(inbound.NotOnNotice, match=r"SKU-00009 .* is not on ASN-1"):
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00009", settings=settings, clock=clock)
     assert inbound.receipt_view(floor, "ASN-1").received_units == 2
     assert on_hand(floor, "SKU-00001", DOCK_BIN) == 2

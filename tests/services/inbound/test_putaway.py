@@ -131,8 +131,8 @@ def test_receive_lines_receives_and_puts_away_in_one_and_refuses_whole(floor, se
     notice(floor, "ASN-7", ("SKU-00008", 2))
     with pytest.raises(inbound.ReceiptRefused, match="line 2 \\(SKU-00008:3\\): SKU-00008: 2 "
                                                     "expected, 1 received — 3 more"):  # fmt: skip
-        inbound.receive_lines(floor, DOCK, "ASN-7", [("SKU-00008", 1, None), ("SKU-00008", 3, None)],
-                              settings=settings, clock=clock)  # fmt: skip
+        lines = [("SKU-00008", 1, None), ("SKU-00008", 3, None)]
+        inbound.receive_lines(floor, DOCK, "ASN-7", lines, settings=settings, clock=clock)
     assert inbound.receipt_view(floor, "ASN-7").received_units == 0  # nothing changed
     done = inbound.receive_lines(floor, LEAD, "ASN-7", [("SKU-00008", 3, "A-01-02-2")],
                                  accept="the supplier sent one more", settings=settings,
