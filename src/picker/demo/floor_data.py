@@ -114,6 +114,8 @@ EMPTY_ZONES = ("D",)
 RESERVE_BINS = ("C", 2, 4, 4)
 #: Every pick face's replenishment levels: refilled below MIN up to MAX.
 FACE_MIN, FACE_MAX = 20, 80
+#: The receiving dock's address: ``[receiving] dock_bin``'s default, R-00-00-0.
+DOCK = ("R", 0, 0, 0)
 
 NOTES = [
     "Please leave at the door.",

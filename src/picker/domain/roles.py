@@ -178,6 +178,16 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "counts.decide.approve": ("approving a stock count", Role.LEAD),
     "counts.decide.reject": ("rejecting a stock count", Role.LEAD),
     "counts.decide.cancel": ("cancelling a stock count", Role.LEAD),
+    "inbound.notices.import_notices": ("importing inbound notices", Role.LEAD),
+    "inbound.dock.open_receipt": ("receiving goods", Role.RECEIVER),
+    "inbound.dock.receive": ("receiving goods", Role.RECEIVER),
+    "inbound.dock.key_count": ("keying a received count", Role.RECEIVER),
+    "inbound.dock.accept": ("accepting goods the notice does not expect", Role.LEAD),
+    "inbound.dock.undo_last": ("undoing a received scan", Role.RECEIVER),
+    "inbound.dock.park": ("parking a receipt", Role.RECEIVER),
+    "inbound.dock.close_receipt": ("closing a receipt", Role.RECEIVER),
+    "inbound.putaway.put_away": ("putting goods away", Role.RECEIVER),
+    "inbound.putaway.receive_lines": ("receiving goods", Role.RECEIVER),
 }
 
 #: Beyond :data:`USE_CASES`' role: other roles that may run a use-case too (floor work a

@@ -131,7 +131,9 @@ def test_bad_lines_are_reported_by_number_and_the_rest_import(db) -> None:
         "bin B-01-01-1 is in zone B by its code, not A: correct the code or the zone"
     )
     assert reasons[5, "zone"] == "the zone is missing"
-    assert reasons[6, "role"] == "'shelf' is not a bin role (pick, reserve or quarantine)"
+    assert (
+        reasons[6, "role"] == "'shelf' is not a bin role (pick, reserve, quarantine or receiving)"
+    )
     assert reasons[7, ""].startswith("the row has 4 fields and the header 3")
     assert str(report.problems[0]) == f"bins.csv:3: code: {reasons[3, 'code']}"
     assert [(b[0], b[2]) for b in _bins(db)] == [("A-01-01-1", "pick"), ("A-01-05-1", "reserve")]
