@@ -70,6 +70,12 @@ def _returns_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     return ReturnsScreen(*args, **kwargs)
 
 
+def _receiving_screen(*args: Any, **kwargs: Any) -> PickerScreen:
+    from picker.tui.screens.receiving import ReceivingScreen
+
+    return ReceivingScreen(*args, **kwargs)
+
+
 class _CaptureDue(Message):
     """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
 
@@ -97,6 +103,7 @@ class PickerApp(App[None]):
         "lead": _lead_screen,
         "service": _service_screen,
         "returns": _returns_screen,
+        "receiving": _receiving_screen,
         "scanner-test": ScannerTestScreen,
     }
 

@@ -15,7 +15,9 @@ from picker.store.engine import Database
 _R = TypeVar("_R")
 
 #: The screens a screen may open by name (:meth:`Terminal.open_screen`).
-ScreenName = Literal["pick", "pack", "handoff", "lead", "service", "returns", "scanner-test"]
+ScreenName = Literal[
+    "pick", "pack", "handoff", "lead", "service", "returns", "scanner-test", "receiving"
+]
 
 
 class Terminal(Protocol):

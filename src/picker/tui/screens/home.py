@@ -12,6 +12,7 @@ from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, Station, stations_for
 from picker.domain.scanning import Scan
+from picker.services import inbound
 from picker.services.actors import OperatorInfo
 from picker.services.floor import packing, picking
 from picker.tui.messages import LoggedOut
@@ -24,6 +25,7 @@ from picker.tui.widgets.title_bar import TitleBar
 #: Stations this release has; the others are listed as coming.
 OPEN_STATIONS = frozenset(
     {Station.PICKING, Station.PACKING, Station.HANDOFF, Station.SERVICE, Station.RETURNS}
+    | {Station.RECEIVING}
 )
 
 
@@ -85,6 +87,8 @@ class HomeScreen(PickerScreen):
             packing_now = await asyncio.to_thread(packing.mine, self.picker.db, self.operator.id)
             if packing_now is not None:
                 self.picker.open_screen("pack", packing_now)
+        elif station is Station.RECEIVING and await self._holds_receipt():
+            self.picker.open_screen("receiving")  # it takes the receipt up again
 
     def _station(self) -> Station | None:
         """The station Enter opens: the one this terminal stands at (config [terminal]
@@ -100,6 +104,13 @@ class HomeScreen(PickerScreen):
         )
         return any(e.started for e in entries)
 
+    async def _holds_receipt(self) -> bool:
+        """Whether this terminal was receiving a receipt (it died, or its operator left)."""
+        app = self.picker
+        here = app.settings.terminal.id
+        found = await asyncio.to_thread(inbound.list_receipts, app.db, status="open")
+        return any(r.held_by_terminal == here for r in found)
+
     def on_blank_enter(self) -> None:
         station = self._station()
         if station is Station.PICKING:
@@ -112,6 +123,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_screen("service")
         elif station is Station.RETURNS:
             self.picker.open_screen("returns")
+        elif station is Station.RECEIVING:
+            self.picker.open_screen("receiving")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
