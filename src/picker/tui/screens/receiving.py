@@ -40,7 +40,7 @@ from picker.domain.text import plural
 from picker.services import inbound
 from picker.services.errors import ServiceError
 from picker.services.scans import ScanOutcome
-from picker.tui.screens.base import PickerScreen
+from picker.tui.screens.base import SHORT_BELOW, PickerScreen
 from picker.tui.text import safe
 from picker.tui.widgets.big_text import BigText
 from picker.tui.widgets.feedback import Feedback
@@ -50,7 +50,9 @@ from picker.tui.widgets.steady_text import SteadyText
 _T = TypeVar("_T")
 Mode = Literal["idle", "receipt", "putaway"]
 
-PROMPT = "Scan a delivery note (receipt reference), or CMD-PUTAWAY (F6) to put goods away"
+PROMPT = "Scan a delivery note (its reference), or CMD-PUTAWAY (F6) to put goods away"
+#: Over the prompt's lists on a tall screen (the feedback bar spells the whole step out).
+HEADING = "Receiving dock: scan a delivery note"
 PROMPT_NARROW = "Scan a delivery note · F6: put away"
 #: A keyed count after a scan: digits, at most this many (a GTIN or a long reference is not one).
 COUNT_DIGITS = 5
@@ -86,53 +88,6 @@ class ReceivingScreen(PickerScreen):
         Binding("f8", "close", "Close", id="receiving.close"),
         Binding("escape", "leave", "Back", id="receiving.leave"),
     ]
-    DEFAULT_CSS = """
-    ReceivingScreen #receiving-body {
-        height: 1fr;
-        padding: 0 1;
-    }
-    ReceivingScreen.-narrow #receiving-body {
-        padding: 0;
-    }
-    ReceivingScreen #head, ReceivingScreen #item, ReceivingScreen #lines {
-        width: 100%;
-        height: auto;
-        text-wrap: nowrap;
-        text-overflow: ellipsis;
-    }
-    ReceivingScreen #outcome {
-        width: 100%;
-        height: auto;
-    }
-    ReceivingScreen #pending {
-        width: 100%;
-        height: auto;
-        padding: 0 1;
-        background: $success-darken-2;
-        color: $text;
-    }
-    ReceivingScreen #pending.-none {
-        background: $primary-darken-2;
-    }
-    ReceivingScreen.-tall #pending, ReceivingScreen.-tall #head {
-        margin: 0 0 1 0;
-    }
-    ReceivingScreen #receipt-list {
-        height: 1fr;
-        min-height: 2;
-        scrollbar-size-vertical: 1;
-    }
-    ReceivingScreen.-short .prompt {
-        padding: 0;
-    }
-    ReceivingScreen.-short Input.scan, ReceivingScreen.-short Input.entry {
-        height: 1;
-        border: none;
-        padding: 0 1;
-        margin: 0;
-        background: $boost;
-    }
-    """
 
     def __init__(self) -> None:
         super().__init__()
@@ -160,7 +115,7 @@ class ReceivingScreen(PickerScreen):
     def compose(self) -> ComposeResult:
         yield self.title_bar("receiving")
         with Vertical(id="receiving-body"):
-            yield Static(PROMPT, id="prompt", classes="prompt")
+            yield Static(HEADING, id="prompt", classes="prompt")
             yield SteadyText(id="outcome")
             yield SteadyText(id="head")
             with Vertical(id="pending"):
@@ -204,6 +159,14 @@ class ReceivingScreen(PickerScreen):
             self.feedback.info(f"Back to {view.reference}: what was received is kept")
             return
         await self._read_lists()
+        self.feedback.info(self._lists_summary())
+
+    def _lists_summary(self) -> str:
+        expected = sum(r.status == "expected" for r in self.receipts)
+        waiting = sum(i.units for i in self.dock)
+        if self.narrow:
+            return f"{expected} expected · {waiting} in the dock"
+        return f"{plural(expected, 'receipt')} expected · {plural(waiting, 'unit')} in the dock"
 
     async def _read_lists(self) -> None:
         app = self.picker
@@ -258,8 +221,8 @@ class ReceivingScreen(PickerScreen):
     def show(self) -> None:
         mode = self.mode
         prompt = self.query_one("#prompt", Static)
-        prompt.display = mode == "idle"
-        prompt.update(PROMPT_NARROW if self.narrow else PROMPT)
+        # A handheld's rows go to the lists: the feedback bar's last line says the same.
+        prompt.display = mode == "idle" and self.app.size.height >= SHORT_BELOW
         outcome = self.query_one("#outcome", SteadyText)
         outcome.display = mode == "idle" and self.closed is not None
         if outcome.display and self.closed is not None:
@@ -272,7 +235,8 @@ class ReceivingScreen(PickerScreen):
             head.put(self._head_text(self.view))
             lines.put(self._lines_text(self.view))
         elif mode == "putaway":
-            head.put(Text("PUT AWAY", style="bold reverse"))
+            waiting = sum(i.units for i in self.dock)
+            head.put(Text(f" PUT AWAY  {plural(waiting, 'unit')} in the dock", style="bold"))
             self._show_suggestion()
             lines.put(self._dock_text(heading=True))
         else:
@@ -681,7 +645,7 @@ class ReceivingScreen(PickerScreen):
         if closed.clean:
             self.feedback.ok(f"{v.reference} closed: everything as the notice said")
         else:
-            found = plural(len(closed.lines), "discrepancy")
+            found = plural(len(closed.lines), "discrepancy", "discrepancies")
             self.feedback.error(f"{v.reference} closed with {found}: see the list")
 
     def on_blank_enter(self) -> None:
