@@ -12,7 +12,6 @@ from textual.widgets.option_list import Option
 
 from picker.domain.roles import STATION_TITLES, Station, stations_for
 from picker.domain.scanning import Scan
-from picker.services import inbound
 from picker.services.actors import OperatorInfo
 from picker.services.floor import packing, picking
 from picker.tui.messages import LoggedOut
@@ -106,6 +105,8 @@ class HomeScreen(PickerScreen):
 
     async def _holds_receipt(self) -> bool:
         """Whether this terminal was receiving a receipt (it died, or its operator left)."""
+        from picker.services import inbound  # as the dock's screen: loaded when first needed
+
         app = self.picker
         here = app.settings.terminal.id
         found = await asyncio.to_thread(inbound.list_receipts, app.db, status="open")
