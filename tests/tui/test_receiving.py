@@ -247,7 +247,7 @@ async def test_a_lead_accepts_an_over_receipt_with_a_keyed_reason(
         await pilot.press("enter")
         await settle(pilot)
         kind, message = feedback(pilot)
-        assert kind == "ok" and message.startswith("Accepted") and "spare" in message, message
+        assert kind == "ok" and message.startswith("Accepted: +1 SKU-00005"), message
         assert "4/3 SKU-00005" in text_of(pilot, "#lines")
     assert on_hand(floor_url, "SKU-00005", dock(app)) == 4
 

@@ -108,9 +108,8 @@ class HomeScreen(PickerScreen):
         from picker.services import inbound  # as the dock's screen: loaded when first needed
 
         app = self.picker
-        here = app.settings.terminal.id
-        found = await asyncio.to_thread(inbound.list_receipts, app.db, status="open")
-        return any(r.held_by_terminal == here for r in found)
+        held = await asyncio.to_thread(inbound.held_receipt, app.db, app.settings.terminal.id)
+        return held is not None
 
     def on_blank_enter(self) -> None:
         station = self._station()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Literal, TypeVar
 
 from rich.text import Text
@@ -66,8 +65,6 @@ class Refused:
 
     code: str
     units: int
-    lot: str | None
-    expiry: date | None
     message: str
 
 
@@ -141,12 +138,12 @@ class ReceivingScreen(PickerScreen):
         here = app.settings.terminal.id
 
         def mine() -> inbound.ReceiptView | None:
-            held = [r for r in inbound.list_receipts(app.db, status="open")
-                    if r.held_by_terminal == here]  # fmt: skip
-            if not held:
+            held = inbound.held_receipt(app.db, here)
+            if held is None:
                 return None
+            # Claimed again by whoever is logged in now (a lead may take over the terminal).
             return inbound.open_receipt(
-                app.db, self.actor, held[0].reference, settings=app.settings, clock=app.clock
+                app.db, self.actor, held.reference, settings=app.settings, clock=app.clock
             )
 
         try:
@@ -427,7 +424,10 @@ class ReceivingScreen(PickerScreen):
             await self.journal(ScanOutcome.of(scan, "accepted"))
             self.feedback.info(f"{v.reference} is open here", scan=scan.raw)
             return
-        if _is_count(scan) and self.last is not None:
+        if _is_count(scan):
+            if self.last is None:
+                await self.refuse(scan, f"{scan.text}: scan an item first, then key its count.")
+                return
             await self._key_count(scan, v, int(scan.text))
             return
         if scan.kind in (ScanKind.BIN, ScanKind.BADGE, ScanKind.TOTE, ScanKind.PARCEL):
@@ -456,27 +456,31 @@ class ReceivingScreen(PickerScreen):
 
     async def _receive(self, scan: Scan, v: inbound.ReceiptView) -> None:
         app = self.picker
-        code = next(iter(scan.lookup_codes), scan.text)
-        lot, expiry = _lot_and_expiry(scan)
-        units = scan.quantity if scan.quantity > 1 else None
+        product = inbound.scanned_product(scan)  # the code, and a GS1 label's lot and expiry
+        units = scan.quantity if scan.quantity > 1 else None  # a GS1 count (AI 30/37)
         try:
             got = await asyncio.to_thread(
-                inbound.receive, app.db, self.actor, v.reference, code, units=units, lot=lot,
-                expiry=expiry, settings=app.settings, clock=app.clock,
+                inbound.receive, app.db, self.actor, v.reference, product.code, units=units,
+                lot=product.lot, expiry=product.expiry, settings=app.settings, clock=app.clock,
                 scan=ScanOutcome.of(scan, "accepted"),
             )  # fmt: skip
         except ServiceError as exc:
             self.last = None
-            self.refused = Refused(code, units or 1, lot, expiry, str(exc))
+            # What a lead would accept: as many units as this scan would have added.
+            more = exc.more if isinstance(exc, inbound.OverReceipt) else units or 1
+            self.refused = Refused(product.code, more, str(exc))
             await self.refuse(scan, str(exc))
             return
         self._received(got, scan=scan.raw)
 
-    def _received(self, got: inbound.Received, *, scan: str | None = None) -> None:
+    def _received(
+        self, got: inbound.Received, *, scan: str | None = None, before: str = ""
+    ) -> None:
+        """Units in: "+1 SKU-1001 Blue mug (3/12)" in green (a case: "… case of 12")."""
         self.last, self.refused = got, None
         self.view = got.view
         ln = got.line
-        words = f"+{got.added} {ln.sku} {ln.name or ''}".rstrip()
+        words = f"{before}+{got.added} {ln.sku} {ln.name or ''}".rstrip()
         words += f" ({ln.received}/{ln.expected})"
         if got.units_per_scan > 1:
             words += f" case of {got.units_per_scan}"
@@ -487,9 +491,6 @@ class ReceivingScreen(PickerScreen):
         self.feedback.ok(safe(words), scan=scan)
 
     async def _key_count(self, scan: Scan, v: inbound.ReceiptView, units: int) -> None:
-        if units < 1:
-            await self.refuse(scan, "Key how many units that scan was: 1 or more.")
-            return
         app = self.picker
         got = await self._call(
             inbound.key_count, app.db, self.actor, v.reference, units, settings=app.settings,
@@ -677,8 +678,7 @@ class ReceivingScreen(PickerScreen):
         )  # fmt: skip
         if got is None:
             return
-        self._received(got)
-        self.feedback.ok(safe(f"Accepted: {self.feedback.message.removeprefix('+')} · {text}"))
+        self._received(got, before="Accepted: ")
 
     # --- leaving ----------------------------------------------------------------------------
 
@@ -716,7 +716,7 @@ class ReceivingScreen(PickerScreen):
             return
         app = self.picker
         try:
-            await asyncio.to_thread(inbound.park, app.db, self.actor, v.reference)
+            await asyncio.to_thread(inbound.park, app.db, self.actor, v.reference, clock=app.clock)
         except ServiceError as exc:  # taken over elsewhere meanwhile: not ours to park
             self.feedback.error(str(exc))
         else:
@@ -728,21 +728,6 @@ class ReceivingScreen(PickerScreen):
 def _is_count(scan: Scan) -> bool:
     """Digits keyed after a scan: how many units it was (never a product here)."""
     return scan.kind is ScanKind.CODE and scan.text.isdigit() and len(scan.text) <= COUNT_DIGITS
-
-
-def _lot_and_expiry(scan: Scan) -> tuple[str | None, date | None]:
-    """A GS1-128 label's lot (AI 10) and expiry (AI 17; the router has read day 00 as the
-    month's last day)."""
-    lot = expiry = None
-    for f in scan.fields:
-        if f.ai == "10":
-            lot = f.value
-        elif f.ai == "17":
-            try:
-                expiry = date.fromisoformat(f.value)
-            except ValueError:
-                expiry = None
-    return lot, expiry
 
 
 def _totals(v: inbound.ReceiptView) -> tuple[int, int]:
