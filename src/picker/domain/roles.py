@@ -159,6 +159,16 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "returns.backoffice.authorize": ("authorizing a return", Role.RETURNS),
     "returns.backoffice.receive": ("receiving a return", Role.RETURNS),
     "returns.return_label.make_return_label": ("making a return label", Role.RETURNS),
+    "inbound.notices.import_notices": ("importing inbound notices", Role.LEAD),
+    "inbound.dock.open_receipt": ("receiving goods", Role.RECEIVER),
+    "inbound.dock.receive": ("receiving goods", Role.RECEIVER),
+    "inbound.dock.key_count": ("keying a received count", Role.RECEIVER),
+    "inbound.dock.accept": ("accepting goods the notice does not expect", Role.LEAD),
+    "inbound.dock.undo_last": ("undoing a received scan", Role.RECEIVER),
+    "inbound.dock.park": ("parking a receipt", Role.RECEIVER),
+    "inbound.dock.close_receipt": ("closing a receipt", Role.RECEIVER),
+    "inbound.putaway.put_away": ("putting goods away", Role.RECEIVER),
+    "inbound.putaway.receive_lines": ("receiving goods", Role.RECEIVER),
 }
 
 
