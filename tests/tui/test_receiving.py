@@ -159,7 +159,8 @@ async def test_a_receipt_received_by_scans_alone_units_a_case_a_gs1_label_and_a_
     app = app_factory(station="receiving")
     async with app.run_test(size=(80, 24)) as pilot:
         screen = await to_dock(pilot)
-        assert "Scan a delivery note" in text_of(pilot, "#prompt")
+        assert "scan a delivery note" in text_of(pilot, "#prompt")
+        assert "Scan a delivery note" in feedback_text(pilot)
         assert ASN in text_of(pilot, "#lines") and PO in text_of(pilot, "#lines")
         await burst(pilot, ASN)
         kind, message = feedback(pilot)
