@@ -60,8 +60,8 @@ def test_the_demo_floor_has_what_a_warehouse_has(db, floor) -> None:
         countries = set(s.scalars(select(Order.ship_country)))
         names = list(s.scalars(select(Order.ship_name)))
     assert schemes == {"s10", "mod10", "range"}
-    assert roles == {"picker": 2, "packer": 2, "lead": 1}
-    assert zones == {"A", "B", "C"}
+    assert roles == {"picker": 2, "packer": 2, "lead": 1, "receiver": 1}
+    assert zones == {"A", "B", "C", "R"}  # R: the receiving dock
     assert len(countries) >= 5
     assert any(not n.isascii() for n in names)
     assert [o.badge for o in floor.operators] == [f"EMP-000{i}" for i in range(1, 6)]
@@ -313,3 +313,14 @@ def test_a_packer_with_two_orders_at_the_table_is_said_to_find_no_work(db, floor
         s.execute(text("UPDATE orders SET packer_id = 4 WHERE status = 'packing'"))
     work = builder.work_at_login(db, floor.operators)
     assert work["EMP-0004"] is None and work["EMP-0005"] is not None  # a tote waits for her
+
+
+def test_the_demo_floor_has_a_dock_and_two_deliveries_expected(db, floor) -> None:
+    from picker.services import inbound
+
+    receipts = inbound.list_receipts(db, status="expected")
+    assert len(receipts) == 2 and all(r.lines >= 2 for r in receipts)
+    lots = [ln.lot for r in receipts for ln in inbound.receipt_view(db, r.reference).lines]
+    assert any(lots) and floor.work["EMP-0006"] == "2 deliveries expected at the dock"
+    with db.read() as s:
+        assert s.scalar(text("SELECT role FROM bins WHERE code = 'R-00-00-0'")) == "receiving"

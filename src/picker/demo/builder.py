@@ -72,6 +72,7 @@ def _generate(sink: Sink, n: int, seed: int, now: datetime, progress: Progress) 
     progress("catalogue", 1, 1)
     b.orders(sink)
     b.stock(sink)
+    b.receiving(sink)
     b.counters(sink)
     return _Summary(b.n, b.products, b.bins, b.n_totes, b.operators, b.by_status)
 
@@ -195,7 +196,8 @@ def work_at_login(db: Database, operators: Sequence[DemoOperator]) -> dict[str, 
     """What each operator finds at their station on logging in, in words; None when nothing,
     or when what they find would stop them (a packer with two orders at the table cannot
     open either). A picker: orders in the queue; a packer: the order they left open, or totes
-    waiting at the table; a lead: parcels in the handoff lanes and orders on hold."""
+    waiting at the table; a receiver: deliveries expected; a lead: parcels in the handoff lanes
+    and orders on hold."""
     with db.read() as s:
         ids: dict[str, int] = {b: i for b, i in s.execute(select(Operator.badge, Operator.id))}
 
@@ -223,6 +225,10 @@ def work_at_login(db: Database, operators: Sequence[DemoOperator]) -> dict[str, 
                     found = f"{open_[0]} open at the packing table"
                 elif not open_ and waiting:
                     found = f"{waiting} totes waiting at the packing table"
+            elif "receiver" in op.roles:
+                due = count("SELECT COUNT(*) FROM receipts WHERE status IN ('expected', 'open')")
+                if due:
+                    found = f"{due} deliveries expected at the dock"
             else:
                 parcels = count("SELECT COUNT(*) FROM parcels WHERE status = 'closed'")
                 held = count("SELECT COUNT(*) FROM orders WHERE status = 'on_hold'")

@@ -109,6 +109,8 @@ ZONES = [("A", 4, 6, 3), ("B", 4, 5, 3), ("C", 4, 6, 3)]  # zone, aisles, bays, 
 ZONE_NAMES = {"A": "Fast movers", "B": "Medium movers", "C": "Slow movers", "D": "Overflow"}
 #: Zones declared with no bins yet: room a stock count may fill (the intake fixtures use D).
 EMPTY_ZONES = ("D",)
+#: The receiving dock's address: ``[receiving] dock_bin``'s default, R-00-00-0.
+DOCK = ("R", 0, 0, 0)
 
 NOTES = [
     "Please leave at the door.",

@@ -21,6 +21,7 @@ from picker.demo.floor_data import (
     COURIERS,
     CURRENCY_DIGITS,
     CURRENCY_SCALE,
+    DOCK,
     EMPTY_ZONES,
     GIFTS,
     GS1_PREFIXES,
@@ -236,6 +237,16 @@ class RowBuilder:
                 self.pickers.append(i)
             else:
                 self.packers.append(i)
+        # The receiving dock's operator, drawn from a generator of its own: the floor's other
+        # random data (orders, stock) stays what it was before the dock existed.
+        dock_rng = random.Random(self.seed * 7919 + 23)
+        i = len(plan) + 1
+        badge, pin = f"EMP-{i:04d}", f"{dock_rng.randint(0, 9999):04d}"
+        name = f"{fake.first_name()} {fake.last_name()}"
+        self.operators.append(DemoOperator(badge, name, "receiver", pin))
+        ops.append((i, badge, name, hash_pin(pin, salt=dock_rng.randbytes(16)), True, 0,
+                    ts(self.now)))  # fmt: skip
+        roles.append((i, "receiver"))
         w.insert(
             "operators",
             ("id", "badge", "name", "pin_hash", "active", "failed_pins", "created_at"),
@@ -666,6 +677,50 @@ class RowBuilder:
                     )
         w.insert("stock", ("id", "product_id", "bin_id", "on_hand", "reserved"), stock)
         w.insert("stock_movements", _Chunk.MOVE_COLS, moves)
+
+    def receiving(self, w: Sink) -> None:
+        """The receiving dock (``[receiving] dock_bin``'s default), a case of 12 for the first
+        product, and two deliveries expected: one by the piece, one with lots and expiry."""
+        address = BinAddress(DOCK[0], DOCK[1], DOCK[2], DOCK[3])
+        dock_id = len(self.bins) + 1
+        w.insert(
+            "bins",
+            ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active", "role"),
+            [(dock_id, address.code, address.zone, address.aisle, address.bay, address.level,
+              pick_sequence(address), True, "receiving")],
+        )  # fmt: skip
+        first = self.products[0]
+        w.insert(
+            "product_packs",
+            ("id", "product_id", "barcode", "units"),
+            [(1, first[0], with_check_digit("1" + self._ean(first[0])[:12]), 12)],
+        )
+        tomorrow = (self.now + timedelta(days=1)).date().isoformat()
+        later = (self.now + timedelta(days=2)).date().isoformat()
+        expiry = (self.now + timedelta(days=400)).date().isoformat()
+        created = ts(self.now)
+        w.insert(
+            "receipts",
+            ("id", "reference", "supplier", "expected_at", "status", "created_at", "source",
+             "version"),
+            [(1, "ASN-2026-0042", "Nordic Textiles", tomorrow, "expected", created, "demo", 1),
+             (2, "PO-778812", "Baltic Care Goods", later, "expected", created, "demo", 1)],
+        )  # fmt: skip
+        sku = {pid: s for pid, s, *_ in self.products}
+        lines = [(1, 1, 1, 1, 24, None, None), (2, 1, 2, 2, 6, None, None),
+                 (3, 1, 3, 3, 6, None, None), (4, 2, 1, 10, 12, "L2611A", expiry),
+                 (5, 2, 2, 11, 8, "L2611B", expiry)]  # fmt: skip
+        w.insert(
+            "receipt_lines",
+            ("id", "receipt_id", "line_no", "product_id", "sku", "expected_qty",
+             "received_qty", "lot", "expiry"),
+            [(lid, rid, n, pid, sku[pid], qty, 0, lot, exp)
+             for lid, rid, n, pid, qty, lot, exp in lines],
+        )  # fmt: skip
+
+    def _ean(self, product_id: int) -> str:
+        prefix = GS1_PREFIXES[product_id % len(GS1_PREFIXES)]
+        return with_check_digit(f"{prefix}{4000 + product_id % 7:04d}{product_id:05d}")
 
     def counters(self, w: Sink) -> None:
         for code, n in self.serial.items():

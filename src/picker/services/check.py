@@ -182,7 +182,8 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
             WHERE n.need > (
               SELECT COALESCE(SUM(st.on_hand - st.reserved), 0) FROM stock st
               JOIN bins b ON b.id = st.bin_id
-              WHERE st.product_id = n.product_id AND b.active AND b.role <> 'quarantine'))
+              WHERE st.product_id = n.product_id AND b.active
+                AND b.role NOT IN ('quarantine', 'receiving')))
           AND NOT EXISTS (
             SELECT 1 FROM order_lines l JOIN stock_movements m ON m.product_id = l.product_id
             WHERE l.order_id = h.id AND m.delta > 0 AND m.at >= h.held_at)
@@ -281,7 +282,8 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
         "nothing in a quarantine bin is reserved or to be picked (returned goods not for sale)",
         lambda: (
             """
-        SELECT b.code, st.product_id, st.reserved FROM stock st JOIN bins b ON b.id = st.bin_id
+        SELECT b.code, CAST(st.product_id AS VARCHAR(20)), st.reserved FROM stock st
+        JOIN bins b ON b.id = st.bin_id
         WHERE b.role = 'quarantine' AND st.reserved > 0
         UNION ALL
         SELECT b.code, t.product_id, t.quantity - t.picked - t.short FROM pick_tasks t
@@ -302,6 +304,33 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
                AND b.role <> 'quarantine')
            OR (u.stocked AND u.condition = 'resell' AND b.role = 'quarantine')
            OR (u.stocked AND (u.condition IS NULL OR u.condition IN ('scrap', 'foreign')))
+        """
+        ),
+    ),
+    (
+        "the dock is drained only by put-away (a receiving bin: receipts, undos and put-aways "
+        "only, its stock their sum, nothing reserved; every unit put away lands in a bin)",
+        lambda: (
+            """
+        SELECT b.code, m.reason, m.delta FROM stock_movements m JOIN bins b ON b.id = m.bin_id
+        WHERE b.role = 'receiving' AND (
+              m.reason NOT IN ('receipt', 'receipt_undo', 'putaway')
+           OR (m.reason = 'receipt' AND m.delta < 0)
+           OR (m.reason IN ('receipt_undo', 'putaway') AND m.delta > 0))
+        UNION ALL
+        SELECT b.code, CAST(st.product_id AS VARCHAR(20)), st.reserved FROM stock st
+        JOIN bins b ON b.id = st.bin_id
+        WHERE b.role = 'receiving' AND (st.reserved > 0 OR st.on_hand <> COALESCE((
+          SELECT SUM(m.delta) FROM stock_movements m
+          WHERE m.product_id = st.product_id AND m.bin_id = st.bin_id
+            AND m.reason IN ('receipt', 'receipt_undo', 'putaway')), 0))
+        UNION ALL
+        SELECT b.code, CAST(t.product_id AS VARCHAR(20)), t.quantity - t.picked - t.short
+        FROM pick_tasks t JOIN bins b ON b.id = t.bin_id
+        WHERE b.role = 'receiving' AND t.quantity - t.picked - t.short > 0
+        UNION ALL
+        SELECT 'put away', CAST(m.product_id AS VARCHAR(20)), SUM(m.delta) FROM stock_movements m
+        WHERE m.reason = 'putaway' GROUP BY m.product_id HAVING SUM(m.delta) <> 0
         """
         ),
     ),

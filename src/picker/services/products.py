@@ -238,6 +238,10 @@ def _product_id(s: Session, code: str) -> int:
 #: The role of a bin that keeps returned goods apart (damaged, defective, incomplete): its
 #: stock is never reserved nor picked.
 QUARANTINE = "quarantine"
+#: The role of the receiving dock: goods waiting for put-away, never reserved nor picked.
+RECEIVING = "receiving"
+#: Bins whose stock is on hand but never reserved nor picked.
+NOT_FOR_SALE = (QUARANTINE, RECEIVING)
 
 
 @dataclass(frozen=True)
@@ -265,8 +269,11 @@ class StockView:
 
     @property
     def available(self) -> int:
-        """Units an order could still reserve: free stock in active bins out of quarantine."""
-        return sum(b.on_hand - b.reserved for b in self.bins if b.active and b.role != QUARANTINE)
+        """Units an order could still reserve: free stock in active bins out of quarantine and
+        the receiving dock."""
+        return sum(
+            b.on_hand - b.reserved for b in self.bins if b.active and b.role not in NOT_FOR_SALE
+        )
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -284,7 +291,7 @@ def stock_of(db: Database, code: str) -> StockView:
     """One product's stock bin by bin, by its SKU or one of its barcodes."""
     with db.read() as s:
         product = s.get_one(Product, _product_id(s, code))
-        rank = case((Bin.role == "pick", 0), (Bin.role == QUARANTINE, 2), else_=1)
+        rank = case((Bin.role == "pick", 0), (Bin.role.in_(NOT_FOR_SALE), 2), else_=1)
         bins = tuple(
             BinStock(b.code, b.zone, b.role, b.active, on_hand, reserved)
             for b, on_hand, reserved in s.execute(

@@ -73,7 +73,7 @@ _AVAILABLE = """
 SELECT s.id, s.product_id, s.bin_id, b.pick_seq, s.on_hand - s.reserved
 FROM stock s JOIN bins b ON b.id = s.bin_id
 WHERE s.product_id IN ({products}) AND s.on_hand > s.reserved AND b.active = ?
-  AND b.role <> 'quarantine'
+  AND b.role NOT IN ('quarantine', 'receiving')
 """
 _RESERVE = "UPDATE stock SET reserved = reserved + ? WHERE id = ? AND on_hand - reserved >= ?"
 _UNRESERVE = "UPDATE stock SET reserved = reserved - ? WHERE id = ?"
@@ -198,7 +198,7 @@ def available_stock(
     conn: Connection, product_ids: Sequence[int]
 ) -> list[tuple[int, int, int, int, int]]:
     """(stock id, product id, bin id, pick seq, available) of the products, in active bins
-    (never a quarantine bin: returned goods that may not be sold)."""
+    (never a quarantine bin, returned goods that may not be sold, nor the receiving dock)."""
     if not product_ids:
         return []
     statement = _rows(_AVAILABLE, "?", len(product_ids), conn.dialect.name)

@@ -32,8 +32,9 @@ COLUMNS = ("reference", "supplier", "expected_at", "sku", "qty")
 OPTIONAL = ("lot", "expiry")
 #: How often (in lines) an import calls its ``progress(done, total)``.
 PROGRESS_EVERY = 1000
-#: Lines written per transaction (whole receipts: a receipt never spans two).
-LINES_PER_TRANSACTION = 5000
+#: Lines written per transaction (whole receipts: a receipt never spans two); progress is
+#: reported after each.
+LINES_PER_TRANSACTION = 1000
 #: Values per IN (…) list of a bulk look-up.
 CHUNK = 500
 MAX_QTY = 1_000_000

@@ -33,6 +33,7 @@ from picker.store.models import (
     Bin,
     Product,
     ProductBarcode,
+    ProductPack,
     Stock,
     StockMovement,
     Zone,
@@ -41,7 +42,10 @@ from picker.store.models import (
 PRODUCT_COLUMNS = ("sku", "name", "barcodes", "weight_g", "fragile")
 #: Optional: ``ships`` false for goods that never travel in a parcel (gift cards, downloads,
 #: services). Empty or absent: a new product ships, an existing one keeps what it was.
-PRODUCT_OPTIONAL = ("ships",)
+#: Optional: ``pack_sizes``, a product's cases: ``12:10012345678902;48:20012345678909`` (units,
+#: a colon, the case's GTIN-14 or other barcode; ``;`` or ``|`` between cases). Empty or absent:
+#: the product's cases are left as they are; given, they become exactly the row's.
+PRODUCT_OPTIONAL = ("ships", "pack_sizes")
 STOCK_COLUMNS = ("sku", "bin", "on_hand")
 BIN_COLUMNS = ("code", "zone")
 #: Optional: ``role``, pick (a pick face), reserve or quarantine (returned goods, never sold).
@@ -51,6 +55,12 @@ BIN_OPTIONAL = ("role",)
 #: The role of a bin nobody said otherwise of: picked from.
 PICK_ROLE = "pick"
 QUARANTINE_ROLE = "quarantine"
+#: The receiving dock: goods waiting for put-away, never reserved nor picked; its stock
+#: changes only by receipts and put-away (never by a count).
+RECEIVING_ROLE = "receiving"
+#: Roles whose stock is never reserved nor picked: a bin enters or leaves them only as
+#: :func:`_refuse_quarantine_change` allows.
+NOT_FOR_SALE = (QUARANTINE_ROLE, RECEIVING_ROLE)
 #: How often (in rows) an import calls its ``progress(done, total)``.
 PROGRESS_EVERY = 1000
 #: Above these a number is a typing slip, not a weight or a count (and would overflow INTEGER).
@@ -91,6 +101,10 @@ class BadBarcode(RowRefused):
 
 class BarcodeClash(RowRefused):
     column = "barcodes"
+
+
+class BadPack(RowRefused):
+    column = "pack_sizes"
 
 
 class UnknownSku(RowRefused):
@@ -141,6 +155,8 @@ class _ProductRow:
     weight_g: int
     fragile: bool
     ships: bool | None = None  # None: the file does not say (a new product ships)
+    #: (units, barcode) per case; None: the file does not say (cases left as they are).
+    packs: tuple[tuple[int, str], ...] | None = None
 
 
 def import_products(
@@ -211,11 +227,17 @@ def _parse_product(cells: dict[str, str]) -> _ProductRow | list[RowRefused]:
     weight = check(lambda: _whole_number(cells["weight_g"], "weight_g", MAX_WEIGHT_G, "grams"))
     fragile = check(lambda: _flag(cells["fragile"], "fragile"))
     ships = check(lambda: _flag(cells["ships"], "ships") if cells["ships"].strip() else None)
+    packs = check(lambda: _packs(cells["pack_sizes"]) if cells["pack_sizes"].strip() else None)
+    if barcodes and packs:
+        units = {b.zfill(14) if b.isdigit() else b for b in barcodes}
+        same = [code for _, code in packs if code in units]
+        if same:
+            errors.append(BadPack(f"{', '.join(same)} is this product's unit barcode, not a case"))
     if errors:
         return errors
     assert sku is not None and name is not None and barcodes is not None
     assert weight is not None and fragile is not None
-    return _ProductRow(sku, name, barcodes, weight, fragile, ships)
+    return _ProductRow(sku, name, barcodes, weight, fragile, ships, packs)
 
 
 def _save_product(s: Session, row: _ProductRow) -> str:
@@ -223,6 +245,7 @@ def _save_product(s: Session, row: _ProductRow) -> str:
         select(Product).where(Product.sku == row.sku).with_for_update()
     ).one_or_none()
     _check_no_clash(s, row)
+    _check_packs(s, row)
     if product is None:
         product = Product(
             sku=row.sku, name=row.name, weight_g=row.weight_g, fragile=row.fragile,
@@ -231,6 +254,8 @@ def _save_product(s: Session, row: _ProductRow) -> str:
         s.add(product)
         s.flush()
         s.add_all(ProductBarcode(product_id=product.id, barcode=b) for b in row.barcodes)
+        s.add_all(ProductPack(product_id=product.id, barcode=b, units=n)
+                  for n, b in row.packs or ())  # fmt: skip
         s.flush()
         return "created"
     current = set(
@@ -244,8 +269,9 @@ def _save_product(s: Session, row: _ProductRow) -> str:
         row.fragile,
         ships,
     )
+    packs_changed = _save_packs(s, product.id, row.packs)
     if same and current == wanted:
-        return "unchanged"
+        return "updated" if packs_changed else "unchanged"
     product.name, product.weight_g, product.fragile = row.name, row.weight_g, row.fragile
     product.ships = ships
     if current - wanted:
@@ -279,8 +305,70 @@ def _check_no_clash(s: Session, row: _ProductRow) -> None:
             if stored.zfill(14) == code.zfill(14):
                 as_stored = f" (as {stored})" if stored != code else ""
                 clashes.append(f"{code} already belongs to {owner}{as_stored}")
+    packs = s.execute(
+        select(ProductPack.barcode, Product.sku)
+        .join(Product, ProductPack.product_id == Product.id)
+        .where(ProductPack.barcode.in_(spellings))
+        .order_by(ProductPack.barcode)
+    ).all()
+    for code in row.barcodes:
+        for stored, owner in packs:
+            if stored.zfill(14) == code.zfill(14):
+                clashes.append(f"{code} is a case barcode of {owner}")
     if clashes:
         raise BarcodeClash("; ".join(clashes))
+
+
+def _check_packs(s: Session, row: _ProductRow) -> None:
+    """Refuse a case barcode that is any product's unit barcode or another product's case."""
+    if not row.packs:
+        return
+    spellings = {v for _, b in row.packs for v in gtin_spellings(b)}
+    units = s.execute(
+        select(ProductBarcode.barcode, Product.sku)
+        .join(Product, ProductBarcode.product_id == Product.id)
+        .where(ProductBarcode.barcode.in_(spellings))
+        .order_by(ProductBarcode.barcode)
+    ).all()
+    cases = s.execute(
+        select(ProductPack.barcode, Product.sku)
+        .join(Product, ProductPack.product_id == Product.id)
+        .where(ProductPack.barcode.in_(spellings), Product.sku != row.sku)
+        .order_by(ProductPack.barcode)
+    ).all()
+    clashes = []
+    for _, code in row.packs:
+        for stored, owner in units:
+            if stored.zfill(14) == code.zfill(14):
+                clashes.append(f"{code} is a unit barcode of {owner}")
+        for stored, owner in cases:
+            if stored.zfill(14) == code.zfill(14):
+                clashes.append(f"{code} already is a case of {owner}")
+    if clashes:
+        raise BadPack("; ".join(clashes))
+
+
+def _save_packs(s: Session, product_id: int, packs: tuple[tuple[int, str], ...] | None) -> bool:
+    """The product's cases become exactly ``packs`` (None: left as they are); whether any
+    changed."""
+    if packs is None:
+        return False
+    current = {
+        (n, b)
+        for b, n in s.execute(
+            select(ProductPack.barcode, ProductPack.units).where(
+                ProductPack.product_id == product_id
+            )
+        )
+    }
+    wanted = set(packs)
+    if current == wanted:
+        return False
+    s.execute(delete(ProductPack).where(ProductPack.product_id == product_id))
+    s.flush()
+    s.add_all(ProductPack(product_id=product_id, barcode=b, units=n) for n, b in packs)
+    s.flush()
+    return True
 
 
 # --- stock -----------------------------------------------------------------------------------
@@ -379,6 +467,11 @@ def _write_count(
     if product_id is None:
         raise UnknownSku(f"unknown SKU {sku}: import the product first")
     bin_id, created = _find_or_create_bin(s, bin_code, address)
+    if s.scalar(select(Bin.role).where(Bin.id == bin_id)) == RECEIVING_ROLE:
+        raise BadBin(
+            f"{bin_code} is the receiving dock: its stock changes only by receipts and "
+            "put-away (picker inbound receive)"
+        )
     # Locked until commit: a reservation or another count waits for this one, then sees it.
     stock = s.scalars(
         select(Stock)
@@ -574,7 +667,7 @@ def _save_bin(s: Session, row: _BinRow) -> str:
     role = found.role if row.role is None else row.role  # not said: kept as it was
     if (found.zone, found.role, found.active) == (row.address.zone, role, True):
         return "unchanged"
-    if role != found.role and QUARANTINE_ROLE in (role, found.role):
+    if role != found.role and (role in NOT_FOR_SALE or found.role in NOT_FOR_SALE):
         _refuse_quarantine_change(s, found, role)
     found.zone, found.role, found.active = row.address.zone, role, True
     s.flush()
@@ -582,21 +675,34 @@ def _save_bin(s: Session, row: _BinRow) -> str:
 
 
 def _refuse_quarantine_change(s: Session, found: Bin, role: str) -> None:
-    """A bin becomes quarantine only with nothing in it promised to an order, and stops being
-    quarantine only when empty: damaged goods never become sellable by a bin file."""
+    """A bin becomes quarantine (or the receiving dock) only with nothing in it promised to an
+    order, and stops being one only when empty: damaged goods, or goods not yet put away, never
+    become sellable by a bin file."""
     total = func.coalesce(func.sum(Stock.on_hand), 0)
     promised = func.coalesce(func.sum(Stock.reserved), 0)
     on_hand, reserved = s.execute(select(total, promised).where(Stock.bin_id == found.id)).one()
-    if role == QUARANTINE_ROLE and reserved:
+    if role in NOT_FOR_SALE and reserved:
         raise BadValue(
             f"bin {found.code} has {reserved} unit(s) reserved for orders: it can become "
-            "quarantine once they are picked",
+            f"{role} once they are picked",
+            "role",
+        )
+    if role == RECEIVING_ROLE and on_hand:
+        raise BadValue(
+            f"bin {found.code} holds {on_hand} unit(s): it can become the receiving dock "
+            "once it is empty",
             "role",
         )
     if found.role == QUARANTINE_ROLE and on_hand:
         raise BadValue(
             f"quarantine bin {found.code} holds {on_hand} unit(s): move or write them off "
             f"before it becomes a {role} bin",
+            "role",
+        )
+    if found.role == RECEIVING_ROLE and on_hand:
+        raise BadValue(
+            f"receiving bin {found.code} holds {on_hand} unit(s) waiting for put-away: put "
+            f"them away before it becomes a {role} bin",
             "role",
         )
 
@@ -635,6 +741,43 @@ def _flag(raw: str, column: str) -> bool:
     if text in _FALSE:
         return False
     raise BadValue(f"{raw.strip()!r} is not one of true/false, yes/no, 1/0 (or empty)", column)
+
+
+def _packs(raw: str) -> tuple[tuple[int, str], ...]:
+    """``UNITS:BARCODE`` cases separated by ``;`` or ``|``: a GTIN (check digit right) is kept
+    in its 14-digit form; units 2 or more."""
+    found: dict[str, int] = {}
+    reasons = []
+    for part in re.split(r"[;|]", raw):
+        part = part.strip()
+        if not part:
+            continue
+        units_text, sep, code = part.partition(":")
+        units_text, code = units_text.strip(), code.strip()
+        if not sep or not code:
+            reasons.append(f"{part!r} is not UNITS:BARCODE (e.g. 12:10012345678902)")
+            continue
+        if not _DIGITS.fullmatch(units_text) or not 2 <= int(units_text) <= MAX_ON_HAND:
+            reasons.append(f"{part}: a case holds 2 units or more")
+            continue
+        if code.isascii() and code.isdigit():
+            if len(code) not in GTIN_LENGTHS:
+                reasons.append(f"{code}: not a barcode (8, 12, 13 or 14 digits)")
+                continue
+            if not is_valid_gtin(code):
+                reasons.append(f"{code}: check digit wrong: scan again or check the file")
+                continue
+            code = code.zfill(14)
+        elif len(code) > 64 or not code.isprintable() or " " in code:
+            reasons.append(f"{code!r}: a barcode is printable text without spaces")
+            continue
+        if code in found:
+            reasons.append(f"{code} is named twice")
+            continue
+        found[code] = int(units_text)
+    if reasons:
+        raise BadPack("; ".join(reasons))
+    return tuple((n, code) for code, n in found.items())
 
 
 def _barcodes(raw: str) -> tuple[str, ...]:
