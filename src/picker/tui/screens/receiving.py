@@ -363,7 +363,7 @@ class ReceivingScreen(PickerScreen):
         if self.mode == "putaway":
             s = self.suggestion
             if s is None:
-                return "Scan an item from the dock · Esc: back", (
+                return "Scan an item · Esc: back", (
                     "Scan an item waiting in the dock · Esc: back to the receipts"
                 )
             units = self.put_units if self.put_units is not None else s.units
@@ -647,7 +647,8 @@ class ReceivingScreen(PickerScreen):
             self.feedback.ok(f"{v.reference} closed: everything as the notice said")
         else:
             found = plural(len(closed.lines), "discrepancy", "discrepancies")
-            self.feedback.error(f"{v.reference} closed with {found}: see the list")
+            # Not a refusal (no bell): a note that stays until the next scan.
+            self.feedback.info(f"{v.reference} closed with {found}: see the list")
 
     def on_blank_enter(self) -> None:
         """Enter alone, a receipt open: asks to close it; again, closes it."""
