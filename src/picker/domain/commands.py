@@ -23,4 +23,7 @@ COMMANDS: dict[str, str] = {
     "CMD-SCRAP": "Return: scrap (key the reason)",
     "CMD-FOREIGN": "Return: not ours / empty box (key a note)",
     "CMD-EXCHANGE": "Return: close as an exchange",
+    # The receiving dock.
+    "CMD-PUTAWAY": "Receiving: put goods away",
+    "CMD-ACCEPT": "Receiving: accept the refused scan (lead)",
 }

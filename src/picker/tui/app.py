@@ -82,6 +82,12 @@ def _counting_screen(*args: Any, **kwargs: Any) -> PickerScreen:
     return CountingScreen(*args, **kwargs)
 
 
+def _receiving_screen(*args: Any, **kwargs: Any) -> PickerScreen:
+    from picker.tui.screens.receiving import ReceivingScreen
+
+    return ReceivingScreen(*args, **kwargs)
+
+
 class _CaptureDue(Message):
     """The burst capture's gap timer ran out (posted so it is handled in order with the keys)."""
 
@@ -111,6 +117,7 @@ class PickerApp(App[None]):
         "returns": _returns_screen,
         "moves": _moves_screen,
         "counting": _counting_screen,
+        "receiving": _receiving_screen,
         "scanner-test": ScannerTestScreen,
     }
 

@@ -30,6 +30,7 @@ OPEN_STATIONS = frozenset(
         Station.SERVICE,
         Station.RETURNS,
         Station.COUNTING,
+        Station.RECEIVING,
     }
 )
 
@@ -92,6 +93,8 @@ class HomeScreen(PickerScreen):
             packing_now = await asyncio.to_thread(packing.mine, self.picker.db, self.operator.id)
             if packing_now is not None:
                 self.picker.open_screen("pack", packing_now)
+        elif station is Station.RECEIVING and await self._holds_receipt():
+            self.picker.open_screen("receiving")  # it takes the receipt up again
 
     def _station(self) -> Station | None:
         """The station Enter opens: the one this terminal stands at (config [terminal]
@@ -106,6 +109,14 @@ class HomeScreen(PickerScreen):
             picking.queue, app.db, self.operator.id, now=app.clock(), tz=app.settings.warehouse.tz
         )
         return any(e.started for e in entries)
+
+    async def _holds_receipt(self) -> bool:
+        """Whether this terminal was receiving a receipt (it died, or its operator left)."""
+        from picker.services import inbound  # as the dock's screen: loaded when first needed
+
+        app = self.picker
+        held = await asyncio.to_thread(inbound.held_receipt, app.db, app.settings.terminal.id)
+        return held is not None
 
     def on_blank_enter(self) -> None:
         station = self._station()
