@@ -722,7 +722,7 @@ class RowBuilder:
         """The receiving dock (``[receiving] dock_bin``'s default), a case of 12 for the first
         product, and two deliveries expected: one by the piece, one with lots and expiry."""
         address = BinAddress(DOCK[0], DOCK[1], DOCK[2], DOCK[3])
-        dock_id = len(self.bins) + 1
+        dock_id = len(self.bins) + len(self.reserve_bins) + 1
         w.insert(
             "bins",
             ("id", "code", "zone", "aisle", "bay", "level", "pick_seq", "active", "role"),
