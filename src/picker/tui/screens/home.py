@@ -132,6 +132,8 @@ class HomeScreen(PickerScreen):
             self.picker.open_screen("returns")
         elif station is Station.COUNTING:
             self.picker.open_screen("counting")
+        elif station is Station.RECEIVING:
+            self.picker.open_screen("receiving")
         else:
             self.query_one(Feedback).error("No station of yours is open in this release.")
 
