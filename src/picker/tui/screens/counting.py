@@ -156,7 +156,7 @@ class CountingScreen(PickerScreen):
         """A count this terminal was making (it died, or its operator logged out or left
         mid-way) is taken up again with what was counted; else the waiting counts are read."""
         app = self.picker
-        view = await asyncio.to_thread(counts.held_count, app.db, self.actor)
+        view = await asyncio.to_thread(counts.held_count, app.db, self.actor.terminal_id)
         if view is not None:
             self.view = view
             self.feedback.info(f"Back to {view.number} at {view.bin}: what was counted is kept")
