@@ -26,4 +26,6 @@ COMMANDS: dict[str, str] = {
     # The receiving dock.
     "CMD-PUTAWAY": "Receiving: put goods away",
     "CMD-ACCEPT": "Receiving: accept the refused scan (lead)",
+    # Stock counts.
+    "CMD-EMPTY": "Count: done (nothing more / bin empty)",
 }
