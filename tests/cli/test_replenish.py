@@ -48,7 +48,7 @@ def test_bin_set_then_plan_list_and_cancel(run) -> None:
     }  # fmt: skip
     code, out, _ = run("--as", LEAD_BADGE, "replenish", "plan")
     assert code == 0
-    assert "skipped SKU-00001 in A-01-01-1: MOV-000001 is already planned for it" in out
+    assert "skipped (MOV-000001 is already planned for it): SKU-00001 in A-01-01-1" in out
     assert out.splitlines()[-1] == "0 moves planned, 1 skipped"
     code, out, _ = run("replenish", "list")
     assert code == 0 and out.splitlines()[1].split()[:6] == [

@@ -61,8 +61,7 @@ def _replenish(args: argparse.Namespace, settings: Settings) -> int:
                 print(to_json(plan.as_json()))
                 return EXIT_OK
             _print_moves(plan.moves)
-            for k in plan.skipped:
-                print(f"skipped {printable(k.sku)} in {printable(k.bin)}: {printable(k.why)}")
+            _print_skipped(plan.skipped)
             print(f"{plural(len(plan.moves), 'move')} planned, {len(plan.skipped)} skipped")
             return EXIT_OK
         if args.replenish_command == "cancel":
@@ -90,3 +89,19 @@ def _print_moves(moves: Sequence[Any]) -> None:
         print(f"{m.number:<10} {printable(m.sku):<14} {printable(m.from_bin):<12} "
               f"{printable(m.to_bin):<12} {m.quantity:>5} {m.moved:>5}  {m.status:<8} "
               f"{m.reason:<9} {m.held_by_terminal or ''}".rstrip())  # fmt: skip
+
+
+#: Faces named per reason a plan skipped them (``--format json`` lists every one).
+_SKIPPED_SHOWN = 5
+
+
+def _print_skipped(skipped: Any) -> None:
+    """Skipped faces grouped by why, a few named each: a floor of thousands of faces without
+    reserve stock is one line, not thousands."""
+    by_why: dict[str, list[str]] = {}
+    for k in skipped:
+        by_why.setdefault(printable(k.why), []).append(f"{printable(k.sku)} in {printable(k.bin)}")
+    for why, faces in by_why.items():
+        named = ", ".join(faces[:_SKIPPED_SHOWN])
+        more = f" and {len(faces) - _SKIPPED_SHOWN} more" if len(faces) > _SKIPPED_SHOWN else ""
+        print(f"skipped ({why}): {named}{more}")
