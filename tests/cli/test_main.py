@@ -201,7 +201,7 @@ def test_demo_builds_a_floor_prints_badges_and_writes_a_scannable_floor_sheet(
     # Both files hold every PIN: readable by their owner only.
     for secret in ("demo-badges.txt", "floor-sheet.pdf"):
         assert (tmp_path / "var" / secret).stat().st_mode & 0o777 == 0o600, secret
-    assert set(pins) == {f"EMP-000{i}" for i in range(1, 6)}
+    assert set(pins) == {f"EMP-000{i}" for i in range(1, 7)}
     # The printed badges really scan, and log in with the printed PINs.
     pdf = pypdfium2.PdfDocument(str(tmp_path / "var" / "floor-sheet.pdf"))
     decoded = []

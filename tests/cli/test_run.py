@@ -36,7 +36,7 @@ def test_an_unknown_station_is_refused_listing_the_stations(capsys, config, tmp_
     assert code == 2 and out == ""
     assert err == (
         "picker: configuration: --station: 'kitchen' is not a station; the stations are "
-        "picking, packing, handoff, service, returns\n"
+        "picking, packing, handoff, service, returns, receiving, counting\n"
     )
     assert not (tmp_path / "var").exists()  # the config's database: nothing made
 
