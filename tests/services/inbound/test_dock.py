@@ -102,7 +102,7 @@ def test_over_receipt_and_unknown_products_are_refused_and_change_nothing(floor,
                        match="SKU-00001: 2/2 in — 1 more is over the 0% tolerance; a lead "
                              "can accept"):  # fmt: skip
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00001", settings=settings, clock=clock)
-    with pytest.raises(inbound.UnknownProduct, match="4006381333931: not in the catalogue"):
+    with pytest.raises(inbound.UnknownProduct, match="4006381333931: unknown product — set"):
         inbound.receive(floor, DOCK, "ASN-1", "4006381333931", settings=settings, clock=clock)
     with pytest.raises(inbound.NotOnNotice, match="SKU-00009 is not on ASN-1: set it aside"):
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00009", settings=settings, clock=clock)

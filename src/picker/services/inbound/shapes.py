@@ -42,7 +42,7 @@ class UnknownProduct(ReceiptRefused):
     def __init__(self, code: str, units: int = 1) -> None:
         self.code, self.units = code, units
         # Short: two rows of a 40-column handheld.
-        super().__init__(f"{code}: not in the catalogue; set it aside, a lead can accept it")
+        super().__init__(f"{code}: unknown product — set it aside; a lead can accept it")
 
 
 class NotOnNotice(ReceiptRefused):
