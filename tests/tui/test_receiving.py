@@ -26,6 +26,7 @@ from picker.store.engine import Database
 from picker.store.models import Bin, Order, Product, ProductBarcode, ProductPack, Stock
 from picker.tui.screens.receiving import ReceivingScreen
 from picker.tui.widgets.big_text import BigText
+from picker.tui.widgets.feedback import Feedback
 from tests.conftest import NOW, REPO
 from tests.services.intake.test_order_import import order, run, stock
 from tests.tui.conftest import LEAD, RECEIVER
@@ -381,6 +382,65 @@ async def test_esc_parks_the_receipt_and_a_scan_of_its_note_resumes_it(
         assert kind == "error" and "ASN-9" in message and screen.view is None
         await burst(pilot, ASN)
         assert screen.view is not None and "1/4 SKU-00003" in text_of(pilot, "#lines")
+
+
+async def test_a_lead_accepts_a_case_not_on_the_notice_as_the_whole_case(
+    app_factory, receiving_floor, floor_url
+) -> None:
+    app = app_factory(station="receiving")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_dock(pilot, LEAD)
+        await burst(pilot, PO)
+        await burst(pilot, receiving_floor["case"])  # a case of SKU-00001: not on the PO
+        kind, message = feedback(pilot)
+        assert kind == "error" and f"SKU-00001 is not on {PO}" in message, message
+        await pilot.press("f5")
+        await settle(pilot)
+        pilot.app.screen.query_one("#entry").value = "came on the same pallet"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(pilot)
+        kind, message = feedback(pilot)
+        assert kind == "ok" and message.startswith(f"Accepted: +{CASE} SKU-00001"), message
+        assert f"{CASE}/0 SKU-00001" in text_of(pilot, "#lines")
+    assert on_hand(floor_url, "SKU-00001", dock(app)) == CASE
+
+
+async def test_a_gs1_lot_the_notice_does_not_list_is_said_with_the_line_it_went_on(
+    app_factory, receiving_floor, floor_url
+) -> None:
+    app = app_factory(station="receiving")
+    async with app.run_test(size=(40, 16)) as pilot:
+        await to_dock(pilot)
+        await burst(pilot, ASN)
+        await burst(pilot, gs1(receiving_floor["gtin2"], "L9", "270200"))
+        kind, message = feedback(pilot)
+        assert kind == "ok" and message.startswith("+1 SKU-00002"), message
+        assert "lot L9 is not on the notice: counted on SKU-00002 line 2" in message, message
+
+
+@pytest.mark.parametrize(
+    ("scans", "words"),
+    [
+        (("SKU-00003", "4", "SKU-00003"), "SKU-00003: 4/4 in — 1 more is over"),
+        (("SKU-00009",), f"SKU-00009 is not on {ASN}"),
+        (("4006381333931",), "4006381333931: unknown product"),
+    ],
+    ids=["over", "not-on-notice", "unknown"],
+)
+async def test_refusals_at_the_dock_fit_two_rows_of_a_40_column_handheld(
+    app_factory, receiving_floor, floor_url, scans, words
+) -> None:
+    app = app_factory(station="receiving")
+    async with app.run_test(size=(40, 16)) as pilot:
+        await to_dock(pilot, LEAD)
+        await burst(pilot, ASN)
+        for text in scans:
+            await burst(pilot, text)
+        kind, message = feedback(pilot)
+        assert kind == "error" and words in message, message
+        bar = pilot.app.screen.query_one(Feedback)
+        # The scan, the refusal in two rows, the next step: nothing wraps onto a third row.
+        assert bar.size.height == 4, (bar.size.height, str(bar.render()))
 
 
 # --- snapshots ------------------------------------------------------------------------------

@@ -262,6 +262,8 @@ class StockMovement(Base):
     __table_args__ = (
         CheckConstraint("delta <> 0", name="delta_not_zero"),
         Index(None, "product_id", "bin_id"),
+        # A receipt's rows (its last scan, what it left in the dock): migration 0021.
+        Index(None, "document", "product_id", "bin_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

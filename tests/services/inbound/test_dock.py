@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
 from picker.domain.ean import with_check_digit
 from picker.domain.roles import NotAllowed
@@ -15,7 +15,8 @@ from picker.domain.scanning import ScanRouter
 from picker.services import inbound, scans
 from picker.services.check import check
 from picker.store.engine import Database
-from picker.store.models import Product, ProductPack, ReceiptLine, ScanJournal
+from picker.store.models import Bin, Product, ProductPack, ReceiptLine, ScanJournal, StockMovement
+from tests.conftest import NOW
 from tests.services.inbound.helpers import (
     DOCK,
     DOCK2,
@@ -98,12 +99,12 @@ def test_over_receipt_and_unknown_products_are_refused_and_change_nothing(floor,
     for _ in range(2):
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00001", settings=settings, clock=clock)
     with pytest.raises(inbound.OverReceipt,
-                       match="SKU-00001: 2 expected, 2 received — 1 more is over the 0% "
-                             "tolerance; a lead can accept it"):  # fmt: skip
+                       match="SKU-00001: 2/2 in — 1 more is over the 0% tolerance; a lead "
+                             "can accept"):  # fmt: skip
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00001", settings=settings, clock=clock)
-    with pytest.raises(inbound.UnknownProduct, match="4006381333931 is not in the catalogue"):
+    with pytest.raises(inbound.UnknownProduct, match="4006381333931: unknown product — set"):
         inbound.receive(floor, DOCK, "ASN-1", "4006381333931", settings=settings, clock=clock)
-    with pytest.raises(inbound.NotOnNotice, match=r"SKU-00009 .* is not on ASN-1"):
+    with pytest.raises(inbound.NotOnNotice, match="SKU-00009 is not on ASN-1: set it aside"):
         inbound.receive(floor, DOCK, "ASN-1", "SKU-00009", settings=settings, clock=clock)
     assert inbound.receipt_view(floor, "ASN-1").received_units == 2
     assert on_hand(floor, "SKU-00001", DOCK_BIN) == 2
@@ -207,3 +208,101 @@ def test_close_of_a_receipt_received_exactly_is_clean(floor, settings) -> None:
     inbound.receive(floor, DOCK, "ASN-1", "SKU-00001", units=2, settings=settings, clock=clock)
     d = inbound.close_receipt(floor, DOCK, "ASN-1", settings=settings, clock=clock)
     assert d.clean and d.received_units == 2
+
+
+def test_undo_after_a_put_away_never_takes_back_units_of_another_receipt(floor, settings) -> None:
+    """PO-778899's 3 were put away; ASN-2026-0099's 5 wait in the dock: PO-778899 may not take
+    any of those 5 back (its line and the dock would no longer match what is there)."""
+    notice(floor, "PO-778899", ("SKU-00010", 5))
+    notice(floor, "ASN-2026-0099", ("SKU-00010", 5))
+    opened(floor, settings, "PO-778899")
+    inbound.receive(floor, DOCK, "PO-778899", "SKU-00010", units=3, settings=settings,
+                    clock=clock)  # fmt: skip
+    inbound.put_away(floor, DOCK, "SKU-00010", "A-01-01-1", settings=settings, clock=clock)
+    opened(floor, settings, "ASN-2026-0099", actor=DOCK2)
+    inbound.receive(floor, DOCK2, "ASN-2026-0099", "SKU-00010", units=5, settings=settings,
+                    clock=clock)  # fmt: skip
+    with pytest.raises(inbound.ReceiptRefused, match="put away from the dock already"):
+        inbound.undo_last(floor, DOCK, "PO-778899", settings=settings, clock=clock)
+    with pytest.raises(inbound.ReceiptRefused, match="put away from the dock already"):
+        inbound.key_count(floor, DOCK, "PO-778899", 1, settings=settings, clock=clock)
+    assert inbound.receipt_view(floor, "PO-778899").received_units == 3
+    assert on_hand(floor, "SKU-00010", DOCK_BIN) == 5 == ledger(floor, "SKU-00010", DOCK_BIN)
+    # The receipt's own units still in the dock may be taken back (a part put away: the rest).
+    inbound.receive(floor, DOCK, "PO-778899", "SKU-00010", units=2, settings=settings,
+                    clock=clock)  # fmt: skip
+    got = inbound.key_count(floor, DOCK, "PO-778899", 1, settings=settings, clock=clock)
+    assert (got.added, got.line.received) == (-1, 4)
+    v = inbound.undo_last(floor, DOCK, "PO-778899", settings=settings, clock=clock)
+    assert v.received_units == 3
+    assert on_hand(floor, "SKU-00010", DOCK_BIN) == 5 == ledger(floor, "SKU-00010", DOCK_BIN)
+    assert not [f for f in check(floor) if f.broken and "dock" in f.name]
+
+
+def test_a_case_refused_carries_its_units_and_a_lead_accepts_the_whole_case(
+    floor, settings
+) -> None:
+    notice(floor, "ASN-1", ("SKU-00001", 2))
+    case = with_case(floor, "SKU-00004", 12)
+    opened(floor, settings, actor=LEAD)
+    with pytest.raises(inbound.NotOnNotice) as refused:
+        inbound.receive(floor, LEAD, "ASN-1", case, settings=settings, clock=clock)
+    assert refused.value.units == 12
+    with pytest.raises(inbound.UnknownProduct) as unknown:
+        inbound.receive(floor, LEAD, "ASN-1", "4006381333931", units=6, settings=settings,
+                        clock=clock)  # fmt: skip
+    assert unknown.value.units == 6
+    got = inbound.accept(floor, LEAD, "ASN-1", case, None, "came with the mugs",
+                         settings=settings, clock=clock)  # fmt: skip
+    assert (got.line.sku, got.line.received, got.added, got.units_per_scan) == (
+        "SKU-00004", 12, 12, 12)  # fmt: skip
+    assert on_hand(floor, "SKU-00004", DOCK_BIN) == 12
+
+
+def test_a_gs1_lot_not_on_the_notice_is_said_where_it_was_counted(floor, settings) -> None:
+    notice(
+        floor, "ASN-1", ("SKU-00003", 2, "A1", "2027-01-31"), ("SKU-00003", 2, "B2", "2027-02-28")
+    )
+    opened(floor, settings)
+    got = inbound.receive(floor, DOCK, "ASN-1", "SKU-00003", lot="L9", settings=settings,
+                          clock=clock)  # fmt: skip
+    assert (got.line.line_no, got.line.lot, got.line.received) == (1, "A1", 1)
+    assert got.note == "lot L9 is not on the notice: counted on SKU-00003 line 1"
+    got = inbound.receive(floor, DOCK, "ASN-1", "SKU-00003", lot="B2", settings=settings,
+                          clock=clock)  # fmt: skip
+    assert (got.line.line_no, got.note) == (2, None)
+
+
+def test_the_last_scan_and_a_receipt_s_dock_balance_are_read_by_the_document_index(
+    floor, settings
+) -> None:
+    """Undo, keyed counts and put-away read this receipt's rows of the ledger through the index
+    on stock_movements (document, product_id, bin_id, id), never the product's whole history
+    in the dock (here 3,000 rows of 300 older receipts)."""
+    from picker.services.inbound import _core as core
+    from picker.services.inbound import dock as dock_
+    from picker.services.inbound import putaway
+
+    with floor.transaction() as s:
+        product = s.scalar(select(Product.id).where(Product.sku == "SKU-00005"))
+        dock = s.scalar(select(Bin.id).where(Bin.code == "A-01-01-1"))
+        s.execute(
+            insert(StockMovement),
+            [dict(at=NOW, product_id=product, bin_id=dock, delta=1, reason="receipt",
+                  terminal_id="T51", document=f"OLD-{i % 300}") for i in range(3000)],
+        )  # fmt: skip
+    with floor.transaction() as s:
+        s.execute(text("ANALYZE"))
+    statements = [
+        dock_._last_scan_query("OLD-7", dock, "T51", None),
+        dock_._last_scan_query("OLD-7", dock, "T51", 99),
+        core.receipt_in_dock_query("OLD-7", product, dock),
+        putaway._balances_query(["OLD-7", "OLD-8"], product, dock),
+    ]
+    with floor.read() as s:
+        sqlite = s.get_bind().dialect.name == "sqlite"
+        for stmt in statements:
+            sql = str(stmt.compile(s.get_bind(), compile_kwargs={"literal_binds": True}))
+            explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
+            plan = " ".join(str(r[-1]) for r in s.execute(text(explain + sql)))
+            assert "ix_stock_movements_document" in plan, (sql, plan)

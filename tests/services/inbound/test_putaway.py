@@ -4,6 +4,10 @@ back office's receipt and put-away in one."""
 
 from __future__ import annotations
 
+import contextlib
+import threading
+import time
+
 import pytest
 from sqlalchemy import select, update
 
@@ -129,8 +133,8 @@ def test_receive_lines_receives_and_puts_away_in_one_and_refuses_whole(floor, se
     assert done.discrepancies is not None and done.discrepancies.clean
     assert inbound.receipt_view(floor, "PO-9001").status == "closed"
     notice(floor, "ASN-7", ("SKU-00008", 2))
-    with pytest.raises(inbound.ReceiptRefused, match="line 2 \\(SKU-00008:3\\): SKU-00008: 2 "
-                                                    "expected, 1 received — 3 more"):  # fmt: skip
+    with pytest.raises(inbound.ReceiptRefused, match="line 2 \\(SKU-00008:3\\): SKU-00008: 1/2 in "
+                                                    "— 3 more"):  # fmt: skip
         lines = [("SKU-00008", 1, None), ("SKU-00008", 3, None)]
         inbound.receive_lines(floor, DOCK, "ASN-7", lines, settings=settings, clock=clock)
     assert inbound.receipt_view(floor, "ASN-7").received_units == 0  # nothing changed
@@ -139,3 +143,64 @@ def test_receive_lines_receives_and_puts_away_in_one_and_refuses_whole(floor, se
                                  clock=clock)  # fmt: skip
     assert inbound.receipt_view(floor, "ASN-7").lines[0].received == 3
     assert on_hand(floor, "SKU-00008", "A-01-02-2") == 1 + 3 + 3
+
+
+def test_a_put_away_waits_for_a_count_starting_on_its_bin_and_is_refused(floor, settings) -> None:
+    """A count starting on the bin (its ``bins`` row locked, as start_count does) while the
+    put-away checks the lock: the put-away waits for it and is refused, never lands after the
+    count recorded what the bin held."""
+    in_dock(floor, settings, "SKU-00005", 5)
+    results: list[object] = []
+
+    def put() -> None:
+        try:
+            results.append(inbound.put_away(floor, DOCK, "SKU-00005", "A-01-02-1",
+                                            settings=settings, clock=clock))  # fmt: skip
+        except Exception as exc:
+            results.append(exc)
+
+    worker = threading.Thread(target=put)
+    with floor.transaction() as s:  # SQLite: BEGIN IMMEDIATE; PostgreSQL: the bin's row
+        face = s.scalar(select(Bin.id).where(Bin.code == "A-01-02-1").with_for_update())
+        worker.start()
+        time.sleep(0.8)  # the put-away is under way meanwhile
+        s.add(CountTask(number="CNT-000077", bin_id=face, status="counting", round=1, version=1))
+    worker.join(timeout=20)
+    assert len(results) == 1 and isinstance(results[0], inbound.PutAwayRefused), results
+    assert "A-01-02-1 is being counted (CNT-000077)" in str(results[0])
+    assert on_hand(floor, "SKU-00005", "A-01-02-1") == 0
+    assert on_hand(floor, "SKU-00005", DOCK_BIN) == 5
+
+
+def test_two_receives_of_a_new_reference_at_once_make_one_receipt(
+    floor, settings, monkeypatch
+) -> None:
+    """Both commands find no receipt PO-NEW-1 and create it: the one that loses finds the
+    other's receipt and receives into it (never a database error)."""
+    from picker.services.inbound import _core as core
+
+    first_look = core.receipt_id
+    both_looked = threading.Barrier(2, timeout=2)
+    seen = threading.local()
+
+    def racing_look(s, reference):  # type: ignore[no-untyped-def]
+        found = first_look(s, reference)
+        if not getattr(seen, "looked", False):
+            seen.looked = True
+            with contextlib.suppress(threading.BrokenBarrierError):
+                both_looked.wait()  # SQLite: the other waits for BEGIN IMMEDIATE instead
+        return found
+
+    monkeypatch.setattr(core, "receipt_id", racing_look)
+
+    def receive() -> inbound.BackOfficeReceipt:
+        lines = [("SKU-00008", 3, "A-01-02-2")]
+        return inbound.receive_lines(floor, LEAD, "PO-NEW-1", lines, accept="second pallet",
+                                     settings=settings, clock=clock)  # fmt: skip
+
+    results = _race(receive, receive)
+    assert all(isinstance(r, inbound.BackOfficeReceipt) for r in results), results
+    assert sorted(r.created for r in results) == [False, True]  # type: ignore[union-attr]
+    v = inbound.receipt_view(floor, "PO-NEW-1")
+    assert (v.expected_units, v.received_units) == (3, 6)
+    assert on_hand(floor, "SKU-00008", "A-01-02-2") == 6

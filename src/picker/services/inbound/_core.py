@@ -10,14 +10,14 @@ dock only by ``UPDATE stock … WHERE on_hand - reserved >= n``.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Select, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
@@ -33,9 +33,7 @@ from picker.services.inbound.shapes import (
     ReceiptView,
 )
 from picker.store.models import (
-    COUNT_LOCKING,
     Bin,
-    CountTask,
     Operator,
     Product,
     ProductBarcode,
@@ -95,16 +93,6 @@ def dock_bin(s: Session, settings: Settings, *, create: bool = True) -> int | No
     return int(row.id)
 
 
-def lock_of(s: Session, bin_id: int) -> str | None:
-    """The count (CNT-…) locking the bin, or None (the same one-query check count-core has)."""
-    found = s.scalar(
-        select(CountTask.number)
-        .where(CountTask.bin_id == bin_id, CountTask.status.in_(COUNT_LOCKING))
-        .limit(1)
-    )
-    return None if found is None else str(found)
-
-
 def ledger(
     s: Session, actor: Actor, product_id: int, bin_id: int, delta: int, reason: str,
     document: str | None, now: datetime,
@@ -151,6 +139,22 @@ def in_dock(s: Session, product_id: int, dock_id: int | None) -> int:
         )
     )
     return int(found or 0)
+
+
+def receipt_in_dock_query(reference: str, product_id: int, dock_id: int) -> Select[Any]:
+    """What the receipt's own ledger rows left of the product in the dock (received − undone −
+    put away): one range of the index on stock_movements (document, product_id, bin_id, id)."""
+    return select(func.coalesce(func.sum(StockMovement.delta), 0)).where(
+        StockMovement.document == reference,
+        StockMovement.product_id == product_id,
+        StockMovement.bin_id == dock_id,
+    )
+
+
+def receipt_in_dock(s: Session, reference: str, product_id: int, dock_id: int) -> int:
+    """Units of the product the receipt ``reference`` still has in the dock (its own balance,
+    not the dock's: units of other receipts are not its to take back)."""
+    return int(s.scalar(receipt_in_dock_query(reference, product_id, dock_id)) or 0)
 
 
 # --- products ----------------------------------------------------------------------------------
@@ -334,17 +338,6 @@ def parse_date(text: str | date | None) -> date | None:
     return date.fromisoformat(words) if words else None
 
 
-def products_of(s: Session, rid: int) -> Sequence[int]:
-    return [
-        int(p or 0)
-        for p in s.scalars(
-            select(ReceiptLine.product_id)
-            .where(ReceiptLine.receipt_id == rid, ReceiptLine.product_id.is_not(None))
-            .distinct()
-        )
-    ]
-
-
 def dock_bin_id(s: Session, settings: Settings) -> int | None:
     """The dock's id when it exists (never created here: a read)."""
     found = s.scalar(
@@ -364,17 +357,24 @@ def clean_supplier(text: str | None) -> str | None:
 
 def create_receipt(
     s: Session, reference: str, supplier: str | None, source: str, now: datetime
-) -> int:
-    """A new receipt (status expected); another made meanwhile with the same reference makes
-    the unique key refuse this one (the caller's transaction is run again and finds it)."""
-    return int(
-        s.execute(
-            insert(Receipt)
-            .values(reference=reference, supplier=supplier, status="expected", source=source,
-                    created_at=now, version=1)
-            .returning(Receipt.id)
-        ).scalar_one()
-    )  # fmt: skip
+) -> tuple[int, bool]:
+    """A new receipt (status expected): its id and True. Another made meanwhile with the same
+    reference (two commands racing on PostgreSQL: the unique key refuses the second insert once
+    the first commits) is found instead: its id and False."""
+    try:
+        with s.begin_nested():  # a savepoint: the refused insert leaves the transaction usable
+            rid = s.execute(
+                insert(Receipt)
+                .values(reference=reference, supplier=supplier, status="expected",
+                        source=source, created_at=now, version=1)
+                .returning(Receipt.id)
+            ).scalar_one()  # fmt: skip
+    except IntegrityError:
+        found = receipt_id(s, reference)  # the winner's row, committed (a new statement sees it)
+        if found is None:
+            raise
+        return found, False
+    return int(rid), True
 
 
 def add_line(s: Session, rid: int, product_id: int | None, sku: str, expected: int) -> int:

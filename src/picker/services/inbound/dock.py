@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
@@ -159,13 +159,16 @@ def receive(
         r = core.load_held(s, actor, reference)
         product = core.find_product(s, code)
         if product is None:
-            raise UnknownProduct(" ".join(code.split()))
+            raise UnknownProduct(" ".join(code.split()), _units(units, 1))
         n = _units(units, product.units_per_scan)
         line_id = receive_in(s, actor, r, product, n, lot, expiry, settings, now)
         _journal(s, actor, scan, now)
         line = core.line_view(s, line_id)
+        note = None
+        if lot is not None and line.lot != lot:  # no line of that lot: said, never dropped quietly
+            note = f"lot {lot} is not on the notice: counted on {line.sku} line {line.line_no}"
         return Received(core.view(s, r.id), line, n, product.units_per_scan,
-                        lot or line.lot, expiry or line.expiry)  # fmt: skip
+                        lot or line.lot, expiry or line.expiry, note)  # fmt: skip
 
     return db.run(work)
 
@@ -203,7 +206,7 @@ def key_count(
                               settings.receiving.over_tolerance_pct)  # fmt: skip
         if diff != 0:
             _change_line(s, line.id, diff)
-            _move_dock(s, last.product_id, dock, diff, line.sku)
+            _move_dock(s, r.reference, last.product_id, dock, diff, line.sku)
             core.ledger(s, actor, last.product_id, dock, -last.units, RECEIPT_UNDO,
                         r.reference, now)  # fmt: skip
             if units:
@@ -221,7 +224,7 @@ def accept(
     actor: Actor,
     reference: str,
     code: str,
-    units: int,
+    units: int | None,
     reason: str,
     *,
     settings: Settings,
@@ -231,11 +234,13 @@ def accept(
     """A lead receives what the dock refused, with ``reason``: an over-receipt, a product the
     notice does not list (a line expecting 0), or a product the catalogue does not know (a line
     without product, ``sku`` the scanned code: counted for the discrepancies, never stocked).
-    The line records who accepted it and why."""
+    The line records who accepted it and why. ``units`` None: what one scan of ``code`` stands
+    for (a case's units, else 1)."""
     allow(actor, "inbound.dock.accept")
     words = core.clean_reason(reason)
     now = clock()
-    n = _units(units, 1)
+    if units is not None:
+        _units(units, 1)
 
     def work(s: Session) -> Received:
         r = core.load_held(s, actor, reference)
@@ -244,6 +249,7 @@ def accept(
         if not text:
             raise ReceiptRefused("scan the item to accept")
         per_scan = 1 if product is None else product.units_per_scan
+        n = _units(units, per_scan)
         line_id = accept_in(s, actor, r, product, text, n, words, settings, now)
         _journal(s, actor, scan, now)
         line = core.line_view(s, int(line_id))
@@ -276,7 +282,7 @@ def undo_last(
             raise ReceiptRefused(f"{r.reference}: nothing received here yet, nothing to undo")
         line = _line_of(s, r.id, last.product_id, last.units)
         _change_line(s, line.id, -last.units)
-        _move_dock(s, last.product_id, dock, -last.units, line.sku)
+        _move_dock(s, r.reference, last.product_id, dock, -last.units, line.sku)
         core.ledger(s, actor, last.product_id, dock, -last.units, RECEIPT_UNDO, r.reference, now)
         _journal(s, actor, scan, now)
         return core.view(s, r.id)
@@ -455,7 +461,7 @@ def _receive_into_line(
         .order_by(ReceiptLine.line_no)
     ).all()  # fmt: skip
     if not lines:
-        raise NotOnNotice(r.reference, product.sku, product.name)
+        raise NotOnNotice(r.reference, product.sku, product.name, n)
     candidates = [ln for ln in lines if lot is not None and ln.lot == lot] or lines
     for ln in candidates:
         room = core.limit(ln.expected_qty, settings)
@@ -488,30 +494,47 @@ class _Scan:
     units: int
 
 
-def _last_scan(s: Session, actor: Actor, r: Receipt, dock: int) -> _Scan | None:
-    """The newest scan of this terminal on the receipt still standing (see the module's
-    words): ``receipt`` rows pushed, each ``receipt_undo`` row taking back the newest."""
-    products = core.products_of(s, r.id)
-    if not products:
-        return None
-    rows = s.execute(
-        select(StockMovement.product_id, StockMovement.delta, StockMovement.reason)
+#: Ledger rows read at a time looking for the last scan (the first batch nearly always has it).
+_SCAN_BATCH = 32
+
+
+def _last_scan_query(
+    reference: str, dock: int, terminal: str | None, before: int | None
+) -> Select[int, int, int, str]:
+    """The receipt's ledger rows in the dock written at the terminal, newest first (older than
+    ``before`` when given): the index on stock_movements (document, …, id) by ``document``."""
+    query = (
+        select(StockMovement.id, StockMovement.product_id, StockMovement.delta,
+               StockMovement.reason)
         .where(
-            StockMovement.product_id.in_(products),
+            StockMovement.document == reference,
             StockMovement.bin_id == dock,
-            StockMovement.document == r.reference,
-            StockMovement.terminal_id == actor.terminal_id,
+            StockMovement.terminal_id == terminal,
             StockMovement.reason.in_((RECEIPT, RECEIPT_UNDO)),
         )
-        .order_by(StockMovement.id)
-    ).all()
-    stack: list[_Scan] = []
-    for row in rows:
-        if row.reason == RECEIPT:
-            stack.append(_Scan(row.product_id, row.delta))
-        elif stack:
-            stack.pop()
-    return stack[-1] if stack else None
+        .order_by(StockMovement.id.desc())
+        .limit(_SCAN_BATCH)
+    )  # fmt: skip
+    return query if before is None else query.where(StockMovement.id < before)
+
+
+def _last_scan(s: Session, actor: Actor, r: Receipt, dock: int) -> _Scan | None:
+    """The newest scan of this terminal on the receipt still standing (see the module's
+    words), read newest first: each ``receipt_undo`` row met takes back the next older
+    ``receipt`` row, the first one not taken back is the last scan."""
+    taken_back, before = 0, None
+    while True:
+        rows = s.execute(_last_scan_query(r.reference, dock, actor.terminal_id, before)).all()
+        for row in rows:
+            if row.reason == RECEIPT_UNDO:
+                taken_back += 1
+            elif taken_back:
+                taken_back -= 1
+            else:
+                return _Scan(row.product_id, row.delta)
+        if len(rows) < _SCAN_BATCH:
+            return None
+        before = rows[-1].id
 
 
 @dataclass(frozen=True)
@@ -547,13 +570,23 @@ def _change_line(s: Session, line_id: int, diff: int) -> None:
         raise ReceiptRefused("the receipt's counts changed meanwhile; look again")
 
 
-def _move_dock(s: Session, product_id: int, dock: int, diff: int, sku: str) -> None:
+def _move_dock(s: Session, reference: str, product_id: int, dock: int, diff: int, sku: str) -> None:
+    """The dock changes by ``diff`` units of the receipt ``reference``: units taken back must
+    be this receipt's own still in the dock (another receipt's units there are not its)."""
     if diff > 0:
         core.add_stock(s, product_id, dock, diff)
-    elif diff < 0 and not core.take_stock(s, product_id, dock, -diff):
+        return
+    if diff == 0:
+        return
+    n = -diff
+    # The dock's row first (locked until the commit): every put-away before this one is seen
+    # by the balance read after it, none can land between the two.
+    taken = core.take_stock(s, product_id, dock, n)
+    left = core.receipt_in_dock(s, reference, product_id, dock) if taken else 0
+    if not taken or left < n:
         raise ReceiptRefused(
-            f"{sku}: those units were put away from the dock already — they cannot be taken "
-            "back here; ask the shift lead"
+            f"{sku}: put away from the dock already — {reference} has {left} of it there, "
+            f"not {n}; ask a lead"
         )
 
 

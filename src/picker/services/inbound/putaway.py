@@ -12,12 +12,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import Select, exists, func, select
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.counts import lock_of, locked_words
 from picker.services.errors import Conflict
 from picker.services.inbound import _core as core
 from picker.services.inbound import dock as dock_
@@ -45,6 +46,7 @@ from picker.store.models import (
     CountTask,
     Product,
     Receipt,
+    ReceiptLine,
     Stock,
     StockMovement,
 )
@@ -186,7 +188,7 @@ def receive_lines(
         rid = core.receipt_id(s, ref)
         created = rid is None
         if rid is None:
-            rid = core.create_receipt(s, ref, who, "cli", now)
+            rid, created = core.create_receipt(s, ref, who, "cli", now)
         r = s.scalars(select(Receipt).where(Receipt.id == rid).with_for_update()).one()
         if r.status not in RECEIVABLE:
             raise ReceiptRefused(f"{r.reference} is {r.status}: it can no longer be received")
@@ -272,7 +274,8 @@ def put_in(
             "away): key a smaller number"
         )
     # After the dock's row is taken (locked): every put-away before this one is seen here.
-    for document, k in _portions(s, product.id, dock, n):
+    before = core.in_dock(s, product.id, dock) + n
+    for document, k in _portions(s, product.id, dock, n, before):
         core.ledger(s, actor, product.id, dock, -k, PUTAWAY, document, now)
         core.add_stock(s, product.id, target, k)
         core.ledger(s, actor, product.id, target, k, PUTAWAY, document, now)
@@ -282,7 +285,12 @@ def put_in(
 
 def _target_bin(s: Session, bin_code: str) -> tuple[int, str]:
     code = " ".join(bin_code.split()).upper()
-    row = s.execute(select(Bin.id, Bin.code, Bin.role, Bin.active).where(Bin.code == code)).first()
+    # The bin's row locked (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises anyway) before its
+    # count lock is read: a count starting on it locks the same row, so either the count waits
+    # for this put-away to commit, or this put-away waits for the count and sees its lock.
+    row = s.execute(
+        select(Bin.id, Bin.code, Bin.role, Bin.active).where(Bin.code == code).with_for_update()
+    ).first()
     if row is None:
         raise PutAwayRefused(f"there is no bin {code}: scan the label of the bin")
     if not row.active:
@@ -291,25 +299,69 @@ def _target_bin(s: Session, bin_code: str) -> tuple[int, str]:
         raise PutAwayRefused(f"{code} is the dock: scan the bin the goods go to")
     if row.role not in STOCK_ROLES:
         raise PutAwayRefused(f"{code} is a {row.role} bin: received goods go on a shelf")
-    count = core.lock_of(s, row.id)
+    count = lock_of(s, int(row.id))
     if count is not None:
-        raise PutAwayRefused(f"{code} is being counted ({count}) — put it in another bin")
+        raise PutAwayRefused(f"{locked_words(code, count)} — put it in another bin")
     return int(row.id), str(row.code)
 
 
-def _portions(s: Session, product_id: int, dock: int, n: int) -> list[tuple[str | None, int]]:
-    """``n`` units of the dock split by the receipt they came from, oldest first."""
-    rows = s.execute(
+#: Receipts of the product looked at a time for units still in the dock, newest first.
+_RECEIPT_BATCH = 16
+
+
+def _balances_query(
+    references: Sequence[str], product_id: int, dock: int
+) -> Select[str | None, int, int]:
+    """Per receipt (of ``references``): the product's units it left in the dock and its first
+    row there; by the index on stock_movements (document, product_id, bin_id, id)."""
+    return (
         select(StockMovement.document, func.sum(StockMovement.delta), func.min(StockMovement.id))
-        .where(StockMovement.product_id == product_id, StockMovement.bin_id == dock)
+        .where(
+            StockMovement.document.in_(references),
+            StockMovement.product_id == product_id,
+            StockMovement.bin_id == dock,
+        )
         .group_by(StockMovement.document)
-        .having(func.sum(StockMovement.delta) > 0)
-        .order_by(func.min(StockMovement.id))
-    ).all()
-    portions = []
+    )
+
+
+def _portions(
+    s: Session, product_id: int, dock: int, n: int, waiting: int
+) -> list[tuple[str | None, int]]:
+    """``n`` units of the dock split by the receipt they came from, oldest first.
+
+    Only the receipts with units still there are read, not the dock's whole history: no
+    receipt's balance is below 0 (undo and keyed counts take back only its own), and they add up
+    to ``waiting`` (the dock's units before this put-away), so the receipts of the product are
+    read newest first, a few at a time, until their balances cover ``waiting``."""
+    found: list[tuple[int, str, int]] = []  # (first row, reference, units there)
+    covered, before = 0, None
+    while covered < waiting:
+        query = (
+            select(ReceiptLine.id, Receipt.reference)
+            .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
+            .where(ReceiptLine.product_id == product_id)
+            .order_by(ReceiptLine.id.desc())
+            .limit(_RECEIPT_BATCH)
+        )
+        if before is not None:
+            query = query.where(ReceiptLine.id < before)
+        lines = s.execute(query).all()
+        if not lines:
+            break
+        before = lines[-1].id
+        seen = {ref for _, ref, _ in found}
+        references = list(dict.fromkeys(ln.reference for ln in lines if ln.reference not in seen))
+        if not references:
+            continue
+        for document, there, first in s.execute(_balances_query(references, product_id, dock)):
+            if there > 0:
+                found.append((int(first), str(document), int(there)))
+                covered += int(there)
+    portions: list[tuple[str | None, int]] = []
     left = n
-    for document, there, _ in rows:
-        k = min(left, int(there))
+    for _, document, there in sorted(found):
+        k = min(left, there)
         if k > 0:
             portions.append((document, k))
             left -= k

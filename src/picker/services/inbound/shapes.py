@@ -36,23 +36,22 @@ class ReceiptBusy(ReceiptRefused):
 
 
 class UnknownProduct(ReceiptRefused):
-    """The scanned code is no product of the catalogue (a lead may accept it with a reason)."""
+    """The scanned code is no product of the catalogue (a lead may accept it with a reason).
+    ``units``: what the scan stood for (what a lead's acceptance of it receives)."""
 
-    def __init__(self, code: str) -> None:
-        self.code = code
-        super().__init__(
-            f"{code} is not in the catalogue — set it aside; a lead can accept it with a reason"
-        )
+    def __init__(self, code: str, units: int = 1) -> None:
+        self.code, self.units = code, units
+        # Short: two rows of a 40-column handheld.
+        super().__init__(f"{code}: unknown product — set it aside; a lead can accept it")
 
 
 class NotOnNotice(ReceiptRefused):
-    """A known product the notice does not list (a lead may accept it with a reason)."""
+    """A known product the notice does not list (a lead may accept it with a reason).
+    ``units``: what the scan stood for (a case: its units)."""
 
-    def __init__(self, reference: str, sku: str, name: str) -> None:
-        self.reference, self.sku, self.name = reference, sku, name
-        super().__init__(
-            f"{sku} {name} is not on {reference} — set it aside; a lead can accept it with a reason"
-        )
+    def __init__(self, reference: str, sku: str, name: str, units: int = 1) -> None:
+        self.reference, self.sku, self.name, self.units = reference, sku, name, units
+        super().__init__(f"{sku} is not on {reference}: set it aside; a lead can accept it")
 
 
 class OverReceipt(ReceiptRefused):
@@ -64,9 +63,14 @@ class OverReceipt(ReceiptRefused):
         self.sku, self.expected, self.received, self.more = sku, expected, received, more
         pct = f"{tolerance_pct:g}"
         super().__init__(
-            f"{sku}: {expected} expected, {received} received — {more} more is over the "
-            f"{pct}% tolerance; a lead can accept it with a reason"
+            f"{sku}: {received}/{expected} in — {more} more is over the {pct}% tolerance; a "
+            "lead can accept"
         )
+
+    @property
+    def units(self) -> int:
+        """What the refused scan stood for (what a lead's acceptance of it receives)."""
+        return self.more
 
 
 class PutAwayRefused(InboundRefused):
@@ -152,6 +156,9 @@ class Received:
     units_per_scan: int
     lot: str | None = None
     expiry: date | None = None
+    #: Something the operator should know about the scan, e.g. a GS1 lot the notice does not
+    #: list ("lot L9 is not on the notice: counted on SKU-00003 line 1"), else None.
+    note: str | None = None
 
     @property
     def expected_units(self) -> int:

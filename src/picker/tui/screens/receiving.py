@@ -466,8 +466,9 @@ class ReceivingScreen(PickerScreen):
             )  # fmt: skip
         except ServiceError as exc:
             self.last = None
-            # What a lead would accept: as many units as this scan would have added.
-            more = exc.more if isinstance(exc, inbound.OverReceipt) else units or 1
+            # What a lead would accept: the units this scan stood for (a case: its units).
+            refused = (inbound.OverReceipt, inbound.NotOnNotice, inbound.UnknownProduct)
+            more = exc.units if isinstance(exc, refused) else units or 1
             self.refused = Refused(product.code, more, str(exc))
             await self.refuse(scan, str(exc))
             return
@@ -484,9 +485,11 @@ class ReceivingScreen(PickerScreen):
         words += f" ({ln.received}/{ln.expected})"
         if got.units_per_scan > 1:
             words += f" case of {got.units_per_scan}"
-        if got.lot and not self.narrow:
+        if got.note:  # a lot the notice does not list: where it was counted instead
+            words += f" · {got.note}"
+        elif got.lot and not self.narrow:
             words += f" · lot {got.lot}"
-        if got.expiry and not self.narrow:
+        if got.expiry and not self.narrow and not got.note:
             words += f" exp {got.expiry.isoformat()}"
         self.feedback.ok(safe(words), scan=scan)
 
