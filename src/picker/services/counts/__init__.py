@@ -12,7 +12,7 @@ from picker.services.counts.counting import (
     start_count,
 )
 from picker.services.counts.decide import approve, cancel, reject
-from picker.services.counts.lock import lock_of, locked_words
+from picker.services.counts.lock import hold_bin, lock_of, locked_words
 from picker.services.counts.plan import count_view, list_counts, plan_counts
 from picker.services.counts.shapes import (
     STATION,
@@ -46,6 +46,7 @@ __all__ = [
     "count_view",
     "finish_count",
     "held_count",
+    "hold_bin",
     "key_count",
     "list_counts",
     "lock_of",

@@ -23,7 +23,7 @@ from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.counts import _core as core
 from picker.services.counts.decide import release_found, settle
-from picker.services.counts.lock import ACTIVE
+from picker.services.counts.lock import ACTIVE, hold_bin
 from picker.services.counts.shapes import (
     STATION,
     CountBusy,
@@ -113,8 +113,10 @@ def start_count(
                 f"This terminal is counting {other.code} ({other.number}): finish that count "
                 "first (CMD-EMPTY when every item is scanned)."
             )
-        # The bin's stock rows first, in the order picks and reservations lock them: a pick on
-        # another terminal either commits before the count starts or finds the bin locked.
+        # The bin's row, then its stock rows (in the order picks and reservations lock them):
+        # a put-away, a move or a pick on another terminal either commits before the count
+        # records what the bin holds, or waits and then finds the bin locked.
+        hold_bin(s, b.id)
         s.execute(
             select(Stock.id).where(Stock.bin_id == b.id).order_by(Stock.id).with_for_update()
         ).all()
