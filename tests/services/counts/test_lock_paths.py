@@ -132,3 +132,76 @@ def test_stock_set_and_stock_import_of_a_counted_bin_are_refused_naming_the_coun
     assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 0)
     assert bin_stock(floor, "SKU-00002", "A-01-01-1") == (0, 0)
     holds(floor)
+
+
+def test_an_order_is_never_reserved_from_a_bin_being_counted(floor, quick):  # noqa: F811
+    put(floor, "SKU-00001", A_01_01_1=5, B_01_01_1=5)
+    counts.start_count(floor, counter(floor), "A-01-01-1", settings=quick, clock=clock)
+    run(floor, quick, order("1001", ("SKU-00001", 2)))
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 0)
+    assert bin_stock(floor, "SKU-00001", "B-01-01-1") == (5, 2)
+    # The other bin is counted too: nothing left to reserve, the order waits short.
+    counts.start_count(floor, counts_second(floor), "B-01-01-1", settings=quick, clock=clock)
+    run(floor, quick, order("1002", ("SKU-00001", 1)))
+    assert status(floor, "PO-0000002") == "on_hold"
+    holds(floor)
+
+
+def counts_second(db):  # type: ignore[no-untyped-def]
+    from tests.services.counts.helpers import second_counter
+
+    return second_counter(db)
+
+
+def test_a_count_waiting_for_approval_keeps_its_bin_out_of_reservations(floor, settings):
+    put(floor, "SKU-00001", A_01_01_1=5)
+    view = counts.start_count(floor, counter(floor), "A-01-01-1", settings=settings, clock=clock)
+    counts.count_item(floor, counter(floor), view.number, "SKU-00001", settings=settings,
+                      clock=clock)  # fmt: skip
+    counts.key_count(floor, counter(floor), view.number, 50, settings=settings, clock=clock)
+    result = counts.finish_count(floor, counter(floor), view.number, settings=settings,
+                                 clock=clock)  # fmt: skip
+    assert result.status in ("recount", "approval")
+    run(floor, settings, order("1001", ("SKU-00001", 1)))
+    assert status(floor, "PO-0000001") == "on_hold"
+    assert bin_stock(floor, "SKU-00001", "A-01-01-1") == (5, 0)
+
+
+def test_a_shortage_and_a_count_below_reserved_never_move_reservations_into_a_counted_bin(
+    floor,
+    quick,  # noqa: F811
+):
+    put(floor, "SKU-00001", A_01_01_1=4, B_01_01_1=5)
+    who, [line] = started(floor, quick, ("SKU-00001", 3))
+    assert line.bin_code == "A-01-01-1"
+    counts.start_count(floor, counts_second(floor), "B-01-01-1", settings=quick, clock=clock)
+    shortage = picking.report_shortage(floor, who, line.task_id, 1, clock=clock)
+    # B holds 5 but is counted: the order is held, not sent to a bin the picker is refused at.
+    assert shortage.replacement_bins == () and shortage.on_hold
+    assert bin_stock(floor, "SKU-00001", "B-01-01-1") == (5, 0)
+    with floor.read() as s:
+        bins = s.scalars(
+            select(Bin.code).join(PickTask, PickTask.bin_id == Bin.id)
+            .join(Order, Order.id == PickTask.order_id)
+            .where(Order.number == "PO-0000001", PickTask.retired_at.is_(None))
+        ).all()  # fmt: skip
+    assert "B-01-01-1" not in bins
+    holds(floor)
+
+
+def test_reservations_skip_locked_bins_through_the_partial_index_on_sqlite(tmp_path) -> None:
+    """The NOT EXISTS of locked bins is answered from uq_count_tasks_one_active_per_bin: the
+    allocation hot path stays one index lookup per candidate bin."""
+    from sqlalchemy import create_engine
+
+    from picker.store import statements
+    from picker.store.migrate import upgrade
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'plan.db'}")
+    upgrade(engine)
+    sql = statements._rows(statements._AVAILABLE, "?", 2, "sqlite")
+    with engine.connect() as c:
+        plan = [r[3] for r in c.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, (1, 2, True))]
+    engine.dispose()
+    assert any("USING INDEX uq_count_tasks_one_active_per_bin (bin_id=?)" in p for p in plan), plan
+    assert not any(p.startswith("SCAN") for p in plan), plan
