@@ -9,6 +9,7 @@ the record of what is reserved where, so ``stock.reserved`` always equals the op
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
@@ -250,10 +251,12 @@ def _cutoff_ranks(s: Session, now: datetime, tz: tzinfo) -> dict[int, int]:
 
 
 def assign_ready(
-    s: Session, actor: Actor, *, now: datetime, max_per_picker: int, tz: tzinfo
-) -> list[Assignment]:
+    s: Session, actor: Actor, *, now: datetime, max_per_picker: int, tz: tzinfo,
+    only: Collection[int] | None = None,
+) -> list[Assignment]:  # fmt: skip
     """Assign reserved, unassigned orders to active pickers: most urgent first, least loaded
-    picker first, never above ``max_per_picker`` open orders each.
+    picker first, never above ``max_per_picker`` open orders each. ``only``: of these orders
+    (ids) alone — those a retry just released — instead of every ready order on the floor.
 
     The pickers' rows are locked first, so two terminals assigning at once take turns and no
     picker is given more than the limit.
@@ -294,6 +297,7 @@ def assign_ready(
         .where(
             and_(Order.status == OrderStatus.UNHANDLED.value, Order.assignee_id.is_(None)),
             reserved,
+            *([Order.id.in_(sorted(only))] if only is not None else []),
         )
         .order_by(
             CourierService.express.desc(),
@@ -331,13 +335,16 @@ def assign_ready(
 
 
 def assign_with_settings(
-    s: Session, actor: Actor, settings: Settings, clock: Clock
-) -> list[Assignment]:
-    """Assign every ready order as the settings say (pickers' limit, the warehouse time zone)."""
+    s: Session, actor: Actor, settings: Settings, clock: Clock,
+    only: Collection[int] | None = None,
+) -> list[Assignment]:  # fmt: skip
+    """Assign every ready order (or ``only`` these) as the settings say (pickers' limit, the
+    warehouse time zone)."""
     return assign_ready(
         s,
         actor,
         now=clock(),
         max_per_picker=settings.intake.max_orders_per_picker,
         tz=settings.warehouse.tz,
+        only=only,
     )
