@@ -341,6 +341,33 @@ async def test_a_picker_whose_last_line_is_in_a_counted_bin_is_told_to_wait_or_g
         assert screen.line is not None and screen.line.bin_code == BIN  # still to pick
 
 
+async def test_a_short_numeric_sku_scanned_is_an_item_and_a_number_not_a_product_a_count(
+    app_factory, floor_url
+) -> None:
+    from sqlalchemy import text
+
+    with_db(floor_url, lambda db: _numeric_sku(db, text))
+    holds(floor_url, BIN, **{"SKU_00001": 3})
+    app = counting_app(app_factory, floor_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_counting(pilot)
+        await burst(pilot, BIN)
+        await burst(pilot, "4711")  # the scanner reads a product whose SKU is 4711
+        kind, message = feedback(pilot)
+        assert kind == "ok" and message.startswith("+1 4711 "), message
+        await burst(pilot, "4711")
+        assert feedback(pilot)[1].endswith("counted 2"), feedback(pilot)
+        await burst(pilot, "5")  # no product's code: how many in all
+        assert feedback(pilot) == ("ok", "4711: 5 counted")
+        # The quantity field takes no more digits than the largest count has.
+        assert app.screen.query_one("#qty").max_length == len(str(counts.MAX_UNITS))
+
+
+def _numeric_sku(db: Database, text) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        s.execute(text("UPDATE products SET sku = '4711' WHERE sku = 'SKU-00002'"))
+
+
 async def test_scans_that_are_no_bin_or_item_are_refused_with_the_bell(
     app_factory, floor_url
 ) -> None:

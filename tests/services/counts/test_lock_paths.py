@@ -205,3 +205,22 @@ def test_reservations_skip_locked_bins_through_the_partial_index_on_sqlite(tmp_p
     engine.dispose()
     assert any("USING INDEX uq_count_tasks_one_active_per_bin (bin_id=?)" in p for p in plan), plan
     assert not any(p.startswith("SCAN") for p in plan), plan
+
+
+def test_a_count_above_what_receiving_takes_is_refused_in_words(floor, quick):  # noqa: F811
+    who = counter(floor)
+    view = counts.start_count(floor, who, "A-01-01-1", settings=quick, clock=clock)
+    counts.count_item(floor, who, view.number, "SKU-00001", settings=quick, clock=clock)
+    with pytest.raises(counts.CountRefused) as refused:
+        counts.key_count(floor, who, view.number, 3_000_000_000, settings=quick, clock=clock)
+    assert str(refused.value) == (
+        "3,000,000,000 units is more than one count can be: key how many there are, from 0 to "
+        "1,000,000."
+    )
+    with pytest.raises(counts.CountRefused, match="more than one count can be"):
+        counts.count_item(floor, who, view.number, "SKU-00001", units=3_000_000_000,
+                          settings=quick, clock=clock)  # fmt: skip
+    counts.key_count(floor, who, view.number, 1_000_000, settings=quick, clock=clock)
+    with pytest.raises(counts.CountRefused, match="SKU-00001 would count more than 1,000,000"):
+        counts.count_item(floor, who, view.number, "SKU-00001", settings=quick, clock=clock)
+    assert counts.is_product_code(floor, "SKU-00001") and not counts.is_product_code(floor, "12")

@@ -4,10 +4,12 @@ operator on a difference, adjusted (or approved by a lead), with the bin locked 
 The API the counting station, the command line and the other stations use."""
 
 from picker.services.counts.counting import (
+    MAX_UNITS,
     confirm_empty,
     count_item,
     finish_count,
     held_count,
+    is_product_code,
     key_count,
     start_count,
 )
@@ -29,6 +31,7 @@ from picker.services.counts.shapes import (
 )
 
 __all__ = [
+    "MAX_UNITS",
     "STATION",
     "CountBusy",
     "CountLineView",
@@ -47,6 +50,7 @@ __all__ = [
     "finish_count",
     "held_count",
     "hold_bin",
+    "is_product_code",
     "key_count",
     "list_counts",
     "lock_of",
