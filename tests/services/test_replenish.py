@@ -367,7 +367,7 @@ def _while_the_bin_row_is_held(db: Database, code: str, during, then):  # type: 
     def go() -> None:
         try:
             out.append(then())
-        except Exception as exc:  # noqa: BLE001 - the result is asserted
+        except Exception as exc:
             out.append(exc)
 
     with db.transaction() as s:

@@ -746,9 +746,7 @@ def do_move(
             )
         # Both bins' rows first (a count starting meanwhile waits, or is seen below).
         hold_bin(s, task.from_bin_id, task.to_bin_id)
-        still = s.execute(
-            select(Bin.active, Bin.role).where(Bin.id == task.to_bin_id)
-        ).one()
+        still = s.execute(select(Bin.active, Bin.role).where(Bin.id == task.to_bin_id)).one()
         if not still.active or still.role != "pick":
             why = "is not in use any more" if not still.active else f"is a {still.role} bin now"
             raise MoveRefused(

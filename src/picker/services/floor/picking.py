@@ -69,7 +69,6 @@ class BinCounted(PickRefused):
         super().__init__(f"{bin_code} is being counted ({number}) — {then}")
 
 
-
 def _refuse_if_counted(s: Session, bin_id: int, bin_code: str) -> None:
     """One lookup in the partial unique index of active counts."""
     number = lock_of(s, bin_id)

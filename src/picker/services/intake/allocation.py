@@ -222,9 +222,7 @@ def _put_back_elsewhere(s: Session, product_id: int, counted_bin: int) -> tuple[
         .limit(3)
     )
     held_anything = select(Stock.id).where(Stock.bin_id == Bin.id, Stock.on_hand > 0).exists()
-    empty = (
-        select(Bin.id, Bin.code).where(usable, ~held_anything).order_by(near, Bin.code).limit(3)
-    )
+    empty = select(Bin.id, Bin.code).where(usable, ~held_anything).order_by(near, Bin.code).limit(3)
     for query in (holding, empty):
         for row in s.execute(query).all():
             hold_bin(s, row.id)

@@ -251,9 +251,7 @@ def retry_held_short(
         if not wanted:  # the usual case at the returns desk: nothing waits for this SKU
             return []
         skus = set(
-            s.scalars(
-                select(OrderLine.sku).where(OrderLine.order_id.in_([i for i, _ in wanted]))
-            )
+            s.scalars(select(OrderLine.sku).where(OrderLine.order_id.in_([i for i, _ in wanted])))
         )
         lookups = Lookups.load(s, skus=skus)
     results = []
