@@ -34,11 +34,16 @@ def lock_of(s: Session, bin_id: int) -> str | None:
 
 def hold_bin(s: Session, *bin_ids: int) -> None:
     """Lock the bins' rows until commit (in id order, so two paths never wait on each other in
-    a circle): a count starting and a stock change checking the count lock take turns."""
+    a circle): a count starting and a stock change checking the count lock take turns.
+
+    ``FOR NO KEY UPDATE`` on PostgreSQL, not ``FOR UPDATE``: a pick holding the bin's stock row
+    writes a ledger row whose foreign key takes ``KEY SHARE`` on the bin; ``FOR UPDATE`` would
+    wait for it while it waits for the count's stock rows — a deadlock (seen in the race test
+    of a count and picks). Two holders still exclude each other."""
     if bin_ids:
         s.execute(
             select(Bin.id).where(Bin.id.in_(sorted(set(bin_ids)))).order_by(Bin.id)
-            .with_for_update()
+            .with_for_update(key_share=True)
         ).all()  # fmt: skip
 
 
