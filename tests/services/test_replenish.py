@@ -300,3 +300,140 @@ def test_bin_set_gives_roles_and_levels_and_refuses_what_makes_no_sense(shop) ->
         replenish.set_bin(shop, LEAD, FACE_2, role="pick")
     with pytest.raises(NotAllowed, match="needs the lead role"):
         replenish.set_bin(shop, PICKER, FACE, role="pick")
+
+
+def test_a_case_scanned_for_a_move_is_said_to_be_a_case_not_unknown(shop, settings) -> None:
+    from picker.store.models import ProductPack
+
+    number = planned(shop, settings, A_01_01_1=4, C_01_01_4=100)
+    with shop.transaction() as s:
+        pid = s.scalar(select(Product.id).where(Product.sku == "SKU-00001"))
+        other = s.scalar(select(Product.id).where(Product.sku == "SKU-00002"))
+        s.add(ProductPack(product_id=pid, barcode="10012345678902", units=12))
+        s.add(ProductPack(product_id=other, barcode="20012345678909", units=6))
+    replenish.start_move(shop, PICKER, NEAR, settings=settings, clock=clock)
+    with pytest.raises(MoveRefused) as refused:
+        replenish.check_item(shop, PICKER, number, "10012345678902", settings=settings,
+                             clock=clock)  # fmt: skip
+    assert str(refused.value) == (
+        "10012345678902 is a case of 12 × SKU-00001: scan one unit's barcode (or SKU-00001), "
+        "then key how many units you move"
+    )
+    with pytest.raises(MoveRefused, match="20012345678909 is a case of another product"):
+        replenish.check_item(shop, PICKER, number, "20012345678909", settings=settings,
+                             clock=clock)  # fmt: skip
+
+
+def test_a_move_of_more_than_is_left_or_into_a_face_no_longer_picked_is_refused(
+    shop, settings
+) -> None:
+    number = planned(shop, settings, A_01_01_1=4, C_01_01_4=100)  # 46 to move
+    replenish.start_move(shop, PICKER, NEAR, settings=settings, clock=clock)
+    with pytest.raises(MoveRefused) as refused:
+        replenish.do_move(shop, PICKER, number, 47, FACE, settings=settings, clock=clock)
+    assert str(refused.value) == (
+        f"{number} has 46 × SKU-00001 left to move: key 46 or fewer, and put the rest back in "
+        "the reserve bin"
+    )
+    replenish.do_move(shop, PICKER, number, 40, FACE, settings=settings, clock=clock)
+    replenish.start_move(shop, PICKER, number, settings=settings, clock=clock)
+    with pytest.raises(MoveRefused, match=f"{number} has 6 × SKU-00001 left to move"):
+        replenish.do_move(shop, PICKER, number, 7, FACE, settings=settings, clock=clock)
+    with shop.transaction() as s:  # the lead made the face a reserve bin meanwhile
+        s.execute(update(Bin).where(Bin.code == FACE).values(role="reserve"))
+    with pytest.raises(MoveRefused) as refused:
+        replenish.do_move(shop, PICKER, number, 6, FACE, settings=settings, clock=clock)
+    assert str(refused.value) == (
+        f"{FACE} is a reserve bin now, no pick face: put the units back in {NEAR} and tell the "
+        "shift lead (the move is re-planned)"
+    )
+    with shop.transaction() as s:
+        s.execute(update(Bin).where(Bin.code == FACE).values(role="pick", active=False))
+    with pytest.raises(MoveRefused, match=f"{FACE} is not in use any more, no pick face"):
+        replenish.do_move(shop, PICKER, number, 6, FACE, settings=settings, clock=clock)
+    assert on_hand(shop, "SKU-00001", NEAR) == (60, 0)
+    assert on_hand(shop, "SKU-00001", FACE) == (44, 0)
+
+
+def _while_the_bin_row_is_held(db: Database, code: str, during, then):  # type: ignore[no-untyped-def]
+    """Hold ``code``'s row in an open transaction (as a count starting or a put-away does),
+    run ``during(session)`` in it, start ``then()`` on another thread, and commit only after
+    0.5 s: ``then`` must wait for the commit. Returns (waited, then's result or error)."""
+    import threading
+    import time
+
+    out: list[object] = []
+
+    def go() -> None:
+        try:
+            out.append(then())
+        except Exception as exc:
+            out.append(exc)
+
+    with db.transaction() as s:
+        bid = s.scalar(select(Bin.id).where(Bin.code == code).with_for_update())
+        during(s, bid)
+        worker = threading.Thread(target=go)
+        worker.start()
+        time.sleep(0.5)
+        waited = worker.is_alive()
+    worker.join(10)
+    return waited, out[0]
+
+
+def test_a_move_into_a_bin_whose_count_is_starting_waits_for_it_and_is_refused(
+    shop, settings
+) -> None:
+    number = planned(shop, settings, A_01_01_1=0, C_01_01_4=100)
+    replenish.start_move(shop, PICKER, NEAR, settings=settings, clock=clock)
+
+    def count_starts(s, bid):  # type: ignore[no-untyped-def]
+        s.add(CountTask(number="CNT-000091", bin_id=bid, status="counting", planned_at=NOW))
+        s.flush()
+
+    waited, result = _while_the_bin_row_is_held(
+        shop, FACE, count_starts,
+        lambda: replenish.do_move(shop, PICKER, number, 10, FACE, settings=settings, clock=clock),
+    )  # fmt: skip
+    assert waited
+    assert isinstance(result, MoveRefused) and "CNT-000091" in str(result), result
+    assert on_hand(shop, "SKU-00001", FACE) == (0, 0)
+    assert on_hand(shop, "SKU-00001", NEAR) == (100, 0)
+
+
+def test_a_count_starting_while_stock_comes_into_its_bin_waits_and_expects_it(
+    shop, settings
+) -> None:
+    from picker.services import counts
+    from tests.services.counts.helpers import counter
+
+    stock(shop, "SKU-00001", A_01_01_1=3)
+    with shop.transaction() as s:  # a lead planned the count (its row exists: no insert)
+        bid = s.scalar(select(Bin.id).where(Bin.code == FACE))
+        s.add(CountTask(number="CNT-000092", bin_id=bid, status="planned", planned_at=NOW))
+
+    def stock_arrives(s, bid):  # type: ignore[no-untyped-def]
+        # A new product put into the bin (its stock row new: no row for a count to wait on).
+        pid = s.scalar(select(Product.id).where(Product.sku == "SKU-00002"))
+        s.execute(text("DELETE FROM stock WHERE product_id = :p AND bin_id = :b"),
+                  {"p": pid, "b": bid})  # fmt: skip
+        s.add(Stock(product_id=pid, bin_id=bid, on_hand=7, reserved=0))
+        s.flush()
+
+    waited, view = _while_the_bin_row_is_held(
+        shop, FACE, stock_arrives,
+        lambda: counts.start_count(shop, counter(shop), FACE, settings=settings, clock=clock),
+    )  # fmt: skip
+    assert waited and isinstance(view, counts.CountView), view
+    from picker.store.models import CountLine
+
+    with shop.read() as s:
+        expected = dict(
+            s.execute(
+                select(Product.sku, CountLine.expected)
+                .join(Product, Product.id == CountLine.product_id)
+                .join(CountTask, CountTask.id == CountLine.task_id)
+                .where(CountTask.number == view.number)
+            ).all()
+        )
+    assert (expected["SKU-00001"], expected.get("SKU-00002")) == (3, 7)

@@ -514,3 +514,26 @@ def test_an_exchange_refunds_only_what_the_returned_goods_cost_beyond_the_replac
             select(Order.exchange_for_return_id).where(Order.id == replacement.id)
         ) == s.scalar(select(Return.id).where(Return.number == v.number))
     assert views.list_returns(floor)[0].exchange_order == replacement.number
+
+
+def test_a_resold_unit_is_not_put_into_a_bin_being_counted_but_another_bin_takes_it(
+    floor, settings
+) -> None:
+    from picker.services import counts
+    from tests.services.counts.helpers import counter
+
+    number, _ = shipped(floor, settings, ("SKU-00001", 1), tote="T-0901")
+    v = desk.open_return(floor, DESK, number, settings=settings, clock=later)
+    desk.scan_item(floor, DESK, v.number, "SKU-00001", settings=settings, clock=later)
+    desk.judge(floor, DESK, v.number, "CMD-RESELL", settings=settings, clock=later)
+    before = on_hand(floor, "SKU-00001", "A-01-01-1")
+    cnt = counts.start_count(floor, counter(floor), "A-01-01-1", settings=settings, clock=later)
+    with pytest.raises(ReturnRefused) as refused:
+        desk.put_away(floor, DESK, v.number, "A-01-01-1", settings=settings, clock=later)
+    assert str(refused.value) == (
+        f"A-01-01-1 is being counted ({cnt.number}) — put the unit in another bin (scan it), "
+        "or keep it until the count closes."
+    )
+    assert on_hand(floor, "SKU-00001", "A-01-01-1") == before
+    put = desk.put_away(floor, DESK, v.number, "B-01-01-1", settings=settings, clock=later)
+    assert put.bin == "B-01-01-1" and on_hand(floor, "SKU-00001", "B-01-01-1") >= 1

@@ -308,6 +308,66 @@ async def test_a_picker_scanning_a_bin_being_counted_is_told_to_go_on(
         assert screen.line is not None and screen.line.bin_code == "A-02-01-1"
 
 
+async def test_a_picker_whose_last_line_is_in_a_counted_bin_is_told_to_wait_or_go_on(
+    app_factory, floor_url
+) -> None:
+    holds(floor_url, BIN, only=True, SKU_00001=3)
+    number = ordered(floor_url, "4002", ("SKU-00001", 1))
+    with_db(floor_url, lambda db: lead_actions.assign_order(
+        db, Actor("T00"), number, PICKER[0], clock=lambda: NOW
+    ))  # fmt: skip
+    app = app_factory(floor_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await scan(pilot, PICKER[0])
+        await scan(pilot, PICKER[3])
+        await pilot.press("enter")
+        await settle(pilot)
+        await burst(pilot, "T-0990")
+        screen = app.screen
+        assert isinstance(screen, PickScreen) and screen.line.bin_code == BIN
+        other = login_as(floor_url, "T09", PICKER2)
+        count = with_db(floor_url, lambda db: counts.start_count(
+            db, other, BIN, settings=config(), clock=lambda: NOW
+        ))  # fmt: skip
+        await burst(pilot, BIN)
+        kind, message = feedback(pilot)
+        # No next line to go on to: wait for the count, or another order.
+        assert kind == "error" and message == (
+            f"{BIN} is being counted ({count.number}) and no other line is left: wait for the "
+            "count to close and scan the bin again, or go on with another order (Esc) and "
+            "report it to the shift lead"
+        ), message
+        assert bells(pilot) == 1
+        assert screen.line is not None and screen.line.bin_code == BIN  # still to pick
+
+
+async def test_a_short_numeric_sku_scanned_is_an_item_and_a_number_not_a_product_a_count(
+    app_factory, floor_url
+) -> None:
+    from sqlalchemy import text
+
+    with_db(floor_url, lambda db: _numeric_sku(db, text))
+    holds(floor_url, BIN, **{"SKU_00001": 3})
+    app = counting_app(app_factory, floor_url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await to_counting(pilot)
+        await burst(pilot, BIN)
+        await burst(pilot, "4711")  # the scanner reads a product whose SKU is 4711
+        kind, message = feedback(pilot)
+        assert kind == "ok" and message.startswith("+1 4711 "), message
+        await burst(pilot, "4711")
+        assert feedback(pilot)[1].endswith("counted 2"), feedback(pilot)
+        await burst(pilot, "5")  # no product's code: how many in all
+        assert feedback(pilot) == ("ok", "4711: 5 counted")
+        # The quantity field takes no more digits than the largest count has.
+        assert app.screen.query_one("#qty").max_length == len(str(counts.MAX_UNITS))
+
+
+def _numeric_sku(db: Database, text) -> None:  # type: ignore[no-untyped-def]
+    with db.transaction() as s:
+        s.execute(text("UPDATE products SET sku = '4711' WHERE sku = 'SKU-00002'"))
+
+
 async def test_scans_that_are_no_bin_or_item_are_refused_with_the_bell(
     app_factory, floor_url
 ) -> None:

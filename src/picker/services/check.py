@@ -163,7 +163,8 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
     (
         # A hold is made when the reservation fails. Stock that arrives later (a receipt, a
         # put-back) or is freed by another order's hold or cancellation may leave it stale until
-        # it is tried again: that is no break. Stock that covered it all along is.
+        # it is tried again: that is no break; nor is stock in a bin a count locked at the time.
+        # Stock that covered it all along is.
         "an order held short was short: what it needs was not free when it was held",
         lambda: (
             """
@@ -183,7 +184,11 @@ INVARIANTS: tuple[tuple[str, Callable[[], str]], ...] = (
               SELECT COALESCE(SUM(st.on_hand - st.reserved), 0) FROM stock st
               JOIN bins b ON b.id = st.bin_id
               WHERE st.product_id = n.product_id AND b.active
-                AND b.role NOT IN ('quarantine', 'receiving')))
+                AND b.role NOT IN ('quarantine', 'receiving')
+                AND NOT EXISTS (  -- a bin locked by a count then is not reserved from
+                  SELECT 1 FROM count_tasks c WHERE c.bin_id = b.id
+                    AND c.started_at <= h.held_at
+                    AND (c.closed_at IS NULL OR c.closed_at >= h.held_at))))
           AND NOT EXISTS (
             SELECT 1 FROM order_lines l JOIN stock_movements m ON m.product_id = l.product_id
             WHERE l.order_id = h.id AND m.delta > 0 AND m.at >= h.held_at)

@@ -32,6 +32,7 @@ from picker.config import Settings
 from picker.domain.ean import gtin_spellings
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.counts.lock import hold_bin, lock_of
 from picker.services.errors import NotFound, ServiceError
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
@@ -47,6 +48,7 @@ from picker.store.models import (
     PickTask,
     Product,
     ProductBarcode,
+    ProductPack,
     Stock,
     StockMovement,
 )
@@ -67,7 +69,6 @@ __all__ = [
     "do_move",
     "held_here",
     "list_moves",
-    "lock_of",
     "move_view",
     "park_move",
     "plan_replenishment",
@@ -222,16 +223,6 @@ class MoveDone:
 
 
 # --- the count lock --------------------------------------------------------------------------
-
-
-def lock_of(s: Session, bin_id: int) -> str | None:
-    """The count (CNT-…) locking the bin, or None: one indexed look-up. Replaced by
-    ``picker.services.counts.lock_of`` once branch count-core is merged."""
-    return s.scalar(
-        select(CountTask.number)
-        .where(CountTask.bin_id == bin_id, CountTask.status.in_(COUNT_LOCKING))
-        .limit(1)
-    )
 
 
 def _refuse_if_locked(s: Session, bin_id: int, code: str, then: str) -> None:
@@ -695,7 +686,22 @@ def check_item(
             )
         if product_id != task.product_id:
             sku = s.scalar(select(Product.sku).where(Product.id == task.product_id))
-            what = "is not in the catalogue" if product_id is None else "is another product"
+            case = None
+            if product_id is None:
+                case = s.execute(
+                    select(ProductPack.product_id, ProductPack.units)
+                    .where(ProductPack.barcode.in_(sorted(gtin_spellings(code_))))
+                    .limit(1)
+                ).first()
+            if case is not None and case.product_id == task.product_id:
+                raise MoveRefused(
+                    f"{code_} is a case of {case.units} × {sku}: scan one unit's barcode (or "
+                    f"{sku}), then key how many units you move"
+                )
+            if case is not None:
+                what = "is a case of another product"
+            else:
+                what = "is not in the catalogue" if product_id is None else "is another product"
             raise MoveRefused(f"{code_} {what}: {task.number} moves {sku} — scan {sku}")
         _journal(s, actor, scan, now)
         return _view(s, task)
@@ -732,6 +738,21 @@ def do_move(
         if to_code != face:
             raise MoveRefused(f"{to_code} is not this move's pick face: put them in {face}")
         sku = str(s.scalar(select(Product.sku).where(Product.id == task.product_id)))
+        left = task.quantity - task.moved
+        if units > left:
+            raise MoveRefused(
+                f"{task.number} has {left} × {sku} left to move: key {left} or fewer, and put "
+                "the rest back in the reserve bin"
+            )
+        # Both bins' rows first (a count starting meanwhile waits, or is seen below).
+        hold_bin(s, task.from_bin_id, task.to_bin_id)
+        still = s.execute(select(Bin.active, Bin.role).where(Bin.id == task.to_bin_id)).one()
+        if not still.active or still.role != "pick":
+            why = "is not in use any more" if not still.active else f"is a {still.role} bin now"
+            raise MoveRefused(
+                f"{face} {why}, no pick face: put the units back in {reserve} and tell the "
+                "shift lead (the move is re-planned)"
+            )
         _refuse_if_locked(s, task.to_bin_id, face, "keep the units and try again after the count")
         _refuse_if_locked(s, task.from_bin_id, reserve, "put the units back in the reserve bin")
         taken = s.execute(

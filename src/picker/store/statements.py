@@ -21,6 +21,7 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError
 
 from picker.store.bulk import money, ts
+from picker.store.models import COUNT_ACTIVE, COUNT_LOCKING
 
 #: The columns :func:`order_row` fills, in the order of its tuple; then version and timestamps.
 ORDER_COLUMNS = (
@@ -69,11 +70,22 @@ _ORDER_LINES = """
 SELECT id, product_id, sku, quantity FROM order_lines
 WHERE order_id = ? AND product_id IS NOT NULL ORDER BY line_no
 """
-_AVAILABLE = """
+# A bin locked by a count (count_tasks status counting, recount or approval) is not reserved
+# from: the picker would be refused there. The active-count condition is spelled as literal
+# text exactly as the partial unique index ``uq_count_tasks_one_active_per_bin`` is, so SQLite
+# answers the NOT EXISTS from that index (it uses a partial index only when the query names
+# the index's condition); the locking statuses are the active ones but ``planned``.
+_ACTIVE_COUNT = " OR ".join(f"c.status = '{x}'" for x in COUNT_ACTIVE)
+_NOT_LOCKING = ", ".join(f"'{x}'" for x in COUNT_ACTIVE if x not in COUNT_LOCKING)
+_AVAILABLE = f"""
 SELECT s.id, s.product_id, s.bin_id, b.pick_seq, s.on_hand - s.reserved
 FROM stock s JOIN bins b ON b.id = s.bin_id
-WHERE s.product_id IN ({products}) AND s.on_hand > s.reserved AND b.active = ?
+WHERE s.product_id IN ({{products}}) AND s.on_hand > s.reserved AND b.active = ?
   AND b.role NOT IN ('quarantine', 'receiving')
+  AND NOT EXISTS (
+    SELECT 1 FROM count_tasks c
+    WHERE c.bin_id = s.bin_id AND ({_ACTIVE_COUNT}) AND c.status NOT IN ({_NOT_LOCKING})
+  )
 """
 _RESERVE = "UPDATE stock SET reserved = reserved + ? WHERE id = ? AND on_hand - reserved >= ?"
 _UNRESERVE = "UPDATE stock SET reserved = reserved - ? WHERE id = ?"
@@ -198,7 +210,8 @@ def available_stock(
     conn: Connection, product_ids: Sequence[int]
 ) -> list[tuple[int, int, int, int, int]]:
     """(stock id, product id, bin id, pick seq, available) of the products, in active bins
-    (never a quarantine bin, returned goods that may not be sold, nor the receiving dock)."""
+    (never a quarantine bin, returned goods that may not be sold, nor the receiving dock, nor
+    a bin locked by a count)."""
     if not product_ids:
         return []
     statement = _rows(_AVAILABLE, "?", len(product_ids), conn.dialect.name)

@@ -99,3 +99,44 @@ def test_a_shipping_method_known_by_its_title_is_still_known_on_release(floor, s
         s.execute(text("UPDATE order_lines SET sku = 'SKU-00001'"))
     assert lead_actions.release_order(floor, CLI, "PO-0000001", settings=settings).released
     assert views.list_orders(floor)[0].courier == "SWIFT"
+
+
+def test_stock_arriving_retries_only_orders_held_short_of_that_very_sku_read_in_sql(
+    floor, settings
+) -> None:
+    """After a put-away or a count that found more: the held orders are found by the database
+    (no whole on-hold list, no whole catalogue read), a SKU the arriving one is a prefix of is
+    not taken for it, and only what was released is assigned."""
+    from sqlalchemy import event
+
+    from picker.services.actors import Actor
+
+    with floor.transaction() as s:  # SKU-00001 is a prefix of this one
+        s.execute(text("UPDATE products SET sku = 'SKU-000012' WHERE sku = 'SKU-00002'"))
+    stock(floor, "SKU-00001", A_01_01_1=0)
+    stock(floor, "SKU-000012", A_01_01_2=0)
+    run(floor, settings, order("1008", ("SKU-000012", 1)), order("1009", ("SKU-00001", 2)),
+        order("1010", ("SKU-00001", 1), ("SKU-000012", 1)))  # fmt: skip
+    stock(floor, "SKU-00001", A_01_01_1=5)
+    stock(floor, "SKU-000012", A_01_01_2=5)
+    statements: list[str] = []
+
+    def grab(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(floor.engine, "before_cursor_execute", grab)
+    try:
+        results = lead_actions.retry_held_short(
+            floor, actor=Actor("T01"), settings=settings, clock=lambda: NOW, sku="SKU-00001"
+        )
+    finally:
+        event.remove(floor.engine, "before_cursor_execute", grab)
+    # PO-0000001 waits for SKU-000012 only: not retried for SKU-00001; PO-0000003 for both.
+    assert [(r.number, r.released) for r in results] == [
+        ("PO-0000002", True), ("PO-0000003", True)]  # fmt: skip
+    held = [q for q in statements if "hold_reasons" in q and "LIKE" in q.upper()]
+    assert held, statements  # the on-hold orders filtered by the database
+    whole = [q for q in statements if "FROM products" in q and "products.sku IN" not in q]
+    assert whole == [], whole  # never the whole catalogue
+    detail = views.order_detail(floor, "PO-0000002")
+    assert detail.summary.status == "assigned"

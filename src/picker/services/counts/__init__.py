@@ -4,15 +4,17 @@ operator on a difference, adjusted (or approved by a lead), with the bin locked 
 The API the counting station, the command line and the other stations use."""
 
 from picker.services.counts.counting import (
+    MAX_UNITS,
     confirm_empty,
     count_item,
     finish_count,
     held_count,
+    is_product_code,
     key_count,
     start_count,
 )
 from picker.services.counts.decide import approve, cancel, reject
-from picker.services.counts.lock import lock_of, locked_words
+from picker.services.counts.lock import hold_bin, lock_of, locked_words
 from picker.services.counts.plan import count_view, list_counts, plan_counts
 from picker.services.counts.shapes import (
     STATION,
@@ -29,6 +31,7 @@ from picker.services.counts.shapes import (
 )
 
 __all__ = [
+    "MAX_UNITS",
     "STATION",
     "CountBusy",
     "CountLineView",
@@ -46,6 +49,8 @@ __all__ = [
     "count_view",
     "finish_count",
     "held_count",
+    "hold_bin",
+    "is_product_code",
     "key_count",
     "list_counts",
     "lock_of",

@@ -95,9 +95,10 @@ class Found:
     units: int
 
 
-def find_product(s: Session, code: str) -> Found | None:
+def find_product(s: Session, code: str, *, exact: bool = False) -> Found | None:
     """The product a scanned code names: a unit barcode, a SKU, or a case's barcode (GTIN-14,
-    standing for its pack's units); None when none does."""
+    standing for its pack's units); None when none does. ``exact``: never a SKU spelled in
+    other letter case (that look-up reads the whole catalogue)."""
     code = code.strip()
     if not code:
         return None
@@ -119,7 +120,7 @@ def find_product(s: Session, code: str) -> Found | None:
                 product_id, units = pack.product_id, pack.units
         if product_id is not None:
             row = s.execute(columns.where(Product.id == product_id)).first()
-    if row is None:
+    if row is None and not exact:
         found = s.execute(columns.where(func.lower(Product.sku) == code.lower()).limit(2)).all()
         row = found[0] if len(found) == 1 else None
     return None if row is None else Found(row.id, row.sku, row.name, units)

@@ -23,7 +23,7 @@ from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.counts import _core as core
 from picker.services.counts.decide import release_found, settle
-from picker.services.counts.lock import ACTIVE
+from picker.services.counts.lock import ACTIVE, hold_bin
 from picker.services.counts.shapes import (
     STATION,
     CountBusy,
@@ -32,6 +32,7 @@ from picker.services.counts.shapes import (
     CountView,
     RecountBySameOperator,
 )
+from picker.services.inbound.dock import MAX_UNITS
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import Bin, CountLine, CountTask, Stock
@@ -44,6 +45,23 @@ def _operator(actor: Actor) -> int:
     if actor.operator_id is None:
         raise CountRefused("log in to count")
     return actor.operator_id
+
+
+def _at_most(units: int) -> None:
+    """A count is at most what receiving takes in one go (the database's integers hold it)."""
+    if units > MAX_UNITS:
+        raise CountRefused(
+            f"{units:,} units is more than one count can be: key how many there are, from 0 "
+            f"to {MAX_UNITS:,}."
+        )
+
+
+def is_product_code(db: Database, code: str) -> bool:
+    """Whether ``code`` names a product (its SKU, a unit barcode or a case's barcode): the
+    counting station takes a short number that arrives as a scan for a keyed count only when
+    it names none (a short numeric SKU is an item)."""
+    with db.read() as s:
+        return core.find_product(s, code, exact=True) is not None
 
 
 def _journal(s: Session, actor: Actor, scan: ScanOutcome | None, now: datetime) -> None:
@@ -113,8 +131,10 @@ def start_count(
                 f"This terminal is counting {other.code} ({other.number}): finish that count "
                 "first (CMD-EMPTY when every item is scanned)."
             )
-        # The bin's stock rows first, in the order picks and reservations lock them: a pick on
-        # another terminal either commits before the count starts or finds the bin locked.
+        # The bin's row, then its stock rows (in the order picks and reservations lock them):
+        # a put-away, a move or a pick on another terminal either commits before the count
+        # records what the bin holds, or waits and then finds the bin locked.
+        hold_bin(s, b.id)
         s.execute(
             select(Stock.id).where(Stock.bin_id == b.id).order_by(Stock.id).with_for_update()
         ).all()
@@ -193,6 +213,7 @@ def count_item(
     operator_id = _operator(actor)
     if units < 1:
         raise CountRefused("Scan an item (or key a count after a scan).")
+    _at_most(units)
     now = clock()
 
     def work(s: Session) -> CountView:
@@ -203,6 +224,7 @@ def count_item(
                 f"{code.strip()} is not in the catalogue: set it aside and tell the shift lead."
             )
         added = units * found.units
+        _at_most(added)
         at = core.stamp(s, task.id, now)
         line_id = s.scalar(
             select(CountLine.id).where(
@@ -218,11 +240,16 @@ def count_item(
                 )
             )  # fmt: skip
         else:
-            s.execute(
+            grown = s.execute(
                 update(CountLine)
-                .where(CountLine.id == line_id)
+                .where(CountLine.id == line_id, CountLine.counted <= MAX_UNITS - added)
                 .values(counted=CountLine.counted + added, counted_by=operator_id, at=at)
             )
+            if grown.rowcount != 1:  # type: ignore[attr-defined]
+                raise CountRefused(
+                    f"{found.sku} would count more than {MAX_UNITS:,}: key how many there are "
+                    "in all."
+                )
         _journal(s, actor, scan, now)
         return core.view(s, task, blind=True)
 
@@ -246,6 +273,7 @@ def key_count(
     operator_id = _operator(actor)
     if units < 0:
         raise CountRefused("Key how many there are: 0 or more.")
+    _at_most(units)
     now = clock()
 
     def work(s: Session) -> CountView:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
@@ -90,7 +90,23 @@ def _compare(s: Session, task: CountTask, now: datetime) -> list[tuple[int, Prod
         .where(CountLine.task_id == task.id, CountLine.round == task.round)
         .order_by(Product.sku)
     ).all()  # fmt: skip
-    return [(r.product_id, ProductResult(r.sku, r.name, r.expected, r.counted)) for r in rows]
+    # Picked units a hold or cancel booked back into this bin while it was counted (no other
+    # bin of the product to take them): kept by the bin until the count closes, so the counter
+    # never saw them — they are in the stock and count as found.
+    aside: dict[int, int] = {
+        r.product_id: int(r.units)
+        for r in s.execute(
+            select(StockMovement.product_id, func.sum(StockMovement.delta).label("units"))
+            .where(StockMovement.bin_id == task.bin_id, StockMovement.reason == "put_back",
+                   StockMovement.document == task.number)
+            .group_by(StockMovement.product_id)
+        )
+    }  # fmt: skip
+    return [
+        (r.product_id,
+         ProductResult(r.sku, r.name, r.expected, r.counted + aside.get(r.product_id, 0)))
+        for r in rows
+    ]  # fmt: skip
 
 
 def _close(s: Session, task: CountTask, status: str, now: datetime) -> None:

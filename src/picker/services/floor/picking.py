@@ -57,15 +57,16 @@ class PickRefused(ServiceError):
     """A pick action the database refused (over-pick, an order no longer the picker's…)."""
 
 
+#: What a picker refused at a counted bin does next.
+NEXT_LINE = "go on to the next line; this one comes back when the count closes"
+
+
 class BinCounted(PickRefused):
     """The line's bin is locked by a count: the picker goes on, the line comes back later."""
 
-    def __init__(self, bin_code: str, number: str) -> None:
+    def __init__(self, bin_code: str, number: str, then: str = NEXT_LINE) -> None:
         self.bin, self.number = bin_code, number
-        super().__init__(
-            f"{bin_code} is being counted ({number}) — go on to the next line; this one comes "
-            "back when the count closes"
-        )
+        super().__init__(f"{bin_code} is being counted ({number}) — {then}")
 
 
 def _refuse_if_counted(s: Session, bin_id: int, bin_code: str) -> None:
@@ -480,7 +481,15 @@ def undo_last_pick(
                 f"Your last pick finished {owner.number} (now {owner.status}): it cannot be "
                 "undone here. Take the item out at packing or ask the shift lead."
             )
-        task = _my_task(s, target.pick_task_id, operator_id)
+        task = _my_task(s, target.pick_task_id, operator_id)  # its stock row locked
+        counting = lock_of(s, task.bin_id)
+        if counting is not None:
+            # The count compares with on hand when it finishes: a unit put back after the
+            # counter passed would be written off as a shortage.
+            raise BinCounted(
+                task.bin, counting,
+                "keep the unit in the tote; undo it once the count closes, or ask the shift lead",
+            )  # fmt: skip
         quantity = -target.delta
         back = s.execute(
             update(PickTask)

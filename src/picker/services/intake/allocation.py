@@ -9,10 +9,14 @@ the record of what is reserved where, so ``stock.reserved`` always equals the op
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
+from typing import Any
 
 from sqlalchemy import Connection, and_, case, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
@@ -26,7 +30,9 @@ from picker.services.errors import Conflict
 from picker.services.orders.status import move_order
 from picker.store import statements as sql
 from picker.store.models import (
+    COUNT_LOCKING,
     Bin,
+    CountTask,
     CourierService,
     Operator,
     OperatorRole,
@@ -136,7 +142,17 @@ def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tu
     """An order that stopped (held, cancelled) gives back the units it had picked, to the bins
     they came from: each is booked in the ledger (``put_back``) and on the bin's stock, and its
     task counts nothing picked any more. Returns what goes where, for the person who puts the
-    units back. Called after :func:`release_reservation`, which locked the bins' stock rows."""
+    units back. Called after :func:`release_reservation`, which locked the bins' stock rows.
+
+    A bin being counted is not put back into (the count compares with on hand when it
+    finishes: units slipped in after the counter passed would be written off as a shortage).
+    A hold or a cancel is never refused for it: the units go to another bin of the product
+    (:func:`_put_back_elsewhere`), and only when the floor has none, to the counted bin with
+    the count's number as the ledger row's document — the person keeps them by the bin until
+    the count closes, and the count adds them to what it found."""
+    # Imported here: the counts package imports the picking station, which imports this module.
+    from picker.services.counts.lock import lock_of
+
     rows = s.execute(
         select(PickTask.id, PickTask.product_id, PickTask.bin_id, PickTask.picked, Product.sku,
                Bin.code)
@@ -145,17 +161,28 @@ def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tu
         .where(PickTask.order_id == order_id, PickTask.picked > 0)
         .order_by(Bin.code, Product.sku, PickTask.id)
     ).all()  # fmt: skip
+    where: list[tuple[str, str, int]] = []
     for r in rows:
+        bin_id, code, document = r.bin_id, r.code, None
+        counting = lock_of(s, r.bin_id)
+        if counting is not None:
+            other = _put_back_elsewhere(s, r.product_id, r.bin_id)
+            if other is None:
+                document, code = counting, f"{r.code} once {counting} closes (keep them by it)"
+            else:
+                bin_id, code = other
         s.execute(
-            update(Stock)
-            .where(Stock.product_id == r.product_id, Stock.bin_id == r.bin_id)
-            .values(on_hand=Stock.on_hand + r.picked)
+            _upsert(s)(Stock)
+            .values(product_id=r.product_id, bin_id=bin_id, on_hand=r.picked, reserved=0)
+            .on_conflict_do_update(
+                index_elements=["product_id", "bin_id"], set_={"on_hand": Stock.on_hand + r.picked}
+            )
         )
         s.execute(
             insert(StockMovement).values(
-                at=at, product_id=r.product_id, bin_id=r.bin_id, delta=r.picked,
+                at=at, product_id=r.product_id, bin_id=bin_id, delta=r.picked,
                 reason="put_back", operator_id=actor.operator_id, terminal_id=actor.terminal_id,
-                source=actor.source, order_id=order_id, pick_task_id=r.id,
+                source=actor.source, order_id=order_id, pick_task_id=r.id, document=document,
             )
         )  # fmt: skip
         s.execute(
@@ -163,7 +190,45 @@ def put_back_picked(s: Session, actor: Actor, order_id: int, at: datetime) -> tu
             .where(PickTask.id == r.id)
             .values(picked=0, short=PickTask.quantity, updated_at=at)
         )
-    return put_backs((r.code, r.sku, r.picked) for r in rows)
+        where.append((code, r.sku, r.picked))
+    return put_backs(where)
+
+
+def _upsert(s: Session) -> Any:
+    return pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def _put_back_elsewhere(s: Session, product_id: int, counted_bin: int) -> tuple[int, str] | None:
+    """(id, code) of the bin picked units go back to when theirs is being counted: the
+    nearest (in walking order) active pick or reserve bin not locked by a count that holds the
+    product (its pick faces first), else the nearest such bin that holds nothing. Its row is
+    locked and the count lock checked again under it (a count may just have started there)."""
+    from picker.services.counts.lock import hold_bin, lock_of
+
+    seq = s.scalar(select(Bin.pick_seq).where(Bin.id == counted_bin)) or 0
+    locked = (
+        select(CountTask.id)
+        .where(CountTask.bin_id == Bin.id, CountTask.status.in_(COUNT_LOCKING))
+        .exists()
+    )
+    usable = and_(Bin.id != counted_bin, Bin.active.is_(True), Bin.role.in_(("pick", "reserve")),
+                  ~locked)  # fmt: skip
+    near = func.abs(Bin.pick_seq - seq)
+    holding = (
+        select(Bin.id, Bin.code)
+        .join(Stock, Stock.bin_id == Bin.id)
+        .where(usable, Stock.product_id == product_id)
+        .order_by((Bin.role == "pick").desc(), near, Bin.code)
+        .limit(3)
+    )
+    held_anything = select(Stock.id).where(Stock.bin_id == Bin.id, Stock.on_hand > 0).exists()
+    empty = select(Bin.id, Bin.code).where(usable, ~held_anything).order_by(near, Bin.code).limit(3)
+    for query in (holding, empty):
+        for row in s.execute(query).all():
+            hold_bin(s, row.id)
+            if lock_of(s, row.id) is None:
+                return int(row.id), str(row.code)
+    return None
 
 
 @dataclass(frozen=True)
@@ -184,10 +249,12 @@ def _cutoff_ranks(s: Session, now: datetime, tz: tzinfo) -> dict[int, int]:
 
 
 def assign_ready(
-    s: Session, actor: Actor, *, now: datetime, max_per_picker: int, tz: tzinfo
-) -> list[Assignment]:
+    s: Session, actor: Actor, *, now: datetime, max_per_picker: int, tz: tzinfo,
+    only: Collection[int] | None = None,
+) -> list[Assignment]:  # fmt: skip
     """Assign reserved, unassigned orders to active pickers: most urgent first, least loaded
-    picker first, never above ``max_per_picker`` open orders each.
+    picker first, never above ``max_per_picker`` open orders each. ``only``: of these orders
+    (ids) alone — those a retry just released — instead of every ready order on the floor.
 
     The pickers' rows are locked first, so two terminals assigning at once take turns and no
     picker is given more than the limit.
@@ -228,6 +295,7 @@ def assign_ready(
         .where(
             and_(Order.status == OrderStatus.UNHANDLED.value, Order.assignee_id.is_(None)),
             reserved,
+            *([Order.id.in_(sorted(only))] if only is not None else []),
         )
         .order_by(
             CourierService.express.desc(),
@@ -265,13 +333,16 @@ def assign_ready(
 
 
 def assign_with_settings(
-    s: Session, actor: Actor, settings: Settings, clock: Clock
-) -> list[Assignment]:
-    """Assign every ready order as the settings say (pickers' limit, the warehouse time zone)."""
+    s: Session, actor: Actor, settings: Settings, clock: Clock,
+    only: Collection[int] | None = None,
+) -> list[Assignment]:  # fmt: skip
+    """Assign every ready order (or ``only`` these) as the settings say (pickers' limit, the
+    warehouse time zone)."""
     return assign_ready(
         s,
         actor,
         now=clock(),
         max_per_picker=settings.intake.max_orders_per_picker,
         tz=settings.warehouse.tz,
+        only=only,
     )

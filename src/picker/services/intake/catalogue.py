@@ -25,6 +25,7 @@ from picker.channels.files import FileRefused, read_rows
 from picker.domain.ean import GTIN_LENGTHS, gtin_spellings, is_valid_gtin
 from picker.domain.pickpath import BadBinCode, BinAddress, parse_bin_code, pick_sequence
 from picker.services.actors import Actor, Clock, allow, system_clock
+from picker.services.counts.lock import hold_bin, lock_of, locked_words
 from picker.services.errors import Conflict, ServiceError, describe_failure
 from picker.services.intake.reports import ImportProblem, ImportReport
 from picker.store.engine import Database
@@ -117,6 +118,12 @@ class BadBin(RowRefused):
 
 class BelowReserved(RowRefused):
     column = "on_hand"
+
+
+class BinCounted(RowRefused):
+    """The bin is being counted: its count sets the stock when it closes."""
+
+    column = "bin"
 
 
 class UnknownZone(RowRefused):
@@ -471,6 +478,15 @@ def _write_count(
         raise BadBin(
             f"{bin_code} is the receiving dock: its stock changes only by receipts and "
             "put-away (picker inbound receive)"
+        )
+    # The bin's row first (a count starting meanwhile waits, or is seen): a count compares
+    # with on hand when it finishes, so a stock set now would be overwritten by it.
+    hold_bin(s, bin_id)
+    counting = lock_of(s, bin_id)
+    if counting is not None:
+        raise BinCounted(
+            f"{locked_words(bin_code, counting)}: its count sets the stock when it closes — "
+            "set it after that (picker count show " + counting + ")"
         )
     # Locked until commit: a reservation or another count waits for this one, then sees it.
     stock = s.scalars(

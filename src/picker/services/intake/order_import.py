@@ -12,7 +12,7 @@ each other cannot both create it).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
@@ -61,10 +61,15 @@ class Lookups:
     not_shipping: frozenset[str] = frozenset()
 
     @classmethod
-    def load(cls, s: Session) -> Lookups:
-        products = dict(s.execute(select(Product.sku, Product.id).where(Product.active)).all())
+    def load(cls, s: Session, *, skus: Collection[str] | None = None) -> Lookups:
+        """Every active product (an import), or only those of ``skus`` (a few orders checked
+        again: the catalogue may hold 100,000 products)."""
+        only = [Product.sku.in_(sorted(skus))] if skus is not None else []
+        products = dict(
+            s.execute(select(Product.sku, Product.id).where(Product.active, *only)).all()
+        )
         not_shipping = frozenset(
-            s.scalars(select(Product.sku).where(Product.active, Product.ships.is_(False)))
+            s.scalars(select(Product.sku).where(Product.active, Product.ships.is_(False), *only))
         )
         services = {
             (code, service): (courier_id, service_id, express)

@@ -6,10 +6,11 @@ order to a named picker. One transaction each.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from picker.config import IntakeSettings, Settings
@@ -210,6 +211,12 @@ def _short_of(reasons: list[str]) -> set[str] | None:
     return {sku.strip() for r in reasons for sku in r.removeprefix("short:").split(",")}
 
 
+def _spellings(sku: str) -> set[str]:
+    """How the SKU may be spelled inside the stored JSON text: escaped as JSON does (ASCII
+    only, or with its own characters, as the bulk import writes it)."""
+    return {json.dumps(sku)[1:-1], json.dumps(sku, ensure_ascii=False)[1:-1], sku}
+
+
 def retry_held_short(
     db: Database,
     *,
@@ -220,33 +227,46 @@ def retry_held_short(
 ) -> list[Release]:
     """Every order held only for shortage (of ``sku``, when given) tried again, oldest first,
     one transaction each; those released are assigned. The caller checked the actor's role
-    (a lead's retry, or the returns desk after a restock)."""
+    (a lead's retry, or the returns desk after a restock).
+
+    Runs after every put-away and every count that found more: the held orders are found in
+    SQL (their reasons' text names ``short:`` and the SKU; the exact SKU — never one it is the
+    prefix of — is checked on those few), only their SKUs are looked up, and only the orders
+    released are assigned."""
+    reasons_text = cast(Order.hold_reasons, Text)
+    where = [Order.status == OrderStatus.ON_HOLD, reasons_text.contains("short:")]
+    if sku is not None:
+        where.append(or_(*(reasons_text.contains(x, autoescape=True) for x in _spellings(sku))))
     with db.read() as s:
         held = s.execute(
-            select(Order.number, Order.hold_reasons)
-            .where(Order.status == OrderStatus.ON_HOLD)
+            select(Order.id, Order.number, Order.hold_reasons)
+            .where(*where)
             .order_by(Order.placed_at, Order.id)
         ).all()
-    numbers = []
-    for n, reasons in held:
-        short = _short_of(reasons)
-        if short is not None and (sku is None or sku in short):
-            numbers.append(n)
-    if not numbers:  # the usual case at the returns desk: nothing waits for this SKU
-        return []
+        wanted = []
+        for order_id, n, reasons in held:
+            short = _short_of(reasons)
+            if short is not None and (sku is None or sku in short):
+                wanted.append((order_id, n))
+        if not wanted:  # the usual case at the returns desk: nothing waits for this SKU
+            return []
+        skus = set(
+            s.scalars(select(OrderLine.sku).where(OrderLine.order_id.in_([i for i, _ in wanted])))
+        )
+        lookups = Lookups.load(s, skus=skus)
     results = []
-    with db.read() as s:
-        lookups = Lookups.load(s)
-    for number in numbers:
+    for _, number in wanted:
         with db.transaction() as s:
             order = _load(s, number)
             if order.status is OrderStatus.ON_HOLD:
                 results.append(
                     _release(s, actor, order, lookups, settings.intake, clock(), "stock arrived")
                 )
-    if any(r.released for r in results):
+    released = [r.number for r in results if r.released]
+    if released:
         with db.transaction() as s:
-            assign_with_settings(s, actor, settings, clock)
+            ids = s.scalars(select(Order.id).where(Order.number.in_(released))).all()
+            assign_with_settings(s, actor, settings, clock, only=ids)
     return results
 
 

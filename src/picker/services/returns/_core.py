@@ -37,6 +37,7 @@ from picker.domain.returns import (
 )
 from picker.domain.statuses import OrderStatus, ParcelStatus
 from picker.services.actors import Actor
+from picker.services.counts.lock import hold_bin, lock_of, locked_words
 from picker.services.errors import Conflict
 from picker.services.notify import outbox
 from picker.services.orders.status import move_order
@@ -519,7 +520,16 @@ def stock_unit(
     now: datetime,
 ) -> None:
     """The unit's stock into ``bin_id`` (on hand + 1, ledger ``return``): only by the UPDATE
-    that marks it stocked, so a unit is never restocked twice."""
+    that marks it stocked, so a unit is never restocked twice. Refused for a bin being counted
+    (its row locked first, so a count starting meanwhile waits or is seen)."""
+    hold_bin(s, bin_id)
+    counting = lock_of(s, bin_id)
+    if counting is not None:
+        code = s.scalar(select(Bin.code).where(Bin.id == bin_id))
+        raise ReturnRefused(
+            f"{locked_words(str(code), counting)} — put the unit in another bin (scan it), or "
+            "keep it until the count closes."
+        )
     marked = s.execute(
         update(ReturnUnit)
         .where(ReturnUnit.id == unit_id, ReturnUnit.stocked.is_(False))
@@ -554,6 +564,12 @@ def unstock_unit(
     )
     if marked.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("that unit was changed on another terminal; look again")
+    counting = lock_of(s, unit.bin_id)
+    if counting is not None:
+        raise ReturnRefused(
+            f"{locked_words(unit.code, counting)} — leave the {sku} in it; undo once the count "
+            "closes, or ask the shift lead."
+        )
     taken = s.execute(
         update(Stock)
         .where(

@@ -141,7 +141,9 @@ class CountingScreen(PickerScreen):
             with VerticalScroll(id="count-list"):
                 yield SteadyText(id="tasks")
                 yield SteadyText(id="lines")
-        yield Input(placeholder="", id="qty", classes="entry")
+        # At most the digits of the largest count: more could never be one.
+        yield Input(placeholder="", id="qty", classes="entry",
+                    max_length=len(str(counts.MAX_UNITS)))  # fmt: skip
         yield Input(placeholder="scan", id="scan", classes="scan")
         yield Feedback(id="feedback")
         yield KeyBar()
@@ -345,8 +347,12 @@ class CountingScreen(PickerScreen):
             )  # fmt: skip
             return
         if scan.kind is ScanKind.CODE and is_keyed_count(scan.text):
-            await self._keyed_count(int(scan.text), scan)
-            return
+            # A short number is a keyed count, unless it is a product's code (a numeric SKU
+            # scanned): then it is an item.
+            known = await asyncio.to_thread(counts.is_product_code, self.picker.db, scan.text)
+            if not known:
+                await self._keyed_count(int(scan.text), scan)
+                return
         if scan.kind not in (ScanKind.PRODUCT, ScanKind.CODE):
             await self.refuse(scan, f"{scan.text} is not an item: scan what is in {v.bin}.")
             return

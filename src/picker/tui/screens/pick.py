@@ -258,7 +258,7 @@ class PickScreen(PickerScreen):
             )  # fmt: skip
         except picking.BinCounted as exc:
             self._put_off(line)
-            await self.refuse(scan, str(exc))
+            await self.refuse(scan, self._counted_words(exc))
             self._next_step()
             return
         except ServiceError as exc:
@@ -310,11 +310,13 @@ class PickScreen(PickerScreen):
         except ServiceError as exc:
             self.pending, self.pending_scans = 0, []
             self.step = Step.ITEM
+            words = str(exc)
             if isinstance(exc, picking.BinCounted):  # the count began since the bin's scan
                 self._put_off(line)
                 self.confirmed_bin = None
                 self.step = Step.BIN
-            self.feedback.error(str(exc), scan=raw)
+                words = self._counted_words(exc)
+            self.feedback.error(words, scan=raw)
             await self.reload()
             return
         self.pending, self.pending_scans = 0, []
@@ -331,6 +333,17 @@ class PickScreen(PickerScreen):
             self._picked(line.task_id, count)
         if self.line is None:
             self._all_done()
+
+    def _counted_words(self, exc: picking.BinCounted) -> str:
+        """The service's words, unless no line is left but those of bins being counted: then
+        there is no next line to go on to."""
+        if any(ln.task_id not in self.deferred for ln in self.ordered()):
+            return str(exc)
+        return (
+            f"{exc.bin} is being counted ({exc.number}) and no other line is left: wait for "
+            "the count to close and scan the bin again, or go on with another order (Esc) and "
+            "report it to the shift lead"
+        )
 
     def _put_off(self, line: PickLine) -> None:
         """The lines of a bin being counted go to the end of the walk."""
