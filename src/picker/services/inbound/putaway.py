@@ -288,8 +288,12 @@ def _target_bin(s: Session, bin_code: str) -> tuple[int, str]:
     # The bin's row locked (PostgreSQL; SQLite's BEGIN IMMEDIATE serialises anyway) before its
     # count lock is read: a count starting on it locks the same row, so either the count waits
     # for this put-away to commit, or this put-away waits for the count and sees its lock.
+    # FOR NO KEY UPDATE (as counts.hold_bin): a pick writing a ledger row that refers to the
+    # bin takes a key-share lock on it, which this must not block (that deadlocks).
     row = s.execute(
-        select(Bin.id, Bin.code, Bin.role, Bin.active).where(Bin.code == code).with_for_update()
+        select(Bin.id, Bin.code, Bin.role, Bin.active)
+        .where(Bin.code == code)
+        .with_for_update(key_share=True)
     ).first()
     if row is None:
         raise PutAwayRefused(f"there is no bin {code}: scan the label of the bin")
