@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from picker.config import Settings
+from picker.domain.stock import MAX_UNITS
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.counts import _core as core
@@ -32,7 +33,6 @@ from picker.services.counts.shapes import (
     CountView,
     RecountBySameOperator,
 )
-from picker.services.inbound.dock import MAX_UNITS
 from picker.services.scans import ScanOutcome
 from picker.store.engine import Database
 from picker.store.models import Bin, CountLine, CountTask, Stock

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from picker.config import Settings
 from picker.domain.scanning import Scan
+from picker.domain.stock import MAX_UNITS
 from picker.services import scans
 from picker.services.actors import Actor, Clock, allow, system_clock
 from picker.services.inbound import _core as core
@@ -61,8 +62,6 @@ __all__ = [
 ]
 
 RECEIPT, RECEIPT_UNDO = "receipt", "receipt_undo"
-#: The most units one action may receive (a keyed count is a typing slip above it).
-MAX_UNITS = 1_000_000
 
 
 @dataclass(frozen=True)
