@@ -119,9 +119,9 @@ def floor_items(db: Database) -> list[Item]:
         ).all()
     items = []
     for pid, sku in rows:
-        code = barcodes.get(pid)
-        gtin = "0" + code if code and code.isdigit() and len(code) == 13 else None
-        items.append(Item(sku, code, gtin, cases.get(pid)))
+        unit = barcodes.get(pid)
+        gtin = "0" + unit if unit and unit.isdigit() and len(unit) == 13 else None
+        items.append(Item(sku, unit, gtin, cases.get(pid)))
     return items
 
 
