@@ -53,9 +53,9 @@ def _really_happened(db_url: str) -> None:
     try:
         with db.read() as s:
             closed = s.scalar(
-                select(func.count()).select_from(Receipt).where(
-                    Receipt.reference.like("ASN-%"), Receipt.status == "closed"
-                )
+                select(func.count())
+                .select_from(Receipt)
+                .where(Receipt.reference.like("ASN-%"), Receipt.status == "closed")
             )
             assert closed == 3  # the two timed, and the one that warmed the station up
             done = s.scalar(

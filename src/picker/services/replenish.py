@@ -235,6 +235,9 @@ def lock_of(s: Session, bin_id: int) -> str | None:
 
 
 def _refuse_if_locked(s: Session, bin_id: int, code: str, then: str) -> None:
+    # The bin's row shared first (a count starting takes it exclusively): the move either
+    # commits before the count's round reads the stock or waits and finds the bin locked.
+    s.execute(select(Bin.id).where(Bin.id == bin_id).with_for_update(read=True)).all()
     count = lock_of(s, bin_id)
     if count is not None:
         raise MoveRefused(f"{code} is being counted ({count}) — {then}")

@@ -93,8 +93,10 @@ def start_count(
     code = bin_code.strip().upper()
 
     def work(s: Session) -> CountView:
+        # The bin's row taken exclusively: a put-away or a move into it (which share it first)
+        # either commits before the round reads the stock or waits and finds the bin locked.
         b = s.execute(
-            select(Bin.id, Bin.code, Bin.active, Bin.role).where(Bin.code == code)
+            select(Bin.id, Bin.code, Bin.active, Bin.role).where(Bin.code == code).with_for_update()
         ).one_or_none()
         if b is None:
             raise CountRefused(f"There is no bin {code}: scan a bin's label.")

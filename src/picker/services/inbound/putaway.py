@@ -282,7 +282,15 @@ def put_in(
 
 def _target_bin(s: Session, bin_code: str) -> tuple[int, str]:
     code = " ".join(bin_code.split()).upper()
-    row = s.execute(select(Bin.id, Bin.code, Bin.role, Bin.active).where(Bin.code == code)).first()
+    # The bin's row shared first: a count starting on the bin takes it exclusively, so either
+    # the count waits for this put-away (and its round sees the units) or this waits for the
+    # count and finds the bin locked below. Checking the lock alone races: a count starting
+    # meanwhile would read the stock before this commits (a new product's row has no lock).
+    row = s.execute(
+        select(Bin.id, Bin.code, Bin.role, Bin.active)
+        .where(Bin.code == code)
+        .with_for_update(read=True)
+    ).first()
     if row is None:
         raise PutAwayRefused(f"there is no bin {code}: scan the label of the bin")
     if not row.active:
