@@ -391,6 +391,14 @@ def _bench_returns(
     return returns_metrics(args, settings, db, progress)
 
 
+def _bench_receive(
+    args: argparse.Namespace, settings: Settings, db: Any, progress: Any
+) -> tuple[int, dict]:
+    from picker.bench.receive import receive_metrics
+
+    return receive_metrics(args, settings, db, progress)
+
+
 FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[int, dict]]] = {
     "scan": _bench_scan,
     "pick": _bench_pick,
@@ -402,6 +410,7 @@ FLOOR_RUNS: dict[str, Callable[[argparse.Namespace, Settings, Any, Any], tuple[i
     "find": _bench_find,
     "timeline": _bench_timeline,
     "returns": _bench_returns,
+    "receive": _bench_receive,
 }
 
 

@@ -141,6 +141,24 @@ def add_bench(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="time the desk's service calls, not scans through the headless app",
     )  # fmt: skip
     _floor_options(br)
+    brc = bench.add_parser(
+        "receive",
+        help="inbound import, receiving and put-away, and cycle counts on a big floor (headless)",
+        description="Imports --lines generated inbound notice lines (lines/s, target 10,000 on "
+        "SQLite); then a receiver of the run's own receives --receipts of them at the "
+        "receiving station of the headless app by scans (units, cases, GS1-128 lots, keyed "
+        "counts), closes each and puts its goods away in the suggested bins; then a picker "
+        "counts --counts bins a lead planned (some one unit off, recounted by the lead). Each "
+        "scan timed to its feedback (median, p99, p99.9, max; target p99 50 ms).",
+    )
+    brc.add_argument("--lines", type=count, default=100_000, help="notice lines imported")
+    brc.add_argument("--receipts", type=count, default=20, help="receipts received by scan (20)")
+    brc.add_argument("--counts", type=count, default=200, help="bins counted by scan (200)")
+    brc.add_argument(
+        "--services", action="store_true",
+        help="time the stations' service calls, not scans through the headless app",
+    )  # fmt: skip
+    _floor_options(brc)
     bs = bench.add_parser("scan", help="scan-to-feedback latency through the real app (headless)")
     bs.add_argument("--scans", type=count, default=1000)
     bs.add_argument("--orders", type=count, default=200, help="demo floor size (default 200)")
