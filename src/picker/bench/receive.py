@@ -4,7 +4,9 @@ receiving station, and bins counted at the counting station, on a big demo floor
 1. **Import.** ``--lines`` notice lines (receipts of :data:`LINES_PER_RECEIPT` lines each) are
    generated from the floor's real SKUs under references unique to the run (so a floor kept
    with ``--reuse`` takes them as new) and imported by the real ``picker inbound import``
-   service: lines per second (target ≥ 10,000 on SQLite).
+   service: lines per second (target ≥ 10,000 on SQLite). Then all but the receipts the
+   station receives are cancelled: a dock expects tens of deliveries, not tens of thousands,
+   and the station lists what is expected each time it comes back to its start.
 2. **Receiving.** A receiver of the run's own opens ``--receipts`` of those receipts (plus one
    to warm up, untimed) by their reference and receives every line as a dock hand would: single
    units by their barcode, a case by its GTIN-14 (the pack size counted), a lot by its GS1-128
@@ -687,6 +689,23 @@ def _let_go(db: Database, settings: Settings, lead: Actor) -> None:
         counts.cancel(db, lead, count.number, settings=settings)
 
 
+def _set_aside(db: Database, keep: Sequence[str]) -> None:
+    """The import's other notices (and those of earlier runs) cancelled: a dock expects tens
+    of deliveries, not the tens of thousands the import was timed with, and the station lists
+    what is expected on every return to it."""
+    from sqlalchemy import update
+
+    from picker.store.models import Receipt
+
+    with db.transaction() as s:
+        s.execute(
+            update(Receipt)
+            .where(Receipt.status == "expected", Receipt.source == "bench-notices.csv",
+                   Receipt.reference.not_in(list(keep)))
+            .values(status="cancelled")
+        )  # fmt: skip
+
+
 def _station_app(settings: Settings, db: Database, terminal: str, station: str) -> Any:
     import dataclasses
 
@@ -748,11 +767,12 @@ def receive_metrics(
     seconds = time.perf_counter() - started
     if report.problems:
         raise RuntimeError(f"the import refused its own file: {report.problems[0]}")
+    # 2. Receiving: one notice to warm up, then --receipts timed.
+    station = notices[: args.receipts + 1]
+    _set_aside(db, [n.reference for n in station])
     settle(db)
     via_app = not args.services
     run = ReceiveRun()
-    # 2. Receiving: one notice to warm up, then --receipts timed.
-    station = notices[: args.receipts + 1]
     if via_app:
         app = _station_app(settings, db, RECEIVING_TERMINAL, "receiving")
         asyncio.run(receive_by_app(
