@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import ClassVar, cast
+from typing import ClassVar, TypeVar, cast
 
 from textual import events, on
 from textual.screen import Screen
@@ -20,6 +20,7 @@ from picker.domain.commands import COMMANDS
 from picker.domain.scanning import Scan, ScanError, ScanKind
 from picker.services import scans
 from picker.services.actors import Actor
+from picker.services.errors import ServiceError
 from picker.services.scans import ScanOutcome
 from picker.tui.incoming import IncomingScan
 from picker.tui.terminal import Terminal
@@ -30,6 +31,9 @@ from picker.tui.widgets.title_bar import TitleBar
 #: rows, with fewer of them.
 NARROW_BELOW = 60
 SHORT_BELOW = 20
+
+
+_T = TypeVar("_T")
 
 
 class PickerScreen(Screen[None]):
@@ -166,6 +170,20 @@ class PickerScreen(Screen[None]):
     async def on_scan(self, scan: Scan) -> None:
         """A readable scan that is not a command. Stations override this."""
         await self.refuse(scan, f"{scan.kind.value.capitalize()} {scan.text}: nothing to do here.")
+
+    async def _call(
+        self, fn: Callable[..., _T], *args: object, refused: Scan | None = None, **kw: object
+    ) -> _T | None:
+        """Run a service call in a thread. A refusal is shown in red with the bell (journaled
+        against ``refused``, the scan that asked, when the service did not) and None returned."""
+        try:
+            return await asyncio.to_thread(fn, *args, **kw)
+        except ServiceError as exc:
+            if refused is not None:
+                await self.refuse(refused, str(exc))
+            else:
+                self.feedback.error(str(exc))
+            return None
 
     async def refuse(self, scan: Scan, message: str) -> None:
         """Journal a refused scan and say why, in red with the bell."""

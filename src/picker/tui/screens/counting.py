@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
-from typing import TypeVar, cast
+from typing import cast
 
 from rich.text import Text
 from textual import on
@@ -45,8 +44,6 @@ from picker.tui.widgets.big_text import BigText
 from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.steady_text import SteadyText
-
-_T = TypeVar("_T")
 
 PROMPT = "Scan a bin to count it"
 #: Statuses of the counts a counter may take up, listed on the idle screen.
@@ -190,20 +187,6 @@ class CountingScreen(PickerScreen):
         self.view = view
 
     # --- the database, off the event loop -------------------------------------------------
-
-    async def _call(
-        self, fn: Callable[..., _T], *args: object, refused: Scan | None = None, **kw: object
-    ) -> _T | None:
-        """Run a service call in a thread. A refusal is shown in red with the bell (journaled
-        against ``refused``, the scan that asked) and None returned."""
-        try:
-            return await asyncio.to_thread(fn, *args, **kw)
-        except ServiceError as exc:
-            if refused is not None:
-                await self.refuse(refused, str(exc))
-            else:
-                self.feedback.error(str(exc))
-            return None
 
     # --- what the screen shows ------------------------------------------------------------
 

@@ -15,8 +15,7 @@ that dies mid-move finds its move again when the screen opens.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Literal, TypeVar
+from typing import Literal
 
 from rich.text import Text
 from textual import on
@@ -28,7 +27,6 @@ from textual.widgets import Input, Static
 from picker.domain.scanning import Scan, ScanKind
 from picker.domain.text import plural
 from picker.services import replenish
-from picker.services.errors import ServiceError
 from picker.services.replenish import MoveDone, MoveSummary, MoveView
 from picker.services.scans import ScanOutcome
 from picker.tui.screens.base import PickerScreen
@@ -38,7 +36,6 @@ from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.steady_text import SteadyText
 
-_T = TypeVar("_T")
 Stage = Literal["item", "count", "to"]
 
 PROMPT = "Scan a reserve bin (or a MOV number) to take its move"
@@ -98,20 +95,6 @@ class MovesScreen(PickerScreen):
     async def reload(self) -> None:
         self.view = None
         await self._resume()
-
-    async def _call(
-        self, fn: Callable[..., _T], *args: object, refused: Scan | None = None, **kw: object
-    ) -> _T | None:
-        """A service call in a thread; a refusal shown red with the bell (journaled against
-        ``refused``) and None returned."""
-        try:
-            return await asyncio.to_thread(fn, *args, **kw)
-        except ServiceError as exc:
-            if refused is not None:
-                await self.refuse(refused, str(exc))
-            else:
-                self.feedback.error(str(exc))
-            return None
 
     # --- what the screen shows ------------------------------------------------------------
 

@@ -22,9 +22,8 @@ feedback bar.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, TypeVar
+from typing import Literal
 
 from rich.text import Text
 from textual import on
@@ -46,7 +45,6 @@ from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.steady_text import SteadyText
 
-_T = TypeVar("_T")
 Mode = Literal["idle", "receipt", "putaway"]
 
 PROMPT = "Scan a delivery note (its reference), or CMD-PUTAWAY (F6) to put goods away"
@@ -190,20 +188,6 @@ class ReceivingScreen(PickerScreen):
                 self.mode, self.view = "idle", None
         if self.mode == "idle":
             await self._read_lists()
-
-    async def _call(
-        self, fn: Callable[..., _T], *args: object, refused: Scan | None = None, **kw: object
-    ) -> _T | None:
-        """Run a service call in a thread. A refusal is shown in red with the bell (journaled
-        against ``refused``, the scan that asked) and None returned."""
-        try:
-            return await asyncio.to_thread(fn, *args, **kw)
-        except ServiceError as exc:
-            if refused is not None:
-                await self.refuse(refused, str(exc))
-            else:
-                self.feedback.error(str(exc))
-            return None
 
     # --- what the screen shows ------------------------------------------------------------
 

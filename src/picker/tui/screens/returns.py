@@ -21,9 +21,9 @@ always the last line of the feedback bar.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
-from typing import Literal, TypeVar
+from typing import Literal
 
 from rich.text import Text
 from textual import on
@@ -47,7 +47,6 @@ from picker.tui.widgets.feedback import Feedback
 from picker.tui.widgets.key_bar import KeyBar
 from picker.tui.widgets.steady_text import SteadyText
 
-_T = TypeVar("_T")
 Entry = Literal["scrap", "foreign", "quantity"]
 
 PROMPT = "Scan the parcel, the order or the RMA"
@@ -158,21 +157,6 @@ class ReturnsScreen(PickerScreen):
             self.feedback.info(f"Back to {view.number}: what was received is kept")
 
     # --- the database, off the event loop -------------------------------------------------
-
-    async def _call(
-        self, fn: Callable[..., _T], *args: object, refused: Scan | None = None, **kw: object
-    ) -> _T | None:
-        """Run a service call in a thread. A refusal is shown in red with the bell (and
-        journaled against ``refused``, the scan that asked, when the service did not) and None
-        returned."""
-        try:
-            return await asyncio.to_thread(fn, *args, **kw)
-        except ServiceError as exc:
-            if refused is not None:
-                await self.refuse(refused, str(exc))
-            else:
-                self.feedback.error(str(exc))
-            return None
 
     async def reload(self) -> None:
         """The return as the database has it (a scan sent twice: its first answer lost)."""
