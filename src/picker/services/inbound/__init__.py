@@ -19,7 +19,13 @@ from picker.services.inbound.dock import (
     undo_last,
 )
 from picker.services.inbound.notices import import_notices, list_receipts, receipt_view
-from picker.services.inbound.putaway import dock_items, put_away, receive_lines, suggest_bin
+from picker.services.inbound.putaway import (
+    dock_items,
+    put_away,
+    receive_lines,
+    release_held,
+    suggest_bin,
+)
 from picker.services.inbound.shapes import (
     BackOfficeLine,
     BackOfficeReceipt,
@@ -74,6 +80,7 @@ __all__ = [
     "receipt_view",
     "receive",
     "receive_lines",
+    "release_held",
     "scanned_product",
     "suggest_bin",
     "undo_last",

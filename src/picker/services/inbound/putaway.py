@@ -133,11 +133,13 @@ def put_away(
     settings: Settings,
     clock: Clock = system_clock,
     scan: ScanOutcome | None = None,
+    retry: bool = True,
 ) -> PutAwayDone:
     """``units`` of the product ``code`` names (None: all of it waiting in the dock) from the
     dock into ``bin_code`` (any active pick or reserve bin; not quarantine, the dock, a retired
     or unknown bin, nor a bin being counted). Then orders held short of the SKU are tried
-    again (``PutAwayDone.released``)."""
+    again (``PutAwayDone.released``) — unless ``retry`` is False: the station shows the
+    put-away at once and calls :func:`release_held` itself right after."""
     allow(actor, "inbound.putaway.put_away")
     now = clock()
 
@@ -149,8 +151,18 @@ def put_away(
         return done
 
     done = db.run(work)
+    released = _retry(db, actor, settings, clock, [done.sku]) if retry else []
     return PutAwayDone(done.sku, done.name, done.bin, done.units, done.left_in_dock,
-                       _retry(db, actor, settings, clock, [done.sku]))  # fmt: skip
+                       released)  # fmt: skip
+
+
+def release_held(
+    db: Database, actor: Actor, sku: str, *, settings: Settings, clock: Clock = system_clock
+) -> list[str]:
+    """Orders held short of ``sku`` tried again after stock of it was put away (each in its
+    own transaction, the released ones assigned): the numbers of those released."""
+    allow(actor, "inbound.putaway.put_away")
+    return _retry(db, actor, settings, clock, [sku])
 
 
 def receive_lines(

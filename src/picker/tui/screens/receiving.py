@@ -491,6 +491,28 @@ class ReceivingScreen(PickerScreen):
             safe(f"{ln.sku}: {units} on that scan ({ln.received}/{ln.expected})"), scan=scan.raw
         )
 
+    async def _release_held(self, sku: str, words: str, raw: str) -> None:
+        app = self.picker
+        try:
+            released = await asyncio.to_thread(
+                inbound.release_held, app.db, self.actor, sku, settings=app.settings,
+                clock=app.clock,
+            )  # fmt: skip
+        except Exception:  # the put-away stands: said, and the orders stay held for a lead
+            self.app.notify(
+                f"Orders waiting for {sku} were not tried again (the database did not answer): "
+                "tell the shift lead",
+                severity="warning", timeout=10,
+            )  # fmt: skip
+            return
+        if not released:
+            return
+        said = f"Released {', '.join(released)} — they were waiting for {sku}"
+        if self.feedback.message == safe(words):
+            self.feedback.ok(safe(f"{words} · {said}"), scan=raw)  # nothing scanned since
+        else:
+            self.app.notify(said, timeout=8)
+
     async def _putaway_scan(self, scan: Scan) -> None:
         app = self.picker
         s = self.suggestion
@@ -512,7 +534,7 @@ class ReceivingScreen(PickerScreen):
             done = await self._call(
                 inbound.put_away, app.db, self.actor, s.sku, scan.text, units=self.put_units,
                 settings=app.settings, clock=app.clock, scan=ScanOutcome.of(scan, "accepted"),
-                refused=scan,
+                refused=scan, retry=False,
             )  # fmt: skip
             if done is None:
                 return
@@ -520,12 +542,11 @@ class ReceivingScreen(PickerScreen):
             words = f"{done.units} {done.sku} → {done.bin}"
             if done.left_in_dock:
                 words += f" · {done.left_in_dock} left in the dock"
-            if done.released:
-                words += (
-                    f" · Released {', '.join(done.released)} — they were waiting for {done.sku}"
-                )
             self.feedback.ok(safe(words), scan=scan.raw)
             await self._read_lists()
+            # Orders held short of the SKU are tried again after the put-away is shown (their
+            # release and assignment is not the receiver's wait); the released are named then.
+            self.run_worker(self._release_held(done.sku, words, scan.raw), group="release")
             return
         if scan.kind in (ScanKind.BADGE, ScanKind.TOTE, ScanKind.PARCEL, ScanKind.ORDER):
             await self.refuse(scan, f"{scan.text}: scan an item from the dock · Esc: back.")
