@@ -1095,6 +1095,8 @@ class ReceiptLine(Base):
         CheckConstraint("received_qty >= 0", name="received_not_negative"),
         CheckConstraint("length(sku) > 0", name="sku_not_empty"),
         Index(None, "product_id"),
+        #: A put-away reads a product's receipt lines newest first.
+        Index(None, "product_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -348,15 +348,19 @@ def _portions(
 
     Only the receipts with units still there are read, not the dock's whole history: no
     receipt's balance is below 0 (undo and keyed counts take back only its own), and they add up
-    to ``waiting`` (the dock's units before this put-away), so the receipts of the product are
-    read newest first, a few at a time, until their balances cover ``waiting``."""
+    to ``waiting`` (the dock's units before this put-away), so the receipts of the product that
+    received some are read newest first, a few at a time, until their balances cover
+    ``waiting``."""
     found: list[tuple[int, str, int]] = []  # (first row, reference, units there)
     covered, before = 0, None
     while covered < waiting:
         query = (
             select(ReceiptLine.id, Receipt.reference)
             .join(Receipt, Receipt.id == ReceiptLine.receipt_id)
-            .where(ReceiptLine.product_id == product_id)
+            # A line never received (an expected notice, a cancelled one) has nothing in the
+            # dock: skipped here, or a floor expecting thousands of deliveries of the product
+            # would be walked a few lines at a time on every put-away.
+            .where(ReceiptLine.product_id == product_id, ReceiptLine.received_qty > 0)
             .order_by(ReceiptLine.id.desc())
             .limit(_RECEIPT_BATCH)
         )
