@@ -187,6 +187,7 @@ USE_CASES: dict[str, tuple[str, Role | None]] = {
     "inbound.dock.park": ("parking a receipt", Role.RECEIVER),
     "inbound.dock.close_receipt": ("closing a receipt", Role.RECEIVER),
     "inbound.putaway.put_away": ("putting goods away", Role.RECEIVER),
+    "inbound.putaway.release_held": ("releasing orders held for goods put away", Role.RECEIVER),
     "inbound.putaway.receive_lines": ("receiving goods", Role.RECEIVER),
 }
 

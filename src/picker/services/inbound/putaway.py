@@ -161,7 +161,7 @@ def release_held(
 ) -> list[str]:
     """Orders held short of ``sku`` tried again after stock of it was put away (each in its
     own transaction, the released ones assigned): the numbers of those released."""
-    allow(actor, "inbound.putaway.put_away")
+    allow(actor, "inbound.putaway.release_held")
     return _retry(db, actor, settings, clock, [sku])
 
 
