@@ -89,7 +89,7 @@ def test_a_real_server_restart_mid_work_loses_nothing_and_doubles_nothing(
 
     def restart(url: str) -> int:
         server.stop("immediate")
-        time.sleep(3.0)  # down long enough for every terminal, however loaded, to try a scan
+        time.sleep(5.0)  # down long enough for every terminal, however loaded, to try a scan
         server.start()
         return 1
 
